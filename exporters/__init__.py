@@ -1,0 +1,1 @@
+"""Device file formats. Plain Python: never imports Django or the cameras app."""

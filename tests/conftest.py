@@ -1,0 +1,28 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def shared_file(name: str) -> Path:
+    """A third-party dataset from SHARED_DATA_DIR. Missing: skip locally, fail in CI."""
+    path = Path(settings.SHARED_DATA_DIR) / name
+    if not path.exists():
+        message = f"shared dataset {path} is missing (set SHARED_DATA_DIR)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def shared():
+    return shared_file
+
+
+@pytest.fixture(autouse=True)
+def _releases_dir(tmp_path, settings):
+    settings.RELEASES_DIR = tmp_path / "releases"
