@@ -1,0 +1,284 @@
+"""The project's own CSV feed format (reader name ``csv``); documented in docs/feed-csv.md.
+
+A header row names the columns (case-insensitive, any order); only ``lat`` and ``lon`` are
+required. ``,`` or ``;`` separates fields (with ``;`` a decimal comma is accepted too).
+
+This module also holds small helpers shared by the other text readers of this package
+(coordinate checks, speed/heading wrappers with readable messages, text fitting).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
+
+from .base import FormatError, Reader, Record, Rejection, decode, parse_heading, parse_speed, register
+
+# Column sizes of the camera table (cameras.models.Camera); longer text is cut and noted.
+ROAD_MAX = 200
+DESCRIPTION_MAX = 500
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+def coordinate(text: str, name: str, limit: float) -> float:
+    """``text`` as degrees within ±limit, else ValueError with a readable reason."""
+    try:
+        value = float(text)
+    except (ValueError, TypeError):
+        text = "" if text is None else str(text).strip()
+        if not text:
+            raise ValueError(f"{name} is empty") from None
+        raise ValueError(f"{name} {text!r} is not a number") from None
+    if not -limit <= value <= limit:  # also false for NaN
+        raise ValueError(f"{name} {str(text).strip()!r} is outside -{limit:g}..{limit:g}")
+    return value
+
+
+def position(lat_text: str, lon_text: str) -> tuple[float, float]:
+    """Validated (lat, lon); rejects out-of-range values and the (0, 0) null-island point."""
+    lat = coordinate(lat_text, "latitude", 90)
+    lon = coordinate(lon_text, "longitude", 180)
+    if lat == 0.0 and lon == 0.0:
+        raise ValueError("position 0,0 (null island) is a missing position, not a camera")
+    return lat, lon
+
+
+def speed_value(text: str, name: str = "speed") -> int | None:
+    """base.parse_speed with a message that names the column and the bad value."""
+    try:
+        return parse_speed(text)
+    except ValueError as err:
+        if "outside" in str(err):
+            raise ValueError(f"{name} {text.strip()!r} is outside 5-300 km/h") from None
+        raise ValueError(f"{name} {text.strip()!r} is not a number (km/h)") from None
+
+
+def heading_value(text: str, name: str = "heading") -> float | None:
+    try:
+        return parse_heading(text)
+    except ValueError:
+        raise ValueError(f"{name} {text.strip()!r} is not a direction in degrees 0-359 or a compass point") from None
+
+
+def fit(text: str, limit: int, what: str, notes: list[str]) -> str:
+    """Cut ``text`` to ``limit`` characters, noting the cut in ``notes``."""
+    if len(text) <= limit:
+        return text
+    notes.append(f"{what} cut from {len(text)} to {limit} characters")
+    return text[: limit - 1] + "…"
+
+
+def first_line(head: bytes) -> str:
+    """The first non-empty line of a file head, decoded (for sniffing)."""
+    text, _ = decode(head)
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def header_fields(line: str, delimiter: str = ",") -> list[str]:
+    """Header cells, lower-cased and stripped of whitespace and quotes."""
+    return [cell.strip().strip('"').strip().lower() for cell in line.split(delimiter)]
+
+
+# --------------------------------------------------------------------------- native CSV
+
+COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction",
+           "country", "road", "description", "end_lat", "end_lon", "reported_at", "reports")
+REQUIRED = ("lat", "lon")
+# Column names that identify this format (more than just a latitude/longitude pair).
+OWN_MARKERS = frozenset({"ref", "kind", "type", "direction", "truck_speed", "end_lat", "end_lon",
+                         "reported_at", "reports"})
+# Headers of third-party CSVs with their own readers: never claim them.
+FOREIGN_MARKERS = frozenset({"osm_node_id", "feed_type", "equipement", "vitesse_vehicules_legers_kmh"})
+
+
+def _type_code(text: str) -> CameraType:
+    try:
+        return CameraType.parse(text)
+    except ValueError as err:
+        if text.strip().lstrip("-").isdigit():
+            codes = ", ".join(str(int(t)) for t in CameraType)
+            raise ValueError(f"type {text.strip()!r} is not a camera type code; valid codes: {codes}") from None
+        raise ValueError(str(err).replace("unknown camera type", "type", 1)) from None
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"reported_at {text.strip()!r} is not an ISO 8601 date/time "
+                         f"(e.g. 2026-03-01T14:30:00Z)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _cached(cache: dict, parse, text: str):
+    """Parse a code column once per distinct value (errors are re-raised each time)."""
+    try:
+        return cache[text]
+    except KeyError:
+        value = cache[text] = parse(text)
+        return value
+
+
+def _delimiter(line: str) -> str:
+    """``;`` when the header splits into lat/lon on ``;``, else ``,``."""
+    semi = set(header_fields(line, ";"))
+    comma = set(header_fields(line, ","))
+    if {"lat", "lon"} <= semi and not {"lat", "lon"} <= comma:
+        return ";"
+    if {"lat", "lon"} <= comma:
+        return ","
+    return ";" if line.count(";") > line.count(",") else ","
+
+
+@register
+class NativeCsvReader(Reader):
+    name = "csv"
+    label = "Speed-camera CSV (this project's documented format)"
+    extensions = (".csv", ".txt")
+
+    def sniff(self, head: bytes, path: Path) -> int:
+        line = first_line(head)
+        if not line:
+            return 0
+        cols = set(header_fields(line, _delimiter(line)))
+        if cols & FOREIGN_MARKERS or not {"lat", "lon"} <= cols:
+            return 0
+        if not cols & OWN_MARKERS:
+            # only lat/lon plus columns such as speed/road: ours if nothing is foreign to us
+            return 40 if cols <= set(COLUMNS) else 0
+        return 80 if cols <= set(COLUMNS) else 45
+
+    def read(self, path: Path) -> Iterator[Record | Rejection]:
+        path = Path(path)
+        fname = path.name
+        with open(path, "rb") as fh:
+            text, _ = decode(fh.read())
+        # the header is the first non-empty line
+        start = 0
+        while True:
+            end = text.find("\n", start)
+            line = text[start:] if end < 0 else text[start:end]
+            if line.strip() or end < 0:
+                break
+            start = end + 1
+        header_line = line.strip()
+        if not header_line:
+            raise FormatError(f"{path}: no header row; the first line must name the columns "
+                              f"(lat and lon are required)")
+        delim = _delimiter(header_line)
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        header = None
+        for header in rows:
+            if any(cell.strip() for cell in header):
+                break
+        names = [cell.strip().strip('"').strip().lower() for cell in header]
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise FormatError(
+                f"{path}: the header row {header_line[:120]!r} lacks the required column(s) "
+                f"{', '.join(missing)}; columns are: {', '.join(COLUMNS)}")
+        unknown = [c for c in names if c not in COLUMNS]
+        if unknown:
+            raise FormatError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; "
+                              f"valid columns are: {', '.join(COLUMNS)}")
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        if dupes:
+            raise FormatError(f"{path}: column(s) {', '.join(dupes)} appear more than once in the header")
+        idx = {c: names.index(c) for c in names}
+        ncols = len(names)
+        decimal_comma = delim == ";"
+
+        def get(fields, col, _idx=idx):
+            i = _idx.get(col)
+            return fields[i].strip() if i is not None else ""
+
+        types, kinds, modes = {}, {}, {}
+        for fields in rows:
+            line_no = rows.line_num
+            if len(fields) != ncols:
+                if not fields or not any(f.strip() for f in fields):
+                    continue  # blank line
+                if len(fields) > ncols and not any(f.strip() for f in fields[ncols:]):
+                    fields = fields[:ncols]  # trailing empty separators
+                else:
+                    yield Rejection(fname, line_no, f"expected {ncols} fields as in the header, got {len(fields)}")
+                    continue
+            try:
+                yield self._record(fields, line_no, get, decimal_comma, types, kinds, modes)
+            except ValueError as err:
+                yield Rejection(fname, line_no, str(err))
+
+    @staticmethod
+    def _record(fields, line_no, get, decimal_comma, types, kinds, modes) -> Record:
+        def num(col):
+            value = get(fields, col)
+            return value.replace(",", ".") if decimal_comma else value
+
+        lat, lon = position(num("lat"), num("lon"))
+        notes: list[str] = []
+        type_text, kind_text, reported_text = get(fields, "type"), get(fields, "kind"), get(fields, "reported_at")
+        reported_at = _timestamp(reported_text) if reported_text else None
+        kind = _cached(kinds, Kind.parse, kind_text) if kind_text else None
+        if type_text:
+            type_ = _cached(types, _type_code, type_text)
+        elif kind == Kind.MOBILE or (kind is None and reported_at is not None):
+            type_ = CameraType.MOBILE_CAMERA
+        else:
+            type_ = CameraType.SPEED
+        if kind is None:
+            kind = Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
+        if reported_at is not None and kind != Kind.MOBILE:
+            raise ValueError(f"reported_at {reported_text!r} is only allowed on mobile reports, "
+                             f"but kind is {kind.name.lower()}; set kind to mobile or leave reported_at empty")
+
+        speed = speed_value(num("speed"), "speed")
+        truck_speed = speed_value(num("truck_speed"), "truck_speed")
+        heading = heading_value(num("heading"))
+        mode_text = get(fields, "direction")
+        if mode_text:
+            dir_mode = _cached(modes, DirectionMode.parse, mode_text)
+        else:
+            dir_mode = DirectionMode.ALL if heading is None else DirectionMode.ONE
+        if dir_mode != DirectionMode.ALL and heading is None:
+            raise ValueError(f"direction {mode_text!r} needs a heading, but heading is empty")
+
+        end_lat_text, end_lon_text = num("end_lat"), num("end_lon")
+        end_lat = end_lon = None
+        if end_lat_text or end_lon_text:
+            if not (end_lat_text and end_lon_text):
+                raise ValueError("end_lat and end_lon must be given together (one of them is empty)")
+            end_lat = coordinate(end_lat_text, "end_lat", 90)
+            end_lon = coordinate(end_lon_text, "end_lon", 180)
+            if end_lat == 0.0 and end_lon == 0.0:
+                raise ValueError("end position 0,0 (null island) is a missing position")
+
+        country = get(fields, "country").upper()
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise ValueError(f"country {get(fields, 'country')!r} is not an ISO 3166-1 alpha-2 code such as DE")
+
+        reports_text = get(fields, "reports")
+        reports = 0
+        if reports_text:
+            if not reports_text.isdigit():
+                raise ValueError(f"reports {reports_text!r} is not a whole number >= 0")
+            reports = int(reports_text)
+
+        return Record(
+            line=line_no, lat=lat, lon=lon, type=type_, kind=kind, ref=get(fields, "ref"),
+            speed=speed, truck_speed=truck_speed, heading=heading, dir_mode=dir_mode,
+            road=fit(get(fields, "road"), ROAD_MAX, "road", notes),
+            description=fit(get(fields, "description"), DESCRIPTION_MAX, "description", notes),
+            country=country, end_lat=end_lat, end_lon=end_lon, reported_at=reported_at,
+            reports=reports, notes=notes,
+        )

@@ -1,0 +1,406 @@
+"""Importing a feed file into the camera database.
+
+read (cameras.formats) -> validate positions, fix swapped lat/lon, assign countries
+(cameras.geo) -> merge duplicates within the file and against the database
+(cameras.dedup) -> write in one transaction: update linked cameras, create new ones,
+link merged ones, deactivate what disappeared from the source.
+
+Without ``skip_invalid`` one bad row aborts the import and nothing is written; with it,
+good rows land and the report lists the rejected ones. ``dry_run`` does all the work and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from cameras import dedup, geo
+from cameras.formats import FormatError, Record, Rejection, detect, get_reader
+from cameras.models import Camera, CameraLink, ImportRun, MobileReport, Source
+from exporters.schema import DirectionMode
+
+# Camera fields a feed sets (and an update may change).
+FEED_FIELDS = ("kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "dir_mode",
+               "country", "road", "description", "end_lat", "end_lon", "reports")
+
+
+class ImportFailed(Exception):
+    """The import was refused; ``report`` says why (rejected rows or a file-level error)."""
+
+    def __init__(self, message, report=None):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class ImportReport:
+    path: str
+    format: str
+    source: str
+    dry_run: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reactivated: int = 0
+    deactivated: int = 0
+    swapped: list[int] = field(default_factory=list)            # line numbers fixed
+    merged: list[tuple] = field(default_factory=list)           # (line, what, camera/line, metres)
+    rejections: list[Rejection] = field(default_factory=list)
+    mobile_reports: int = 0
+    zones: dict | None = None
+
+    @property
+    def accepted(self):
+        return self.rows - len(self.rejections)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.path} ({self.format}) -> source {self.source}" + (" [dry run: nothing written]" if self.dry_run else ""),
+            f"  rows read: {self.rows}, accepted: {self.accepted}, rejected: {len(self.rejections)}",
+            f"  cameras created: {self.created}, updated: {self.updated}, unchanged: {self.unchanged}, "
+            f"reactivated: {self.reactivated}, deactivated (gone from source): {self.deactivated}",
+            f"  merged as duplicates: {len(self.merged)}",
+            f"  latitude/longitude swapped and fixed: {len(self.swapped)}",
+        ]
+        if self.mobile_reports:
+            lines.append(f"  mobile reports stored: {self.mobile_reports}")
+        if self.zones:
+            lines.append(f"  mobile zones: {self.zones}")
+        return "\n".join(lines)
+
+    def as_dict(self, limit=1000):
+        return {
+            "path": self.path, "format": self.format, "source": self.source, "dry_run": self.dry_run,
+            "rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "reactivated": self.reactivated, "deactivated": self.deactivated,
+            "swapped": len(self.swapped), "swapped_lines": self.swapped[:limit],
+            "merged": len(self.merged), "merged_detail": [list(m) for m in self.merged[:limit]],
+            "rejected": len(self.rejections),
+            "rejections": [[r.file, r.line, r.reason] for r in self.rejections[:limit]],
+            "mobile_reports": self.mobile_reports, "zones": self.zones,
+        }
+
+
+def position_key(lat: float, lon: float, type_: int) -> str:
+    """Import key for sources without ids: the position to 1e-5 degrees and the type."""
+    return f"@{lat:.5f},{lon:.5f}/{int(type_)}"
+
+
+def read_file(path: Path, fmt: str = "auto", progress: bool = False):
+    reader = detect(path) if fmt == "auto" else get_reader(fmt)
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise FormatError(f"{path}: the file is empty; nothing to import")
+    records, rejections = [], []
+    bar = tqdm(desc=f"reading {path.name}", unit=" rows", disable=not progress, mininterval=0.5)
+    for item in reader.read(path):
+        (records if isinstance(item, Record) else rejections).append(item)
+        bar.update(1)
+    bar.close()
+    if not records and not rejections:
+        raise FormatError(f"{path}: no cameras found in this {reader.name} file")
+    return reader.name, records, rejections
+
+
+def _columns(records: list[Record]) -> dict[str, np.ndarray]:
+    n = len(records)
+    cols = {
+        "lat": np.fromiter((r.lat for r in records), float, n),
+        "lon": np.fromiter((r.lon for r in records), float, n),
+        "type": np.fromiter((int(r.type) for r in records), np.int16, n),
+        "heading": np.fromiter((math.nan if r.heading is None else r.heading for r in records), float, n),
+        "dir_mode": np.fromiter((int(r.dir_mode) for r in records), np.int8, n),
+    }
+    return cols
+
+
+def _assign_countries(records, cols, path_name, report):
+    """Fix swapped coordinates, then give each record a country; reject the unplaceable."""
+    lat, lon = cols["lat"], cols["lon"]
+    countries = geo.assign_countries(lat, lon, tolerance_km=settings.COUNTRY_TOLERANCE_KM)
+    lat2, lon2, countries, swapped = geo.fix_swapped(lat, lon, countries)
+    keep = np.ones(len(records), dtype=bool)
+    for i in np.nonzero(swapped)[0]:
+        rec = records[i]
+        rec.lat, rec.lon = float(lat2[i]), float(lon2[i])
+        if rec.end_lat is not None and rec.end_lon is not None:
+            rec.end_lat, rec.end_lon = rec.end_lon, rec.end_lat
+        report.swapped.append(rec.line)
+    cols["lat"], cols["lon"] = lat2, lon2
+    missing = np.nonzero(countries == "")[0]
+    for n, i in enumerate(missing):
+        rec = records[i]
+        hint = ""
+        if n < 200:  # nearest-country look-ups are slow; name it for the first rows only
+            code, km = geo.nearest_country(rec.lat, rec.lon)
+            if code:
+                hint = f" (nearest country {code} at {km:.0f} km)"
+        report.rejections.append(Rejection(
+            path_name, rec.line,
+            f"position {rec.lat:.6f}, {rec.lon:.6f} is not in or within {settings.COUNTRY_TOLERANCE_KM:g} km "
+            f"of any country{hint}; check the coordinates and the latitude/longitude order"))
+        keep[i] = False
+    for i, code in enumerate(countries):
+        records[i].country = code
+    return keep
+
+
+def _new_camera_values(rec: Record) -> dict:
+    return {
+        "kind": int(rec.kind), "type": int(rec.type), "lat": rec.lat, "lon": rec.lon,
+        "speed": rec.speed, "truck_speed": rec.truck_speed,
+        "heading": None if rec.heading is None or (isinstance(rec.heading, float) and math.isnan(rec.heading)) else round(float(rec.heading), 1),
+        "dir_mode": int(rec.dir_mode), "country": rec.country,
+        "road": rec.road[:200], "description": rec.description[:500],
+        "end_lat": rec.end_lat, "end_lon": rec.end_lon, "reports": int(rec.reports or 0),
+    }
+
+
+def import_file(path, *, source: str, fmt: str = "auto", skip_invalid: bool = False,
+                dry_run: bool = False, progress: bool = False) -> ImportReport:
+    path = Path(path)
+    fmt_name, records, rejections = read_file(path, fmt, progress)
+    report = ImportReport(path=str(path), format=fmt_name, source=source, dry_run=dry_run)
+    report.rows = len(records) + len(rejections)
+    report.rejections.extend(rejections)
+
+    # Mobile *reports* (a sighting with a time) are stored separately and aggregated into zones.
+    sightings = [r for r in records if r.reported_at is not None]
+    records = [r for r in records if r.reported_at is None]
+
+    if records:
+        cols = _columns(records)
+        keep = _assign_countries(records, cols, path.name, report)
+        records = [r for r, k in zip(records, keep) if k]
+        cols = {k: v[keep] for k, v in cols.items()}
+    if sightings:
+        scols = _columns(sightings)
+        keep = _assign_countries(sightings, scols, path.name, report)
+        sightings = [r for r, k in zip(sightings, keep) if k]
+
+    report.rejections.sort(key=lambda r: r.line)
+    if report.rejections and not skip_invalid:
+        raise ImportFailed(
+            f"{len(report.rejections)} of {report.rows} rows in {path.name} are invalid; nothing was imported. "
+            f"Fix them, or pass --skip-invalid to import the {report.accepted} good rows and list the rest.",
+            report)
+
+    with transaction.atomic():
+        src, _ = Source.objects.get_or_create(name=source)
+        _write_cameras(src, records, cols if records else None, report, progress)
+        if sightings:
+            report.mobile_reports = _write_sightings(src, sightings)
+            from cameras.mobile import aggregate_mobile_zones
+
+            report.zones = aggregate_mobile_zones().as_dict()
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            src.last_import_at = timezone.now()
+            src.save(update_fields=["last_import_at"])
+            ImportRun.objects.create(
+                source=src, path=str(path), format=fmt_name, created=report.created,
+                updated=report.updated, merged=len(report.merged), deactivated=report.deactivated,
+                rejected=len(report.rejections), report=report.as_dict(limit=200))
+    return report
+
+
+def _write_cameras(src: Source, records: list[Record], cols, report: ImportReport, progress: bool):
+    now = timezone.now()
+    if not records:
+        # An import with nothing in it deactivates nothing: an empty feed is more likely broken.
+        return
+    keys = [r.ref or position_key(r.lat, r.lon, r.type) for r in records]
+
+    # 1. Exact repeats of a key within the file: keep the first.
+    first_by_key: dict[str, int] = {}
+    rep = np.arange(len(records))
+    for i, key in enumerate(keys):
+        j = first_by_key.setdefault(key, i)
+        if j != i:
+            rep[i] = j
+            report.merged.append((records[i].line, "repeat of line", records[j].line, 0.0))
+
+    # 2. The same camera twice in this file: type, distance, direction.
+    uniq = np.nonzero(rep == np.arange(len(records)))[0]
+    pairs = dedup.same_camera_pairs(cols["lat"][uniq], cols["lon"][uniq], cols["type"][uniq],
+                                    cols["heading"][uniq], cols["dir_mode"][uniq],
+                                    settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF)
+    group = uniq[dedup.groups_from_pairs(len(uniq), pairs)]
+    for pos, i in enumerate(uniq):
+        g = group[pos]
+        if g != i:
+            rep[i] = g
+            d = float(dedup.haversine_m(records[i].lat, records[i].lon, records[g].lat, records[g].lon))
+            report.merged.append((records[i].line, "same camera as line", records[g].line, round(d, 1)))
+    rep = rep[rep]  # repeats of merged rows point at the final representative
+
+    # 3. Known keys of this source.
+    links = dict(CameraLink.objects.filter(source=src).values_list("ref", "camera_id"))
+    camera_of = np.full(len(records), -1, dtype=np.int64)  # camera id per representative
+    members: dict[int, list[int]] = {}
+    for i, r in enumerate(rep):
+        members.setdefault(int(r), []).append(i)
+    for r, idx in members.items():
+        for i in idx:
+            cid = links.get(keys[i])
+            if cid is not None:
+                camera_of[r] = cid
+                break
+
+    # 4. New groups: the same camera already in the database (another source, or a retag).
+    new_reps = np.array([r for r in members if camera_of[r] < 0], dtype=np.int64)
+    if len(new_reps):
+        old = Camera.objects.filter(status=Camera.Status.ACTIVE).values_list("id", "lat", "lon", "type", "heading", "dir_mode")
+        old = list(old)
+        if old:
+            old_ids = np.array([o[0] for o in old], dtype=np.int64)
+            old_cols = {
+                "lat": np.array([o[1] for o in old]), "lon": np.array([o[2] for o in old]),
+                "type": np.array([o[3] for o in old]),
+                "heading": np.array([math.nan if o[4] is None else o[4] for o in old]),
+                "dir_mode": np.array([o[5] for o in old]),
+            }
+            new_cols = {k: cols[k][new_reps] for k in ("lat", "lon", "type", "heading", "dir_mode")}
+            best, dist = dedup.match_existing(new_cols, old_cols, settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF)
+            for r, b, d in zip(new_reps, best, dist):
+                if b >= 0:
+                    camera_of[r] = old_ids[b]
+                    report.merged.append((records[r].line, "same camera as existing camera", int(old_ids[b]), round(float(d), 1)))
+
+    # 5. Write: update known cameras, create the rest, link every key.
+    known_reps = [r for r in members if camera_of[r] >= 0]
+    existing = {}
+    for chunk in _chunks([int(camera_of[r]) for r in known_reps], 900):
+        existing.update((c.id, c) for c in Camera.objects.filter(id__in=chunk))
+    to_update = []
+    for r in tqdm(known_reps, desc="updating", disable=not progress or len(known_reps) < 5000, mininterval=0.5):
+        cam = existing[int(camera_of[r])]
+        values = _new_camera_values(records[r])
+        changed = False
+        if cam.source_id != src.id:
+            # Another source's camera: fill what it lacks, keep its position.
+            for name in ("speed", "truck_speed", "heading", "road", "description"):
+                if getattr(cam, name) in (None, "") and values[name] not in (None, ""):
+                    setattr(cam, name, values[name])
+                    changed = True
+            if cam.heading is not None and cam.dir_mode == DirectionMode.ALL and values["dir_mode"] != DirectionMode.ALL:
+                cam.dir_mode = values["dir_mode"]
+        else:
+            for name in FEED_FIELDS:
+                if getattr(cam, name) != values[name]:
+                    setattr(cam, name, values[name])
+                    changed = True
+        if cam.status != Camera.Status.ACTIVE:
+            cam.status = Camera.Status.ACTIVE
+            report.reactivated += 1
+            changed = True
+        if changed:
+            to_update.append(cam)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    Camera.objects.bulk_update(to_update, list(FEED_FIELDS) + ["status"], batch_size=500)
+    for chunk in _chunks(existing, 900):
+        Camera.objects.filter(id__in=chunk).update(last_seen=now)
+
+    create_reps = [r for r in members if camera_of[r] < 0]
+    if create_reps:
+        ids = _insert_cameras(src, [records[r] for r in create_reps], [keys[r] for r in create_reps], now, progress)
+        for r, cid in zip(create_reps, ids):
+            camera_of[r] = cid
+        report.created = len(create_reps)
+
+    # Links: every key seen in this file points at its group's camera.
+    seen_refs = {}
+    for i, key in enumerate(keys):
+        seen_refs[key] = int(camera_of[rep[i]])
+    new_links = [CameraLink(camera_id=cid, source=src, ref=ref, active=True, last_seen=now)
+                 for ref, cid in seen_refs.items() if ref not in links]
+    CameraLink.objects.bulk_create(new_links, batch_size=2000)
+    moved_links = [(ref, cid) for ref, cid in seen_refs.items() if ref in links and links[ref] != cid]
+    for ref, cid in moved_links:
+        CameraLink.objects.filter(source=src, ref=ref).update(camera_id=cid)
+    seen_existing = [ref for ref in seen_refs if ref in links]
+    for chunk in _chunks(seen_existing, 900):
+        CameraLink.objects.filter(source=src, ref__in=chunk).update(active=True, last_seen=now)
+
+    # 6. What disappeared from this source becomes inactive (never deleted).
+    gone = CameraLink.objects.filter(source=src, active=True).exclude(last_seen=now)
+    gone_cameras = list(gone.values_list("camera_id", flat=True))
+    gone.update(active=False)
+    if gone_cameras:
+        still_linked = set(CameraLink.objects.filter(camera_id__in=gone_cameras, active=True)
+                           .values_list("camera_id", flat=True))
+        dead = [c for c in set(gone_cameras) if c not in still_linked]
+        for chunk in _chunks(dead, 900):
+            report.deactivated += Camera.objects.filter(id__in=chunk, status=Camera.Status.ACTIVE).update(
+                status=Camera.Status.INACTIVE)
+
+
+def _chunks(items, size):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _allocate_ids(n: int) -> list[int]:
+    """Reserve n camera ids inside the current transaction."""
+    table = Camera._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+            return [row[0] for row in cur.fetchall()]
+        # SQLite: transactions start IMMEDIATE (settings), so no other writer is in between.
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        start = cur.fetchone()[0] + 1
+        return list(range(start, start + n))
+
+
+def _insert_cameras(src, records, keys, now, progress) -> list[int]:
+    """Bulk insert with explicit ids: far faster than bulk_create on SQLite's parameter limit."""
+    ids = _allocate_ids(len(records))
+    fields = ["id", "source_id", "source_ref", "status", "first_seen", "last_seen", "last_verified", *FEED_FIELDS]
+    ops = connection.ops
+    now_db = ops.adapt_datetimefield_value(now)
+    rows = []
+    for cid, rec, key in zip(ids, records, keys):
+        v = _new_camera_values(rec)
+        rows.append((cid, src.id, key, Camera.Status.ACTIVE.value, now_db, now_db, None,
+                     *(v[name] for name in FEED_FIELDS)))
+    table = Camera._meta.db_table
+    columns = ", ".join(fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    with connection.cursor() as cur:
+        step = 20000
+        for start in tqdm(range(0, len(rows), step), desc="writing cameras", disable=not progress or len(rows) < step,
+                          unit="batch"):
+            cur.executemany(sql, rows[start:start + step])
+    return ids
+
+
+def _write_sightings(src: Source, sightings: list[Record]) -> int:
+    existing = set(MobileReport.objects.filter(source=src).values_list("ref", flat=True))
+    new = []
+    for rec in sightings:
+        ref = rec.ref or f"@{rec.lat:.5f},{rec.lon:.5f}@{rec.reported_at.isoformat()}"
+        if ref in existing:
+            continue
+        existing.add(ref)
+        new.append(MobileReport(source=src, ref=ref, lat=rec.lat, lon=rec.lon, country=rec.country,
+                                reported_at=rec.reported_at, road=rec.road[:200]))
+    MobileReport.objects.bulk_create(new, batch_size=2000)
+    return len(new)

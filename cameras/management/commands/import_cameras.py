@@ -1,0 +1,50 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cameras.formats import FormatError, load_readers
+from cameras.importing import ImportFailed, import_file
+
+
+class Command(BaseCommand):
+    help = "Import a camera feed file (CSV, GeoJSON, OSM, GPX, KML, iGO, Garmin CSV, OV2, ...) into the database."
+
+    def add_arguments(self, parser):
+        formats = ["auto", *sorted(load_readers())]
+        parser.add_argument("path")
+        parser.add_argument("--format", default="auto", choices=formats,
+                            help="input format; 'auto' recognises it from the content")
+        parser.add_argument("--source", required=True, help="source name, e.g. osm or fr-gov (the import key)")
+        parser.add_argument("--skip-invalid", action="store_true",
+                            help="import the good rows and report the bad ones (default: any bad row aborts)")
+        parser.add_argument("--dry-run", action="store_true", help="do everything but write nothing")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--show", type=int, default=20, help="how many rejections and merges to list")
+
+    def handle(self, *args, **opts):
+        progress = opts["verbosity"] >= 1 and not opts["json"]
+        try:
+            report = import_file(opts["path"], source=opts["source"], fmt=opts["format"],
+                                 skip_invalid=opts["skip_invalid"], dry_run=opts["dry_run"], progress=progress)
+        except FormatError as exc:
+            raise CommandError(str(exc)) from None
+        except ImportFailed as exc:
+            if exc.report is not None:
+                self._print_rejections(exc.report, opts["show"])
+            raise CommandError(str(exc)) from None
+        if opts["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
+            return
+        self.stdout.write(report.summary())
+        self._print_rejections(report, opts["show"])
+        if report.merged and opts["show"]:
+            self.stdout.write(f"Merged duplicates (first {min(opts['show'], len(report.merged))} of {len(report.merged)}):")
+            for line, what, other, metres in report.merged[: opts["show"]]:
+                self.stdout.write(f"  line {line}: {what} {other} ({metres} m)")
+
+    def _print_rejections(self, report, show):
+        if not report.rejections:
+            return
+        self.stderr.write(f"Rejected rows (first {min(show, len(report.rejections))} of {len(report.rejections)}):")
+        for rej in report.rejections[:show]:
+            self.stderr.write(f"  {rej}")
