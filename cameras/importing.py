@@ -282,36 +282,34 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
     # 5. Write: update known cameras, create the rest, link every key.
     known_reps = [r for r in members if camera_of[r] >= 0]
     existing = {}
+    columns = ("id", "source_id", "status", *FEED_FIELDS)
     for chunk in _chunks([int(camera_of[r]) for r in known_reps], 900):
-        existing.update((c.id, c) for c in Camera.objects.filter(id__in=chunk))
+        existing.update((row[0], dict(zip(columns, row)))
+                        for row in Camera.objects.filter(id__in=chunk).values_list(*columns))
     to_update = []
-    for r in tqdm(known_reps, desc="updating", disable=not progress or len(known_reps) < 5000, mininterval=0.5):
+    for r in tqdm(known_reps, desc="comparing", disable=not progress or len(known_reps) < 5000, mininterval=0.5):
         cam = existing[int(camera_of[r])]
         values = _new_camera_values(records[r])
-        changed = False
-        if cam.source_id != src.id:
-            # Another source's camera: fill what it lacks, keep its position.
-            for name in ("speed", "truck_speed", "heading", "road", "description"):
-                if getattr(cam, name) in (None, "") and values[name] not in (None, ""):
-                    setattr(cam, name, values[name])
-                    changed = True
-            if cam.heading is not None and cam.dir_mode == DirectionMode.ALL and values["dir_mode"] != DirectionMode.ALL:
-                cam.dir_mode = values["dir_mode"]
+        changes = {}
+        if cam["source_id"] != src.id:
+            # Another source's camera: keep its position and type, fill in what it lacks.
+            for name in ("speed", "truck_speed", "road", "description"):
+                if cam[name] in (None, "") and values[name] not in (None, ""):
+                    changes[name] = values[name]
+            if cam["heading"] is None and values["heading"] is not None:
+                changes["heading"], changes["dir_mode"] = values["heading"], values["dir_mode"]
         else:
-            for name in FEED_FIELDS:
-                if getattr(cam, name) != values[name]:
-                    setattr(cam, name, values[name])
-                    changed = True
-        if cam.status != Camera.Status.ACTIVE:
-            cam.status = Camera.Status.ACTIVE
+            changes = {name: values[name] for name in FEED_FIELDS if cam[name] != values[name]}
+        if cam["status"] != Camera.Status.ACTIVE:
+            changes["status"] = Camera.Status.ACTIVE.value
             report.reactivated += 1
-            changed = True
-        if changed:
+        if changes:
+            cam.update(changes)
             to_update.append(cam)
             report.updated += 1
         else:
             report.unchanged += 1
-    Camera.objects.bulk_update(to_update, list(FEED_FIELDS) + ["status"], batch_size=500)
+    _update_cameras(to_update)
     for chunk in _chunks(existing, 900):
         Camera.objects.filter(id__in=chunk).update(last_seen=now)
 
@@ -326,9 +324,9 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
     seen_refs = {}
     for i, key in enumerate(keys):
         seen_refs[key] = int(camera_of[rep[i]])
-    new_links = [CameraLink(camera_id=cid, source=src, ref=ref, active=True, last_seen=now)
-                 for ref, cid in seen_refs.items() if ref not in links]
-    CameraLink.objects.bulk_create(new_links, batch_size=2000)
+    now_db = connection.ops.adapt_datetimefield_value(now)
+    _executemany(CameraLink, ("camera_id", "source_id", "ref", "active", "last_seen"),
+                 [(cid, src.id, ref, True, now_db) for ref, cid in seen_refs.items() if ref not in links])
     moved_links = [(ref, cid) for ref, cid in seen_refs.items() if ref in links and links[ref] != cid]
     for ref, cid in moved_links:
         CameraLink.objects.filter(source=src, ref=ref).update(camera_id=cid)
@@ -380,16 +378,33 @@ def _insert_cameras(src, records, keys, now, progress) -> list[int]:
         v = _new_camera_values(rec)
         rows.append((cid, src.id, key, Camera.Status.ACTIVE.value, now_db, now_db, None,
                      *(v[name] for name in FEED_FIELDS)))
-    table = Camera._meta.db_table
-    columns = ", ".join(fields)
+    _executemany(Camera, fields, rows, progress=progress, desc="writing cameras")
+    return ids
+
+
+def _executemany(model, fields, rows, *, progress=False, desc="writing", step=20000):
+    """INSERT many rows with one prepared statement (no per-object ORM overhead)."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     with connection.cursor() as cur:
-        step = 20000
-        for start in tqdm(range(0, len(rows), step), desc="writing cameras", disable=not progress or len(rows) < step,
-                          unit="batch"):
+        for start in tqdm(range(0, len(rows), step), desc=desc, disable=not progress or len(rows) < step, unit="batch"):
             cur.executemany(sql, rows[start:start + step])
-    return ids
+
+
+def _update_cameras(cams: list[dict]):
+    """UPDATE the changed cameras (every feed column and the status) with one prepared statement."""
+    if not cams:
+        return
+    fields = (*FEED_FIELDS, "status")
+    table = connection.ops.quote_name(Camera._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in fields)
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s",
+                        [(*(cam[f] for f in fields), cam["id"]) for cam in cams])
 
 
 def _write_sightings(src: Source, sightings: list[Record]) -> int:

@@ -33,10 +33,11 @@ at a time, so an unbalanced quote can never swallow the lines after it.
 from __future__ import annotations
 
 import csv
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
-from exporters.schema import CameraType, Kind
+from exporters.schema import CameraType, DirectionMode, Kind
 
 from .base import FormatError, Reader, Record, Rejection, decode, register
 from .native_csv import DESCRIPTION_MAX, ROAD_MAX, first_line, fit, header_fields, position, speed_value
@@ -50,12 +51,18 @@ TYPES = {
     "radar passage à niveau": CameraType.LEVEL_CROSSING,
 }
 REQUIRED = ("latitude", "longitude", "id", "type")
-OPTIONAL = ("direction", "emplacement", "route", "longueur_troncon_km",
-            "vitesse_vehicules_legers_kmh", "vitesse_poids_lourds_kmh")
+# the columns read, in the order _record unpacks them
+USED = REQUIRED + ("direction", "emplacement", "route", "longueur_troncon_km",
+                   "vitesse_vehicules_legers_kmh", "vitesse_poids_lourds_kmh")
+LABELS = {
+    "itinéraire": "Itinéraire (route enforcement zone: speed checks along the listed roads)",
+    "radar vitesse moyenne": "Radar Vitesse Moyenne (average-speed section)",
+}
+FIXED, ALL = Kind.FIXED, DirectionMode.ALL
 
 
 def clean(text: str) -> str:
-    """Strip whitespace and one level of doubled quoting (``"VC ""X"""`` -> ``VC "X"``)."""
+    """Strip whitespace and one level of doubled quoting: ``"VC ""X"" (Y)"`` -> ``VC "X" (Y)``."""
     text = text.strip()
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         text = text[1:-1].replace('""', '"').strip()
@@ -94,94 +101,119 @@ class FrRadarsReader(Reader):
             text, _ = decode(fh.read())
         # split on LF only (str.splitlines would also split on rare separators inside fields)
         lines = [line.rstrip("\r") for line in text.split("\n")]
-        line_no, names = 0, None
-        for line_no, line in enumerate(lines, 1):
+        header_no, names = 0, None
+        for header_no, line in enumerate(lines, 1):
             if line.strip():
                 names = [c.strip().lower() for c in next(csv.reader([line]))]
                 break
         missing = [c for c in REQUIRED if c not in (names or ())]
         if missing:
             raise FormatError(f"{path}: not a French radar list: header lacks {', '.join(missing)}")
-        idx = {c: names.index(c) for c in REQUIRED + OPTIONAL if c in names}
         ncols = len(names)
-        for number in range(line_no + 1, len(lines) + 1):
-            line = lines[number - 1]
-            if not line.strip():
-                continue
-            # one reader per physical line: a stray quote cannot run into the next line
-            fields = next(csv.reader([line]))
+        # a missing optional column reads the empty field appended to every row
+        pick = itemgetter(*(names.index(c) if c in names else ncols for c in USED))
+        caches = ({}, {}, {})  # type text, car speed, truck speed -> parsed value
+        for number, fields in self._rows(lines, header_no):
             if len(fields) != ncols:
+                if not any(f.strip() for f in fields):
+                    continue
                 yield Rejection(fname, number, f"expected {ncols} fields as in the header, got {len(fields)} "
                                                f"(broken quoting?)")
                 continue
+            fields.append("")
             try:
-                yield self._record(fields, number, idx)
+                yield self._record(pick(fields), number, caches)
             except ValueError as err:
                 yield Rejection(fname, number, str(err))
 
     @staticmethod
-    def _record(fields: list[str], number: int, idx: dict[str, int]) -> Record:
-        def get(col):
-            i = idx.get(col)
-            return fields[i].strip() if i is not None else ""
+    def _rows(lines: list[str], header_no: int):
+        """(line number, fields) per physical line after the header.
 
-        lat, lon = position(get("latitude"), get("longitude"))
-        ref = get("id")
+        Parsed in one pass; a row that spans several lines (an unbalanced quote swallowed the
+        line break) is re-parsed one physical line at a time, so no row is lost to it.
+        """
+        body = lines[header_no:]
+        rows = csv.reader(body)
+        prev = 0
+        for fields in rows:
+            cur = rows.line_num
+            if cur - prev == 1:
+                yield header_no + cur, fields
+            else:
+                for k in range(prev + 1, cur + 1):
+                    yield header_no + k, next(csv.reader([body[k - 1]]), [])
+            prev = cur
+
+    @staticmethod
+    def _record(values: tuple, number: int, caches: tuple) -> Record:
+        lat_text, lon_text, ref, type_text, direction, place, road, length_text, car, truck = values
+        lat, lon = position(lat_text, lon_text)
+        ref = ref.strip()
         if not ref:
             raise ValueError("id is empty")
+        types, car_speeds, truck_speeds = caches
         notes: list[str] = []
-        type_text = clean(get("type"))
-        type_ = TYPES.get(type_text.lower())
-        if type_ is None:
-            type_ = CameraType.OTHER
-            notes.append(f"unknown radar type {type_text!r} read as OTHER")
+        try:
+            type_, label, note = types[type_text]
+        except KeyError:
+            original = clean(type_text)
+            type_ = TYPES.get(original.lower())
+            label, note = LABELS.get(original.lower(), original), None
+            if type_ is None:
+                type_, note = CameraType.OTHER, f"unknown radar type {original!r} read as OTHER"
+            types[type_text] = type_, label, note
+        if note:
+            notes.append(note)
 
-        place, road, direction = get("emplacement"), get("route"), clean(get("direction"))
+        place, road = place.strip(), road.strip()
         if road.startswith('"') and not road.endswith('"') and place.endswith('"'):
             # upstream quoting slip: the road list sits in emplacement, route holds e.g. '"300'
             notes.append(f"broken quoting repaired: road taken from emplacement {place!r}, "
                          f"route value {road!r} dropped")
             road, place = place.rstrip('"').strip(), ""
-        place, road = clean(place), clean(road)
+        if '"' in place:
+            place = clean(place)
+        if '"' in road:
+            road = clean(road)
         if place == "-":
             place = ""
         if road == "-":
             road = ""
 
-        speed = speed_value(get("vitesse_vehicules_legers_kmh"), "vitesse_vehicules_legers_kmh")
-        truck_speed = speed_value(get("vitesse_poids_lourds_kmh"), "vitesse_poids_lourds_kmh")
-        length_text = get("longueur_troncon_km").replace(",", ".")
-        length = None
+        try:
+            speed = car_speeds[car]
+        except KeyError:
+            speed = car_speeds[car] = speed_value(car, "vitesse_vehicules_legers_kmh")
+        try:
+            truck_speed = truck_speeds[truck]
+        except KeyError:
+            truck_speed = truck_speeds[truck] = speed_value(truck, "vitesse_poids_lourds_kmh")
+
+        parts = [label]
+        length_text = length_text.strip()
         if length_text:
             try:
-                length = float(length_text)
+                parts.append(f"{float(length_text.replace(',', '.')):g} km")
             except ValueError:
                 raise ValueError(f"longueur_troncon_km {length_text!r} is not a number") from None
-
-        parts = [type_text]
-        if type_text.lower() == "itinéraire":
-            parts[0] = "Itinéraire (route enforcement zone: speed checks along the listed roads)"
-        elif type_text.lower() == "radar vitesse moyenne":
-            parts[0] = "Radar Vitesse Moyenne (average-speed section)"
-        if length is not None:
-            parts.append(f"{length:g} km")
-        if direction in {"", "[]", "-"}:
+        direction = direction.strip()
+        if direction in ("", "[]", "-"):
             pass
-        elif _is_coordinate_pair(direction):
-            notes.append(f"direction held a coordinate pair {direction!r}, not a direction; ignored")
+        elif " vers " in direction or " VERS " in direction or " vers " in direction.lower():
+            parts.append(clean(direction))
         elif direction.upper() == "DOUBLE SENS":
             parts.append("both directions (DOUBLE SENS)")
-        elif " vers " in direction.lower():
-            parts.append(direction)
+        elif _is_coordinate_pair(direction):
+            notes.append(f"direction held a coordinate pair {direction!r}, not a direction; ignored")
         else:
-            parts.append(f"direction: {direction}")
+            parts.append(f"direction: {clean(direction)}")
         if place:
             parts.append(place)
-
-        return Record(
-            line=number, lat=lat, lon=lon, type=type_, kind=Kind.FIXED, ref=ref,
-            speed=speed, truck_speed=truck_speed,
-            road=fit(road, ROAD_MAX, "road", notes),
-            description=fit("; ".join(parts), DESCRIPTION_MAX, "description", notes),
-            country="FR", notes=notes,
-        )
+        description = "; ".join(parts)
+        if len(description) > DESCRIPTION_MAX:
+            description = fit(description, DESCRIPTION_MAX, "description", notes)
+        if len(road) > ROAD_MAX:
+            road = fit(road, ROAD_MAX, "road", notes)
+        return Record(number, lat, lon, type_, FIXED, ref, speed, truck_speed, None, ALL, road,
+                      description, "FR", notes=notes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
@@ -93,6 +94,9 @@ def header_fields(line: str, delimiter: str = ",") -> list[str]:
 COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction",
            "country", "road", "description", "end_lat", "end_lon", "reported_at", "reports")
 REQUIRED = ("lat", "lon")
+MOBILE, FIXED = Kind.MOBILE, Kind.FIXED  # enum member look-ups are slow in a hot loop
+SPEED, MOBILE_CAMERA = CameraType.SPEED, CameraType.MOBILE_CAMERA
+ALL, ONE = DirectionMode.ALL, DirectionMode.ONE
 # Column names that identify this format (more than just a latitude/longitude pair).
 OWN_MARKERS = frozenset({"ref", "kind", "type", "direction", "truck_speed", "end_lat", "end_lon",
                          "reported_at", "reports"})
@@ -103,11 +107,12 @@ FOREIGN_MARKERS = frozenset({"osm_node_id", "feed_type", "equipement", "vitesse_
 def _type_code(text: str) -> CameraType:
     try:
         return CameraType.parse(text)
-    except ValueError as err:
+    except ValueError:
         if text.strip().lstrip("-").isdigit():
             codes = ", ".join(str(int(t)) for t in CameraType)
             raise ValueError(f"type {text.strip()!r} is not a camera type code; valid codes: {codes}") from None
-        raise ValueError(str(err).replace("unknown camera type", "type", 1)) from None
+        slugs = ", ".join(t.slug for t in CameraType)
+        raise ValueError(f"type {text.strip()!r} is not a known camera type; valid: {slugs}") from None
 
 
 def _timestamp(text: str) -> datetime:
@@ -122,12 +127,24 @@ def _timestamp(text: str) -> datetime:
 
 
 def _cached(cache: dict, parse, text: str):
-    """Parse a code column once per distinct value (errors are re-raised each time)."""
+    """Parse a column value once per distinct text (errors are raised again each time)."""
     try:
         return cache[text]
     except KeyError:
         value = cache[text] = parse(text)
         return value
+
+
+def _kind(text: str) -> Kind | None:
+    return Kind.parse(text) if text.strip() else None
+
+
+def _speed(text: str) -> int | None:
+    return speed_value(text.replace(",", "."), "speed")
+
+
+def _truck_speed(text: str) -> int | None:
+    return speed_value(text.replace(",", "."), "truck_speed")
 
 
 def _delimiter(line: str) -> str:
@@ -183,6 +200,8 @@ class NativeCsvReader(Reader):
             if any(cell.strip() for cell in header):
                 break
         names = [cell.strip().strip('"').strip().lower() for cell in header]
+        while names and names[-1] == "":
+            names.pop()  # trailing separators after the last column name
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise FormatError(
@@ -195,90 +214,92 @@ class NativeCsvReader(Reader):
         dupes = sorted({c for c in names if names.count(c) > 1})
         if dupes:
             raise FormatError(f"{path}: column(s) {', '.join(dupes)} appear more than once in the header")
-        idx = {c: names.index(c) for c in names}
         ncols = len(names)
+        # one tuple per row in COLUMNS order; an absent column reads the "" appended to each row
+        pick = itemgetter(*(names.index(c) if c in names else ncols for c in COLUMNS))
         decimal_comma = delim == ";"
-
-        def get(fields, col, _idx=idx):
-            i = _idx.get(col)
-            return fields[i].strip() if i is not None else ""
-
-        types, kinds, modes = {}, {}, {}
+        caches = ({}, {}, {}, {}, {}, {})  # type, kind, direction, speed, truck_speed, heading
         for fields in rows:
             line_no = rows.line_num
             if len(fields) != ncols:
                 if not fields or not any(f.strip() for f in fields):
                     continue  # blank line
                 if len(fields) > ncols and not any(f.strip() for f in fields[ncols:]):
-                    fields = fields[:ncols]  # trailing empty separators
+                    del fields[ncols:]  # trailing empty separators
                 else:
                     yield Rejection(fname, line_no, f"expected {ncols} fields as in the header, got {len(fields)}")
                     continue
+            fields.append("")
             try:
-                yield self._record(fields, line_no, get, decimal_comma, types, kinds, modes)
+                yield self._record(pick(fields), line_no, decimal_comma, caches)
             except ValueError as err:
                 yield Rejection(fname, line_no, str(err))
 
     @staticmethod
-    def _record(fields, line_no, get, decimal_comma, types, kinds, modes) -> Record:
-        def num(col):
-            value = get(fields, col)
-            return value.replace(",", ".") if decimal_comma else value
-
-        lat, lon = position(num("lat"), num("lon"))
+    def _record(values: tuple, line_no: int, decimal_comma: bool, caches: tuple) -> Record:
+        (ref, kind_text, type_text, lat_text, lon_text, speed_text, truck_text, heading_text, mode_text,
+         country, road, description, end_lat_text, end_lon_text, reported_text, reports_text) = values
+        types, kinds, modes, speeds, truck_speeds, headings = caches
+        if decimal_comma:
+            lat_text, lon_text = lat_text.replace(",", "."), lon_text.replace(",", ".")
+        lat, lon = position(lat_text, lon_text)
         notes: list[str] = []
-        type_text, kind_text, reported_text = get(fields, "type"), get(fields, "kind"), get(fields, "reported_at")
-        reported_at = _timestamp(reported_text) if reported_text else None
-        kind = _cached(kinds, Kind.parse, kind_text) if kind_text else None
+        reported_at = None
+        if reported_text:
+            reported_at = _timestamp(reported_text)
+        kind = _cached(kinds, _kind, kind_text)
         if type_text:
             type_ = _cached(types, _type_code, type_text)
-        elif kind == Kind.MOBILE or (kind is None and reported_at is not None):
-            type_ = CameraType.MOBILE_CAMERA
+        elif kind == MOBILE or (kind is None and reported_at is not None):
+            type_ = MOBILE_CAMERA
         else:
-            type_ = CameraType.SPEED
+            type_ = SPEED
         if kind is None:
-            kind = Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
-        if reported_at is not None and kind != Kind.MOBILE:
-            raise ValueError(f"reported_at {reported_text!r} is only allowed on mobile reports, "
+            kind = MOBILE if type_ in MOBILE_TYPES else FIXED
+        if reported_at is not None and kind != MOBILE:
+            raise ValueError(f"reported_at {reported_text.strip()!r} is only allowed on mobile reports, "
                              f"but kind is {kind.name.lower()}; set kind to mobile or leave reported_at empty")
 
-        speed = speed_value(num("speed"), "speed")
-        truck_speed = speed_value(num("truck_speed"), "truck_speed")
-        heading = heading_value(num("heading"))
-        mode_text = get(fields, "direction")
+        speed = _cached(speeds, _speed, speed_text)
+        truck_speed = _cached(truck_speeds, _truck_speed, truck_text)
+        heading = _cached(headings, heading_value, heading_text.replace(",", ".") if decimal_comma else heading_text)
+        mode_text = mode_text.strip()
         if mode_text:
             dir_mode = _cached(modes, DirectionMode.parse, mode_text)
         else:
-            dir_mode = DirectionMode.ALL if heading is None else DirectionMode.ONE
-        if dir_mode != DirectionMode.ALL and heading is None:
+            dir_mode = ALL if heading is None else ONE
+        if dir_mode != ALL and heading is None:
             raise ValueError(f"direction {mode_text!r} needs a heading, but heading is empty")
 
-        end_lat_text, end_lon_text = num("end_lat"), num("end_lon")
         end_lat = end_lon = None
         if end_lat_text or end_lon_text:
-            if not (end_lat_text and end_lon_text):
+            if decimal_comma:
+                end_lat_text, end_lon_text = end_lat_text.replace(",", "."), end_lon_text.replace(",", ".")
+            if not (end_lat_text.strip() and end_lon_text.strip()):
                 raise ValueError("end_lat and end_lon must be given together (one of them is empty)")
             end_lat = coordinate(end_lat_text, "end_lat", 90)
             end_lon = coordinate(end_lon_text, "end_lon", 180)
             if end_lat == 0.0 and end_lon == 0.0:
                 raise ValueError("end position 0,0 (null island) is a missing position")
 
-        country = get(fields, "country").upper()
-        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
-            raise ValueError(f"country {get(fields, 'country')!r} is not an ISO 3166-1 alpha-2 code such as DE")
+        if country:
+            code = country.strip().upper()
+            if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
+                raise ValueError(f"country {country.strip()!r} is not an ISO 3166-1 alpha-2 code such as DE")
+            country = code
 
-        reports_text = get(fields, "reports")
         reports = 0
         if reports_text:
-            if not reports_text.isdigit():
-                raise ValueError(f"reports {reports_text!r} is not a whole number >= 0")
-            reports = int(reports_text)
+            reports_text = reports_text.strip()
+            if reports_text:
+                if not (reports_text.isascii() and reports_text.isdigit()):
+                    raise ValueError(f"reports {reports_text!r} is not a whole number >= 0")
+                reports = int(reports_text)
 
-        return Record(
-            line=line_no, lat=lat, lon=lon, type=type_, kind=kind, ref=get(fields, "ref"),
-            speed=speed, truck_speed=truck_speed, heading=heading, dir_mode=dir_mode,
-            road=fit(get(fields, "road"), ROAD_MAX, "road", notes),
-            description=fit(get(fields, "description"), DESCRIPTION_MAX, "description", notes),
-            country=country, end_lat=end_lat, end_lon=end_lon, reported_at=reported_at,
-            reports=reports, notes=notes,
-        )
+        road, description = road.strip(), description.strip()
+        if len(road) > ROAD_MAX:
+            road = fit(road, ROAD_MAX, "road", notes)
+        if len(description) > DESCRIPTION_MAX:
+            description = fit(description, DESCRIPTION_MAX, "description", notes)
+        return Record(line_no, lat, lon, type_, kind, ref.strip(), speed, truck_speed, heading, dir_mode,
+                      road, description, country, end_lat, end_lon, reported_at, reports, notes)

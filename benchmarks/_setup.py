@@ -1,0 +1,50 @@
+"""Shared by the benchmark scripts: a throwaway database and Django set up before use."""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+
+
+def django_with_scratch_db():
+    """Point Django at a fresh SQLite file (unless DATABASE_URL is set), migrate, return tmp dir."""
+    sys.path.insert(0, str(ROOT))
+    tmp = Path(tempfile.mkdtemp(prefix="speedcam-bench-"))
+    os.environ.setdefault("VAR_DIR", str(tmp))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return tmp
+
+
+def timed(fn, runs, setup=None):
+    """Median and all timings (seconds) of fn() over runs; setup() runs untimed before each."""
+    times = []
+    result = None
+    for _ in range(runs):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times, result
+
+
+def world_csv(n=200_000, seed=2026):
+    """The generated world camera file in the project's CSV format, cached in benchmarks/out."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"world-{n}-{seed}.csv"
+    if not path.exists():
+        from cameras import demo
+
+        demo.write_csv(path, demo.generate(n, seed=seed, world=True))
+    return path

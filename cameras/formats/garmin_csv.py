@@ -1,0 +1,210 @@
+"""Garmin POI Loader CSV (reader ``garmin-csv``): ``lon,lat,"name","comment"``, no header.
+
+Layout: shared/formats/garmin-poiloader-csv.md. The POI name carries the alert speed after
+``@`` (``Fixed camera@50``, lufop ``max @50``); ``classify_name`` turns a name into
+(type, kind, speed) and is shared with the OV2 reader:
+
+==============================================  ===============================
+name contains (whole words, case-insensitive)   type / kind
+==============================================  ===============================
+starts ``max =`` or ``max !``                   SECTION: vertices of French
+                                                multi-point route zones
+                                                (lufop "Itinéraire")
+``mobile``                                      MOBILE_CAMERA, kind MOBILE
+``stop``, ``red``, ``redlight``, ``feu rouge``  RED_LIGHT (RED_LIGHT_SPEED when
+                                                ``speed`` is in the name too)
+``average``, ``avg``, ``section``, ``moyenne``  SECTION_START (SECTION_END with
+                                                ``end``/``fin``); lufop ``average``
+                                                points do not say start or end
+``tunnel``                                      TUNNEL
+anything else (``max``, ``Fixed camera``)       SPEED
+==============================================  ===============================
+
+The lufop comment ``CC Radar Fixe CC NN`` gives the country hint CC (and a speed NN, used
+only when the name has none: the name's speed wins when they disagree). The comment becomes
+the description (the name when there is no comment). The format has no ids: ``ref`` is ""
+and the importer keys records by position. Rows with latitude and longitude swapped are read
+as they are (lon, lat); the importer fixes them against the country polygons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from exporters.schema import CameraType, DirectionMode, Kind
+
+from .base import Reader, Record, Rejection, decode, register
+from .native_csv import DESCRIPTION_MAX, fit, position, speed_value
+
+_WORDS = re.compile(r"[^\W\d_]+")
+# Names starting with one of these may give the speed as a trailing number ("max 130").
+NAME_KEYWORDS = frozenset({
+    "max", "maxi", "speed", "fixed", "fix", "camera", "cam", "radar", "average", "avg", "section",
+    "moyenne", "stop", "red", "redlight", "tunnel", "mobile", "limit", "vitesse",
+})
+RED_WORDS = frozenset({"stop", "red", "redlight", "rouge"})
+SECTION_WORDS = frozenset({"average", "avg", "section", "moyenne"})
+ALL = DirectionMode.ALL
+
+
+@lru_cache(maxsize=16384)
+def classify_name(name: str) -> tuple[CameraType, Kind, int | None]:
+    """A POI name -> (camera type, kind, speed km/h or None). ValueError on a bad speed."""
+    base = name.strip()
+    speed = None
+    if "@" in base:
+        base, _, tail = base.rpartition("@")
+        base = base.strip()
+        if tail.strip():
+            try:
+                speed = speed_value(tail)
+            except ValueError:
+                raise ValueError(f"speed {tail.strip()!r} after '@' in name {name!r} is not a speed "
+                                 f"in 5-300 km/h") from None
+    lower = base.lower()
+    words = _WORDS.findall(lower)
+    if speed is None and "@" not in name and len(words) >= 1 and words[0] in NAME_KEYWORDS:
+        last = lower.rsplit(None, 1)[-1] if " " in lower else ""
+        if last.isdigit():
+            try:
+                speed = speed_value(last)
+            except ValueError:
+                raise ValueError(f"speed {last!r} at the end of name {name!r} is not a speed in 5-300 km/h") from None
+    if lower.startswith(("max =", "max !")):
+        return CameraType.SECTION, Kind.FIXED, speed
+    wordset = set(words)
+    if "mobile" in wordset or "mobil" in wordset:
+        return CameraType.MOBILE_CAMERA, Kind.MOBILE, speed
+    if wordset & RED_WORDS:
+        kind_type = CameraType.RED_LIGHT_SPEED if "speed" in wordset else CameraType.RED_LIGHT
+        return kind_type, Kind.FIXED, speed
+    if wordset & SECTION_WORDS:
+        end = "end" in wordset or "fin" in wordset
+        return (CameraType.SECTION_END if end else CameraType.SECTION_START), Kind.FIXED, speed
+    if "tunnel" in wordset:
+        return CameraType.TUNNEL, Kind.FIXED, speed
+    return CameraType.SPEED, Kind.FIXED, speed
+
+
+@lru_cache(maxsize=4096)
+def lufop_comment(comment: str) -> tuple[str, int | None]:
+    """``"DE Radar Fixe DE 60"`` -> ("DE", 60); other comments -> ("", None)."""
+    if len(comment) < 9 or comment[2] != " " or not comment.startswith("Radar ", 3):
+        return "", None
+    country = comment[:2]
+    if not (country.isascii() and country.isalpha() and country.isupper()):
+        return "", None
+    last = comment.rsplit(None, 1)[-1]
+    speed = None
+    if last.isdigit():
+        try:
+            speed = speed_value(last)
+        except ValueError:
+            speed = None
+    return country, speed
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@register
+class GarminCsvReader(Reader):
+    name = "garmin-csv"
+    label = "Garmin POI Loader CSV (lon,lat,\"name\",\"comment\"; speed as name@NN)"
+    extensions = (".csv",)
+
+    def sniff(self, head: bytes, path: Path) -> int:
+        text, _ = decode(head)
+        lines = [line for line in text.splitlines()[:20] if line.strip()]
+        if len(head) >= 65536 and len(lines) > 1:
+            lines = lines[:-1]  # the last line of a cut head may be partial
+        if not lines:
+            return 0
+        try:
+            rows = list(csv.reader(lines))
+        except csv.Error:
+            return 0
+        for fields in rows:  # every line: number,number,text[,text]
+            if not 3 <= len(fields) <= 5:
+                return 0
+            if not (_is_number(fields[0]) and _is_number(fields[1])) or _is_number(fields[2]):
+                return 0
+        quoted = lines[0].split(",", 2)[2].lstrip().startswith('"')
+        return 80 if quoted else 55
+
+    def read(self, path: Path) -> Iterator[Record | Rejection]:
+        path = Path(path)
+        fname = path.name
+        with open(path, "rb") as fh:
+            text, _ = decode(fh.read())
+        rows = csv.reader(io.StringIO(text, newline=""))
+        lufop = lufop_comment
+        classify = classify_name
+        physical: list[str] = []  # the file's lines, split only if a row needs recovering
+        last_line = 0
+        for fields in rows:
+            line_no = last_line + 1  # first physical line of this row
+            last_line = rows.line_num
+            n = len(fields)
+            notes = None
+            if n != 4:
+                if n == 0 or not any(f.strip() for f in fields):
+                    continue
+                if n == 3:
+                    fields.append("")
+                elif n > 4:
+                    if not physical:
+                        physical = io.StringIO(text, newline="").readlines()
+                    fields, notes = self._recover(physical[line_no - 1:last_line], fields)
+                else:
+                    yield Rejection(fname, line_no, f"expected 4 fields (lon,lat,\"name\",\"comment\"), got {n}: "
+                                                    f"{','.join(fields)[:80]!r}")
+                    continue
+            lon_text, lat_text, name, comment = fields
+            try:
+                lat, lon = position(lat_text, lon_text)
+                type_, kind, speed = classify(name)
+            except ValueError as err:
+                yield Rejection(fname, line_no, str(err))
+                continue
+            comment = comment.strip()
+            country = ""
+            if comment:
+                country, comment_speed = lufop(comment)
+                if speed is None:
+                    speed = comment_speed
+                description = comment
+            else:
+                description = name.strip()
+            if notes is None:
+                notes = []
+            if len(description) > DESCRIPTION_MAX:
+                description = fit(description, DESCRIPTION_MAX, "description", notes)
+            yield Record(line_no, lat, lon, type_, kind, "", speed, None, None, ALL, "",
+                         description, country, notes=notes)
+
+    @staticmethod
+    def _recover(lines: list[str], fields: list[str]) -> tuple[list[str], list[str]]:
+        """A row with more than 4 fields: badly escaped quotes (``\\"``) or a stray comma.
+
+        Re-read the line treating backslash as an escape; if that still gives too many fields,
+        merge everything after the name into the comment.
+        """
+        source = "".join(lines).rstrip("\r\n")
+        try:
+            again = next(csv.reader([source], escapechar="\\"), [])
+        except csv.Error:
+            again = []
+        if len(again) == 4:
+            return again, ["comment had backslash-escaped quotes; re-read with \\ as escape"]
+        return fields[:3] + [",".join(fields[3:])], [f"{len(fields)} fields: extra fields merged into the comment"]

