@@ -48,7 +48,20 @@ def directions_compatible(h1, m1, h2, m2, max_diff: float) -> np.ndarray:
     return undirected | (diff <= max_diff)
 
 
-def same_camera_pairs(lat, lon, types, headings, modes, radius_m: float, max_heading_diff: float) -> np.ndarray:
+def ends_compatible(end_lat1, end_lon1, end_lat2, end_lon2, radius_m: float) -> np.ndarray:
+    """Stretches (with an end point) match only stretches ending within the radius; points match points."""
+    e1 = ~np.isnan(np.asarray(end_lat1, dtype=float))
+    e2 = ~np.isnan(np.asarray(end_lat2, dtype=float))
+    both = e1 & e2
+    close = np.zeros(len(e1), dtype=bool)
+    if both.any():
+        close[both] = haversine_m(np.asarray(end_lat1)[both], np.asarray(end_lon1)[both],
+                                  np.asarray(end_lat2)[both], np.asarray(end_lon2)[both]) <= radius_m
+    return (~e1 & ~e2) | close
+
+
+def same_camera_pairs(lat, lon, types, headings, modes, radius_m: float, max_heading_diff: float,
+                      end_lat=None, end_lon=None) -> np.ndarray:
     """Pairs (i, j), i < j, of rows within one set that are the same camera. Shape (n, 2)."""
     if len(lat) < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -61,13 +74,17 @@ def same_camera_pairs(lat, lon, types, headings, modes, radius_m: float, max_hea
     ok = types[i] == types[j]
     ok &= directions_compatible(np.asarray(headings)[i], np.asarray(modes)[i],
                                 np.asarray(headings)[j], np.asarray(modes)[j], max_heading_diff)
+    if end_lat is not None:
+        end_lat, end_lon = np.asarray(end_lat, dtype=float), np.asarray(end_lon, dtype=float)
+        ok &= ends_compatible(end_lat[i], end_lon[i], end_lat[j], end_lon[j], radius_m)
     return pairs[ok]
 
 
 def match_existing(new, old, radius_m: float, max_heading_diff: float) -> tuple[np.ndarray, np.ndarray]:
     """For each new row, the index of the closest matching old row (or -1) and the distance.
 
-    ``new`` and ``old`` are dicts of arrays with keys lat, lon, type, heading, dir_mode.
+    ``new`` and ``old`` are dicts of arrays with keys lat, lon, type, heading, dir_mode and
+    optionally end_lat, end_lon (stretches).
     """
     n = len(new["lat"])
     best = np.full(n, -1, dtype=np.int64)
@@ -87,6 +104,9 @@ def match_existing(new, old, radius_m: float, max_heading_diff: float) -> tuple[
         ok = np.asarray(new["type"])[rows] == np.asarray(old["type"])[c]
         ok &= directions_compatible(np.asarray(new["heading"])[rows], np.asarray(new["dir_mode"])[rows],
                                     np.asarray(old["heading"])[c], np.asarray(old["dir_mode"])[c], max_heading_diff)
+        if "end_lat" in new and "end_lat" in old:
+            ok &= ends_compatible(np.asarray(new["end_lat"])[rows], np.asarray(new["end_lon"])[rows],
+                                  np.asarray(old["end_lat"])[c], np.asarray(old["end_lon"])[c], radius_m)
         rows, c = rows[ok], c[ok]
         best[rows] = c
         dist[rows] = haversine_m(np.asarray(new["lat"])[rows], np.asarray(new["lon"])[rows],
@@ -95,15 +115,19 @@ def match_existing(new, old, radius_m: float, max_heading_diff: float) -> tuple[
 
 
 def groups_from_pairs(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Union-find: for each of n rows, the smallest row index of its group."""
-    if len(pairs) == 0:
-        return np.arange(n)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Star groups: for each of n rows, the index of its group's representative.
 
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    # Representative = smallest index per label.
-    rep = np.full(labels.max() + 1, n, dtype=np.int64)
-    np.minimum.at(rep, labels, np.arange(n))
-    return rep[labels]
+    Rows are taken in order; a row not yet in a group represents itself and takes in its
+    not-yet-grouped partners. Every member is thus a direct match of its representative
+    (no chains: A~B and B~C never pull C to A beyond the radius).
+    """
+    rep = np.arange(n)
+    if len(pairs) == 0:
+        return rep
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    grouped = np.zeros(n, dtype=bool)
+    for i, j in pairs.tolist():
+        if not grouped[i] and not grouped[j]:
+            rep[j] = i
+            grouped[j] = True
+    return rep

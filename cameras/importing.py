@@ -121,6 +121,8 @@ def _columns(records: list[Record]) -> dict[str, np.ndarray]:
         "type": np.fromiter((int(r.type) for r in records), np.int16, n),
         "heading": np.fromiter((math.nan if r.heading is None else r.heading for r in records), float, n),
         "dir_mode": np.fromiter((int(r.dir_mode) for r in records), np.int8, n),
+        "end_lat": np.fromiter((math.nan if r.end_lat is None else r.end_lat for r in records), float, n),
+        "end_lon": np.fromiter((math.nan if r.end_lon is None else r.end_lon for r in records), float, n),
     }
     return cols
 
@@ -136,6 +138,7 @@ def _assign_countries(records, cols, path_name, report):
         rec.lat, rec.lon = float(lat2[i]), float(lon2[i])
         if rec.end_lat is not None and rec.end_lon is not None:
             rec.end_lat, rec.end_lon = rec.end_lon, rec.end_lat
+            cols["end_lat"][i], cols["end_lon"][i] = rec.end_lat, rec.end_lon
         report.swapped.append(rec.line)
     cols["lat"], cols["lon"] = lat2, lon2
     missing = np.nonzero(countries == "")[0]
@@ -236,7 +239,8 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
     uniq = np.nonzero(rep == np.arange(len(records)))[0]
     pairs = dedup.same_camera_pairs(cols["lat"][uniq], cols["lon"][uniq], cols["type"][uniq],
                                     cols["heading"][uniq], cols["dir_mode"][uniq],
-                                    settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF)
+                                    settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF,
+                                    cols["end_lat"][uniq], cols["end_lon"][uniq])
     group = uniq[dedup.groups_from_pairs(len(uniq), pairs)]
     for pos, i in enumerate(uniq):
         g = group[pos]
@@ -262,8 +266,8 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
     # 4. New groups: the same camera already in the database (another source, or a retag).
     new_reps = np.array([r for r in members if camera_of[r] < 0], dtype=np.int64)
     if len(new_reps):
-        old = Camera.objects.filter(status=Camera.Status.ACTIVE).values_list("id", "lat", "lon", "type", "heading", "dir_mode")
-        old = list(old)
+        old = list(Camera.objects.filter(status=Camera.Status.ACTIVE)
+                   .values_list("id", "lat", "lon", "type", "heading", "dir_mode", "end_lat", "end_lon"))
         if old:
             old_ids = np.array([o[0] for o in old], dtype=np.int64)
             old_cols = {
@@ -271,8 +275,10 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
                 "type": np.array([o[3] for o in old]),
                 "heading": np.array([math.nan if o[4] is None else o[4] for o in old]),
                 "dir_mode": np.array([o[5] for o in old]),
+                "end_lat": np.array([math.nan if o[6] is None else o[6] for o in old]),
+                "end_lon": np.array([math.nan if o[7] is None else o[7] for o in old]),
             }
-            new_cols = {k: cols[k][new_reps] for k in ("lat", "lon", "type", "heading", "dir_mode")}
+            new_cols = {k: cols[k][new_reps] for k in ("lat", "lon", "type", "heading", "dir_mode", "end_lat", "end_lon")}
             best, dist = dedup.match_existing(new_cols, old_cols, settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF)
             for r, b, d in zip(new_reps, best, dist):
                 if b >= 0:
