@@ -1,0 +1,169 @@
+"""Helpers shared by the format plugins: categories, POI names, France danger zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import CameraSet, ExportOptions
+from .schema import CameraType, DirectionMode, Kind
+
+EARTH_M_PER_DEG = 111_195.0
+
+# Category slug -> (title, camera types). Mobile cameras form their own category whatever
+# their type. Order is the order files appear in packages.
+CATEGORIES = [
+    ("fixed", "Speed cameras", (CameraType.SPEED, CameraType.VARIABLE_LIMIT, CameraType.TUNNEL, CameraType.DISTANCE)),
+    ("red-light", "Red-light cameras", (CameraType.RED_LIGHT, CameraType.RED_LIGHT_SPEED)),
+    ("section", "Average-speed sections", (CameraType.SECTION_START, CameraType.SECTION_END, CameraType.SECTION)),
+    ("other", "Other enforcement", (CameraType.LEVEL_CROSSING, CameraType.BUS_LANE, CameraType.OTHER)),
+    ("danger", "Danger zones", (CameraType.DANGER_ZONE,)),
+    ("mobile", "Mobile cameras", (CameraType.MOBILE_ZONE, CameraType.MOBILE_CAMERA, CameraType.POLICE_CHECK)),
+]
+CATEGORY_TITLES = {slug: title for slug, title, _ in CATEGORIES}
+
+
+@dataclass
+class Category:
+    slug: str          # e.g. "fixed" or "fixed-50" when split by speed
+    title: str         # e.g. "Speed cameras 50"
+    index: np.ndarray  # row indices into the camera set, in id order
+    speed: int = 0     # the speed of a per-speed category
+
+
+def category_of(cameras: CameraSet) -> np.ndarray:
+    """Category slug per camera."""
+    out = np.full(len(cameras), "other", dtype=object)
+    types = cameras["type"]
+    for slug, _, members in CATEGORIES:
+        out[np.isin(types, [int(t) for t in members])] = slug
+    out[cameras["kind"] == Kind.MOBILE] = "mobile"
+    return out
+
+
+def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
+    """The cameras an export includes: mobile ones only when asked, France as zones if asked."""
+    cams = cameras.sorted()
+    if not options.mobile:
+        cams = cams.take(cams["kind"] != Kind.MOBILE)
+    if options.fr_danger_zones:
+        cams = france_danger_zones(cams)
+    return cams
+
+
+def categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:
+    """Non-empty categories in a fixed order; with ``by_speed`` the speed cameras split per speed."""
+    cat = category_of(cameras)
+    result = []
+    for slug, title, _ in CATEGORIES:
+        idx = np.nonzero(cat == slug)[0]
+        if len(idx) == 0:
+            continue
+        if by_speed and slug in ("fixed", "red-light", "section"):
+            speeds = cameras["speed"][idx]
+            for sp in np.unique(speeds):
+                part = idx[speeds == sp]
+                suffix = f"-{int(sp)}" if sp else "-unknown"
+                label = f" {int(sp)}" if sp else ""
+                result.append(Category(slug + suffix, title + label, part, int(sp)))
+        else:
+            result.append(Category(slug, title, idx))
+    return result
+
+
+SHORT_LABELS = {
+    CameraType.SPEED: "Speed", CameraType.RED_LIGHT: "Red light", CameraType.RED_LIGHT_SPEED: "Red light+speed",
+    CameraType.SECTION_START: "Section start", CameraType.SECTION_END: "Section end", CameraType.MOBILE_ZONE: "Mobile zone",
+    CameraType.TUNNEL: "Tunnel", CameraType.VARIABLE_LIMIT: "Variable limit", CameraType.DANGER_ZONE: "Danger zone",
+    CameraType.LEVEL_CROSSING: "Level crossing", CameraType.SECTION: "Section", CameraType.MOBILE_CAMERA: "Mobile",
+    CameraType.POLICE_CHECK: "Police check", CameraType.DISTANCE: "Distance", CameraType.BUS_LANE: "Bus lane",
+    CameraType.OTHER: "Camera",
+}
+
+
+def fit_name(base: str, suffix: str, max_len: int | None) -> str:
+    """Shorten ``base`` so ``base + suffix`` fits ``max_len``; the suffix (e.g. "@50") is never cut."""
+    if max_len is None or len(base) + len(suffix) <= max_len:
+        return base + suffix
+    room = max_len - len(suffix)
+    if room <= 0:
+        raise ValueError(f"name suffix {suffix!r} alone is longer than {max_len} characters")
+    return base[:room].rstrip() + suffix
+
+
+def poi_names(cameras: CameraSet, *, max_len: int | None = None, speed_marker: str = " ",
+              with_road: bool = True) -> list[str]:
+    """Display names: "Speed 50 A7" style, or "Speed A7@50" with ``speed_marker="@"``.
+
+    With "@" the speed is a POI-Loader alert suffix and is kept whole whatever the limit.
+    """
+    types = cameras["type"].tolist()
+    speeds = cameras["speed"].tolist()
+    roads = cameras["road"].tolist() if with_road else [""] * len(types)
+    out = []
+    for t, sp, road in zip(types, speeds, roads):
+        label = SHORT_LABELS.get(t, "Camera")
+        if speed_marker == "@":
+            base = f"{label} {road}".strip() if road else label
+            out.append(fit_name(base, f"@{sp}" if sp else "", max_len))
+        else:
+            base = f"{label} {sp}" if sp else label
+            out.append(fit_name(f"{base} {road}".strip() if road else base, "", max_len))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# France: danger zones instead of exact positions
+
+FR_ZONE_LENGTHS_M = ((50, 300.0), (90, 2000.0), (999, 4000.0))  # speed up to -> zone length
+
+
+def fr_zone_length(speed: np.ndarray) -> np.ndarray:
+    """300 m in towns (limit up to 50), 2 km on other roads, 4 km on motorways (over 90)."""
+    speed = np.asarray(speed)
+    out = np.full(len(speed), 2000.0)
+    out[(speed > 0) & (speed <= 50)] = 300.0
+    out[speed > 90] = 4000.0
+    return out
+
+
+def france_danger_zones(cameras: CameraSet) -> CameraSet:
+    """Cameras in France become danger zones: a stretch that contains the camera.
+
+    The zone is as long as the French rule says for the road (300 m / 2 km / 4 km, from the
+    speed limit); it starts upstream of the camera, at an offset between 10 % and 90 % of the
+    zone length derived from the camera id (deterministic, not the exact position). Without
+    a heading, the zone centre is the camera position snapped to a grid as coarse as the zone.
+    The type becomes danger zone and the speed is dropped, as French law requires.
+    """
+    fr = cameras["country"] == "FR"
+    if not fr.any():
+        return cameras
+    cols = {k: v.copy() for k, v in cameras.columns.items()}
+    idx = np.nonzero(fr)[0]
+    length = fr_zone_length(cols["speed"][idx])
+    frac = 0.1 + 0.8 * ((cols["id"][idx] * 2654435761) % 1000) / 1000.0
+    lat, lon = cols["lat"][idx], cols["lon"][idx]
+    heading = cols["heading"][idx].astype(float)
+    has_heading = ~np.isnan(heading) & (cols["dir_mode"][idx] != DirectionMode.ALL)
+    h = np.radians(np.nan_to_num(heading))
+    m_per_deg_lon = EARTH_M_PER_DEG * np.cos(np.radians(lat))
+    back = length * frac
+    start_lat = np.where(has_heading, lat - back * np.cos(h) / EARTH_M_PER_DEG, lat)
+    start_lon = np.where(has_heading, lon - back * np.sin(h) / m_per_deg_lon, lon)
+    end_lat = np.where(has_heading, start_lat + length * np.cos(h) / EARTH_M_PER_DEG, np.nan)
+    end_lon = np.where(has_heading, start_lon + length * np.sin(h) / m_per_deg_lon, np.nan)
+    grid_lat = length / EARTH_M_PER_DEG
+    grid_lon = length / m_per_deg_lon
+    snapped_lat = (np.floor(lat / grid_lat) + 0.5) * grid_lat
+    snapped_lon = (np.floor(lon / grid_lon) + 0.5) * grid_lon
+    cols["lat"][idx] = np.where(has_heading, start_lat, snapped_lat)
+    cols["lon"][idx] = np.where(has_heading, start_lon, snapped_lon)
+    cols["end_lat"][idx] = end_lat
+    cols["end_lon"][idx] = end_lon
+    cols["type"][idx] = CameraType.DANGER_ZONE
+    cols["speed"][idx] = 0
+    cols["truck_speed"][idx] = 0
+    cols["description"][idx] = [f"Zone de danger ({int(m)} m)" for m in length]
+    return CameraSet(cols)
