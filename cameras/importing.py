@@ -25,7 +25,6 @@ from tqdm import tqdm
 from cameras import dedup, geo
 from cameras.formats import FormatError, Record, Rejection, detect, get_reader
 from cameras.models import Camera, CameraLink, ImportRun, MobileReport, Source
-from exporters.schema import DirectionMode
 
 # Camera fields a feed sets (and an update may change).
 FEED_FIELDS = ("kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "dir_mode",

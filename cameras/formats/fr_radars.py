@@ -39,7 +39,7 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, register
+from .base import FormatError, Reader, Record, Rejection, read_text, register
 from .native_csv import DESCRIPTION_MAX, ROAD_MAX, first_line, fit, header_fields, position, speed_value
 
 TYPES = {
@@ -97,8 +97,7 @@ class FrRadarsReader(Reader):
     def read(self, path: Path) -> Iterator[Record | Rejection]:
         path = Path(path)
         fname = path.name
-        with open(path, "rb") as fh:
-            text, _ = decode(fh.read())
+        text, _ = read_text(path)
         # split on LF only (str.splitlines would also split on rare separators inside fields)
         lines = [line.rstrip("\r") for line in text.split("\n")]
         header_no, names = 0, None

@@ -38,7 +38,7 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import Reader, Record, Rejection, decode, register
+from .base import Reader, Record, Rejection, decode, read_text, register
 from .native_csv import DESCRIPTION_MAX, fit, position, speed_value
 
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -145,8 +145,7 @@ class GarminCsvReader(Reader):
     def read(self, path: Path) -> Iterator[Record | Rejection]:
         path = Path(path)
         fname = path.name
-        with open(path, "rb") as fh:
-            text, _ = decode(fh.read())
+        text, _ = read_text(path)
         rows = csv.reader(io.StringIO(text, newline=""))
         lufop = lufop_comment
         classify = classify_name

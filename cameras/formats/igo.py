@@ -41,7 +41,7 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, register
+from .base import FormatError, Reader, Record, Rejection, read_text, register
 from .native_csv import first_line, header_fields, heading_value, position, speed_value
 
 TYPE_CODES = {
@@ -91,8 +91,7 @@ class IgoReader(Reader):
     def read(self, path: Path) -> Iterator[Record | Rejection]:
         path = Path(path)
         fname = path.name
-        with open(path, "rb") as fh:
-            text, _ = decode(fh.read())
+        text, _ = read_text(path)
         rows = csv.reader(io.StringIO(text, newline=""))
         first = None
         for first in rows:

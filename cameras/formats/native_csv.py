@@ -18,7 +18,7 @@ from typing import Iterator
 
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, parse_heading, parse_speed, register
+from .base import FormatError, Reader, Record, Rejection, decode, read_text, parse_heading, parse_speed, register
 
 # Column sizes of the camera table (cameras.models.Camera); longer text is cut and noted.
 ROAD_MAX = 200
@@ -179,8 +179,7 @@ class NativeCsvReader(Reader):
     def read(self, path: Path) -> Iterator[Record | Rejection]:
         path = Path(path)
         fname = path.name
-        with open(path, "rb") as fh:
-            text, _ = decode(fh.read())
+        text, _ = read_text(path)
         # the header is the first non-empty line
         start = 0
         while True:

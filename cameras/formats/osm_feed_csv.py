@@ -17,7 +17,7 @@ from typing import Iterator
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, register
+from .base import FormatError, Reader, Record, Rejection, read_text, register
 from .native_csv import first_line, header_fields, position
 
 FEED_TYPES = {
@@ -42,8 +42,7 @@ class OsmFeedCsvReader(Reader):
     def read(self, path: Path) -> Iterator[Record | Rejection]:
         path = Path(path)
         fname = path.name
-        with open(path, "rb") as fh:
-            text, _ = decode(fh.read())
+        text, _ = read_text(path)
         rows = csv.reader(io.StringIO(text, newline=""))
         names = None
         for header in rows:

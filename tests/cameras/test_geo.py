@@ -247,3 +247,49 @@ def test_a_legitimate_rare_country_is_not_swapped_when_its_mirror_lands_nowhere_
     _, _, countries2, swapped = geo.fix_swapped(lat, lon)
     assert not swapped.any()
     assert countries2[-3:].tolist() == ["LU", "LU", "LU"]
+
+
+def _in_country(code, lat_range, lon_range, n, seed):
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(*lat_range, 20 * n), rng.uniform(*lon_range, 20 * n)
+    keep = geo.assign_countries(lat, lon, tolerance_km=0.0) == code
+    assert keep.sum() >= n
+    return lat[keep][:n], lon[keep][:n]
+
+
+def test_qatar_cameras_in_a_clean_file_stay_although_their_mirror_image_is_in_ukraine():
+    # Rare (0.6 %), and read swapped every one lands in Ukraine, a country common in the
+    # file: the plain "rare as given, common when swapped" rule would move them. Nothing
+    # in the file is at sea, so there is no evidence of swapping.
+    fr = _france_mainland(3_000)
+    ua = _in_country("UA", (48.0, 52.0), (24.0, 34.0), 1_500, seed=4)
+    qa = _in_country("QA", (24.6, 26.1), (50.8, 51.6), 30, seed=5)
+    lat, lon = (np.concatenate(parts) for parts in zip(fr, ua, qa))
+    assert (geo.assign_countries(qa[1], qa[0]) == "UA").all()  # the mirror images
+    _, _, countries2, swapped = geo.fix_swapped(lat, lon)
+    assert not swapped.any()
+    assert (countries2[-30:] == "QA").all()
+
+
+def test_a_few_swapped_rows_are_found_when_some_of_them_are_at_sea():
+    lat, lon = _france_mainland(4_000)
+    swap = np.zeros(len(lat), dtype=bool)
+    swap[::200] = True  # 20 rows: read as given, some are in Somalia or Ethiopia, some at sea
+    given_lat, given_lon = np.where(swap, lon, lat), np.where(swap, lat, lon)
+    countries = geo.assign_countries(given_lat, given_lon)
+    assert (countries[swap] == "").any() and (countries[swap] != "").any()
+    _, _, countries2, swapped = geo.fix_swapped(given_lat, given_lon, countries)
+    assert (swapped == swap).all()
+    assert (countries2 == "FR").all()
+
+
+def test_junk_at_sea_is_not_swapped_into_the_file_when_most_of_it_would_not_land():
+    lat, lon = _france_mainland(1_000)
+    rng = np.random.default_rng(9)
+    junk_lat, junk_lon = rng.uniform(-40, -10, 40), rng.uniform(-30, -5, 40)  # South Atlantic
+    junk_lat[:5], junk_lon[:5] = 2.0, 47.0  # but the mirror of (2, 47) is in France
+    lat, lon = np.concatenate([lat, junk_lat]), np.concatenate([lon, junk_lon])
+    countries = geo.assign_countries(lat, lon)
+    assert (countries[-40:] == "").all()
+    _, _, _, swapped = geo.fix_swapped(lat, lon, countries)
+    assert not swapped.any()

@@ -1,6 +1,5 @@
 """Every real third-party feed in SHARED_DATA_DIR imports, with the expected counts."""
 
-import csv
 
 import pytest
 

@@ -1,0 +1,231 @@
+"""The device catalog: every supported device family or model, its format and capabilities.
+
+Limits carry their source, or say that they are assumed. Nothing here was tested on
+hardware by the project; sources are public reports listed with each limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .base import ExportError, load_plugins
+
+
+@dataclass(frozen=True)
+class Limit:
+    value: int
+    source: str
+    assumed: bool = False
+
+    def describe(self, unit: str) -> str:
+        text = f"{self.value:,} {unit}"
+        return f"{text} (assumed: {self.source})" if self.assumed else f"{text} ({self.source})"
+
+
+@dataclass(frozen=True)
+class IconSpec:
+    width: int
+    height: int
+    bits: int  # colour depth of the BMP/bitmap the device takes
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    brand: str
+    model: str
+    format: str                        # exporter identifier
+    kind: str                          # "pnd", "head-unit", "app"
+    mobile: bool = True                # can show mobile cameras (its own category)
+    icons: IconSpec | None = None      # custom icons, if the device takes them
+    icon_swap: bool = False            # the customer can swap icon sets (France danger signs)
+    max_pois: Limit | None = None
+    max_file_bytes: Limit | None = None
+    max_categories: Limit | None = None
+    coverage_setup: bool = True        # the customer may choose the coverage
+    coverage_note: str = ""            # why not, when coverage_setup is False
+    default_coverage: str = "europe"
+    install: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.brand} {self.model}"
+
+    def exporter(self):
+        from .base import get_exporter
+
+        return get_exporter(self.format)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        exp = self.exporter()
+        data.update(name=self.name, direction_aware=exp.direction_aware, speed_carried_as=exp.speed_carried_as,
+                    format_name=exp.verbose_name)
+        return data
+
+
+TOMTOM_INSTALL = (
+    "Unzip the package on your computer.",
+    "Connect the TomTom to the computer with its USB cable and choose 'Yes' to connect.",
+    "Open the device's drive and then the folder of your active map (for example 'Western_and_Central_Europe').",
+    "Copy every .ov2 file and the .bmp file of the same name from the package's 'tomtom' folder into the map folder.",
+    "Eject the device. On the TomTom: Change preferences > Manage POIs > Warn when near POI, pick each camera "
+    "category, and set the warning distance and sound.",
+)
+GARMIN_GPI_INSTALL = (
+    "Unzip the package on your computer.",
+    "Connect the Garmin with its USB cable; it appears as a drive (on some models choose 'mass storage').",
+    "Copy the .gpi files from the package into the folder Garmin\\POI on the device (create it if missing). "
+    "On models with a memory card you may use the card's Garmin\\POI folder instead.",
+    "Eject the device. Under Settings > Proximity Points (or Map & Vehicle > Proximity Alerts) switch the camera "
+    "alerts on; they appear in Where To? > Categories > Custom POIs.",
+    "Remove older camera .gpi files first: two files with the same cameras give double alerts.",
+)
+POI_LOADER_INSTALL = (
+    "Install Garmin POI Loader (free, Windows or macOS) if you do not have it.",
+    "Unzip the package into an empty folder; keep each .csv next to the .bmp of the same name.",
+    "Connect the Garmin, start POI Loader, choose the device, then 'Install', the folder, and 'Manual' units: "
+    "kilometres per hour; proximity alerts as in the file.",
+    "POI Loader builds a Poi.gpi on the device; each .csv file becomes one category with its icon.",
+)
+IGO_INSTALL = (
+    "Unzip the package on your computer.",
+    "Connect the device or take out its memory card, and open the iGO folder (often 'iGO', 'iGO_Primo' or "
+    "'NaviOne').",
+    "Copy speedcam.txt into the folder content/speedcam, replacing the old file.",
+    "Delete the file speedcam.spdb in the same folder if present, so iGO rebuilds its cache from the new file.",
+    "Start the navigation; in Settings > Warnings switch 'Speed camera warning' on.",
+)
+NAVITEL_INSTALL = (
+    "Unzip the package on your computer.",
+    "Connect the device (or the phone) and open the folder NavitelContent/SpeedCams (create it if missing).",
+    "Copy SpeedCam.txt into it, replacing the old file.",
+    "Start Navitel: Menu > Settings > Speedcams > Import, and choose the file.",
+)
+SYGIC_INSTALL = (
+    "Unzip the package on your computer.",
+    "Connect the phone and open Android/data/com.sygic.aura/files/Res/db (Sygic 15.6.5 or newer).",
+    "Copy offlinespeedcams.dat into that folder, replacing the old file.",
+    "Restart Sygic; under Settings > Speed cameras make sure warnings are on.",
+)
+MERCEDES_INSTALL = (
+    "Unzip the package on your computer.",
+    "Copy the .gpx files from the package onto an empty SD card or USB stick, in a folder named 'PersonalPOI'.",
+    "Insert the card in the COMAND unit: Navi > Options > Import personal POIs, then choose the card.",
+    "Keep to the device limit shown on the product page: above it COMAND ignores every POI on the card, "
+    "with no error message.",
+)
+VW_INSTALL = (
+    "Unzip the package on your computer.",
+    "Copy the package's contents to the root of an empty SD card or USB stick (FAT32).",
+    "In the car: Setup (or Menu) > Navigation > Manage memory > Update personal POIs, and choose the card.",
+    "Under Navigation > Map > Personal POIs choose up to 10 categories to show and warn about.",
+)
+APP_KML_INSTALL = (
+    "Unzip the package and send the .kml file to your phone (email, cloud drive or USB).",
+    "Open it with your map app (for example Organic Maps, OsmAnd or Google Earth): it offers to import it as a "
+    "list of places.",
+    "Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
+    "offers them.",
+)
+APP_GPX_INSTALL = (
+    "Unzip the package and send the .gpx files to your phone.",
+    "In OsmAnd: My Places > Tracks > Import, or open the file from your file manager with OsmAnd.",
+    "Show them on the map under Configure map > Tracks, and switch on 'Speed cameras' alerts for favourites "
+    "where available.",
+)
+GENERIC_INSTALL = (
+    "Unzip the package. The file documents its columns in the included INSTALL.txt; import it with your "
+    "software's CSV or GeoJSON import.",
+)
+
+FR_NO_SWAP = ("On this device the speed-limit icon is part of the map display, so the France danger icon set "
+              "cannot be chosen; French cameras can still be exported as danger zones.")
+
+DEVICES: tuple[Device, ...] = (
+    Device("tomtom-go-classic", "TomTom", "GO classic (x20/x30/x40/x50, NavCore)", "tomtom-ov2", "pnd",
+           icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
+           max_file_bytes=Limit(20_000_000, "no documented limit; unindexed large files slow weaker units "
+                                "(poi-factory.com); skipper records keep big files fast", assumed=True)),
+    Device("tomtom-one-xl", "TomTom", "ONE / XL / XXL", "tomtom-ov2", "pnd",
+           icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
+           max_file_bytes=Limit(10_000_000, "older ONE/XL units have little memory; none documented", assumed=True)),
+    Device("tomtom-start-via", "TomTom", "Start / Via (NavCore)", "tomtom-ov2", "pnd",
+           icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
+           max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
+    Device("garmin-nuvi", "Garmin", "nüvi (2x5, 2xx7, 2xx8 series)", "garmin-gpi", "pnd",
+           icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
+           max_pois=Limit(50_000, "Garmin documents 'at least 3,000' custom POIs; users report over 30,000 "
+                          "working (freegeographytools.com, 2008)", assumed=True)),
+    Device("garmin-drivesmart", "Garmin", "DriveSmart 5x / 6x / 7x", "garmin-gpi", "pnd",
+           icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
+           max_pois=Limit(100_000, "none documented; current units have gigabytes of storage", assumed=True)),
+    Device("garmin-zumo", "Garmin", "zūmo (motorcycle) 3x0 / 5x0 / XT", "garmin-gpi", "pnd",
+           icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
+           max_pois=Limit(50_000, "none documented", assumed=True)),
+    Device("garmin-poi-loader", "Garmin", "any model, with POI Loader", "garmin-poi-csv", "pnd",
+           icons=IconSpec(24, 24, 8), icon_swap=True, install=POI_LOADER_INSTALL,
+           max_pois=Limit(50_000, "Garmin documents 'at least 3,000'; users load over 30,000", assumed=True)),
+    Device("igo-primo", "iGO", "Primo (PNDs and Windows CE units)", "igo", "pnd", install=IGO_INSTALL,
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True)),
+    Device("igo-nextgen", "iGO", "NextGen (Android and head units)", "igo", "head-unit", install=IGO_INSTALL,
+           notes=(FR_NO_SWAP,), max_pois=Limit(250_000, "none documented", assumed=True)),
+    Device("dynavin-n7", "Dynavin", "N7 series head unit (iGO based)", "igo", "head-unit", install=IGO_INSTALL,
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True)),
+    Device("navitel", "Navitel", "Navitel Navigator (app and PNDs)", "navitel", "app", install=NAVITEL_INSTALL,
+           notes=(FR_NO_SWAP,), max_pois=Limit(200_000, "none documented", assumed=True)),
+    Device("prestigio-geovision", "Prestigio", "GeoVision (Navitel)", "navitel", "pnd", install=NAVITEL_INSTALL,
+           notes=(FR_NO_SWAP,), max_pois=Limit(100_000, "none documented", assumed=True)),
+    Device("sygic-android", "Sygic", "GPS Navigation for Android (15.6.5+)", "sygic", "app", install=SYGIC_INSTALL,
+           coverage_setup=False, default_coverage="world",
+           coverage_note="Sygic loads one offline camera database for the whole world and shows only the cameras "
+                         "near you, so there is nothing to trim: you always get the full database.",
+           notes=(FR_NO_SWAP,)),
+    Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "gpx", "head-unit",
+           mobile=False, install=MERCEDES_INSTALL,
+           max_pois=Limit(25_000, "25,000-30,000 POIs in total; above that all POIs are ignored with no error "
+                          "(gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md and STATS.md)"),
+           notes=(FR_NO_SWAP,)),
+    Device("vw-mib", "Volkswagen / Škoda / SEAT", "MIB2 personal POI", "gpx", "head-unit", mobile=False,
+           install=VW_INSTALL,
+           max_categories=Limit(10, "at most 10 POI categories can be selected (PPOI wiki; jimmyH/mypois issue 15)"),
+           max_pois=Limit(50_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
+    Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "kml", "pnd", install=APP_KML_INSTALL,
+           max_pois=Limit(30_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
+    Device("phone-kml", "Phone apps", "Organic Maps / Google Earth (KML)", "kml", "app", install=APP_KML_INSTALL),
+    Device("osmand-gpx", "Phone apps", "OsmAnd (GPX)", "gpx", "app", install=APP_GPX_INSTALL),
+    Device("generic-csv", "Generic", "CSV file", "csv", "app", install=GENERIC_INSTALL),
+    Device("generic-geojson", "Generic", "GeoJSON file", "geojson", "app", install=GENERIC_INSTALL),
+)
+
+CATALOG: dict[str, Device] = {}
+for _d in DEVICES:
+    if _d.id in CATALOG:
+        raise ValueError(f"duplicate device id {_d.id!r}")
+    CATALOG[_d.id] = _d
+
+
+def get_device(device_id: str) -> Device:
+    try:
+        return CATALOG[device_id]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(device_id, CATALOG, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ExportError(f"unknown device {device_id!r}.{hint} Valid devices: {', '.join(sorted(CATALOG))}") from None
+
+
+def validate_catalog() -> list[str]:
+    """Problems in the catalog (unknown formats, ...); empty when all is well."""
+    plugins = load_plugins()
+    problems = []
+    for d in DEVICES:
+        if d.format not in plugins:
+            problems.append(f"{d.id}: unknown format {d.format!r}")
+        if not d.install:
+            problems.append(f"{d.id}: no installation instructions")
+        if not d.coverage_setup and not d.coverage_note:
+            problems.append(f"{d.id}: coverage setup refused without a reason")
+    return problems

@@ -1,0 +1,138 @@
+"""Packages: one deterministic zip per (release, device, coverage, options).
+
+The zip holds the plugin's files (by category), the installation guide, and a manifest
+(release, device, coverage, options, counts per country and type, per-file POI counts and
+sha256, skipped cameras, limit checks). Same inputs, same bytes: entries are sorted, every
+timestamp is 1980-01-01, permissions fixed, and the manifest holds nothing time-dependent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+
+from .base import CameraSet, ExportError, ExportOptions
+from .common import select
+from .devices import Device
+from .schema import CameraType
+
+PACKAGE_FORMAT_VERSION = 1
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class Package:
+    data: bytes
+    manifest: dict
+    filename: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def cache_key(release_sha256: str, device: Device, coverage: list[str], options: ExportOptions) -> str:
+    """Content address of a package: what went in, not when it was made."""
+    payload = json.dumps({"v": PACKAGE_FORMAT_VERSION, "release": release_sha256, "device": device.id,
+                          "format": device.format, "coverage": sorted(coverage), "options": options.key()},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def check_options(device: Device, options: ExportOptions) -> None:
+    if options.mobile and not device.mobile:
+        raise ExportError(f"{device.name} cannot show mobile cameras; export without the mobile option")
+    if options.icons == "fr-danger" and not device.icon_swap:
+        raise ExportError(f"{device.name} cannot swap icons, so the France danger icon set is not available; "
+                          f"valid icon sets for it: speed. French cameras can be exported as danger zones instead")
+
+
+def limit_warnings(device: Device, files, total_pois: int, total_bytes: int) -> list[str]:
+    warnings = []
+    if device.max_pois and total_pois > device.max_pois.value:
+        warnings.append(f"{total_pois:,} cameras exceed the device limit of {device.max_pois.describe('POIs')}: "
+                        f"choose a smaller coverage")
+    if device.max_file_bytes:
+        for f in files:
+            if len(f.data) > device.max_file_bytes.value:
+                warnings.append(f"{f.name} is {len(f.data):,} bytes, over the device limit of "
+                                f"{device.max_file_bytes.describe('bytes')}: choose a smaller coverage")
+    if device.max_categories:
+        cats = {f.category for f in files if f.count}
+        if len(cats) > device.max_categories.value:
+            warnings.append(f"{len(cats)} categories exceed the device limit of "
+                            f"{device.max_categories.describe('categories')}")
+    return warnings
+
+
+def install_guide(device: Device, manifest: dict) -> str:
+    lines = [f"Speed cameras for {device.name}", "=" * (18 + len(device.name)), "",
+             f"Release {manifest['release']['number']} ({manifest['release']['date']}), "
+             f"coverage: {', '.join(manifest['coverage']['codes'])}, {manifest['counts']['total']:,} cameras.", "",
+             "Installation", "------------"]
+    lines += [f"{i}. {step}" for i, step in enumerate(device.install, start=1)]
+    lines += ["", "What this file does", "-------------------"]
+    lines += [f"- {note}" for note in manifest["notes"]]
+    if manifest["warnings"]:
+        lines += ["", "WARNINGS", "--------"] + [f"- {w}" for w in manifest["warnings"]]
+    lines += ["", "Files", "-----"]
+    lines += [f"- {f['name']}: {f['count']:,} cameras" if f["count"] else f"- {f['name']}" for f in manifest["files"]]
+    lines += ["", "Camera data includes OpenStreetMap data, (c) OpenStreetMap contributors, ODbL 1.0.", ""]
+    return "\r\n".join(lines)
+
+
+def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *, release: dict,
+                  coverage: list[str]) -> Package:
+    """Render ``cameras`` (already cut to the coverage) for ``device`` and pack everything."""
+    check_options(device, options)
+    exporter = device.exporter()
+    result = exporter.render(cameras, options)
+    selected = select(cameras, options)
+    total_pois = sum(f.count for f in result.files)
+    notes = list(dict.fromkeys([*result.notes, *device.notes]))
+    if not exporter.direction_aware:
+        notes.append("Alerts are not direction-aware on this device: it warns in both directions of travel.")
+    if options.fr_danger_zones:
+        notes.append("Cameras in France are shown as danger zones (300 m in towns, 2 km on other roads, 4 km on "
+                     "motorways), not at their exact position, as French law requires.")
+    if options.icons == "fr-danger":
+        notes.append("France icon set: French cameras use the danger sign without a speed number.")
+    warnings = limit_warnings(device, result.files, total_pois, sum(len(f.data) for f in result.files))
+    type_names = {t.value: t.slug for t in CameraType}
+    manifest = {
+        "package_format": PACKAGE_FORMAT_VERSION,
+        "release": release,
+        "device": {"id": device.id, "name": device.name, "format": device.format},
+        "coverage": {"codes": sorted(coverage)},
+        "options": options.key(),
+        "counts": {
+            "total": len(selected),
+            "pois": total_pois,
+            "by_country": dict(sorted(Counter(selected["country"].tolist()).items())),
+            "by_type": dict(sorted(Counter(type_names.get(t, str(t)) for t in selected["type"].tolist()).items())),
+        },
+        "skipped": dict(sorted(result.skipped.items())),
+        "files": [{"name": f.name, "category": f.category, "count": f.count, "bytes": len(f.data),
+                   "sha256": hashlib.sha256(f.data).hexdigest()} for f in sorted(result.files, key=lambda f: f.name)],
+        "notes": notes,
+        "warnings": warnings,
+    }
+    entries = {f.name: f.data for f in result.files}
+    entries["INSTALL.txt"] = install_guide(device, manifest).encode("utf-8")
+    entries["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in sorted(entries):
+            if name.startswith("/") or ".." in name.split("/"):
+                raise ExportError(f"unsafe file name in package: {name!r}")
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, entries[name], compresslevel=9)
+    filename = f"speedcams-{device.id}-r{release['number']}.zip"
+    return Package(data=buf.getvalue(), manifest=manifest, filename=filename)

@@ -1,0 +1,77 @@
+"""python manage.py export / devices: a valid package for every device from the published release."""
+
+import json
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cameras import demo
+from cameras.importing import import_file
+from cameras.releases import publish_release
+from exporters.devices import DEVICES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def release(tmp_path):
+    path = tmp_path / "demo.csv"
+    demo.write_csv(path, demo.generate(600, seed=5))
+    import_file(path, source="demo", fmt="csv")
+    return publish_release()
+
+
+@pytest.mark.parametrize("device", [d.id for d in DEVICES])
+def test_export_builds_a_valid_package_for_every_device(device, release, tmp_path, capsys):
+    out = tmp_path / f"{device}.zip"
+    call_command("export", "--device", device, "--coverage", "europe", "-o", str(out))
+    zf = zipfile.ZipFile(out)
+    assert zf.testzip() is None
+    manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["release"]["number"] == release.number
+    assert manifest["counts"]["total"] > 400
+    assert sum(f["count"] for f in manifest["files"]) >= manifest["counts"]["total"] - sum(manifest["skipped"].values())
+    assert "cameras for" in capsys.readouterr().out
+
+
+def test_export_cuts_to_the_coverage(release, tmp_path):
+    out = tmp_path / "fr.zip"
+    call_command("export", "--device", "igo-primo", "--coverage", "FR,BE", "-o", str(out))
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert set(manifest["counts"]["by_country"]) <= {"FR", "BE"}
+    assert manifest["counts"]["by_country"]["FR"] > 50
+
+
+def test_an_unknown_coverage_code_names_the_close_match(release, tmp_path):
+    with pytest.raises(CommandError, match="western-europe"):
+        call_command("export", "--device", "igo-primo", "--coverage", "westren-europe", "-o", str(tmp_path / "x.zip"))
+
+
+def test_an_unknown_device_lists_the_valid_ones(release, tmp_path):
+    with pytest.raises(CommandError, match="Valid devices: .*garmin-nuvi"):
+        call_command("export", "--device", "nokia-3310", "-o", str(tmp_path / "x.zip"))
+
+
+def test_an_unknown_icon_set_lists_the_valid_ones(release, tmp_path):
+    with pytest.raises(CommandError, match="valid: speed, fr-danger"):
+        call_command("export", "--device", "garmin-nuvi", "--icons", "pirate", "-o", str(tmp_path / "x.zip"))
+
+
+def test_a_device_with_fixed_coverage_gets_its_default_with_the_reason(release, tmp_path, capsys):
+    out = tmp_path / "s.zip"
+    call_command("export", "--device", "sygic-android", "--coverage", "FR", "-o", str(out))
+    err = capsys.readouterr().err
+    assert "default coverage only" in err
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert manifest["coverage"]["codes"] == ["world"]
+
+
+def test_devices_lists_the_catalog_as_a_table_and_as_json(capsys):
+    call_command("devices")
+    out = capsys.readouterr().out
+    assert "tomtom-go-classic" in out and "garmin-gpi" in out
+    call_command("devices", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(DEVICES)
+    assert {"id", "format", "mobile", "direction_aware", "install", "max_pois"} <= set(rows[0])

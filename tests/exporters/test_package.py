@@ -1,0 +1,75 @@
+"""Packages: deterministic zips with the files, the installation guide and a manifest."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+
+from exporters.base import ExportError, ExportOptions
+from exporters.devices import get_device
+from exporters.package import build_package, cache_key
+
+from .fixtures import sample_cameras
+
+RELEASE = {"number": 3, "date": "2026-11-01", "sha256": "ab" * 32}
+
+
+def build(device_id="tomtom-go-classic", **options):
+    return build_package(sample_cameras(), get_device(device_id), ExportOptions(**options), release=RELEASE,
+                         coverage=["europe", "AU"])
+
+
+def test_the_same_inputs_give_byte_identical_packages():
+    assert build().data == build().data
+    assert build().sha256 != build(mobile=True).sha256
+
+
+def test_the_package_holds_the_files_guide_and_a_manifest_with_checksums():
+    pkg = build(mobile=True)
+    zf = zipfile.ZipFile(io.BytesIO(pkg.data))
+    names = zf.namelist()
+    assert names == sorted(names)
+    assert "INSTALL.txt" in names and "manifest.json" in names
+    manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["release"] == RELEASE
+    assert manifest["device"]["id"] == "tomtom-go-classic"
+    assert manifest["counts"]["total"] == 24
+    assert manifest["counts"]["by_country"]["FR"] == 6
+    assert manifest["counts"]["by_type"]["speed"] == 9
+    for f in manifest["files"]:
+        assert hashlib.sha256(zf.read(f["name"])).hexdigest() == f["sha256"]
+    guide = zf.read("INSTALL.txt").decode()
+    assert "Copy every .ov2 file" in guide and "not direction-aware" in guide
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in zf.infolist())
+
+
+def test_mobile_cameras_are_refused_for_a_device_that_cannot_show_them():
+    with pytest.raises(ExportError, match="cannot show mobile cameras"):
+        build("mercedes-comand", mobile=True)
+
+
+def test_the_france_icon_set_is_refused_where_the_device_cannot_swap_icons():
+    with pytest.raises(ExportError, match="cannot swap icons"):
+        build("igo-primo", icons="fr-danger")
+
+
+def test_a_package_over_the_device_limit_carries_a_clear_warning():
+    from dataclasses import replace
+
+    from exporters.devices import Limit
+
+    tiny = replace(get_device("mercedes-comand"), max_pois=Limit(10, "test limit"))
+    pkg = build_package(sample_cameras(), tiny, ExportOptions(), release=RELEASE, coverage=["world"])
+    assert any("exceed the device limit of 10 POIs" in w for w in pkg.manifest["warnings"])
+    guide = zipfile.ZipFile(io.BytesIO(pkg.data)).read("INSTALL.txt").decode()
+    assert "WARNINGS" in guide
+
+
+def test_the_cache_key_depends_on_what_goes_in_not_on_order():
+    dev = get_device("garmin-nuvi")
+    a = cache_key("r1", dev, ["FR", "BE"], ExportOptions())
+    assert a == cache_key("r1", dev, ["BE", "FR"], ExportOptions())
+    assert a != cache_key("r2", dev, ["FR", "BE"], ExportOptions())
+    assert a != cache_key("r1", dev, ["FR", "BE"], ExportOptions(mobile=True))
