@@ -105,7 +105,7 @@ NAVITEL_INSTALL = (
 )
 SYGIC_INSTALL = (
     "Unzip the package on your computer.",
-    "Connect the phone and open Android/data/com.sygic.aura/files/Res/db (Sygic 15.6.5 or newer).",
+    "Connect the phone and open Android/data/com.sygic.aura/files/maps/speedcams (Sygic 15.6.5 or newer).",
     "Copy offlinespeedcams.dat into that folder, replacing the old file.",
     "Restart Sygic; under Settings > Speed cameras make sure warnings are on.",
 )

@@ -1,0 +1,228 @@
+"""Export speed: every registered exporter plugin against GPSBabel on the same cameras.
+
+    .venv/bin/python benchmarks/bench_export.py [--cameras 200000] [--runs 5] [--formats gpx,kml]
+    .venv/bin/python benchmarks/bench_export.py --memory [--memory-cameras 1000000]
+
+Speed mode: builds ``scaled_cameras(n)`` (tests/exporters/fixtures.py: every type and
+direction mode, spread over the world), exports them with ``mobile=True`` so every camera is
+written, and writes the same cameras as a GPSBabel unicsv file (``lat,lon,name,desc``, names
+"Speed A1@50"). Then, median of ``--runs`` runs each:
+
+* ours: ``plugin.render(cameras, options)`` (in memory, as the packager calls it), and the
+  same plus writing the files to a temporary directory;
+* GPSBabel 1.8.0: ``gpsbabel -i unicsv -f in.csv -o <fmt> -F out`` with GPSBABEL_FREEZE_TIME=1
+  (process start, reading the CSV and writing the file: what a GPSBabel-based exporter costs).
+
+Targets (issue): OV2, GPX, KML and CSV at least 5x faster than GPSBabel (ratio = GPSBabel /
+ours, on render time); Garmin GPI under 3 s absolute for all cameras. GPSBabel's GPI writer
+is quadratic, so the GPI *ratio* is measured on ``--gpi-cameras`` (20,000) cameras only.
+A GPSBabel run slower than ``--slow`` seconds is not repeated (marked "1 run").
+
+Memory mode: each plugin renders ``--memory-cameras`` (1,000,000) cameras in a fresh
+subprocess; prints the peak RSS (``getrusage`` ``ru_maxrss``) and the RSS before rendering
+(interpreter + libraries + the camera set), against the 500 MB target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from exporters.base import ExportOptions, load_plugins  # noqa: E402
+from exporters.common import poi_names  # noqa: E402
+from tests.exporters.fixtures import scaled_cameras  # noqa: E402
+
+# plugin identifier -> GPSBabel output format (None: GPSBabel has no writer for it)
+PEERS = {
+    "tomtom-ov2": "tomtom",
+    "gpx": "gpx",
+    "kml": "kml",
+    "csv": "unicsv",
+    "garmin-poi-csv": "garmin_poi",
+    "garmin-gpi": "garmin_gpi,category=Speed cameras,alerts=1,proximity=300m,unique=0",
+    "geojson": "geojson",
+}
+FIVE_X = {"tomtom-ov2", "gpx", "kml", "csv"}
+GPI = "garmin-gpi"
+GPI_LIMIT_S = 3.0
+MEMORY_LIMIT_MB = 500
+
+
+def write_unicsv(cams, path: Path) -> None:
+    names = poi_names(cams, speed_marker="@")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["lat", "lon", "name", "desc"])
+        for lat, lon, name, desc in zip(cams["lat"].tolist(), cams["lon"].tolist(), names,
+                                        cams["description"].tolist()):
+            out.writerow([f"{lat:.6f}", f"{lon:.6f}", name, desc])
+
+
+def median_time(fn, runs: int, slow: float = float("inf")) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if times[-1] > slow:
+            break
+    return statistics.median(times), times
+
+
+def gpsbabel_runner(gpsbabel: str, fmt: str, src: Path, out: Path):
+    env = dict(os.environ, GPSBABEL_FREEZE_TIME="1")
+    cmd = [gpsbabel, "-i", "unicsv", "-f", str(src), "-o", fmt, "-F", str(out)]
+
+    def run():
+        proc = subprocess.run(cmd, capture_output=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[:500]}")
+    return run
+
+
+def ours_runner(plugin, cams, options, outdir: Path | None = None):
+    def run():
+        result = plugin.render(cams, options)
+        if outdir is not None:
+            for f in result.files:
+                path = outdir / f.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(f.data)
+        return result
+    return run
+
+
+def speed(args) -> None:
+    plugins = load_plugins()
+    wanted = sorted(plugins) if not args.formats else [f.strip() for f in args.formats.split(",")]
+    unknown = [f for f in wanted if f not in plugins]
+    if unknown:
+        sys.exit(f"unknown format(s) {', '.join(unknown)}; registered: {', '.join(sorted(plugins))}")
+    gpsbabel = shutil.which("gpsbabel")
+    version = subprocess.run([gpsbabel, "-V"], capture_output=True, text=True).stdout.strip() if gpsbabel else "missing"
+    options = ExportOptions(mobile=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-export-"))
+    sets = {}
+
+    def camera_set(n):
+        if n not in sets:
+            cams = scaled_cameras(n)
+            src = work / f"in-{n}.csv"
+            write_unicsv(cams, src)
+            sets[n] = (cams, src)
+        return sets[n]
+
+    print(f"{args.cameras:,} cameras (scaled_cameras, mobile included), median of {args.runs} runs; "
+          f"{version}; GPSBABEL_FREEZE_TIME=1; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+    header = (f"{'format':16} {'gpsbabel -o':12} {'cameras':>9} {'ours s':>8} {'+write s':>9} {'gpsbabel s':>11} "
+              f"{'ratio':>11} {'target':>8}  met")
+    print(header)
+    print("-" * len(header))
+    for ident in wanted:
+        plugin = plugins[ident]()
+        cams, src = camera_set(args.cameras)
+        ours, _ = median_time(ours_runner(plugin, cams, options), args.runs)
+        outdir = work / f"ours-{ident}"
+        written, _ = median_time(ours_runner(plugin, cams, options, outdir), args.runs)
+        peer = PEERS.get(ident)
+        babel_s, ratio_n, note = None, args.cameras, ""
+        if ident == GPI:
+            ratio_n = args.gpi_cameras
+        if peer and gpsbabel:
+            if ratio_n != args.cameras:
+                small, small_src = camera_set(ratio_n)
+                ours_small, _ = median_time(ours_runner(plugin, small, options), args.runs)
+            else:
+                small_src, ours_small = src, ours
+            babel_s, times = median_time(gpsbabel_runner(gpsbabel, peer, small_src, work / f"babel-{ident}"),
+                                         args.runs, slow=args.slow)
+            if len(times) < args.runs:
+                note = f"  (GPSBabel: {len(times)} run, over {args.slow:g} s)"
+        ratio = babel_s / ours_small if babel_s else None
+        if ident in FIVE_X:
+            target, met = ">= 5x", (ratio is not None and ratio >= 5)
+        elif ident == GPI:
+            target, met = f"< {GPI_LIMIT_S:g} s", ours < GPI_LIMIT_S
+        else:
+            target, met = "-", None
+        ratio_text = f"{ratio:.1f}x" if ratio else "-"
+        if ratio_n != args.cameras and ratio:
+            ratio_text += f" @{ratio_n // 1000}k"
+        print(f"{ident:16} {(peer or '-').split(',')[0]:12} {args.cameras:>9,} {ours:>8.3f} {written:>9.3f} "
+              f"{(f'{babel_s:.3f}' if babel_s else '-'):>11} {ratio_text:>11} {target:>8}  "
+              f"{'-' if met is None else ('yes' if met else 'NO'):3}{note}")
+    shutil.rmtree(work, ignore_errors=True)
+    print("ours s = render() in memory; +write s = render() and writing the files; ratio = gpsbabel s / ours s"
+          + (f"; GPI ratio measured with {args.gpi_cameras:,} cameras (GPSBabel's GPI writer is quadratic)"
+             if GPI in wanted else ""))
+
+
+def memory_child(identifier: str, n: int) -> None:
+    plugin = load_plugins()[identifier]()
+    cams = scaled_cameras(n)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    result = plugin.render(cams, ExportOptions(mobile=True))
+    took = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size = sum(len(f.data) for f in result.files) / 2**20
+    print(f"{before:.0f} {peak:.0f} {size:.0f} {took:.2f}")
+
+
+def memory(args) -> None:
+    plugins = load_plugins()
+    wanted = sorted(plugins) if not args.formats else [f.strip() for f in args.formats.split(",")]
+    n = args.memory_cameras
+    print(f"peak RSS rendering {n:,} cameras (mobile included), one fresh process per format; "
+          f"target < {MEMORY_LIMIT_MB} MB")
+    header = (f"{'format':16} {'before MB':>10} {'peak MB':>8} {'output MB':>10} {'render s':>9}  "
+              f"under {MEMORY_LIMIT_MB} MB")
+    print(header)
+    print("-" * len(header))
+    for ident in wanted:
+        proc = subprocess.run([sys.executable, __file__, "--memory-child", ident, "--memory-cameras", str(n)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+            print(f"{ident:16} failed: {reason}")
+            continue
+        before, peak, size, took = proc.stdout.split()
+        print(f"{ident:16} {before:>10} {peak:>8} {size:>10} {took:>9}  "
+              f"{'yes' if float(peak) < MEMORY_LIMIT_MB else 'NO'}")
+    print("before = RSS with the interpreter, numpy and the camera set loaded; peak = ru_maxrss after render(); "
+          "output = total bytes of the files, which render() returns in memory")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cameras", type=int, default=200_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--gpi-cameras", type=int, default=20_000, help="cameras for the GPI ratio (default 20000)")
+    ap.add_argument("--slow", type=float, default=20.0, help="do not repeat a GPSBabel run slower than this (s)")
+    ap.add_argument("--formats", help="comma-separated plugin identifiers (default: all registered)")
+    ap.add_argument("--memory", action="store_true", help="peak memory per format instead of speed")
+    ap.add_argument("--memory-cameras", type=int, default=1_000_000)
+    ap.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.memory_cameras)
+    elif args.memory:
+        memory(args)
+    else:
+        speed(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The project's own feed CSV (identifier ``csv``): one file, ``speedcams.csv``.
+
+The layout is the documented import format (docs/feed-csv.md), so the export re-imports
+with ``--format csv`` (or auto-detection) and other tools read it as plain CSV:
+
+- UTF-8 without BOM, ``,`` separator, CRLF line ends (RFC 4180), a header row;
+- columns ``ref,kind,type,lat,lon,speed,truck_speed,heading,direction,country,road,
+  description,end_lat,end_lon,reports`` (``reported_at`` is for mobile *reports* and is
+  never written): ``ref`` is the camera id, ``kind`` fixed/mobile, ``type`` the type slug,
+  coordinates with 6 decimals, speeds in km/h (empty = unknown), ``heading`` in degrees
+  (up to 2 decimals, empty = none), ``direction`` all/one/both (a mode without a heading
+  is written as ``all``, as the import would require), ``end_lat``/``end_lon`` for
+  stretches, ``reports`` for mobile zones (empty = 0);
+- text fields are quoted (quotes doubled) only when they hold a comma, a quote or a line
+  break. Rows in camera id order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from ..common import select
+from ..schema import Kind
+from ..textrows import collect, csv_column, group_codes, number_pairs, number_pieces, write_rows
+from ._interchange import DIRECTION_WORDS, check_positions, directions, type_slugs
+
+FILE_NAME = "speedcams.csv"
+COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction", "country", "road",
+           "description", "end_lat", "end_lon", "reports")
+EOL = "\r\n"
+
+
+@register
+class CsvExporter(Exporter):
+    identifier = "csv"
+    verbose_name = "CSV (the project's documented feed format)"
+    file_extension = ".csv"
+    encoding = "utf-8"
+    max_name_length = None
+    direction_aware = True
+    speed_carried_as = "field"
+    mobile_supported = True
+
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        cams = select(cameras, options)
+        check_positions(cams, "CSV")
+        slugs = type_slugs()
+        # "fixed,speed," per (kind, type)
+        kt_codes, first = group_codes(cams["kind"], cams["type"])
+        kind_type = np.asarray([
+            f"{'mobile' if k == Kind.MOBILE else 'fixed'},{slugs[t] if 0 <= t < len(slugs) and slugs[t] else t},"
+            for k, t in zip(cams["kind"][first].tolist(), cams["type"][first].tolist())], dtype=object)
+        # "50,80," per (speed, truck speed)
+        sp_codes, first = group_codes(cams["speed"], cams["truck_speed"])
+        speeds = np.asarray([f"{s if s > 0 else ''},{t if t > 0 else ''},"
+                             for s, t in zip(cams["speed"][first].tolist(), cams["truck_speed"][first].tolist())],
+                            dtype=object)
+        _, mode = directions(cams)
+        directions_text = np.asarray([f",{DIRECTION_WORDS.get(m, 'all')}," for m in range(3)], dtype=object)
+        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+        ids, reports = cams["id"], cams["reports"]
+        country, road, description = cams["country"], cams["road"], cams["description"]
+
+        def make(idx):
+            rep = reports[idx]
+            return [*number_pieces(ids[idx], suffix=","), kind_type[kt_codes[idx]].tolist(),
+                    *number_pieces(lat[idx], 6, suffix=","), *number_pieces(lon[idx], 6, suffix=","),
+                    speeds[sp_codes[idx]].tolist(), *number_pieces(heading[idx], 2, trim=True),
+                    directions_text[mode[idx]].tolist(), csv_column(country[idx], after=","),
+                    csv_column(road[idx], after=","), csv_column(description[idx], after=","),
+                    number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
+                    *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
+
+        data = collect([",".join(COLUMNS) + EOL, lambda out: write_rows(out, np.arange(len(cams)), make, chunk=16384)])
+        notes = ["CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv."]
+        return RenderResult(files=[OutputFile(FILE_NAME, data, "all", len(cams))], skipped={}, notes=notes)

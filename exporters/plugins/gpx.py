@@ -1,0 +1,149 @@
+"""GPX 1.1 waypoints with the Garmin proximity extension (identifier ``gpx``).
+
+One file per category (``Speed cameras.gpx``, ``Red-light cameras.gpx``, ...): Garmin POI
+Loader makes one category per file and names it after the file, and head units that take
+GPX (Mercedes COMAND, VW MIB) and apps show files as lists. Each camera is one ``<wpt>``:
+
+``name``
+    POI Loader style, "Speed A7@50": the ``@50`` suffix is the speed POI Loader turns into a
+    speed alert (km/h when the customer picks kilometres per hour in POI Loader).
+``cmt``
+    the camera type in words, with the limits ("Red-light and speed camera, 70 km/h").
+``desc``
+    the camera's description (left out when empty).
+``sym`` / ``type``
+    a Garmin symbol name per category (devices without custom icons show it) / the
+    category title.
+``extensions``
+    ``gpxx:WaypointExtension/gpxx:Proximity``: the alert distance in metres
+    (``options.proximity_m``), Garmin GpxExtensions v3 namespace; then the project's own
+    ``sc:camera`` element (namespace ``CAMERA_NS``) with the attributes ``ref`` (camera id),
+    ``type`` (type slug), ``kind`` (only when it is not the type's default), ``speed``,
+    ``truck_speed``, ``direction`` (``all``/``one``/``both``), ``heading`` (degrees of the
+    enforced traffic) and ``end_lat``/``end_lon`` for stretches. The attribute names and values
+    are those of the feed CSV (docs/feed-csv.md), so our importer can read them with the CSV
+    rules. Devices ignore this element: alerts from a GPX are **not direction-aware**.
+
+Escaping: ``& < > "`` are escaped everywhere; characters XML 1.0 forbids are dropped. No
+timestamps anywhere (GPX ``<time>`` is optional and left out), so the bytes depend only on
+the cameras and the options. Written column-wise (``exporters.textrows``), not row by row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from ..common import poi_names, select
+from ..schema import Kind
+from ..textrows import collect, factorize, group_codes, number_pairs, number_pieces, texts, write_rows, xml_escape
+from ._interchange import (DIRECTION_WORDS, check_positions, describe_type, directions, kind_differs,
+                           split_categories, stretch_notes, type_slugs)
+
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+GPXX_NS = "http://www.garmin.com/xmlschemas/GpxExtensions/v3"
+CAMERA_NS = "urn:speedcam-portal:camera:1"  # the project's own extension (see module docstring)
+SCHEMA_LOCATION = (f"{GPX_NS} http://www.topografix.com/GPX/1/1/gpx.xsd "
+                   f"{GPXX_NS} http://www8.garmin.com/xmlschemas/GpxExtensionsv3.xsd")
+
+# Garmin symbol names (from the standard Garmin symbol table) per category.
+CATEGORY_SYMBOLS = {
+    "fixed": "Danger Area",
+    "red-light": "Flag, Red",
+    "section": "Flag, Blue",
+    "other": "Flag, Green",
+    "danger": "Restricted Area",
+    "mobile": "Police Station",
+}
+
+
+def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
+    """(code per camera, table of 'type="speed" speed="50" direction="one" ref="' texts).
+
+    The attributes of ``sc:camera`` that take few distinct values, then the start of ``ref``;
+    ``kind`` only where it is not the default of the type.
+    """
+    _, mode = directions(cams)
+    odd_kind = kind_differs(cams)
+    codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], mode, odd_kind)
+    slugs = type_slugs()
+    table = []
+    for t, k, sp, ts, m, odd in zip(*(cams[c][first].tolist() for c in ("type", "kind", "speed", "truck_speed")),
+                                    mode[first].tolist(), odd_kind[first].tolist()):
+        text = f'type="{slugs[t] if 0 <= t < len(slugs) and slugs[t] else t}"'
+        if odd:
+            text += f' kind="{"mobile" if k == Kind.MOBILE else "fixed"}"'
+        if sp > 0:
+            text += f' speed="{sp}"'
+        if ts > 0:
+            text += f' truck_speed="{ts}"'
+        text += f' direction="{DIRECTION_WORDS.get(m, "all")}" ref="'
+        table.append(text)
+    return codes, np.asarray(table, dtype=object)
+
+
+# ---------------------------------------------------------------------------------------
+# The plugin
+
+
+@register
+class GpxExporter(Exporter):
+    identifier = "gpx"
+    verbose_name = "GPX 1.1 waypoints (Garmin POI Loader, car head units, apps)"
+    file_extension = ".gpx"
+    encoding = "utf-8"
+    max_name_length = None
+    direction_aware = False
+    speed_carried_as = "name"
+    mobile_supported = True
+
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        cams = select(cameras, options)
+        check_positions(cams, "GPX")
+        proximity = int(options.proximity_m)
+        # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road)
+        road_codes, _ = factorize(cams["road"])
+        label_codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], road_codes)
+        del road_codes
+        reps = cams.take(first)
+        names = texts(poi_names(reps, speed_marker="@"), xml_escape)
+        comments = [xml_escape(describe_type(t, sp, ts)) for t, sp, ts in
+                    zip(reps["type"].tolist(), reps["speed"].tolist(), reps["truck_speed"].tolist())]
+        labels = np.asarray([f"<name>{n}</name><cmt>{c}</cmt>" for n, c in zip(names, comments)], dtype=object)
+        attr_codes, attrs = camera_attributes(cams)
+        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+        description, ids = cams["description"], cams["id"]
+
+        def make(idx, middle):
+            return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
+                    *number_pieces(lon[idx], 6, suffix='">'),
+                    labels[label_codes[idx]].tolist(), texts(description[idx], xml_escape, "<desc>", "</desc>"),
+                    middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
+                    *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
+                    number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),
+                    '"/></extensions></wpt>\n']
+
+        files = []
+        for cat in split_categories(cams):
+            symbol = CATEGORY_SYMBOLS.get(cat.slug, "Waypoint")
+            middle = (f"<sym>{xml_escape(symbol)}</sym><type>{xml_escape(cat.title)}</type>"
+                      f"<extensions><gpxx:WaypointExtension><gpxx:Proximity>{proximity}</gpxx:Proximity>"
+                      f"</gpxx:WaypointExtension><sc:camera ")
+            middle_attrs = np.asarray([middle + a for a in attrs.tolist()], dtype=object)
+            header = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                      f'<gpx version="1.1" creator="speedcam-portal" xmlns="{GPX_NS}" xmlns:gpxx="{GPXX_NS}" '
+                      f'xmlns:sc="{CAMERA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                      f'xsi:schemaLocation="{SCHEMA_LOCATION}">\n'
+                      f"<metadata><name>{xml_escape(cat.title)}</name></metadata>\n")
+            data = collect([header,
+                            lambda out, idx=cat.index, m=middle_attrs: write_rows(out, idx, lambda i: make(i, m)),
+                            "</gpx>\n"])
+            files.append(OutputFile(f"{cat.title}.gpx", data, cat.slug, len(cat.index)))
+
+        notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
+                 f"alerts at {proximity} m (Garmin proximity extension).",
+                 "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
+                 "extension for re-import only."]
+        notes += stretch_notes(cams, "GPX", "are one waypoint at their start (the end point is only in the "
+                                            "extension)")
+        return RenderResult(files=files, skipped={}, notes=notes)

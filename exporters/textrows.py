@@ -1,0 +1,377 @@
+"""Fast text output for the text formats (GPX, KML, CSV, GeoJSON): rows built column by
+column, not row by row.
+
+A writer describes a row as a list of *pieces*: a constant string, or a column (one string
+per row). ``write_rows`` interleaves the columns of a chunk of rows into one flat list,
+joins it once (``str.join`` over ready-made strings is the cheapest per-item operation
+Python has), encodes the chunk and appends it to the output. No Python code runs per camera
+except inside C-level list and string operations.
+
+The columns come from helpers that avoid formatting values one by one:
+
+* ``number_pieces``: a number column as a few pieces, each a lookup in a small cached table
+  (the integer part in groups of three digits with an optional prefix and sign, the
+  decimals in groups of three, an optional suffix), indexed by integer arithmetic in
+  numpy: fixed decimals, no exponent, no "-0", optional trailing-zero trimming; a row
+  without a value gives nothing (or ``missing``);
+* ``texts``: a text column joined with NUL into one string, escaped with a few C-level
+  ``str.replace`` calls (``xml_escape``, ``json_escape``), optionally wrapped in tags, and
+  split again; ``csv_column`` quotes only the values that need it (found with numpy);
+* ``group_codes``: one code per distinct combination of small integer columns, so names,
+  comments and attribute runs are built once per combination and picked by code.
+
+Chunks are 4,096 rows by default: big enough to amortise the numpy calls, small enough that
+the temporary strings are reused by the allocator instead of being page-faulted in afresh.
+Memory is the output plus one chunk; ``collect`` hands the ``BytesIO`` buffer over without a
+final copy. Plain Python + numpy; no Django.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+CHUNK_ROWS = 4096
+_SEP = "\x00"  # joins a text column; removed from values first, never produced by escaping
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# Escaping (applied to a whole column joined with NUL)
+
+# Characters XML 1.0 does not allow (NUL is handled separately as the column separator).
+_XML_INVALID = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_escape_invalid(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (see ``xml_escape``)."""
+    return _XML_INVALID.sub("", text) if _XML_INVALID.search(text) else text
+
+
+def xml_escape(text: str) -> str:
+    """Escape ``& < > "`` (for text and double-quoted attributes), keep CR as ``&#13;`` (a
+    parser would turn a raw CR into LF), and strip what XML 1.0 forbids: C0 controls other
+    than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF."""
+    if _XML_INVALID.search(text):
+        text = _XML_INVALID.sub("", text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+_JSON_CONTROL = re.compile("[\x01-\x1f\ud800-\udfff]")
+_JSON_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _json_control(match: re.Match) -> str:
+    ch = match.group(0)
+    return _JSON_SHORT.get(ch) or f"\\u{ord(ch):04x}"
+
+
+def json_escape(text: str) -> str:
+    """The inside of a JSON string literal (RFC 8259): backslash, quote and control characters
+    escaped; lone surrogates (not encodable as UTF-8) become ``\\uXXXX`` escapes."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if '"' in text:
+        text = text.replace('"', '\\"')
+    if _JSON_CONTROL.search(text):
+        text = _JSON_CONTROL.sub(_json_control, text)
+    return text
+
+
+_CSV_SPECIAL = re.compile('[",\r\n]')
+
+
+def csv_field(text: str) -> str:
+    """An RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break."""
+    if _CSV_SPECIAL.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_column(values: Sequence | np.ndarray, after: str = "") -> list[str]:
+    """``csv_field(value) + after`` for a text column. The values that need quotes are found
+    with numpy on the joined column, so only those are handled one by one."""
+    values = strings(values)
+    if not values:
+        return values
+    joined = _SEP.join(values)
+    if _CSV_SPECIAL.search(joined):
+        buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        value_of_byte = np.cumsum(buf == 0)
+        special = (buf == 34) | (buf == 44) | (buf == 13) | (buf == 10)
+        values = list(values)
+        for i in np.unique(value_of_byte[special]).tolist():
+            values[i] = csv_field(values[i])
+        joined = _SEP.join(values)
+    if not after:
+        return values
+    return (joined.replace(_SEP, after + _SEP) + after).split(_SEP)
+
+
+# ---------------------------------------------------------------------------------------
+# Columns
+
+
+def strings(values: Sequence | np.ndarray) -> list[str]:
+    """A text column as a list of str: ``None`` -> "", NUL characters dropped."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    try:
+        joined = _SEP.join(values)
+    except TypeError:
+        values = ["" if v is None else str(v) for v in values]
+        joined = _SEP.join(values)
+    if values and joined.count(_SEP) != len(values) - 1:
+        values = [v.replace(_SEP, "") for v in values]
+    return values
+
+
+def texts(values: Sequence | np.ndarray, escape: Callable[[str], str] | None = None,
+          before: str = "", after: str = "", always: bool = False) -> list[str]:
+    """A text column escaped as a whole (joined with NUL, escaped, split again).
+
+    With ``before``/``after`` each value is wrapped (``<desc>`` ... ``</desc>``); an empty
+    value gives "" (the element is left out) unless ``always``.
+    """
+    values = strings(values)
+    if not values:
+        return values
+    joined = _SEP.join(values)
+    if escape is not None:
+        joined = escape(joined)
+    if not (before or after):
+        return joined.split(_SEP) if escape is not None else values
+    wrapped = (before + joined.replace(_SEP, after + _SEP + before) + after).split(_SEP)
+    if not always and (before + after) in wrapped:  # empty values (or nothing left after escaping)
+        column = np.asarray(wrapped, dtype=object)
+        column[column == before + after] = ""
+        wrapped = column.tolist()
+    return wrapped
+
+
+def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, list]:
+    """(code per value, distinct values in first-seen order)."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    uniq = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(uniq)}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32 if len(uniq) < 2**31 else np.int64,
+                        count=len(values))
+    return codes, uniq
+
+
+def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Renumber ``key`` (values below ``span``) to 0..k-1 keeping their order."""
+    if span <= 64 * len(key) + 4096:
+        present = np.bincount(key, minlength=span) > 0
+        return (np.cumsum(present) - 1)[key], int(present.sum())
+    inverse = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return inverse, int(inverse.max()) + 1
+
+
+def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with equal values in all ``columns`` (integer arrays) share a code.
+
+    Returns (code per row, one row index per code), so that a per-row function runs once
+    per distinct combination (e.g. a name from type, speed and road). Codes follow the
+    sorted order of the combined values: deterministic for the same input.
+    """
+    n = len(columns[0])
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = np.zeros(n, np.int64)
+    span = 1
+    for col in columns:
+        col = np.asarray(col).astype(np.int64)
+        lo = int(col.min())
+        width = int(col.max()) - lo + 1
+        if width <= 1:
+            continue
+        col = col - lo
+        if width > 4 * n + 1024:  # a wide column (ids, codes of many values): renumber it first
+            col, width = _compact(col, width)
+        key = key * width + col
+        span *= width
+        if span > 4 * n + 1024:  # keep the combined key small: renumber what is used
+            key, span = _compact(key, span)
+    key, span = _compact(key, span)
+    representative = np.empty(span, np.int64)
+    representative[key[::-1]] = np.arange(n - 1, -1, -1)  # any row of the group will do
+    return key.astype(np.int32) if span < 2**31 else key, representative
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers
+
+
+@lru_cache(maxsize=256)
+def _table(kind: str, width: int, prefix: str, suffix: str, trim: bool = False, missing: str = "") -> np.ndarray:
+    """Small string tables the number pieces are looked up in (last entry: ``missing``, for
+    rows without a value).
+
+    ``lead``: prefix + group value without padding, then the same with "-" (2000 entries);
+    ``lead+group``: that, then the zero-padded three-digit groups (index 3000: nothing);
+    ``group``: zero-padded groups of ``width`` digits; ``fraction``: "." + ``width``
+    digits (trailing zeros and a bare "." dropped if ``trim``). ``suffix`` follows every entry.
+    """
+    if kind in ("lead", "lead+group"):
+        entries = [f"{prefix}{v}" for v in range(1000)] + [f"{prefix}-{v}" for v in range(1000)]
+        if kind == "lead+group":  # then the padded groups: one table for every group position
+            entries += [f"{v:03d}" for v in range(1000)]
+    elif kind == "group":
+        entries = [f"{prefix}{v:0{width}d}" for v in range(10 ** width)]
+    else:
+        entries = []
+        for v in range(10 ** width):
+            digits = f"{v:0{width}d}"
+            if trim:
+                digits = digits.rstrip("0")
+            entries.append(f"{prefix}.{digits}" if digits else prefix)
+    table = np.empty(len(entries) + 1, dtype=object)
+    table[:-1] = [e + suffix for e in entries]
+    table[-1] = missing
+    return table
+
+
+def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, when: np.ndarray | None = None,
+                  prefix: str = "", suffix: str = "", missing: str = "") -> list[list[str]]:
+    """``prefix + number + suffix`` per row as a few pieces (lists of str); where the value
+    is NaN or ``when`` is false, the pieces give ``missing`` (default: nothing).
+
+    Integers are written as they are; floats with ``decimals`` decimals (the scaled value
+    rounded half to even, as numpy's ``rint``), without trailing zeros if ``trim`` (then at
+    most 3 decimals: "90", "12.5"). Never an exponent, never "-0".
+
+    Each piece is a lookup in a small table (a group of three digits, the fraction), so no
+    string is formatted per row: cheaper than ``"%.6f" % x`` by about half once joined.
+    """
+    v = np.asarray(values)
+    n = len(v)
+    is_float = v.dtype.kind == "f"
+    ok = ~np.isnan(v) if is_float else np.ones(n, bool)
+    if when is not None:
+        ok &= when
+    d = decimals if is_float else 0
+    if d and trim and d > 3:
+        raise ValueError("trimmed numbers have at most 3 decimals")
+    if is_float:
+        q = np.rint(np.where(ok, v, 0).astype(np.float64) * 10.0 ** d).astype(np.int64)
+    else:
+        q = np.where(ok, v, 0).astype(np.int64)
+    neg = q < 0
+    a = np.abs(q)
+    whole = a // _POW10[d]
+    groups = 1  # groups of three digits in the largest integer part
+    while groups < 7 and n and int(whole.max()) >= _POW10[3 * groups]:
+        groups += 1
+    used = np.ones(n, np.int64)  # groups of each row
+    for k in range(1, groups):
+        used += whole >= _POW10[3 * k]
+    lead_at = groups - used
+    parts: list[tuple[np.ndarray, str, int, str, bool]] = []  # (codes, kind, width, prefix, trim)
+    for j in range(groups):
+        value = (whole // _POW10[3 * (groups - 1 - j)]) % 1000
+        if groups == 1:
+            parts.append((value + 1000 * neg, "lead", 3, prefix, False))
+        else:
+            # before the leading group: nothing; the leading group: unpadded with prefix and
+            # sign; after it: padded groups. Index 3000 of the combined table is "".
+            code = np.where(j < lead_at, 3000, np.where(j == lead_at, value + 1000 * neg, 2000 + value))
+            parts.append((code, "lead+group", 3, prefix, False))
+    if d:
+        frac = a - whole * _POW10[d]
+        if trim:
+            parts.append((frac, "fraction", d, "", True))
+        else:
+            for start in range(0, d, 3):
+                width = min(3, d - start)
+                value = (frac // _POW10[d - start - width]) % _POW10[width]
+                parts.append((value, "fraction" if start == 0 else "group", width, "", False))
+    pieces = []
+    for i, (code, kind, width, pre, trimmed) in enumerate(parts):
+        last = i == len(parts) - 1
+        table = _table(kind, width, pre, suffix if last else "", trimmed, missing if last else "")
+        empty = len(table) - 1
+        if not ok.all():
+            code = np.where(ok, code, empty)
+        pieces.append(table[code].tolist())
+    return pieces
+
+
+def numbers(values: np.ndarray, decimals: int = 0, **kwargs) -> list[str]:
+    """``number_pieces`` joined per row: one string per row (for sparse columns)."""
+    pieces = number_pieces(values, decimals, **kwargs)
+    return list(map("".join, zip(*pieces))) if len(pieces) > 1 else pieces[0]
+
+
+def number_pairs(first: np.ndarray, second: np.ndarray, decimals: int, *, when: np.ndarray | None = None,
+                 prefix: str = "", middle: str = "", suffix: str = "", missing: str = "") -> list[str]:
+    """``prefix + first + middle + second + suffix`` per row, ``missing`` where either is NaN
+    or not ``when`` (an optional end point, or a coordinate pair of a few rows)."""
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    ok = ~np.isnan(first) & ~np.isnan(second)
+    if when is not None:
+        ok &= when
+    sel = np.flatnonzero(ok)
+    result = np.full(len(first), missing, dtype=object)
+    if len(sel):
+        result[sel] = list(map(str.__add__, numbers(first[sel], decimals, prefix=prefix, suffix=middle),
+                               numbers(second[sel], decimals, suffix=suffix)))
+    return result.tolist()
+
+
+# ---------------------------------------------------------------------------------------
+# Rows
+
+
+Piece = str | list  # a constant, or one string per row
+
+
+def join_rows(pieces: Sequence[Piece], count: int) -> str:
+    """Row i is the concatenation of piece[i] (or the constant) over all pieces."""
+    k = len(pieces)
+    flat: list = [None] * (k * count)
+    for j, piece in enumerate(pieces):
+        flat[j::k] = [piece] * count if isinstance(piece, str) else piece
+    return "".join(flat)
+
+
+def write_rows(out: io.BytesIO, rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]],
+               chunk: int = CHUNK_ROWS, encoding: str = "utf-8") -> None:
+    """Render ``rows`` (camera row indices, in output order) a chunk at a time into ``out``;
+    ``make(index)`` returns the pieces of the rows ``index``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    for start in range(0, len(rows), chunk):
+        idx = rows[start:start + chunk]
+        out.write(join_rows(make(idx), len(idx)).encode(encoding))
+
+
+def collect(parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> bytes:
+    """Concatenate strings, bytes and writer callbacks into one bytes object.
+
+    The ``BytesIO`` buffer is handed over by ``getvalue()`` without a copy, so the peak is
+    about the size of the result, not twice that.
+    """
+    out = io.BytesIO()
+    for part in parts:
+        if isinstance(part, str):
+            out.write(part.encode("utf-8"))
+        elif isinstance(part, (bytes, bytearray, memoryview)):
+            out.write(part)
+        else:
+            part(out)
+    return out.getvalue()

@@ -1,0 +1,422 @@
+"""Garmin GPI: one native binary file per category with alerts and an embedded icon, read back by
+GPSBabel and by an independent record-tree reader; GPSBabel's own writer gives the same bytes."""
+
+import csv
+import io
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from exporters import icons
+from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
+from exporters.schema import CameraType as T
+from exporters.schema import Kind
+
+from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from .readers.gpi_reader import GpiFormatError, read_gpi
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+GOLDEN = Path(__file__).parent / "golden" / "garmin-gpi"
+
+# Written here from the fixture's types, not from the exporter: one file (= group) per kind.
+GROUP_OF = {
+    T.SPEED: "Speed cameras", T.VARIABLE_LIMIT: "Speed cameras", T.TUNNEL: "Speed cameras",
+    T.DISTANCE: "Speed cameras", T.RED_LIGHT: "Red-light cameras", T.RED_LIGHT_SPEED: "Red-light cameras",
+    T.SECTION_START: "Average-speed sections", T.SECTION_END: "Average-speed sections",
+    T.SECTION: "Average-speed sections", T.LEVEL_CROSSING: "Other enforcement", T.BUS_LANE: "Other enforcement",
+    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones",
+}
+LABEL = {
+    T.SPEED: "Speed", T.RED_LIGHT: "Red light", T.RED_LIGHT_SPEED: "Red light+speed", T.SECTION_START: "Section start",
+    T.SECTION_END: "Section end", T.MOBILE_ZONE: "Mobile zone", T.TUNNEL: "Tunnel", T.VARIABLE_LIMIT: "Variable limit",
+    T.DANGER_ZONE: "Danger zone", T.LEVEL_CROSSING: "Level crossing", T.SECTION: "Section", T.MOBILE_CAMERA: "Mobile",
+    T.POLICE_CHECK: "Police check", T.DISTANCE: "Distance", T.BUS_LANE: "Bus lane", T.OTHER: "Camera",
+}
+
+
+def export(cams=None, **options):
+    return get_exporter("garmin-gpi").render(sample_cameras() if cams is None else cams, ExportOptions(**options))
+
+
+def gpi_files(result):
+    return {f.name: f for f in result.files if f.name.endswith(".gpi")}
+
+
+def group_of(row) -> str:
+    return "Mobile cameras" if row.get("kind", Kind.FIXED) == Kind.MOBILE else GROUP_OF[row["type"]]
+
+
+def expected_name(row) -> str:
+    """"Speed 50 Rue de Rivoli": label, speed when known, road; at most 44 characters."""
+    parts = [LABEL[row["type"]]] + ([str(row["speed"])] if row.get("speed") else []) + [row.get("road", "")]
+    return " ".join(p for p in parts if p)[:44].rstrip()
+
+
+def expected_comment(row) -> str:
+    return ", ".join(p for p in (row.get("description", ""), row.get("road", "")) if p)
+
+
+def semicircles(deg: float) -> int:
+    """Degrees -> semicircles rounded to nearest (halves away from zero), computed independently."""
+    v = deg * 2**31 / 180
+    return int(v + 0.5) if v >= 0 else -int(-v + 0.5)
+
+
+def kmh_to_cms(kmh: int) -> int:
+    return int(kmh * 100_000 / 3600)   # truncated
+
+
+def gpsbabel_path():
+    path = shutil.which("gpsbabel")
+    if path is None:
+        message = "gpsbabel is not installed (apt-get install gpsbabel)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def gpsbabel_read(path: Path) -> list[dict]:
+    proc = subprocess.run([gpsbabel_path(), "-i", "garmin_gpi", "-f", str(path), "-o", "unicsv", "-F", "-"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return list(csv.DictReader(io.StringIO(proc.stdout)))
+
+
+def assert_same_points(expected: np.ndarray, got: np.ndarray, tol: float):
+    """Unordered comparison: every expected (lat, lon) has its own read-back point within tol."""
+    assert len(expected) == len(got)
+    dist, idx = cKDTree(got).query(expected, p=np.inf)
+    assert dist.max() <= tol, f"worst distance {dist.max()}"
+    assert len(np.unique(idx)) == len(idx), "two cameras matched the same read-back point"
+    return idx
+
+
+def all_pois(result):
+    out = []
+    for name, f in gpi_files(result).items():
+        out += [(name, p) for p in read_gpi(f.data).pois]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Content (independent reader)
+
+
+def test_every_sample_camera_is_in_the_file_of_its_category_at_its_semicircle_position():
+    result = export(mobile=True)
+    seen = {}
+    for name, f in gpi_files(result).items():
+        parsed = read_gpi(f.data)
+        assert len(parsed.groups) == 1
+        assert len(parsed.pois) == f.count
+        assert name == parsed.groups[0].name.replace(" ", "_") + ".gpi"
+        for p in parsed.pois:
+            seen.setdefault((p.lat_sc, p.lon_sc), []).append(p.category)
+    assert sum(len(v) for v in seen.values()) == len(SAMPLE_ROWS) == 24
+    for row in SAMPLE_ROWS:
+        assert seen[(semicircles(row["lat"]), semicircles(row["lon"]))] == [group_of(row)], row["id"]
+
+
+def test_names_carry_the_speed_and_comments_the_description_and_road():
+    by_name = {p.name: p for _, p in all_pois(export(mobile=True))}
+    assert set(by_name) == {expected_name(r) for r in SAMPLE_ROWS}
+    for row in SAMPLE_ROWS:
+        assert by_name[expected_name(row)].comment == expected_comment(row), row["id"]
+    assert by_name["Speed 50 Rue de Rivoli"].comment == "Paris centre, Rue de Rivoli"
+    assert by_name["Red light"].comment == "München Ampel"
+    long_name = "Speed 110 Périphérique extérieur très long n"
+    assert len(long_name) == 44 and long_name in by_name
+
+
+def test_speed_alerts_round_trip_in_kmh_and_every_camera_has_the_proximity_alert():
+    result = export(mobile=True, proximity_m=450)
+    by_name = {p.name: p for _, p in all_pois(result)}
+    for row in SAMPLE_ROWS:
+        poi = by_name[expected_name(row)]
+        speed = row.get("speed", 0)
+        assert poi.proximity_m == 450, row["id"]
+        assert poi.alert.speed_cms == kmh_to_cms(speed), row["id"]
+        assert poi.speed_kmh == (speed or None), row["id"]
+    assert by_name["Speed 50 Rue de Rivoli"].alert.speed_cms == 1388
+    assert by_name["Speed 130 A2"].alert.speed_cms == 3611
+    # flag bytes as GPSBabel writes them: 5 with a speed, 4 with proximity only
+    assert by_name["Speed 50 Rue de Rivoli"].alert.flags == bytes([0, 1, 0x10, 0, 1, 1, 5, 0x10])
+    assert by_name["Red light"].alert.flags == bytes([0, 1, 0x10, 0, 1, 1, 4, 0x10])
+
+
+def test_each_file_embeds_its_category_icon_as_a_24_pixel_8_bit_bitmap_with_magenta_transparent():
+    result = export(mobile=True)
+    for name, f in gpi_files(result).items():
+        parsed = read_gpi(f.data)
+        (bitmap,) = parsed.groups[0].bitmaps
+        assert (bitmap.id, bitmap.width, bitmap.height, bitmap.bits) == (0, 24, 24, 8)
+        assert bitmap.transparent == 0x00FF00FF and tuple(bitmap.palette[0]) == (255, 0, 255)
+        assert {p.bitmap_ref for p in parsed.pois} == {0}
+        icon = np.asarray(icons.draw_icon(f.category, 0, 24, "speed").convert("RGBA"))
+        clear = icon[..., 3] < 128
+        assert (bitmap.pixels[clear] == 0).all() and (bitmap.pixels[~clear] != 0).all(), name
+        assert (bitmap.rgb()[~clear] == icon[..., :3][~clear]).all(), name
+
+
+def test_the_france_icon_set_embeds_the_danger_sign_in_every_file():
+    danger = np.asarray(icons.draw_icon("danger", 0, 24, "fr-danger").convert("RGBA"))
+    for f in gpi_files(export(icons="fr-danger")).values():
+        bitmap = read_gpi(f.data).groups[0].bitmaps[0]
+        shown = danger[..., 3] >= 128
+        assert (bitmap.rgb()[shown] == danger[..., :3][shown]).all()
+        assert (bitmap.pixels[~shown] == 0).all()
+
+
+def test_mobile_cameras_are_only_exported_when_asked():
+    assert "Mobile_cameras.gpi" not in gpi_files(export())
+    mobile = gpi_files(export(mobile=True))["Mobile_cameras.gpi"]
+    assert mobile.count == 3
+    assert sorted(p.name for p in read_gpi(mobile.data).pois) == ["Mobile 50", "Mobile zone M-30", "Police check"]
+
+
+def test_text_is_windows_1252_and_only_letters_it_lacks_are_transliterated():
+    rows = [dict(id=1, lat=51.759, lon=19.456, speed=50, road="Łódź ul. Piotrkowska"),
+            dict(id=2, lat=55.75, lon=37.61, speed=60, road="Тверская", description="Москва"),
+            dict(id=3, lat=48.1, lon=11.5, speed=30, road="Münchner Straße — Süd")]
+    result = export(CameraSet.from_records(rows))
+    parsed = read_gpi(gpi_files(result)["Speed_cameras.gpi"].data)
+    assert parsed.code_page == 1252
+    assert {p.name for p in parsed.pois} == {"Speed 50 Lódz ul. Piotrkowska", "Speed 60 Tverskaya",
+                                             "Speed 30 Münchner Straße — Süd"}
+    assert {p.comment for p in parsed.pois} == {"Lódz ul. Piotrkowska", "Moskva, Tverskaya", "Münchner Straße — Süd"}
+    assert any("2 camera name(s) or comment(s) had characters outside Windows-1252" in n for n in result.notes)
+
+
+def test_an_at_sign_in_a_road_never_reaches_the_name():
+    rows = [dict(id=1, lat=48.0, lon=2.0, speed=70, road="A1@Exit 5")]
+    (poi,) = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data).pois
+    assert poi.name == "Speed 70 A1 Exit 5" and poi.comment == "A1 Exit 5"
+
+
+def test_longitude_180_is_stored_as_minus_180_the_same_meridian():
+    rows = [dict(id=1, lat=-16.5, lon=180.0, speed=50), dict(id=2, lat=-16.6, lon=-180.0, speed=50),
+            dict(id=3, lat=90.0, lon=179.999999, speed=50)]
+    pois = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data).pois
+    assert sorted((p.lat_sc, p.lon_sc) for p in pois) == sorted([
+        (semicircles(-16.5), -2**31), (semicircles(-16.6), -2**31), (2**30, semicircles(179.999999))])
+
+
+def test_the_header_says_grmrec_version_00_code_page_1252_and_labels_the_file():
+    for name, f in gpi_files(export()).items():
+        parsed = read_gpi(f.data)
+        assert (parsed.version, parsed.code_page, parsed.label) == ("00", 1252, name)
+        assert f.data.endswith(b"\xff\xff\x00\x00\x00\x00\x00\x00")
+
+
+# ---------------------------------------------------------------------------------------
+# Areas
+
+
+def test_areas_are_kd_halves_of_at_most_128_pois_sorted_by_name():
+    rows = [dict(id=i + 1, lat=45 + (i % 40) * 0.01, lon=7 + (i // 40) * 0.013, speed=(30, 50, 70)[i % 3],
+                 road=f"Road {i % 17}") for i in range(1000)]
+    parsed = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data)
+    assert len(parsed.pois) == 1000
+    assert [len(a.pois) for a in parsed.areas] == [125] * 8   # 1000 -> 500 -> 250 -> 125
+    for area in parsed.areas:   # the reader checked that every POI lies in its area's box
+        names = [parsed.pois[i].name.encode("cp1252") for i in area.pois]
+        assert names == sorted(names)
+        assert area.alert_flag == 1
+    boxes = [(a.min_lon, a.max_lon, a.min_lat, a.max_lat) for a in parsed.areas]
+    overlapping = sum(1 for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                      if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3])
+    assert overlapping == 0   # median splits give disjoint boxes on this grid
+
+
+def test_many_cameras_at_the_same_place_still_fill_areas_of_at_most_128():
+    rows = [dict(id=i + 1, lat=48.0, lon=2.0, speed=50) for i in range(300)]
+    parsed = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data)
+    assert sorted(len(a.pois) for a in parsed.areas) == [75, 75, 75, 75]
+
+
+# ---------------------------------------------------------------------------------------
+# Errors and notes
+
+
+def test_a_speed_the_alert_record_cannot_hold_is_refused_with_the_camera_id():
+    rows = [dict(r) for r in SAMPLE_ROWS]
+    rows[1]["speed"] = 1200   # over 32767 cm/s
+    with pytest.raises(ExportError, match=r"Garmin GPI cannot store 1 camera speed.*0-1179 km/h.*id 2 \(1200 km/h\)"):
+        export(CameraSet.from_records(rows))
+    rows[1]["speed"] = 1179
+    assert export(CameraSet.from_records(rows))
+
+
+def test_a_camera_without_a_valid_position_is_refused_with_its_id():
+    rows = [dict(r) for r in SAMPLE_ROWS]
+    rows[4]["lon"] = 181.0
+    with pytest.raises(ExportError, match=r"Garmin GPI cannot store 1 camera.*id 5"):
+        export(CameraSet.from_records(rows))
+
+
+def test_a_proximity_beyond_what_the_alert_record_holds_is_refused():
+    with pytest.raises(ExportError, match="proximity 40000 m is outside 1-5000 m"):
+        export(proximity_m=40_000)
+
+
+def test_an_empty_selection_gives_no_files_and_says_so():
+    only_mobile = CameraSet.from_records([dict(id=1, type=T.MOBILE_CAMERA, kind=Kind.MOBILE, lat=1.0, lon=1.0)])
+    result = export(only_mobile)
+    assert result.files == [] and "nothing to export" in result.notes[0]
+
+
+def test_the_result_says_alerts_are_not_direction_aware_and_where_the_speed_is():
+    exporter = get_exporter("garmin-gpi")
+    assert (exporter.direction_aware, exporter.speed_carried_as, exporter.encoding) == (False, "field", "cp1252")
+    notes = " ".join(export(proximity_m=250).notes)
+    assert "not direction-aware" in notes
+    assert "proximity alert at 250 m" in notes and "alert speed" in notes
+
+
+# ---------------------------------------------------------------------------------------
+# The reader is strict
+
+
+def test_the_reader_catches_wrong_length_fields():
+    data = gpi_files(export())["Red-light_cameras.gpi"].data
+    group_at = 8 + struct.unpack_from("<I", data, 4)[0] + 8 + 12
+    assert struct.unpack_from("<H", data, group_at)[0] == 9
+    too_long = bytearray(data)
+    struct.pack_into("<I", too_long, group_at + 4, len(data))
+    with pytest.raises(GpiFormatError, match="runs past the end"):
+        read_gpi(bytes(too_long))
+    bad_main = bytearray(data)
+    total = struct.unpack_from("<I", data, group_at + 4)[0]
+    struct.pack_into("<I", bad_main, group_at + 8, total + 1)
+    with pytest.raises(GpiFormatError, match="main part .* longer than the record"):
+        read_gpi(bytes(bad_main))
+    area_at = data.index(b"\x08\x00\x08\x00", group_at + 12)
+    short_area = bytearray(data)
+    struct.pack_into("<I", short_area, area_at + 4, struct.unpack_from("<I", data, area_at + 4)[0] - 1)
+    with pytest.raises(GpiFormatError):
+        read_gpi(bytes(short_area))
+
+
+# ---------------------------------------------------------------------------------------
+# GPSBabel
+
+
+def test_gpsbabel_reads_every_sample_camera_with_name_speed_comment_and_proximity(tmp_path):
+    result = export(mobile=True)
+    got = {}
+    for name, f in gpi_files(result).items():
+        path = tmp_path / name
+        path.write_bytes(f.data)
+        rows = gpsbabel_read(path)
+        assert len(rows) == f.count
+        for r in rows:
+            got[r["Name"]] = r
+    assert len(got) == 24
+    for row in SAMPLE_ROWS:
+        speed = row.get("speed", 0)
+        shown = expected_name(row) + (f"@{speed}" if speed else "")   # GPSBabel adds the alert speed
+        r = got[shown]
+        assert abs(float(r["Latitude"]) - row["lat"]) <= 1e-6 and abs(float(r["Longitude"]) - row["lon"]) <= 1e-6
+        assert r["Description"] == expected_comment(row)
+        assert r["Proximity"] == "300"
+    assert got["Speed 50 Rue de Rivoli@50"]["Description"] == "Paris centre, Rue de Rivoli"
+    expected = np.array([(r["lat"], r["lon"]) for r in SAMPLE_ROWS])
+    assert_same_points(expected, np.array([(float(r["Latitude"]), float(r["Longitude"])) for r in got.values()]),
+                       tol=1e-6)
+
+
+def test_gpsbabel_writes_the_same_bytes_after_the_file_header(tmp_path):
+    """GPSBabel 1.8.0 given the same POIs, speeds, proximity and icon writes our records byte for byte."""
+    rows = [dict(id=1, lat=48.856613, lon=2.352222, speed=50, road="Rue de Rivoli", description="Paris centre"),
+            dict(id=2, lat=-33.868820, lon=151.209296, speed=130, road="A2"),
+            dict(id=3, lat=40.712776, lon=-74.005974, road="Broadway", description="No limit known")]
+    ours = gpi_files(export(CameraSet.from_records(rows), proximity_m=450))["Speed_cameras.gpi"].data
+    (tmp_path / "in.csv").write_text(
+        "Latitude,Longitude,Name,Description,Speed\n"
+        '48.856613,2.352222,Speed 50 Rue de Rivoli,"Paris centre, Rue de Rivoli",50 km/h\n'
+        "-33.868820,151.209296,Speed 130 A2,A2,130 km/h\n"
+        '40.712776,-74.005974,Speed Broadway,"No limit known, Broadway",\n', encoding="utf-8")
+    (tmp_path / "icon.bmp").write_bytes(icons.to_bmp(icons.draw_icon("fixed", 0, 24, "speed"), 8))
+    proc = subprocess.run([gpsbabel_path(), "-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
+                           "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,bitmap="
+                           + str(tmp_path / "icon.bmp"), "-F", str(tmp_path / "babel.gpi")],
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ, GPSBABEL_FREEZE_TIME="1"))
+    assert proc.returncode == 0, proc.stderr
+    babel = (tmp_path / "babel.gpi").read_bytes()
+
+    def after_header0(data):
+        return data[8 + struct.unpack_from("<I", data, 4)[0]:]
+
+    assert after_header0(babel) == after_header0(ours)
+    assert read_gpi(babel).label == "my.gpi" and read_gpi(ours).label == "Speed_cameras.gpi"
+
+
+def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):
+    cams = scaled_cameras(50_000)
+    result = export(cams, mobile=True)
+    babel, reader, speeds, areas = [], [], [], []
+    for name, f in gpi_files(result).items():
+        path = tmp_path / name
+        path.write_bytes(f.data)
+        rows = gpsbabel_read(path)
+        parsed = read_gpi(f.data)
+        assert len(rows) == len(parsed.pois) == f.count
+        assert {r["Proximity"] for r in rows} == {"300"}
+        babel += [(float(r["Latitude"]), float(r["Longitude"])) for r in rows]
+        reader += [(p.lat, p.lon) for p in parsed.pois]
+        speeds += [p.speed_kmh or 0 for p in parsed.pois]
+        areas += [len(a.pois) for a in parsed.areas]
+    expected = np.column_stack([cams["lat"], cams["lon"]])
+    assert len(babel) == len(reader) == 50_000
+    assert_same_points(expected, np.array(babel), tol=1e-6)
+    match = assert_same_points(expected, np.array(reader), tol=1e-7)
+    assert (np.array(speeds)[match] == cams["speed"]).all()
+    assert max(areas) <= 128 and min(areas) >= 64
+
+
+# ---------------------------------------------------------------------------------------
+# Determinism and golden files
+
+
+def test_rendering_twice_or_in_another_order_gives_the_same_bytes():
+    cams = scaled_cameras(3_000)
+    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
+    first = [(f.name, f.data) for f in export(cams, mobile=True).files]
+    assert [(f.name, f.data) for f in export(cams, mobile=True).files] == first
+    assert [(f.name, f.data) for f in export(shuffled, mobile=True).files] == first
+
+
+def test_creation_stamps_come_from_the_content_and_differ_between_the_files_of_an_export():
+    stamps = [read_gpi(f.data).created_unix for f in export(mobile=True).files]
+    assert len(set(stamps)) == len(stamps) == 6
+    assert stamps == [stamps[0] + i for i in range(6)]
+    assert 1_451_606_400 <= stamps[0] <= 1_451_606_400 + 2**28   # 2016 .. 2024, never the clock
+    rows = [dict(r) for r in SAMPLE_ROWS]
+    rows[0]["speed"] = 30
+    changed = [read_gpi(f.data).created_unix for f in export(CameraSet.from_records(rows), mobile=True).files]
+    assert changed[0] != stamps[0]
+    fixed = get_exporter("garmin-gpi").__class__(created_unix=1_767_225_600).render(sample_cameras(), ExportOptions())
+    assert [read_gpi(f.data).created_unix for f in fixed.files] == [1_767_225_600 + i for i in range(5)]
+
+
+def test_the_sample_export_matches_the_golden_files():
+    result = export(mobile=True)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        if GOLDEN.exists():
+            for old in GOLDEN.glob("*.gpi"):
+                old.unlink()
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for f in result.files:
+            (GOLDEN / f.name).write_bytes(f.data)
+    stored = sorted(p.name for p in GOLDEN.glob("*.gpi"))
+    assert stored, f"{GOLDEN} is empty: run the tests with UPDATE_GOLDEN=1 and review the files"
+    assert stored == sorted(f.name for f in result.files)
+    for f in result.files:
+        assert f.data == (GOLDEN / f.name).read_bytes(), f"{f.name} changed: if intended, UPDATE_GOLDEN=1"

@@ -1,0 +1,269 @@
+"""Garmin POI Loader CSV: lon,lat,"name","comment" per category file, speed as "@NN", read back
+by GPSBabel and by a strict CSV reader written here."""
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
+from exporters.schema import CameraType as T
+from exporters.schema import Kind
+
+from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+GOLDEN = Path(__file__).parent / "golden" / "garmin-poi-csv"
+NUMBER = re.compile(r"-?\d{1,3}\.\d{1,6}")
+
+FILE_OF = {
+    T.SPEED: "Speed cameras", T.VARIABLE_LIMIT: "Speed cameras", T.TUNNEL: "Speed cameras",
+    T.DISTANCE: "Speed cameras", T.RED_LIGHT: "Red-light cameras", T.RED_LIGHT_SPEED: "Red-light cameras",
+    T.SECTION_START: "Average-speed sections", T.SECTION_END: "Average-speed sections",
+    T.SECTION: "Average-speed sections", T.LEVEL_CROSSING: "Other enforcement", T.BUS_LANE: "Other enforcement",
+    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones",
+}
+
+
+def export(cams=None, **options):
+    return get_exporter("garmin-poi-csv").render(sample_cameras() if cams is None else cams, ExportOptions(**options))
+
+
+def csv_files(result):
+    return {f.name: f for f in result.files if f.name.endswith(".csv")}
+
+
+def read_poi_csv(data: bytes) -> list[tuple[float, float, str, str]]:
+    """Strict reader: UTF-8 without BOM, CRLF lines, no header, 4 fields, quoted text, <= 6 decimals."""
+    assert not data.startswith(b"\xef\xbb\xbf"), "no BOM expected"
+    text = data.decode("utf-8")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    rows = []
+    for line_no, fields in enumerate(csv.reader(io.StringIO(text, newline=""), strict=True), start=1):
+        assert len(fields) == 4, (line_no, fields)
+        lon, lat, name, comment = fields
+        assert NUMBER.fullmatch(lon) and NUMBER.fullmatch(lat), (line_no, lon, lat)
+        assert -180 <= float(lon) <= 180 and -90 <= float(lat) <= 90
+        rows.append((float(lon), float(lat), name, comment))
+    # Text fields are always quoted.
+    for raw in text.split("\r\n")[:-1]:
+        assert re.fullmatch(r'-?[\d.]+,-?[\d.]+,"(?:[^"]|"")*","(?:[^"]|"")*"', raw), raw
+    return rows
+
+
+def gpsbabel_path():
+    path = shutil.which("gpsbabel")
+    if path is None:
+        message = "gpsbabel is not installed (apt-get install gpsbabel)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def gpsbabel_read(path: Path) -> list[dict]:
+    proc = subprocess.run([gpsbabel_path(), "-i", "garmin_poi", "-f", str(path), "-o", "unicsv", "-F", "-"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return list(csv.DictReader(io.StringIO(proc.stdout)))
+
+
+def babel_name(raw: str) -> str:
+    """GPSBabel's garmin_poi style does not unquote: strip the quotes it keeps."""
+    assert raw.startswith('"') and raw.endswith('"'), raw
+    return raw[1:-1].replace('""', '"')
+
+
+def assert_same_points(expected: np.ndarray, got: np.ndarray, tol: float):
+    assert len(expected) == len(got)
+    dist, idx = cKDTree(got).query(expected, p=np.inf)
+    assert dist.max() <= tol + 1e-9, f"worst distance {dist.max()}"
+    assert len(np.unique(idx)) == len(idx), "two cameras matched the same read-back point"
+
+
+def all_rows(result) -> dict[str, list]:
+    return {name: read_poi_csv(f.data) for name, f in csv_files(result).items()}
+
+
+# ---------------------------------------------------------------------------------------
+# Content
+
+
+def test_every_sample_camera_is_in_its_category_file_once_at_its_position():
+    rows = all_rows(export(mobile=True))
+    where = {}
+    for name, lines in rows.items():
+        for lon, lat, _, _ in lines:
+            where.setdefault((round(lon, 6), round(lat, 6)), []).append(name)
+    assert sum(len(v) for v in rows.values()) == 24
+    for row in SAMPLE_ROWS:
+        expected = "Mobile cameras.csv" if row.get("kind") == Kind.MOBILE else FILE_OF[row["type"]] + ".csv"
+        assert where[(round(row["lon"], 6), round(row["lat"], 6))] == [expected], row["id"]
+
+
+def test_names_carry_the_speed_as_an_at_suffix_and_unknown_speeds_have_none():
+    rows = all_rows(export(mobile=True))
+    names = {n for lines in rows.values() for _, _, n, _ in lines}
+    assert {"Speed Rue de Rivoli@50", "Speed Broadway@48", "Section A1@130", "Red light+speed A7@70",
+            "Mobile@50", "Red light", "Camera", "Level crossing D723"} <= names
+    for lines in rows.values():
+        for _, _, name, _ in lines:
+            assert name.count("@") <= 1
+            if "@" in name:
+                assert re.fullmatch(r".+@\d{1,3}", name), name
+
+
+def test_categories_are_not_split_by_speed():
+    files = csv_files(export(mobile=True))
+    assert sorted(files) == ["Average-speed sections.csv", "Danger zones.csv", "Mobile cameras.csv",
+                             "Other enforcement.csv", "Red-light cameras.csv", "Speed cameras.csv"]
+    assert files["Speed cameras.csv"].count == 12
+
+
+def test_the_speed_suffix_survives_a_long_road_name_at_the_length_limit():
+    exporter = get_exporter("garmin-poi-csv")
+    assert exporter.max_name_length == 44
+    rows = all_rows(export())
+    paris = [n for lines in rows.values() for _, _, n, _ in lines if n.startswith("Speed Périphérique")]
+    assert paris == ["Speed Périphérique extérieur très long n@110"]
+    assert len(paris[0]) == 44
+    very_long = CameraSet.from_records([dict(id=1, lat=50.0, lon=8.0, speed=130, road="Bundesautobahn " * 20)])
+    (name,) = [n for lines in all_rows(export(very_long)).values() for _, _, n, _ in lines]
+    assert len(name) == 44 and name.endswith("@130") and name.startswith("Speed Bundesautobahn")
+
+
+def test_an_at_sign_in_a_road_name_is_not_mistaken_for_a_speed():
+    cams = CameraSet.from_records([dict(id=1, lat=50.0, lon=8.0, speed=80, road="B3 @ Kassel")])
+    (line,) = [r for lines in all_rows(export(cams)).values() for r in lines]
+    assert line[2] == "Speed B3 Kassel@80"
+
+
+def test_quotes_and_commas_inside_text_are_quoted_and_read_back_exactly():
+    rows = all_rows(export())
+    comments = {c for lines in rows.values() for _, _, _, c in lines}
+    assert 'Lyon "Perrache" & <tunnel>, A7' in comments
+    assert "Smart motorway, gantry 4/5, M25" in comments
+    assert "Bus lane, camera, O'Connell St" in comments
+    raw = csv_files(export())["Red-light cameras.csv"].data.decode()
+    assert '"Lyon ""Perrache"" & <tunnel>, A7"' in raw
+
+
+def test_the_comment_is_the_description_and_the_road():
+    rows = all_rows(export())
+    by_name = {n: c for lines in rows.values() for _, _, n, c in lines}
+    assert by_name["Speed Rue de Rivoli@50"] == "Paris centre, Rue de Rivoli"
+    assert by_name["Red light"] == "München Ampel"
+    assert by_name["Camera"] == "Other"
+
+
+def test_files_are_utf8_with_crlf_and_at_most_six_decimals():
+    data = csv_files(export())["Speed cameras.csv"].data
+    assert "Südosttangente".encode("utf-8") in data and "Zona 30 — centro".encode("utf-8") in data
+    lines = data.split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == 13
+    assert lines[0] == b'2.352222,48.856613,"Speed Rue de Rivoli@50","Paris centre, Rue de Rivoli"'
+    assert b'2.34,48.86,"Speed P' in data  # trailing zeros dropped
+    assert b"151.209296,-33.86882," in data
+
+
+def test_control_characters_and_line_breaks_in_text_become_spaces():
+    cams = CameraSet.from_records([dict(id=1, lat=50.0, lon=8.0, speed=50, road="A5\nKm 12", description="a\r\nb\tc")])
+    (line,) = [r for lines in all_rows(export(cams)).values() for r in lines]
+    assert line[2:] == ("Speed A5 Km 12@50", "a b c, A5 Km 12")
+
+
+def test_a_camera_without_a_valid_position_is_refused_with_its_id():
+    rows = [dict(r) for r in SAMPLE_ROWS]
+    rows[6]["lon"] = 181.0
+    with pytest.raises(ExportError, match=r"Garmin POI Loader CSV cannot store 1 camera.*id 7 \(41\.902782, 181\.0\)"):
+        export(CameraSet.from_records(rows))
+
+
+def test_the_result_says_alerts_are_not_direction_aware_and_the_speed_is_in_the_name():
+    exporter = get_exporter("garmin-poi-csv")
+    assert (exporter.direction_aware, exporter.speed_carried_as, exporter.encoding) == (False, "name", "utf-8")
+    notes = " ".join(export().notes)
+    assert "not direction-aware" in notes and "'@' suffix" in notes and "km/h" in notes
+
+
+def test_every_csv_has_a_24_pixel_8_bit_bmp_of_the_same_name():
+    result = export(mobile=True)
+    by_name = {f.name: f for f in result.files}
+    for name in csv_files(result):
+        bmp = by_name[name[:-4] + ".bmp"]
+        assert bmp.count == 0 and bmp.data[:2] == b"BM"
+        assert int.from_bytes(bmp.data[18:22], "little") == 24 and int.from_bytes(bmp.data[22:26], "little") == 24
+        assert int.from_bytes(bmp.data[28:30], "little") == 8
+    assert len(result.files) == 2 * len(csv_files(result))
+    danger = export(icons="fr-danger")
+    icons = {f.data for f in danger.files if f.name.endswith(".bmp")}
+    assert len(icons) == 1  # the danger sign for every category
+
+
+# ---------------------------------------------------------------------------------------
+# GPSBabel
+
+
+def test_gpsbabel_reads_every_sample_camera_with_its_name(tmp_path):
+    result = export(mobile=True)
+    got = []
+    for name, f in csv_files(result).items():
+        path = tmp_path / name
+        path.write_bytes(f.data)
+        rows = gpsbabel_read(path)
+        assert len(rows) == f.count
+        got += [(babel_name(r["Name"]), float(r["Longitude"]), float(r["Latitude"])) for r in rows]
+    ours = [(n, lon, lat) for lines in all_rows(result).values() for lon, lat, n, _ in lines]
+    assert sorted(n for n, _, _ in got) == sorted(n for n, _, _ in ours)
+    assert "Speed Périphérique extérieur très long n@110" in {n for n, _, _ in got}
+    expected = np.array([(r["lon"], r["lat"]) for r in SAMPLE_ROWS])
+    assert_same_points(expected, np.array([(x, y) for _, x, y in got]), tol=1e-5)
+
+
+def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):
+    cams = scaled_cameras(50_000)
+    result = export(cams, mobile=True)
+    babel, reader = [], []
+    for name, f in csv_files(result).items():
+        path = tmp_path / name
+        path.write_bytes(f.data)
+        babel += [(float(r["Longitude"]), float(r["Latitude"])) for r in gpsbabel_read(path)]
+        reader += [(lon, lat) for lon, lat, _, _ in read_poi_csv(f.data)]
+    expected = np.column_stack([cams["lon"], cams["lat"]])
+    assert len(babel) == len(reader) == 50_000
+    assert_same_points(expected, np.array(babel), tol=1e-5)
+    assert_same_points(expected, np.array(reader), tol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Determinism and golden files
+
+
+def test_rendering_twice_or_in_another_order_gives_the_same_bytes():
+    cams = scaled_cameras(3_000)
+    shuffled = cams.take(np.random.default_rng(9).permutation(len(cams)))
+    first = [(f.name, f.data) for f in export(cams, mobile=True).files]
+    assert [(f.name, f.data) for f in export(cams, mobile=True).files] == first
+    assert [(f.name, f.data) for f in export(shuffled, mobile=True).files] == first
+
+
+def test_the_sample_export_matches_the_golden_files():
+    result = export(mobile=True)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        for old in list(GOLDEN.glob("*.csv")) + list(GOLDEN.glob("*.bmp")):
+            old.unlink()
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for f in result.files:
+            (GOLDEN / f.name).write_bytes(f.data)
+    stored = sorted(p.name for p in GOLDEN.glob("*") if p.suffix in (".csv", ".bmp"))
+    assert stored, f"{GOLDEN} is empty: run the tests with UPDATE_GOLDEN=1 and review the files"
+    assert stored == sorted(f.name for f in result.files)
+    for f in result.files:
+        assert f.data == (GOLDEN / f.name).read_bytes(), f"{f.name} changed: if intended, UPDATE_GOLDEN=1"

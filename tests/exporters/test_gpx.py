@@ -1,0 +1,215 @@
+"""GPX 1.1 export: read back with gpxpy, with GPSBabel and with our own feed reader."""
+
+import math
+import xml.etree.ElementTree as ET
+
+import gpxpy
+import numpy as np
+import pytest
+
+from cameras.formats import get_reader
+from cameras.formats.base import Record
+from exporters.base import CameraSet, ExportError, ExportOptions
+from exporters.common import categories, select
+from exporters.plugins._interchange import split_categories
+from exporters.plugins.gpx import CAMERA_NS, GPXX_NS
+from exporters.schema import DirectionMode
+
+from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from .interchange import check_golden, expected_rows, export, gpsbabel_unicsv, sample_name
+
+GPX = "{http://www.topografix.com/GPX/1/1}"
+GPXX = "{" + GPXX_NS + "}"
+SC = "{" + CAMERA_NS + "}"
+FILES = ["Speed cameras.gpx", "Red-light cameras.gpx", "Average-speed sections.gpx", "Other enforcement.gpx",
+         "Danger zones.gpx", "Mobile cameras.gpx"]
+
+
+def files_of(**options):
+    return {f.name: f for f in export("gpx", **options).files}
+
+
+def waypoints(**options):
+    """(file name, gpxpy waypoint) for every waypoint of every file."""
+    return [(name, w) for name, f in files_of(**options).items() for w in gpxpy.parse(f.data.decode()).waypoints]
+
+
+def camera_ext(wpt) -> dict:
+    return next(e for e in wpt.extensions if e.tag == SC + "camera").attrib
+
+
+def proximity(wpt) -> str:
+    ext = next(e for e in wpt.extensions if e.tag == GPXX + "WaypointExtension")
+    return ext.find(GPXX + "Proximity").text
+
+
+def by_ref(**options):
+    return {int(camera_ext(w)["ref"]): (name, w) for name, w in waypoints(**options)}
+
+
+def test_it_writes_one_file_per_category_in_category_order_with_poi_counts():
+    result = export("gpx", mobile=True)
+    assert [f.name for f in result.files] == FILES
+    assert [(f.category, f.count) for f in result.files] == [
+        ("fixed", 12), ("red-light", 2), ("section", 3), ("other", 3), ("danger", 1), ("mobile", 3)]
+
+
+def test_mobile_cameras_are_left_out_unless_asked():
+    assert "Mobile cameras.gpx" not in files_of()
+    refs = by_ref()
+    assert sorted(refs) == [r["id"] for r in expected_rows(mobile=False)]
+    assert {8, 13, 14} <= set(by_ref(mobile=True))
+
+
+def test_every_file_parses_with_gpxpy_with_names_texts_and_positions():
+    got = by_ref(mobile=True)
+    assert sorted(got) == list(range(1, 25))
+    for row in expected_rows():
+        name, wpt = got[row["id"]]
+        assert wpt.name == sample_name(row["id"], speed_marker="@")
+        assert (wpt.latitude, wpt.longitude) == (row["lat"], row["lon"])
+        assert wpt.description == row["description"]
+        assert wpt.type == name[:-4]
+    paris = got[1][1]
+    assert (paris.name, paris.comment, paris.symbol) == ("Speed Rue de Rivoli@50", "Speed camera, 50 km/h",
+                                                         "Danger Area")
+    tutor = got[7][1]
+    assert tutor.comment == "Average-speed section, 130 km/h (trucks 80 km/h)"
+    assert got[3][1].name == "Red light"  # no speed, no road: no "@" suffix
+    assert got[24][1].name == "Speed Périphérique extérieur très long nom de route qui dépasse@110"
+
+
+def test_names_end_with_the_poi_loader_speed_suffix_when_the_speed_is_known():
+    for ref, (_, wpt) in by_ref(mobile=True).items():
+        speed = next(r for r in SAMPLE_ROWS if r["id"] == ref).get("speed", 0)
+        assert wpt.name.endswith(f"@{speed}") == bool(speed), wpt.name
+
+
+def test_every_waypoint_has_the_garmin_proximity_of_the_options():
+    assert {proximity(w) for _, w in waypoints(mobile=True)} == {"300"}
+    assert {proximity(w) for _, w in waypoints(mobile=True, proximity_m=250)} == {"250"}
+
+
+def test_the_root_declares_gpx_garmin_and_camera_namespaces_and_no_time():
+    for f in export("gpx", mobile=True).files:
+        root = ET.fromstring(f.data)
+        assert root.tag == GPX + "gpx" and root.get("version") == "1.1" and root.get("creator")
+        text = f.data.decode()
+        assert f'xmlns:gpxx="{GPXX_NS}"' in text and f'xmlns:sc="{CAMERA_NS}"' in text
+        assert "<time>" not in text
+        ext = root.find(f"{GPX}wpt/{GPX}extensions")
+        assert [child.tag for child in ext] == [GPXX + "WaypointExtension", SC + "camera"]
+
+
+def test_heading_direction_and_end_point_survive_in_the_camera_extension():
+    got = by_ref(mobile=True)
+    assert camera_ext(got[1][1]) == {"type": "speed", "speed": "50", "direction": "one", "ref": "1", "heading": "90"}
+    assert camera_ext(got[2][1])["direction"] == "both"
+    assert camera_ext(got[20][1])["heading"] == "359.9"
+    assert camera_ext(got[3][1]) == {"type": "red-light", "direction": "all", "ref": "3"}
+    tutor = camera_ext(got[7][1])
+    assert (tutor["truck_speed"], tutor["end_lat"], tutor["end_lon"]) == ("80", "41.852782", "12.496366")
+    for row in expected_rows():
+        ext = camera_ext(got[row["id"]][1])
+        assert ext["direction"] == {DirectionMode.ALL: "all", DirectionMode.ONE: "one",
+                                    DirectionMode.BOTH: "both"}[row["dir_mode"]]
+        if math.isnan(row["heading"]):
+            assert "heading" not in ext
+        else:
+            assert float(ext["heading"]) == pytest.approx(row["heading"], abs=0.006)
+
+
+def test_quotes_ampersands_and_angle_brackets_are_escaped_and_read_back_exactly():
+    data = files_of()["Red-light cameras.gpx"].data
+    assert b"<desc>Lyon &quot;Perrache&quot; &amp; &lt;tunnel&gt;</desc>" in data
+    assert by_ref()[4][1].description == 'Lyon "Perrache" & <tunnel>'
+
+
+def test_characters_xml_forbids_are_dropped_and_the_rest_is_kept():
+    rows = [dict(SAMPLE_ROWS[0], description="bad\x01\x0b\x1f chars\ttab\r\nline\ud800\ufffe",
+                 road="A\x00B & <C>")]
+    data = export("gpx", CameraSet.from_records(rows)).files[0].data
+    wpt = gpxpy.parse(data.decode()).waypoints[0]
+    assert wpt.description == "bad chars\ttab\r\nline"
+    assert wpt.name == "Speed AB & <C>@50"
+
+
+def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_path):
+    got = {}
+    for f in export("gpx", mobile=True, proximity_m=250).files:
+        path = tmp_path / f.name
+        path.write_bytes(f.data)
+        for row in gpsbabel_unicsv("gpx", path):
+            got[row["Name"]] = row
+    assert len(got) == 24
+    for row in expected_rows():
+        read = got[sample_name(row["id"], speed_marker="@")]
+        assert abs(float(read["Latitude"]) - row["lat"]) <= 1e-6
+        assert abs(float(read["Longitude"]) - row["lon"]) <= 1e-6
+        assert read["Proximity"] == "250"
+        assert read["Notes"] == row["description"]  # GPSBabel shows <desc> as notes, <cmt> as description
+    assert got["Speed Rue de Rivoli@50"]["Description"] == "Speed camera, 50 km/h"
+
+
+def test_fifty_thousand_cameras_round_trip_through_gpsbabel(tmp_path):
+    cams = scaled_cameras(50_000)
+    result = export("gpx", cams, mobile=True)
+    read = []
+    for f in result.files:
+        path = tmp_path / f.name
+        path.write_bytes(f.data)
+        rows = gpsbabel_unicsv("gpx", path)
+        assert len(rows) == f.count
+        read += rows
+    assert len(read) == 50_000
+    got = np.array(sorted((float(r["Latitude"]), float(r["Longitude"])) for r in read))
+    want = np.array(sorted(zip(cams["lat"].tolist(), cams["lon"].tolist())))
+    assert np.abs(got - want).max() <= 1e-6
+
+
+def test_our_own_gpx_reader_reads_every_waypoint_back(tmp_path):
+    got = []
+    for f in export("gpx", mobile=True).files:
+        path = tmp_path / f.name
+        path.write_bytes(f.data)
+        got += [r for r in get_reader("gpx").read(path) if isinstance(r, Record)]
+    assert len(got) == 24
+    paris = next(r for r in got if abs(r.lat - 48.856613) < 1e-9)
+    assert (paris.speed, paris.description) == (50, "Paris centre; Speed camera, 50 km/h")
+
+
+def test_the_same_cameras_in_any_order_give_the_same_bytes():
+    cams = scaled_cameras(3_000)
+    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
+    first = [(f.name, f.data) for f in export("gpx", cams, mobile=True).files]
+    assert [(f.name, f.data) for f in export("gpx", cams, mobile=True).files] == first
+    assert [(f.name, f.data) for f in export("gpx", shuffled, mobile=True).files] == first
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_the_sample_export_matches_the_golden_files(name):
+    check_golden("gpx", name, files_of(mobile=True)[name].data)
+
+
+def test_the_fast_category_split_agrees_with_common_categories():
+    for cams in (sample_cameras(), scaled_cameras(20_000)):
+        cams = select(cams, ExportOptions(mobile=True))
+        fast = split_categories(cams)
+        slow = categories(cams, by_speed=False)
+        assert [(c.slug, c.title) for c in fast] == [(c.slug, c.title) for c in slow]
+        assert all(np.array_equal(a.index, b.index) for a, b in zip(fast, slow))
+
+
+def test_a_camera_without_a_valid_position_is_refused_with_its_id():
+    rows = [dict(r) for r in SAMPLE_ROWS]
+    rows[4]["lat"] = float("nan")
+    rows[6]["end_lon"] = 200.0
+    with pytest.raises(ExportError, match=r"camera\(s\) 5, 7 have a position outside"):
+        export("gpx", CameraSet.from_records(rows))
+
+
+def test_the_notes_say_the_speed_is_in_the_name_and_alerts_are_not_direction_aware():
+    notes = " ".join(export("gpx", mobile=True).notes)
+    assert "'@' suffix" in notes and "300 m" in notes
+    assert "not direction-aware" in notes
+    assert "2 section(s)/stretch(es) with an end point" in notes

@@ -1,0 +1,185 @@
+"""KML 2.2 export: structure checked with ElementTree, read back with GPSBabel and our own reader."""
+
+import html
+import io
+import math
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cameras.formats import get_reader
+from cameras.formats.base import Record
+from exporters.base import CameraSet
+
+from .fixtures import SAMPLE_ROWS, scaled_cameras
+from .interchange import assert_record_matches, check_golden, expected_rows, export, gpsbabel_unicsv, sample_name
+
+K = "{http://www.opengis.net/kml/2.2}"
+
+
+def kml_of(cameras=None, **options):
+    result = export("kml", cameras, **options)
+    return result, result.files[0].data
+
+
+def tree(**options):
+    return ET.fromstring(kml_of(**options)[1])
+
+
+def data_of(placemark) -> dict:
+    return {d.get("name"): d.text for d in placemark.iter(K + "SimpleData")}
+
+
+def points(root):
+    """{ref: (folder name, placemark)} for the point placemarks."""
+    out = {}
+    for folder in root.iter(K + "Folder"):
+        for pm in folder.findall(K + "Placemark"):
+            if pm.find(K + "Point") is not None:
+                out[int(data_of(pm)["ref"])] = (folder.findtext(K + "name"), pm)
+    return out
+
+
+def test_it_writes_one_kml_with_a_png_icon_per_style():
+    result, data = kml_of(mobile=True)
+    assert result.files[0].name == "speedcams.kml" and result.files[0].count == 24
+    root = ET.fromstring(data)
+    hrefs = {s.get("id"): s.findtext(f"{K}IconStyle/{K}Icon/{K}href") for s in root.iter(K + "Style")}
+    assert hrefs.pop("stretch") is None
+    icons = {f.name: f.data for f in result.files[1:]}
+    assert sorted(icons) == sorted(hrefs.values()) == sorted(f"icons/{sid}.png" for sid in hrefs)
+    for png in icons.values():
+        assert Image.open(io.BytesIO(png)).size == (32, 32)
+    used = {pm.findtext(K + "styleUrl") for pm in root.iter(K + "Placemark")}
+    assert used == {f"#{sid}" for sid in hrefs} | {"#stretch"}
+    assert {"fixed-50", "red-light-70", "section-130", "mobile", "danger", "tunnel", "level-crossing"} <= set(hrefs)
+
+
+def test_placemarks_sit_in_one_folder_per_country_sorted_and_in_id_order():
+    root = tree(mobile=True)
+    folders = [(f.findtext(K + "name"), [int(data_of(pm)["ref"]) for pm in f.findall(K + "Placemark")])
+               for f in root.iter(K + "Folder")]
+    countries = sorted({r["country"] for r in SAMPLE_ROWS})
+    assert [name for name, _ in folders] == countries
+    for name, refs in folders:
+        expected = [r["id"] for r in expected_rows() if r["country"] == name]
+        stretches = [r["id"] for r in expected_rows() if r["country"] == name and not math.isnan(r["end_lat"])]
+        assert sorted(set(refs)) == expected
+        assert len(refs) == len(expected) + len(stretches)  # a line placemark before each stretch
+    assert dict(folders)["IT"] == [7, 7, 21]
+
+
+def test_points_carry_name_description_position_and_camera_data():
+    got = points(tree(mobile=True))
+    assert sorted(got) == list(range(1, 25))
+    for row in expected_rows():
+        folder, pm = got[row["id"]]
+        assert folder == row["country"]
+        assert pm.findtext(K + "name") == sample_name(row["id"])
+        assert html.unescape(pm.findtext(K + "description") or "") == row["description"]
+        lon, lat = map(float, pm.findtext(f"{K}Point/{K}coordinates").split(","))
+        assert (lat, lon) == (row["lat"], row["lon"])
+        data = data_of(pm)
+        assert data["type"] == row["type"].slug
+        assert int(data.get("speed", 0)) == row["speed"]
+        if math.isnan(row["heading"]):
+            assert "heading" not in data
+        else:
+            assert float(data["heading"]) == pytest.approx(row["heading"], abs=0.006)
+    paris = data_of(got[1][1])
+    assert paris == {"type": "speed", "speed": "50", "ref": "1", "heading": "90"}  # direction one is the default
+    assert data_of(got[2][1])["direction"] == "both"
+    assert not any("kind" in data_of(pm) for _, pm in got.values())  # every kind is its type's default
+    assert got[7][1].findtext(K + "styleUrl") == "#section-130"
+
+
+def test_a_kind_that_is_not_the_type_default_is_written():
+    rows = [dict(SAMPLE_ROWS[0], kind=1), dict(SAMPLE_ROWS[7], kind=0)]
+    got = points(ET.fromstring(kml_of(CameraSet.from_records(rows), mobile=True)[1]))
+    assert data_of(got[1][1])["kind"] == "mobile" and got[1][1].findtext(K + "styleUrl") == "#mobile"
+    assert data_of(got[8][1])["kind"] == "fixed"
+
+
+def test_descriptions_are_html_escaped_inside_xml_so_viewers_show_them_literally():
+    _, data = kml_of()
+    assert b"<description>Lyon &amp;quot;Perrache&amp;quot; &amp;amp; &amp;lt;tunnel&amp;gt;</description>" in data
+    lyon = points(ET.fromstring(data))[4][1]
+    assert lyon.findtext(K + "description") == "Lyon &quot;Perrache&quot; &amp; &lt;tunnel&gt;"  # HTML source
+    assert lyon.findtext(K + "name") == "Red light+speed 70 A7"
+
+
+def test_names_with_xml_characters_are_escaped_once():
+    rows = [dict(SAMPLE_ROWS[0], road='A "B" & <C>', description="x\x01y")]
+    root = ET.fromstring(kml_of(CameraSet.from_records(rows))[1])
+    pm = next(root.iter(K + "Placemark"))
+    assert pm.findtext(K + "name") == 'Speed 50 A "B" & <C>'
+    assert pm.findtext(K + "description") == "xy"
+
+
+def test_a_stretch_has_a_line_placemark_from_start_to_end_before_its_point():
+    root = tree(mobile=True)
+    it = [pm for pm in root.iter(K + "Placemark") if data_of(pm)["ref"] == "7"]
+    assert [pm.find(K + "LineString") is not None for pm in it] == [True, False]
+    line = it[0].findtext(f"{K}LineString/{K}coordinates").split()
+    assert line == ["12.496366,41.902782", "12.496366,41.852782"]
+    assert it[0].findtext(K + "styleUrl") == "#stretch"
+    assert data_of(it[0]) == data_of(it[1])
+
+
+def test_gpsbabel_reads_every_point_with_its_name_and_position(tmp_path):
+    path = tmp_path / "speedcams.kml"
+    path.write_bytes(kml_of(mobile=True)[1])
+    rows = gpsbabel_unicsv("kml", path)
+    assert len(rows) == 24
+    by_name = {}
+    for r in rows:
+        by_name.setdefault(r["Name"], []).append((float(r["Latitude"]), float(r["Longitude"])))
+    for row in expected_rows():
+        assert (row["lat"], row["lon"]) in [pytest.approx(p, abs=1e-6) for p in by_name[sample_name(row["id"])]]
+
+
+def test_fifty_thousand_cameras_round_trip_through_gpsbabel(tmp_path):
+    cams = scaled_cameras(50_000)
+    path = tmp_path / "speedcams.kml"
+    path.write_bytes(kml_of(cams, mobile=True)[1])
+    rows = gpsbabel_unicsv("kml", path)
+    assert len(rows) == 50_000
+    got = np.array(sorted((float(r["Latitude"]), float(r["Longitude"])) for r in rows))
+    want = np.array(sorted(zip(cams["lat"].tolist(), cams["lon"].tolist())))
+    assert np.abs(got - want).max() <= 1e-6
+
+
+def test_our_kml_reader_re_imports_type_speed_heading_direction_and_stretch_ends(tmp_path):
+    path = tmp_path / "speedcams.kml"
+    path.write_bytes(kml_of(mobile=True)[1])
+    first = {}
+    for rec in get_reader("kml").read(path):
+        assert isinstance(rec, Record), rec
+        first.setdefault(rec.ref, rec)  # the importer keeps the first of repeated refs
+    assert len(first) == 24
+    for row in expected_rows():
+        rec = first[str(row["id"])]
+        assert_record_matches(rec, row)
+        assert rec.description == row["description"]
+
+
+def test_the_french_icon_set_gives_cameras_in_france_the_danger_sign():
+    result, data = kml_of(mobile=True, icons="fr-danger")
+    got = points(ET.fromstring(data))
+    french = {r["id"] for r in SAMPLE_ROWS if r["country"] == "FR"}
+    assert {ref for ref, (_, pm) in got.items() if pm.findtext(K + "styleUrl") == "#fr-danger"} == french
+    assert "icons/fr-danger.png" in [f.name for f in result.files]
+    assert "danger sign" in " ".join(result.notes)
+
+
+def test_the_same_cameras_in_any_order_give_the_same_bytes():
+    cams = scaled_cameras(3_000)
+    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
+    first = [(f.name, f.data) for f in export("kml", cams, mobile=True).files]
+    assert [(f.name, f.data) for f in export("kml", shuffled, mobile=True).files] == first
+
+
+def test_the_sample_export_matches_the_golden_file():
+    check_golden("kml", "speedcams.kml", kml_of(mobile=True)[1])
