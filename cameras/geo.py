@@ -566,7 +566,8 @@ def _lands_well(lat: np.ndarray, lon: np.ndarray, mirror: np.ndarray, home: set[
 
 
 def fix_swapped(lat, lon, countries=None, *, common_share: float = 0.01, suspect_fraction: float = 0.9,
-                evidence_ratio: float = 0.1, sample_size: int = 256, tolerance_km: float = 25.0):
+                evidence_ratio: float = 0.1, sample_size: int = 256, tolerance_km: float = 25.0,
+                stray_share: float = 0.005, major_share: float = 0.05):
     """Find and undo latitude/longitude swaps in one file's worth of points.
 
     Returns ``(lat2, lon2, countries2, swapped)``: corrected copies of the inputs and the
@@ -593,6 +594,11 @@ def fix_swapped(lat, lon, countries=None, *, common_share: float = 0.01, suspect
        swapping: rows outside every country whose mirrors fall in such subregions, at least
        ``evidence_ratio`` times as many as the suspect country has rows (and half of all
        rows outside every country).
+
+    3. in a *stray* country: one with at most ``stray_share`` of the rows (or 2 rows),
+       outside the home subregions, not suspect, and the mirror lies in a *major* country
+       of the file (over ``major_share`` of the rows) -- a lone typo such as Lyon written
+       lon, lat lands in Somalia, and its mirror in France.
 
     This is "outside every country or in a rare country, and in a common country when
     swapped", made to work on real data. Rarity fails both ways: in the lufop Garmin export
@@ -686,8 +692,15 @@ def fix_swapped(lat, lon, countries=None, *, common_share: float = 0.01, suspect
     rows_s = np.flatnonzero(swappable & np.isin(given, codes[abroad]))
     mirror_s = assign_countries(lon[rows_s], lat[rows_s], tolerance_km=tolerance_km)
     s_ok = _lands_well(lon[rows_s], lat[rows_s], mirror_s, home, tolerance_km) & (mirror_s != given[rows_s])
-    rows = np.concatenate([sea[sea_ok], rows_s[s_ok]])
-    mirror = np.concatenate([sea_mirror[sea_ok], mirror_s[s_ok]])
+    # Lone strays: a country with a handful of rows, outside the home subregions, whose
+    # mirrors fall in one of the file's major countries (over ``major_share`` of the rows).
+    major = codes[counts > major_share * total]
+    stray = ~suspect & (counts <= max(2, stray_share * total)) & ~np.isin(code_key, sorted(home))
+    rows_r = np.flatnonzero(swappable & np.isin(given, codes[stray]))
+    mirror_r = assign_countries(lon[rows_r], lat[rows_r], tolerance_km=tolerance_km)
+    r_ok = np.isin(mirror_r, major) & (mirror_r != given[rows_r])
+    rows = np.concatenate([sea[sea_ok], rows_s[s_ok], rows_r[r_ok]])
+    mirror = np.concatenate([sea_mirror[sea_ok], mirror_s[s_ok], mirror_r[r_ok]])
     swapped[rows] = True
     lat2[rows], lon2[rows] = lon[rows], lat[rows]
     countries2[rows] = mirror
