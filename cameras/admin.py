@@ -28,7 +28,7 @@ class CameraAdmin(admin.ModelAdmin):
     def position(self, obj):
         return format_html(
             '<a href="https://www.openstreetmap.org/?mlat={0}&amp;mlon={1}#map=17/{0}/{1}" target="_blank" '
-            'rel="noopener">{0:.5f}, {1:.5f}</a>', obj.lat, obj.lon)
+            'rel="noopener">{2}, {3}</a>', obj.lat, obj.lon, f"{obj.lat:.5f}", f"{obj.lon:.5f}")
 
     @admin.display(description="position on the map")
     def position_map(self, obj):

@@ -70,6 +70,8 @@ TOMTOM_INSTALL = (
     "Connect the TomTom to the computer with its USB cable and choose 'Yes' to connect.",
     "Open the device's drive and then the folder of your active map (for example 'Western_and_Central_Europe').",
     "Copy every .ov2 file and the .bmp file of the same name from the package's 'tomtom' folder into the map folder.",
+    "To change icons later (for example the French danger signs), copy the .bmp files of the same names from "
+    "icons/speed or icons/fr-danger over the ones in the map folder.",
     "Eject the device. On the TomTom: Change preferences > Manage POIs > Warn when near POI, pick each camera "
     "category, and set the warning distance and sound.",
 )
