@@ -13,6 +13,10 @@ pick_python() {
 
 ensure_venv() {
     local extras="${1:-}"
+    if [ -x .venv/bin/python ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+        echo "==> .venv is incomplete (interrupted creation?); recreating it"
+        rm -rf .venv
+    fi
     if [ ! -x .venv/bin/python ]; then
         echo "==> creating .venv"
         "$(pick_python)" -m venv .venv
