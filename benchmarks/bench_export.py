@@ -1,7 +1,7 @@
 """Export speed: every registered exporter plugin against GPSBabel on the same cameras.
 
     .venv/bin/python benchmarks/bench_export.py [--cameras 200000] [--runs 5] [--formats gpx,kml]
-    .venv/bin/python benchmarks/bench_export.py --memory [--memory-cameras 1000000]
+    .venv/bin/python benchmarks/bench_export.py --memory [--memory-cameras 1000000] [--in-memory]
 
 Speed mode: builds ``scaled_cameras(n)`` (tests/exporters/fixtures.py: every type and
 direction mode, spread over the world), exports them with ``mobile=True`` so every camera is
@@ -19,8 +19,13 @@ is quadratic, so the GPI *ratio* is measured on ``--gpi-cameras`` (20,000) camer
 A GPSBabel run slower than ``--slow`` seconds is not repeated (marked "1 run").
 
 Memory mode: each plugin renders ``--memory-cameras`` (1,000,000) cameras in a fresh
-subprocess; prints the peak RSS (``getrusage`` ``ru_maxrss``) and the RSS before rendering
-(interpreter + libraries + the camera set), against the 500 MB target.
+subprocess, with ``ExportOptions.spool_dir`` set to a temporary directory (large files are
+written there in chunks, as ``manage.py export`` does); prints the peak RSS (``getrusage``
+``ru_maxrss``) and the RSS before rendering (interpreter + libraries + the camera set). A
+second fresh subprocess builds the whole package (``build_package``: render, manifest with
+checksums, zip) for a device of the format the same way and prints its peak. Both peaks
+are checked against the 500 MB target. ``--in-memory`` measures without a spool directory
+(every file held in memory, the default of ``render()``), for comparison.
 """
 
 from __future__ import annotations
@@ -169,40 +174,73 @@ def speed(args) -> None:
              if GPI in wanted else ""))
 
 
-def memory_child(identifier: str, n: int) -> None:
-    plugin = load_plugins()[identifier]()
+def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
+    """Print "before peak output seconds" (MB, MB, MB, s) for one render or package build."""
     cams = scaled_cameras(n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
-    result = plugin.render(cams, ExportOptions(mobile=True))
-    took = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    size = sum(len(f.data) for f in result.files) / 2**20
-    print(f"{before:.0f} {peak:.0f} {size:.0f} {took:.2f}")
+    with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
+        options = ExportOptions(mobile=True, spool_dir=spool_dir if spool else None)
+        start = time.perf_counter()
+        if what == "render":
+            result = load_plugins()[identifier]().render(cams, options)
+            size = sum(f.size for f in result.files)
+        else:
+            from exporters.devices import DEVICES
+            from exporters.package import build_package
+
+            devices = [d for d in DEVICES if d.format == identifier]
+            device = next((d for d in devices if d.mobile), devices[0])
+            options = options.with_(mobile=device.mobile)
+            package = build_package(cams, device, options, release={"number": 1, "date": "2026-01-01",
+                                                                    "sha256": "0" * 64}, coverage=["world"])
+            size = len(package.data)
+        took = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{before:.0f} {peak:.0f} {size / 2**20:.0f} {took:.2f}")
+
+
+def run_memory_child(ident: str, n: int, what: str, spool: bool) -> tuple[list[str] | None, str]:
+    cmd = [sys.executable, __file__, "--memory-child", ident, "--memory-cameras", str(n), "--memory-what", what]
+    if not spool:
+        cmd.append("--in-memory")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+    return proc.stdout.split(), ""
 
 
 def memory(args) -> None:
     plugins = load_plugins()
     wanted = sorted(plugins) if not args.formats else [f.strip() for f in args.formats.split(",")]
     n = args.memory_cameras
-    print(f"peak RSS rendering {n:,} cameras (mobile included), one fresh process per format; "
-          f"target < {MEMORY_LIMIT_MB} MB")
-    header = (f"{'format':16} {'before MB':>10} {'peak MB':>8} {'output MB':>10} {'render s':>9}  "
-              f"under {MEMORY_LIMIT_MB} MB")
+    spool = not args.in_memory
+    how = "files spooled to a temporary directory" if spool else "files held in memory (no spool_dir)"
+    print(f"peak RSS rendering {n:,} cameras (mobile included), one fresh process per format and step, "
+          f"{how}; target < {MEMORY_LIMIT_MB} MB")
+    header = (f"{'format':16} {'before MB':>10} {'peak MB':>8} {'output MB':>10} {'render s':>9} "
+              f"{'package peak MB':>16} {'zip MB':>7} {'package s':>10}  under {MEMORY_LIMIT_MB} MB")
     print(header)
     print("-" * len(header))
     for ident in wanted:
-        proc = subprocess.run([sys.executable, __file__, "--memory-child", ident, "--memory-cameras", str(n)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        render, reason = run_memory_child(ident, n, "render", spool)
+        if render is None:
             print(f"{ident:16} failed: {reason}")
             continue
-        before, peak, size, took = proc.stdout.split()
-        print(f"{ident:16} {before:>10} {peak:>8} {size:>10} {took:>9}  "
-              f"{'yes' if float(peak) < MEMORY_LIMIT_MB else 'NO'}")
+        before, peak, size, took = render
+        peaks = [float(peak)]
+        package, reason = run_memory_child(ident, n, "package", spool)
+        if package is None:
+            package_text = f"{'failed':>16} {'-':>7} {'-':>10}"
+        else:
+            _, pkg_peak, zip_size, pkg_took = package
+            peaks.append(float(pkg_peak))
+            package_text = f"{pkg_peak:>16} {zip_size:>7} {pkg_took:>10}"
+        met = all(p < MEMORY_LIMIT_MB for p in peaks) and package is not None
+        print(f"{ident:16} {before:>10} {peak:>8} {size:>10} {took:>9} {package_text}  {'yes' if met else 'NO'}"
+              + (f"  (package: {reason})" if package is None else ""))
     print("before = RSS with the interpreter, numpy and the camera set loaded; peak = ru_maxrss after render(); "
-          "output = total bytes of the files, which render() returns in memory")
+          "output = total bytes of the files render() returns" + (" (spooled to disk)" if spool else " (in memory)")
+          + "; package = build_package() for a device of the format (render, manifest, zip held in memory)")
 
 
 def main():
@@ -214,10 +252,13 @@ def main():
     ap.add_argument("--formats", help="comma-separated plugin identifiers (default: all registered)")
     ap.add_argument("--memory", action="store_true", help="peak memory per format instead of speed")
     ap.add_argument("--memory-cameras", type=int, default=1_000_000)
+    ap.add_argument("--in-memory", action="store_true",
+                    help="memory mode without a spool directory: every file held in memory")
     ap.add_argument("--memory-child", help=argparse.SUPPRESS)
+    ap.add_argument("--memory-what", choices=("render", "package"), default="render", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.memory_cameras)
+        memory_child(args.memory_child, args.memory_cameras, args.memory_what, not args.in_memory)
     elif args.memory:
         memory(args)
     else:

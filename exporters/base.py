@@ -8,10 +8,15 @@ it to the registry; a duplicate identifier is an error at import time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import io
+import os
 import pkgutil
+import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import BinaryIO, Callable, ClassVar
 
 import numpy as np
 
@@ -46,7 +51,7 @@ class CameraSet:
         for name, dtype in SNAPSHOT_COLUMNS.items():
             col = table.column(name)
             if dtype == "str":
-                cols[name] = np.asarray(col.to_pylist(), dtype=object)
+                cols[name] = _object_column(col)
             else:
                 cols[name] = col.to_numpy().astype(dtype, copy=False)
         return cls(cols)
@@ -74,9 +79,27 @@ class CameraSet:
         return CameraSet({k: v[index] for k, v in self.columns.items()})
 
     def sorted(self) -> "CameraSet":
-        """Deterministic order: by id."""
-        order = np.argsort(self.columns["id"], kind="stable")
+        """Deterministic order: by id. A set already in id order is returned as it is (no
+        copy of the columns: a million cameras are about 80 MB), so do not change the result
+        in place."""
+        ids = self.columns["id"]
+        if len(ids) < 2 or bool(np.all(ids[1:] >= ids[:-1])):
+            return self  # the stable argsort would be the identity
+        order = np.argsort(ids, kind="stable")
         return self.take(order)
+
+
+def _object_column(col, step: int = 65536) -> np.ndarray:
+    """A text column of an Arrow table as an object array, the values of ``col.to_pylist()``
+    with one ``str`` per distinct value. Countries, roads and descriptions repeat a lot: a
+    million cameras then take tens of MB instead of a str per row (a few hundred MB). Read
+    ``step`` rows at a time, so the per-row strings never all exist at once."""
+    out = np.empty(len(col), dtype=object)
+    seen: dict = {}
+    for start in range(0, len(col), step):
+        values = col.slice(start, step).to_pylist()
+        out[start:start + len(values)] = list(map(seen.setdefault, values, values))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,12 +117,18 @@ class ExportOptions:
     icons: str = "speed"           # icon set: "speed" (speed-limit signs) or "fr-danger" (France)
     fr_danger_zones: bool = False  # cameras in France as danger zones instead of exact positions
     proximity_m: int = 300         # alert distance where the format carries one
+    # An existing directory where plugins write their large files in chunks (``OutputFile.path``)
+    # instead of returning them in memory. It changes where the bytes are, never what they
+    # are: it is not part of ``key()`` and is ignored by equality and hashing.
+    spool_dir: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.icons not in ICON_SETS:
             raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
         if not 0 < int(self.proximity_m) <= 5000:
             raise ExportError(f"proximity {self.proximity_m} m is outside 1-5000 m")
+        if self.spool_dir is not None and not os.path.isdir(self.spool_dir):
+            raise ExportError(f"spool directory {os.fspath(self.spool_dir)!r} does not exist")
 
     def key(self) -> dict:
         return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
@@ -109,12 +138,122 @@ class ExportOptions:
         return replace(self, **changes)
 
 
+COPY_CHUNK = 1 << 20  # bytes per read when a spooled file is hashed or copied
+
+
 @dataclass
 class OutputFile:
+    """A file of the export: its bytes in memory (``data``) or, for a spooled export, in a
+    file already written on disk (``path``, inside ``ExportOptions.spool_dir``); exactly
+    one of the two. ``size``, ``sha256``, ``read_bytes()`` and ``open()`` work for both."""
+
     name: str                      # path inside the package, e.g. "fixed/Speed_50.ov2"
-    data: bytes
+    data: bytes | None = None      # the bytes, or None when they are in ``path``
     category: str = ""             # category slug (for the manifest)
     count: int = 0                 # cameras (POIs) in this file; 0 for companion files
+    path: str | None = None        # a spooled file holding the bytes (the writer may give ``digest``)
+    digest: str | None = field(default=None, repr=False, compare=False)  # sha256 hex, when known
+
+    def __post_init__(self):
+        if (self.data is None) == (self.path is None):
+            raise ValueError(f"output file {self.name!r} needs either data or a path, not "
+                             f"{'both' if self.data is not None else 'neither'}")
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else os.path.getsize(self.path)
+
+    @property
+    def sha256(self) -> str:
+        """Hex digest of the bytes (a spooled file is read in chunks, once; then cached)."""
+        if self.digest is None:
+            digest = hashlib.sha256()
+            if self.data is not None:
+                digest.update(self.data)
+            else:
+                with open(self.path, "rb") as fh:
+                    while chunk := fh.read(COPY_CHUNK):
+                        digest.update(chunk)
+            self.digest = digest.hexdigest()
+        return self.digest
+
+    def read_bytes(self) -> bytes:
+        """The whole file in memory (avoid for large spooled files: use ``open()``)."""
+        if self.data is not None:
+            return self.data
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+    def open(self) -> BinaryIO:
+        """A binary file object to read the bytes from (close it, or use ``with``)."""
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
+
+    def copy_to(self, dest: BinaryIO) -> None:
+        """Write the bytes to ``dest`` (in chunks for a spooled file)."""
+        if self.data is not None:
+            dest.write(self.data)
+        else:
+            with open(self.path, "rb") as fh:
+                shutil.copyfileobj(fh, dest, COPY_CHUNK)
+
+
+class SpoolFile:
+    """One output file written straight to disk, in chunks::
+
+        with SpoolFile(options.spool_dir, "speedcams.csv", "all", n) as out:
+            out.write(chunk)          # as many times as needed
+        files.append(out.output)      # OutputFile with ``path`` (and its sha256) set
+
+    The file gets a fresh name inside ``spool_dir`` (file names inside a package may repeat
+    across exports or contain folders); the sha256 and size are computed while writing.
+    If the block fails, the file is removed.
+    """
+
+    def __init__(self, spool_dir: str, name: str, category: str = "", count: int = 0):
+        self.name, self.category, self.count = name, category, count
+        suffix = os.path.splitext(name)[1]
+        fd, self.path = tempfile.mkstemp(prefix="spool-", suffix=suffix if suffix.isascii() else "",
+                                         dir=spool_dir)
+        self._fh = open(fd, "wb", buffering=COPY_CHUNK)
+        self._hash = hashlib.sha256()
+        self.output: OutputFile | None = None
+
+    def write(self, data) -> int:
+        self._hash.update(data)
+        return self._fh.write(data)
+
+    def __enter__(self) -> "SpoolFile":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._fh.close()
+        finally:
+            if exc_type is not None:
+                os.unlink(self.path)
+        if exc_type is None:
+            self.output = OutputFile(self.name, None, self.category, self.count, path=self.path,
+                                     digest=self._hash.hexdigest())
+
+
+def output_file(name: str, content: bytes | Callable[[BinaryIO], None], options: "ExportOptions",
+                category: str = "", count: int = 0) -> OutputFile:
+    """An ``OutputFile`` from ``content``: bytes, or a writer ``content(out)`` that writes the
+    bytes to ``out`` in as many calls as it likes. Without ``options.spool_dir`` the bytes
+    end up in memory (``data``); with it they go to a fresh file in that directory as they
+    are written (``path``), so a writer never holds the whole file. Same bytes either way."""
+    if options.spool_dir is None:
+        if callable(content):
+            buf = io.BytesIO()
+            content(buf)
+            content = buf.getvalue()  # hands the buffer over without a copy
+        return OutputFile(name, content, category, count)
+    with SpoolFile(options.spool_dir, name, category, count) as out:
+        if callable(content):
+            content(out)
+        else:
+            out.write(content)
+    return out.output
 
 
 @dataclass

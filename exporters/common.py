@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import CameraSet, ExportOptions
 from .schema import CameraType, DirectionMode, Kind
+from .textrows import group_codes
 
 EARTH_M_PER_DEG = 111_195.0
 
@@ -32,43 +33,89 @@ class Category:
     speed: int = 0     # the speed of a per-speed category
 
 
+# CameraType code -> index into CATEGORIES (codes outside the table: "other").
+_OTHER = next(i for i, (slug, _, _) in enumerate(CATEGORIES) if slug == "other")
+_MOBILE = next(i for i, (slug, _, _) in enumerate(CATEGORIES) if slug == "mobile")
+_CATEGORY_OF_TYPE = np.full(max(int(t) for t in CameraType) + 1, _OTHER, dtype=np.int8)
+for _i, (_, _, _members) in enumerate(CATEGORIES):
+    _CATEGORY_OF_TYPE[[int(t) for t in _members]] = _i
+_BY_SPEED = frozenset({"fixed", "red-light", "section"})  # the categories ``by_speed`` splits
+
+
+def category_codes(cameras: CameraSet) -> np.ndarray:
+    """Index into ``CATEGORIES`` per camera (int8): a table lookup by type, mobile kind first."""
+    types = cameras["type"]
+    if len(types) and (int(types.min()) < 0 or int(types.max()) >= len(_CATEGORY_OF_TYPE)):
+        known = (types >= 0) & (types < len(_CATEGORY_OF_TYPE))
+        codes = np.full(len(types), _OTHER, dtype=np.int8)
+        codes[known] = _CATEGORY_OF_TYPE[types[known]]
+    else:
+        codes = _CATEGORY_OF_TYPE[types]
+    codes[cameras["kind"] == Kind.MOBILE] = _MOBILE
+    return codes
+
+
 def category_of(cameras: CameraSet) -> np.ndarray:
     """Category slug per camera."""
-    out = np.full(len(cameras), "other", dtype=object)
-    types = cameras["type"]
-    for slug, _, members in CATEGORIES:
-        out[np.isin(types, [int(t) for t in members])] = slug
-    out[cameras["kind"] == Kind.MOBILE] = "mobile"
-    return out
+    slugs = np.array([slug for slug, _, _ in CATEGORIES], dtype=object)
+    return slugs[category_codes(cameras)]
 
 
 def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
-    """The cameras an export includes: mobile ones only when asked, France as zones if asked."""
+    """The cameras an export includes: mobile ones only when asked, France as zones if asked.
+
+    Columns are only copied when something changes: a set already in id order with nothing
+    left out is returned as it is (so do not change the result in place).
+    """
     cams = cameras.sorted()
     if not options.mobile:
-        cams = cams.take(cams["kind"] != Kind.MOBILE)
+        fixed = cams["kind"] != Kind.MOBILE
+        if not fixed.all():
+            cams = cams.take(fixed)
     if options.fr_danger_zones:
         cams = france_danger_zones(cams)
     return cams
 
 
 def categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:
-    """Non-empty categories in a fixed order; with ``by_speed`` the speed cameras split per speed."""
-    cat = category_of(cameras)
+    """Non-empty categories in a fixed order; with ``by_speed`` the speed cameras split per speed.
+
+    Each camera gets a group number (category, then speed where split), the groups are
+    counted (``bincount``) and one stable sort by group lists their rows in id order.
+    """
+    n = len(cameras)
+    if n == 0:
+        return []
+    codes = category_codes(cameras)
+    split = np.array([by_speed and slug in _BY_SPEED for slug, _, _ in CATEGORIES])
+    lo, width = 0, 1
+    if split.any():  # group = category * width + (speed - lowest speed) where split, else category * width
+        speeds = cameras["speed"]
+        lo = int(speeds.min())
+        width = int(speeds.max()) - lo + 1
+        group = codes.astype(np.int32) * width  # at most 6 * 65536: int32 (numpy 1.26 and 2 alike)
+        group += split.astype(np.int32)[codes] * (speeds.astype(np.int32) - lo)
+    else:
+        group = codes
+    counts = np.bincount(group)
+    present = np.flatnonzero(counts)
+    k = len(present)
+    dense = np.zeros(len(counts), dtype=np.uint8 if k <= 2**8 else np.uint16 if k <= 2**16 else np.int64)
+    dense[present] = np.arange(k)
+    order = np.argsort(dense[group], kind="stable")  # small integer keys: a radix sort
+    ends = np.cumsum(counts[present])
     result = []
-    for slug, title, _ in CATEGORIES:
-        idx = np.nonzero(cat == slug)[0]
-        if len(idx) == 0:
-            continue
-        if by_speed and slug in ("fixed", "red-light", "section"):
-            speeds = cameras["speed"][idx]
-            for sp in np.unique(speeds):
-                part = idx[speeds == sp]
-                suffix = f"-{int(sp)}" if sp else "-unknown"
-                label = f" {int(sp)}" if sp else ""
-                result.append(Category(slug + suffix, title + label, part, int(sp)))
+    for g, start, end in zip(present.tolist(), (ends - counts[present]).tolist(), ends.tolist()):
+        i, sp = divmod(g, width)
+        slug, title, _ = CATEGORIES[i]
+        part = order[start:end]
+        if split[i]:
+            sp += lo
+            suffix = f"-{sp}" if sp else "-unknown"
+            label = f" {sp}" if sp else ""
+            result.append(Category(slug + suffix, title + label, part, sp))
         else:
-            result.append(Category(slug, title, idx))
+            result.append(Category(slug, title, part))
     return result
 
 
@@ -97,20 +144,25 @@ def poi_names(cameras: CameraSet, *, max_len: int | None = None, speed_marker: s
     """Display names: "Speed 50 A7" style, or "Speed A7@50" with ``speed_marker="@"``.
 
     With "@" the speed is a POI-Loader alert suffix and is kept whole whatever the limit.
+    A name depends on (type, speed, road) only: it is made once per distinct combination.
     """
-    types = cameras["type"].tolist()
-    speeds = cameras["speed"].tolist()
-    roads = cameras["road"].tolist() if with_road else [""] * len(types)
-    out = []
-    for t, sp, road in zip(types, speeds, roads):
+    if not len(cameras):
+        return []
+    columns = (cameras["type"], cameras["speed"]) + ((cameras["road"],) if with_road else ())
+    codes, first = group_codes(*columns)
+    types = cameras["type"][first].tolist()
+    speeds = cameras["speed"][first].tolist()
+    roads = cameras["road"][first].tolist() if with_road else [""] * len(types)
+    names = np.empty(len(types), dtype=object)
+    for k, (t, sp, road) in enumerate(zip(types, speeds, roads)):
         label = SHORT_LABELS.get(t, "Camera")
         if speed_marker == "@":
             base = f"{label} {road}".strip() if road else label
-            out.append(fit_name(base, f"@{sp}" if sp else "", max_len))
+            names[k] = fit_name(base, f"@{sp}" if sp else "", max_len)
         else:
             base = f"{label} {sp}" if sp else label
-            out.append(fit_name(f"{base} {road}".strip() if road else base, "", max_len))
-    return out
+            names[k] = fit_name(f"{base} {road}".strip() if road else base, "", max_len)
+    return names[codes].tolist()
 
 
 # ---------------------------------------------------------------------------------------

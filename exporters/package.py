@@ -15,13 +15,14 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 
-from .base import CameraSet, ExportError, ExportOptions
+from .base import CameraSet, ExportError, ExportOptions, OutputFile
 from .common import select
 from .devices import Device
 from .schema import CameraType
 
 PACKAGE_FORMAT_VERSION = 1
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 9
 
 
 @dataclass
@@ -58,8 +59,8 @@ def limit_warnings(device: Device, files, total_pois: int, total_bytes: int) -> 
                         f"choose a smaller coverage")
     if device.max_file_bytes:
         for f in files:
-            if len(f.data) > device.max_file_bytes.value:
-                warnings.append(f"{f.name} is {len(f.data):,} bytes, over the device limit of "
+            if f.size > device.max_file_bytes.value:
+                warnings.append(f"{f.name} is {f.size:,} bytes, over the device limit of "
                                 f"{device.max_file_bytes.describe('bytes')}: choose a smaller coverage")
     if device.max_categories:
         cats = {f.category for f in files if f.count}
@@ -85,6 +86,16 @@ def install_guide(device: Device, manifest: dict) -> str:
     return "\r\n".join(lines)
 
 
+def write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, f: OutputFile) -> None:
+    """``zf.writestr(info, f.read_bytes(), compresslevel=9)`` without reading the file into
+    memory: the same header (the size is known beforehand, so the zip64 choice is the same),
+    the same compressor, the data fed in chunks; the bytes are identical."""
+    info.file_size = f.size
+    info._compresslevel = ZIP_LEVEL  # what writestr(compresslevel=...) sets (3.13: an alias of compress_level)
+    with zf.open(info, mode="w") as dest:
+        f.copy_to(dest)
+
+
 def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *, release: dict,
                   coverage: list[str]) -> Package:
     """Render ``cameras`` (already cut to the coverage) for ``device`` and pack everything."""
@@ -101,7 +112,7 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
                      "motorways), not at their exact position, as French law requires.")
     if options.icons == "fr-danger":
         notes.append("France icon set: French cameras use the danger sign without a speed number.")
-    warnings = limit_warnings(device, result.files, total_pois, sum(len(f.data) for f in result.files))
+    warnings = limit_warnings(device, result.files, total_pois, sum(f.size for f in result.files))
     type_names = {t.value: t.slug for t in CameraType}
     manifest = {
         "package_format": PACKAGE_FORMAT_VERSION,
@@ -116,12 +127,12 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
             "by_type": dict(sorted(Counter(type_names.get(t, str(t)) for t in selected["type"].tolist()).items())),
         },
         "skipped": dict(sorted(result.skipped.items())),
-        "files": [{"name": f.name, "category": f.category, "count": f.count, "bytes": len(f.data),
-                   "sha256": hashlib.sha256(f.data).hexdigest()} for f in sorted(result.files, key=lambda f: f.name)],
+        "files": [{"name": f.name, "category": f.category, "count": f.count, "bytes": f.size, "sha256": f.sha256}
+                  for f in sorted(result.files, key=lambda f: f.name)],
         "notes": notes,
         "warnings": warnings,
     }
-    entries = {f.name: f.data for f in result.files}
+    entries: dict[str, bytes | OutputFile] = {f.name: f for f in result.files}
     entries["INSTALL.txt"] = install_guide(device, manifest).encode("utf-8")
     entries["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     buf = io.BytesIO()
@@ -133,6 +144,10 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            zf.writestr(info, entries[name], compresslevel=9)
+            entry = entries[name]
+            if isinstance(entry, OutputFile) and entry.path is not None:
+                write_streamed(zf, info, entry)  # a spooled file: never read whole into memory
+            else:
+                zf.writestr(info, entry.data if isinstance(entry, OutputFile) else entry, compresslevel=ZIP_LEVEL)
     filename = f"speedcams-{device.id}-r{release['number']}.zip"
     return Package(data=buf.getvalue(), manifest=manifest, filename=filename)

@@ -95,10 +95,15 @@ def json_escape(text: str) -> str:
 _CSV_SPECIAL = re.compile('[",\r\n]')
 
 
+def csv_quote(text: str) -> str:
+    """``text`` as a quoted CSV field, quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def csv_field(text: str) -> str:
     """An RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break."""
     if _CSV_SPECIAL.search(text):
-        return '"' + text.replace('"', '""') + '"'
+        return csv_quote(text)
     return text
 
 
@@ -184,11 +189,12 @@ def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
 
 
 def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with equal values in all ``columns`` (integer arrays) share a code.
+    """Rows with equal values in all ``columns`` share a code.
 
-    Returns (code per row, one row index per code), so that a per-row function runs once
-    per distinct combination (e.g. a name from type, speed and road). Codes follow the
-    sorted order of the combined values: deterministic for the same input.
+    Returns (code per row, the first row of each code), so that a per-row function runs
+    once per distinct combination (e.g. a name from type, speed and road). Integer columns
+    are used as they are, text (object) columns through ``factorize`` (first-seen order).
+    Codes follow the sorted order of the combined values: deterministic for the same input.
     """
     n = len(columns[0])
     if n == 0:
@@ -196,7 +202,8 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key = np.zeros(n, np.int64)
     span = 1
     for col in columns:
-        col = np.asarray(col).astype(np.int64)
+        col = np.asarray(col)
+        col = (factorize(col)[0] if col.dtype == object else col).astype(np.int64)
         lo = int(col.min())
         width = int(col.max()) - lo + 1
         if width <= 1:
@@ -210,7 +217,7 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             key, span = _compact(key, span)
     key, span = _compact(key, span)
     representative = np.empty(span, np.int64)
-    representative[key[::-1]] = np.arange(n - 1, -1, -1)  # any row of the group will do
+    representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
     return key.astype(np.int32) if span < 2**31 else key, representative
 
 
@@ -219,42 +226,44 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=256)
-def _table(kind: str, width: int, prefix: str, suffix: str, trim: bool = False, missing: str = "") -> np.ndarray:
+def _table(kind: str, width: int, prefix: str, suffix: str, trim: bool = False, missing: str = "",
+           keep: int = 0) -> np.ndarray:
     """Small string tables the number pieces are looked up in (last entry: ``missing``, for
     rows without a value).
 
     ``lead``: prefix + group value without padding, then the same with "-" (2000 entries);
     ``lead+group``: that, then the zero-padded three-digit groups (index 3000: nothing);
     ``group``: zero-padded groups of ``width`` digits; ``fraction``: "." + ``width``
-    digits (trailing zeros and a bare "." dropped if ``trim``). ``suffix`` follows every entry.
+    digits. With ``trim``, ``group`` and ``fraction`` come twice: first without trailing
+    zeros (at least ``keep`` digits; a bare "." dropped), then in full (for a group
+    followed by non-zero digits). ``suffix`` follows every entry.
     """
     if kind in ("lead", "lead+group"):
         entries = [f"{prefix}{v}" for v in range(1000)] + [f"{prefix}-{v}" for v in range(1000)]
         if kind == "lead+group":  # then the padded groups: one table for every group position
             entries += [f"{v:03d}" for v in range(1000)]
-    elif kind == "group":
-        entries = [f"{prefix}{v:0{width}d}" for v in range(10 ** width)]
     else:
-        entries = []
-        for v in range(10 ** width):
-            digits = f"{v:0{width}d}"
-            if trim:
-                digits = digits.rstrip("0")
-            entries.append(f"{prefix}.{digits}" if digits else prefix)
+        point = "." if kind == "fraction" else ""
+        full = [f"{v:0{width}d}" for v in range(10 ** width)]
+        digits = [d[:max(len(d.rstrip("0")), keep)] for d in full] + full if trim else full
+        entries = [f"{prefix}{point}{d}" if d else prefix for d in digits]
     table = np.empty(len(entries) + 1, dtype=object)
     table[:-1] = [e + suffix for e in entries]
     table[-1] = missing
     return table
 
 
-def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, when: np.ndarray | None = None,
-                  prefix: str = "", suffix: str = "", missing: str = "") -> list[list[str]]:
+def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, keep: int = 0,
+                  scaled: bool = False, when: np.ndarray | None = None, prefix: str = "", suffix: str = "",
+                  missing: str = "") -> list[list[str]]:
     """``prefix + number + suffix`` per row as a few pieces (lists of str); where the value
     is NaN or ``when`` is false, the pieces give ``missing`` (default: nothing).
 
-    Integers are written as they are; floats with ``decimals`` decimals (the scaled value
-    rounded half to even, as numpy's ``rint``), without trailing zeros if ``trim`` (then at
-    most 3 decimals: "90", "12.5"). Never an exponent, never "-0".
+    Integers are written as they are, or with ``scaled`` as fixed-point numbers in units of
+    10**-``decimals`` (rounded by the caller: 48856613 with 6 decimals is "48.856613");
+    floats with ``decimals`` decimals (the scaled value rounded half to even, as numpy's
+    ``rint``). With ``trim`` trailing zeros are dropped, down to ``keep`` decimals ("90",
+    "12.5"; keep=1: "90.0"). Never an exponent, never "-0".
 
     Each piece is a lookup in a small table (a group of three digits, the fraction), so no
     string is formatted per row: cheaper than ``"%.6f" % x`` by about half once joined.
@@ -262,12 +271,14 @@ def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, 
     v = np.asarray(values)
     n = len(v)
     is_float = v.dtype.kind == "f"
+    if scaled and is_float:
+        raise ValueError("scaled numbers are integers (units of 10**-decimals)")
     ok = ~np.isnan(v) if is_float else np.ones(n, bool)
     if when is not None:
         ok &= when
-    d = decimals if is_float else 0
-    if d and trim and d > 3:
-        raise ValueError("trimmed numbers have at most 3 decimals")
+    d = decimals if is_float or scaled else 0
+    if not 0 <= keep <= min(d, 3):
+        raise ValueError(f"keep={keep}: at most the decimals written, and at most 3")
     if is_float:
         q = np.rint(np.where(ok, v, 0).astype(np.float64) * 10.0 ** d).astype(np.int64)
     else:
@@ -282,29 +293,29 @@ def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, 
     for k in range(1, groups):
         used += whole >= _POW10[3 * k]
     lead_at = groups - used
-    parts: list[tuple[np.ndarray, str, int, str, bool]] = []  # (codes, kind, width, prefix, trim)
+    parts: list[tuple[np.ndarray, str, int, str, bool, int]] = []  # (codes, kind, width, prefix, trim, keep)
     for j in range(groups):
         value = (whole // _POW10[3 * (groups - 1 - j)]) % 1000
         if groups == 1:
-            parts.append((value + 1000 * neg, "lead", 3, prefix, False))
+            parts.append((value + 1000 * neg, "lead", 3, prefix, False, 0))
         else:
             # before the leading group: nothing; the leading group: unpadded with prefix and
             # sign; after it: padded groups. Index 3000 of the combined table is "".
             code = np.where(j < lead_at, 3000, np.where(j == lead_at, value + 1000 * neg, 2000 + value))
-            parts.append((code, "lead+group", 3, prefix, False))
+            parts.append((code, "lead+group", 3, prefix, False, 0))
     if d:
         frac = a - whole * _POW10[d]
-        if trim:
-            parts.append((frac, "fraction", d, "", True))
-        else:
-            for start in range(0, d, 3):
-                width = min(3, d - start)
-                value = (frac // _POW10[d - start - width]) % _POW10[width]
-                parts.append((value, "fraction" if start == 0 else "group", width, "", False))
+        for start in range(0, d, 3):
+            width = min(3, d - start)
+            rest = d - start - width  # digits after this group
+            value = (frac // _POW10[rest]) % _POW10[width]
+            if trim and rest:  # non-zero digits follow: the group in full (second half of the table)
+                value = value + _POW10[width] * (frac % _POW10[rest] != 0)
+            parts.append((value, "fraction" if start == 0 else "group", width, "", trim, keep if start == 0 else 0))
     pieces = []
-    for i, (code, kind, width, pre, trimmed) in enumerate(parts):
+    for i, (code, kind, width, pre, trimmed, kept) in enumerate(parts):
         last = i == len(parts) - 1
-        table = _table(kind, width, pre, suffix if last else "", trimmed, missing if last else "")
+        table = _table(kind, width, pre, suffix if last else "", trimmed, missing if last else "", kept)
         empty = len(table) - 1
         if not ok.all():
             code = np.where(ok, code, empty)
@@ -360,13 +371,8 @@ def write_rows(out: io.BytesIO, rows: np.ndarray, make: Callable[[np.ndarray], S
         out.write(join_rows(make(idx), len(idx)).encode(encoding))
 
 
-def collect(parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> bytes:
-    """Concatenate strings, bytes and writer callbacks into one bytes object.
-
-    The ``BytesIO`` buffer is handed over by ``getvalue()`` without a copy, so the peak is
-    about the size of the result, not twice that.
-    """
-    out = io.BytesIO()
+def write_parts(out, parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> None:
+    """Write strings (UTF-8), bytes and writer callbacks (``part(out)``) to ``out`` in order."""
     for part in parts:
         if isinstance(part, str):
             out.write(part.encode("utf-8"))
@@ -374,4 +380,14 @@ def collect(parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> byte
             out.write(part)
         else:
             part(out)
+
+
+def collect(parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> bytes:
+    """Concatenate strings, bytes and writer callbacks into one bytes object.
+
+    The ``BytesIO`` buffer is handed over by ``getvalue()`` without a copy, so the peak is
+    about the size of the result, not twice that.
+    """
+    out = io.BytesIO()
+    write_parts(out, parts)
     return out.getvalue()

@@ -1,77 +1,119 @@
-"""Vectorised helpers for the byte-level writers (OV2, POI Loader CSV): no plugin here.
+"""Checks, text cleaning and byte-matrix helpers shared by the device plugins (iGO, Navitel,
+Sygic, OV2, Garmin GPI, POI Loader CSV): no plugin here.
 
-- ``factorize``: per-row codes for repeated values (names depend on a few columns only, so
-  they are built once per distinct value instead of once per camera);
-- ``pack_blob``: many byte strings as one buffer with their offsets and lengths;
-- ``to_cp1252``: text to Windows-1252 bytes, transliterating what the code page lacks;
-- ``fixed_decimals``: coordinates to ASCII decimal text in bulk (table look-ups);
-- ``check_coordinates``: refuse what a format cannot hold, naming the cameras.
+- checks: ``check_coordinates`` and ``camera_list`` refuse what a format cannot hold,
+  naming the cameras; ``PoiExporter`` is the base of the POI-file plugins;
+- text: ``clean_text`` / ``one_line`` / ``clean_road`` make one printable line,
+  ``poi_texts`` the name and comment of each distinct (type, speed, road, description),
+  ``transliterate`` / ``to_codepage`` fit text into Windows-1252, ``file_stem`` makes a
+  file name from a category title;
+- bytes: ``round_half_away`` for coordinates in file units, ``pack_blob`` / ``padded``
+  for many byte strings at once and ``cut_rows`` for records built as rows of one byte
+  matrix.
+
+Numbers as text and rows of text are built by ``exporters.textrows``; rows with equal
+values are grouped by ``textrows.group_codes``.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import ClassVar
 
 import numpy as np
 
-from ..base import ExportError
+from .. import common
+from ..base import CameraSet, Exporter, ExportError, ExportOptions, RenderResult
+from ..textrows import group_codes
+
+# ---------------------------------------------------------------------------------------
+# Checks
 
 
-def factorize_objects(values) -> np.ndarray:
-    """Codes 0..k-1 for the values of an object column, numbered by first appearance."""
-    items = values.tolist() if hasattr(values, "tolist") else list(values)
-    table = {v: i for i, v in enumerate(dict.fromkeys(items))}
-    return np.fromiter(map(table.__getitem__, items), dtype=np.int64, count=len(items))
+def camera_list(ids: np.ndarray, bad: np.ndarray, detail=None, limit: int = 5) -> str:
+    """"id 5 (detail), id 7 (detail) and 3 more": the first ``limit`` cameras where ``bad``;
+    ``detail(i)`` (optional) describes row ``i``."""
+    idx = np.flatnonzero(bad)
+    shown = ", ".join(f"id {int(ids[i])}" + (f" ({detail(i)})" if detail else "") for i in idx[:limit].tolist())
+    more = f" and {len(idx) - limit} more" if len(idx) > limit else ""
+    return shown + more
 
 
-def factorize_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, first_index) for non-negative integer keys; codes follow the key order."""
-    key = np.asarray(key, dtype=np.int64)
-    n = len(key)
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    top = int(key.max()) + 1
-    if top <= 8 * n + 4096:  # dense table: no sort needed
-        first = np.full(top, n, dtype=np.int64)
-        first[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write is the first row
-        present = first < n
-        code_of = np.cumsum(present, dtype=np.int64) - 1
-        return code_of[key], first[present]
-    uniq, first, codes = np.unique(key, return_index=True, return_inverse=True)
-    return codes.reshape(-1), first
+def check_coordinates(ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, fmt: str) -> None:
+    """ExportError naming the cameras whose position is missing or outside WGS84 ranges."""
+    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+    if bad.any():
+        shown = camera_list(ids, bad, lambda i: f"{float(lat[i])}, {float(lon[i])}")
+        raise ExportError(f"{fmt} cannot store {int(bad.sum())} camera(s) without a valid WGS84 position "
+                          f"(latitude -90..90, longitude -180..180): {shown}; fix or deactivate them")
 
 
-def factorize(*columns) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, first_index): rows with equal values in all ``columns`` share a code.
+class PoiExporter(Exporter):
+    """What the POI-file formats (TomTom OV2, Garmin GPI, POI Loader CSV) have in common:
+    proximity alerts only (no heading), mobile cameras allowed. ``render`` selects the
+    cameras and refuses invalid positions (naming the format by ``label``), then
+    ``render_pois`` writes them; it is never called without cameras."""
 
-    Integer columns are used as they are, object (text) columns through a hash table;
-    the result is deterministic for the same input.
-    """
-    key = None
-    for col in columns:
-        col = np.asarray(col)
-        if col.dtype == object:
-            part = factorize_objects(col)
-        else:
-            part, _ = factorize_ints(col.astype(np.int64) - (int(col.min()) if len(col) else 0))
-        if key is None:
-            key = part
-            continue
-        key, _ = factorize_ints(key)
-        key = key * (int(part.max()) + 1 if len(part) else 1) + part
-    return factorize_ints(key)
+    direction_aware = False
+    mobile_supported = True
+    label: ClassVar[str] = ""  # the format's name in messages
 
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        cams = common.select(cameras, options)
+        lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
+        check_coordinates(cams["id"], lat, lon, self.label)
+        if not len(cams):
+            return RenderResult(files=[], skipped={}, notes=["No cameras in this selection: nothing to export."])
+        return self.render_pois(cams, lat, lon, options)
 
-def pack_blob(pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(blob, starts, lengths) for a list of byte strings."""
-    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
-    starts = np.cumsum(lengths) - lengths
-    blob = np.frombuffer(b"".join(pieces), dtype=np.uint8)
-    return blob, starts, lengths
+    def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
+        """The files for ``cams`` (selected, in id order; positions in degrees, float64)."""
+        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------
 # Text
+
+
+def clean_text(text: str) -> str:
+    """One line of printable text: control characters (and NUL) become spaces, runs collapse."""
+    if text.isprintable():
+        return text
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def one_line(text: str) -> str:
+    """``clean_text`` with every run of white space made one space, no space at either end."""
+    return " ".join(clean_text(text).split())
+
+
+def clean_road(road: str) -> str:
+    """A road name for a POI name: one line, no "@" (POI Loader would take it for a speed)."""
+    return " ".join(clean_text(road).replace("@", " ").split())
+
+
+def file_stem(title: str) -> str:
+    """"Speed cameras 50" -> "Speed_cameras_50": a category as a file name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in title.replace(" ", "_"))
+
+
+def poi_texts(cams: CameraSet, *, max_len: int | None, speed_marker: str):
+    """Name and comment per distinct (type, speed, road, description).
+
+    Returns (code per camera, first camera of each code, names, comments): the name is
+    ``common.poi_names`` of the road made ``clean_road``, the comment "description, road"
+    (each ``one_line``, empty parts left out).
+    """
+    codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
+    uniq = cams.take(first)
+    columns = dict(uniq.columns)
+    roads = [clean_road(r) for r in uniq["road"].tolist()]
+    columns["road"] = np.array(roads, dtype=object)
+    names = common.poi_names(CameraSet(columns), max_len=max_len, speed_marker=speed_marker)
+    comments = [", ".join(part for part in (one_line(desc), road) if part)
+                for desc, road in zip(uniq["description"].tolist(), roads)]
+    return codes, first, names, comments
+
 
 # Letters Windows-1252 lacks and Unicode does not decompose into an ASCII base letter.
 _TRANSLIT = {
@@ -115,13 +157,6 @@ def _translit_char(ch: str, codec: str) -> str:
     return "?"
 
 
-def clean_text(text: str) -> str:
-    """One line of printable text: control characters (and NUL) become spaces, runs collapse."""
-    if text.isprintable():
-        return text
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
-
-
 def transliterate(text: str, codec: str = "cp1252") -> tuple[str, bool]:
     """(text with only characters ``codec`` has, whether anything was replaced)."""
     try:
@@ -131,8 +166,15 @@ def transliterate(text: str, codec: str = "cp1252") -> tuple[str, bool]:
         return "".join(_translit_char(c, codec) for c in text), True
 
 
+def to_codepage(text: str, max_len: int | None, codec: str = "cp1252") -> tuple[bytes, bool]:
+    """(``text`` transliterated into ``codec``, cut to ``max_len`` characters, encoded; whether
+    anything was transliterated). Clean the text first (``clean_text`` or ``one_line``)."""
+    text, replaced = transliterate(text, codec)
+    return common.fit_name(text, "", max_len).encode(codec), replaced
+
+
 # ---------------------------------------------------------------------------------------
-# Numbers and coordinates
+# Bytes
 
 
 def round_half_away(values: np.ndarray, scale: float) -> np.ndarray:
@@ -141,60 +183,25 @@ def round_half_away(values: np.ndarray, scale: float) -> np.ndarray:
     return (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype(np.int64)
 
 
-def check_coordinates(ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, fmt: str) -> None:
-    """ExportError naming the cameras whose position is missing or outside WGS84 ranges."""
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
-    if bad.any():
-        idx = np.nonzero(bad)[0]
-        shown = ", ".join(f"id {int(ids[i])} ({float(lat[i])}, {float(lon[i])})" for i in idx[:5])
-        more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
-        raise ExportError(f"{fmt} cannot store {len(idx)} camera(s) without a valid WGS84 position "
-                          f"(latitude -90..90, longitude -180..180): {shown}{more}; fix or deactivate them")
+def pack_blob(pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(blob, starts, lengths) for a list of byte strings."""
+    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+    starts = np.cumsum(lengths) - lengths
+    blob = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+    return blob, starts, lengths
 
 
-def _u32(rows) -> np.ndarray:
-    """Rows of 4 bytes as one little-endian uint32 each (so a row is copied in one step)."""
-    return np.ascontiguousarray(np.array(rows, dtype=np.uint8)).view("<u4").ravel()
+def padded(pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix, lengths): byte string i in row i of a uint8 matrix, zero-padded to the longest."""
+    blob, _, lengths = pack_blob(pieces)
+    width = int(lengths.max()) if len(pieces) else 0
+    matrix = np.zeros((len(pieces), width), dtype=np.uint8)
+    matrix[np.arange(width) < lengths[:, None]] = blob
+    return matrix, lengths
 
 
-def _tz3(k: int) -> int:
-    return 3 if k == 0 else 0 if k % 10 else 1 if k % 100 else 2
-
-
-# 4-byte pieces of "-ddd" "." "ddd" "ddd_" (text) and which bytes are used (mask), by table.
-_INT_TEXT = _u32([[45, 48 + k // 100, 48 + k // 10 % 10, 48 + k % 10] for neg in (0, 1) for k in range(1000)])
-_INT_MASK = _u32([[neg, k >= 100, k >= 10, 1] for neg in (0, 1) for k in range(1000)])
-_HI_TEXT = _u32([[46, 48 + k // 100, 48 + k // 10 % 10, 48 + k % 10] for k in range(1000)])
-# hi digits: all shown when the low half is not zero, else down to the last non-zero (one at least)
-_HI_MASK = _u32([[1] + [i < (3 if lo_nonzero else max(1, 3 - _tz3(k))) for i in range(3)]
-                 for lo_nonzero in (0, 1) for k in range(1000)])
-_LO_TEXT = _u32([[48 + k // 100, 48 + k // 10 % 10, 48 + k % 10, 0] for k in range(1000)])
-_LO_MASK = _u32([[i < 3 - _tz3(k) for i in range(3)] + [0] for k in range(1000)])
-
-
-def fixed_decimals(values_scaled: np.ndarray, decimals: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII text of integers ``values_scaled`` / 10**6, trailing zeros dropped (one kept).
-
-    For |value| < 1000 (coordinates). Returns (chars, mask): an (n, 12) uint8 matrix
-    ("-ddd.dddddd" and a spare byte) and which of its cells are used, so ``chars[mask]`` is
-    the text and ``mask.sum(1)`` the length of each number. Table look-ups of 4-byte
-    pieces, no per-value Python.
-    """
-    if decimals != 6:
-        raise ValueError("fixed_decimals writes 6 decimals")
-    v = np.asarray(values_scaled, dtype=np.int64)
-    a = np.abs(v)
-    if len(a) and int(a.max()) >= 1000 * 10**6:
-        raise ValueError("fixed_decimals handles |value| < 1000")
-    a = a.astype(np.int32)
-    ip, fp = a // 1_000_000, a % 1_000_000
-    hi, lo = fp // 1000, fp % 1000
-    n = len(v)
-    int_key = ip + 1000 * (v < 0)
-    hi_key = hi + 1000 * (lo != 0)
-    text = np.empty((n, 3), dtype="<u4")
-    mask = np.empty((n, 3), dtype="<u4")
-    text[:, 0], mask[:, 0] = _INT_TEXT[int_key], _INT_MASK[int_key]
-    text[:, 1], mask[:, 1] = _HI_TEXT[hi], _HI_MASK[hi_key]
-    text[:, 2], mask[:, 2] = _LO_TEXT[lo], _LO_MASK[lo]
-    return text.view(np.uint8).reshape(n, 12), mask.view(np.uint8).reshape(n, 12).view(bool)
+def cut_rows(rows: np.ndarray, lengths: np.ndarray) -> bytes:
+    """The first ``lengths[i]`` bytes of every row of the byte matrix ``rows``, concatenated."""
+    width = rows.shape[1]
+    len_type = np.uint8 if width < 256 else np.int64  # a narrow comparison when the rows are short
+    return rows[np.arange(width, dtype=len_type) < np.asarray(lengths).astype(len_type)[:, None]].tobytes()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 import numpy as np
 
-from ..base import CameraSet, ExportError
+from ..base import CameraSet, ExportError, ExportOptions, OutputFile, output_file
 from ..common import CATEGORIES, Category
 from ..schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
+from ..textrows import collect
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
 
@@ -88,3 +91,25 @@ def stretch_notes(cams: CameraSet, fmt: str, where: str) -> list[str]:
     if n_end:
         notes.append(f"{fmt}: {n_end} section(s)/stretch(es) with an end point {where}.")
     return notes
+
+
+def text_file(name: str, parts: Iterable[bytes | str | Callable], options: ExportOptions, category: str = "",
+              count: int = 0) -> OutputFile:
+    """An ``OutputFile`` from strings, bytes and writer callbacks (as ``textrows.collect``).
+
+    Without ``options.spool_dir`` the bytes are collected in memory; with it they go to a
+    file in that directory chunk by chunk as the callbacks write them, so the whole file is
+    never in memory (``base.output_file``). The bytes are the same either way.
+    """
+    if options.spool_dir is None:
+        return OutputFile(name, collect(parts), category, count)
+
+    def write(out):
+        for part in parts:
+            if isinstance(part, str):
+                out.write(part.encode("utf-8"))
+            elif isinstance(part, (bytes, bytearray, memoryview)):
+                out.write(part)
+            else:
+                part(out)
+    return output_file(name, write, options, category, count)

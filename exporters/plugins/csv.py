@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from ..common import select
 from ..schema import Kind
-from ..textrows import collect, csv_column, group_codes, number_pairs, number_pieces, write_rows
-from ._interchange import DIRECTION_WORDS, check_positions, directions, type_slugs
+from ..textrows import csv_column, group_codes, number_pairs, number_pieces, write_rows
+from ._interchange import DIRECTION_WORDS, check_positions, directions, text_file, type_slugs
 
 FILE_NAME = "speedcams.csv"
 COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction", "country", "road",
@@ -72,6 +72,8 @@ class CsvExporter(Exporter):
                     number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
                     *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
 
-        data = collect([",".join(COLUMNS) + EOL, lambda out: write_rows(out, np.arange(len(cams)), make, chunk=16384)])
+        file = text_file(FILE_NAME, [",".join(COLUMNS) + EOL,
+                                     lambda out: write_rows(out, np.arange(len(cams)), make, chunk=16384)],
+                         options, "all", len(cams))
         notes = ["CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv."]
-        return RenderResult(files=[OutputFile(FILE_NAME, data, "all", len(cams))], skipped={}, notes=notes)
+        return RenderResult(files=[file], skipped={}, notes=notes)

@@ -56,8 +56,9 @@ import struct
 import numpy as np
 
 from .. import common, icons
-from ..base import CameraSet, Exporter, ExportError, ExportOptions, OutputFile, RenderResult, register
-from ._bulk import check_coordinates, clean_text, factorize, pack_blob, round_half_away, transliterate
+from ..base import CameraSet, ExportError, ExportOptions, OutputFile, RenderResult, register
+from ._bulk import (PoiExporter, camera_list, cut_rows, file_stem, one_line, padded, poi_texts, round_half_away,
+                    to_codepage)
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
 MAX_NAME = 44            # characters; our limit for nuvi-class lists, no device limit is documented
@@ -107,15 +108,9 @@ def alert_record(proximity_m: int, speed_kmh: int) -> bytes:
     return record(T_ALERT, struct.pack("<hh4B4B", proximity_m, cms, 0, 1, 0x10, 0, 1, 1, 5 if cms else 4, 0x10))
 
 
-def file_stem(title: str) -> str:
-    """"Speed cameras" -> "Speed_cameras"."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in title.replace(" ", "_"))
-
-
 def encode_text(text: str, max_len: int) -> tuple[bytes, bool]:
     """One line of Windows-1252 text of at most ``max_len`` characters, and whether it was transliterated."""
-    text, replaced = transliterate(" ".join(clean_text(text).split()), CODEC)
-    return common.fit_name(text, "", max_len).encode(CODEC), replaced
+    return to_codepage(one_line(text), max_len, CODEC)
 
 
 def poi_tails(cams: CameraSet, proximity_m: int):
@@ -124,17 +119,10 @@ def poi_tails(cams: CameraSet, proximity_m: int):
     Returns (code per camera, tail bytes per code, main length per code, total length per
     code, name rank per code, cameras whose text was transliterated).
     """
-    codes, first = factorize(cams["type"], cams["speed"], cams["road"], cams["description"])
-    uniq = cams.take(first)
-    columns = dict(uniq.columns)
-    roads = [" ".join(clean_text(r).replace("@", " ").split()) for r in uniq["road"].tolist()]
-    columns["road"] = np.array(roads, dtype=object)
-    names = common.poi_names(CameraSet(columns), max_len=None, speed_marker=" ")
+    codes, first, names, comments = poi_texts(cams, max_len=None, speed_marker=" ")
     tails, mains, totals, name_bytes, changed = [], [], [], [], []
-    for code, (name, desc, road, speed) in enumerate(zip(names, uniq["description"].tolist(), roads,
-                                                         uniq["speed"].tolist())):
+    for code, (name, comment, speed) in enumerate(zip(names, comments, cams["speed"][first].tolist())):
         nb, r1 = encode_text(name, MAX_NAME)
-        comment = ", ".join(part for part in (" ".join(clean_text(desc).split()), road) if part)
         cb, r2 = encode_text(comment, MAX_COMMENT)
         if r1 or r2:
             changed.append(code)
@@ -234,7 +222,7 @@ def write_areas(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray, tails: list
     c = codes[order]
     la, lo = lat[order], lon[order]
 
-    tail_blob, _, tail_len = pack_blob(tails)
+    tail_mat, tail_len = padded(tails)
     poi_len = 12 + totals[c]                        # bytes of each POI record
     cum = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(poi_len, out=cum[1:])
@@ -252,9 +240,7 @@ def write_areas(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray, tails: list
 
     # Every record is a row of one byte matrix in file order (area a before its POIs); the
     # data is the matrix with each row cut to its record's length.
-    tail_width = int(tail_len.max())
-    tail_mat = np.zeros((len(tails), tail_width), dtype=np.uint8)
-    tail_mat[np.arange(tail_width) < tail_len[:, None]] = tail_blob
+    tail_width = tail_mat.shape[1]
     width = max(AREA_BYTES, POI_HEAD_BYTES + tail_width)
     area_row = starts + np.arange(m, dtype=np.int64)
     poi_row = np.arange(n, dtype=np.int64) + area_of + 1
@@ -262,11 +248,10 @@ def write_areas(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray, tails: list
     rows[area_row, :AREA_BYTES] = area.view(np.uint8).reshape(m, AREA_BYTES)
     rows[poi_row, :POI_HEAD_BYTES] = head.view(np.uint8).reshape(n, POI_HEAD_BYTES)
     rows[poi_row, POI_HEAD_BYTES:POI_HEAD_BYTES + tail_width] = tail_mat[c]
-    len_type = np.uint8 if width < 256 else np.int64
-    row_len = np.empty(m + n, dtype=len_type)
+    row_len = np.empty(m + n, dtype=np.int64)
     row_len[area_row] = AREA_BYTES
     row_len[poi_row] = POI_HEAD_BYTES + tail_len[c]
-    data = rows[np.arange(width, dtype=len_type) < row_len[:, None]].tobytes()
+    data = cut_rows(rows, row_len)
     assert len(data) == int(cum[-1]) + 12 * m + AREA_MAIN * m
     return data, m
 
@@ -302,33 +287,26 @@ def creation_stamps(bodies: list[bytes], created_unix: int | None) -> list[int]:
 
 
 @register
-class GarminGPI(Exporter):
+class GarminGPI(PoiExporter):
     identifier = "garmin-gpi"
     verbose_name = "Garmin GPI custom POIs"
+    label = "Garmin GPI"
     file_extension = ".gpi"
     encoding = CODEC
     max_name_length = MAX_NAME
-    direction_aware = False
     speed_carried_as = "field"
-    mobile_supported = True
 
     def __init__(self, created_unix: int | None = None):
         self.created_unix = created_unix
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = common.select(cameras, options)
-        lat_deg, lon_deg = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
-        check_coordinates(cams["id"], lat_deg, lon_deg, "Garmin GPI")
+    def render_pois(self, cams: CameraSet, lat_deg: np.ndarray, lon_deg: np.ndarray,
+                    options: ExportOptions) -> RenderResult:
         speeds = cams["speed"].astype(np.int64)
         bad = (speeds < 0) | (speeds > MAX_SPEED_KMH)
         if bad.any():
-            idx = np.nonzero(bad)[0]
-            shown = ", ".join(f"id {int(cams['id'][i])} ({int(speeds[i])} km/h)" for i in idx[:5])
-            more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
-            raise ExportError(f"Garmin GPI cannot store {len(idx)} camera speed(s) outside 0-{MAX_SPEED_KMH} km/h "
-                              f"(the alert speed is an int16 in cm/s): {shown}{more}; fix the speed limits")
-        if not len(cams):
-            return RenderResult(files=[], skipped={}, notes=["No cameras in this selection: nothing to export."])
+            shown = camera_list(cams["id"], bad, lambda i: f"{int(speeds[i])} km/h")
+            raise ExportError(f"Garmin GPI cannot store {int(bad.sum())} camera speed(s) outside 0-{MAX_SPEED_KMH} "
+                              f"km/h (the alert speed is an int16 in cm/s): {shown}; fix the speed limits")
         lat = round_half_away(lat_deg, SEMICIRCLES_PER_DEGREE)
         lon = round_half_away(lon_deg, SEMICIRCLES_PER_DEGREE)
         lon = np.where(lon >= 2**31, lon - 2**32, lon)  # 180 E = 180 W

@@ -20,8 +20,9 @@ line breaks and control characters become spaces.
   because it would stick to the first longitude for readers that do not expect one.
 - Direction: not carried (the format has no field); alerts are proximity/speed only.
 
-Built in bulk with numpy: the text of each distinct (name, comment) is made once, numbers
-are formatted as whole columns, and the lines are rows of one byte matrix cut to length.
+Built in bulk: the text of each distinct (name, comment) is made once, numbers are table
+look-ups over whole columns, and the lines are joined a chunk at a time
+(``exporters.textrows``), so memory stays small whatever the number of cameras.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import common, icons
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ._bulk import check_coordinates, clean_text, factorize, fixed_decimals, pack_blob, round_half_away
+from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
+from ..textrows import csv_quote, number_pieces, write_rows
+from ._bulk import PoiExporter, poi_texts, round_half_away
 
 MAX_NAME = 44
 ICON_SIZE = 24
@@ -38,86 +40,47 @@ ICON_BITS = 8
 DECIMALS = 6
 
 
-def csv_quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _clean_road(road: str) -> str:
-    return " ".join(clean_text(road).replace("@", " ").split())
-
-
-def poi_texts(cams: CameraSet) -> tuple[np.ndarray, list[bytes]]:
-    """(code per camera, UTF-8 bytes of ',"name","comment"\\r\\n' per code)."""
-    codes, first = factorize(cams["type"], cams["speed"], cams["road"], cams["description"])
-    uniq = cams.take(first)
-    columns = dict(uniq.columns)
-    columns["road"] = np.array([_clean_road(r) for r in uniq["road"].tolist()], dtype=object)
-    names = common.poi_names(CameraSet(columns), max_len=MAX_NAME, speed_marker="@")
-    tails = []
-    for name, desc, road in zip(names, uniq["description"].tolist(), columns["road"].tolist()):
-        desc = " ".join(clean_text(desc).split())
-        comment = ", ".join(part for part in (desc, road) if part)
-        tails.append(f",{csv_quote(name)},{csv_quote(comment)}\r\n".encode("utf-8"))
+def line_tails(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
+    """(code per camera, ',"name","comment"\\r\\n' per code): made once per distinct (type,
+    speed, road, description)."""
+    codes, _, names, comments = poi_texts(cams, max_len=MAX_NAME, speed_marker="@")
+    tails = np.array([f",{csv_quote(name)},{csv_quote(comment)}\r\n" for name, comment in zip(names, comments)],
+                     dtype=object)
     return codes, tails
 
 
-def write_lines(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, tails: list[bytes]) -> tuple[bytes, np.ndarray]:
-    """All lines, and the byte offset where each line starts (plus the total at the end).
+def write_category(out, lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, tails: np.ndarray) -> None:
+    """The lines of these cameras, a chunk at a time (``textrows.write_rows``), to ``out``:
+    longitude and latitude with at most 6 decimals (rounded half away from zero, trailing
+    zeros dropped, one kept), then the line's tail ``tails[codes]``."""
+    x, y = round_half_away(lon, 10 ** DECIMALS), round_half_away(lat, 10 ** DECIMALS)
 
-    Each line is a row of a byte matrix (longitude, comma, latitude, then the text of its
-    name and comment, padded); the text is the matrix with the unused cells dropped.
-    """
-    n = len(lon)
-    lon_c, lon_m = fixed_decimals(round_half_away(lon, 10 ** DECIMALS), DECIMALS)
-    lat_c, lat_m = fixed_decimals(round_half_away(lat, 10 ** DECIMALS), DECIMALS)
-    tail_blob, tail_start, tail_len = pack_blob(tails)
-    wn = lon_c.shape[1]
-    wt = int(tail_len.max())
-    tail_mask = np.arange(wt) < tail_len[:, None]
-    tail_mat = np.zeros((len(tails), wt), dtype=np.uint8)
-    tail_mat[tail_mask] = tail_blob
-    chars = np.empty((n, 2 * wn + 1 + wt), dtype=np.uint8)
-    mask = np.empty(chars.shape, dtype=bool)
-    chars[:, :wn], mask[:, :wn] = lon_c, lon_m
-    chars[:, wn], mask[:, wn] = ord(","), True
-    chars[:, wn + 1:2 * wn + 1], mask[:, wn + 1:2 * wn + 1] = lat_c, lat_m
-    chars[:, 2 * wn + 1:] = tail_mat[codes]
-    mask[:, 2 * wn + 1:] = tail_mask[codes]
-    line_len = mask.sum(axis=1, dtype=np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(line_len, out=offsets[1:])
-    return chars[mask].tobytes(), offsets
+    def make(i):
+        return [*number_pieces(x[i], DECIMALS, scaled=True, trim=True, keep=1, suffix=","),
+                *number_pieces(y[i], DECIMALS, scaled=True, trim=True, keep=1), tails[codes[i]].tolist()]
+
+    write_rows(out, np.arange(len(x)), make)
 
 
 @register
-class GarminPoiCsv(Exporter):
+class GarminPoiCsv(PoiExporter):
     identifier = "garmin-poi-csv"
-    verbose_name = "Garmin POI Loader CSV"
+    verbose_name = label = "Garmin POI Loader CSV"
     file_extension = ".csv"
     encoding = "utf-8"
     max_name_length = MAX_NAME
-    direction_aware = False
     speed_carried_as = "name"
-    mobile_supported = True
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = common.select(cameras, options)
-        lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
-        check_coordinates(cams["id"], lat, lon, "Garmin POI Loader CSV")
-        if not len(cams):
-            return RenderResult(files=[], skipped={}, notes=["No cameras in this selection: nothing to export."])
+    def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
         cats = common.categories(cams, by_speed=False)
-        index = np.concatenate([cat.index for cat in cats])
-        codes, tails = poi_texts(cams)
-        text, offsets = write_lines(lon[index], lat[index], codes[index], tails)
+        codes, tails = line_tails(cams)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
         files = []
-        done = 0
         for cat in cats:
-            k = len(cat.index)
-            data = text[int(offsets[done]):int(offsets[done + k])]
-            done += k
-            files.append(OutputFile(f"{cat.title}.csv", data, cat.slug, k))
+            idx = cat.index
+            files.append(output_file(f"{cat.title}.csv",
+                                     lambda out, i=idx: write_category(out, lon[i], lat[i], codes[i], tails),
+                                     options, cat.slug, len(idx)))
             files.append(OutputFile(f"{cat.title}.bmp", bmps[cat.slug], cat.slug, 0))
         notes = [
             "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "

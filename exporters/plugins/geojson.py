@@ -21,11 +21,11 @@ import json
 
 import numpy as np
 
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from ..common import poi_names, select
 from ..schema import Kind
-from ..textrows import collect, factorize, group_codes, json_escape, number_pairs, number_pieces, texts, write_rows
-from ._interchange import DIRECTION_WORDS, check_positions, directions, type_slugs
+from ..textrows import factorize, group_codes, json_escape, number_pairs, number_pieces, texts, write_rows
+from ._interchange import DIRECTION_WORDS, check_positions, directions, text_file, type_slugs
 
 FILE_NAME = "speedcams.geojson"
 
@@ -91,7 +91,7 @@ class GeoJsonExporter(Exporter):
                     texts(description[idx], json_escape, ',"description":"', '"'),
                     *number_pieces(rep, when=rep > 0, prefix=',"reports":'), tail]
 
-        data = collect(['{"type":"FeatureCollection","features":[\n',
-                        lambda out: write_rows(out, np.arange(n), make), "]}\n"])
+        file = text_file(FILE_NAME, ['{"type":"FeatureCollection","features":[\n',
+                                     lambda out: write_rows(out, np.arange(n), make), "]}\n"], options, "all", n)
         notes = ["GeoJSON: the project's feed format (docs/feed-geojson.md); it re-imports with --format geojson."]
-        return RenderResult(files=[OutputFile(FILE_NAME, data, "all", n)], skipped={}, notes=notes)
+        return RenderResult(files=[file], skipped={}, notes=notes)

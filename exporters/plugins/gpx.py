@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from ..common import poi_names, select
 from ..schema import Kind
-from ..textrows import collect, factorize, group_codes, number_pairs, number_pieces, texts, write_rows, xml_escape
+from ..textrows import factorize, group_codes, number_pairs, number_pieces, texts, write_rows, xml_escape
 from ._interchange import (DIRECTION_WORDS, check_positions, describe_type, directions, kind_differs,
-                           split_categories, stretch_notes, type_slugs)
+                           split_categories, stretch_notes, text_file, type_slugs)
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPXX_NS = "http://www.garmin.com/xmlschemas/GpxExtensions/v3"
@@ -135,10 +135,10 @@ class GpxExporter(Exporter):
                       f'xmlns:sc="{CAMERA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
                       f'xsi:schemaLocation="{SCHEMA_LOCATION}">\n'
                       f"<metadata><name>{xml_escape(cat.title)}</name></metadata>\n")
-            data = collect([header,
-                            lambda out, idx=cat.index, m=middle_attrs: write_rows(out, idx, lambda i: make(i, m)),
-                            "</gpx>\n"])
-            files.append(OutputFile(f"{cat.title}.gpx", data, cat.slug, len(cat.index)))
+            files.append(text_file(f"{cat.title}.gpx",
+                                   [header, lambda out, idx=cat.index, m=middle_attrs: write_rows(
+                                       out, idx, lambda i: make(i, m)), "</gpx>\n"],
+                                   options, cat.slug, len(cat.index)))
 
         notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
                  f"alerts at {proximity} m (Garmin proximity extension).",

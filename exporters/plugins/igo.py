@@ -44,19 +44,24 @@ any type, kind MOBILE  5     iGO has one mobile code
 =====================  ====  ===================================================
 
 Rows are in camera-id order (a section's end row right after its start row). The text is
-built as one numpy byte matrix (digits computed arithmetically, padding bytes removed):
+built with ``exporters.textrows`` (numbers by table look-up, rows joined a chunk at a time):
 200,000 cameras take about 0.1 s.
 
-``text_table`` and ``point_rows`` are shared with the Navitel and Sygic plugins.
+``points``, ``speedcam_text`` and the checks are shared with the Navitel and Sygic plugins.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, ClassVar
 
 import numpy as np
 
 from ..base import CameraSet, Exporter, ExportError, ExportOptions, OutputFile, RenderResult, register
 from ..common import select
 from ..schema import CameraType, DirectionMode, Kind
+from ..textrows import collect, group_codes, number_pieces, write_rows
+from ._bulk import camera_list, check_coordinates
 
 T = CameraType
 
@@ -74,15 +79,17 @@ EOL = b"\r\n"
 # Helpers shared by the point formats (iGO, Navitel, Sygic)
 
 
-def code_lookup(table: dict, fmt_name: str):
-    """A function: CameraType codes array -> format codes array; unknown codes raise ExportError."""
+def code_lookup(table: dict, fmt_name: str, mobile_code: int | None = None):
+    """A function: camera set -> the format's code per camera, from ``table`` (CameraType ->
+    code), or ``mobile_code`` for every mobile camera if given; a type code ``table`` lacks
+    raises ExportError."""
     size = max(int(t) for t in CameraType) + 1
     lut = np.full(size, -1, dtype=np.int64)
     for t, code in table.items():
         lut[int(t)] = code
 
-    def lookup(types: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        types = types.astype(np.int64)
+    def lookup(cams: CameraSet) -> np.ndarray:
+        types, ids = cams["type"].astype(np.int64), cams["id"]
         inside = (types >= 0) & (types < size)
         codes = np.full(len(types), -1, dtype=np.int64)
         codes[inside] = lut[types[inside]]
@@ -91,27 +98,19 @@ def code_lookup(table: dict, fmt_name: str):
             pairs = ", ".join(f"{int(t)} (id {int(i)})" for t, i in zip(types[bad][:5], ids[bad][:5]))
             valid = ", ".join(str(int(t)) for t in table)
             raise ExportError(f"{fmt_name}: camera type code {pairs} has no mapping; valid type codes: {valid}")
+        if mobile_code is not None:
+            codes = np.where(cams["kind"] == Kind.MOBILE, mobile_code, codes)
         return codes
 
     return lookup
-
-
-def check_positions(cams: CameraSet, fmt_name: str) -> None:
-    """Refuse NaN or out-of-range coordinates (a garbage row would be worse than no file)."""
-    lat, lon = cams["lat"], cams["lon"]
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        ids = ", ".join(str(int(i)) for i in cams["id"][bad][:5])
-        raise ExportError(f"{fmt_name}: {int(bad.sum())} camera(s) have no valid position (ids {ids}); "
-                          f"latitude must be within ±90 and longitude within ±180")
 
 
 def check_speeds(cams: CameraSet, fmt_name: str) -> None:
     sp = cams["speed"]
     bad = (sp < 0) | (sp > 999)
     if bad.any():
-        ids = ", ".join(str(int(i)) for i in cams["id"][bad][:5])
-        raise ExportError(f"{fmt_name}: speed outside 0-999 km/h for camera ids {ids}")
+        shown = camera_list(cams["id"], bad, lambda i: f"{int(sp[i])} km/h")
+        raise ExportError(f"{fmt_name}: speed outside 0-999 km/h for {shown}")
 
 
 def point_rows(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -131,10 +130,10 @@ def point_rows(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     lat[is_end] = end_lat[idx[is_end]]
     lon[is_end] = end_lon[idx[is_end]]
     if is_end.any():
-        bad = ~((np.abs(lat[is_end]) <= 90) & (np.abs(lon[is_end]) <= 180))
+        bad = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180)) & is_end
         if bad.any():
-            ids = ", ".join(str(int(i)) for i in cams["id"][idx[is_end][bad]][:5])
-            raise ExportError(f"section end point out of range for camera ids {ids}")
+            shown = camera_list(cams["id"][idx], bad, lambda i: f"{float(lat[i])}, {float(lon[i])}")
+            raise ExportError(f"section end point out of range for {shown}")
     return idx, is_end, lat, lon
 
 
@@ -146,8 +145,8 @@ def directions(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, int]:
     mode = cams["dir_mode"].astype(np.int64)
     bad = (mode < 0) | (mode > 2)
     if bad.any():
-        ids = ", ".join(str(int(i)) for i in cams["id"][bad][:5])
-        raise ExportError(f"direction mode must be 0 (all), 1 (one) or 2 (both); camera ids {ids}")
+        shown = camera_list(cams["id"], bad, lambda i: f"mode {int(mode[i])}")
+        raise ExportError(f"direction mode must be 0 (all), 1 (one) or 2 (both); {shown}")
     heading = cams["heading"].astype(np.float64)
     no_heading = (mode != DirectionMode.ALL) & ~np.isfinite(heading)
     mode = np.where(no_heading, DirectionMode.ALL, mode)
@@ -156,65 +155,49 @@ def directions(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, int]:
     return mode, deg, int(no_heading.sum())
 
 
-def micro_degrees(values: np.ndarray) -> np.ndarray:
-    """Degrees -> int64 millionths, rounded to nearest (what a 6-decimal text field shows)."""
-    return np.rint(np.asarray(values, dtype=np.float64) * 1e6).astype(np.int64)
+@dataclass
+class Points:
+    """The rows of a point format: one per camera, two for a section with an end point."""
+
+    cams: CameraSet      # the selected cameras, in id order
+    codes: np.ndarray    # the format's type code per camera
+    mode: np.ndarray     # direction mode per camera (0 where there is no heading)
+    deg: np.ndarray      # heading per camera, rounded half up to 0-359, 0 for mode 0
+    demoted: int         # cameras with a mode but no heading
+    idx: np.ndarray      # camera index per row
+    lat: np.ndarray      # latitude per row (the end point on a section's second row)
+    lon: np.ndarray
 
 
-_COMMA = 44
-_DOT = 46
-_MINUS = 45
-_PAD = 0  # removed at the end
+def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
+           codes_of: Callable[[CameraSet], np.ndarray]) -> Points:
+    """The selected cameras as rows, checked in this order: positions, speeds, type codes
+    (``codes_of(cams)``), direction modes, section end points."""
+    cams = select(cameras, options)
+    check_coordinates(cams["id"], cams["lat"], cams["lon"], fmt_name)
+    check_speeds(cams, fmt_name)
+    codes = codes_of(cams)
+    mode, deg, demoted = directions(cams)
+    idx, _, lat, lon = point_rows(cams)
+    return Points(cams, codes, mode, deg, demoted, idx, lat, lon)
 
 
-def _digits(a: np.ndarray, *, keep_leading: bool = False, width: int | None = None) -> np.ndarray:
-    """Non-negative int64 -> (n, width) ASCII digit bytes; leading zeros become padding."""
-    if width is None:
-        width = len(str(int(a.max()))) if len(a) else 1
-    chars = np.empty((len(a), width), dtype=np.uint8)
-    q = a.astype(np.uint32 if width <= 9 else np.uint64)  # 32-bit division is about twice as fast
-    for j in range(width - 1, -1, -1):  # scalar divisors: numpy's fast path
-        chars[:, j] = q % 10
-        q //= 10
-    chars += 48
-    if not keep_leading:
-        for j in range(width - 1):
-            chars[:, j][a < 10 ** (width - 1 - j)] = _PAD
-    return chars
+def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False) -> bytes:
+    """``header`` CRLF, then per row "[IDX,]X,Y,TYPE,SPEED,DIRTYPE,DIRECTION" CRLF: X, Y in
+    degrees with 6 decimals, the rest integers (``deg``: the DIRECTION per camera)."""
+    idx = pts.idx
+    ids, lon, lat, angle = pts.cams["id"][idx], pts.lon, pts.lat, deg[idx]
+    # TYPE, SPEED and DIRTYPE take few values: their text is made once per combination
+    fields = (pts.codes[idx], pts.cams["speed"][idx], pts.mode[idx])
+    middle_codes, first = group_codes(*fields)
+    middle = np.array([f",{t},{sp},{m}," for t, sp, m in zip(*(f[first].tolist() for f in fields))], dtype=object)
 
+    def make(i):
+        lead = number_pieces(ids[i], suffix=",") if with_id else []
+        return [*lead, *number_pieces(lon[i], 6, suffix=","), *number_pieces(lat[i], 6),
+                middle[middle_codes[i]].tolist(), *number_pieces(angle[i], suffix="\r\n")]
 
-def _sign(v: np.ndarray) -> list[np.ndarray]:
-    neg = v < 0
-    if not neg.any():
-        return []
-    return [np.where(neg, _MINUS, _PAD).astype(np.uint8)[:, None]]
-
-
-def int_field(v: np.ndarray) -> list[np.ndarray]:
-    v = np.asarray(v, dtype=np.int64)
-    return _sign(v) + [_digits(np.abs(v))]
-
-
-def fixed6_field(micro: np.ndarray) -> list[np.ndarray]:
-    """int64 millionths -> ``-12.345678`` (no ``-0.000000``: zero has no sign)."""
-    a = np.abs(micro)
-    dot = np.full((len(a), 1), _DOT, dtype=np.uint8)
-    return _sign(micro) + [_digits(a // 1_000_000), dot, _digits(a % 1_000_000, keep_leading=True, width=6)]
-
-
-def text_table(fields: list[list[np.ndarray]], n: int, *, sep: int = _COMMA, eol: bytes = EOL) -> bytes:
-    """Rows of comma-separated fields (each a list of byte-matrix parts) as one bytes object."""
-    if n == 0:
-        return b""
-    parts = []
-    sep_col = np.full((n, 1), sep, dtype=np.uint8)
-    for i, field in enumerate(fields):
-        if i:
-            parts.append(sep_col)
-        parts.extend(field)
-    parts.append(np.tile(np.frombuffer(eol, dtype=np.uint8), (n, 1)))
-    flat = np.concatenate(parts, axis=1).ravel()
-    return flat[flat != _PAD].tobytes()
+    return collect([header + EOL, lambda out: write_rows(out, np.arange(len(idx)), make, encoding="ascii")])
 
 
 def common_notes(cams: CameraSet, demoted: int, fmt_name: str) -> list[str]:
@@ -236,44 +219,58 @@ def common_notes(cams: CameraSet, demoted: int, fmt_name: str) -> list[str]:
     return notes
 
 
-# ---------------------------------------------------------------------------------------
-# The plugin
+class PointExporter(Exporter):
+    """What the point formats (iGO, Navitel, Sygic) have in common: one file of all the
+    cameras (ASCII text unless a subclass says otherwise), no names, a heading and a speed
+    field per camera.
 
-igo_codes = code_lookup(IGO_TYPES, "iGO")
+    ``render`` makes the rows (``points``, naming the format by ``label`` and coding types
+    with ``type_codes``), then the file (``file_data``) and the notes (``common_notes`` and
+    ``format_notes``)."""
 
-
-@register
-class IgoExporter(Exporter):
-    identifier = "igo"
-    verbose_name = "iGO speedcam.txt (iGO 8 / Primo / NextGen)"
     file_extension = ".txt"
     encoding = "ascii"
     max_name_length = None  # no names in the file
     direction_aware = True
     speed_carried_as = "field"
     mobile_supported = True
-    file_name = "speedcam.txt"
+    file_name: ClassVar[str] = ""
+    label: ClassVar[str] = ""  # the format's name in messages
+
+    def type_codes(self, cams: CameraSet) -> np.ndarray:
+        raise NotImplementedError
+
+    def file_data(self, pts: Points) -> bytes:
+        raise NotImplementedError
+
+    def format_notes(self, pts: Points) -> list[str]:
+        return []
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = select(cameras, options)
-        check_positions(cams, "iGO")
-        check_speeds(cams, "iGO")
-        codes = igo_codes(cams["type"], cams["id"])
-        codes = np.where(cams["kind"] == Kind.MOBILE, IGO_MOBILE, codes)
-        mode, deg, demoted = directions(cams)
-        idx, is_end, lat, lon = point_rows(cams)
-        n = len(idx)
-        body = text_table([
-            fixed6_field(micro_degrees(lon)),
-            fixed6_field(micro_degrees(lat)),
-            int_field(codes[idx]),
-            int_field(cams["speed"][idx]),
-            int_field(mode[idx]),
-            int_field(deg[idx]),
-        ], n)
-        data = IGO_HEADER + EOL + body
-        notes = common_notes(cams, demoted, "iGO")
-        if (codes == 8).any():
-            notes.append("Danger zones use iGO TYPE 8 (a community extension); older iGO versions may not warn "
-                         "on it.")
-        return RenderResult(files=[OutputFile(self.file_name, data, "all", n)], skipped={}, notes=notes)
+        pts = points(cameras, options, self.label, self.type_codes)
+        data = self.file_data(pts)
+        notes = common_notes(pts.cams, pts.demoted, self.label) + self.format_notes(pts)
+        return RenderResult(files=[OutputFile(self.file_name, data, "all", len(pts.idx))], skipped={}, notes=notes)
+
+
+# ---------------------------------------------------------------------------------------
+# The plugin
+
+igo_types = code_lookup(IGO_TYPES, "iGO", IGO_MOBILE)
+
+
+@register
+class IgoExporter(PointExporter):
+    identifier = "igo"
+    verbose_name = "iGO speedcam.txt (iGO 8 / Primo / NextGen)"
+    label = "iGO"
+    file_name = "speedcam.txt"
+    type_codes = staticmethod(igo_types)
+
+    def file_data(self, pts: Points) -> bytes:
+        return speedcam_text(IGO_HEADER, pts, pts.deg)
+
+    def format_notes(self, pts: Points) -> list[str]:
+        if (pts.codes == 8).any():
+            return ["Danger zones use iGO TYPE 8 (a community extension); older iGO versions may not warn on it."]
+        return []

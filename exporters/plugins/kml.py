@@ -37,9 +37,10 @@ from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult,
 from ..common import poi_names, select
 from ..icons import draw_icon, parse_category
 from ..schema import DirectionMode, Kind
-from ..textrows import (collect, factorize, group_codes, number_pairs, number_pieces, numbers, texts, write_rows,
+from ..textrows import (factorize, group_codes, number_pairs, number_pieces, numbers, texts, write_rows,
                         xml_escape, xml_escape_invalid)
-from ._interchange import DIRECTION_WORDS, check_positions, directions, kind_differs, stretch_notes, type_slugs
+from ._interchange import (DIRECTION_WORDS, check_positions, directions, kind_differs, stretch_notes, text_file,
+                           type_slugs)
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
@@ -215,7 +216,7 @@ class KmlExporter(Exporter):
             parts.append(lambda out, rows=rows: write_rows(out, rows, make))
             parts.append("</Folder>\n")
         parts.append("</Document>\n</kml>\n")
-        files = [OutputFile(FILE_NAME, collect(parts), "all", len(cams))]
+        files = [text_file(FILE_NAME, parts, options, "all", len(cams))]
         for sid, (symbol, speed, icon_set) in sorted(zip(style_ids, style_specs)):
             files.append(OutputFile(f"icons/{sid}.png", _png(draw_icon(symbol, speed, ICON_SIZE, icon_set))))
 

@@ -41,11 +41,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ..common import select
-from ..schema import CameraType, DirectionMode, Kind
-from .igo import (EOL, check_positions, check_speeds, code_lookup, common_notes, directions, fixed6_field,
-                  int_field, micro_degrees, point_rows, text_table)
+from ..base import register
+from ..schema import CameraType, DirectionMode
+from .igo import PointExporter, Points, code_lookup, speedcam_text
 
 T = CameraType
 
@@ -57,44 +55,24 @@ NAVITEL_TYPES = {
 NAVITEL_MOBILE = 5
 NAVITEL_HEADER = b"IDX,X,Y,TYPE,SPEED,DirType,Direction"
 
-navitel_codes = code_lookup(NAVITEL_TYPES, "Navitel")
+navitel_types = code_lookup(NAVITEL_TYPES, "Navitel", NAVITEL_MOBILE)
 
 
 @register
-class NavitelExporter(Exporter):
+class NavitelExporter(PointExporter):
     identifier = "navitel"
     verbose_name = "Navitel SpeedCam.txt"
-    file_extension = ".txt"
-    encoding = "ascii"
-    max_name_length = None  # no names in the file
-    direction_aware = True
-    speed_carried_as = "field"
-    mobile_supported = True
+    label = "Navitel"
     file_name = "SpeedCam.txt"
+    type_codes = staticmethod(navitel_types)
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = select(cameras, options)
-        check_positions(cams, "Navitel")
-        check_speeds(cams, "Navitel")
-        codes = navitel_codes(cams["type"], cams["id"])
-        codes = np.where(cams["kind"] == Kind.MOBILE, NAVITEL_MOBILE, codes)
-        mode, deg, demoted = directions(cams)
-        navitel_deg = np.where(mode == DirectionMode.ALL, 0, (deg + 180) % 360)
-        idx, is_end, lat, lon = point_rows(cams)
-        n = len(idx)
-        body = text_table([
-            int_field(cams["id"][idx]),
-            fixed6_field(micro_degrees(lon)),
-            fixed6_field(micro_degrees(lat)),
-            int_field(codes[idx]),
-            int_field(cams["speed"][idx]),
-            int_field(mode[idx]),
-            int_field(navitel_deg[idx]),
-        ], n)
-        data = NAVITEL_HEADER + EOL + body
-        notes = common_notes(cams, demoted, "Navitel")
-        generic = (codes == 1) & (cams["type"] != CameraType.SPEED)
+    def file_data(self, pts: Points) -> bytes:
+        navitel_deg = np.where(pts.mode == DirectionMode.ALL, 0, (pts.deg + 180) % 360)
+        return speedcam_text(NAVITEL_HEADER, pts, navitel_deg, with_id=True)
+
+    def format_notes(self, pts: Points) -> list[str]:
+        generic = (pts.codes == 1) & (pts.cams["type"] != CameraType.SPEED)
         if generic.any():
-            notes.append(f"Navitel knows three camera types (static, section, mobile): {int(generic.sum())} "
-                         f"red-light, level-crossing and other fixed cameras are announced as static cameras.")
-        return RenderResult(files=[OutputFile(self.file_name, data, "all", n)], skipped={}, notes=notes)
+            return [f"Navitel knows three camera types (static, section, mobile): {int(generic.sum())} red-light, "
+                    f"level-crossing and other fixed cameras are announced as static cameras."]
+        return []

@@ -30,8 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import common, icons
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ._bulk import check_coordinates, clean_text, factorize, pack_blob, round_half_away, transliterate
+from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, register
+from ..textrows import group_codes
+from ._bulk import PoiExporter, clean_text, cut_rows, file_stem, padded, round_half_away, to_codepage
 
 LEAF_SIZE = 20          # POIs per skipper leaf at most (TomTom practice, per ov2optimizer's author)
 SKIPPER_BYTES = 21
@@ -46,25 +47,20 @@ _SKIPPER = np.dtype([("type", "u1"), ("length", "<i4"), ("east", "<i4"), ("north
 assert _POI_HEADER.itemsize == POI_HEADER_BYTES and _SKIPPER.itemsize == SKIPPER_BYTES
 
 
-def file_base(title: str) -> str:
-    """"Speed cameras 50" -> "Speed_cameras_50": the category name the device shows."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in title.replace(" ", "_"))
-
-
 def encode_names(cameras: CameraSet, max_len: int = MAX_NAME) -> tuple[np.ndarray, list[bytes], int]:
     """(code per camera, cp1252 name bytes per code with the NUL, cameras whose name was transliterated).
 
     Names come from ``common.poi_names`` ("Speed 50 Rue de Rivoli"), built once per distinct
     (type, speed, road).
     """
-    codes, first = factorize(cameras["type"], cameras["speed"], cameras["road"])
+    codes, first = group_codes(cameras["type"], cameras["speed"], cameras["road"])
     names = common.poi_names(cameras.take(first), max_len=None)
     out, changed = [], []
     for code, name in enumerate(names):
-        text, replaced = transliterate(clean_text(name), "cp1252")
+        text, replaced = to_codepage(clean_text(name), max_len)
         if replaced:
             changed.append(code)
-        out.append(common.fit_name(text, "", max_len).encode("cp1252") + b"\0")
+        out.append(text + b"\0")
     cameras_changed = int(np.isin(codes, changed).sum()) if changed else 0
     return codes, out, cameras_changed
 
@@ -161,7 +157,7 @@ def build_forest(x: np.ndarray, y: np.ndarray, root_sizes, leaf_size: int = LEAF
 def write_forest(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: list[bytes], root_sizes) -> list[bytes]:
     """OV2 bytes per root: the POIs at (x, y) (file units) named ``names[codes]``, root after root."""
     order, nodes = build_forest(x, y, root_sizes)
-    name_blob, name_start, name_len = pack_blob(names)
+    names_mat, name_len = padded(names)
     c = codes[order]
     rec_len = POI_HEADER_BYTES + name_len[c]
     n, m = len(order), len(nodes["start"])
@@ -187,9 +183,7 @@ def write_forest(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: list[by
     # Every record is a row of a byte matrix in file order (skipper j after j skippers and
     # start_j POIs; POI p after p POIs and the skippers starting at or before p); the file
     # is the matrix with each row cut to its record length.
-    name_width = int(name_len.max())
-    names_mat = np.zeros((len(names), name_width), dtype=np.uint8)
-    names_mat[np.arange(name_width) < name_len[:, None]] = name_blob
+    name_width = names_mat.shape[1]
     width = max(SKIPPER_BYTES, POI_HEADER_BYTES + name_width)
     skippers_upto = np.cumsum(np.bincount(nodes["start"], minlength=n)[:n])
     node_row = np.arange(m, dtype=np.int64) + nodes["start"]
@@ -198,10 +192,9 @@ def write_forest(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: list[by
     rows[node_row, :SKIPPER_BYTES] = skip.view(np.uint8).reshape(m, SKIPPER_BYTES)
     rows[poi_row, :POI_HEADER_BYTES] = head.view(np.uint8).reshape(n, POI_HEADER_BYTES)
     rows[poi_row, POI_HEADER_BYTES:POI_HEADER_BYTES + name_width] = names_mat[c]
-    len_type = np.uint8 if width < 256 else np.int64
-    row_len = np.empty(m + n, dtype=len_type)
+    row_len = np.empty(m + n, dtype=np.int64)
     row_len[node_row], row_len[poi_row] = SKIPPER_BYTES, rec_len
-    data = rows[np.arange(width, dtype=len_type) < row_len[:, None]].tobytes()
+    data = cut_rows(rows, row_len)
     assert len(data) == total
     roots = nodes["depth"] == 0
     root_off, root_len = node_off[roots], block[roots]
@@ -214,29 +207,23 @@ def write_ov2(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: list[bytes
 
 
 @register
-class TomTomOV2(Exporter):
+class TomTomOV2(PoiExporter):
     identifier = "tomtom-ov2"
     verbose_name = "TomTom OV2 POI files"
+    label = "TomTom OV2"
     file_extension = ".ov2"
     encoding = "cp1252"
     max_name_length = MAX_NAME
-    direction_aware = False
     speed_carried_as = "file"
-    mobile_supported = True
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = common.select(cameras, options)
-        lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
-        check_coordinates(cams["id"], lat, lon, "TomTom OV2")
-        if not len(cams):
-            return RenderResult(files=[], skipped={}, notes=["No cameras in this selection: nothing to export."])
+    def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
         x, y = round_half_away(lon, 1e5), round_half_away(lat, 1e5)
         codes, names, transliterated = encode_names(cams)
         files: list[OutputFile] = []
         cats = common.categories(cams, by_speed=True)
         bases = {}
         for cat in cats:
-            base = file_base(cat.title)
+            base = file_stem(cat.title)
             if base in bases.values():
                 base = f"{base}_{cat.slug}"
             bases[cat.slug] = base

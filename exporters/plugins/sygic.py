@@ -74,10 +74,9 @@ import tempfile
 
 import numpy as np
 
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ..common import select
+from ..base import CameraSet, register
 from ..schema import CameraType, DirectionMode, Kind
-from .igo import check_positions, check_speeds, code_lookup, common_notes, directions, point_rows
+from .igo import PointExporter, Points, code_lookup
 
 T = CameraType
 
@@ -109,7 +108,7 @@ sygic_codes = code_lookup(SYGIC_TYPES, "Sygic")
 
 
 def sygic_types(cams: CameraSet) -> np.ndarray:
-    codes = sygic_codes(cams["type"], cams["id"])
+    codes = sygic_codes(cams)
     mobile = cams["kind"] == Kind.MOBILE
     if mobile.any():
         mobile_codes = np.full(len(codes), SYGIC_MOBILE_DEFAULT, dtype=np.int64)
@@ -145,38 +144,30 @@ def build_database(rows) -> bytes:
 
 
 @register
-class SygicExporter(Exporter):
+class SygicExporter(PointExporter):
     identifier = "sygic"
     verbose_name = "Sygic offlinespeedcams.dat (Android, 15.6.5+)"
+    label = "Sygic"
     file_extension = ".dat"
     encoding = "utf-8"  # SQLite text encoding; the database holds no text
-    max_name_length = None  # no names in the database
-    direction_aware = True
-    speed_carried_as = "field"
-    mobile_supported = True
     file_name = "offlinespeedcams.dat"
+    type_codes = staticmethod(sygic_types)
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = select(cameras, options)
-        check_positions(cams, "Sygic")
-        check_speeds(cams, "Sygic")
-        codes = sygic_types(cams)
-        mode, deg, demoted = directions(cams)
-        idx, is_end, lat, lon = point_rows(cams)
-        n = len(idx)
-        angle = deg[idx].tolist()
-        for i in np.nonzero(mode[idx] == DirectionMode.ALL)[0].tolist():
+    def file_data(self, pts: Points) -> bytes:
+        idx, mode = pts.idx, pts.mode[pts.idx]
+        angle = pts.deg[idx].tolist()
+        for i in np.nonzero(mode == DirectionMode.ALL)[0].tolist():
             angle[i] = None
         rows = zip(
-            range(1, n + 1),
-            np.rint(lat * SCALE).astype(np.int64).tolist(),
-            np.rint(lon * SCALE).astype(np.int64).tolist(),
-            codes[idx].tolist(),
+            range(1, len(idx) + 1),
+            np.rint(pts.lat * SCALE).astype(np.int64).tolist(),
+            np.rint(pts.lon * SCALE).astype(np.int64).tolist(),
+            pts.codes[idx].tolist(),
             angle,
-            (mode[idx] != DirectionMode.ONE).astype(np.int64).tolist(),
-            cams["speed"][idx].astype(np.int64).tolist(),
+            (mode != DirectionMode.ONE).astype(np.int64).tolist(),
+            pts.cams["speed"][idx].astype(np.int64).tolist(),
         )
-        data = build_database(rows)
-        notes = common_notes(cams, demoted, "Sygic")
-        notes.append("Sygic was reported (version 17.2) not to announce a camera's speed limit by voice.")
-        return RenderResult(files=[OutputFile(self.file_name, data, "all", n)], skipped={}, notes=notes)
+        return build_database(rows)
+
+    def format_notes(self, pts: Points) -> list[str]:
+        return ["Sygic was reported (version 17.2) not to announce a camera's speed limit by voice."]

@@ -230,7 +230,7 @@ def test_a_camera_without_a_valid_position_is_refused_with_its_id():
     rows[2]["lat"] = float("nan")
     from exporters.base import CameraSet
 
-    with pytest.raises(ExportError, match=r"iGO: 1 camera\(s\) have no valid position \(ids 3\)"):
+    with pytest.raises(ExportError, match=r"iGO cannot store 1 camera\(s\) without a valid WGS84 position.*: id 3 \(nan, 11\.576124\)"):
         export(CameraSet.from_records(rows))
 
 

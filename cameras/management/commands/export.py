@@ -3,11 +3,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cameras.exporting import coverage_cameras, latest_release, release_cameras, release_info
+from cameras.exporting import build_spooled, coverage_cameras, latest_release, release_cameras, release_info
 from cameras.models import Release
 from exporters.base import ExportError, ExportOptions
 from exporters.devices import get_device
-from exporters.package import build_package
 
 
 class Command(BaseCommand):
@@ -50,15 +49,21 @@ class Command(BaseCommand):
             covered = coverage_cameras(cameras, codes)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        del cameras  # the whole release is not needed any more: free it before rendering
         steps.update()
         steps.set_postfix_str(f"rendering {device.format}")
+        out = Path(opts["output"])
+        if not out.resolve().parent.is_dir():
+            raise CommandError(f"the directory of {out} does not exist")
         try:
-            package = build_package(covered, device, options, release=release_info(release), coverage=codes)
+            # Large files are spooled to a temporary directory next to the output (removed
+            # afterwards) and streamed into the zip, so big exports stay within memory.
+            package = build_spooled(covered, device, options, release=release_info(release), coverage=codes,
+                                    spool_parent=out.resolve().parent)
         except ExportError as exc:
             raise CommandError(str(exc)) from None
         steps.update()
         steps.set_postfix_str("writing")
-        out = Path(opts["output"])
         tmp = out.with_name(out.name + ".part")
         tmp.write_bytes(package.data)
         tmp.replace(out)
