@@ -23,19 +23,25 @@ def latest_release() -> Release:
     return release
 
 
+def release_arrow_memory() -> None:
+    """Hand the buffers Arrow's allocator keeps after a free back to the system. Reading a
+    snapshot leaves about twice the table there, and the numeric columns of a camera set
+    are Arrow buffers (zero-copy), freed into that allocator when the set goes."""
+    pa.default_memory_pool().release_unused()
+
+
 def release_cameras(release: Release) -> CameraSet:
     cameras = CameraSet.from_arrow(load_snapshot(release))
-    # Reading the Parquet file leaves freed buffers with Arrow's allocator (about twice the
-    # table for a million cameras): hand them back before the export needs memory.
-    pa.default_memory_pool().release_unused()
+    release_arrow_memory()
     return cameras
 
 
 def coverage_cameras(cameras: CameraSet, codes: list[str]) -> CameraSet:
-    """Cameras of the countries in ``codes`` (country codes and region slugs; unknown ones raise)."""
+    """Cameras of the countries in ``codes`` (country codes and region slugs; unknown ones raise).
+    When every camera is covered the set itself is returned (no copy)."""
     countries = regions.expand(codes)
     mask = np.isin(cameras["country"].astype(str), sorted(countries))
-    return cameras.take(mask)
+    return cameras if mask.all() else cameras.take(mask)
 
 
 def release_info(release: Release) -> dict:
@@ -60,5 +66,7 @@ def export_package(device: Device, codes: list[str], options: ExportOptions, rel
     release = release or latest_release()
     cams = cameras if cameras is not None else release_cameras(release)
     covered = coverage_cameras(cams, codes)
-    del cams  # the release's set, when loaded here, is not needed any more
+    if cameras is None and covered is not cams:
+        del cams  # the release's set, loaded here, is not needed any more
+        release_arrow_memory()
     return build_spooled(covered, device, options, release=release_info(release), coverage=list(codes))

@@ -2,6 +2,7 @@
 
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -75,3 +76,29 @@ def test_devices_lists_the_catalog_as_a_table_and_as_json(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(DEVICES)
     assert {"id", "format", "mobile", "direction_aware", "install", "max_pois"} <= set(rows[0])
+
+
+def test_export_spools_large_files_next_to_the_output_and_cleans_up(release, tmp_path, monkeypatch):
+    from cameras import exporting
+
+    seen = []
+    real = exporting.build_package
+
+    def spying(cameras, device, options, **kwargs):
+        seen.append(options.spool_dir)
+        package = real(cameras, device, options, **kwargs)
+        seen.append(sorted(p.name for p in Path(options.spool_dir).iterdir()))
+        return package
+
+    monkeypatch.setattr(exporting, "build_package", spying)
+    out = tmp_path / "gpx.zip"
+    call_command("export", "--device", "osmand-gpx", "--coverage", "europe", "-o", str(out))
+    spool_dir, spooled = seen
+    assert Path(spool_dir).parent == tmp_path and spooled and all(name.endswith(".gpx") for name in spooled)
+    assert not any(p.name.startswith(".") or p.name.endswith(".part") for p in tmp_path.iterdir())  # spool dir removed
+    assert zipfile.ZipFile(out).testzip() is None
+
+
+def test_export_to_a_missing_directory_is_a_clear_error(release, tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("export", "--device", "osmand-gpx", "-o", str(tmp_path / "nope" / "x.zip"))

@@ -178,3 +178,24 @@ def test_select_copies_nothing_when_nothing_changes():
     assert all(np.array_equal(in_order[c], cams[c], equal_nan=cams[c].dtype.kind == "f") for c in cams.columns)
     twice = CameraSet.from_records([{"id": 2}, {"id": 1}, {"id": 2, "speed": 30}])
     assert twice.sorted()["id"].tolist() == [1, 2, 2] and twice.sorted()["speed"].tolist() == [0, 0, 30]
+
+
+def test_a_camera_set_from_arrow_shares_repeated_strings():
+    pa = pytest.importorskip("pyarrow")
+    from exporters.schema import SNAPSHOT_COLUMNS
+
+    cams = scaled_cameras(200_000)
+    desc = cams["description"].copy()
+    desc[::5] = [f"Camera {i}" for i in range(0, len(desc), 5)]
+    desc[7] = None
+    cams.columns["description"] = desc
+    table = pa.table({name: pa.array(cams[name].tolist()) if dtype == "str" else pa.array(cams[name])
+                      for name, dtype in SNAPSHOT_COLUMNS.items()})
+    loaded = CameraSet.from_arrow(table)
+    for name, dtype in SNAPSHOT_COLUMNS.items():
+        if dtype == "str":
+            assert loaded[name].dtype == object and loaded[name].tolist() == table.column(name).to_pylist()
+        else:
+            assert np.array_equal(loaded[name], cams[name], equal_nan=cams[name].dtype.kind == "f")
+    assert len({id(v) for v in loaded["country"].tolist()}) == len(set(loaded["country"].tolist()))
+    assert len({id(v) for v in loaded["description"].tolist()}) == len(set(loaded["description"].tolist()))

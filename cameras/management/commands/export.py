@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cameras.exporting import build_spooled, coverage_cameras, latest_release, release_cameras, release_info
+from cameras.exporting import (build_spooled, coverage_cameras, latest_release, release_arrow_memory, release_cameras,
+                               release_info)
 from cameras.models import Release
 from exporters.base import ExportError, ExportOptions
 from exporters.devices import get_device
@@ -49,7 +50,9 @@ class Command(BaseCommand):
             covered = coverage_cameras(cameras, codes)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        del cameras  # the whole release is not needed any more: free it before rendering
+        if covered is not cameras:
+            del cameras  # the whole release is not needed any more: free it before rendering
+            release_arrow_memory()
         steps.update()
         steps.set_postfix_str(f"rendering {device.format}")
         out = Path(opts["output"])
