@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from cameras import regions
+from cameras.coverage import CameraIndex, Coverage
+from cameras.fitting import Sizer
 from cameras.models import Release
 from cameras.releases import load_snapshot
 from exporters.base import CameraSet, ExportOptions
@@ -36,12 +40,65 @@ def release_cameras(release: Release) -> CameraSet:
     return cameras
 
 
-def coverage_cameras(cameras: CameraSet, codes: list[str]) -> CameraSet:
-    """Cameras of the countries in ``codes`` (country codes and region slugs; unknown ones raise).
-    When every camera is covered the set itself is returned (no copy)."""
-    countries = regions.expand(codes)
-    mask = np.isin(cameras["country"].astype(str), sorted(countries))
+def covered_cameras(cameras: CameraSet, coverage: Coverage, index: CameraIndex | None = None) -> CameraSet:
+    """The cameras of ``coverage`` (the set itself, no copy, when it covers every camera)."""
+    mask = coverage.mask(index or CameraIndex(cameras))
     return cameras if mask.all() else cameras.take(mask)
+
+
+class _LRU:
+    """A small thread-safe in-process cache (release indexes and size models are built once
+    per process and release; a web worker answers size queries from them in milliseconds)."""
+
+    def __init__(self, size: int):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, make):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        value = make()
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
+
+
+_INDEXES = _LRU(2)
+_MODELS = _LRU(16)
+_SIZERS = _LRU(64)
+
+
+def release_index(release: Release) -> CameraIndex:
+    """The release's cameras with their coverage index (cached per process)."""
+    return _INDEXES.get(release.sha256, lambda: CameraIndex(release_cameras(release)))
+
+
+def sizer(release: Release, device: Device, options: ExportOptions) -> Sizer:
+    """Exact package sizes for ``device`` over ``release``; the plugin's size model is
+    built on first use and cached per (release, format, options)."""
+    index = release_index(release)
+    opts = tuple(sorted(options.key().items()))
+
+    def make() -> Sizer:
+        model = _MODELS.get((release.sha256, device.format, opts),
+                            lambda: device.exporter().size_model(index.cameras, options))
+        return Sizer(index, device, options, release_info(release), model=model)
+
+    return _SIZERS.get((release.sha256, device, opts), make)
+
+
+def device_coverage(device: Device, coverage: Coverage | None) -> tuple[Coverage, str]:
+    """The coverage a device gets: the chosen one, or its default (with the reason) when the
+    catalog does not allow coverage setup for it."""
+    if coverage is None:
+        return Coverage.parse([device.default_coverage]), ""
+    if not device.coverage_setup:
+        return (Coverage.parse([device.default_coverage]),
+                f"{device.name} takes the default coverage only ({device.default_coverage}): {device.coverage_note}")
+    return coverage, ""
 
 
 def release_info(release: Release) -> dict:
@@ -61,12 +118,14 @@ def build_spooled(cameras: CameraSet, device: Device, options: ExportOptions, *,
                              coverage=coverage)
 
 
-def export_package(device: Device, codes: list[str], options: ExportOptions, release: Release | None = None,
-                   cameras: CameraSet | None = None) -> Package:
+def export_package(device: Device, coverage: Coverage | list[str], options: ExportOptions,
+                   release: Release | None = None, cameras: CameraSet | None = None) -> Package:
     release = release or latest_release()
+    if not isinstance(coverage, Coverage):
+        coverage = Coverage.parse(coverage)
     cams = cameras if cameras is not None else release_cameras(release)
-    covered = coverage_cameras(cams, codes)
+    covered = covered_cameras(cams, coverage)
     if cameras is None and covered is not cams:
         del cams  # the release's set, loaded here, is not needed any more
         release_arrow_memory()
-    return build_spooled(covered, device, options, release=release_info(release), coverage=list(codes))
+    return build_spooled(covered, device, options, release=release_info(release), coverage=coverage.labels())

@@ -280,6 +280,11 @@ class Exporter:
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         raise NotImplementedError
 
+    def size_model(self, cameras: CameraSet, options: ExportOptions):
+        """A ``sizing.SizeModel`` for ``cameras``: the files, POI counts, byte sizes, skipped
+        counts and notes ``render`` would give for any subset, without rendering."""
+        raise NotImplementedError(f"{self.identifier} has no size model")
+
 
 REGISTRY: dict[str, type[Exporter]] = {}
 

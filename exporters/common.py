@@ -77,6 +77,27 @@ def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
     return cams
 
 
+def select_index(cameras: CameraSet, options: ExportOptions) -> tuple[CameraSet, np.ndarray]:
+    """``select(cameras, options)`` and, for each of its rows, the row of ``cameras`` it
+    comes from (size models work on the selected set and answer for the given one)."""
+    ids = cameras["id"]
+    if len(ids) < 2 or bool(np.all(ids[1:] >= ids[:-1])):
+        index = np.arange(len(ids))
+    else:
+        index = np.argsort(ids, kind="stable")
+    if not options.mobile:
+        index = index[cameras["kind"][index] != Kind.MOBILE]
+    return select(cameras, options), index
+
+
+def scatter(values: np.ndarray, index: np.ndarray, n: int, fill=-1) -> np.ndarray:
+    """An array of length ``n`` holding ``values`` at ``index`` and ``fill`` elsewhere."""
+    values = np.asarray(values)
+    out = np.full(n, fill, dtype=values.dtype if values.dtype.kind != "b" else bool)
+    out[index] = values
+    return out
+
+
 def categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:
     """Non-empty categories in a fixed order; with ``by_speed`` the speed cameras split per speed.
 

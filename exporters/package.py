@@ -52,18 +52,19 @@ def check_options(device: Device, options: ExportOptions) -> None:
                           f"valid icon sets for it: speed. French cameras can be exported as danger zones instead")
 
 
-def limit_warnings(device: Device, files, total_pois: int, total_bytes: int) -> list[str]:
+def limit_warnings(device: Device, files: list[dict], total_pois: int) -> list[str]:
+    """What goes over the device's known limits (``files``: dicts with name, category, count, bytes)."""
     warnings = []
     if device.max_pois and total_pois > device.max_pois.value:
         warnings.append(f"{total_pois:,} cameras exceed the device limit of {device.max_pois.describe('POIs')}: "
                         f"choose a smaller coverage")
     if device.max_file_bytes:
         for f in files:
-            if f.size > device.max_file_bytes.value:
-                warnings.append(f"{f.name} is {f.size:,} bytes, over the device limit of "
+            if f["bytes"] > device.max_file_bytes.value:
+                warnings.append(f"{f['name']} is {f['bytes']:,} bytes, over the device limit of "
                                 f"{device.max_file_bytes.describe('bytes')}: choose a smaller coverage")
     if device.max_categories:
-        cats = {f.category for f in files if f.count}
+        cats = {f["category"] for f in files if f["count"]}
         if len(cats) > device.max_categories.value:
             warnings.append(f"{len(cats)} categories exceed the device limit of "
                             f"{device.max_categories.describe('categories')}")
@@ -96,45 +97,96 @@ def write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, f: OutputFile) ->
         f.copy_to(dest)
 
 
-def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *, release: dict,
-                  coverage: list[str]) -> Package:
-    """Render ``cameras`` (already cut to the coverage) for ``device`` and pack everything."""
-    check_options(device, options)
-    exporter = device.exporter()
-    result = exporter.render(cameras, options)
-    selected = select(cameras, options)
-    total_pois = sum(f.count for f in result.files)
-    notes = list(dict.fromkeys([*result.notes, *device.notes]))
-    if not exporter.direction_aware:
+def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str]) -> list[str]:
+    """The plugin's notes, the device's, then what the package adds (each said once)."""
+    notes = list(dict.fromkeys([*plugin_notes, *device.notes]))
+    said = " ".join(notes)
+    if not device.exporter().direction_aware and "direction-aware" not in said:
         notes.append("Alerts are not direction-aware on this device: it warns in both directions of travel.")
     if options.fr_danger_zones:
         notes.append("Cameras in France are shown as danger zones (300 m in towns, 2 km on other roads, 4 km on "
                      "motorways), not at their exact position, as French law requires.")
-    if options.icons == "fr-danger":
-        notes.append("France icon set: French cameras use the danger sign without a speed number.")
-    warnings = limit_warnings(device, result.files, total_pois, sum(f.size for f in result.files))
-    type_names = {t.value: t.slug for t in CameraType}
-    manifest = {
+    if options.icons == "fr-danger" and "danger sign" not in said:
+        notes.append("France icon set: every camera icon in this package's files is the danger sign without a "
+                     "speed number (an icon belongs to a whole file, so cameras outside France in the same file "
+                     "show it too).")
+    return notes
+
+
+@dataclass
+class Counts:
+    """What the manifest counts of the selected cameras."""
+
+    total: int
+    by_country: dict[str, int]
+    by_type: dict[str, int]
+
+    @classmethod
+    def of(cls, selected: CameraSet) -> "Counts":
+        type_names = {t.value: t.slug for t in CameraType}
+        return cls(len(selected), dict(Counter(selected["country"].tolist())),
+                   dict(Counter(type_names.get(t, str(t)) for t in selected["type"].tolist())))
+
+
+def make_manifest(device: Device, options: ExportOptions, *, release: dict, coverage: list[str], counts: Counts,
+                  files: list[dict], skipped: dict[str, int], plugin_notes: list[str]) -> dict:
+    """The manifest of a package; ``files`` are dicts with name, category, count, bytes, sha256."""
+    total_pois = sum(f["count"] for f in files)
+    return {
         "package_format": PACKAGE_FORMAT_VERSION,
         "release": release,
         "device": {"id": device.id, "name": device.name, "format": device.format},
         "coverage": {"codes": sorted(coverage)},
         "options": options.key(),
         "counts": {
-            "total": len(selected),
+            "total": counts.total,
             "pois": total_pois,
-            "by_country": dict(sorted(Counter(selected["country"].tolist()).items())),
-            "by_type": dict(sorted(Counter(type_names.get(t, str(t)) for t in selected["type"].tolist()).items())),
+            "by_country": dict(sorted(counts.by_country.items())),
+            "by_type": dict(sorted(counts.by_type.items())),
         },
-        "skipped": dict(sorted(result.skipped.items())),
-        "files": [{"name": f.name, "category": f.category, "count": f.count, "bytes": f.size, "sha256": f.sha256}
-                  for f in sorted(result.files, key=lambda f: f.name)],
-        "notes": notes,
-        "warnings": warnings,
+        "skipped": dict(sorted(skipped.items())),
+        "files": sorted(files, key=lambda f: f["name"]),
+        "notes": package_notes(device, options, plugin_notes),
+        "warnings": limit_warnings(device, files, total_pois),
     }
+
+
+def companion_entries(device: Device, manifest: dict) -> dict[str, bytes]:
+    """The files the package adds to the plugin's: the installation guide and the manifest."""
+    return {"INSTALL.txt": install_guide(device, manifest).encode("utf-8"),
+            "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()}
+
+
+SHA256_PLACEHOLDER = "0" * 64  # same length as a real digest: the manifest's size does not change
+
+
+def package_sizes(sized, device: Device, options: ExportOptions, *, release: dict, coverage: list[str],
+                  counts: Counts) -> tuple[list[dict], dict]:
+    """Every file the package will hold (plugin files, INSTALL.txt, manifest.json) with its
+    POI count and exact byte size, from a ``sizing.SizedExport``, without building anything;
+    and the manifest (its checksums are placeholders)."""
+    files = [{"name": f.name, "category": f.category, "count": f.count, "bytes": f.bytes,
+              "sha256": SHA256_PLACEHOLDER} for f in sized.files]
+    manifest = make_manifest(device, options, release=release, coverage=coverage, counts=counts, files=files,
+                             skipped=sized.skipped, plugin_notes=sized.notes)
+    extra = [{"name": name, "category": "", "count": 0, "bytes": len(data)}
+             for name, data in companion_entries(device, manifest).items()]
+    return sorted([{k: f[k] for k in ("name", "category", "count", "bytes")} for f in files] + extra,
+                  key=lambda f: f["name"]), manifest
+
+
+def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *, release: dict,
+                  coverage: list[str]) -> Package:
+    """Render ``cameras`` (already cut to the coverage) for ``device`` and pack everything."""
+    check_options(device, options)
+    result = device.exporter().render(cameras, options)
+    files = [{"name": f.name, "category": f.category, "count": f.count, "bytes": f.size, "sha256": f.sha256}
+             for f in result.files]
+    manifest = make_manifest(device, options, release=release, coverage=coverage,
+                             counts=Counts.of(select(cameras, options)), files=files, skipped=result.skipped,
+                             plugin_notes=result.notes)
     entries: dict[str, bytes | OutputFile] = {f.name: f for f in result.files}
-    entries["INSTALL.txt"] = install_guide(device, manifest).encode("utf-8")
-    entries["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    entries.update(companion_entries(device, manifest))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(entries):
