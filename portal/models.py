@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -46,3 +48,90 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+
+class Order(models.Model):
+    """One purchase: a device file with its options and coverage, paid with Stripe.
+
+    The amount is computed on the server (``portal.pricing``) when the order is created and
+    never changes. ``public_id`` is what URLs and Stripe metadata carry. Fulfilment sets
+    ``user`` and ``fulfilled_at`` exactly once (``portal.fulfilment``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "awaiting payment"
+        PAID = "paid", "paid"
+        FAILED = "failed", "payment failed"
+        REFUNDED = "refunded", "refunded"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField()
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    device_id = models.CharField(max_length=64)
+    mobile = models.BooleanField(default=False)
+    icons = models.CharField(max_length=16, default="speed")
+    coverage = models.JSONField(default=list, help_text="country codes and region slugs")
+    amount = models.PositiveIntegerField(help_text="in the currency's smallest unit (cents)")
+    currency = models.CharField(max_length=3, default="eur")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    failure_message = models.TextField(blank=True)
+    stripe_customer = models.CharField(max_length=64, blank=True)
+    setup_intent = models.CharField(max_length=64, blank=True)
+    payment_intent = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    release = models.ForeignKey("cameras.Release", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", help_text="the release the latest file was built from")
+    package_key = models.CharField(max_length=64, blank=True)
+    package_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    package_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Order {self.public_id} ({self.device_id}, {self.email})"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == self.Status.PAID
+
+    @property
+    def file_ready(self) -> bool:
+        return self.is_paid and bool(self.package_key)
+
+
+class StripeEvent(models.Model):
+    """Every Stripe webhook event, stored once by its id: a replay is a no-op."""
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.type} {self.id}"
+
+
+class EmailRecord(models.Model):
+    """An email sent about an order, at most once per kind (a task that runs twice sends once)."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "the file"
+        ACCOUNT = "account", "new account login"
+        DEVICE_ADDED = "device-added", "device added to an account"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.EmailField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_email_per_order_and_kind")]
+
+    def __str__(self):
+        return f"{self.kind} email for {self.order_id}"

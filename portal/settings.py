@@ -76,12 +76,15 @@ RELEASES_DIR = Path(env_str("RELEASES_DIR", str(VAR_DIR / "releases")))
 SHARED_DATA_DIR = Path(env_str("SHARED_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # SimpleAdminConfig: no admin autodiscovery, because django-leaflet's admin module needs
+    # GeoDjango (GDAL), which the project does not use; portal.apps registers the admins.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "leaflet",
     "portal",
     "cameras",
 ]
@@ -138,6 +141,10 @@ else:
                     "PRAGMA temp_store=MEMORY;"
                 ),
             },
+            # Tests: a file, not the in-memory default, so that a separate process (the Celery
+            # worker the end-to-end tests start) opens the same test database. pytest-xdist
+            # appends _gw0, _gw1, ... per worker.
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(VAR_DIR / "test-db.sqlite3"))},
         }
     }
 
@@ -165,6 +172,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 AUTH_USER_MODEL = "portal.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "account"
+LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -187,6 +197,44 @@ MOBILE_ZONE_RADIUS_M = env_float("MOBILE_ZONE_RADIUS_M", 250.0)
 MOBILE_ZONE_MIN_REPORTS = env_int("MOBILE_ZONE_MIN_REPORTS", 3)
 MOBILE_ZONE_WINDOW_DAYS = env_int("MOBILE_ZONE_WINDOW_DAYS", 90)
 RELEASE_MOVED_THRESHOLD_M = env_float("RELEASE_MOVED_THRESHOLD_M", 50.0)
+
+# Shop and payments. Stripe is called from portal/payments.py only; the API base and the
+# Stripe.js URL are settings so tests point them at localstripe.
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "eur")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+UPDATE_MONTHS = env_int("UPDATE_MONTHS", 12)  # updates included with a one-time purchase
+PACKAGES_DIR = Path(env_str("PACKAGES_DIR", str(VAR_DIR / "packages")))  # content-addressed package store
+EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)
+DOWNLOAD_LINK_MAX_AGE = env_int("DOWNLOAD_LINK_MAX_AGE", 14 * 24 * 3600)  # seconds a signed link stays valid
+
+# Email: SMTP when EMAIL_HOST is set, else printed on the console (development).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Speed camera files <shop@localhost>")
+
+# The preview map: Leaflet from the django-leaflet package (never a CDN); tiles from
+# OpenStreetMap by default (MAP_TILES_URL; empty = no background tiles, e.g. offline).
+MAP_TILES_URL = env_str("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILES_ATTRIBUTION = env_str("MAP_TILES_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+LEAFLET_CONFIG = {
+    "TILES": [("OpenStreetMap", MAP_TILES_URL, {"attribution": MAP_TILES_ATTRIBUTION, "maxZoom": 18})]
+    if MAP_TILES_URL else [],
+    "DEFAULT_CENTER": (50.0, 10.0),
+    "DEFAULT_ZOOM": 4,
+    "MIN_ZOOM": 2,
+    "MAX_ZOOM": 18,
+    "RESET_VIEW": False,
+}
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.urls import path
-
-from . import views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("portal.map_urls")),    # home page, device picker and the preview map
+    path("", include("portal.shop_urls")),   # device pages, checkout, payment, webhook, downloads
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,71 @@
+"""Orders from payment to delivery, each step idempotent.
+
+``payment_succeeded`` and ``fulfil`` lock the order row, so the webhook, the success page
+and a replayed event can all call them: the first one does the work, the others see
+``fulfilled_at`` and return. Fulfilment creates the customer account (or finds it: one
+email, several devices), records the emails to send and, once the transaction commits,
+queues the package build, which then queues the emails."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import EmailRecord, Order, User
+
+
+def payment_succeeded(order_id: int) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Order.Status.REFUNDED:
+            return order
+        if order.status != Order.Status.PAID:
+            order.status = Order.Status.PAID
+            order.paid_at = timezone.now()
+            order.failure_message = ""
+            order.save(update_fields=["status", "paid_at", "failure_message"])
+    return fulfil(order.pk)
+
+
+def payment_failed(order_id: int, message: str) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Order.Status.PENDING or order.status == Order.Status.FAILED:
+            order.status = Order.Status.FAILED
+            order.failure_message = message or "the payment did not go through"
+            order.save(update_fields=["status", "failure_message"])
+    return order
+
+
+def fulfil(order_id: int) -> Order:
+    """Account + email records + package build, once per order (a paid order only)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.fulfilled_at is not None or order.status != Order.Status.PAID:
+            return order
+        email = order.email.strip().lower()
+        user = User.objects.filter(email__iexact=email).first()
+        new_account = user is None
+        if new_account:
+            user = User.objects.create_user(email=email, password=None)  # the password is set when emailed
+        order.user = user
+        order.fulfilled_at = timezone.now()
+        order.save(update_fields=["user", "fulfilled_at"])
+        EmailRecord.objects.get_or_create(order=order, kind=EmailRecord.Kind.FILE, defaults={"to": email})
+        kind = EmailRecord.Kind.ACCOUNT if new_account else EmailRecord.Kind.DEVICE_ADDED
+        EmailRecord.objects.get_or_create(order=order, kind=kind, defaults={"to": email})
+        from .tasks import build_order_package
+
+        build_order_package.delay_on_commit(order.pk)
+    return order
+
+
+def refunded(order_id: int) -> Order:
+    """A refunded order: its downloads are revoked (links and the panel check the status)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.REFUNDED:
+            order.status = Order.Status.REFUNDED
+            order.refunded_at = timezone.now()
+            order.save(update_fields=["status", "refunded_at"])
+    return order

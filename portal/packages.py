@@ -1,0 +1,93 @@
+"""The package store: content-addressed zips on disk, outside static and media roots.
+
+A package's address is ``exporters.package.cache_key`` (release sha256, device, coverage,
+options): an unchanged combination is built once and then served from the store. Files are
+written to a temporary name and renamed into place, so a reader never sees half a zip and
+two builders of the same key cannot corrupt each other."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from cameras.coverage import Coverage
+from cameras.exporting import device_coverage, export_package, latest_release
+from cameras.models import Release
+from exporters.base import ExportOptions
+from exporters.devices import Device, get_device
+from exporters.package import cache_key
+
+from .models import Order
+
+
+@dataclass
+class StoredPackage:
+    key: str
+    path: Path
+    release: Release
+    filename: str
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def store_path(key: str) -> Path:
+    if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+        raise ValueError(f"not a package key: {key!r}")
+    return Path(settings.PACKAGES_DIR) / key[:2] / f"{key}.zip"
+
+
+def order_spec(order: Order) -> tuple[Device, Coverage, ExportOptions]:
+    device = get_device(order.device_id)
+    chosen = Coverage.parse(order.coverage) if order.coverage else None
+    coverage, _ = device_coverage(device, chosen)
+    options = ExportOptions(mobile=order.mobile, icons=order.icons)
+    return device, coverage, options
+
+
+def package_filename(device: Device, release: Release) -> str:
+    return f"speedcams-{device.id}-r{release.number}.zip"
+
+
+def ensure_package(device: Device, coverage: Coverage, options: ExportOptions,
+                   release: Release | None = None) -> StoredPackage:
+    """The stored package for this combination, built now if the store does not hold it."""
+    release = release or latest_release()
+    key = cache_key(release.sha256, device, coverage.labels(), options)
+    path = store_path(key)
+    if not path.exists():
+        package = export_package(device, coverage, options, release=release)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".zip", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(package.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    return StoredPackage(key, path, release, package_filename(device, release))
+
+
+def package_for_order(order: Order) -> StoredPackage:
+    device, coverage, options = order_spec(order)
+    return ensure_package(device, coverage, options)
+
+
+def stored_package(order: Order) -> StoredPackage | None:
+    """The package the order's latest file was built from, if it is in the store."""
+    if not order.package_key or order.release is None:
+        return None
+    path = store_path(order.package_key)
+    if not path.exists():
+        return None
+    device = get_device(order.device_id)
+    return StoredPackage(order.package_key, path, order.release, package_filename(device, order.release))

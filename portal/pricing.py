@@ -1,0 +1,39 @@
+"""Prices: computed on the server from the product and its options, never from the browser.
+
+A file for one device with fixed cameras and the device's coverage costs the base price of
+the device's kind; mobile cameras add a surcharge. Amounts are in cents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from exporters.devices import Device
+
+BASE_PRICES = {"pnd": 1990, "head-unit": 2490, "app": 1490}
+MOBILE_SURCHARGE = 500
+
+
+@dataclass(frozen=True)
+class Quote:
+    amount: int
+    currency: str
+    lines: tuple[tuple[str, int], ...]
+
+    @property
+    def display(self) -> str:
+        return format_amount(self.amount, self.currency)
+
+
+def format_amount(amount: int, currency: str) -> str:
+    symbol = {"eur": "€", "usd": "$", "gbp": "£"}.get(currency.lower(), currency.upper() + " ")
+    return f"{symbol}{amount // 100}.{amount % 100:02d}"
+
+
+def quote(device: Device, *, mobile: bool) -> Quote:
+    lines = [(f"{device.name}: fixed cameras, {settings.UPDATE_MONTHS} months of updates",
+              BASE_PRICES.get(device.kind, BASE_PRICES["pnd"]))]
+    if mobile:
+        lines.append(("Mobile cameras and zones", MOBILE_SURCHARGE))
+    return Quote(sum(amount for _, amount in lines), settings.SHOP_CURRENCY, tuple(lines))

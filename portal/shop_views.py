@@ -1,0 +1,283 @@
+"""Device pages, checkout, payment, the order page, the Stripe webhook and downloads."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from cameras.coverage import Coverage
+from cameras.exporting import sizer
+from cameras.models import Release
+from exporters.base import ExportError, ExportOptions
+from exporters.devices import Device, get_device
+
+from . import fulfilment, links, payments
+from .forms import PurchaseForm, mobile_offered
+from .models import Order, StripeEvent
+from .packages import stored_package
+from .pricing import quote
+
+log = logging.getLogger(__name__)
+SESSION_ORDERS = "orders"
+
+
+def _device(device_id: str) -> Device:
+    try:
+        return get_device(device_id)
+    except ExportError:
+        raise Http404("no such device") from None
+
+
+def _release() -> Release | None:
+    return Release.objects.order_by("-number").first()
+
+
+def _size(device: Device, release: Release | None, coverage: list[str], mobile: bool, icons: str):
+    """The package size for the page (None when there is no release or it cannot be sized)."""
+    if release is None:
+        return None
+    try:
+        return sizer(release, device, ExportOptions(mobile=mobile, icons=icons)).size(Coverage.parse(coverage))
+    except (ExportError, ValueError, NotImplementedError) as exc:
+        log.warning("sizing %s failed: %s", device.id, exc)
+        return None
+
+
+@require_GET
+def device_page(request, device_id):
+    device = _device(device_id)
+    release = _release()
+    form = PurchaseForm(device, release, require_email=False)
+    exporter = device.exporter()
+    # The size against the device's limit comes from size.json (fetched by the page): the
+    # first query of a release builds the size model, which must not hold up the page.
+    size = None
+    return render(request, "portal/device.html", {
+        "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+        "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
+        "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
+    })
+
+
+@require_GET
+def size_json(request, device_id):
+    """The package size for the options in the query (the device page updates it live)."""
+    device = _device(device_id)
+    release = _release()
+    form = PurchaseForm(device, release, request.GET, require_email=False)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    spec = form.spec()
+    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
+    if size is None:
+        return JsonResponse({"error": "no release to size"}, status=404)
+    return JsonResponse({"cameras": size.cameras, "pois": size.pois, "bytes": sum(f["bytes"] for f in size.files),
+                         "fits": size.fits, "warnings": size.warnings, "max_pois": size.max_pois,
+                         "price": quote(device, mobile=spec["mobile"]).display})
+
+
+@require_GET
+def checkout_page(request, device_id):
+    device = _device(device_id)
+    release = _release()
+    form = PurchaseForm(device, release, request.GET or None, require_email=False)
+    if request.GET and not form.is_valid():
+        return render(request, "portal/device.html", {
+            "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+            "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
+    spec = form.spec() if request.GET else {"mobile": False, "icons": "speed", "coverage": [device.default_coverage]}
+    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
+    return render(request, "portal/checkout.html", {
+        "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
+        "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "start_url": reverse("checkout-start", args=[device.id]),
+    })
+
+
+def _remember(request, order: Order) -> None:
+    orders = request.session.get(SESSION_ORDERS, [])
+    if str(order.public_id) not in orders:
+        request.session[SESSION_ORDERS] = (orders + [str(order.public_id)])[-20:]
+
+
+def _own_order(request, public_id) -> Order:
+    """The order if this browser placed it or the logged-in customer owns it; 404 otherwise."""
+    order = Order.objects.filter(public_id=public_id).first()
+    if order is None:
+        raise Http404("no such order")
+    mine = str(order.public_id) in request.session.get(SESSION_ORDERS, [])
+    owner = request.user.is_authenticated and order.user_id == request.user.pk
+    if not (mine or owner):
+        raise Http404("no such order")
+    return order
+
+
+@require_POST
+def checkout_start(request, device_id):
+    """Create the order (amount from the server) and its SetupIntent; JSON for Stripe.js."""
+    device = _device(device_id)
+    release = _release()
+    if release is None:
+        return JsonResponse({"errors": {"__all__": ["the camera database is not published yet"]}}, status=409)
+    form = PurchaseForm(device, release, request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}},
+                            status=400)
+    spec = form.spec()
+    price = quote(device, mobile=spec["mobile"])
+    order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
+                                 mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
+                                 amount=price.amount, currency=price.currency)
+    _remember(request, order)
+    try:
+        client_secret = payments.start(order)
+    except payments.PaymentError as exc:
+        fulfilment.payment_failed(order.pk, str(exc))
+        return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=502)
+    return JsonResponse({"order": str(order.public_id), "client_secret": client_secret, "amount": price.display,
+                         "pay_url": reverse("order-pay", args=[order.public_id]),
+                         "order_url": reverse("order", args=[order.public_id])})
+
+
+@require_POST
+def order_pay(request, public_id):
+    """Charge the card the browser saved; the browser finishes 3-D Secure if asked."""
+    order = _own_order(request, public_id)
+    if order.status == Order.Status.PAID:
+        return JsonResponse({"status": "succeeded", "next": reverse("order", args=[order.public_id])})
+    if order.status == Order.Status.REFUNDED:
+        return JsonResponse({"status": "failed", "message": "this order was refunded"}, status=409)
+    try:
+        result = payments.charge(order)
+    except payments.PaymentError as exc:
+        return JsonResponse({"status": "failed", "message": str(exc)}, status=502)
+    if result.status == "succeeded":
+        fulfilment.payment_succeeded(order.pk)
+    elif result.status == "failed":
+        fulfilment.payment_failed(order.pk, result.message)
+    return JsonResponse({"status": result.status, "client_secret": result.client_secret, "message": result.message,
+                         "next": reverse("order", args=[order.public_id])})
+
+
+def _status(order: Order) -> dict:
+    stored = stored_package(order) if order.status == Order.Status.PAID else None
+    return {
+        "status": order.status, "paid": order.status == Order.Status.PAID,
+        "message": order.failure_message if order.status == Order.Status.FAILED else "",
+        "file_ready": stored is not None,
+        "download_url": links.download_url(order, stored.key) if stored else "",
+        "filename": stored.filename if stored else "",
+        "package_error": order.package_error,
+        "emails_sent": sorted(order.emails.filter(sent_at__isnull=False).values_list("kind", flat=True)),
+    }
+
+
+def _refresh(order: Order) -> Order:
+    """Ask Stripe about a payment the webhook has not confirmed yet (the success page may
+    arrive first); fulfilment is idempotent, so both paths are safe."""
+    if order.status in (Order.Status.PENDING, Order.Status.FAILED) and order.payment_intent:
+        try:
+            result = payments.payment_status(order)
+        except payments.PaymentError:
+            return order
+        if result.status == "succeeded":
+            return fulfilment.payment_succeeded(order.pk)
+        if result.status == "failed" and order.status == Order.Status.PENDING:
+            return fulfilment.payment_failed(order.pk, result.message)
+    return order
+
+
+@require_GET
+def order_page(request, public_id):
+    order = _refresh(_own_order(request, public_id))
+    return render(request, "portal/order.html", {"order": order, "device": get_device(order.device_id),
+                                                 "state": _status(order),
+                                                 "status_url": reverse("order-status", args=[order.public_id])})
+
+
+@require_GET
+def order_status(request, public_id):
+    order = _refresh(_own_order(request, public_id))
+    return JsonResponse(_status(order))
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Verify the signature on the raw body (400 otherwise, nothing changes), store the event
+    once by its id (a replay is a no-op), then hand it to the idempotent fulfilment."""
+    try:
+        payments.verify_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+        event = json.loads(request.body.decode("utf-8"))  # verified: read it as plain JSON
+        event["id"], event["type"], event["data"]["object"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return HttpResponseBadRequest(str(exc))
+    try:
+        with transaction.atomic():
+            record = StripeEvent.objects.create(id=event["id"], type=event["type"], payload=event)
+    except IntegrityError:
+        return HttpResponse("already received")
+    obj = event["data"]["object"]
+    order = None
+    public_id = (obj.get("metadata") or {}).get("order")
+    if public_id:
+        order = Order.objects.filter(public_id=public_id).first()
+    if order is None and event["type"].startswith(("payment_intent.", "charge.")):
+        intent_id = obj.get("id") if event["type"].startswith("payment_intent.") else obj.get("payment_intent")
+        order = Order.objects.filter(payment_intent=intent_id).first() if intent_id else None
+    if order is not None:
+        if event["type"] == "payment_intent.succeeded":
+            if not order.payment_intent:
+                Order.objects.filter(pk=order.pk, payment_intent__isnull=True).update(payment_intent=obj.get("id"))
+            fulfilment.payment_succeeded(order.pk)
+        elif event["type"] == "payment_intent.payment_failed":
+            error = obj.get("last_payment_error") or {}
+            fulfilment.payment_failed(order.pk, error.get("message", "the payment did not go through"))
+        elif event["type"] == "charge.refunded":
+            fulfilment.refunded(order.pk)
+    StripeEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
+    return HttpResponse("ok")
+
+
+@require_GET
+def download(request, token):
+    try:
+        public_id, key = links.read_token(token)
+    except signing.SignatureExpired:
+        return render(request, "portal/link_expired.html", status=410)
+    except signing.BadSignature:
+        raise Http404("no such download") from None
+    order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
+    if order is None:
+        raise Http404("no such download")
+    stored = stored_package(order)
+    if stored is None or stored.key != key:
+        # an older file of this order: still valid when it is in the store
+        from .packages import store_path
+
+        path = store_path(key)
+        if not path.exists():
+            raise Http404("the file is no longer available; download the latest one from your customer panel")
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"speedcams-{order.device_id}.zip")
+    return FileResponse(open(stored.path, "rb"), as_attachment=True, filename=stored.filename)
+
+
+def account(request):
+    """The customer's purchases (the customer panel builds on this)."""
+    from django.contrib.auth.views import redirect_to_login
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    orders = Order.objects.filter(user=request.user).order_by("created_at")
+    rows = [{"order": o, "device": get_device(o.device_id), "state": _status(o)} for o in orders]
+    return render(request, "portal/account.html", {"rows": rows})
