@@ -71,7 +71,7 @@ def xml_escape(text: str) -> str:
     return text
 
 
-_JSON_CONTROL = re.compile("[\x01-\x1f\ud800-\udfff]")
+_JSON_CONTROL = re.compile("[\x01-\x1f]")
 _JSON_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -82,7 +82,9 @@ def _json_control(match: re.Match) -> str:
 
 def json_escape(text: str) -> str:
     """The inside of a JSON string literal (RFC 8259): backslash, quote and control characters
-    escaped; lone surrogates (not encodable as UTF-8) become ``\\uXXXX`` escapes."""
+    escaped; lone surrogates (not encodable as UTF-8, and unpredictable for JSON readers even
+    as ``\\uXXXX`` escapes) become U+FFFD."""
+    text = replace_surrogates(text)
     if "\\" in text:
         text = text.replace("\\", "\\\\")
     if '"' in text:
@@ -92,16 +94,31 @@ def json_escape(text: str) -> str:
     return text
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate (a str from a bad decode; UTF-8 cannot encode it)
+    made U+FFFD, the Unicode replacement character."""
+    if text.isascii() or not _SURROGATES.search(text):
+        return text
+    return _SURROGATES.sub(REPLACEMENT, text)
+
+
 _CSV_SPECIAL = re.compile('[",\r\n]')
 
 
 def csv_quote(text: str) -> str:
-    """``text`` as a quoted CSV field, quotes doubled."""
+    """``text`` as a quoted CSV field, quotes doubled (lone surrogates made U+FFFD)."""
+    text = replace_surrogates(text)
     return '"' + text.replace('"', '""') + '"'
 
 
 def csv_field(text: str) -> str:
-    """An RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break."""
+    """An RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break
+    (lone surrogates made U+FFFD, see ``replace_surrogates``)."""
+    text = replace_surrogates(text)
     if _CSV_SPECIAL.search(text):
         return csv_quote(text)
     return text
@@ -114,8 +131,12 @@ def csv_column(values: Sequence | np.ndarray, after: str = "") -> list[str]:
     if not values:
         return values
     joined = _SEP.join(values)
+    clean = replace_surrogates(joined)
+    if clean is not joined:  # lone surrogates: U+FFFD (the column stays one value per row)
+        joined = clean
+        values = joined.split(_SEP)
     if _CSV_SPECIAL.search(joined):
-        buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        buf = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
         value_of_byte = np.cumsum(buf == 0)
         special = (buf == 34) | (buf == 44) | (buf == 13) | (buf == 10)
         values = list(values)
@@ -359,6 +380,27 @@ def join_rows(pieces: Sequence[Piece], count: int) -> str:
     for j, piece in enumerate(pieces):
         flat[j::k] = [piece] * count if isinstance(piece, str) else piece
     return "".join(flat)
+
+
+def row_sizes(rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]], chunk: int = CHUNK_ROWS,
+              encoding: str = "utf-8") -> np.ndarray:
+    """The encoded length (bytes) of each row ``write_rows(out, rows, make, ...)`` writes,
+    as int64, without keeping the rows: size models sum them. Each chunk is built by the
+    same ``make`` and joined with a NUL after every row; the NUL bytes of the encoded chunk
+    give the row ends (a chunk with a NUL inside a row is measured row by row)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    result = np.empty(len(rows), dtype=np.int64)
+    for start in range(0, len(rows), chunk):
+        idx = rows[start:start + chunk]
+        pieces = list(make(idx))
+        data = join_rows(pieces + [_SEP], len(idx)).encode(encoding)
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        if len(ends) == len(idx):
+            result[start:start + len(idx)] = np.diff(ends, prepend=-1) - 1
+        else:
+            columns = [[p] * len(idx) if isinstance(p, str) else p for p in pieces]
+            result[start:start + len(idx)] = [len("".join(row).encode(encoding)) for row in zip(*columns)]
+    return result
 
 
 def write_rows(out: io.BytesIO, rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]],

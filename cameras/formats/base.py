@@ -138,6 +138,22 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+def named_record(line: int, lat: float, lon: float, name: str, description: str, info) -> Record:
+    """A camera whose type, kind and speed are what its name says.
+
+    ``info`` is what ``gpx.classify(name, description)`` found (type, kind, speed, whether a
+    keyword or speed marker ``matched``, a ``note`` on a dropped speed). A name that says
+    nothing (a free text such as "A1 km 23") is the description when there is none.
+    """
+    if not description and not info.matched:
+        description = name
+    rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind, speed=info.speed,
+                 description=description)
+    if info.note:
+        rec.notes.append(info.note)
+    return rec
+
+
 def read_text(path: Path) -> tuple[str, str]:
     with open(path, "rb") as fh:
         return decode(fh.read())

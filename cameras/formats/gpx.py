@@ -33,7 +33,7 @@ from gpxpy.gpxfield import gpx_fields_from_xml
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, parse_speed, register
+from .base import FormatError, Reader, Record, Rejection, decode, named_record, parse_speed, register
 from .geojson import checked_point, head_text
 
 # --------------------------------------------------------------------------- XML helpers
@@ -253,12 +253,7 @@ class GpxReader(Reader):
                 texts.append(text)
         description = "; ".join(texts)
         info = classify(name, description)
-        if not description and not info.matched:
-            description = name  # a free-text name ("A1 km 23") is the only description there is
-        rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind, speed=info.speed,
-                     description=description)
-        if info.note:
-            rec.notes.append(info.note)
+        rec = named_record(line, lat, lon, name, description, info)
         if info.kind == Kind.MOBILE and wpt.time is not None:
             when = wpt.time
             rec.reported_at = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None

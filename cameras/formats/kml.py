@@ -28,7 +28,7 @@ import defusedxml.ElementTree as SafeET
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, register
+from .base import FormatError, Reader, Record, Rejection, named_record, register
 from .geojson import apply_properties, checked_point
 from .gpx import classify, local, xml_bytes, xml_guard, xml_root_name
 
@@ -137,12 +137,7 @@ class KmlReader(Reader):
         description = _plain(desc_el.text if desc_el is not None else "")
         info = classify(name, description)
         lat, lon = positions[0]
-        if not description and not info.matched:
-            description = name  # a free-text name ("A1 km 23") is the only description there is
-        rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind, speed=info.speed,
-                     description=description)
-        if info.note:
-            rec.notes.append(info.note)
+        rec = named_record(line, lat, lon, name, description, info)
         if line_string is not None:
             if len(positions) < 2:
                 raise ValueError(f"a LineString section needs at least 2 positions, got {len(positions)}")

@@ -2,9 +2,11 @@
 Sygic, OV2, Garmin GPI, POI Loader CSV): no plugin here.
 
 - checks: ``check_coordinates`` and ``camera_list`` refuse what a format cannot hold,
-  naming the cameras; ``PoiExporter`` is the base of the POI-file plugins;
+  naming the cameras; ``PoiExporter`` is the base of the POI-file plugins, ``PoiSizes``
+  the size model it builds from a plugin's ``size_pois``;
 - text: ``clean_text`` / ``one_line`` / ``clean_road`` make one printable line,
   ``poi_texts`` the name and comment of each distinct (type, speed, road, description),
+  ``name_table`` / ``encode_fixed`` encoded names as a fixed-width bytes array, in chunks,
   ``transliterate`` / ``to_codepage`` fit text into Windows-1252, ``file_stem`` makes a
   file name from a category title;
 - bytes: ``round_half_away`` for coordinates in file units, ``pack_blob`` / ``padded``
@@ -17,12 +19,14 @@ values are grouped by ``textrows.group_codes``.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
 
 import numpy as np
 
-from .. import common
+from .. import common, sizing
 from ..base import CameraSet, Exporter, ExportError, ExportOptions, RenderResult
 from ..textrows import group_codes
 
@@ -39,20 +43,85 @@ def camera_list(ids: np.ndarray, bad: np.ndarray, detail=None, limit: int = 5) -
     return shown + more
 
 
+def invalid_coordinates(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Where a position is missing or outside WGS84 ranges (what ``check_coordinates`` refuses)."""
+    return ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+
+
 def check_coordinates(ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, fmt: str) -> None:
     """ExportError naming the cameras whose position is missing or outside WGS84 ranges."""
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+    bad = invalid_coordinates(lat, lon)
     if bad.any():
         shown = camera_list(ids, bad, lambda i: f"{float(lat[i])}, {float(lon[i])}")
         raise ExportError(f"{fmt} cannot store {int(bad.sum())} camera(s) without a valid WGS84 position "
                           f"(latitude -90..90, longitude -180..180): {shown}; fix or deactivate them")
 
 
+EMPTY_NOTE = "No cameras in this selection: nothing to export."
+
+
+def category_groups(cams: CameraSet, *, by_speed: bool) -> tuple[list[common.Category], np.ndarray]:
+    """(``common.categories(cams, by_speed=...)``, index of its category per camera). The
+    categories of any subset of ``cams`` are those of the full set it has cameras in, in the
+    same order (with the same slugs and titles)."""
+    cats = common.categories(cams, by_speed=by_speed)
+    group = np.empty(len(cams), dtype=np.int64)
+    for k, cat in enumerate(cats):
+        group[cat.index] = k
+    return cats, group
+
+
+@dataclass
+class PoiSizeParts:
+    """What a POI plugin's ``size_pois`` gives for the selected cameras (``GroupedSizes``
+    terms, per selected camera in id order): each camera adds ``record_bytes`` to group
+    ``group``; ``layout(tally)`` makes the files and notes of a non-empty subset; ``flags``
+    count for notes; ``refused`` marks cameras ``render_pois`` would refuse (the export of a
+    subset holding one is rendered instead, to give the same error)."""
+
+    group: np.ndarray
+    record_bytes: np.ndarray
+    n_groups: int
+    layout: sizing.Layout
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+    refused: np.ndarray | None = None
+
+
+class PoiSizes(sizing.GroupedSizes):
+    """``GroupedSizes`` for a ``PoiExporter``: no files and the empty note for an empty
+    subset, and for a subset with a camera the export refuses (invalid position, a value
+    the format cannot hold) the subset is rendered, which raises the same error."""
+
+    def __init__(self, parts: PoiSizeParts, refused: np.ndarray,
+                 render_subset: Callable[[np.ndarray | None], sizing.SizedExport]):
+        super().__init__(parts.group, parts.record_bytes, parts.n_groups, self._layout, parts.flags)
+        self.poi_layout = parts.layout
+        self.refused = np.asarray(refused, dtype=bool)
+        self.any_refused = bool(self.refused.any())
+        self.render_subset = render_subset
+
+    def _layout(self, tally: sizing.Tally) -> sizing.SizedExport:
+        if not tally.counts.any():
+            return sizing.SizedExport([], {}, [EMPTY_NOTE])
+        return self.poi_layout(tally)
+
+    def sizes(self, mask: np.ndarray | None = None) -> sizing.SizedExport:
+        if self.any_refused:
+            hit = self.refused if mask is None else self.refused & np.asarray(mask, dtype=bool)
+            if hit.any():
+                return self.render_subset(mask)
+        return super().sizes(mask)
+
+
 class PoiExporter(Exporter):
     """What the POI-file formats (TomTom OV2, Garmin GPI, POI Loader CSV) have in common:
     proximity alerts only (no heading), mobile cameras allowed. ``render`` selects the
     cameras and refuses invalid positions (naming the format by ``label``), then
-    ``render_pois`` writes them; it is never called without cameras."""
+    ``render_pois`` writes them; it is never called without cameras.
+
+    ``size_model`` does the same selection and hands the selected cameras to ``size_pois``
+    (a plugin's per-camera work, see ``PoiSizeParts``); the model answers for rows of the
+    given camera set."""
 
     direction_aware = False
     mobile_supported = True
@@ -63,12 +132,32 @@ class PoiExporter(Exporter):
         lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
         check_coordinates(cams["id"], lat, lon, self.label)
         if not len(cams):
-            return RenderResult(files=[], skipped={}, notes=["No cameras in this selection: nothing to export."])
+            return RenderResult(files=[], skipped={}, notes=[EMPTY_NOTE])
         return self.render_pois(cams, lat, lon, options)
 
     def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
         """The files for ``cams`` (selected, in id order; positions in degrees, float64)."""
         raise NotImplementedError
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        cams, rows = common.select_index(cameras, options)
+        lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
+        parts = self.size_pois(cams, lat, lon, options)
+        refused = invalid_coordinates(lat, lon)
+        if parts.refused is not None:
+            refused |= parts.refused
+        n = len(cameras)
+        parts.group = common.scatter(np.asarray(parts.group, dtype=np.int64), rows, n)
+        parts.record_bytes = common.scatter(np.asarray(parts.record_bytes, dtype=np.int64), rows, n, fill=0)
+        parts.flags = {k: common.scatter(np.asarray(v, dtype=bool), rows, n, fill=False)
+                       for k, v in parts.flags.items()}
+        return PoiSizes(parts, common.scatter(refused, rows, n, fill=False),
+                        lambda mask: sizing.rendered_sizes(self, cameras, options, mask))
+
+    def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
+        """The per-camera part of the size model for ``cams`` (selected, in id order, as
+        ``render_pois`` gets them; possibly empty, possibly with invalid positions)."""
+        raise NotImplementedError(f"{self.identifier} has no size model")
 
 
 # ---------------------------------------------------------------------------------------
@@ -138,6 +227,7 @@ for _upper, _latin in list(_TRANSLIT.items()):
         _TRANSLIT[_lower] = _latin.lower()
 
 
+@functools.lru_cache(maxsize=4096)
 def _translit_char(ch: str, codec: str) -> str:
     try:
         ch.encode(codec)
@@ -171,6 +261,42 @@ def to_codepage(text: str, max_len: int | None, codec: str = "cp1252") -> tuple[
     anything was transliterated). Clean the text first (``clean_text`` or ``one_line``)."""
     text, replaced = transliterate(text, codec)
     return common.fit_name(text, "", max_len).encode(codec), replaced
+
+
+def encode_fixed(values, encode, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``encode(value)`` bytes of each value in a fixed-width bytes array (dtype ``S<width>``),
+    whether each was transliterated): ``encode`` gives (bytes of at most ``width`` bytes, no NUL
+    inside, transliterated?). Trailing NULs pad the bytes: viewed as uint8 the array is the
+    zero-padded byte matrix, and ``np.char.str_len`` gives the lengths."""
+    out = np.zeros(len(values), dtype=f"S{width}")
+    replaced = np.zeros(len(values), dtype=bool)
+    for k, value in enumerate(values):
+        data, replaced[k] = encode(value)
+        if len(data) > width or b"\0" in data:
+            raise ValueError(f"{data!r} does not fit a {width}-byte field without NUL")
+        out[k] = data
+    return out, replaced
+
+
+CHUNK_ROWS = 1 << 16  # distinct values whose text is made at once (bounds the memory of the strings)
+
+
+def name_table(cams: CameraSet, first: np.ndarray, encode, width: int, *, clean_roads: bool = False,
+               chunk: int | None = None, **poi_name_options) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_fixed`` of ``common.poi_names`` of the cameras ``first`` (one per distinct
+    name; with ``clean_roads`` the roads made ``clean_road`` first, as ``poi_texts`` does),
+    made ``chunk`` cameras at a time so that the strings of at most ``chunk`` names exist at
+    once. A name depends only on its camera's values, so chunks give the same names."""
+    chunk = chunk or CHUNK_ROWS
+    out = np.zeros(len(first), dtype=f"S{width}")
+    replaced = np.zeros(len(first), dtype=bool)
+    for a in range(0, len(first), chunk):
+        rows = cams.take(first[a:a + chunk])
+        if clean_roads:
+            rows.columns["road"] = np.array([clean_road(r) for r in rows["road"].tolist()], dtype=object)
+        names = common.poi_names(rows, **poi_name_options)
+        out[a:a + len(names)], replaced[a:a + len(names)] = encode_fixed(names, encode, width)
+    return out, replaced
 
 
 # ---------------------------------------------------------------------------------------

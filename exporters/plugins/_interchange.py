@@ -7,20 +7,31 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..base import CameraSet, ExportError, ExportOptions, OutputFile, output_file
-from ..common import CATEGORIES, Category
+from ..common import CATEGORIES, Category, categories, category_codes, scatter
 from ..schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
+from ..sizing import GroupedSizes, Layout, SizedExport, Tally
 from ..textrows import collect
+from ._bulk import invalid_coordinates
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
 
 
+def position_errors(cams: CameraSet) -> np.ndarray:
+    """Cameras whose position no file can hold: a start point ``_bulk.check_coordinates``
+    refuses (missing, or outside -90..90 / -180..180), or an end point that is incomplete
+    (one coordinate only) or outside those ranges."""
+    bad = invalid_coordinates(cams["lat"], cams["lon"])
+    end_lat, end_lon = cams["end_lat"], cams["end_lon"]
+    has_end = ~np.isnan(end_lat) | ~np.isnan(end_lon)
+    bad |= has_end & invalid_coordinates(end_lat, end_lon)
+    return bad
+
+
 def check_positions(cams: CameraSet, fmt: str) -> None:
-    """Refuse positions no file can hold (NaN, outside -90..90 / -180..180), naming the cameras."""
-    lat, lon = cams["lat"], cams["lon"]
-    bad = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    has_end = ~np.isnan(cams["end_lat"]) | ~np.isnan(cams["end_lon"])
-    end_bad = has_end & ~((np.abs(cams["end_lat"]) <= 90) & (np.abs(cams["end_lon"]) <= 180))
-    bad |= end_bad
+    """Refuse positions no file can hold (``position_errors``), naming the cameras. The
+    rule is ``_bulk.check_coordinates``'s, applied to end points too; the message names the
+    cameras by id only (tests/exporters/test_gpx.py holds it to that)."""
+    bad = position_errors(cams)
     if bad.any():
         ids = cams["id"][bad][:10].tolist()
         more = f" and {int(bad.sum()) - 10} more" if bad.sum() > 10 else ""
@@ -29,25 +40,46 @@ def check_positions(cams: CameraSet, fmt: str) -> None:
 
 
 def split_categories(cams: CameraSet) -> list[Category]:
-    """``common.categories(cams, by_speed=False)``, computed with a lookup table instead of
-    string comparisons (about 15x faster on 200k cameras; a test checks both agree)."""
-    types = cams["type"].astype(np.int64)
-    other = next(i for i, (slug, _, _) in enumerate(CATEGORIES) if slug == "other")
-    mobile = next(i for i, (slug, _, _) in enumerate(CATEGORIES) if slug == "mobile")
-    top = max(int(t) for t in CameraType) + 1
-    table = np.full(top, other, np.int64)
-    for i, (_, _, members) in enumerate(CATEGORIES):
-        table[[int(t) for t in members]] = i
-    code = np.full(len(types), other, np.int64)
-    known = (types >= 0) & (types < top)
-    code[known] = table[types[known]]
-    code[cams["kind"] == Kind.MOBILE] = mobile
-    result = []
-    for i, (slug, title, _) in enumerate(CATEGORIES):
-        idx = np.flatnonzero(code == i)
-        if len(idx):
-            result.append(Category(slug, title, idx))
-    return result
+    """``common.categories(cams, by_speed=False)`` (kept for callers of the old name)."""
+    return categories(cams, by_speed=False)
+
+
+def category_files(cams: CameraSet) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """(index into ``CATEGORIES`` per camera, (slug, title) per index): the one-file-per-
+    category layout of ``common.categories(cams, by_speed=False)``, for size models."""
+    return category_codes(cams).astype(np.int64), [(slug, title) for slug, title, _ in CATEGORIES]
+
+
+_ERRORS = "_position_errors"  # the flag of cameras ``render`` refuses
+
+
+def grouped_model(cameras: CameraSet, cams: CameraSet, index: np.ndarray, group: np.ndarray,
+                  record_bytes: np.ndarray, n_groups: int, layout: Layout, flags: dict[str, np.ndarray] | None = None,
+                  check: Callable[[CameraSet], None] | None = None,
+                  errors: np.ndarray | None = None) -> GroupedSizes:
+    """A ``sizing.GroupedSizes`` over ``cameras`` from per-row arrays of ``cams`` (its
+    ``common.select_index`` selection, rows ``index`` of ``cameras``). Where ``errors``
+    (per row of ``cams``) marks cameras ``render`` refuses, a subset holding any of them
+    raises what ``check(subset)`` raises for it, as ``render`` would."""
+    n = len(cameras)
+    flags = {name: scatter(np.asarray(v, dtype=bool), index, n, False) for name, v in (flags or {}).items()}
+    if errors is not None and np.any(errors):
+        flags[_ERRORS] = scatter(np.asarray(errors, dtype=bool), index, n, False)
+        row_in_cams = scatter(np.arange(len(cams)), index, n)
+
+        def checked(tally: Tally) -> SizedExport:
+            if tally.flags.get(_ERRORS):
+                check(cams.take(np.sort(row_in_cams[tally.index])))
+            return layout(tally)
+    else:
+        checked = layout
+    return GroupedSizes(scatter(np.asarray(group, dtype=np.int64), index, n, -1),
+                        scatter(np.asarray(record_bytes, dtype=np.int64), index, n, 0), n_groups, checked, flags)
+
+
+def encoded_size(text: str) -> int:
+    """Bytes of ``text`` in the files (UTF-8)."""
+    return len(text.encode("utf-8"))
 
 
 def type_slugs() -> list[str]:
@@ -85,12 +117,15 @@ def describe_type(type_code: int, speed: int, truck_speed: int) -> str:
     return text
 
 
-def stretch_notes(cams: CameraSet, fmt: str, where: str) -> list[str]:
-    notes = []
-    n_end = int((~np.isnan(cams["end_lat"])).sum())
-    if n_end:
-        notes.append(f"{fmt}: {n_end} section(s)/stretch(es) with an end point {where}.")
-    return notes
+def has_end_point(cams: CameraSet) -> np.ndarray:
+    """The cameras ``stretch_notes`` counts."""
+    return ~np.isnan(cams["end_lat"])
+
+
+def stretch_notes(cams: CameraSet, fmt: str, where: str, count: int | None = None) -> list[str]:
+    """The note on sections and stretches (``count`` of them: by default those of ``cams``)."""
+    n_end = int(has_end_point(cams).sum()) if count is None else int(count)
+    return [f"{fmt}: {n_end} section(s)/stretch(es) with an end point {where}."] if n_end else []
 
 
 def text_file(name: str, parts: Iterable[bytes | str | Callable], options: ExportOptions, category: str = "",

@@ -19,16 +19,56 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import select
+from ..common import select, select_index
 from ..schema import Kind
-from ..textrows import csv_column, group_codes, number_pairs, number_pieces, write_rows
-from ._interchange import DIRECTION_WORDS, check_positions, directions, text_file, type_slugs
+from ..textrows import csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
+from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
+                           text_file, type_slugs)
 
 FILE_NAME = "speedcams.csv"
 COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction", "country", "road",
            "description", "end_lat", "end_lon", "reports")
 EOL = "\r\n"
+
+
+HEADER = ",".join(COLUMNS) + EOL
+NOTES = ("CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv.",)
+CHUNK = 16384
+
+
+def row_maker(cams: CameraSet):
+    """``make(idx)``: the pieces of the lines of rows ``idx`` (``textrows.write_rows``); the
+    writer and the size model both build their lines with it."""
+    slugs = type_slugs()
+    # "fixed,speed," per (kind, type)
+    kt_codes, first = group_codes(cams["kind"], cams["type"])
+    kind_type = np.asarray([
+        f"{'mobile' if k == Kind.MOBILE else 'fixed'},{slugs[t] if 0 <= t < len(slugs) and slugs[t] else t},"
+        for k, t in zip(cams["kind"][first].tolist(), cams["type"][first].tolist())], dtype=object)
+    # "50,80," per (speed, truck speed)
+    sp_codes, first = group_codes(cams["speed"], cams["truck_speed"])
+    speeds = np.asarray([f"{s if s > 0 else ''},{t if t > 0 else ''},"
+                         for s, t in zip(cams["speed"][first].tolist(), cams["truck_speed"][first].tolist())],
+                        dtype=object)
+    _, mode = directions(cams)
+    directions_text = np.asarray([f",{DIRECTION_WORDS.get(m, 'all')}," for m in range(3)], dtype=object)
+    lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+    ids, reports = cams["id"], cams["reports"]
+    country, road, description = cams["country"], cams["road"], cams["description"]
+
+    def make(idx):
+        rep = reports[idx]
+        return [*number_pieces(ids[idx], suffix=","), kind_type[kt_codes[idx]].tolist(),
+                *number_pieces(lat[idx], 6, suffix=","), *number_pieces(lon[idx], 6, suffix=","),
+                speeds[sp_codes[idx]].tolist(), *number_pieces(heading[idx], 2, trim=True),
+                directions_text[mode[idx]].tolist(), csv_column(country[idx], after=","),
+                csv_column(road[idx], after=","), csv_column(description[idx], after=","),
+                number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
+                *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
+
+    return make
 
 
 @register
@@ -45,35 +85,20 @@ class CsvExporter(Exporter):
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         cams = select(cameras, options)
         check_positions(cams, "CSV")
-        slugs = type_slugs()
-        # "fixed,speed," per (kind, type)
-        kt_codes, first = group_codes(cams["kind"], cams["type"])
-        kind_type = np.asarray([
-            f"{'mobile' if k == Kind.MOBILE else 'fixed'},{slugs[t] if 0 <= t < len(slugs) and slugs[t] else t},"
-            for k, t in zip(cams["kind"][first].tolist(), cams["type"][first].tolist())], dtype=object)
-        # "50,80," per (speed, truck speed)
-        sp_codes, first = group_codes(cams["speed"], cams["truck_speed"])
-        speeds = np.asarray([f"{s if s > 0 else ''},{t if t > 0 else ''},"
-                             for s, t in zip(cams["speed"][first].tolist(), cams["truck_speed"][first].tolist())],
-                            dtype=object)
-        _, mode = directions(cams)
-        directions_text = np.asarray([f",{DIRECTION_WORDS.get(m, 'all')}," for m in range(3)], dtype=object)
-        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
-        ids, reports = cams["id"], cams["reports"]
-        country, road, description = cams["country"], cams["road"], cams["description"]
-
-        def make(idx):
-            rep = reports[idx]
-            return [*number_pieces(ids[idx], suffix=","), kind_type[kt_codes[idx]].tolist(),
-                    *number_pieces(lat[idx], 6, suffix=","), *number_pieces(lon[idx], 6, suffix=","),
-                    speeds[sp_codes[idx]].tolist(), *number_pieces(heading[idx], 2, trim=True),
-                    directions_text[mode[idx]].tolist(), csv_column(country[idx], after=","),
-                    csv_column(road[idx], after=","), csv_column(description[idx], after=","),
-                    number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
-                    *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
-
-        file = text_file(FILE_NAME, [",".join(COLUMNS) + EOL,
-                                     lambda out: write_rows(out, np.arange(len(cams)), make, chunk=16384)],
+        make = row_maker(cams)
+        file = text_file(FILE_NAME, [HEADER, lambda out: write_rows(out, np.arange(len(cams)), make, chunk=CHUNK)],
                          options, "all", len(cams))
-        notes = ["CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv."]
-        return RenderResult(files=[file], skipped={}, notes=notes)
+        return RenderResult(files=[file], skipped={}, notes=list(NOTES))
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        cams, index = select_index(cameras, options)
+        record_bytes = row_sizes(np.arange(len(cams)), row_maker(cams), chunk=CHUNK)
+        header = encoded_size(HEADER)
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            count = int(tally.counts[0])
+            return sizing.SizedExport([sizing.FileSize(FILE_NAME, "all", count, header + int(tally.bytes[0]))],
+                                      {}, list(NOTES))
+
+        return grouped_model(cameras, cams, index, np.zeros(len(cams), np.int64), record_bytes, 1, layout,
+                             check=lambda subset: check_positions(subset, "CSV"), errors=position_errors(cams))

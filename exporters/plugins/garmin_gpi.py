@@ -43,22 +43,30 @@ GPSBabel reads back and that users load on nuvi-class units)::
   ``GarminGPI(created_unix=...)`` to use a fixed time instead.
 
 Built in bulk: the bytes after the coordinates of a POI depend only on (type, speed, road,
-description), so they are made once per distinct value; records are rows of one byte matrix
-cut to length. 200 000 cameras render in about 0.4 s; GPSBabel's writer needs about 1 s for
-10 000, 4 s for 20 000 and 15 s for 40 000 (it grows quadratically).
+description), so they are made once per distinct value (``PoiTexts``); records are rows of
+a byte matrix cut to length. One category at a time, the matrix a few thousand POIs at a
+time, and with ``ExportOptions.spool_dir`` each group record goes to disk as it is made
+(the headers, whose creation stamps hash all group records, are put in front afterwards),
+so memory stays small for a million cameras. ``GarminGPI.size_model`` sizes any subset
+from the same record lengths (``poi_lengths``) and area counts (``area_count``). 200 000
+cameras render in about 0.4 s; GPSBabel's writer needs about 1 s for 10 000, 4 s for 20 000
+and 15 s for 40 000 (it grows quadratically).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import struct
 
 import numpy as np
 
-from .. import common, icons
-from ..base import CameraSet, ExportError, ExportOptions, OutputFile, RenderResult, register
-from ._bulk import (PoiExporter, camera_list, cut_rows, file_stem, one_line, padded, poi_texts, round_half_away,
-                    to_codepage)
+from .. import common, icons, sizing
+from ..base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
+from ..textrows import group_codes
+from ._bulk import (PoiExporter, PoiSizeParts, camera_list, category_groups, clean_road, cut_rows, file_stem,
+                    name_table, one_line, round_half_away, to_codepage)
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
 MAX_NAME = 44            # characters; our limit for nuvi-class lists, no device limit is documented
@@ -113,32 +121,108 @@ def encode_text(text: str, max_len: int) -> tuple[bytes, bool]:
     return to_codepage(one_line(text), max_len, CODEC)
 
 
-def poi_tails(cams: CameraSet, proximity_m: int):
-    """Per distinct (type, speed, road, description): the bytes after the POI's alert-flag byte.
+ALERT_BYTES = 8 + 12          # the alert record
+BITMAP_REF_BYTES = 8 + 2      # the bitmap reference record
+LC_BYTES = 8                  # an lc-string's lengths and language code
+RECORD_HEAD_BYTES = 8         # type, flags, length
+POI_EXTRA_HEAD = 12           # a POI record's header with its main-part length
 
-    Returns (code per camera, tail bytes per code, main length per code, total length per
-    code, name rank per code, cameras whose text was transliterated).
-    """
-    codes, first, names, comments = poi_texts(cams, max_len=None, speed_marker=" ")
-    tails, mains, totals, name_bytes, changed = [], [], [], [], []
-    for code, (name, comment, speed) in enumerate(zip(names, comments, cams["speed"][first].tolist())):
-        nb, r1 = encode_text(name, MAX_NAME)
-        cb, r2 = encode_text(comment, MAX_COMMENT)
-        if r1 or r2:
-            changed.append(code)
-        name_lc = lc_string(nb)
-        children = alert_record(proximity_m, int(speed)) + record(T_BITMAP_REF, struct.pack("<H", 0))
-        if cb:
-            children += record(T_COMMENT, lc_string(cb))
-        main = POI_FIXED_MAIN + len(name_lc)
-        tails.append(name_lc + children)
-        mains.append(main)
-        totals.append(main + len(children))
-        name_bytes.append(nb)
-    rank = np.empty(len(name_bytes), dtype=np.int64)
-    rank[sorted(range(len(name_bytes)), key=name_bytes.__getitem__)] = np.arange(len(name_bytes))
-    transliterated = int(np.isin(codes, changed).sum()) if changed else 0
-    return codes, tails, np.array(mains, dtype=np.int64), np.array(totals, dtype=np.int64), rank, transliterated
+
+def dense_rank(values: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """Rank of each value in sorted order, equal values ranking equal (``np.unique``'s inverse
+    without a sorted copy of a large fixed-width array)."""
+    order = np.argsort(values, kind="stable")
+    distinct = np.zeros(len(values), dtype=np.int64)
+    for a in range(1, len(values), chunk):
+        b = min(a + chunk, len(values))
+        distinct[a:b] = values[order[a:b]] != values[order[a - 1:b - 1]]
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.cumsum(distinct)
+    return rank
+
+
+def poi_lengths(name_len: np.ndarray, comment_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(main part, main + extra part) bytes of POI records with names and comments of these
+    encoded lengths (a comment record only when the comment is not empty)."""
+    name_len, comment_len = np.asarray(name_len, dtype=np.int64), np.asarray(comment_len, dtype=np.int64)
+    main = POI_FIXED_MAIN + LC_BYTES + name_len
+    extra = ALERT_BYTES + BITMAP_REF_BYTES + np.where(comment_len > 0, RECORD_HEAD_BYTES + LC_BYTES + comment_len, 0)
+    return main, main + extra
+
+
+def poi_record_lengths(totals: np.ndarray) -> np.ndarray:
+    """Bytes of whole POI records (header and main-part length, then ``totals`` bytes)."""
+    return POI_EXTRA_HEAD + np.asarray(totals, dtype=np.int64)
+
+
+class PoiTexts:
+    """Names and comments of the selected cameras, per code (distinct type, speed, road and
+    description; ``codes`` per camera). Names are made for all codes, as a fixed-width bytes
+    array (per type, speed and road); comments and record tails for the codes asked for
+    (``encode``), so a writer holds the text of one category at a time.
+
+    Name "Speed 50 A7" (``common.poi_names`` of the road made ``clean_road``, the speed in
+    the text), comment "description, road" (each ``one_line``, empty parts left out), both
+    ``encode_text``: what ``_bulk.poi_texts`` makes, encoded."""
+
+    def __init__(self, cams: CameraSet):
+        self.codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
+        name_codes, name_first = group_codes(cams["type"], cams["speed"], cams["road"])
+        self.name_of = name_codes[first].astype(np.int64)      # name number per code
+        # name bytes per name number: a fixed-width array (no NUL inside, at most MAX_NAME bytes)
+        self.names, self.name_replaced = name_table(cams, name_first, lambda n: encode_text(n, MAX_NAME), MAX_NAME,
+                                                    clean_roads=True, max_len=None, speed_marker=" ")
+        self.name_len = np.char.str_len(self.names).astype(np.int64)
+        self.name_rank = dense_rank(self.names)
+        self.speed = cams["speed"][first].astype(np.int64)
+        self.road, self.description = cams["road"][first], cams["description"][first]
+
+    def __len__(self):
+        return len(self.name_of)
+
+    def comments(self, codes: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+        """(comment bytes, whether transliterated) of ``codes``."""
+        out, replaced = [], np.zeros(len(codes), dtype=bool)
+        for k, (road, desc) in enumerate(zip(self.road[codes].tolist(), self.description[codes].tolist())):
+            comment = ", ".join(part for part in (one_line(desc), clean_road(road)) if part)
+            cb, replaced[k] = encode_text(comment, MAX_COMMENT)
+            out.append(cb)
+        return out, replaced
+
+    def lengths(self, codes: np.ndarray, comments: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(main, total) bytes per code of ``codes`` (with their ``comments``)."""
+        return poi_lengths(self.name_len[self.name_of[codes]],
+                           np.fromiter(map(len, comments), dtype=np.int64, count=len(comments)))
+
+    def tails(self, codes: np.ndarray, comments: list[bytes], proximity_m: int) -> list[bytes]:
+        """Per code of ``codes``: the bytes after the POI's alert-flag byte (name, then the
+        alert, bitmap reference and comment records)."""
+        alerts = {sp: alert_record(proximity_m, sp) for sp in np.unique(self.speed[codes]).tolist()}
+        ref = record(T_BITMAP_REF, struct.pack("<H", 0))
+        out = []
+        for name, speed, cb in zip(self.name_of[codes].tolist(), self.speed[codes].tolist(), comments):
+            tail = lc_string(bytes(self.names[name])) + alerts[speed] + ref
+            out.append(tail + record(T_COMMENT, lc_string(cb)) if cb else tail)
+        return out
+
+
+    def encode(self, codes: np.ndarray, proximity_m: int, chunk: int = 1 << 14):
+        """(main, total bytes, whether transliterated, the tails one after the other as a uint8
+        array) of ``codes``; the text of ``chunk`` codes exists at a time."""
+        mains, totals = np.zeros(len(codes), np.int64), np.zeros(len(codes), np.int64)
+        replaced = self.name_replaced[self.name_of[codes]]
+        pieces = []
+        for a in range(0, len(codes), chunk):
+            part = codes[a:a + chunk]
+            comments, changed = self.comments(part)
+            replaced[a:a + len(part)] |= changed
+            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments)
+            tails = self.tails(part, comments, proximity_m)
+            pieces.append(b"".join(tails))
+            written = np.fromiter(map(len, tails), dtype=np.int64, count=len(tails))
+            if not np.array_equal(written, totals[a:a + len(part)] - POI_FIXED_MAIN):
+                raise AssertionError("POI record lengths (poi_lengths) differ from the bytes written")
+        return mains, totals, replaced, np.frombuffer(b"".join(pieces), dtype=np.uint8)
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,56 +294,110 @@ def gpi_bitmap(image, bitmap_id: int = 0) -> bytes:
 # Files
 
 
-def write_areas(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray, tails: list[bytes], mains: np.ndarray,
-                totals: np.ndarray, rank: np.ndarray) -> tuple[bytes, int]:
-    """The area records of one file with their POIs, and the number of areas."""
-    order, starts = kd_areas(lat, lon)
-    n = len(order)
-    sizes = np.diff(np.append(starts, n))
-    area_of = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
-    # inside an area: by name (byte order), then by id (the input order)
-    order = order[np.lexsort((order, rank[codes[order]], area_of))]
-    c = codes[order]
-    la, lo = lat[order], lon[order]
-
-    tail_mat, tail_len = padded(tails)
-    poi_len = 12 + totals[c]                        # bytes of each POI record
-    cum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(poi_len, out=cum[1:])
-    ends = np.append(starts[1:], n)
-    m = len(starts)
-    area = np.zeros(m, dtype=_AREA)
-    area["type"], area["flags"], area["main"] = T_AREA, EXTRA, AREA_MAIN
-    area["total"] = AREA_MAIN + cum[ends] - cum[starts]
-    area["maxlat"], area["maxlon"] = np.maximum.reduceat(la, starts), np.maximum.reduceat(lo, starts)
-    area["minlat"], area["minlon"] = np.minimum.reduceat(la, starts), np.minimum.reduceat(lo, starts)
-    area["one"], area["alert"] = 1, 1
-    head = np.zeros(n, dtype=_POI_HEAD)
-    head["type"], head["flags"], head["total"], head["main"] = T_POI, EXTRA, totals[c], mains[c]
-    head["lat"], head["lon"], head["one"], head["alert"] = la, lo, 1, 1
-
-    # Every record is a row of one byte matrix in file order (area a before its POIs); the
-    # data is the matrix with each row cut to its record's length.
-    tail_width = tail_mat.shape[1]
-    width = max(AREA_BYTES, POI_HEAD_BYTES + tail_width)
-    area_row = starts + np.arange(m, dtype=np.int64)
-    poi_row = np.arange(n, dtype=np.int64) + area_of + 1
-    rows = np.empty((m + n, width), dtype=np.uint8)
-    rows[area_row, :AREA_BYTES] = area.view(np.uint8).reshape(m, AREA_BYTES)
-    rows[poi_row, :POI_HEAD_BYTES] = head.view(np.uint8).reshape(n, POI_HEAD_BYTES)
-    rows[poi_row, POI_HEAD_BYTES:POI_HEAD_BYTES + tail_width] = tail_mat[c]
-    row_len = np.empty(m + n, dtype=np.int64)
-    row_len[area_row] = AREA_BYTES
-    row_len[poi_row] = POI_HEAD_BYTES + tail_len[c]
-    data = cut_rows(rows, row_len)
-    assert len(data) == int(cum[-1]) + 12 * m + AREA_MAIN * m
-    return data, m
+ROWS_PER_CHUNK = 1 << 13   # POIs per byte matrix when a file is written (bounds the memory)
+TAIL_MATRIX_BYTES = 1 << 24  # largest matrix of a file's distinct POI tails (else tails are gathered)
 
 
-def group_body(title: str, areas: bytes, bitmap: bytes) -> bytes:
+def area_bytes(total_poi_bytes: int, n: int) -> int:
+    """Bytes of the area records of a file with ``n`` POIs whose records sum to ``total_poi_bytes``."""
+    return int(total_poi_bytes) + AREA_BYTES * area_count(int(n))
+
+
+@functools.lru_cache(maxsize=None)
+def area_count(n: int, max_size: int = AREA_SIZE) -> int:
+    """Areas ``kd_areas`` makes for ``n`` points: more than ``max_size`` split into ``n // 2``
+    and ``n - n // 2`` (one area for no point)."""
+    if n <= max_size:
+        return 1
+    half = n // 2
+    return area_count(half, max_size) + area_count(n - half, max_size)
+
+
+class Areas:
+    """The areas of one file: POIs at (lat, lon) (semicircles) with tail ``t`` = ``tail[i]``
+    (i = ``local[p]``, bytes ``blob[start[i]:start[i] + tail_len[i]]``, record lengths
+    ``mains[i]``, ``totals[i]``) sorted inside an area by ``sort_key[i]`` then input order.
+    ``size`` is known before ``write(out)`` writes the bytes, ``ROWS_PER_CHUNK`` POIs at a time."""
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray, local: np.ndarray, sort_key: np.ndarray,
+                 blob: np.ndarray, start: np.ndarray, tail_len: np.ndarray, mains: np.ndarray, totals: np.ndarray):
+        order, starts = kd_areas(lat, lon)
+        n = len(order)
+        sizes = np.diff(np.append(starts, n))
+        area_of = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+        # inside an area: by name (byte order), then by id (the input order)
+        order = order[np.lexsort((order, sort_key[local[order]], area_of))]
+        self.c, self.lat, self.lon = local[order], lat[order], lon[order]
+        self.blob, self.start, self.tail_len, self.mains, self.totals = blob, start, tail_len, mains, totals
+        # Few distinct tails (the usual case): a zero-padded matrix of them, whose rows are
+        # copied per POI; many: each POI's tail is gathered from the blob (no matrix as wide as
+        # the longest tail for every code).
+        width = int(tail_len.max()) if len(tail_len) else 0
+        self.tail_matrix = None
+        if len(tail_len) * width <= TAIL_MATRIX_BYTES:
+            self.tail_matrix = np.zeros((len(tail_len), width), dtype=np.uint8)
+            self.tail_matrix[np.arange(width) < tail_len[:, None]] = blob
+        self.starts, self.ends = starts, np.append(starts[1:], n)
+        cum = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(poi_record_lengths(totals[self.c]), out=cum[1:])
+        self.cum = cum
+        self.m = len(starts)
+        self.size = int(cum[-1]) + AREA_BYTES * self.m
+
+    def write(self, out) -> None:
+        written, a0 = 0, 0
+        while a0 < self.m:  # whole areas, about ROWS_PER_CHUNK POIs at a time
+            a1 = max(a0 + 1, int(np.searchsorted(self.starts, self.starts[a0] + ROWS_PER_CHUNK, side="right")))
+            written += out.write(self._rows(a0, min(a1, self.m)))
+            a0 = a1
+        assert written == self.size
+
+    def _rows(self, a0: int, a1: int) -> bytes:
+        starts, ends = self.starts[a0:a1], self.ends[a0:a1]
+        p0, p1 = int(starts[0]), int(ends[-1])
+        k, m = p1 - p0, a1 - a0
+        c = self.c[p0:p1]
+        la, lo = self.lat[p0:p1], self.lon[p0:p1]
+        ls, le = starts - p0, ends - p0
+        area = np.zeros(m, dtype=_AREA)
+        area["type"], area["flags"], area["main"] = T_AREA, EXTRA, AREA_MAIN
+        area["total"] = AREA_MAIN + self.cum[ends] - self.cum[starts]
+        area["maxlat"], area["maxlon"] = np.maximum.reduceat(la, ls), np.maximum.reduceat(lo, ls)
+        area["minlat"], area["minlon"] = np.minimum.reduceat(la, ls), np.minimum.reduceat(lo, ls)
+        area["one"], area["alert"] = 1, 1
+        head = np.zeros(k, dtype=_POI_HEAD)
+        head["type"], head["flags"], head["total"], head["main"] = T_POI, EXTRA, self.totals[c], self.mains[c]
+        head["lat"], head["lon"], head["one"], head["alert"] = la, lo, 1, 1
+        tl = self.tail_len[c]
+        if self.tail_matrix is not None:
+            tails = self.tail_matrix[c]
+        else:  # gather each POI's tail from the blob
+            tails = np.zeros((k, int(tl.max())), dtype=np.uint8)
+            before = np.cumsum(tl) - tl
+            tails[np.arange(tails.shape[1]) < tl[:, None]] = self.blob[np.repeat(self.start[c] - before, tl)
+                                                                       + np.arange(int(tl.sum()), dtype=np.int64)]
+        tail_width = tails.shape[1]
+        # Every record is a row of one byte matrix in file order (area a before its POIs); the
+        # data is the matrix with each row cut to its record's length.
+        width = max(AREA_BYTES, POI_HEAD_BYTES + tail_width)
+        area_of = np.repeat(np.arange(m, dtype=np.int64), le - ls)
+        area_row = ls + np.arange(m, dtype=np.int64)
+        poi_row = np.arange(k, dtype=np.int64) + area_of + 1
+        rows = np.empty((m + k, width), dtype=np.uint8)
+        rows[area_row, :AREA_BYTES] = area.view(np.uint8).reshape(m, AREA_BYTES)
+        rows[poi_row, :POI_HEAD_BYTES] = head.view(np.uint8).reshape(k, POI_HEAD_BYTES)
+        rows[poi_row, POI_HEAD_BYTES:POI_HEAD_BYTES + tail_width] = tails
+        row_len = np.empty(m + k, dtype=np.int64)
+        row_len[area_row] = AREA_BYTES
+        row_len[poi_row] = POI_HEAD_BYTES + tl
+        return cut_rows(rows, row_len)
+
+
+def group_head(title: str, areas_size: int, bitmap_size: int) -> bytes:
+    """The group record's header, main-part length and name: the areas and bitmap follow."""
     name = lc_string(encode_text(title, MAX_NAME)[0])
-    main = len(name) + len(areas)
-    return struct.pack("<HHII", T_GROUP, EXTRA, main + len(bitmap), main) + name + areas + bitmap
+    main = len(name) + areas_size
+    return struct.pack("<HHII", T_GROUP, EXTRA, main + bitmap_size, main) + name
 
 
 def headers(stamp: int, label: str) -> bytes:
@@ -272,18 +410,19 @@ def headers(stamp: int, label: str) -> bytes:
 END = struct.pack("<HHI", T_END, 0, 0)
 
 
-def creation_stamps(bodies: list[bytes], created_unix: int | None) -> list[int]:
-    """Garmin-time creation stamps, distinct per file: from ``created_unix`` or from the content."""
+def creation_stamps(body_digests: list[bytes], created_unix: int | None) -> list[int]:
+    """Garmin-time creation stamps, distinct per file: from ``created_unix`` or from the
+    content (``body_digests``: the sha256 digest of each file's group record)."""
     if created_unix is not None:
         base = int(created_unix) - GARMIN_EPOCH_UNIX
     else:
         digest = hashlib.sha256()
-        for body in bodies:
-            digest.update(hashlib.sha256(body).digest())
+        for body in body_digests:
+            digest.update(body)
         base = STAMP_BASE + (int.from_bytes(digest.digest()[:3], "little") << 4)
-    if not 0 <= base <= 2**32 - 1 - len(bodies):
+    if not 0 <= base <= 2**32 - 1 - len(body_digests):
         raise ExportError(f"creation time {created_unix} is outside the GPI range (1990-2126)")
-    return [base + i for i in range(len(bodies))]
+    return [base + i for i in range(len(body_digests))]
 
 
 @register
@@ -302,7 +441,7 @@ class GarminGPI(PoiExporter):
     def render_pois(self, cams: CameraSet, lat_deg: np.ndarray, lon_deg: np.ndarray,
                     options: ExportOptions) -> RenderResult:
         speeds = cams["speed"].astype(np.int64)
-        bad = (speeds < 0) | (speeds > MAX_SPEED_KMH)
+        bad = refused_speeds(speeds)
         if bad.any():
             shown = camera_list(cams["id"], bad, lambda i: f"{int(speeds[i])} km/h")
             raise ExportError(f"Garmin GPI cannot store {int(bad.sum())} camera speed(s) outside 0-{MAX_SPEED_KMH} "
@@ -310,27 +449,100 @@ class GarminGPI(PoiExporter):
         lat = round_half_away(lat_deg, SEMICIRCLES_PER_DEGREE)
         lon = round_half_away(lon_deg, SEMICIRCLES_PER_DEGREE)
         lon = np.where(lon >= 2**31, lon - 2**32, lon)  # 180 E = 180 W
-        codes, tails, mains, totals, rank, transliterated = poi_tails(cams, int(options.proximity_m))
+        texts = PoiTexts(cams)
+        proximity = int(options.proximity_m)
         cats = common.categories(cams, by_speed=False)
-        names, bodies = [], []
+        transliterated, bodies = 0, []
+        # One category at a time: its group record (areas and bitmap) is written (to the spool
+        # directory when there is one); the headers need the creation stamps, which come from
+        # all the group records, so the files are put together afterwards.
         for cat in cats:
             idx = cat.index
-            areas, _ = write_areas(lat[idx], lon[idx], codes[idx], tails, mains, totals, rank)
-            bitmap = gpi_bitmap(icons.draw_icon(cat.slug, 0, ICON_SIZE, options.icons))
-            names.append(f"{file_stem(cat.title)}.gpi")
-            bodies.append(group_body(cat.title, areas, bitmap))
-        stamps = creation_stamps(bodies, self.created_unix)
-        files = [OutputFile(name, b"".join((headers(stamp, name), body, END)), cat.slug, len(cat.index))
-                 for name, body, stamp, cat in zip(names, bodies, stamps, cats)]
-        notes = [
-            "Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
-            "camera whatever your direction of travel.",
-            f"Every camera has a proximity alert at {int(options.proximity_m)} m; cameras with a known limit also "
-            "carry it as the alert speed and in the name (for example 'Speed 50 A7').",
-            f"Each .gpi file is one Custom POI category with its embedded 24x24 icon ({options.icons} icon set); "
-            "the text is Windows-1252.",
-        ]
-        if transliterated:
-            notes.append(f"{transliterated} camera name(s) or comment(s) had characters outside Windows-1252 and were "
-                         "transliterated to Latin letters.")
-        return RenderResult(files=files, skipped={}, notes=notes)
+            codes, local = np.unique(texts.codes[idx], return_inverse=True)
+            local = local.reshape(-1)
+            mains, totals, replaced, blob = texts.encode(codes, proximity)
+            transliterated += int(np.count_nonzero(replaced[local]))
+            tail_len = totals - POI_FIXED_MAIN
+            start = np.cumsum(tail_len) - tail_len
+            sort_key = np.empty(len(codes), dtype=np.int64)  # by name bytes, then code
+            sort_key[np.lexsort((codes, texts.name_rank[texts.name_of[codes]]))] = np.arange(len(codes))
+            areas = Areas(lat[idx], lon[idx], local, sort_key, blob, start, tail_len, mains, totals)
+            bitmap = category_bitmap(cat.slug, options)
+            head = group_head(cat.title, areas.size, len(bitmap))
+
+            def write_body(out, head=head, areas=areas, bitmap=bitmap):
+                out.write(head)
+                areas.write(out)
+                out.write(bitmap)
+
+            bodies.append(output_file(file_name(cat) + ".group", write_body, options))
+            del areas, blob, start
+        stamps = creation_stamps([bytes.fromhex(body.sha256) for body in bodies], self.created_unix)
+        files = []
+        for cat, body, stamp in zip(cats, bodies, stamps):
+            name = file_name(cat)
+
+            def write_file(out, name=name, body=body, stamp=stamp):
+                out.write(headers(stamp, name))
+                body.copy_to(out)
+                out.write(END)
+
+            files.append(output_file(name, write_file, options, cat.slug, len(cat.index)))
+            if body.path is not None:
+                os.unlink(body.path)
+        return RenderResult(files=files, skipped={}, notes=gpi_notes(options, transliterated))
+
+    def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
+        texts = PoiTexts(cams)
+        totals = np.zeros(len(texts), dtype=np.int64)
+        replaced = np.zeros(len(texts), dtype=bool)
+        for c0 in range(0, len(texts), ROWS_PER_CHUNK):
+            codes = np.arange(c0, min(c0 + ROWS_PER_CHUNK, len(texts)))
+            comments, replaced[codes] = texts.comments(codes)
+            totals[codes] = texts.lengths(codes, comments)[1]
+        replaced |= texts.name_replaced[texts.name_of]
+        cats, group = category_groups(cams, by_speed=False)
+        fixed = []  # bytes of each category's file besides its area records
+        for cat in cats:
+            bitmap = len(category_bitmap(cat.slug, options))
+            fixed.append(len(headers(0, file_name(cat))) + len(group_head(cat.title, 0, bitmap)) + bitmap + len(END))
+        created_unix = self.created_unix
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            present = np.flatnonzero(tally.counts).tolist()
+            creation_stamps([b""] * len(present), created_unix)  # refuses a creation time out of range
+            files = [sizing.FileSize(file_name(cats[k]), cats[k].slug, int(tally.counts[k]),
+                                     fixed[k] + area_bytes(tally.bytes[k], tally.counts[k])) for k in present]
+            return sizing.SizedExport(files, {}, gpi_notes(options, tally.flags["transliterated"]))
+
+        return PoiSizeParts(group, poi_record_lengths(totals)[texts.codes], len(cats), layout,
+                            {"transliterated": replaced[texts.codes]},
+                            refused=refused_speeds(cams["speed"].astype(np.int64)))
+
+
+def refused_speeds(speeds: np.ndarray) -> np.ndarray:
+    """Speeds the alert record cannot hold (an int16 in cm/s)."""
+    return (speeds < 0) | (speeds > MAX_SPEED_KMH)
+
+
+def file_name(cat: common.Category) -> str:
+    return f"{file_stem(cat.title)}.gpi"
+
+
+def category_bitmap(slug: str, options: ExportOptions) -> bytes:
+    return gpi_bitmap(icons.draw_icon(slug, 0, ICON_SIZE, options.icons))
+
+
+def gpi_notes(options: ExportOptions, transliterated: int) -> list[str]:
+    notes = [
+        "Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
+        "camera whatever your direction of travel.",
+        f"Every camera has a proximity alert at {int(options.proximity_m)} m; cameras with a known limit also "
+        "carry it as the alert speed and in the name (for example 'Speed 50 A7').",
+        f"Each .gpi file is one Custom POI category with its embedded 24x24 icon ({options.icons} icon set); "
+        "the text is Windows-1252.",
+    ]
+    if transliterated:
+        notes.append(f"{transliterated} camera name(s) or comment(s) had characters outside Windows-1252 and were "
+                     "transliterated to Latin letters.")
+    return notes

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import common, icons
+from .. import common, icons, sizing
 from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from ..textrows import csv_quote, number_pieces, write_rows
-from ._bulk import PoiExporter, poi_texts, round_half_away
+from ..textrows import csv_quote, number_pieces, row_sizes, write_rows
+from ._bulk import PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away
 
 MAX_NAME = 44
 ICON_SIZE = 24
@@ -49,17 +49,29 @@ def line_tails(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
     return codes, tails
 
 
-def write_category(out, lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, tails: np.ndarray) -> None:
-    """The lines of these cameras, a chunk at a time (``textrows.write_rows``), to ``out``:
+def line_maker(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, tails: np.ndarray):
+    """``make(i)``: the pieces of the lines of rows ``i`` (``textrows.write_rows``):
     longitude and latitude with at most 6 decimals (rounded half away from zero, trailing
-    zeros dropped, one kept), then the line's tail ``tails[codes]``."""
+    zeros dropped, one kept), then the line's tail ``tails[codes]``. The writer and the size
+    model both build their lines with it."""
     x, y = round_half_away(lon, 10 ** DECIMALS), round_half_away(lat, 10 ** DECIMALS)
 
     def make(i):
         return [*number_pieces(x[i], DECIMALS, scaled=True, trim=True, keep=1, suffix=","),
                 *number_pieces(y[i], DECIMALS, scaled=True, trim=True, keep=1), tails[codes[i]].tolist()]
 
-    write_rows(out, np.arange(len(x)), make)
+    return make
+
+
+def notes_for(options: ExportOptions) -> list[str]:
+    return [
+        "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
+        "whatever your direction of travel.",
+        "The speed limit is the '@' suffix of each name in km/h (for example 'Speed A7@70'): choose km/h in "
+        "POI Loader. Cameras without a known limit have no suffix and give proximity alerts only.",
+        f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
+        "the files are UTF-8.",
+    ]
 
 
 @register
@@ -74,20 +86,31 @@ class GarminPoiCsv(PoiExporter):
     def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
         cats = common.categories(cams, by_speed=False)
         codes, tails = line_tails(cams)
+        make = line_maker(lon, lat, codes, tails)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
         files = []
         for cat in cats:
-            idx = cat.index
-            files.append(output_file(f"{cat.title}.csv",
-                                     lambda out, i=idx: write_category(out, lon[i], lat[i], codes[i], tails),
-                                     options, cat.slug, len(idx)))
+            files.append(output_file(f"{cat.title}.csv", lambda out, i=cat.index: write_rows(out, i, make),
+                                     options, cat.slug, len(cat.index)))
             files.append(OutputFile(f"{cat.title}.bmp", bmps[cat.slug], cat.slug, 0))
-        notes = [
-            "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
-            "whatever your direction of travel.",
-            "The speed limit is the '@' suffix of each name in km/h (for example 'Speed A7@70'): choose km/h in "
-            "POI Loader. Cameras without a known limit have no suffix and give proximity alerts only.",
-            f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
-            "the files are UTF-8.",
-        ]
-        return RenderResult(files=files, skipped={}, notes=notes)
+        return RenderResult(files=files, skipped={}, notes=notes_for(options))
+
+    def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
+        bad = invalid_coordinates(lat, lon)  # a subset with these is refused (``PoiSizes``): sized as 0, 0 here
+        codes, tails = line_tails(cams)
+        record_bytes = row_sizes(np.arange(len(cams)), line_maker(np.where(bad, 0.0, lon), np.where(bad, 0.0, lat),
+                                                                  codes, tails))
+        cats, group = category_groups(cams, by_speed=False)
+        bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
+        notes = notes_for(options)
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            files = []
+            for k, cat in enumerate(cats):
+                if tally.counts[k]:
+                    files.append(sizing.FileSize(f"{cat.title}.csv", cat.slug, int(tally.counts[k]),
+                                                 int(tally.bytes[k])))
+                    files.append(sizing.FileSize(f"{cat.title}.bmp", cat.slug, 0, len(bmps[cat.slug])))
+            return sizing.SizedExport(files, {}, list(notes))
+
+        return PoiSizeParts(group, record_bytes, len(cats), layout)

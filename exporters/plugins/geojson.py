@@ -21,13 +21,74 @@ import json
 
 import numpy as np
 
+from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import poi_names, select
+from ..common import poi_names, select, select_index
 from ..schema import Kind
-from ..textrows import factorize, group_codes, json_escape, number_pairs, number_pieces, texts, write_rows
-from ._interchange import DIRECTION_WORDS, check_positions, directions, text_file, type_slugs
+from ..textrows import factorize, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
+from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
+                           text_file, type_slugs)
 
 FILE_NAME = "speedcams.geojson"
+
+
+HEAD = '{"type":"FeatureCollection","features":[\n'
+FOOT = "]}\n"
+NOTES = ("GeoJSON: the project's feed format (docs/feed-geojson.md); it re-imports with --format geojson.",)
+
+
+def row_maker(cams: CameraSet):
+    """``make(idx)``: the pieces of the features of rows ``idx`` (``textrows.write_rows``),
+    each ending in "}},\\n" except the last row of ``cams`` ("}}\\n"). The writer and the
+    size model both build their features with it."""
+    n = len(cams)
+    slugs = type_slugs()
+    lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+    has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
+    geometry = np.asarray([',"geometry":{"type":"Point","coordinates":[',
+                           ',"geometry":{"type":"LineString","coordinates":[['], dtype=object)
+    # ']},"properties":{"name":"..."' per (type, speed, road): the name, and the end of the geometry
+    road_codes, _ = factorize(cams["road"])
+    name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
+    del road_codes
+    names = np.asarray([f']}},"properties":{{"name":"{name}"'
+                        for name in texts(poi_names(cams.take(first)), json_escape)], dtype=object)
+    # ',"kind":"fixed","type":"speed","speed":50,"direction":"one"' per combination
+    _, mode = directions(cams)
+    attr_codes, first = group_codes(cams["kind"], cams["type"], cams["speed"], cams["truck_speed"], mode)
+    attrs = []
+    for i in first.tolist():
+        t, sp, ts = int(cams["type"][i]), int(cams["speed"][i]), int(cams["truck_speed"][i])
+        slug = slugs[t] if 0 <= t < len(slugs) and slugs[t] else str(t)
+        text = f',"kind":"{"mobile" if cams["kind"][i] == Kind.MOBILE else "fixed"}","type":{json.dumps(slug)}'
+        if sp > 0:
+            text += f',"speed":{sp}'
+        if ts > 0:
+            text += f',"truck_speed":{ts}'
+        text += f',"direction":"{DIRECTION_WORDS.get(int(mode[i]), "all")}"'
+        attrs.append(text)
+    attrs = np.asarray(attrs, dtype=object)
+    ids, reports = cams["id"], cams["reports"]
+    country, road, description = cams["country"], cams["road"], cams["description"]
+    last = n - 1
+
+    def make(idx):
+        rep = reports[idx]
+        tail = ["}},\n"] * len(idx)
+        if len(idx) and idx[-1] == last:
+            tail[-1] = "}}\n"
+        return [*number_pieces(ids[idx], prefix='{"type":"Feature","id":'),
+                geometry[has_end[idx].astype(np.int8)].tolist(),
+                *number_pieces(lon[idx], 6, suffix=","), *number_pieces(lat[idx], 6),
+                number_pairs(end_lon[idx], end_lat[idx], 6, prefix="],[", middle=",", suffix="]"),
+                names[name_codes[idx]].tolist(), attrs[attr_codes[idx]].tolist(),
+                *number_pieces(heading[idx], 2, trim=True, prefix=',"heading":'),
+                texts(country[idx], json_escape, ',"country":"', '"'),
+                texts(road[idx], json_escape, ',"road":"', '"'),
+                texts(description[idx], json_escape, ',"description":"', '"'),
+                *number_pieces(rep, when=rep > 0, prefix=',"reports":'), tail]
+
+    return make
 
 
 @register
@@ -45,53 +106,21 @@ class GeoJsonExporter(Exporter):
         cams = select(cameras, options)
         check_positions(cams, "GeoJSON")
         n = len(cams)
-        slugs = type_slugs()
-        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
-        has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
-        geometry = np.asarray([',"geometry":{"type":"Point","coordinates":[',
-                               ',"geometry":{"type":"LineString","coordinates":[['], dtype=object)
-        # ']},"properties":{"name":"..."' per (type, speed, road): the name, and the end of the geometry
-        road_codes, _ = factorize(cams["road"])
-        name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
-        del road_codes
-        names = np.asarray([f']}},"properties":{{"name":"{json_escape(name)}"'
-                            for name in poi_names(cams.take(first))], dtype=object)
-        # ',"kind":"fixed","type":"speed","speed":50,"direction":"one"' per combination
-        _, mode = directions(cams)
-        attr_codes, first = group_codes(cams["kind"], cams["type"], cams["speed"], cams["truck_speed"], mode)
-        attrs = []
-        for i in first.tolist():
-            t, sp, ts = int(cams["type"][i]), int(cams["speed"][i]), int(cams["truck_speed"][i])
-            slug = slugs[t] if 0 <= t < len(slugs) and slugs[t] else str(t)
-            text = f',"kind":"{"mobile" if cams["kind"][i] == Kind.MOBILE else "fixed"}","type":{json.dumps(slug)}'
-            if sp > 0:
-                text += f',"speed":{sp}'
-            if ts > 0:
-                text += f',"truck_speed":{ts}'
-            text += f',"direction":"{DIRECTION_WORDS.get(int(mode[i]), "all")}"'
-            attrs.append(text)
-        attrs = np.asarray(attrs, dtype=object)
-        ids, reports = cams["id"], cams["reports"]
-        country, road, description = cams["country"], cams["road"], cams["description"]
-        last = n - 1
+        make = row_maker(cams)
+        file = text_file(FILE_NAME, [HEAD, lambda out: write_rows(out, np.arange(n), make), FOOT], options, "all", n)
+        return RenderResult(files=[file], skipped={}, notes=list(NOTES))
 
-        def make(idx):
-            rep = reports[idx]
-            tail = ["}},\n"] * len(idx)
-            if idx[-1] == last:
-                tail[-1] = "}}\n"
-            return [*number_pieces(ids[idx], prefix='{"type":"Feature","id":'),
-                    geometry[has_end[idx].astype(np.int8)].tolist(),
-                    *number_pieces(lon[idx], 6, suffix=","), *number_pieces(lat[idx], 6),
-                    number_pairs(end_lon[idx], end_lat[idx], 6, prefix="],[", middle=",", suffix="]"),
-                    names[name_codes[idx]].tolist(), attrs[attr_codes[idx]].tolist(),
-                    *number_pieces(heading[idx], 2, trim=True, prefix=',"heading":'),
-                    texts(country[idx], json_escape, ',"country":"', '"'),
-                    texts(road[idx], json_escape, ',"road":"', '"'),
-                    texts(description[idx], json_escape, ',"description":"', '"'),
-                    *number_pieces(rep, when=rep > 0, prefix=',"reports":'), tail]
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        cams, index = select_index(cameras, options)
+        record_bytes = row_sizes(np.arange(len(cams)), row_maker(cams))
+        if len(cams):  # every feature as one followed by another: "}},\n" (the last one is a byte shorter)
+            record_bytes[-1] += 1
+        frame = encoded_size(HEAD) + encoded_size(FOOT)
 
-        file = text_file(FILE_NAME, ['{"type":"FeatureCollection","features":[\n',
-                                     lambda out: write_rows(out, np.arange(n), make), "]}\n"], options, "all", n)
-        notes = ["GeoJSON: the project's feed format (docs/feed-geojson.md); it re-imports with --format geojson."]
-        return RenderResult(files=[file], skipped={}, notes=notes)
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            count = int(tally.counts[0])
+            size = frame + int(tally.bytes[0]) - (1 if count else 0)
+            return sizing.SizedExport([sizing.FileSize(FILE_NAME, "all", count, size)], {}, list(NOTES))
+
+        return grouped_model(cameras, cams, index, np.zeros(len(cams), np.int64), record_bytes, 1, layout,
+                             check=lambda subset: check_positions(subset, "GeoJSON"), errors=position_errors(cams))

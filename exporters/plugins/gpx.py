@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import poi_names, select
+from ..common import categories, poi_names, select, select_index
 from ..schema import Kind
-from ..textrows import factorize, group_codes, number_pairs, number_pieces, texts, write_rows, xml_escape
-from ._interchange import (DIRECTION_WORDS, check_positions, describe_type, directions, kind_differs,
-                           split_categories, stretch_notes, text_file, type_slugs)
+from ..textrows import (factorize, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
+                        xml_escape)
+from ._interchange import (DIRECTION_WORDS, category_files, check_positions, describe_type, directions,
+                           encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
+                           text_file, type_slugs)
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPXX_NS = "http://www.garmin.com/xmlschemas/GpxExtensions/v3"
@@ -86,6 +89,71 @@ def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
 # The plugin
 
 
+FOOT = "</gpx>\n"
+
+
+def file_header(title: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<gpx version="1.1" creator="speedcam-portal" xmlns="{GPX_NS}" xmlns:gpxx="{GPXX_NS}" '
+            f'xmlns:sc="{CAMERA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{SCHEMA_LOCATION}">\n'
+            f"<metadata><name>{xml_escape(title)}</name></metadata>\n")
+
+
+STRETCHES = "are one waypoint at their start (the end point is only in the extension)"
+
+
+def notes_for(proximity: int, stretches: int) -> list[str]:
+    """The notes of an export with ``stretches`` sections/stretches with an end point."""
+    notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
+             f"alerts at {proximity} m (Garmin proximity extension).",
+             "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
+             "extension for re-import only."]
+    return notes + stretch_notes(None, "GPX", STRETCHES, stretches)
+
+
+def row_maker(cams: CameraSet, options: ExportOptions):
+    """``make(idx, slug, title)``: the pieces of the waypoints of rows ``idx`` of category
+    (``slug``, ``title``), for ``textrows.write_rows``; the writer and the size model both
+    build their waypoints with it."""
+    proximity = int(options.proximity_m)
+    # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road)
+    road_codes, _ = factorize(cams["road"])
+    label_codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], road_codes)
+    del road_codes
+    reps = cams.take(first)
+    names = texts(poi_names(reps, speed_marker="@"), xml_escape)
+    comments = [xml_escape(describe_type(t, sp, ts)) for t, sp, ts in
+                zip(reps["type"].tolist(), reps["speed"].tolist(), reps["truck_speed"].tolist())]
+    labels = np.asarray([f"<name>{n}</name><cmt>{c}</cmt>" for n, c in zip(names, comments)], dtype=object)
+    attr_codes, attrs = camera_attributes(cams)
+    lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+    description, ids = cams["description"], cams["id"]
+    middles = {}
+
+    def make(idx, slug, title):
+        middle = middles.get(slug)
+        if middle is None:
+            symbol = CATEGORY_SYMBOLS.get(slug, "Waypoint")
+            text = (f"<sym>{xml_escape(symbol)}</sym><type>{xml_escape(title)}</type>"
+                    f"<extensions><gpxx:WaypointExtension><gpxx:Proximity>{proximity}</gpxx:Proximity>"
+                    f"</gpxx:WaypointExtension><sc:camera ")
+            middle = middles[slug] = np.asarray([text + a for a in attrs.tolist()], dtype=object)
+        return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
+                *number_pieces(lon[idx], 6, suffix='">'),
+                labels[label_codes[idx]].tolist(), texts(description[idx], xml_escape, "<desc>", "</desc>"),
+                middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
+                *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
+                number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),
+                '"/></extensions></wpt>\n']
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------
+# The plugin
+
+
 @register
 class GpxExporter(Exporter):
     identifier = "gpx"
@@ -100,50 +168,34 @@ class GpxExporter(Exporter):
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         cams = select(cameras, options)
         check_positions(cams, "GPX")
-        proximity = int(options.proximity_m)
-        # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road)
-        road_codes, _ = factorize(cams["road"])
-        label_codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], road_codes)
-        del road_codes
-        reps = cams.take(first)
-        names = texts(poi_names(reps, speed_marker="@"), xml_escape)
-        comments = [xml_escape(describe_type(t, sp, ts)) for t, sp, ts in
-                    zip(reps["type"].tolist(), reps["speed"].tolist(), reps["truck_speed"].tolist())]
-        labels = np.asarray([f"<name>{n}</name><cmt>{c}</cmt>" for n, c in zip(names, comments)], dtype=object)
-        attr_codes, attrs = camera_attributes(cams)
-        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
-        description, ids = cams["description"], cams["id"]
-
-        def make(idx, middle):
-            return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
-                    *number_pieces(lon[idx], 6, suffix='">'),
-                    labels[label_codes[idx]].tolist(), texts(description[idx], xml_escape, "<desc>", "</desc>"),
-                    middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
-                    *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
-                    number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),
-                    '"/></extensions></wpt>\n']
-
+        make = row_maker(cams, options)
         files = []
-        for cat in split_categories(cams):
-            symbol = CATEGORY_SYMBOLS.get(cat.slug, "Waypoint")
-            middle = (f"<sym>{xml_escape(symbol)}</sym><type>{xml_escape(cat.title)}</type>"
-                      f"<extensions><gpxx:WaypointExtension><gpxx:Proximity>{proximity}</gpxx:Proximity>"
-                      f"</gpxx:WaypointExtension><sc:camera ")
-            middle_attrs = np.asarray([middle + a for a in attrs.tolist()], dtype=object)
-            header = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
-                      f'<gpx version="1.1" creator="speedcam-portal" xmlns="{GPX_NS}" xmlns:gpxx="{GPXX_NS}" '
-                      f'xmlns:sc="{CAMERA_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                      f'xsi:schemaLocation="{SCHEMA_LOCATION}">\n'
-                      f"<metadata><name>{xml_escape(cat.title)}</name></metadata>\n")
+        for cat in categories(cams, by_speed=False):
             files.append(text_file(f"{cat.title}.gpx",
-                                   [header, lambda out, idx=cat.index, m=middle_attrs: write_rows(
-                                       out, idx, lambda i: make(i, m)), "</gpx>\n"],
+                                   [file_header(cat.title),
+                                    lambda out, cat=cat: write_rows(out, cat.index,
+                                                                    lambda i: make(i, cat.slug, cat.title)),
+                                    FOOT],
                                    options, cat.slug, len(cat.index)))
+        stretches = int(has_end_point(cams).sum())
+        return RenderResult(files=files, skipped={}, notes=notes_for(int(options.proximity_m), stretches))
 
-        notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
-                 f"alerts at {proximity} m (Garmin proximity extension).",
-                 "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
-                 "extension for re-import only."]
-        notes += stretch_notes(cams, "GPX", "are one waypoint at their start (the end point is only in the "
-                                            "extension)")
-        return RenderResult(files=files, skipped={}, notes=notes)
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        cams, index = select_index(cameras, options)
+        make = row_maker(cams, options)
+        group, layouts = category_files(cams)
+        record_bytes = np.zeros(len(cams), np.int64)
+        for cat in categories(cams, by_speed=False):
+            record_bytes[cat.index] = row_sizes(cat.index, lambda i, cat=cat: make(i, cat.slug, cat.title))
+        frames = [encoded_size(file_header(title)) + encoded_size(FOOT) for _, title in layouts]
+        proximity = int(options.proximity_m)
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            files = [sizing.FileSize(f"{title}.gpx", slug, int(count), frames[g] + int(size))
+                     for g, ((slug, title), count, size) in enumerate(zip(layouts, tally.counts, tally.bytes))
+                     if count]
+            return sizing.SizedExport(files, {}, notes_for(proximity, tally.flags["stretches"]))
+
+        return grouped_model(cameras, cams, index, group, record_bytes, len(layouts), layout,
+                             flags={"stretches": has_end_point(cams)},
+                             check=lambda subset: check_positions(subset, "GPX"), errors=position_errors(cams))

@@ -57,8 +57,9 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
+from .. import sizing
 from ..base import CameraSet, Exporter, ExportError, ExportOptions, OutputFile, RenderResult, register
-from ..common import select
+from ..common import scatter, select, select_index
 from ..schema import CameraType, DirectionMode, Kind
 from ..textrows import collect, group_codes, number_pieces, write_rows
 from ._bulk import camera_list, check_coordinates
@@ -102,6 +103,15 @@ def code_lookup(table: dict, fmt_name: str, mobile_code: int | None = None):
             codes = np.where(cams["kind"] == Kind.MOBILE, mobile_code, codes)
         return codes
 
+    def known(cams: CameraSet) -> np.ndarray:
+        """Per camera: whether ``lookup`` has a code for it (it raises for the others)."""
+        types = cams["type"].astype(np.int64)
+        inside = (types >= 0) & (types < size)
+        ok = np.zeros(len(types), dtype=bool)
+        ok[inside] = lut[types[inside]] >= 0
+        return ok
+
+    lookup.known = known
     return lookup
 
 
@@ -137,8 +147,9 @@ def point_rows(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return idx, is_end, lat, lon
 
 
-def directions(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, int]:
-    """(direction mode 0/1/2, heading rounded half up to 0-359, 0 for mode 0, cameras demoted).
+def directions(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(direction mode 0/1/2, heading rounded half up to 0-359, 0 for mode 0, per camera:
+    demoted).
 
     A camera with mode ONE or BOTH but no heading is demoted to ALL (warns everywhere).
     """
@@ -152,7 +163,7 @@ def directions(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, int]:
     mode = np.where(no_heading, DirectionMode.ALL, mode)
     deg = np.floor(np.nan_to_num(heading) + 0.5).astype(np.int64) % 360
     deg = np.where(mode == DirectionMode.ALL, 0, deg)
-    return mode, deg, int(no_heading.sum())
+    return mode, deg, no_heading
 
 
 @dataclass
@@ -163,10 +174,14 @@ class Points:
     codes: np.ndarray    # the format's type code per camera
     mode: np.ndarray     # direction mode per camera (0 where there is no heading)
     deg: np.ndarray      # heading per camera, rounded half up to 0-359, 0 for mode 0
-    demoted: int         # cameras with a mode but no heading
+    no_heading: np.ndarray  # per camera: a mode but no heading (demoted to all directions)
     idx: np.ndarray      # camera index per row
     lat: np.ndarray      # latitude per row (the end point on a section's second row)
     lon: np.ndarray
+
+    @property
+    def demoted(self) -> int:
+        return int(np.count_nonzero(self.no_heading))
 
 
 def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
@@ -177,14 +192,31 @@ def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
     check_coordinates(cams["id"], cams["lat"], cams["lon"], fmt_name)
     check_speeds(cams, fmt_name)
     codes = codes_of(cams)
-    mode, deg, demoted = directions(cams)
+    mode, deg, no_heading = directions(cams)
     idx, _, lat, lon = point_rows(cams)
-    return Points(cams, codes, mode, deg, demoted, idx, lat, lon)
+    return Points(cams, codes, mode, deg, no_heading, idx, lat, lon)
 
 
-def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False) -> bytes:
-    """``header`` CRLF, then per row "[IDX,]X,Y,TYPE,SPEED,DIRTYPE,DIRECTION" CRLF: X, Y in
-    degrees with 6 decimals, the rest integers (``deg``: the DIRECTION per camera)."""
+def invalid_cameras(cams: CameraSet, codes_of) -> np.ndarray:
+    """Per selected camera: whether ``points`` would refuse it (position, speed, type code,
+    direction mode or section end point), so a size model can leave it to ``render``."""
+    lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
+    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+    sp = cams["speed"]
+    bad |= (sp < 0) | (sp > 999)
+    bad |= ~codes_of.known(cams)
+    mode = cams["dir_mode"].astype(np.int64)
+    bad |= (mode < 0) | (mode > 2)
+    end_lat, end_lon = cams["end_lat"], cams["end_lon"]
+    pair = (cams["type"] == CameraType.SECTION) & np.isfinite(end_lat) & np.isfinite(end_lon)
+    bad |= pair & ~((np.abs(end_lat) <= 90) & (np.abs(end_lon) <= 180))
+    return bad
+
+
+def speedcam_pieces(pts: Points, deg: np.ndarray, *, with_id: bool = False):
+    """``make(rows)``: the text pieces of the rows ``rows`` ("[IDX,]X,Y,TYPE,SPEED,DIRTYPE,
+    DIRECTION" CRLF: X, Y in degrees with 6 decimals, the rest integers; ``deg``: the
+    DIRECTION per camera). The writer joins them; the size model measures them."""
     idx = pts.idx
     ids, lon, lat, angle = pts.cams["id"][idx], pts.lon, pts.lat, deg[idx]
     # TYPE, SPEED and DIRTYPE take few values: their text is made once per combination
@@ -197,26 +229,70 @@ def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool 
         return [*lead, *number_pieces(lon[i], 6, suffix=","), *number_pieces(lat[i], 6),
                 middle[middle_codes[i]].tolist(), *number_pieces(angle[i], suffix="\r\n")]
 
-    return collect([header + EOL, lambda out: write_rows(out, np.arange(len(idx)), make, encoding="ascii")])
+    return make
 
 
-def common_notes(cams: CameraSet, demoted: int, fmt_name: str) -> list[str]:
-    """What the customer should know about sections, zones, truck limits and missing headings."""
-    notes = []
-    single = (cams["type"] == CameraType.SECTION) & ~(np.isfinite(cams["end_lat"]) & np.isfinite(cams["end_lon"]))
-    if single.any():
-        notes.append(f"{int(single.sum())} average-speed section(s) without an end point are written as their "
-                     f"start point only.")
+def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False) -> bytes:
+    """``header`` CRLF, then the rows of ``speedcam_pieces``."""
+    make = speedcam_pieces(pts, deg, with_id=with_id)
+    return collect([header + EOL, lambda out: write_rows(out, np.arange(len(pts.idx)), make, encoding="ascii")])
+
+
+def speedcam_row_bytes(pts: Points, deg: np.ndarray, *, with_id: bool = False, chunk: int = 65536) -> np.ndarray:
+    """Bytes of each camera's rows in ``speedcam_text`` (ASCII: one byte per character),
+    measured on the very pieces the writer joins."""
+    make = speedcam_pieces(pts, deg, with_id=with_id)
+    nrows = len(pts.idx)
+    row_len = np.zeros(nrows, dtype=np.int64)
+    for start in range(0, nrows, chunk):
+        rows = np.arange(start, min(nrows, start + chunk))
+        for piece in make(rows):
+            row_len[start:start + len(rows)] += np.fromiter(map(len, piece), dtype=np.int64, count=len(rows))
+    return np.bincount(pts.idx, weights=row_len, minlength=len(pts.cams)).astype(np.int64)
+
+
+def note_flags(pts: Points) -> dict[str, np.ndarray]:
+    """Per selected camera, the facts the common notes count (and ``pairs``: cameras written
+    as two rows)."""
+    cams = pts.cams
+    has_end = np.isfinite(cams["end_lat"]) & np.isfinite(cams["end_lon"])
+    section = cams["type"] == CameraType.SECTION
     zones = (np.isin(cams["type"], [int(CameraType.MOBILE_ZONE), int(CameraType.DANGER_ZONE)])
              & np.isfinite(cams["end_lat"]))
-    if zones.any():
-        notes.append(f"{fmt_name} has no zone length: {int(zones.sum())} zone(s) given as a stretch are written as "
+    return {"single": section & ~has_end, "pairs": section & has_end, "zones": zones,
+            "truck": cams["truck_speed"] > 0, "demoted": pts.no_heading}
+
+
+def common_notes(counts: dict[str, int], fmt_name: str) -> list[str]:
+    """What the customer should know about sections, zones, truck limits and missing headings
+    (``counts``: the ``note_flags`` counted over the exported cameras)."""
+    notes = []
+    if counts["single"]:
+        notes.append(f"{counts['single']} average-speed section(s) without an end point are written as their "
+                     f"start point only.")
+    if counts["zones"]:
+        notes.append(f"{fmt_name} has no zone length: {counts['zones']} zone(s) given as a stretch are written as "
                      f"one point at their start.")
-    if (cams["truck_speed"] > 0).any():
+    if counts["truck"]:
         notes.append(f"{fmt_name} carries one speed limit per camera: truck limits are not included.")
-    if demoted:
-        notes.append(f"{demoted} camera(s) with a direction mode but no heading warn in all directions.")
+    if counts["demoted"]:
+        notes.append(f"{counts['demoted']} camera(s) with a direction mode but no heading warn in all directions.")
     return notes
+
+
+class _Guarded(sizing.SizeModel):
+    """The size model of the valid cameras; a subset with a camera ``render`` refuses is
+    rendered instead (so it raises the same ExportError)."""
+
+    def __init__(self, inner, invalid, exporter, cameras, options):
+        self.inner, self.invalid = inner, invalid
+        self.exporter, self.cameras, self.options = exporter, cameras, options
+
+    def sizes(self, mask=None):
+        mask = np.ones(len(self.invalid), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        if (mask & self.invalid).any():
+            return sizing.rendered_sizes(self.exporter, self.cameras, self.options, mask)
+        return self.inner.sizes(mask[~self.invalid])
 
 
 class PointExporter(Exporter):
@@ -240,17 +316,67 @@ class PointExporter(Exporter):
     def type_codes(self, cams: CameraSet) -> np.ndarray:
         raise NotImplementedError
 
-    def file_data(self, pts: Points) -> bytes:
+    def header(self) -> bytes:
+        """The text file's first line (without CRLF)."""
         raise NotImplementedError
 
-    def format_notes(self, pts: Points) -> list[str]:
+    def directions_of(self, pts: Points) -> np.ndarray:
+        """The DIRECTION field per camera."""
+        return pts.deg
+
+    with_id: ClassVar[bool] = False  # an IDX column first
+
+    def file_data(self, pts: Points) -> bytes:
+        return speedcam_text(self.header(), pts, self.directions_of(pts), with_id=self.with_id)
+
+    def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
+        return OutputFile(self.file_name, self.file_data(pts), "all", len(pts.idx))
+
+    def format_flags(self, pts: Points) -> dict[str, np.ndarray]:
+        """Per camera flags the format's own notes count."""
+        return {}
+
+    def format_notes(self, counts: dict[str, int]) -> list[str]:
         return []
+
+    def notes(self, counts: dict[str, int]) -> list[str]:
+        return common_notes(counts, self.label) + self.format_notes(counts)
+
+    def flags(self, pts: Points) -> dict[str, np.ndarray]:
+        return {**note_flags(pts), **self.format_flags(pts)}
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         pts = points(cameras, options, self.label, self.type_codes)
-        data = self.file_data(pts)
-        notes = common_notes(pts.cams, pts.demoted, self.label) + self.format_notes(pts)
-        return RenderResult(files=[OutputFile(self.file_name, data, "all", len(pts.idx))], skipped={}, notes=notes)
+        counts = {k: int(np.count_nonzero(v)) for k, v in self.flags(pts).items()}
+        return RenderResult(files=[self.file_output(pts, options)], skipped={}, notes=self.notes(counts))
+
+    # sizes -----------------------------------------------------------------------------
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        n = len(cameras)
+        cams, index = select_index(cameras, options)
+        bad = invalid_cameras(cams, self.type_codes)
+        if bad.any():
+            invalid = scatter(bad, index, n, False)
+            inner = self.size_model(cameras.take(~invalid), options)
+            return _Guarded(inner, invalid, self, cameras, options)
+        pts = points(cameras, options, self.label, self.type_codes)
+        flags = {k: scatter(v, index, n, False) for k, v in self.flags(pts).items()}
+        return self.points_size_model(pts, index, n, flags)
+
+    def points_size_model(self, pts: Points, index: np.ndarray, n: int,
+                          flags: dict[str, np.ndarray]) -> sizing.SizeModel:
+        """The model for the text formats: header, then each camera's rows."""
+        head = len(self.header()) + len(EOL)
+        record = speedcam_row_bytes(pts, self.directions_of(pts), with_id=self.with_id)
+        group = scatter(np.zeros(len(index), dtype=np.int64), index, n, -1)
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            rows = int(tally.counts[0]) + tally.flags["pairs"]
+            return sizing.SizedExport([sizing.FileSize(self.file_name, "all", rows, head + int(tally.bytes[0]))],
+                                      {}, self.notes(tally.flags))
+
+        return sizing.GroupedSizes(group, scatter(record, index, n, 0), 1, layout, flags)
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,10 +393,13 @@ class IgoExporter(PointExporter):
     file_name = "speedcam.txt"
     type_codes = staticmethod(igo_types)
 
-    def file_data(self, pts: Points) -> bytes:
-        return speedcam_text(IGO_HEADER, pts, pts.deg)
+    def header(self) -> bytes:
+        return IGO_HEADER
 
-    def format_notes(self, pts: Points) -> list[str]:
-        if (pts.codes == 8).any():
+    def format_flags(self, pts: Points) -> dict[str, np.ndarray]:
+        return {"type8": pts.codes == 8}
+
+    def format_notes(self, counts: dict[str, int]) -> list[str]:
+        if counts["type8"]:
             return ["Danger zones use iGO TYPE 8 (a community extension); older iGO versions may not warn on it."]
         return []

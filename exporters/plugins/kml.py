@@ -33,14 +33,15 @@ import io
 
 import numpy as np
 
+from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ..common import poi_names, select
+from ..common import poi_names, select, select_index
 from ..icons import draw_icon, parse_category
 from ..schema import DirectionMode, Kind
-from ..textrows import (factorize, group_codes, number_pairs, number_pieces, numbers, texts, write_rows,
+from ..textrows import (factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts, write_rows,
                         xml_escape, xml_escape_invalid)
-from ._interchange import (DIRECTION_WORDS, check_positions, directions, kind_differs, stretch_notes, text_file,
-                           type_slugs)
+from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
+                           kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
@@ -95,6 +96,10 @@ def icon_styles(cams: CameraSet, options: ExportOptions) -> tuple[np.ndarray, li
     speed = np.where(shows_speed, cams["speed"], 0).astype(np.int64)
     if options.icons == "fr-danger":
         french = cams["country"] == "FR"
+        # one style for all of them (a symbol of its own, no speed): not one per symbol and
+        # speed, which repeated the <Style id="fr-danger"> and the file icons/fr-danger.png
+        symbol = np.where(french, len(symbol_names), symbol)
+        speed = np.where(french, 0, speed)
     else:
         french = np.zeros(len(types), bool)
     codes, first = group_codes(symbol, speed, french)
@@ -151,6 +156,91 @@ def country_groups(countries: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return groups
 
 
+FOOT = "</Document>\n</kml>\n"
+CLOSE_DATA = "</SimpleData></SchemaData></ExtendedData>"
+STRETCHES = "are drawn as a line from start to end as well as a point at the start"
+NOTE = ("KML: speed, heading and direction are in each placemark's data; map apps show them but do not "
+        "warn by direction (not direction-aware).")
+FR_NOTE = "KML: cameras in France use the danger sign without a speed number."
+
+
+def document_head(style_ids) -> str:
+    """The document up to the first folder, with a <Style> per id (sorted)."""
+    styles = "".join(style_text(sid) for sid in sorted(style_ids))
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">\n<Document>\n'
+            f"<name>Speed cameras</name>\n{SCHEMA}\n{styles}{STRETCH_STYLE}\n")
+
+
+def style_text(sid: str) -> str:
+    return (f'<Style id="{xml_escape(sid)}"><IconStyle><Icon><href>icons/{xml_escape(sid)}.png</href>'
+            f"</Icon></IconStyle></Style>\n")
+
+
+def folder_frame(folder: str) -> tuple[str, str]:
+    return f"<Folder><name>{xml_escape(folder)}</name>\n", "</Folder>\n"
+
+
+def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
+    notes = [NOTE] + stretch_notes(None, "KML", STRETCHES, stretches)
+    if options.icons == "fr-danger" and french:
+        notes.append(FR_NOTE)
+    return notes
+
+
+def icon_png(spec: tuple) -> bytes:
+    symbol, speed, icon_set = spec
+    return _png(draw_icon(symbol, speed, ICON_SIZE, icon_set))
+
+
+class Placemarks:
+    """The placemarks of ``cams`` (selected, in id order): ``make(idx)`` gives the pieces of
+    rows ``idx`` (``textrows.write_rows``); ``style_codes`` / ``style_ids`` / ``style_specs``
+    are those of ``icon_styles``. The writer and the size model both build placemarks here."""
+
+    def __init__(self, cams: CameraSet, options: ExportOptions):
+        self.style_codes, self.style_ids, self.style_specs = icon_styles(cams, options)
+        ext_codes, ext_styled, ext_plain = extended_data(cams, self.style_codes, self.style_ids)
+        ext_styled = np.asarray(ext_styled, dtype=object)
+        ext_plain = np.asarray(ext_plain, dtype=object)
+        road_codes, _ = factorize(cams["road"])
+        name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
+        del road_codes
+        names = np.asarray([f"<Placemark><name>{n}</name>" for n in texts(poi_names(cams.take(first)), xml_escape)],
+                           dtype=object)
+        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
+        description, ids = cams["description"], cams["id"]
+        has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
+
+        # a stretch starts with its LineString placemark, then its point placemark: the line is
+        # put in front of the point's name piece (stretches are few; no extra piece per row)
+        stretch = np.flatnonzero(has_end)
+        line_and_name = {}
+        if len(stretch):
+            ref = numbers(ids[stretch])
+            head = numbers(heading[stretch], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
+            start = number_pairs(lon[stretch], lat[stretch], 6, middle=",", suffix=" ")
+            end = number_pairs(end_lon[stretch], end_lat[stretch], 6, middle=",")
+            descs = texts(description[stretch], html_in_xml, "<description>", "</description>")
+            line_and_name = dict(zip(stretch.tolist(), [
+                f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString><coordinates>{a}{b}"
+                f"</coordinates></LineString></Placemark>\n{n}"
+                for n, d, e, r, h, a, b in zip(names[name_codes[stretch]].tolist(), descs,
+                                               ext_plain[ext_codes[stretch]].tolist(), ref, head, start, end)]))
+
+        def make(idx):
+            name = names[name_codes[idx]]
+            lines = np.flatnonzero(has_end[idx])
+            if len(lines):
+                name[lines] = [line_and_name[row] for row in idx[lines].tolist()]
+            return [name.tolist(), texts(description[idx], html_in_xml, "<description>", "</description>"),
+                    ext_styled[ext_codes[idx]].tolist(), *number_pieces(ids[idx]),
+                    *number_pieces(heading[idx], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">'),
+                    *number_pieces(lon[idx], 6, prefix=CLOSE_DATA + "<Point><coordinates>", suffix=","),
+                    *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
+
+        self.make = make
+
+
 @register
 class KmlExporter(Exporter):
     identifier = "kml"
@@ -165,64 +255,52 @@ class KmlExporter(Exporter):
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         cams = select(cameras, options)
         check_positions(cams, "KML")
-        style_codes, style_ids, style_specs = icon_styles(cams, options)
-        ext_codes, ext_styled, ext_plain = extended_data(cams, style_codes, style_ids)
-        del style_codes
-        ext_styled = np.asarray(ext_styled, dtype=object)
-        ext_plain = np.asarray(ext_plain, dtype=object)
-        road_codes, _ = factorize(cams["road"])
-        name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
-        del road_codes
-        names = np.asarray([f"<Placemark><name>{n}</name>" for n in texts(poi_names(cams.take(first)), xml_escape)],
-                           dtype=object)
-        lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
-        description, ids = cams["description"], cams["id"]
-        has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
-        close_data = "</SimpleData></SchemaData></ExtendedData>"
-
-        # a stretch starts with its LineString placemark, then its point placemark: the line is
-        # put in front of the point's name piece (stretches are few; no extra piece per row)
-        stretch = np.flatnonzero(has_end)
-        line_and_name = {}
-        if len(stretch):
-            ref = numbers(ids[stretch])
-            head = numbers(heading[stretch], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
-            start = number_pairs(lon[stretch], lat[stretch], 6, middle=",", suffix=" ")
-            end = number_pairs(end_lon[stretch], end_lat[stretch], 6, middle=",")
-            descs = texts(description[stretch], html_in_xml, "<description>", "</description>")
-            line_and_name = dict(zip(stretch.tolist(), [
-                f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{close_data}<LineString><coordinates>{a}{b}"
-                f"</coordinates></LineString></Placemark>\n{n}"
-                for n, d, e, r, h, a, b in zip(names[name_codes[stretch]].tolist(), descs,
-                                               ext_plain[ext_codes[stretch]].tolist(), ref, head, start, end)]))
-
-        def make(idx):
-            name = names[name_codes[idx]]
-            lines = np.flatnonzero(has_end[idx])
-            if len(lines):
-                name[lines] = [line_and_name[row] for row in idx[lines].tolist()]
-            return [name.tolist(), texts(description[idx], html_in_xml, "<description>", "</description>"),
-                    ext_styled[ext_codes[idx]].tolist(), *number_pieces(ids[idx]),
-                    *number_pieces(heading[idx], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">'),
-                    *number_pieces(lon[idx], 6, prefix=close_data + "<Point><coordinates>", suffix=","),
-                    *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
-
-        styles = "".join(f'<Style id="{xml_escape(sid)}"><IconStyle><Icon><href>icons/{xml_escape(sid)}.png</href>'
-                         f"</Icon></IconStyle></Style>\n" for sid in sorted(style_ids))
-        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">\n<Document>\n'
-                 f"<name>Speed cameras</name>\n{SCHEMA}\n{styles}{STRETCH_STYLE}\n"]
+        marks = Placemarks(cams, options)
+        make = marks.make
+        parts = [document_head(marks.style_ids)]
         for folder, rows in country_groups(cams["country"]):
-            parts.append(f"<Folder><name>{xml_escape(folder)}</name>\n")
+            before, after = folder_frame(folder)
+            parts.append(before)
             parts.append(lambda out, rows=rows: write_rows(out, rows, make))
-            parts.append("</Folder>\n")
-        parts.append("</Document>\n</kml>\n")
+            parts.append(after)
+        parts.append(FOOT)
         files = [text_file(FILE_NAME, parts, options, "all", len(cams))]
-        for sid, (symbol, speed, icon_set) in sorted(zip(style_ids, style_specs)):
-            files.append(OutputFile(f"icons/{sid}.png", _png(draw_icon(symbol, speed, ICON_SIZE, icon_set))))
+        for sid, spec in sorted(zip(marks.style_ids, marks.style_specs)):
+            files.append(OutputFile(f"icons/{sid}.png", icon_png(spec)))
+        french = int((cams["country"] == "FR").sum()) if options.icons == "fr-danger" else 0
+        return RenderResult(files=files, skipped={}, notes=notes_for(options, int(has_end_point(cams).sum()), french))
 
-        notes = ["KML: speed, heading and direction are in each placemark's data; map apps show them but do not "
-                 "warn by direction (not direction-aware)."]
-        notes += stretch_notes(cams, "KML", "are drawn as a line from start to end as well as a point at the start")
-        if options.icons == "fr-danger" and (cams["country"] == "FR").any():
-            notes.append("KML: cameras in France use the danger sign without a speed number.")
-        return RenderResult(files=files, skipped={}, notes=notes)
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        cams, index = select_index(cameras, options)
+        marks = Placemarks(cams, options)
+        record_bytes = row_sizes(np.arange(len(cams)), marks.make)
+        # a group per (country, style): the folders and the styles (and icons) in use follow from its counts
+        country_codes, countries = factorize(cams["country"])
+        group, first = group_codes(country_codes, marks.style_codes)
+        group_country = country_codes[first].astype(np.int64) if len(first) else np.zeros(0, np.int64)
+        group_style = marks.style_codes[first].astype(np.int64) if len(first) else np.zeros(0, np.int64)
+        folder_bytes = np.asarray([sum(map(encoded_size, folder_frame(str(c) if c else UNKNOWN_COUNTRY)))
+                                   for c in countries], dtype=np.int64)
+        n_styles = len(marks.style_ids)
+        style_bytes = np.asarray([encoded_size(style_text(sid)) for sid in marks.style_ids], dtype=np.int64)
+        file_order = sorted(range(n_styles), key=lambda s: (marks.style_ids[s], marks.style_specs[s]))
+        pngs = {}
+        icon_files = [(s, f"icons/{marks.style_ids[s]}.png",
+                       len(pngs[marks.style_specs[s]] if marks.style_specs[s] in pngs else
+                           pngs.setdefault(marks.style_specs[s], icon_png(marks.style_specs[s]))))
+                      for s in file_order]
+        frame = encoded_size(document_head([])) + encoded_size(FOOT)
+
+        def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            present = tally.counts > 0
+            countries_in = np.bincount(group_country[present], minlength=len(countries)) > 0
+            styles_in = np.bincount(group_style[present], minlength=n_styles) > 0
+            size = (frame + int(style_bytes[styles_in].sum()) + int(folder_bytes[countries_in].sum())
+                    + int(tally.bytes.sum()))
+            files = [sizing.FileSize(FILE_NAME, "all", int(tally.counts.sum()), size)]
+            files += [sizing.FileSize(name, "", 0, png) for s, name, png in icon_files if styles_in[s]]
+            return sizing.SizedExport(files, {}, notes_for(options, tally.flags["stretches"], tally.flags["french"]))
+
+        return grouped_model(cameras, cams, index, group, record_bytes, len(first), layout,
+                             flags={"stretches": has_end_point(cams), "french": cams["country"] == "FR"},
+                             check=lambda subset: check_positions(subset, "KML"), errors=position_errors(cams))

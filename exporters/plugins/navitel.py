@@ -43,7 +43,7 @@ import numpy as np
 
 from ..base import register
 from ..schema import CameraType, DirectionMode
-from .igo import PointExporter, Points, code_lookup, speedcam_text
+from .igo import PointExporter, Points, code_lookup
 
 T = CameraType
 
@@ -66,13 +66,19 @@ class NavitelExporter(PointExporter):
     file_name = "SpeedCam.txt"
     type_codes = staticmethod(navitel_types)
 
-    def file_data(self, pts: Points) -> bytes:
-        navitel_deg = np.where(pts.mode == DirectionMode.ALL, 0, (pts.deg + 180) % 360)
-        return speedcam_text(NAVITEL_HEADER, pts, navitel_deg, with_id=True)
+    with_id = True
 
-    def format_notes(self, pts: Points) -> list[str]:
-        generic = (pts.codes == 1) & (pts.cams["type"] != CameraType.SPEED)
-        if generic.any():
-            return [f"Navitel knows three camera types (static, section, mobile): {int(generic.sum())} red-light, "
+    def header(self) -> bytes:
+        return NAVITEL_HEADER
+
+    def directions_of(self, pts: Points) -> np.ndarray:
+        return np.where(pts.mode == DirectionMode.ALL, 0, (pts.deg + 180) % 360)
+
+    def format_flags(self, pts: Points) -> dict[str, np.ndarray]:
+        return {"generic": (pts.codes == 1) & (pts.cams["type"] != CameraType.SPEED)}
+
+    def format_notes(self, counts: dict[str, int]) -> list[str]:
+        if counts["generic"]:
+            return [f"Navitel knows three camera types (static, section, mobile): {counts['generic']} red-light, "
                     f"level-crossing and other fixed cameras are announced as static cameras."]
         return []

@@ -58,12 +58,25 @@ Kind MOBILE: red light / red light + speed -> 7 (RADAR_MOBILE_RED_LIGHT), sectio
 Code 3 (RADAR_SEMIMOBILE_SPEED) is never written: the converter's author reports it shows an
 icon but gives no sound.
 
-Determinism: the database is built in a temporary file with a fixed page size (4096): the
-two tables, all rows inserted with one executemany in one transaction in camera-id order,
-the two indexes, then VACUUM (which rewrites the file canonically: tables first, then
-indexes, pages in order); the file's bytes are returned. The same input gives the same bytes with the
+Determinism: the database is built in a temporary file (in ``options.spool_dir`` when set,
+returned as a spooled file) with a fixed page size (4096): the two tables, the rows inserted
+in camera-id order in one transaction (``INSERT_CHUNK`` rows per executemany, from numpy
+slices, so a million cameras never exist as Python tuples at once), the two indexes, then
+VACUUM (which rewrites the file canonically: tables first, then indexes, pages in order). The same input gives the same bytes with the
 same SQLite library: the header records the version of the SQLite library that wrote it
 (offset 96), so a different SQLite version gives a different header.
+
+Size model (``size_model``): the file is ``page_count * 4096`` bytes, predicted without
+building the database. VACUUM copies the table with an append-only bulk load (rows in rowid
+order; a full leaf is closed and the next row starts a new one) and then the index
+``speedcamsLatLon`` in key order (Latitude, Longitude, rowid), also as a bulk load, where
+SQLite's ``balance_nonroot`` keeps every closed leaf as full as it can be and moves the next
+key up as a divider. ``record_sizes`` gives each row's table cell and index cell from the
+very columns the writer inserts (serial types by magnitude, 0 and 1 stored in no bytes,
+NULL angles); ``btree_pages`` packs them: the leaves by cumulative sums (a ``searchsorted``
+per page), the few interior pages by replaying SQLite's balancing of the divider cells
+(``_Interior``). Schema page + the two trees + the empty OfflineZone table and index = the
+page count. tests/exporters/test_size_points.py checks it against real builds.
 """
 
 from __future__ import annotations
@@ -74,7 +87,8 @@ import tempfile
 
 import numpy as np
 
-from ..base import CameraSet, register
+from .. import sizing
+from ..base import CameraSet, ExportOptions, OutputFile, register
 from ..schema import CameraType, DirectionMode, Kind
 from .igo import PointExporter, Points, code_lookup
 
@@ -104,6 +118,8 @@ SCHEMA = (
 INSERT = ("INSERT INTO OfflineSpeedcam (Id, Latitude, Longitude, Type, Angle, BothWays, SpeedLimit, Osm) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, 0)")
 
+INSERT_CHUNK = 50_000  # rows per executemany
+
 sygic_codes = code_lookup(SYGIC_TYPES, "Sygic")
 
 
@@ -118,29 +134,360 @@ def sygic_types(cams: CameraSet) -> np.ndarray:
     return codes
 
 
-def build_database(rows) -> bytes:
-    """A fresh SQLite file with the schema and ``rows``, built the same way every time."""
-    with tempfile.TemporaryDirectory(prefix="sygic-") as tmp:
-        path = os.path.join(tmp, "offlinespeedcams.dat")
-        conn = sqlite3.connect(path, isolation_level=None)
+sygic_types.known = sygic_codes.known  # every mobile code comes from a known type too
+
+
+def sygic_columns(pts: Points) -> dict[str, np.ndarray]:
+    """The columns of OfflineSpeedcam per row (int64; Id is the row number from 1 and Osm is
+    0): what the writer inserts and what the size model measures. ``Angle`` is NULL where
+    ``angle_null``."""
+    idx, mode = pts.idx, pts.mode[pts.idx]
+    return {
+        "Latitude": np.rint(pts.lat * SCALE).astype(np.int64),
+        "Longitude": np.rint(pts.lon * SCALE).astype(np.int64),
+        "Type": pts.codes[idx].astype(np.int64),
+        "Angle": pts.deg[idx].astype(np.int64),
+        "angle_null": mode == DirectionMode.ALL,
+        "BothWays": (mode != DirectionMode.ONE).astype(np.int64),
+        "SpeedLimit": pts.cams["speed"][idx].astype(np.int64),
+    }
+
+
+def row_chunks(cols: dict[str, np.ndarray], chunk: int = INSERT_CHUNK):
+    """The INSERT parameters, ``chunk`` rows at a time (Python objects only for one chunk)."""
+    n = len(cols["Latitude"])
+    for start in range(0, n, chunk):
+        end = min(n, start + chunk)
+        part = slice(start, end)
+        angle = cols["Angle"][part].tolist()
+        for i in np.flatnonzero(cols["angle_null"][part]).tolist():
+            angle[i] = None
+        yield list(zip(range(start + 1, end + 1), cols["Latitude"][part].tolist(),
+                       cols["Longitude"][part].tolist(), cols["Type"][part].tolist(), angle,
+                       cols["BothWays"][part].tolist(), cols["SpeedLimit"][part].tolist()))
+
+
+# ---------------------------------------------------------------------------------------
+# Record sizes (SQLite record format, schema format 4)
+
+
+def int_bytes(v: np.ndarray) -> np.ndarray:
+    """Bytes of an integer's value in a record: 0 for 0 and 1 (serial types 8, 9), else the
+    smallest of 1, 2, 3, 4, 6, 8 bytes holding it (two's complement)."""
+    v = np.asarray(v, dtype=np.int64)
+    u = np.where(v < 0, -(v + 1), v)
+    out = np.select([u <= 127, u <= 32767, u <= 8388607, u <= 2147483647, u <= 140737488355327],
+                    [1, 2, 3, 4, 6], 8)
+    out[(v == 0) | (v == 1)] = 0
+    return out.astype(np.int64)
+
+
+def varint_bytes(v: np.ndarray) -> np.ndarray:
+    """Bytes of SQLite varints of non-negative values below 2**35."""
+    v = np.asarray(v, dtype=np.int64)
+    return 1 + (v > 127) + (v > 16383) + (v > 2097151) + (v > 268435455)
+
+
+def rowid_bytes(r: np.ndarray) -> np.ndarray:
+    """``int_bytes`` for row numbers (1, 2, ...): cheaper comparisons only."""
+    return (r > 1).astype(np.int64) + (r > 127) + (r > 32767) + (r > 8388607) + (r > 2147483647)
+
+
+def _varint(v: int) -> int:
+    return 1 if v <= 127 else 2 if v <= 16383 else 3 if v <= 2097151 else 4 if v <= 268435455 else 5
+
+
+def record_bases(cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the parts of (table record, index record) that do not depend on the row's
+    number: header (one byte per column and one for its length) and values; Id / rowid are
+    added by ``cell_sizes``. The records stay below 128 bytes (one-byte length varints)."""
+    lat, lon = int_bytes(cols["Latitude"]), int_bytes(cols["Longitude"])
+    angle = np.where(cols["angle_null"], 0, int_bytes(cols["Angle"]))
+    table = (1 + 8) + lat + lon + int_bytes(cols["Type"]) + angle + int_bytes(cols["BothWays"]) \
+        + int_bytes(cols["SpeedLimit"])  # + Id; Osm = 0 takes no byte
+    index = (1 + 3) + lat + lon  # + rowid
+    return table, index
+
+
+# ---------------------------------------------------------------------------------------
+# Page counts
+
+PAGE_ROOM = {True: PAGE_SIZE - 8, False: PAGE_SIZE - 12}  # leaf / interior: page minus header
+
+
+class Unpredictable(Exception):
+    """A layout the page model does not cover (cells a few to a page); never expected here."""
+
+
+class _Interior:
+    """The interior pages of one b-tree while VACUUM bulk-loads it, replayed from the leaf
+    balances: SQLite's ``balance`` / ``balance_deeper`` / ``balance_nonroot`` (bulk: the two
+    rightmost siblings, left-packed) on lists of divider cell sizes. ``pages`` counts every
+    page of the tree, leaves included (new leaves are added with ``new_page``)."""
+
+    def __init__(self):
+        self.levels: list[list[list[int]]] = []  # per level above the leaves: its pages (cell sizes)
+        self.costs: list[list[int]] = []         # per level: bytes used per page (cells + 2 each)
+        self.pages = 1                           # the root page
+        self.free = 0                            # freed pages, reused first
+
+    def new_page(self) -> None:
+        if self.free:
+            self.free -= 1
+        else:
+            self.pages += 1
+
+    def event(self, drop: int, cells: list[int]) -> None:
+        """A leaf balance: the last ``drop`` dividers of the rightmost page above the leaves
+        replaced by ``cells``, then the balance walks up."""
+        if not self.levels:
+            self.levels.append([[]])
+            self.costs.append([0])
+        page, costs = self.levels[0][-1], self.costs[0]
+        cost = costs[-1]
+        for _ in range(drop):
+            cost -= page.pop() + 2
+        for c in cells:
+            page.append(c)
+            cost += c + 2
+        costs[-1] = cost
+        if cost <= PAGE_ROOM[False] and (PAGE_ROOM[False] - cost) * 3 <= PAGE_SIZE * 2:
+            return  # the usual case: the page neither overflows nor is under a third full
+        level = 0
+        room = PAGE_ROOM[False]
+        while True:
+            cost = self.costs[level][-1]
+            over = cost > room
+            if not over and (room - cost) * 3 <= PAGE_SIZE * 2:  # neither overfull nor under a third full
+                return
+            if level == len(self.levels) - 1:  # the root
+                if not over:
+                    return
+                self.new_page()  # balance_deeper: the root's cells move to a new child
+                self.levels.append([[]])
+                self.costs.append([0])
+                continue
+            self._balance(level)
+            level += 1
+
+    def _balance(self, level: int) -> None:
+        pages, costs = self.levels[level], self.costs[level]
+        parent, pcosts = self.levels[level + 1][-1], self.costs[level + 1]
+        room = PAGE_ROOM[False]
+        npar = len(parent)
+        nold = npar + 1 if npar < 2 else 2
+        if nold == 2 and costs[-1] <= room and costs[-2] + parent[-1] + 2 > room:
+            return  # the left sibling cannot take the divider and the right one fits: no change
+        old = pages[-nold:]
+        divs = parent[npar - (nold - 1):]
+        del parent[npar - (nold - 1):]
+        pcosts[-1] -= sum(divs) + 2 * len(divs)
+        cells: list[int] = []
+        cnt = []
+        for j, p in enumerate(old):
+            cells.extend(p)
+            cnt.append(len(cells))
+            if j < nold - 1:
+                cells.append(divs[j])
+        ncell = len(cells)
+        size = costs[-nold:] + [0, 0]
+        cnt += [0, 0]
+        k, i = nold, 0
+        while i < k:  # left-packed: each page takes what fits, the next cell is the divider
+            while size[i] > room:
+                if i + 1 >= k:
+                    k = i + 2
+                    size[k - 1], cnt[k - 1] = 0, ncell
+                size[i] -= 2 + cells[cnt[i] - 1]
+                size[i + 1] += 2 + cells[cnt[i]] if cnt[i] < ncell else 0
+                cnt[i] -= 1
+            while cnt[i] < ncell and size[i] + 2 + cells[cnt[i]] <= room:
+                size[i] += 2 + cells[cnt[i]]
+                cnt[i] += 1
+                size[i + 1] -= 2 + cells[cnt[i]] if cnt[i] < ncell else 0
+            if cnt[i] >= ncell:
+                k = i + 1
+            i += 1
+        for i in range(k - 1, 0, -1):  # bulk load: only an empty right sibling gets a cell
+            if size[i] == 0:
+                cnt[i - 1] -= 1
+        new, newdiv, start = [], [], 0
+        for i in range(k):
+            new.append(cells[start:cnt[i]])
+            if i < k - 1:
+                newdiv.append(cells[cnt[i]])
+                start = cnt[i] + 1
+        if any(not p for p in new):
+            raise Unpredictable("an interior page left empty")
+        for _ in range(k - nold):
+            self.new_page()
+        self.free += max(0, nold - k)
+        pages[-nold:] = new
+        costs[-nold:] = [sum(p) + 2 * len(p) for p in new]
+        parent.extend(newdiv)
+        pcosts[-1] += sum(newdiv) + 2 * len(newdiv)
+        if k == 1 and not parent and level + 1 == len(self.levels) - 1:
+            raise Unpredictable("the tree would get shallower")
+
+
+class _first_over:
+    """``first_over[s]``: the first cell t >= s such that cells s..t do not fit on one leaf
+    (n, the number of cells, if they all fit); ``cum``: cumulative cell costs from 0. A
+    binary search per page (a few thousand per 200,000 rows)."""
+
+    def __init__(self, cum: np.ndarray):
+        self.cum, self.search = cum, cum.searchsorted
+
+    def __getitem__(self, s: int) -> int:
+        return int(self.search(self.cum[s] + PAGE_ROOM[True], "right")) - 1
+
+
+def _cumulative(cells: np.ndarray) -> np.ndarray:
+    cum = np.zeros(len(cells) + 1, dtype=np.int64)
+    np.cumsum(cells + 2, out=cum[1:])  # a cell costs its bytes and a 2-byte pointer
+    return cum
+
+
+def table_pages(cells: np.ndarray) -> int:
+    """Pages of a rowid table bulk-loaded with leaf cells of ``cells`` bytes (rowid order,
+    rowids 1, 2, ...): full leaves (balance_quick starts a new leaf with the row that does not
+    fit), dividers of 4 bytes + the varint of the leaf's last rowid."""
+    n = len(cells)
+    first_over = _first_over(_cumulative(cells))
+    tree = _Interior()
+    start = 0
+    while True:
+        t = int(first_over[start])
+        if t >= n:
+            return tree.pages
+        if start == 0:
+            tree.new_page()  # balance_deeper: the root leaf's rows move to a child
+        tree.new_page()
+        tree.event(0, [4 + _varint(t)])  # the closed leaf ends with row t (rowid t)
+        start = t
+
+
+def index_pages(cells: np.ndarray) -> int:
+    """Pages of an index bulk-loaded with leaf cells of ``cells`` bytes (key order).
+
+    SQLite balances the two rightmost leaves when the last one overflows: the left one is
+    refilled as full as it can be (L), the next key goes up as the divider, the rest stays
+    right if it fits; if not, L is final, the right leaf keeps all but its last key, that
+    key goes up and the new key starts a new leaf. Tracked here by positions: ``left`` (L's
+    first key), ``closed`` (L full), ``div`` (the key between L and the last leaf), ``right``
+    (the last leaf's first key); each balance is passed to ``_Interior`` as divider changes."""
+    n = len(cells)
+    first_over = _first_over(_cumulative(cells))
+    key = cells + 4  # as interior cells: a 4-byte child pointer first
+    tree = _Interior()
+    t = int(first_over[0])
+    if t >= n:
+        return tree.pages
+    if t < 3:
+        raise Unpredictable("fewer than three keys per leaf")
+    tree.new_page()  # balance_deeper
+    tree.new_page()
+    tree.event(0, [int(key[t - 1])])
+    left, closed, div, right = 0, False, t - 1, t
+    while True:
+        t = int(first_over[right])
+        if t >= n:
+            return tree.pages
+        full = div if closed else int(first_over[left])  # L refilled: keys left..full-1
+        nxt = full + 1
+        if full >= t:
+            raise Unpredictable("the left leaf would take the whole right one")
+        end = int(first_over[nxt])
+        if t < end:  # the rest fits on the right leaf
+            tree.event(0 if closed else 1, [] if closed else [int(key[full])])
+            closed, div, right = True, full, nxt
+        else:
+            if t != end or t - 1 <= nxt:
+                raise Unpredictable("leaf split")
+            tree.new_page()
+            tree.event(1, [int(key[full]), int(key[t - 1])])
+            left, closed, div, right = nxt, False, t - 1, t
+
+
+EMPTY_PAGES = 3  # the schema page (sqlite_schema) and the roots of OfflineZone and zonesLatLon
+
+
+def database_pages(table_base: np.ndarray, index_base: np.ndarray, order: np.ndarray) -> int:
+    """Page count of the database of rows with record bases ``table_base`` / ``index_base``
+    (``record_bases``) in row order, ``order``: the rows in index key order."""
+    n = len(table_base)
+    rowid = np.arange(1, n + 1, dtype=np.int64)
+    table_base, index_base = table_base.astype(np.int64), index_base.astype(np.int64)
+    # cell: payload length (1 byte), [rowid varint,] payload (+ Id / rowid value)
+    table = 1 + varint_bytes(rowid) + table_base + rowid_bytes(rowid)
+    index = 1 + index_base[order] + rowid_bytes(order + 1)
+    return EMPTY_PAGES + table_pages(table) + index_pages(index)
+
+
+def index_order(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows in the order of the index (Latitude, Longitude, rowid)."""
+    return np.lexsort((np.arange(len(cols["Latitude"])), cols["Longitude"], cols["Latitude"]))
+
+
+class SygicSizes(sizing.SizeModel):
+    """Sizes of the Sygic export of any subset: the record bases and the index order are
+    computed once; ``sizes(mask)`` numbers the subset's rows and counts its pages."""
+
+    def __init__(self, exporter, row_camera, table_base, index_base, order, selected, flags):
+        self.exporter = exporter
+        self.row_camera = row_camera.astype(np.int32 if len(selected) < 2**31 else np.int64)  # per row, its camera
+        self.table_base, self.index_base = table_base.astype(np.int16), index_base.astype(np.int16)
+        self.order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
+        self.selected = selected      # per camera: exported (mobile cameras only with the option)
+        self.flags = flags
+        self.fallback = None  # mask -> rendered sizes, for a layout the model does not cover
+
+    def sizes(self, mask=None) -> sizing.SizedExport:
+        sel = self.selected if mask is None else self.selected & np.asarray(mask, dtype=bool)
+        rows = sel[self.row_camera]
+        number = np.cumsum(rows, dtype=np.int64) - 1  # the row's position in the subset
+        order = number[self.order[rows[self.order]]]
         try:
-            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
-            conn.execute("PRAGMA synchronous = OFF")
-            conn.execute("BEGIN")
-            for statement in SCHEMA:
-                if statement.startswith("CREATE TABLE"):
-                    conn.execute(statement)
+            pages = database_pages(self.table_base[rows], self.index_base[rows], order)
+        except Unpredictable:
+            if self.fallback is None:
+                raise
+            return self.fallback(mask)  # render and measure: slow but exact
+        counts = {k: int(np.count_nonzero(v & sel)) for k, v in self.flags.items()}
+        ex = self.exporter
+        return sizing.SizedExport([sizing.FileSize(ex.file_name, "all", int(np.count_nonzero(rows)),
+                                                   pages * PAGE_SIZE)], {}, ex.notes(counts))
+
+
+def build_database(chunks, path: str | None = None) -> bytes | None:
+    """A fresh SQLite file with the schema and the rows of ``chunks`` (lists of INSERT
+    parameters), built the same way every time: at ``path`` (a new or empty file; returns
+    None), or in a temporary directory (returns the bytes)."""
+    if path is None:
+        with tempfile.TemporaryDirectory(prefix="sygic-") as tmp:
+            path = os.path.join(tmp, "offlinespeedcams.dat")
+            build_database(chunks, path)
+            with open(path, "rb") as fh:
+                return fh.read()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        for statement in SCHEMA:
+            if statement.startswith("CREATE TABLE"):
+                conn.execute(statement)
+        for rows in chunks:
             conn.executemany(INSERT, rows)
-            for statement in SCHEMA:  # indexes after the rows: twice as fast, same bytes after VACUUM
-                if statement.startswith("CREATE INDEX"):
-                    conn.execute(statement)
-            conn.execute("COMMIT")
-            conn.execute("VACUUM")
-        finally:
-            conn.close()
-        with open(path, "rb") as fh:
-            return fh.read()
+        for statement in SCHEMA:  # indexes after the rows: twice as fast, same bytes after VACUUM
+            if statement.startswith("CREATE INDEX"):
+                conn.execute(statement)
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    return None
 
 
 @register
@@ -154,20 +501,33 @@ class SygicExporter(PointExporter):
     type_codes = staticmethod(sygic_types)
 
     def file_data(self, pts: Points) -> bytes:
-        idx, mode = pts.idx, pts.mode[pts.idx]
-        angle = pts.deg[idx].tolist()
-        for i in np.nonzero(mode == DirectionMode.ALL)[0].tolist():
-            angle[i] = None
-        rows = zip(
-            range(1, len(idx) + 1),
-            np.rint(pts.lat * SCALE).astype(np.int64).tolist(),
-            np.rint(pts.lon * SCALE).astype(np.int64).tolist(),
-            pts.codes[idx].tolist(),
-            angle,
-            (mode != DirectionMode.ONE).astype(np.int64).tolist(),
-            pts.cams["speed"][idx].astype(np.int64).tolist(),
-        )
-        return build_database(rows)
+        return build_database(row_chunks(sygic_columns(pts)))
 
-    def format_notes(self, pts: Points) -> list[str]:
+    def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
+        if options.spool_dir is None:
+            return OutputFile(self.file_name, self.file_data(pts), "all", len(pts.idx))
+        fd, path = tempfile.mkstemp(prefix="spool-", suffix=".dat", dir=options.spool_dir)
+        os.close(fd)
+        try:
+            build_database(row_chunks(sygic_columns(pts)), path)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return OutputFile(self.file_name, None, "all", len(pts.idx), path=path)
+
+    def format_notes(self, counts: dict[str, int]) -> list[str]:
         return ["Sygic was reported (version 17.2) not to announce a camera's speed limit by voice."]
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        model = super().size_model(cameras, options)
+        if isinstance(model, SygicSizes):
+            model.fallback = lambda mask: sizing.rendered_sizes(self, cameras, options, mask)
+        return model
+
+    def points_size_model(self, pts: Points, index: np.ndarray, n: int,
+                          flags: dict[str, np.ndarray]) -> sizing.SizeModel:
+        cols = sygic_columns(pts)
+        table_base, index_base = record_bases(cols)
+        selected = np.zeros(n, dtype=bool)
+        selected[index] = True
+        return SygicSizes(self, index[pts.idx], table_base, index_base, index_order(cols), selected, flags)

@@ -596,6 +596,28 @@ def test_kml_placemarks_become_cameras_and_sections(tmp_path):
         (7, "speed 'fast' is not a speed in km/h (e.g. 50 or '30 mph')")]
 
 
+@pytest.mark.parametrize("reader, text", [
+    ("gpx", GPX_HEAD + '<wpt lat="48.1" lon="11.5"><name>max@999</name></wpt>\n'
+                       '<wpt lat="48.2" lon="11.6"><name>A1 km 23</name></wpt>\n</gpx>'),
+    ("kml", '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
+            '<Placemark><name>max@999</name><Point><coordinates>11.5,48.1</coordinates></Point></Placemark>\n'
+            '<Placemark><name>A1 km 23</name><Point><coordinates>11.6,48.2</coordinates></Point></Placemark>\n'
+            '</Document></kml>'),
+])
+def test_a_dropped_speed_marker_is_noted_and_a_free_text_name_is_the_description(reader, text, tmp_path):
+    """The step GPX and KML share (``base.named_record``): what the name says, read the same way."""
+    path = tmp_path / f"names.{reader}"
+    path.write_text(text)
+    records, rejections = read(reader, path)
+    assert rejections == []
+    dropped, free = records
+    assert (dropped.type, dropped.kind, dropped.speed, dropped.description, dropped.line) == (
+        CameraType.SPEED, Kind.FIXED, None, "", 1)
+    assert dropped.notes == ["speed marker '@999' ignored: not a speed within 5-300 km/h"]
+    assert (free.type, free.speed, free.description, free.notes, free.line) == (
+        CameraType.SPEED, None, "A1 km 23", [], 2)
+
+
 def test_a_kml_without_placemarks_is_refused(tmp_path):
     path = tmp_path / "empty.kml"
     path.write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>')

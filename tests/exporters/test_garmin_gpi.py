@@ -1,37 +1,24 @@
 """Garmin GPI: one native binary file per category with alerts and an embedded icon, read back by
 GPSBabel and by an independent record-tree reader; GPSBabel's own writer gives the same bytes."""
 
-import csv
-import io
-import os
-import shutil
 import struct
-import subprocess
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
-from scipy.spatial import cKDTree
 
 from exporters import icons
 from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
 from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
+from . import interchange
 from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from .interchange import (assert_same_bytes_in_any_order, assert_same_points, category_title, check_golden_files,
+                          gpsbabel, gpsbabel_read_files)
 from .readers.gpi_reader import GpiFormatError, read_gpi
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-GOLDEN = Path(__file__).parent / "golden" / "garmin-gpi"
-
-# Written here from the fixture's types, not from the exporter: one file (= group) per kind.
-GROUP_OF = {
-    T.SPEED: "Speed cameras", T.VARIABLE_LIMIT: "Speed cameras", T.TUNNEL: "Speed cameras",
-    T.DISTANCE: "Speed cameras", T.RED_LIGHT: "Red-light cameras", T.RED_LIGHT_SPEED: "Red-light cameras",
-    T.SECTION_START: "Average-speed sections", T.SECTION_END: "Average-speed sections",
-    T.SECTION: "Average-speed sections", T.LEVEL_CROSSING: "Other enforcement", T.BUS_LANE: "Other enforcement",
-    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones",
-}
+# One file (= group) per category: interchange.CATEGORY_TITLE.
 LABEL = {
     T.SPEED: "Speed", T.RED_LIGHT: "Red light", T.RED_LIGHT_SPEED: "Red light+speed", T.SECTION_START: "Section start",
     T.SECTION_END: "Section end", T.MOBILE_ZONE: "Mobile zone", T.TUNNEL: "Tunnel", T.VARIABLE_LIMIT: "Variable limit",
@@ -40,16 +27,11 @@ LABEL = {
 }
 
 
-def export(cams=None, **options):
-    return get_exporter("garmin-gpi").render(sample_cameras() if cams is None else cams, ExportOptions(**options))
+export = partial(interchange.export, "garmin-gpi")
 
 
 def gpi_files(result):
     return {f.name: f for f in result.files if f.name.endswith(".gpi")}
-
-
-def group_of(row) -> str:
-    return "Mobile cameras" if row.get("kind", Kind.FIXED) == Kind.MOBILE else GROUP_OF[row["type"]]
 
 
 def expected_name(row) -> str:
@@ -72,30 +54,8 @@ def kmh_to_cms(kmh: int) -> int:
     return int(kmh * 100_000 / 3600)   # truncated
 
 
-def gpsbabel_path():
-    path = shutil.which("gpsbabel")
-    if path is None:
-        message = "gpsbabel is not installed (apt-get install gpsbabel)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def gpsbabel_read(path: Path) -> list[dict]:
-    proc = subprocess.run([gpsbabel_path(), "-i", "garmin_gpi", "-f", str(path), "-o", "unicsv", "-F", "-"],
-                          capture_output=True, text=True, encoding="utf-8", timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return list(csv.DictReader(io.StringIO(proc.stdout)))
-
-
-def assert_same_points(expected: np.ndarray, got: np.ndarray, tol: float):
-    """Unordered comparison: every expected (lat, lon) has its own read-back point within tol."""
-    assert len(expected) == len(got)
-    dist, idx = cKDTree(got).query(expected, p=np.inf)
-    assert dist.max() <= tol, f"worst distance {dist.max()}"
-    assert len(np.unique(idx)) == len(idx), "two cameras matched the same read-back point"
-    return idx
+def gpsbabel_read(f, tmp_path) -> list[dict]:
+    return interchange.gpsbabel_read_file("garmin_gpi", f, tmp_path)
 
 
 def all_pois(result):
@@ -121,7 +81,7 @@ def test_every_sample_camera_is_in_the_file_of_its_category_at_its_semicircle_po
             seen.setdefault((p.lat_sc, p.lon_sc), []).append(p.category)
     assert sum(len(v) for v in seen.values()) == len(SAMPLE_ROWS) == 24
     for row in SAMPLE_ROWS:
-        assert seen[(semicircles(row["lat"]), semicircles(row["lon"]))] == [group_of(row)], row["id"]
+        assert seen[(semicircles(row["lat"]), semicircles(row["lon"]))] == [category_title(row)], row["id"]
 
 
 def test_names_carry_the_speed_and_comments_the_description_and_road():
@@ -310,14 +270,7 @@ def test_the_reader_catches_wrong_length_fields():
 
 def test_gpsbabel_reads_every_sample_camera_with_name_speed_comment_and_proximity(tmp_path):
     result = export(mobile=True)
-    got = {}
-    for name, f in gpi_files(result).items():
-        path = tmp_path / name
-        path.write_bytes(f.data)
-        rows = gpsbabel_read(path)
-        assert len(rows) == f.count
-        for r in rows:
-            got[r["Name"]] = r
+    got = {r["Name"]: r for r in gpsbabel_read_files("garmin_gpi", gpi_files(result).values(), tmp_path)}
     assert len(got) == 24
     for row in SAMPLE_ROWS:
         speed = row.get("speed", 0)
@@ -344,11 +297,9 @@ def test_gpsbabel_writes_the_same_bytes_after_the_file_header(tmp_path):
         "-33.868820,151.209296,Speed 130 A2,A2,130 km/h\n"
         '40.712776,-74.005974,Speed Broadway,"No limit known, Broadway",\n', encoding="utf-8")
     (tmp_path / "icon.bmp").write_bytes(icons.to_bmp(icons.draw_icon("fixed", 0, 24, "speed"), 8))
-    proc = subprocess.run([gpsbabel_path(), "-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
-                           "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,bitmap="
-                           + str(tmp_path / "icon.bmp"), "-F", str(tmp_path / "babel.gpi")],
-                          capture_output=True, text=True, timeout=60, env=dict(os.environ, GPSBABEL_FREEZE_TIME="1"))
-    assert proc.returncode == 0, proc.stderr
+    gpsbabel("-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
+             "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,bitmap=" + str(tmp_path / "icon.bmp"),
+             "-F", str(tmp_path / "babel.gpi"), timeout=60)
     babel = (tmp_path / "babel.gpi").read_bytes()
 
     def after_header0(data):
@@ -362,10 +313,8 @@ def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_p
     cams = scaled_cameras(50_000)
     result = export(cams, mobile=True)
     babel, reader, speeds, areas = [], [], [], []
-    for name, f in gpi_files(result).items():
-        path = tmp_path / name
-        path.write_bytes(f.data)
-        rows = gpsbabel_read(path)
+    for f in gpi_files(result).values():
+        rows = gpsbabel_read(f, tmp_path)
         parsed = read_gpi(f.data)
         assert len(rows) == len(parsed.pois) == f.count
         assert {r["Proximity"] for r in rows} == {"300"}
@@ -386,11 +335,7 @@ def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_p
 
 
 def test_rendering_twice_or_in_another_order_gives_the_same_bytes():
-    cams = scaled_cameras(3_000)
-    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
-    first = [(f.name, f.data) for f in export(cams, mobile=True).files]
-    assert [(f.name, f.data) for f in export(cams, mobile=True).files] == first
-    assert [(f.name, f.data) for f in export(shuffled, mobile=True).files] == first
+    assert_same_bytes_in_any_order("garmin-gpi", scaled_cameras(3_000), seed=5)
 
 
 def test_creation_stamps_come_from_the_content_and_differ_between_the_files_of_an_export():
@@ -407,16 +352,4 @@ def test_creation_stamps_come_from_the_content_and_differ_between_the_files_of_a
 
 
 def test_the_sample_export_matches_the_golden_files():
-    result = export(mobile=True)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        if GOLDEN.exists():
-            for old in GOLDEN.glob("*.gpi"):
-                old.unlink()
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for f in result.files:
-            (GOLDEN / f.name).write_bytes(f.data)
-    stored = sorted(p.name for p in GOLDEN.glob("*.gpi"))
-    assert stored, f"{GOLDEN} is empty: run the tests with UPDATE_GOLDEN=1 and review the files"
-    assert stored == sorted(f.name for f in result.files)
-    for f in result.files:
-        assert f.data == (GOLDEN / f.name).read_bytes(), f"{f.name} changed: if intended, UPDATE_GOLDEN=1"
+    check_golden_files("garmin-gpi", export(mobile=True).files, (".gpi",))

@@ -3,37 +3,22 @@ by GPSBabel and by a strict CSV reader written here."""
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
-from scipy.spatial import cKDTree
 
-from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
-from exporters.schema import CameraType as T
-from exporters.schema import Kind
+from exporters.base import CameraSet, ExportError, get_exporter
 
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from . import interchange
+from .fixtures import SAMPLE_ROWS, scaled_cameras
+from .interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
+                          category_title, check_golden_files)
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-GOLDEN = Path(__file__).parent / "golden" / "garmin-poi-csv"
 NUMBER = re.compile(r"-?\d{1,3}\.\d{1,6}")
 
-FILE_OF = {
-    T.SPEED: "Speed cameras", T.VARIABLE_LIMIT: "Speed cameras", T.TUNNEL: "Speed cameras",
-    T.DISTANCE: "Speed cameras", T.RED_LIGHT: "Red-light cameras", T.RED_LIGHT_SPEED: "Red-light cameras",
-    T.SECTION_START: "Average-speed sections", T.SECTION_END: "Average-speed sections",
-    T.SECTION: "Average-speed sections", T.LEVEL_CROSSING: "Other enforcement", T.BUS_LANE: "Other enforcement",
-    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones",
-}
-
-
-def export(cams=None, **options):
-    return get_exporter("garmin-poi-csv").render(sample_cameras() if cams is None else cams, ExportOptions(**options))
+export = partial(interchange.export, "garmin-poi-csv")
 
 
 def csv_files(result):
@@ -58,34 +43,14 @@ def read_poi_csv(data: bytes) -> list[tuple[float, float, str, str]]:
     return rows
 
 
-def gpsbabel_path():
-    path = shutil.which("gpsbabel")
-    if path is None:
-        message = "gpsbabel is not installed (apt-get install gpsbabel)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def gpsbabel_read(path: Path) -> list[dict]:
-    proc = subprocess.run([gpsbabel_path(), "-i", "garmin_poi", "-f", str(path), "-o", "unicsv", "-F", "-"],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return list(csv.DictReader(io.StringIO(proc.stdout)))
+def gpsbabel_read(files, tmp_path) -> list[dict]:
+    return interchange.gpsbabel_read_files("garmin_poi", files, tmp_path)
 
 
 def babel_name(raw: str) -> str:
     """GPSBabel's garmin_poi style does not unquote: strip the quotes it keeps."""
     assert raw.startswith('"') and raw.endswith('"'), raw
     return raw[1:-1].replace('""', '"')
-
-
-def assert_same_points(expected: np.ndarray, got: np.ndarray, tol: float):
-    assert len(expected) == len(got)
-    dist, idx = cKDTree(got).query(expected, p=np.inf)
-    assert dist.max() <= tol + 1e-9, f"worst distance {dist.max()}"
-    assert len(np.unique(idx)) == len(idx), "two cameras matched the same read-back point"
 
 
 def all_rows(result) -> dict[str, list]:
@@ -104,7 +69,7 @@ def test_every_sample_camera_is_in_its_category_file_once_at_its_position():
             where.setdefault((round(lon, 6), round(lat, 6)), []).append(name)
     assert sum(len(v) for v in rows.values()) == 24
     for row in SAMPLE_ROWS:
-        expected = "Mobile cameras.csv" if row.get("kind") == Kind.MOBILE else FILE_OF[row["type"]] + ".csv"
+        expected = category_title(row) + ".csv"
         assert where[(round(row["lon"], 6), round(row["lat"], 6))] == [expected], row["id"]
 
 
@@ -213,33 +178,20 @@ def test_every_csv_has_a_24_pixel_8_bit_bmp_of_the_same_name():
 
 def test_gpsbabel_reads_every_sample_camera_with_its_name(tmp_path):
     result = export(mobile=True)
-    got = []
-    for name, f in csv_files(result).items():
-        path = tmp_path / name
-        path.write_bytes(f.data)
-        rows = gpsbabel_read(path)
-        assert len(rows) == f.count
-        got += [(babel_name(r["Name"]), float(r["Longitude"]), float(r["Latitude"])) for r in rows]
+    got = [(babel_name(r["Name"]), float(r["Longitude"]), float(r["Latitude"]))
+           for r in gpsbabel_read(csv_files(result).values(), tmp_path)]   # each file: as many as it declares
     ours = [(n, lon, lat) for lines in all_rows(result).values() for lon, lat, n, _ in lines]
     assert sorted(n for n, _, _ in got) == sorted(n for n, _, _ in ours)
     assert "Speed Périphérique extérieur très long n@110" in {n for n, _, _ in got}
     expected = np.array([(r["lon"], r["lat"]) for r in SAMPLE_ROWS])
-    assert_same_points(expected, np.array([(x, y) for _, x, y in got]), tol=1e-5)
+    assert_same_points(expected, np.array([(x, y) for _, x, y in got]), tol=1e-5 + 1e-9)
 
 
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):
     cams = scaled_cameras(50_000)
-    result = export(cams, mobile=True)
-    babel, reader = [], []
-    for name, f in csv_files(result).items():
-        path = tmp_path / name
-        path.write_bytes(f.data)
-        babel += [(float(r["Longitude"]), float(r["Latitude"])) for r in gpsbabel_read(path)]
-        reader += [(lon, lat) for lon, lat, _, _ in read_poi_csv(f.data)]
-    expected = np.column_stack([cams["lon"], cams["lat"]])
-    assert len(babel) == len(reader) == 50_000
-    assert_same_points(expected, np.array(babel), tol=1e-5)
-    assert_same_points(expected, np.array(reader), tol=1e-6)
+    assert_positions_read_back(csv_files(export(cams, mobile=True)).values(), "garmin_poi",
+                               lambda f: [(lon, lat) for lon, lat, _, _ in read_poi_csv(f.data)], cams, tmp_path,
+                               babel_tol=1e-5 + 1e-9, reader_tol=1e-6 + 1e-9)
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,23 +199,8 @@ def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_p
 
 
 def test_rendering_twice_or_in_another_order_gives_the_same_bytes():
-    cams = scaled_cameras(3_000)
-    shuffled = cams.take(np.random.default_rng(9).permutation(len(cams)))
-    first = [(f.name, f.data) for f in export(cams, mobile=True).files]
-    assert [(f.name, f.data) for f in export(cams, mobile=True).files] == first
-    assert [(f.name, f.data) for f in export(shuffled, mobile=True).files] == first
+    assert_same_bytes_in_any_order("garmin-poi-csv", scaled_cameras(3_000), seed=9)
 
 
 def test_the_sample_export_matches_the_golden_files():
-    result = export(mobile=True)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        for old in list(GOLDEN.glob("*.csv")) + list(GOLDEN.glob("*.bmp")):
-            old.unlink()
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for f in result.files:
-            (GOLDEN / f.name).write_bytes(f.data)
-    stored = sorted(p.name for p in GOLDEN.glob("*") if p.suffix in (".csv", ".bmp"))
-    assert stored, f"{GOLDEN} is empty: run the tests with UPDATE_GOLDEN=1 and review the files"
-    assert stored == sorted(f.name for f in result.files)
-    for f in result.files:
-        assert f.data == (GOLDEN / f.name).read_bytes(), f"{f.name} changed: if intended, UPDATE_GOLDEN=1"
+    check_golden_files("garmin-poi-csv", export(mobile=True).files, (".csv", ".bmp"))

@@ -16,7 +16,8 @@ from exporters.plugins.gpx import CAMERA_NS, GPXX_NS
 from exporters.schema import DirectionMode
 
 from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
-from .interchange import check_golden, expected_rows, export, gpsbabel_unicsv, sample_name
+from .interchange import (assert_babel_positions, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
+                          gpsbabel_read_files, sample_name, written)
 
 GPX = "{http://www.topografix.com/GPX/1/1}"
 GPXX = "{" + GPXX_NS + "}"
@@ -135,12 +136,8 @@ def test_characters_xml_forbids_are_dropped_and_the_rest_is_kept():
 
 
 def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_path):
-    got = {}
-    for f in export("gpx", mobile=True, proximity_m=250).files:
-        path = tmp_path / f.name
-        path.write_bytes(f.data)
-        for row in gpsbabel_unicsv("gpx", path):
-            got[row["Name"]] = row
+    files = export("gpx", mobile=True, proximity_m=250).files
+    got = {row["Name"]: row for row in gpsbabel_read_files("gpx", files, tmp_path)}
     assert len(got) == 24
     for row in expected_rows():
         read = got[sample_name(row["id"], speed_marker="@")]
@@ -154,36 +151,22 @@ def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel(tmp_path):
     cams = scaled_cameras(50_000)
     result = export("gpx", cams, mobile=True)
-    read = []
-    for f in result.files:
-        path = tmp_path / f.name
-        path.write_bytes(f.data)
-        rows = gpsbabel_unicsv("gpx", path)
-        assert len(rows) == f.count
-        read += rows
+    read = gpsbabel_read_files("gpx", result.files, tmp_path)  # each file: as many as it declares
     assert len(read) == 50_000
-    got = np.array(sorted((float(r["Latitude"]), float(r["Longitude"])) for r in read))
-    want = np.array(sorted(zip(cams["lat"].tolist(), cams["lon"].tolist())))
-    assert np.abs(got - want).max() <= 1e-6
+    assert_babel_positions(read, cams, tol=1e-6)
 
 
 def test_our_own_gpx_reader_reads_every_waypoint_back(tmp_path):
     got = []
     for f in export("gpx", mobile=True).files:
-        path = tmp_path / f.name
-        path.write_bytes(f.data)
-        got += [r for r in get_reader("gpx").read(path) if isinstance(r, Record)]
+        got += [r for r in get_reader("gpx").read(written(tmp_path, f)) if isinstance(r, Record)]
     assert len(got) == 24
     paris = next(r for r in got if abs(r.lat - 48.856613) < 1e-9)
     assert (paris.speed, paris.description) == (50, "Paris centre; Speed camera, 50 km/h")
 
 
 def test_the_same_cameras_in_any_order_give_the_same_bytes():
-    cams = scaled_cameras(3_000)
-    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
-    first = [(f.name, f.data) for f in export("gpx", cams, mobile=True).files]
-    assert [(f.name, f.data) for f in export("gpx", cams, mobile=True).files] == first
-    assert [(f.name, f.data) for f in export("gpx", shuffled, mobile=True).files] == first
+    assert_same_bytes_in_any_order("gpx", scaled_cameras(3_000), seed=5)
 
 
 @pytest.mark.parametrize("name", FILES)

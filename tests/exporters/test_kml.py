@@ -5,7 +5,6 @@ import io
 import math
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -14,7 +13,8 @@ from cameras.formats.base import Record
 from exporters.base import CameraSet
 
 from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import assert_record_matches, check_golden, expected_rows, export, gpsbabel_unicsv, sample_name
+from .interchange import (assert_babel_positions, assert_record_matches, assert_same_bytes_in_any_order, check_golden,
+                          expected_rows, export, gpsbabel_read_file, sample_name, written)
 
 K = "{http://www.opengis.net/kml/2.2}"
 
@@ -22,6 +22,11 @@ K = "{http://www.opengis.net/kml/2.2}"
 def kml_of(cameras=None, **options):
     result = export("kml", cameras, **options)
     return result, result.files[0].data
+
+
+def kml_file(cameras=None, **options):
+    """The exported KML (without its icons)."""
+    return export("kml", cameras, **options).files[0]
 
 
 def tree(**options):
@@ -129,9 +134,7 @@ def test_a_stretch_has_a_line_placemark_from_start_to_end_before_its_point():
 
 
 def test_gpsbabel_reads_every_point_with_its_name_and_position(tmp_path):
-    path = tmp_path / "speedcams.kml"
-    path.write_bytes(kml_of(mobile=True)[1])
-    rows = gpsbabel_unicsv("kml", path)
+    rows = gpsbabel_read_file("kml", kml_file(mobile=True), tmp_path)
     assert len(rows) == 24
     by_name = {}
     for r in rows:
@@ -142,20 +145,14 @@ def test_gpsbabel_reads_every_point_with_its_name_and_position(tmp_path):
 
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel(tmp_path):
     cams = scaled_cameras(50_000)
-    path = tmp_path / "speedcams.kml"
-    path.write_bytes(kml_of(cams, mobile=True)[1])
-    rows = gpsbabel_unicsv("kml", path)
+    rows = gpsbabel_read_file("kml", kml_file(cams, mobile=True), tmp_path)
     assert len(rows) == 50_000
-    got = np.array(sorted((float(r["Latitude"]), float(r["Longitude"])) for r in rows))
-    want = np.array(sorted(zip(cams["lat"].tolist(), cams["lon"].tolist())))
-    assert np.abs(got - want).max() <= 1e-6
+    assert_babel_positions(rows, cams, tol=1e-6)
 
 
 def test_our_kml_reader_re_imports_type_speed_heading_direction_and_stretch_ends(tmp_path):
-    path = tmp_path / "speedcams.kml"
-    path.write_bytes(kml_of(mobile=True)[1])
     first = {}
-    for rec in get_reader("kml").read(path):
+    for rec in get_reader("kml").read(written(tmp_path, kml_file(mobile=True))):
         assert isinstance(rec, Record), rec
         first.setdefault(rec.ref, rec)  # the importer keeps the first of repeated refs
     assert len(first) == 24
@@ -175,10 +172,7 @@ def test_the_french_icon_set_gives_cameras_in_france_the_danger_sign():
 
 
 def test_the_same_cameras_in_any_order_give_the_same_bytes():
-    cams = scaled_cameras(3_000)
-    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
-    first = [(f.name, f.data) for f in export("kml", cams, mobile=True).files]
-    assert [(f.name, f.data) for f in export("kml", shuffled, mobile=True).files] == first
+    assert_same_bytes_in_any_order("kml", scaled_cameras(3_000), seed=5)
 
 
 def test_the_sample_export_matches_the_golden_file():

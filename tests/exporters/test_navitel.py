@@ -1,20 +1,18 @@
 """Navitel SpeedCam.txt: read back with an independent parser; direction 180° from iGO."""
 
 import math
-import os
-from pathlib import Path
+from functools import partial
 
-import numpy as np
 import pytest
 
 from exporters.base import ExportOptions, get_exporter
 from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
+from . import interchange
 from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from .interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden
 from .readers.igo_reader import read_speedcam, unmatched
-
-GOLDEN = Path(__file__).parent / "golden" / "navitel"
 
 # Navitel TYPE per camera type: the manual lists 1 static, 4 section, 5 mobile (kind MOBILE -> 5).
 SECTIONS = {T.SECTION_START, T.SECTION_END, T.SECTION}
@@ -27,11 +25,7 @@ def navitel_type(type_, kind):
     return 4 if type_ in SECTIONS else 1
 
 
-def export(cameras=None, **options):
-    result = get_exporter("navitel").render(sample_cameras() if cameras is None else cameras,
-                                            ExportOptions(**options))
-    assert [f.name for f in result.files] == ["SpeedCam.txt"]
-    return result
+export = partial(interchange.export_single, "navitel", "SpeedCam.txt")
 
 
 def rows_of(**options):
@@ -42,20 +36,21 @@ def navitel_direction(heading, mode):
     return (int(math.floor(heading + 0.5)) + 180) % 360 if mode else 0
 
 
+def navitel_fields(row, kind) -> tuple:
+    """(IDX, TYPE, SPEED, DirType, Direction) of a camera."""
+    mode = int(row.get("dir_mode", 0))
+    return (row["id"], navitel_type(row["type"], kind), row.get("speed", 0), mode,
+            navitel_direction(row.get("heading", math.nan), mode))
+
+
 def expected_points(rows, *, mobile):
-    """(lon, lat, IDX, TYPE, SPEED, DirType, Direction) per fixture row."""
-    out = []
-    for r in sorted(rows, key=lambda r: r["id"]):
-        kind = r.get("kind", Kind.FIXED)
-        if kind == Kind.MOBILE and not mobile:
-            continue
-        mode = int(r.get("dir_mode", 0))
-        fields = (r["id"], navitel_type(r["type"], kind), r.get("speed", 0), mode,
-                  navitel_direction(r.get("heading", math.nan), mode))
-        out.append((r["lon"], r["lat"], *fields))
-        if r["type"] == T.SECTION and not math.isnan(r.get("end_lat", math.nan)):
-            out.append((r["end_lon"], r["end_lat"], *fields))
-    return out
+    """(lon, lat, IDX, TYPE, SPEED, DirType, Direction) per point written for the fixture rows."""
+    return interchange.expected_points(rows, navitel_fields, mobile=mobile)
+
+
+def read_points(data: bytes) -> list[tuple]:
+    """(lon, lat, IDX, TYPE, SPEED, DirType, Direction) per row of the file, in file order."""
+    return [(r.lon, r.lat, r.idx, r.type, r.speed, r.dirtype, r.direction) for r in read_speedcam(data, navitel=True)]
 
 
 def by_idx(rows):
@@ -125,40 +120,15 @@ def test_mobile_cameras_are_left_out_unless_asked():
 
 
 def test_fifty_thousand_cameras_round_trip_under_their_ids():
-    cams = scaled_cameras(50_000)
-    rows = read_speedcam(export(cams, mobile=True).files[0].data, navitel=True)
-    expected = []
-    cols = {k: cams[k].tolist() for k in ("id", "type", "kind", "lat", "lon", "speed", "dir_mode", "heading",
-                                          "end_lat", "end_lon")}
-    for i in np.argsort(cols["id"], kind="stable").tolist():
-        mode = cols["dir_mode"][i]
-        fields = (cols["id"][i], navitel_type(T(cols["type"][i]), cols["kind"][i]), cols["speed"][i], mode,
-                  navitel_direction(cols["heading"][i], mode))
-        expected.append((cols["lon"][i], cols["lat"][i], *fields))
-        if cols["type"][i] == T.SECTION:
-            expected.append((cols["end_lon"][i], cols["end_lat"][i], *fields))
-    assert len(rows) == len(expected) > 50_000
-    got = np.array([(r.lon, r.lat) for r in rows])
-    assert np.abs(got - np.array([e[:2] for e in expected])).max() <= 1e-6
-    assert [(r.idx, r.type, r.speed, r.dirtype, r.direction) for r in rows] == [e[2:] for e in expected]
+    assert_scaled_round_trip_in_order("navitel", read_points, navitel_fields, tol=1e-6)
 
 
 def test_the_same_cameras_in_any_order_give_the_same_bytes():
-    cams = scaled_cameras(2_000)
-    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
-    first = export(cams, mobile=True).files[0].data
-    assert export(cams, mobile=True).files[0].data == first
-    assert export(shuffled, mobile=True).files[0].data == first
+    assert_same_bytes_in_any_order("navitel", scaled_cameras(2_000), seed=5)
 
 
 def test_the_sample_export_matches_the_golden_file():
-    data = export(mobile=True).files[0].data
-    path = GOLDEN / "SpeedCam.txt"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    assert path.exists(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1 and review the diff"
-    assert data == path.read_bytes(), "SpeedCam.txt changed: if intended, UPDATE_GOLDEN=1 and review the diff"
+    check_golden("navitel", "SpeedCam.txt", export(mobile=True).files[0].data)
 
 
 def test_the_plugin_describes_the_format():

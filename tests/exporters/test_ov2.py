@@ -1,40 +1,26 @@
 """TomTom OV2: every camera once, in the right per-speed file, read back by GPSBabel and by an
 independent reader that also checks the skipper tree."""
 
-import csv
-import io
-import os
-import shutil
-import subprocess
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
-from scipy.spatial import cKDTree
 
-from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
+from exporters.base import CameraSet, ExportError, get_exporter
 from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from . import interchange
+from .fixtures import SAMPLE_ROWS, scaled_cameras
+from .interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
+                          category_title, check_golden_files)
 from .readers.ov2_reader import Ov2FormatError, read_ov2
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-GOLDEN = Path(__file__).parent / "golden" / "tomtom-ov2"
-
-# Written here from the fixture's types, not from the exporter: file per kind (and speed).
-FILE_PREFIX = {
-    T.SPEED: "Speed_cameras", T.VARIABLE_LIMIT: "Speed_cameras", T.TUNNEL: "Speed_cameras",
-    T.DISTANCE: "Speed_cameras", T.RED_LIGHT: "Red-light_cameras", T.RED_LIGHT_SPEED: "Red-light_cameras",
-    T.SECTION_START: "Average-speed_sections", T.SECTION_END: "Average-speed_sections",
-    T.SECTION: "Average-speed_sections", T.LEVEL_CROSSING: "Other_enforcement", T.BUS_LANE: "Other_enforcement",
-    T.OTHER: "Other_enforcement", T.DANGER_ZONE: "Danger_zones",
-}
+# File per category (as in interchange.CATEGORY_TITLE, with "_" for spaces) and, for these, per speed.
 PER_SPEED = {"Speed_cameras", "Red-light_cameras", "Average-speed_sections"}
+OV2_NEEDS = "OV2 needs 1.8.0 or older"
 
-
-def export(cams=None, **options):
-    return get_exporter("tomtom-ov2").render(sample_cameras() if cams is None else cams, ExportOptions(**options))
+export = partial(interchange.export, "tomtom-ov2")
 
 
 def ov2_files(result):
@@ -42,42 +28,19 @@ def ov2_files(result):
 
 
 def expected_file(row) -> str:
-    if row.get("kind", Kind.FIXED) == Kind.MOBILE:
-        return "tomtom/Mobile_cameras.ov2"
-    prefix = FILE_PREFIX[row["type"]]
+    prefix = category_title(row).replace(" ", "_")
     speed = row.get("speed", 0)
     return f"tomtom/{prefix}_{speed}.ov2" if prefix in PER_SPEED and speed else f"tomtom/{prefix}.ov2"
+
+
+def gpsbabel_read(files, tmp_path) -> list[dict]:
+    return interchange.gpsbabel_read_files("tomtom", files, tmp_path, needs=OV2_NEEDS)
 
 
 def nearest(value: float) -> int:
     """Degrees -> OV2 units, rounded to nearest (halves away from zero), computed independently."""
     scaled = value * 100_000
     return int(scaled + 0.5) if scaled >= 0 else -int(-scaled + 0.5)
-
-
-def gpsbabel_path():
-    path = shutil.which("gpsbabel")
-    if path is None:
-        message = "gpsbabel is not installed (apt-get install gpsbabel; OV2 needs 1.8.0 or older)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def gpsbabel_read(path: Path) -> list[dict]:
-    proc = subprocess.run([gpsbabel_path(), "-i", "tomtom", "-f", str(path), "-o", "unicsv", "-F", "-"],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return list(csv.DictReader(io.StringIO(proc.stdout)))
-
-
-def assert_same_points(expected: np.ndarray, got: np.ndarray, tol: float):
-    """Unordered comparison: every expected (lon, lat) has its own read-back point within tol."""
-    assert len(expected) == len(got)
-    dist, idx = cKDTree(got).query(expected, p=np.inf)
-    assert dist.max() <= tol + 1e-9, f"worst distance {dist.max()}"
-    assert len(np.unique(idx)) == len(idx), "two cameras matched the same read-back point"
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,13 +223,8 @@ def test_the_reader_catches_a_wrong_block_length_and_a_poi_outside_its_rectangle
 
 def test_gpsbabel_reads_every_sample_camera_with_its_name(tmp_path):
     result = export(mobile=True)
-    got = []
-    for name, f in ov2_files(result).items():
-        path = tmp_path / Path(name).name
-        path.write_bytes(f.data)
-        rows = gpsbabel_read(path)
-        assert len(rows) == f.count
-        got += [(r["Name"], float(r["Longitude"]), float(r["Latitude"])) for r in rows]
+    got = [(r["Name"], float(r["Longitude"]), float(r["Latitude"]))
+           for r in gpsbabel_read(ov2_files(result).values(), tmp_path)]   # each file: as many as it declares
     assert len(got) == 24
     # Names as our reader decodes them (cp1252), positions within 1e-5 degrees.
     ours = []
@@ -274,24 +232,16 @@ def test_gpsbabel_reads_every_sample_camera_with_its_name(tmp_path):
         ours += [(p.name, p.lon, p.lat) for p in read_ov2(f.data).pois]
     assert sorted(n for n, _, _ in got) == sorted(n for n, _, _ in ours)
     expected = np.array([(r["lon"], r["lat"]) for r in SAMPLE_ROWS])
-    assert_same_points(expected, np.array([(x, y) for _, x, y in got]), tol=1e-5)
+    assert_same_points(expected, np.array([(x, y) for _, x, y in got]), tol=1e-5 + 1e-9)
     long_name = "Speed 110 Périphérique extérieur très long nom de route qui dépasse"[:64]
     assert len(long_name) == 64 and long_name in {n for n, _, _ in got}
 
 
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):
     cams = scaled_cameras(50_000)
-    result = export(cams, mobile=True)
-    babel, reader = [], []
-    for name, f in ov2_files(result).items():
-        path = tmp_path / Path(name).name
-        path.write_bytes(f.data)
-        babel += [(float(r["Longitude"]), float(r["Latitude"])) for r in gpsbabel_read(path)]
-        reader += [(p.lon, p.lat) for p in read_ov2(f.data).pois]
-    expected = np.column_stack([cams["lon"], cams["lat"]])
-    assert len(babel) == len(reader) == 50_000
-    assert_same_points(expected, np.array(babel), tol=1e-5)
-    assert_same_points(expected, np.array(reader), tol=1e-5)
+    assert_positions_read_back(ov2_files(export(cams, mobile=True)).values(), "tomtom",
+                               lambda f: [(p.lon, p.lat) for p in read_ov2(f.data).pois], cams, tmp_path,
+                               babel_tol=1e-5 + 1e-9, reader_tol=1e-5 + 1e-9, needs=OV2_NEEDS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,27 +249,8 @@ def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_p
 
 
 def test_rendering_twice_or_in_another_order_gives_the_same_bytes():
-    cams = scaled_cameras(3_000)
-    shuffled = cams.take(np.random.default_rng(5).permutation(len(cams)))
-    first = [(f.name, f.data) for f in export(cams, mobile=True).files]
-    assert [(f.name, f.data) for f in export(cams, mobile=True).files] == first
-    assert [(f.name, f.data) for f in export(shuffled, mobile=True).files] == first
+    assert_same_bytes_in_any_order("tomtom-ov2", scaled_cameras(3_000), seed=5)
 
 
 def test_the_sample_export_matches_the_golden_files():
-    result = export(mobile=True)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        if GOLDEN.exists():
-            for old in GOLDEN.rglob("*.ov2"):
-                old.unlink()
-            for old in GOLDEN.rglob("*.bmp"):
-                old.unlink()
-        for f in result.files:
-            path = GOLDEN / f.name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(f.data)
-    stored = sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.suffix in (".ov2", ".bmp"))
-    assert stored, f"{GOLDEN} is empty: run the tests with UPDATE_GOLDEN=1 and review the files"
-    assert stored == sorted(f.name for f in result.files)
-    for f in result.files:
-        assert f.data == (GOLDEN / f.name).read_bytes(), f"{f.name} changed: if intended, UPDATE_GOLDEN=1"
+    check_golden_files("tomtom-ov2", export(mobile=True).files, (".ov2", ".bmp"))

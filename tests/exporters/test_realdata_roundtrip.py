@@ -83,12 +83,13 @@ from cameras.formats import Record, Rejection, detect, get_reader
 from exporters.base import CameraSet, ExportOptions, OutputFile, load_plugins
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
-from .interchange import gpsbabel_unicsv
+from . import interchange
+from .interchange import CATEGORY_TITLE, MOBILE_TITLE, gpsbabel_unicsv
 from .readers.gpi_reader import read_gpi
 from .readers.igo_reader import read_speedcam
 from .readers.ov2_reader import read_ov2
 from .readers.sygic_reader import read_sygic
-from .test_garmin_gpi import GROUP_OF, expected_comment, expected_name
+from .test_garmin_gpi import expected_comment, expected_name
 from .test_garmin_poi_csv import read_poi_csv
 from .test_igo import IGO_TYPE
 from .test_navitel import navitel_type
@@ -119,6 +120,10 @@ GPI_MAX_COMMENT = 160  # characters: the GPI plugin's documented limit (names: 4
 # The camera sets
 
 
+def nan_if_none(value):
+    return math.nan if value is None else value
+
+
 @dataclass
 class Source:
     name: str
@@ -138,9 +143,6 @@ def build_source(path: Path) -> Source:
 
     def column(get, dtype):
         return np.fromiter((get(r) for r in records), dtype, n)
-
-    def nan_if_none(value):
-        return math.nan if value is None else value
 
     lat, lon = column(lambda r: r.lat, float), column(lambda r: r.lon, float)
     end_lat, end_lon = column(lambda r: nan_if_none(r.end_lat), float), column(lambda r: nan_if_none(r.end_lon), float)
@@ -338,8 +340,8 @@ def cut(text: str, limit: int) -> str:
 def category_title(kind: int, type: int) -> str:
     """The category a camera is filed under (one file or group each), from the test tables."""
     if kind == Kind.MOBILE or type in MOBILE_TYPES:
-        return "Mobile cameras"
-    return GROUP_OF[CameraType(type)]
+        return MOBILE_TITLE
+    return CATEGORY_TITLE[CameraType(type)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -605,9 +607,6 @@ def assert_records_match(case: Case, by_ref: dict, *, heading_decimals: int,
     def col(get, dtype=float):
         return np.array([get(r) for r in recs], dtype=dtype)
 
-    def nan_if_none(value):
-        return math.nan if value is None else value
-
     def fail_at(mask, field, got):
         i = int(np.flatnonzero(mask)[0])
         return f"{case.label}: {int(mask.sum())} cameras lose their {field}; first id {ids[i]}: {_show(got[i])!r}"
@@ -697,12 +696,7 @@ def test_every_camera_comes_back_from_the_exported_files_within_the_format_toler
     files = [f for f in result.files if f.name.endswith(exporter.file_extension)]
     label = f"{DATASETS[dataset][0]} / {fmt}"
     assert files, f"{label}: no {exporter.file_extension} file written"
-    written = []
-    for f in files:
-        path = tmp_path / f.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f.data)
-        written.append((f, path))
+    written = [(f, interchange.written(tmp_path, f)) for f in files]
     assert result.skipped == {}, f"{label}: cameras left out: {result.skipped}"
     case = Case(label, source.cams, written)
     extra = len(case.rows()[0]) - len(source.cams) if fmt in TWO_ROW_SECTIONS else 0

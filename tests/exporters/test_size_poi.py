@@ -1,0 +1,198 @@
+"""Size models of the POI-file plugins (TomTom OV2, Garmin GPI): the tree shapes they count
+on, the refusals they share with ``render``, and chunked writing that keeps the bytes."""
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+from exporters import sizing
+from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
+from exporters.plugins import garmin_gpi, ov2
+
+from .fixtures import sample_cameras, scaled_cameras
+from .test_sizing import mixed_cameras
+
+SMALL_N = range(0, 3001)
+LARGE_N = [4095, 4096, 4097, 10_007, 65_536, 100_001, 262_143, 300_001]
+
+
+def random_points(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    return rng.integers(-18_000_000, 18_000_000, n), rng.integers(-9_000_000, 9_000_000, n)
+
+
+# ---------------------------------------------------------------------------------------
+# Tree shapes: a function of the number of POIs only
+
+
+def forest_node_counts(root_sizes, seed=1):
+    """Skipper records per root as ``build_forest`` makes them for random points."""
+    root_sizes = np.asarray(root_sizes, dtype=np.int64)
+    x, y = random_points(int(root_sizes.sum()), seed)
+    _, nodes = ov2.build_forest(x, y, root_sizes)
+    ends = np.cumsum(root_sizes)
+    root = np.searchsorted(ends, nodes["start"], side="right")  # the root each node's points belong to
+    return np.bincount(root, minlength=len(root_sizes))
+
+
+def test_skipper_count_equals_the_nodes_of_build_forest_for_every_small_n():
+    sizes = np.arange(1, SMALL_N.stop)
+    for part in np.array_split(sizes, 6):  # a few forests of many roots each (one root per n)
+        got = forest_node_counts(part)
+        expected = [ov2.skipper_count(int(n)) for n in part]
+        assert got.tolist() == expected, f"first difference at n={part[np.argmax(got != expected)]}"
+    assert ov2.skipper_count(0) == 1
+
+
+@pytest.mark.parametrize("n", LARGE_N)
+def test_skipper_count_equals_the_nodes_of_build_forest_for_large_n(n):
+    assert forest_node_counts([n], seed=n).tolist() == [ov2.skipper_count(n)]
+
+
+def test_skipper_count_does_not_depend_on_where_the_points_are():
+    n = 5_000
+    same_place = forest_node_counts([n])  # random
+    x = np.zeros(n, dtype=np.int64)
+    _, nodes = ov2.build_forest(x, x, [n])  # every point at one place
+    assert len(nodes["start"]) == same_place[0] == ov2.skipper_count(n)
+
+
+def kd_area_count(n: int, seed: int) -> int:
+    lat, lon = random_points(n, seed)
+    order, starts = garmin_gpi.kd_areas(lat * 200, lon * 100)
+    assert sorted(order.tolist()) == list(range(n))
+    return len(starts)
+
+
+def test_area_count_equals_the_areas_of_kd_areas_for_every_small_n():
+    got = [kd_area_count(n, n) for n in SMALL_N]
+    assert got == [garmin_gpi.area_count(n) for n in SMALL_N]
+
+
+@pytest.mark.parametrize("n", LARGE_N)
+def test_area_count_equals_the_areas_of_kd_areas_for_large_n(n):
+    assert kd_area_count(n, n) == garmin_gpi.area_count(n)
+
+
+def test_area_count_with_every_point_at_one_place():
+    n = 3_333
+    zeros = np.zeros(n, dtype=np.int64)
+    assert len(garmin_gpi.kd_areas(zeros, zeros)[1]) == garmin_gpi.area_count(n)
+
+
+# ---------------------------------------------------------------------------------------
+# Models against rendering, beyond test_sizing
+
+
+def assert_model_matches(identifier, cams, options, masks, exporter=None):
+    exporter = exporter or get_exporter(identifier)
+    model = exporter.size_model(cams, options)
+    for mask in masks:
+        assert model.sizes(mask) == sizing.rendered_sizes(exporter, cams, options, mask)
+
+
+def with_columns(cams: CameraSet, **changes) -> CameraSet:
+    cols = {k: v.copy() for k, v in cams.columns.items()}
+    for name, (rows, value) in changes.items():
+        cols[name][rows] = value
+    return CameraSet(cols)
+
+
+@pytest.mark.parametrize("identifier", ["tomtom-ov2", "garmin-gpi"])
+def test_an_empty_camera_set_and_an_all_mobile_selection(identifier):
+    empty = sample_cameras().take(np.zeros(len(sample_cameras()), dtype=bool))
+    assert_model_matches(identifier, empty, ExportOptions(), [None])
+    cams = sample_cameras()
+    mobile_only = cams["kind"] == 1
+    assert_model_matches(identifier, cams, ExportOptions(), [mobile_only, ~mobile_only])
+
+
+@pytest.mark.parametrize("identifier", ["tomtom-ov2", "garmin-gpi"])
+def test_a_subset_with_an_invalid_position_is_refused_as_render_refuses_it(identifier):
+    cams = with_columns(sample_cameras(), lat=([2, 5], np.nan))
+    exporter = get_exporter(identifier)
+    model = exporter.size_model(cams, ExportOptions(mobile=True))
+    for mask in (None, np.arange(len(cams)) == 2):
+        with pytest.raises(ExportError) as rendered:
+            exporter.render(cams if mask is None else cams.take(mask), ExportOptions(mobile=True))
+        with pytest.raises(ExportError) as modelled:
+            model.sizes(mask)
+        assert str(modelled.value) == str(rendered.value)
+    fine = ~np.isin(np.arange(len(cams)), [2, 5])
+    assert_model_matches(identifier, cams, ExportOptions(mobile=True), [fine, fine & (np.arange(len(cams)) < 10)])
+
+
+def test_gpi_speeds_the_alert_cannot_hold_are_refused_only_when_selected():
+    cams = with_columns(sample_cameras(), speed=([0], 2000))
+    model = get_exporter("garmin-gpi").size_model(cams, ExportOptions())
+    with pytest.raises(ExportError, match="speed"):
+        model.sizes(None)
+    assert_model_matches("garmin-gpi", cams, ExportOptions(), [np.arange(len(cams)) > 0])
+
+
+def test_gpi_with_a_fixed_creation_time_and_one_out_of_range():
+    cams = mixed_cameras(500)
+    assert_model_matches("garmin-gpi", cams, ExportOptions(), [None],
+                         exporter=garmin_gpi.GarminGPI(created_unix=1_700_000_000))
+    model = garmin_gpi.GarminGPI(created_unix=0).size_model(cams, ExportOptions())
+    with pytest.raises(ExportError, match="creation time"):
+        model.sizes(None)
+
+
+@pytest.mark.parametrize("identifier", ["tomtom-ov2", "garmin-gpi"])
+def test_many_names_that_need_transliteration_cutting_and_ties(identifier):
+    cams = scaled_cameras(6000)
+    rng = np.random.default_rng(4)
+    roads = np.array(["Łódź", "Москва", "Κεντρική οδός", "A1", "A1 ", "Périphérique " * 8, "Rue\u2028de\u0000la Paix",
+                      "x@y", "€ road"], dtype=object)
+    cols = dict(cams.columns)
+    cols["road"] = roads[rng.integers(0, len(roads), len(cams))]
+    cols["description"] = roads[rng.integers(0, len(roads), len(cams))]
+    cams = CameraSet(cols)
+    masks = [None, rng.random(len(cams)) < 0.3, np.asarray(cams["type"]) == 1]
+    assert_model_matches(identifier, cams, ExportOptions(mobile=True), masks)
+
+
+# ---------------------------------------------------------------------------------------
+# Chunked writing keeps the bytes
+
+
+@pytest.mark.parametrize("identifier", ["tomtom-ov2", "garmin-gpi"])
+def test_chunked_and_spooled_writing_gives_the_same_bytes(identifier, monkeypatch, tmp_path):
+    cams = mixed_cameras(5000)
+    options = ExportOptions(mobile=True)
+    reference = get_exporter(identifier).render(cams, options)
+    if identifier == "tomtom-ov2":
+        monkeypatch.setattr(ov2, "ROWS_PER_CHUNK", 37)
+        monkeypatch.setattr(ov2, "POIS_PER_BATCH", 300)
+    else:
+        monkeypatch.setattr(garmin_gpi, "ROWS_PER_CHUNK", 100)
+    monkeypatch.setattr("exporters.plugins._bulk.CHUNK_ROWS", 7)
+    for opts, tail_matrix in ((options, 0), (options.with_(spool_dir=str(tmp_path)), 1 << 24)):
+        monkeypatch.setattr(garmin_gpi, "TAIL_MATRIX_BYTES", tail_matrix)  # GPI: tails gathered, then a matrix
+        result = get_exporter(identifier).render(cams, opts)
+        assert [(f.name, f.category, f.count) for f in result.files] == \
+            [(f.name, f.category, f.count) for f in reference.files]
+        assert [f.read_bytes() for f in result.files] == [f.read_bytes() for f in reference.files]
+        assert result.notes == reference.notes
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".group") == []  # GPI temporary groups removed
+
+
+# ---------------------------------------------------------------------------------------
+# Speed
+
+
+@pytest.mark.parametrize("identifier", ["tomtom-ov2", "garmin-gpi"])
+def test_sizes_of_a_subset_of_200k_cameras_take_milliseconds(identifier):
+    cams = scaled_cameras(200_000)
+    model = get_exporter(identifier).size_model(cams, ExportOptions(mobile=True))
+    rng = np.random.default_rng(1)
+    times = []
+    for _ in range(7):
+        mask = rng.random(len(cams)) < rng.random()
+        start = time.perf_counter()
+        model.sizes(mask)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.1  # about 3 ms here; generous for loaded CI machines
