@@ -26,3 +26,23 @@ def shared():
 @pytest.fixture(autouse=True)
 def _releases_dir(tmp_path, settings):
     settings.RELEASES_DIR = tmp_path / "releases"
+
+
+# Real services for end-to-end tests (localstripe, SMTP sink, Celery worker, Chromium):
+# see tests/services.py.
+from tests.services import (  # noqa: E402,F401
+    browser,
+    celery_worker_process,
+    celery_worker_server,
+    configure_test_process,
+    localstripe,
+    localstripe_server,
+    page,
+    smtp_server,
+    smtp_sink,
+    webhook_sink,
+)
+
+
+def pytest_configure(config):
+    configure_test_process()
