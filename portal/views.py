@@ -1,8 +1,178 @@
+"""The home page (what the service is, the device picker, the preview map of the current
+release) and the map's cluster endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import quote_etag
+from django.views.decorators.http import require_safe
 
 from cameras.models import Release
+from cameras.regions import country_names
+from cameras.releases import changelog_text
+from exporters.common import CATEGORIES
+from exporters.devices import DEVICES
+from exporters.schema import CameraType
+
+from . import mapdata
+
+KIND_LABELS = {"pnd": "Navigation device", "head-unit": "Car head unit", "app": "App / file"}
+CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before revalidating (ETag)
+CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by ETag
+
+
+def _latest_release() -> Release | None:
+    return Release.objects.order_by("-number").first()
+
+
+@lru_cache(maxsize=1)
+def device_brands() -> list[dict]:
+    """The catalog grouped by brand (brands in catalog order): [{'brand', 'slug', 'devices'}]."""
+    groups: dict[str, list[dict]] = {}
+    for d in DEVICES:
+        try:
+            format_name = d.exporter().verbose_name
+        except Exception:  # an unknown format is reported by validate_catalog, not here
+            format_name = d.format
+        groups.setdefault(d.brand, []).append({
+            "id": d.id, "brand": d.brand, "model": d.model, "name": d.name, "format": format_name,
+            "kind": KIND_LABELS.get(d.kind, d.kind),
+            "search": " ".join((d.brand, d.model, d.id, format_name, d.format, d.kind)).lower(),
+        })
+    return [{"brand": brand, "slug": f"brand-{i}", "devices": devices}
+            for i, (brand, devices) in enumerate(groups.items())]
+
+
+def _type_category() -> dict[int, str]:
+    return {int(t): slug for slug, _title, members in CATEGORIES for t in members}
+
+
+def map_types(release: Release | None) -> list[dict]:
+    """Every camera type for the filter, with the release's count and its category."""
+    counts = (release.counts or {}).get("type", {}) if release else {}
+    cat = _type_category()
+    return [{"slug": t.slug, "label": t.label, "count": int(counts.get(t.slug, 0)),
+             "category": cat.get(int(t), "other")} for t in CameraType]
+
+
+def map_config(release: Release | None) -> dict:
+    leaflet = getattr(settings, "LEAFLET_CONFIG", {}) or {}
+    tiles = leaflet.get("TILES") or []
+    tile_url, tile_options = "", {}
+    if tiles:
+        first = tiles[0]
+        if isinstance(first, (list, tuple)):
+            tile_url = first[1] if len(first) > 1 else ""
+            tile_options = dict(first[2]) if len(first) > 2 else {}
+        else:
+            tile_url = str(first)
+    elif isinstance(leaflet.get("TILES"), str):
+        tile_url = leaflet["TILES"]
+    center = leaflet.get("DEFAULT_CENTER") or (50.0, 10.0)
+    return {
+        "tiles": tile_url,
+        "tileOptions": tile_options,
+        "center": list(center),
+        "zoom": leaflet.get("DEFAULT_ZOOM", 4),
+        "minZoom": max(leaflet.get("MIN_ZOOM", 2), mapdata.MIN_ZOOM),
+        "maxZoom": min(leaflet.get("MAX_ZOOM", 18), mapdata.MAX_ZOOM),
+        "release": release.number if release else None,
+        "types": [{"slug": t["slug"], "label": t["label"], "category": t["category"]} for t in map_types(release)],
+    }
 
 
 def home(request):
-    release = Release.objects.order_by("-number").first()
-    return render(request, "portal/home.html", {"release": release})
+    release = _latest_release()
+    names = country_names()
+    countries = []
+    changelog = ""
+    if release is not None:
+        countries = [{"code": code, "name": names.get(code, code or "unknown"), "count": count}
+                     for code, count in release.counts_by_country_sorted]
+        changelog = changelog_text(release)
+    types = [t for t in map_types(release) if t["count"] or release is None]
+    return render(request, "portal/home.html", {
+        "release": release,
+        "brands": device_brands(),
+        "device_count": len(DEVICES),
+        "countries": countries,
+        "changelog": changelog,
+        "types": types,
+        "map_config": map_config(release),
+    })
+
+
+# ---------------------------------------------------------------------------------------
+# Cluster endpoint
+
+
+class _MapDataCache:
+    """``MapData`` per release sha256 (the two newest), built once per process."""
+
+    def __init__(self, size: int = 2):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, release: Release) -> mapdata.MapData:
+        with self.lock:
+            value = self.data.get(release.sha256)
+            if value is None:
+                from cameras.exporting import release_index
+
+                value = mapdata.MapData(release_index(release))
+                self.data[release.sha256] = value
+                while len(self.data) > self.size:
+                    self.data.popitem(last=False)
+            else:
+                self.data.move_to_end(release.sha256)
+            return value
+
+
+MAP_DATA = _MapDataCache()
+
+
+def _release_info(release: Release) -> dict:
+    return {"number": release.number, "date": release.created_at.date().isoformat(),
+            "cameras": release.camera_count}
+
+
+def _etag_matches(request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+@require_safe
+def map_clusters(request):
+    """GET /map/clusters.json?bbox=west,south,east,north&zoom=Z[&types=slug,slug]"""
+    try:
+        q = mapdata.parse_query(request.GET)
+    except mapdata.MapQueryError as exc:
+        return JsonResponse(exc.as_dict(), status=400)
+    release = _latest_release()
+    if release is None:
+        response = HttpResponse(mapdata.encode(mapdata.clusters(None, q, None)), content_type="application/json")
+        response["Cache-Control"] = "no-cache"
+        return response
+
+    etag = quote_etag(mapdata.cache_key(f"{release.sha256}:{release.number}", q))
+    if _etag_matches(request, etag):
+        response = HttpResponse(status=304)
+    else:
+        key = f"portal:map:{etag.strip(chr(34))}"
+        body = cache.get(key)
+        if body is None:
+            body = mapdata.clusters_json(MAP_DATA.get(release), q, _release_info(release))
+            cache.set(key, body, CLUSTER_CACHE_SECONDS)
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={CLUSTER_MAX_AGE}"
+    return response
