@@ -44,7 +44,7 @@ def send(order_id: int, kind: str) -> bool:
     """Send the order's ``kind`` email unless it was sent; True when it went out now.
     SMTP errors propagate (the task retries); nothing is recorded for a failed attempt."""
     with transaction.atomic():
-        record = EmailRecord.objects.select_for_update().select_related("order", "order__user").get(
+        record = EmailRecord.objects.select_for_update(of=("self",)).select_related("order", "order__user").get(
             order_id=order_id, kind=kind)
         if record.sent_at is not None:
             return False

@@ -91,7 +91,7 @@ def _result(intent) -> ChargeResult:
     if status == "processing":
         return ChargeResult("processing")
     error = getattr(intent, "last_payment_error", None)
-    message = (error.get("message") if isinstance(error, dict) else getattr(error, "message", "")) if error else ""
+    message = (getattr(error, "message", "") or "") if error else ""
     return ChargeResult("failed", message=message or "the payment did not go through")
 
 
