@@ -4,25 +4,17 @@ SetupIntents, PaymentIntents, refunds, and signed webhooks delivered to the runn
 The browser's part (Stripe.js confirming the SetupIntent) is done here through the API with
 a PaymentMethod; test_shop_e2e.py does it in Chromium."""
 
-import time
-
 import pytest
 import stripe
 from django.core import mail
 from django.urls import reverse
 
-from cameras import demo
-from cameras.importing import import_file
-from cameras.releases import publish_release
 from portal import fulfilment
 from portal.models import Order, StripeEvent, User
 
+from .shopping import DECLINED_ON_CHARGE, NEEDS_3DS, confirm_setup, make_release, start, wait_for
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-VISA = "4242424242424242"
-NEEDS_3DS = "4000002760003184"
-DECLINED_ON_CHARGE = "4000000000000341"
-
 
 @pytest.fixture
 def shop(tmp_path, settings, localstripe, live_server):
@@ -32,45 +24,10 @@ def shop(tmp_path, settings, localstripe, live_server):
     from portal.celery import app
 
     app.conf.task_always_eager = True
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(400, seed=2))
-    import_file(path, source="demo", fmt="csv")
-    publish_release()
+    make_release(tmp_path)
     localstripe.register_webhook(live_server.url + reverse("stripe-webhook"))
     yield localstripe
     app.conf.task_always_eager = False
-
-
-def card(number: str) -> str:
-    return stripe.PaymentMethod.create(type="card", card={"number": number, "exp_month": 12, "exp_year": 2034,
-                                                          "cvc": "123"}).id
-
-
-def start(client, device="tomtom-go-classic", **data):
-    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR"}
-    fields.update(data)
-    response = client.post(reverse("checkout-start", args=[device]), fields)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def confirm_setup(start_data, number=VISA):
-    """What Stripe.js's confirmCardSetup does in the browser."""
-    order = Order.objects.get(public_id=start_data["order"])
-    setup = stripe.SetupIntent.confirm(order.setup_intent, payment_method=card(number))
-    if setup.status == "requires_action":  # 3-D Secure at setup: Stripe.js's modal, "Complete authentication"
-        setup = stripe.SetupIntent.confirm(order.setup_intent)
-    assert setup.status == "succeeded"
-    return setup
-
-
-def wait_for(predicate, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_card_payment_is_charged_the_server_amount_and_fulfilled_once(client, shop):

@@ -1,0 +1,64 @@
+"""Helpers for the shop tests: a small release, and the payment steps the browser does."""
+
+import time
+
+import stripe
+from django.urls import reverse
+
+from cameras import demo
+from cameras.importing import import_file
+from cameras.releases import publish_release
+from portal.models import Order
+
+VISA = "4242424242424242"
+NEEDS_3DS = "4000002760003184"
+DECLINED_ON_CHARGE = "4000000000000341"
+DECLINED_ON_SETUP = "4000000000000002"
+
+
+def make_release(tmp_path, cameras: int = 400, seed: int = 2):
+    path = tmp_path / "demo.csv"
+    demo.write_csv(path, demo.generate(cameras, seed=seed))
+    import_file(path, source="demo", fmt="csv")
+    return publish_release()
+
+
+def card(number: str) -> str:
+    return stripe.PaymentMethod.create(type="card", card={"number": number, "exp_month": 12, "exp_year": 2034,
+                                                          "cvc": "123"}).id
+
+
+def start(client, device="tomtom-go-classic", **data) -> dict:
+    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR"}
+    fields.update(data)
+    response = client.post(reverse("checkout-start", args=[device]), fields)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def confirm_setup(start_data, number=VISA):
+    """What Stripe.js's confirmCardSetup does in the browser."""
+    order = Order.objects.get(public_id=start_data["order"])
+    setup = stripe.SetupIntent.confirm(order.setup_intent, payment_method=card(number))
+    if setup.status == "requires_action":  # 3-D Secure at setup: Stripe.js's modal, "Complete authentication"
+        setup = stripe.SetupIntent.confirm(order.setup_intent)
+    assert setup.status == "succeeded"
+    return setup
+
+
+def buy(client, **data) -> Order:
+    """A whole purchase through the server (checkout, card, charge); returns the order."""
+    started = start(client, **data)
+    confirm_setup(started)
+    paid = client.post(started["pay_url"]).json()
+    assert paid["status"] == "succeeded", paid
+    return Order.objects.get(public_id=started["order"])
+
+
+def wait_for(predicate, timeout=20.0, interval=0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
