@@ -40,12 +40,12 @@ def message(order: Order, kind: str, context: dict, attachment=None) -> EmailMul
     return msg
 
 
-def send(order_id: int, kind: str) -> bool:
+def send(order_id: int, kind: str, key: str = "") -> bool:
     """Send the order's ``kind`` email unless it was sent; True when it went out now.
     SMTP errors propagate (the task retries); nothing is recorded for a failed attempt."""
     with transaction.atomic():
         record = EmailRecord.objects.select_for_update(of=("self",)).select_related("order", "order__user").get(
-            order_id=order_id, kind=kind)
+            order_id=order_id, kind=kind, key=key)
         if record.sent_at is not None:
             return False
         order = record.order

@@ -86,6 +86,14 @@ class Order(models.Model):
     package_key = models.CharField(max_length=64, blank=True)
     package_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     package_error = models.TextField(blank=True)
+    # The annual subscription a one-time purchase may become (within 7 days of buying it).
+    plan = models.CharField(max_length=16, choices=[("one-time", "one-time purchase"), ("annual", "annual subscription")],
+                            default="one-time")
+    subscription_id = models.CharField(max_length=64, blank=True)
+    subscription_status = models.CharField(max_length=16, blank=True,
+                                           help_text="active, canceled (no renewal) or ended")
+    subscription_end = models.DateTimeField(null=True, blank=True)
+    email_new_releases = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -122,16 +130,62 @@ class EmailRecord(models.Model):
         FILE = "file", "the file"
         ACCOUNT = "account", "new account login"
         DEVICE_ADDED = "device-added", "device added to an account"
+        NEW_RELEASE = "new-release", "a new release for a subscription"
+        RENEWAL_REMINDER = "renewal-reminder", "subscription renewal reminder"
+        STALE_FILE = "stale-file", "file older than six months"
+        REPACKAGED = "repackaged", "a rebuilt file after an error report"
+        REPORT_OUTCOME = "report-outcome", "the outcome of an error report"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What makes a repeated kind a different email (a release number, a period end, a
+    # report id); empty for the once-per-order kinds.
+    key = models.CharField(max_length=64, blank=True, default="")
     to = models.EmailField()
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_email_per_order_and_kind")]
+        constraints = [models.UniqueConstraint(fields=["order", "kind", "key"], name="one_email_per_order_kind_key")]
 
     def __str__(self):
         return f"{self.kind} email for {self.order_id}"
+
+
+class Download(models.Model):
+    """A file a customer downloaded (from the panel or a link): the release it was built from."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="downloads")
+    release = models.ForeignKey("cameras.Release", null=True, on_delete=models.SET_NULL, related_name="+")
+    package_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=16, default="panel")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ErrorReport(models.Model):
+    """A device error a customer reports for a purchase; staff repackage or refund."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        REPACKAGED = "repackaged", "a new file was sent"
+        REFUNDED = "refunded", "refunded"
+        CLOSED = "closed", "closed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reports")
+    text = models.TextField()
+    screenshot = models.BinaryField(null=True, blank=True, editable=False)
+    screenshot_type = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    outcome = models.TextField(blank=True, help_text="what the customer is told")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Report {self.pk} on {self.order_id} ({self.status})"

@@ -42,17 +42,17 @@ def build_order_package(self, order_id: int) -> str:
         order.package_key, order.release, order.package_bytes = stored.key, stored.release, stored.size
         order.package_error = ""
         order.save(update_fields=["package_key", "release", "package_bytes", "package_error"])
-        for kind in EmailRecord.objects.filter(order=order, sent_at__isnull=True).values_list("kind", flat=True):
-            send_order_email.delay_on_commit(order_id, kind)
+        for kind, key in EmailRecord.objects.filter(order=order, sent_at__isnull=True).values_list("kind", "key"):
+            send_order_email.delay_on_commit(order_id, kind, key)
     return stored.key
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
-def send_order_email(self, order_id: int, kind: str) -> bool:
+def send_order_email(self, order_id: int, kind: str, key: str = "") -> bool:
     try:
-        return emails.send(order_id, kind)
+        return emails.send(order_id, kind, key)
     except TEMPORARY as exc:
-        EmailRecord.objects.filter(order_id=order_id, kind=kind).update(last_error=str(exc)[:500])
+        EmailRecord.objects.filter(order_id=order_id, kind=kind, key=key).update(last_error=str(exc)[:500])
         delay = min(600, 5 * 2 ** self.request.retries)
         log.warning("order %s: %s email failed (%s); retry in %s s", order_id, kind, exc, delay)
         raise self.retry(exc=exc, countdown=delay)
