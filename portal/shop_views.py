@@ -101,6 +101,8 @@ def checkout_page(request, device_id):
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
         "start_url": reverse("checkout-start", args=[device.id]),
+        # prefilled for a customer adding a device from the panel
+        "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
 
 

@@ -363,3 +363,24 @@ def test_the_owner_sees_the_order_after_logging_in(client, release, eager, djang
     assert state["file_ready"] and state["emails_sent"] == ["account", "file"]
     page = client.get(reverse("account")).content.decode()
     assert "TomTom GO classic" in page and state["filename"] in page
+
+
+def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release, monkeypatch):
+    """The device comes from the URL and the amount from the server, whatever is posted."""
+    from portal import payments
+
+    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    r = client.post(reverse("checkout-start", args=["igo-primo"]),
+                    {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
+                     "currency": "usd"})
+    assert r.status_code == 200
+    order = Order.objects.get()
+    assert order.device_id == "igo-primo" and order.amount == BASE_PRICES["pnd"] and order.currency == "eur"
+
+
+def test_the_checkout_page_prefills_the_email_of_a_customer_adding_a_device(client, release):
+    page = client.get(reverse("checkout", args=["igo-primo"]), {"email": "bo@example.com"}).content.decode()
+    assert 'value="bo@example.com"' in page
+    user = User.objects.create_user("cy@example.com", "pw-cy-1234567")
+    client.force_login(user)
+    assert 'value="cy@example.com"' in client.get(reverse("checkout", args=["igo-primo"])).content.decode()
