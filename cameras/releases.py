@@ -439,13 +439,15 @@ def publish_release(progress=False, *, allow_empty: bool = False) -> Release:
 # Loading
 
 
-def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None = None) -> pa.Table:
+def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None = None,
+                  columns: list[str] | None = None) -> pa.Table:
     """A release's snapshot as a ``pyarrow.Table`` (columns ``SNAPSHOT_COLUMNS``, sorted by id).
 
     Accepts a ``Release``, a release number, or a path (a bare file name is looked up under
     RELEASES_DIR). ``verify=True`` checks the file's sha256 against the release's (for a path:
     ``sha256=``, or the release recorded with that file name). Raises ``SnapshotError`` when the
-    file is missing, unreadable, fails the checksum or has other columns.
+    file is missing, unreadable, fails the checksum or has other columns. ``columns`` reads
+    only those columns (the schema is still checked whole).
     """
     expected = sha256
     if isinstance(release_or_path, int) and not isinstance(release_or_path, bool):
@@ -479,21 +481,23 @@ def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None =
                     "Restore the file from a backup; do not re-publish over it."
                 )
             with pq.ParquetFile(pa.BufferReader(data)) as parquet:
-                table = parquet.read()
+                schema = parquet.schema_arrow
+                table = parquet.read(columns=columns)
         else:
             with pq.ParquetFile(path) as parquet:  # one chunk per column: to_numpy() is zero-copy
-                table = parquet.read()
+                schema = parquet.schema_arrow
+                table = parquet.read(columns=columns)
     except FileNotFoundError:
         raise SnapshotError(f"{label} is missing (RELEASES_DIR={settings.RELEASES_DIR})") from None
     except (pa.ArrowException, OSError) as exc:
         raise SnapshotError(f"{label} is corrupt or not a Parquet snapshot: {exc}") from exc
 
-    names = table.column_names
+    names = schema.names
     if names != list(SNAPSHOT_COLUMNS) or any(
-        table.schema.field(n).type != SNAPSHOT_SCHEMA.field(n).type for n in names
+        schema.field(n).type != SNAPSHOT_SCHEMA.field(n).type for n in names
     ):
         raise SnapshotError(
-            f"{label} does not have the snapshot columns: got {table.schema.to_string(show_schema_metadata=False)}"
+            f"{label} does not have the snapshot columns: got {schema.to_string(show_schema_metadata=False)}"
         )
     return table
 

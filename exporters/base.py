@@ -47,14 +47,13 @@ class CameraSet:
 
     @classmethod
     def from_arrow(cls, table) -> "CameraSet":
-        cols = {}
-        for name, dtype in SNAPSHOT_COLUMNS.items():
-            col = table.column(name)
-            if dtype == "str":
-                cols[name] = _object_column(col)
-            else:
-                cols[name] = col.to_numpy().astype(dtype, copy=False)
-        return cls(cols)
+        return cls({name: column_from_arrow(table.column(name), dtype) for name, dtype in SNAPSHOT_COLUMNS.items()})
+
+    @classmethod
+    def from_column_reader(cls, read_column) -> "CameraSet":
+        """Built one column at a time: ``read_column(name)`` gives that Arrow column, which is
+        converted and dropped before the next is read (a million cameras never exist twice)."""
+        return cls({name: column_from_arrow(read_column(name), dtype) for name, dtype in SNAPSHOT_COLUMNS.items()})
 
     @classmethod
     def from_records(cls, rows: list[dict]) -> "CameraSet":
@@ -87,6 +86,12 @@ class CameraSet:
             return self  # the stable argsort would be the identity
         order = np.argsort(ids, kind="stable")
         return self.take(order)
+
+
+def column_from_arrow(col, dtype: str) -> np.ndarray:
+    if dtype == "str":
+        return _object_column(col)
+    return np.array(col.to_numpy(), dtype=dtype)  # a copy: owns its memory, the Arrow buffer can go
 
 
 def _object_column(col, step: int = 65536) -> np.ndarray:
