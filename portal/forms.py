@@ -19,6 +19,19 @@ def mobile_offered(device: Device, release: Release | None) -> bool:
 
 
 def coverage_choices(device: Device, release: Release | None) -> list[tuple[str, str]]:
+    key = (device.id, release.pk if release is not None else None, release.sha256 if release is not None else "")
+    cached = _CHOICES.get(key)
+    if cached is None:
+        cached = _CHOICES[key] = _coverage_choices(device, release)
+        while len(_CHOICES) > 256:
+            _CHOICES.pop(next(iter(_CHOICES)))
+    return cached
+
+
+_CHOICES: dict = {}
+
+
+def _coverage_choices(device: Device, release: Release | None) -> list[tuple[str, str]]:
     names = regions.country_names()
     choices = [(device.default_coverage, f"{regions.REGIONS[device.default_coverage].name} (default)")
                if device.default_coverage in regions.REGIONS else (device.default_coverage, device.default_coverage)]

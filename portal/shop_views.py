@@ -39,7 +39,7 @@ def _device(device_id: str) -> Device:
 
 
 def _release() -> Release | None:
-    return Release.objects.order_by("-number").first()
+    return Release.objects.defer("changelog").order_by("-number").first()
 
 
 def _size(device: Device, release: Release | None, coverage: list[str], mobile: bool, icons: str):
@@ -273,13 +273,3 @@ def download(request, token):
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"speedcams-{order.device_id}.zip")
     return FileResponse(open(stored.path, "rb"), as_attachment=True, filename=stored.filename)
 
-
-def account(request):
-    """The customer's purchases (the customer panel builds on this)."""
-    from django.contrib.auth.views import redirect_to_login
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    orders = Order.objects.filter(user=request.user).order_by("created_at")
-    rows = [{"order": o, "device": get_device(o.device_id), "state": _status(o)} for o in orders]
-    return render(request, "portal/account.html", {"rows": rows})

@@ -29,7 +29,14 @@ CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by E
 
 
 def _latest_release() -> Release | None:
-    return Release.objects.order_by("-number").first()
+    # The changelog (hundreds of KB of JSON for a big release) is read only for its text.
+    return Release.objects.defer("changelog").order_by("-number").first()
+
+
+@lru_cache(maxsize=4)
+def _changelog_text(release_pk: int, sha256: str) -> str:
+    """A release's changelog line, computed once per process (releases never change)."""
+    return changelog_text(Release.objects.get(pk=release_pk))
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +103,7 @@ def home(request):
     if release is not None:
         countries = [{"code": code, "name": names.get(code, code or "unknown"), "count": count}
                      for code, count in release.counts_by_country_sorted]
-        changelog = changelog_text(release)
+        changelog = _changelog_text(release.pk, release.sha256)
     types = [t for t in map_types(release) if t["count"] or release is None]
     return render(request, "portal/home.html", {
         "release": release,
