@@ -25,3 +25,18 @@ def _redis_visibility_timeout(sender, **kwargs):
             "unacked_restore_interval": max(0.5, min(10.0, seconds / 2)),
             "unacked_restore_throttle": 1,
         }
+
+
+# Issue 6: the modules holding the tasks of subscriptions, error reports and keyed emails
+# (autodiscovery only finds tasks.py), and the periodic reminders job -- the same service
+# function as `manage.py send_reminders` for cron: renewal and stale-file reminders, ended
+# subscriptions, new-release emails; each email once, so overlapping runs are harmless.
+app.conf.include = [*(app.conf.include or ()), "portal.notices", "portal.subscriptions", "portal.reports",
+                    "portal.reminders"]
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "send-reminders": {
+        "task": "portal.reminders.run_reminders",
+        "schedule": float(os.environ.get("REMINDERS_EVERY_SECONDS") or 3600),
+    },
+}

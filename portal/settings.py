@@ -242,3 +242,51 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Annual subscriptions, error reports and reminders (issue 6; portal/subscriptions.py,
+# portal/reports.py, portal/reminders.py). Amounts in cents.
+ANNUAL_PRICES = {  # per device kind, fixed cameras, per year; mobile cameras add ANNUAL_MOBILE_SURCHARGE
+    "pnd": env_int("ANNUAL_PRICE_PND", 2990),
+    "head-unit": env_int("ANNUAL_PRICE_HEAD_UNIT", 3490),
+    "app": env_int("ANNUAL_PRICE_APP", 2490),
+}
+ANNUAL_MOBILE_SURCHARGE = env_int("ANNUAL_MOBILE_SURCHARGE", 500)
+STRIPE_ANNUAL_PRODUCT = env_str("STRIPE_ANNUAL_PRODUCT", "speedcams-annual")  # explicit Stripe Product id
+UPGRADE_DAYS = env_int("UPGRADE_DAYS", 7)  # a one-time purchase may become annual within this many days of payment
+REPORT_MAX_CHARS = env_int("REPORT_MAX_CHARS", 4000)  # error report text
+REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 2 * 1024 * 1024)  # error report screenshot (PNG or JPEG)
+REPORT_MAX_OPEN = env_int("REPORT_MAX_OPEN", 3)  # open reports per purchase
+RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 14)  # reminder this many days before a renewal
+STALE_FILE_DAYS = env_int("STALE_FILE_DAYS", 183)  # "your file is over six months old" after this many days
+REMINDERS_EVERY_SECONDS = env_int("REMINDERS_EVERY_SECONDS", 3600)  # Celery beat period of send_reminders
+
+# Customer panel: login rate limits, password reset, panel download links, cookie security.
+# Failed logins allowed per email and per client IP within LOGIN_RATE_WINDOW seconds; then
+# logins are refused with "try again in N minutes" until the window ends.
+LOGIN_FAILURES_PER_EMAIL = env_int("LOGIN_FAILURES_PER_EMAIL", 5)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 5)
+LOGIN_RATE_WINDOW = env_int("LOGIN_RATE_WINDOW", 15 * 60)
+PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)   # reset emails per address per window
+PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)        # reset requests per client IP per window
+PASSWORD_RESET_RATE_WINDOW = env_int("PASSWORD_RESET_RATE_WINDOW", 3600)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600)  # seconds a reset link stays valid
+# The request header holding the client IP behind a reverse proxy (e.g. HTTP_X_REAL_IP);
+# empty: REMOTE_ADDR. Set it only when a proxy you run sets that header.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+PANEL_DOWNLOAD_LINK_MAX_AGE = env_int("PANEL_DOWNLOAD_LINK_MAX_AGE", 3600)  # seconds a panel download link works
+# Cookies only over HTTPS in production: on by default when DEBUG is off and SITE_URL is
+# https://, so tests and ./run over http keep working. SECURE_SSL_REDIRECT and HSTS are
+# opt-in (behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 too).
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG and SITE_URL.startswith("https://"))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SITE_URL.startswith("https://"):
+    CSRF_TRUSTED_ORIGINS = ["https://" + SITE_URL.split("://", 1)[1].split("/", 1)[0]]

@@ -1,0 +1,447 @@
+"""Customer panel services: update periods, the latest file of a purchase, what changed since
+the customer's last download, coverage and icon changes, signed panel download links.
+
+The views (``portal.panel_views``) stay thin: they check the owner and call these.
+
+Updates. A one-time purchase includes new releases until ``paid_at + UPDATE_MONTHS``
+months; an annual subscription until ``subscription_end`` (while not ended). After that,
+the file the customer already got stays downloadable, and new releases are not offered.
+
+The latest file. While updates run, the file the panel offers is the package for the latest
+release and the order's current device, coverage and options. Its content address is
+computed without building anything (``exporters.package.cache_key``): if the package store
+holds it (built for this order, or for another order with the same combination) it is
+offered at once and recorded on the order; otherwise ``tasks.build_order_package`` is
+queued (once per order and package, for ``BUILD_QUEUE_TTL`` seconds) and the panel says
+"being built" and polls, while the previous file stays downloadable. The build is never
+done inside the request: a world release takes seconds to minutes, and the worker already
+builds, retries and records packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cameras import regions
+from cameras.coverage import CameraIndex, Coverage, CoverageError
+from cameras.exporting import release_index, sizer
+from cameras.models import Release
+from cameras.releases import haversine_m
+from exporters.base import ExportError, ExportOptions
+from exporters.package import cache_key
+from exporters.schema import CameraType
+
+from .models import Download, Order
+from .packages import StoredPackage, order_spec, package_filename, store_path, stored_package
+
+BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
+CHANGE_SAMPLE = 10             # cameras listed per kind of change
+MAX_CODES = 300                # countries and regions in one coverage
+DOWNLOAD_SALT = "portal.panel.download"
+ICON_SETS = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)"))
+
+
+# ---------------------------------------------------------------------------------------
+# Purchases and update periods
+
+
+def purchases(user) -> list[Order]:
+    """The customer's paid orders, oldest first (the selector's order)."""
+    return list(Order.objects.filter(user=user, status=Order.Status.PAID).select_related("release")
+                .order_by("paid_at", "created_at", "pk"))
+
+
+def owned_order(user, public_id) -> Order | None:
+    """The customer's paid order with this id, or None (another customer's, unpaid, refunded)."""
+    return (Order.objects.filter(public_id=public_id, user=user, status=Order.Status.PAID)
+            .select_related("release").first())
+
+
+@dataclass
+class Updates:
+    plan: str                          # "one-time" or "annual"
+    active: bool                       # new releases are included now
+    until: datetime | None             # when updates end (ended)
+    one_time_until: datetime | None    # paid_at + UPDATE_MONTHS
+    subscription_end: datetime | None
+    months: int
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    return moment + relativedelta(months=months)
+
+
+def updates(order: Order, now: datetime | None = None) -> Updates:
+    now = now or timezone.now()
+    months = settings.UPDATE_MONTHS
+    one_time_until = add_months(order.paid_at, months) if order.paid_at else None
+    sub_end = order.subscription_end if order.plan == "annual" else None
+    sub_active = sub_end is not None and sub_end > now and order.subscription_status != "ended"
+    one_active = one_time_until is not None and now < one_time_until
+    ends = [d for d in (one_time_until, sub_end) if d is not None]
+    return Updates(order.plan, order.is_paid and (one_active or sub_active), max(ends) if ends else None,
+                   one_time_until, sub_end, months)
+
+
+# ---------------------------------------------------------------------------------------
+# The latest file
+
+
+@dataclass
+class FileState:
+    file: StoredPackage | None         # what the customer can download now
+    building: bool = False             # a file for a newer release or new settings is on its way
+    error: str = ""                    # the build failed (tasks.build_order_package says why)
+    latest_release: Release | None = None
+    updates: Updates | None = None
+
+    @property
+    def current(self) -> bool:
+        """The file offered is built from the latest release."""
+        return bool(self.file and self.latest_release and self.file.release.pk == self.latest_release.pk)
+
+
+def latest_release() -> Release | None:
+    return Release.objects.order_by("-number").first()
+
+
+def wanted_key(order: Order, release: Release) -> str:
+    device, coverage, options = order_spec(order)
+    return cache_key(release.sha256, device, coverage.labels(), options)
+
+
+def queue_build(order: Order, key: str) -> bool:
+    """Queue the order's package build once per (order, package) per BUILD_QUEUE_TTL."""
+    from .tasks import build_order_package
+
+    if not cache.add(f"panel:build:{order.pk}:{key}", 1, BUILD_QUEUE_TTL):
+        return False
+    build_order_package.delay_on_commit(order.pk)
+    return True
+
+
+def file_state(order: Order, *, queue: bool = True) -> FileState:
+    upd = updates(order)
+    latest = latest_release()
+    previous = stored_package(order)
+    if not upd.active or latest is None:
+        return FileState(previous, latest_release=latest, updates=upd)
+    key = wanted_key(order, latest)
+    path = store_path(key)
+    if path.exists():
+        device = order_spec(order)[0]
+        if order.package_key != key or order.release_id != latest.pk:
+            size = path.stat().st_size
+            Order.objects.filter(pk=order.pk).update(package_key=key, release=latest, package_bytes=size,
+                                                     package_error="")
+            order.package_key, order.release, order.package_bytes, order.package_error = key, latest, size, ""
+        return FileState(StoredPackage(key, path, latest, package_filename(device, latest)), latest_release=latest,
+                         updates=upd)
+    if order.package_error:
+        return FileState(previous, error=order.package_error, latest_release=latest, updates=upd)
+    if queue:
+        queue_build(order, key)
+    return FileState(previous, building=True, latest_release=latest, updates=upd)
+
+
+# ---------------------------------------------------------------------------------------
+# Signed panel download links (they also need the owner's login)
+
+
+def download_token(order: Order, package: StoredPackage) -> str:
+    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(f"{order.public_id}:{package.key}:{package.release.number}")
+
+
+def download_url(order: Order, package: StoredPackage) -> str:
+    return reverse("panel-download", args=[order.public_id, download_token(order, package)])
+
+
+def read_download_token(token: str) -> tuple[str, str, int]:
+    """(order public id, package key, release number); raises signing.BadSignature or
+    signing.SignatureExpired (a subclass) when the link is forged or too old."""
+    value = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign(token, max_age=settings.PANEL_DOWNLOAD_LINK_MAX_AGE)
+    public_id, key, number = value.split(":")
+    return public_id, key, int(number)
+
+
+def record_download(order: Order, key: str, release_number: int, via: str = "panel") -> Download:
+    release = Release.objects.filter(number=release_number).first()
+    return Download.objects.create(order=order, release=release, package_key=key, via=via)
+
+
+# ---------------------------------------------------------------------------------------
+# What changed since the last download
+
+
+@dataclass
+class Changes:
+    since: Release
+    since_label: str
+    current: Release
+    coverage: list[str]
+    added: int = 0
+    removed: int = 0
+    moved: int = 0
+    by_country: dict = field(default_factory=dict)
+    samples: dict = field(default_factory=dict)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.moved)
+
+    @property
+    def same_release(self) -> bool:
+        return self.since.pk == self.current.pk
+
+
+def baseline(order: Order) -> tuple[Release | None, str]:
+    """The release of the customer's last download; without one, the release their first
+    file was built from (the latest one when the order was paid)."""
+    last = order.downloads.filter(release__isnull=False).select_related("release").first()
+    if last is not None:
+        return last.release, f"your last download ({last.created_at:%d %b %Y})"
+    moment = order.fulfilled_at or order.paid_at
+    if moment is None:
+        return None, ""
+    release = Release.objects.filter(created_at__lte=moment).order_by("-number").first()
+    return release, "the file you received with your purchase"
+
+
+def _type_name(code: int) -> str:
+    try:
+        return CameraType(int(code)).label
+    except ValueError:
+        return str(int(code))
+
+
+def _sample(index: CameraIndex, rows: np.ndarray, distance: np.ndarray | None = None) -> list[dict]:
+    cams = index.cameras
+    out = []
+    for n, i in enumerate(rows[:CHANGE_SAMPLE]):
+        speed = int(cams["speed"][i])
+        item = {"id": int(cams["id"][i]), "type": _type_name(cams["type"][i]), "country": str(cams["country"][i]),
+                "road": str(cams["road"][i]), "speed": speed or None,
+                "lat": round(float(index.lat[i]), 5), "lon": round(float(index.lon[i]), 5)}
+        if distance is not None:
+            item["moved_m"] = round(float(distance[n]))
+        out.append(item)
+    return out
+
+
+def _coverage_key(coverage: Coverage) -> str:
+    return hashlib.sha256("|".join(coverage.labels()).encode()).hexdigest()[:24]
+
+
+def _changed_rows(prev: CameraIndex, cur: CameraIndex, coverage: Coverage):
+    """Rows (into each index) of the cameras added, removed and moved within the coverage."""
+    pm, cm = np.flatnonzero(coverage.mask(prev)), np.flatnonzero(coverage.mask(cur))
+    pids, cids = prev.cameras["id"][pm], cur.cameras["id"][cm]
+    _common, ip, ic = np.intersect1d(pids, cids, assume_unique=True, return_indices=True)
+    added = np.ones(len(cm), dtype=bool)
+    added[ic] = False
+    removed = np.ones(len(pm), dtype=bool)
+    removed[ip] = False
+    distance = haversine_m(prev.lat[pm[ip]], prev.lon[pm[ip]], cur.lat[cm[ic]], cur.lon[cm[ic]])
+    moved = distance > settings.RELEASE_MOVED_THRESHOLD_M
+    return cm[added], pm[removed], cm[ic[moved]], distance[moved]
+
+
+def changes(order: Order, current: Release | None) -> Changes | None:
+    """Cameras added, removed and moved in the order's coverage between the release of the
+    last download and ``current`` (snapshots compared, not the per-release changelogs,
+    so several releases in between add up correctly)."""
+    since, label = baseline(order)
+    if since is None or current is None:
+        return None
+    _device, coverage, _options = order_spec(order)
+    result = Changes(since, label, current, coverage.labels())
+    if since.pk == current.pk:
+        return result
+    key = f"panel:changes:{since.sha256}:{current.sha256}:{_coverage_key(coverage)}"
+    cached = cache.get(key)
+    if cached is not None:
+        for name, value in cached.items():
+            setattr(result, name, value)
+        return result
+    prev, cur = release_index(since), release_index(current)
+    added, removed, moved, distance = _changed_rows(prev, cur, coverage)
+    by_country: dict[str, dict[str, int]] = {}
+    for kind, index, rows in (("added", cur, added), ("removed", prev, removed), ("moved", cur, moved)):
+        codes, counts = np.unique(index.cameras["country"][rows].astype(str), return_counts=True)
+        for code, n in zip(codes.tolist(), counts.tolist()):
+            by_country.setdefault(code, {"added": 0, "removed": 0, "moved": 0})[kind] = n
+    values = {"added": int(len(added)), "removed": int(len(removed)), "moved": int(len(moved)),
+              "by_country": dict(sorted(by_country.items(), key=lambda kv: -sum(kv[1].values()))),
+              "samples": {"added": _sample(cur, added), "removed": _sample(prev, removed),
+                          "moved": _sample(cur, moved, distance)}}
+    cache.set(key, values, 24 * 3600)
+    for name, value in values.items():
+        setattr(result, name, value)
+    return result
+
+
+def changes_map(order: Order, current: Release, width: int = 480, height: int = 300) -> bytes | None:
+    """A small PNG of the changes: the coverage's countries, the added and moved cameras in
+    colour (the others grey), zoomed to them."""
+    from cameras.coverage_map import render_map
+
+    since, _label = baseline(order)
+    if since is None:
+        return None
+    _device, coverage, _options = order_spec(order)
+    key = f"panel:changes-map:{since.sha256}:{current.sha256}:{_coverage_key(coverage)}:{width}x{height}"
+    png = cache.get(key)
+    if png is not None:
+        return png
+    prev, cur = release_index(since), release_index(current)
+    added, removed, moved, _distance = _changed_rows(prev, cur, coverage)
+    mask = np.zeros(len(cur), dtype=bool)
+    mask[added] = True
+    mask[moved] = True
+    if not mask.any():
+        mask = coverage.mask(cur)
+    title = (f"Release {since.number} to {current.number}: +{len(added)} -{len(removed)}, {len(moved)} moved"
+             if since.pk != current.pk else f"Release {current.number}: no changes")
+    png = render_map(cur, coverage, mask, title=title, lines=["coloured: cameras added or moved in your coverage"],
+                     width=width, height=height)
+    cache.set(key, png, 24 * 3600)
+    return png
+
+
+# ---------------------------------------------------------------------------------------
+# Coverage setup and icons
+
+
+class PanelError(ValueError):
+    """A change the panel refuses; the message says why."""
+
+
+def editable(order: Order) -> str:
+    """Why the order's file settings cannot change now ('' when they can)."""
+    upd = updates(order)
+    if not upd.active:
+        return (f"Your updates ended on {upd.until:%d %B %Y}: new files are not built any more, so the coverage "
+                f"and icons of this purchase cannot change." if upd.until else "This purchase has no updates.")
+    return ""
+
+
+def parse_codes(codes: list[str]) -> Coverage:
+    codes = [c.strip() for c in codes if c and c.strip()]
+    if not codes:
+        raise CoverageError("choose at least one country or region")
+    if len(codes) > MAX_CODES:
+        raise CoverageError(f"at most {MAX_CODES} countries and regions")
+    return Coverage.parse(codes)
+
+
+def _options(order: Order) -> ExportOptions:
+    return ExportOptions(mobile=order.mobile, icons=order.icons)
+
+
+def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:
+    device = order_spec(order)[0]
+    size = sizer(release, device, _options(order)).size(coverage)
+    return {"coverage": coverage.labels(), "cameras": size.cameras, "pois": size.pois,
+            "bytes": sum(f["bytes"] for f in size.files), "fits": size.fits, "warnings": size.warnings,
+            "max_pois": size.max_pois, "max_file_bytes": size.max_file_bytes,
+            "largest_file": max((f["bytes"] for f in size.files), default=0),
+            "by_country": dict(sorted(size.by_country.items(), key=lambda kv: -kv[1]))}
+
+
+def coverage_fit(order: Order, core: Coverage, release: Release) -> dict:
+    from cameras.fitting import propose_fit
+
+    device = order_spec(order)[0]
+    fit = propose_fit(lambda opts: sizer(release, device, opts), _options(order), core)
+    s = fit.size
+    return {"fits": fit.fits, "codes": list(s.coverage.codes), "coverage": s.coverage.labels(),
+            "added": [{"country": c, "km": round(km), "cameras": n} for c, km, n in fit.added],
+            "summary": fit.summary(), "cuts": fit.cuts, "pois": s.pois, "cameras": s.cameras,
+            "bytes": sum(f["bytes"] for f in s.files), "max_pois": s.max_pois, "warnings": s.warnings}
+
+
+def save_coverage(order: Order, codes: list[str]) -> Order:
+    device = order_spec(order)[0]
+    if not device.coverage_setup:
+        raise PanelError(f"{device.name} takes the default coverage only: {device.coverage_note}")
+    why = editable(order)
+    if why:
+        raise PanelError(why)
+    coverage = parse_codes(codes)
+    if coverage.corridors or coverage.circles or coverage.exclude_types:
+        raise PanelError("only countries and regions can be chosen here")
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked.coverage = list(coverage.codes)
+        locked.package_error = ""
+        locked.save(update_fields=["coverage", "package_error"])
+    return locked
+
+
+def save_icons(order: Order, icons: str) -> Order:
+    device = order_spec(order)[0]
+    if icons not in dict(ICON_SETS):
+        raise PanelError(f"unknown icon set {icons!r}; choose one of: {', '.join(dict(ICON_SETS))}")
+    if icons != "speed" and not device.icon_swap:
+        raise PanelError(icon_note(device))
+    why = editable(order)
+    if why:
+        raise PanelError(why)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked.icons = icons
+        locked.package_error = ""
+        locked.save(update_fields=["icons", "package_error"])
+    return locked
+
+
+def icon_note(device) -> str:
+    """Why a device cannot switch to the France danger icon set."""
+    from exporters.devices import FR_NO_SWAP
+
+    if FR_NO_SWAP in device.notes:
+        return FR_NO_SWAP
+    if device.icons is None:
+        return (f"{device.name} shows cameras with its own icons, so the France danger icon set cannot be chosen; "
+                f"French cameras can still be exported as danger zones.")
+    return f"{device.name} cannot swap icon sets."
+
+
+def coverage_choices(release: Release | None) -> dict:
+    """Regions and the countries with cameras in the release (name, code, cameras)."""
+    from .forms import PRESET_REGIONS
+
+    names = regions.country_names()
+    counts = release.counts.get("country", {}) if release is not None else {}
+    region_list = [{"code": slug, "name": regions.REGIONS[slug].name,
+                    "cameras": sum(counts.get(c, 0) for c in regions.REGIONS[slug].countries)}
+                   for slug in PRESET_REGIONS if slug in regions.REGIONS]
+    countries = [{"code": code, "name": names.get(code, code), "cameras": n}
+                 for code, n in sorted(counts.items(), key=lambda kv: names.get(kv[0], kv[0]))]
+    return {"regions": region_list, "countries": countries}
+
+
+def describe_coverage(codes: list[str]) -> str:
+    names = regions.country_names()
+    out = []
+    for code in codes:
+        if code in regions.REGIONS:
+            out.append(regions.REGIONS[code].name)
+        else:
+            out.append(names.get(code, code))
+    return ", ".join(out)
+
+
+def coverage_error(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, (CoverageError, ExportError, PanelError)) else "this coverage cannot be sized"

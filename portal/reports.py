@@ -1,0 +1,194 @@
+"""Error reports: a customer reports a device error for a purchase (text, optional PNG/JPEG
+screenshot); staff repackage the file or refund the purchase, and the customer sees the
+status and outcome in the panel and gets an email.
+
+Outcomes and their email (each once per report, keyed by the report id):
+- repackage: the package is taken out of the store and rebuilt (same release, device,
+  coverage and options), then the new file is emailed: REPACKAGED (carries the outcome);
+- refund: ``fulfilment.refund`` (a Stripe refund; the order's downloads are revoked), and an
+  annual subscription is ended with its upgrade payment refunded: REPORT_OUTCOME;
+- close (no action, e.g. answered otherwise): REPORT_OUTCOME."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+
+from celery import shared_task
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from . import fulfilment, notices, packages, payments
+from .models import EmailRecord, ErrorReport, Order
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+DEFAULT_OUTCOMES = {
+    ErrorReport.Status.REPACKAGED: "We rebuilt your file; the new file is attached to our email and in your panel.",
+    ErrorReport.Status.REFUNDED: "We refunded your purchase in full; the file can no longer be downloaded.",
+    ErrorReport.Status.CLOSED: "We looked into your report and closed it.",
+}
+
+
+class ReportError(Exception):
+    """A refused staff action; the message says why."""
+
+
+def sniff_image(data: bytes) -> str:
+    """The MIME type of a PNG or JPEG judged by its content (magic bytes, then Pillow
+    parsing the file); raises ValueError for anything else, whatever its name says."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        expected = "PNG"
+    elif data.startswith(b"\xff\xd8\xff"):
+        expected = "JPEG"
+    else:
+        raise ValueError("The screenshot must be a PNG or JPEG image; this file is not one.")
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged file)
+        raise ValueError("The screenshot could not be read as an image; it may be damaged.") from None
+    if fmt != expected:
+        raise ValueError("The screenshot must be a PNG or JPEG image; this file is not one.")
+    return IMAGE_TYPES[fmt]
+
+
+class ReportForm(forms.Form):
+    """The customer's report: text (required, at most REPORT_MAX_CHARS), optional screenshot."""
+
+    screenshot = forms.FileField(label="Screenshot (PNG or JPEG, optional)", required=False,
+                                 widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.REPORT_MAX_CHARS
+        self.fields = {"text": forms.CharField(
+            label="What went wrong", max_length=limit, widget=forms.Textarea(attrs={"rows": 4}),
+            error_messages={"required": "Please describe the error.",
+                            "max_length": f"Please keep the description under {limit} characters "
+                                          "(it has %(show_value)d)."}),
+            "screenshot": self.fields["screenshot"]}
+
+    def clean_screenshot(self):
+        upload = self.cleaned_data.get("screenshot")
+        if not upload:
+            return None
+        limit = settings.REPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The screenshot is {filesizeformat(upload.size)}; the limit is "
+                                        f"{filesizeformat(limit)}. Please send a smaller image.")
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            raise forms.ValidationError(f"The screenshot is larger than {filesizeformat(limit)}.")
+        try:
+            mime = sniff_image(data)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data, mime
+
+
+def create(order: Order, text: str, screenshot: tuple[bytes, str] | None = None) -> ErrorReport:
+    if order.status != Order.Status.PAID:
+        raise ReportError("Only a paid purchase can be reported.")
+    if order.reports.filter(status=ErrorReport.Status.OPEN).count() >= settings.REPORT_MAX_OPEN:
+        raise ReportError(f"This purchase already has {settings.REPORT_MAX_OPEN} open reports; "
+                          "we will answer them first.")
+    data, mime = screenshot if screenshot else (None, "")
+    return ErrorReport.objects.create(order=order, text=text, screenshot=data, screenshot_type=mime)
+
+
+def _resolve(report_id: int, status: str, outcome: str = "") -> ErrorReport:
+    report = ErrorReport.objects.select_for_update().select_related("order").get(pk=report_id)
+    if report.status != ErrorReport.Status.OPEN:
+        raise ReportError(f"report {report.pk} is already {report.get_status_display()}")
+    report.status = status
+    report.outcome = (outcome or report.outcome or DEFAULT_OUTCOMES[status]).strip()
+    report.resolved_at = timezone.now()
+    report.save(update_fields=["status", "outcome", "resolved_at"])
+    return report
+
+
+def repackage(report_id: int, outcome: str = "") -> ErrorReport:
+    """Staff: rebuild the order's package and email the new file (in a worker)."""
+    with transaction.atomic():
+        report = _resolve(report_id, ErrorReport.Status.REPACKAGED, outcome)
+        if not report.order.is_paid:
+            raise ReportError(f"order {report.order.public_id} is {report.order.get_status_display()}")
+        rebuild_and_send.delay_on_commit(report.pk)
+    return report
+
+
+def refund(report_id: int, outcome: str = "") -> ErrorReport:
+    """Staff: refund the purchase through Stripe (downloads revoked); a subscription ends now
+    and its upgrade payment is refunded too. Then email the outcome."""
+    report = ErrorReport.objects.select_related("order").get(pk=report_id)
+    if report.status != ErrorReport.Status.OPEN:
+        raise ReportError(f"report {report.pk} is already {report.get_status_display()}")
+    order = report.order
+    try:
+        fulfilment.refund(order.pk)  # a second call (a retried action) finds it refunded
+        if order.subscription_id and order.subscription_status != "ended":
+            payments.end_subscription(order.subscription_id, refund_last_payment=True)
+            Order.objects.filter(pk=order.pk).update(subscription_status="ended", subscription_end=timezone.now())
+    except (payments.PaymentError, ValueError) as exc:
+        raise ReportError(str(exc)) from exc
+    with transaction.atomic():
+        report = _resolve(report_id, ErrorReport.Status.REFUNDED, outcome)
+        notices.queue(order.pk, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+    return report
+
+
+def close(report_id: int, outcome: str = "") -> ErrorReport:
+    with transaction.atomic():
+        report = _resolve(report_id, ErrorReport.Status.CLOSED, outcome)
+        notices.queue(report.order_id, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+    return report
+
+
+def rebuild(order: Order) -> packages.StoredPackage:
+    """Take the order's package out of the store and build it again (same release and
+    spec). The old file is set aside, and put back if the build fails."""
+    device, coverage, options = packages.order_spec(order)
+    aside = None
+    if order.package_key:
+        path = packages.store_path(order.package_key)
+        if path.exists():
+            aside = path.with_name(f".repackaged-{path.name}")
+            os.replace(path, aside)
+    try:
+        stored = packages.ensure_package(device, coverage, options, release=order.release)
+    except BaseException:
+        if aside is not None and not packages.store_path(order.package_key).exists():
+            os.replace(aside, packages.store_path(order.package_key))
+        raise
+    if aside is not None and aside.exists():
+        aside.unlink()
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(package_key=stored.key, release=stored.release,
+                                                 package_bytes=stored.size, package_error="")
+    return stored
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
+def rebuild_and_send(self, report_id: int) -> bool:
+    from .tasks import TEMPORARY
+
+    report = ErrorReport.objects.select_related("order", "order__release").get(pk=report_id)
+    order = report.order
+    if not order.is_paid or notices.was_sent(order.pk, EmailRecord.Kind.REPACKAGED, report.pk):
+        return False
+    stored = packages.stored_package(order)
+    if stored is None or stored.path.stat().st_mtime < report.resolved_at.timestamp():
+        rebuild(order)  # not when a retry (after an SMTP failure) finds the file rebuilt already
+    try:
+        return notices.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)
+    except TEMPORARY as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))

@@ -1,0 +1,233 @@
+"""Annual subscriptions: a one-time purchase becomes annual within UPGRADE_DAYS of its
+payment, paying the difference with the card saved at checkout (one click); it renews every
+year in Stripe until the customer cancels the renewal.
+
+States (``Order.subscription_status``): "active" (renews), "canceled" (runs to the end of the
+paid period, no renewal), "ended" (the period is over: the last file stays downloadable,
+updates stop). ``subscription_end`` is the end of the paid period, kept on cancel.
+The Stripe side (plan, credit, subscription) is in ``portal.payments``; see there for why
+the credit for the one-time payment is a negative invoice item."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cameras.models import Release
+from exporters.devices import get_device
+
+from . import notices, payments
+from .models import EmailRecord, Order
+
+log = logging.getLogger(__name__)
+
+ACTIVE, CANCELED, ENDED = "active", "canceled", "ended"
+RUNNING = (ACTIVE, CANCELED)  # paid for: updates flow until subscription_end
+
+
+class SubscriptionError(Exception):
+    """A refused subscription action; the message is for the customer."""
+
+
+# --------------------------------------------------------------------------- prices and dates
+
+
+def annual_price(order: Order) -> int:
+    kind = get_device(order.device_id).kind
+    price = settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"])
+    return price + (settings.ANNUAL_MOBILE_SURCHARGE if order.mobile else 0)
+
+
+def upgrade_cost(order: Order) -> int:
+    """What the upgrade charges now: the annual price less what the purchase cost."""
+    return max(0, annual_price(order) - order.amount)
+
+
+def plan_id(order: Order) -> str:
+    return f"annual-{annual_price(order)}-{order.currency}"
+
+
+def upgrade_deadline(order: Order) -> datetime | None:
+    start = order.paid_at or order.created_at
+    return start + timedelta(days=settings.UPGRADE_DAYS) if start else None
+
+
+def upgrade_refusal(order: Order, now: datetime | None = None) -> str:
+    """Why the order cannot be upgraded now ("" when it can)."""
+    now = now or timezone.now()
+    if order.plan == "annual" or order.subscription_id:
+        return "This purchase is already an annual subscription."
+    if order.status != Order.Status.PAID:
+        return "Only a paid purchase can become an annual subscription."
+    deadline = upgrade_deadline(order)
+    if deadline is None or now > deadline:
+        return (f"The annual upgrade is offered for {settings.UPGRADE_DAYS} days after the purchase; "
+                f"for this purchase it ended on {deadline:%d %B %Y}." if deadline else "The upgrade period is over.")
+    if not order.stripe_customer or not order.payment_intent:
+        return "This purchase has no saved card; please contact us to upgrade."
+    return ""
+
+
+def can_upgrade(order: Order, now: datetime | None = None) -> bool:
+    return upgrade_refusal(order, now) == ""
+
+
+def updates_until(order: Order) -> datetime | None:
+    """Until when new releases are included: the subscription's paid period, else
+    UPDATE_MONTHS after a one-time purchase."""
+    if order.plan == "annual" and order.subscription_end:
+        return order.subscription_end
+    start = order.paid_at or order.created_at
+    return add_months(start, settings.UPDATE_MONTHS) if start else None
+
+
+def subscription_running(order: Order, now: datetime | None = None) -> bool:
+    """An annual subscription whose paid period is not over (active or canceled)."""
+    now = now or timezone.now()
+    return (order.plan == "annual" and order.subscription_status in RUNNING and order.is_paid
+            and order.subscription_end is not None and order.subscription_end > now)
+
+
+def newer_release(order: Order) -> Release | None:
+    latest = Release.objects.order_by("-number").first()
+    if latest is None or (order.release_id is not None and order.release.number >= latest.number):
+        return None
+    return latest
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    import calendar
+
+    month0 = when.month - 1 + months
+    year, month = when.year + month0 // 12, month0 % 12 + 1
+    return when.replace(year=year, month=month, day=min(when.day, calendar.monthrange(year, month)[1]))
+
+
+def _when(unix: int | None) -> datetime | None:
+    return datetime.fromtimestamp(unix, tz=dt_timezone.utc) if unix else None
+
+
+# --------------------------------------------------------------------------- customer actions
+
+
+def upgrade(order_id: int, now: datetime | None = None) -> Order:
+    """Turn the purchase into an annual subscription (one click: the card is saved). Checks
+    the 7-day window on the server; the order row stays locked during the Stripe calls, so a
+    double click makes one subscription (payments.subscribe also finds an existing one)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        refusal = upgrade_refusal(order, now)
+        if refusal:
+            raise SubscriptionError(refusal)
+        price = annual_price(order)
+        try:
+            plan = payments.ensure_annual_plan(plan_id(order), price, order.currency,
+                                               nickname=f"Annual, {price / 100:.2f} {order.currency}")
+            info = payments.subscribe(order, plan, credit=min(order.amount, price))
+        except payments.PaymentError as exc:
+            raise SubscriptionError(f"The upgrade did not go through: {exc}.") from exc
+        order.plan = "annual"
+        order.subscription_id = info.id
+        order.subscription_status = CANCELED if info.cancel_at_period_end else ACTIVE
+        order.subscription_end = _when(info.current_period_end) or add_months(timezone.now(), 12)
+        order.save(update_fields=["plan", "subscription_id", "subscription_status", "subscription_end"])
+    log.info("order %s: upgraded to subscription %s", order.public_id, order.subscription_id)
+    return order
+
+
+def cancel(order_id: int) -> Order:
+    """Stop the renewal; the paid period runs to its end (``subscription_end`` is kept)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.plan != "annual" or not order.subscription_id:
+            raise SubscriptionError("This purchase is not a subscription.")
+        if order.subscription_status != ACTIVE:
+            return order  # already canceled or ended: nothing to stop
+        try:
+            payments.cancel_renewal(order.subscription_id)
+        except payments.PaymentError as exc:
+            raise SubscriptionError(f"The renewal could not be canceled: {exc}.") from exc
+        order.subscription_status = CANCELED
+        order.save(update_fields=["subscription_status"])
+    return order
+
+
+def set_new_release_emails(order_id: int, on: bool) -> Order:
+    order = Order.objects.get(pk=order_id)
+    if on and order.plan != "annual":
+        raise SubscriptionError("New-release emails come with an annual subscription.")
+    Order.objects.filter(pk=order_id).update(email_new_releases=on)
+    order.email_new_releases = on
+    return order
+
+
+# --------------------------------------------------------------------------- periodic work
+
+
+def end_expired(now: datetime | None = None) -> int:
+    """Subscriptions past ``subscription_end``: renewed in Stripe -> the new period end;
+    otherwise (canceled, unpaid, or Stripe unreachable for a canceled one) -> "ended"."""
+    now = now or timezone.now()
+    count = 0
+    for order in Order.objects.filter(plan="annual", subscription_status__in=RUNNING, subscription_end__lte=now):
+        new_end = None
+        if order.subscription_status == ACTIVE and order.subscription_id:
+            try:
+                info = payments.subscription(order.subscription_id)
+            except payments.PaymentError as exc:
+                log.warning("order %s: subscription not checked (%s); next run", order.public_id, exc)
+                continue
+            end = _when(info.current_period_end)
+            if info.status in ("active", "trialing") and end and end > now:
+                new_end = end
+        if new_end is not None:
+            Order.objects.filter(pk=order.pk).update(subscription_end=new_end)
+        else:
+            Order.objects.filter(pk=order.pk, subscription_status__in=RUNNING).update(subscription_status=ENDED)
+            count += 1
+    return count
+
+
+def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]:
+    """(order id, release number): running subscriptions that asked for new-release emails
+    and whose file is older than the latest release, not yet emailed about it."""
+    now = now or timezone.now()
+    latest = Release.objects.order_by("-number").first()
+    if latest is None:
+        return []
+    due = []
+    for order in Order.objects.filter(plan="annual", subscription_status__in=RUNNING, subscription_end__gt=now,
+                                      email_new_releases=True, status=Order.Status.PAID).select_related("release"):
+        if order.release is not None and order.release.number >= latest.number:
+            continue  # the file is from the latest release already (subscribed since, or updated in the panel)
+        if notices.was_sent(order.pk, EmailRecord.Kind.NEW_RELEASE, latest.number):
+            continue
+        due.append((order.pk, latest.number))
+    return due
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
+def deliver_new_release(self, order_id: int, number: int) -> bool:
+    """Build the subscriber's file from the new release, then email it (once per release)."""
+    from . import packages
+    from .tasks import TEMPORARY
+
+    order = Order.objects.get(pk=order_id)
+    if not subscription_running(order) or notices.was_sent(order_id, EmailRecord.Kind.NEW_RELEASE, number):
+        return False
+    if order.release is None or order.release.number < number:
+        release = Release.objects.get(number=number)
+        device, coverage, options = packages.order_spec(order)
+        stored = packages.ensure_package(device, coverage, options, release=release)
+        Order.objects.filter(pk=order_id).update(package_key=stored.key, release=stored.release,
+                                                 package_bytes=stored.size, package_error="")
+    try:
+        return notices.send(order_id, EmailRecord.Kind.NEW_RELEASE, number)
+    except TEMPORARY as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))

@@ -1,0 +1,31 @@
+"""``{% purchase_extra order as x %}``: what templates/portal/panel/extra/purchase.html shows
+for one purchase (the annual upgrade offer, the subscription state, error reports)."""
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+
+from portal import reports, subscriptions
+from portal.pricing import format_amount
+
+register = template.Library()
+
+
+@register.simple_tag
+def purchase_extra(order):
+    now = timezone.now()
+    annual = order.plan == "annual"
+    return {
+        "can_upgrade": subscriptions.can_upgrade(order, now),
+        "upgrade_deadline": subscriptions.upgrade_deadline(order),
+        "upgrade_cost": format_amount(subscriptions.upgrade_cost(order), order.currency),
+        "annual_price": format_amount(subscriptions.annual_price(order), order.currency),
+        "annual": annual,
+        "running": subscriptions.subscription_running(order, now),
+        "status": order.subscription_status if annual else "",
+        "end": order.subscription_end,
+        "reports": list(order.reports.all()),
+        "report_form": reports.ReportForm(),
+        "can_report": order.is_paid,
+        "report_max_bytes": settings.REPORT_MAX_BYTES,
+    }
