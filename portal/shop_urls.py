@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import shop_views
@@ -13,6 +12,4 @@ urlpatterns = [
     path("orders/<uuid:public_id>/status.json", shop_views.order_status, name="order-status"),
     path("stripe/webhook/", shop_views.stripe_webhook, name="stripe-webhook"),
     path("download/<str:token>/", shop_views.download, name="download"),
-    path("account/login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
-    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -263,6 +263,10 @@ def download(request, token):
     if order is None:
         raise Http404("no such download")
     stored = stored_package(order)
+    from .models import Download
+
+    Download.objects.create(order=order, release=order.release if stored and stored.key == key else None,
+                            package_key=key, via="email")
     if stored is None or stored.key != key:
         # an older file of this order: still valid when it is in the store
         from .packages import store_path

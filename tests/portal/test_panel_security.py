@@ -229,7 +229,7 @@ def test_every_panel_form_refuses_a_post_without_the_csrf_token(release):
         ("panel-coverage", [order.public_id], {"codes": ["BE"]}),
         ("panel-password-change", [], {"old_password": PASSWORD, "new_password1": "c-new-secret-44",
                                        "new_password2": "c-new-secret-44"}),
-        ("logout", [], {}),
+        ("panel-logout", [], {}),
     ]:
         assert browser.post(reverse(name, args=args), data).status_code == 403, name
     order.refresh_from_db()
