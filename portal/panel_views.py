@@ -27,7 +27,7 @@ from exporters.base import ExportError
 from exporters.devices import DEVICES, get_device
 
 from . import panel
-from .models import User
+from .models import Order, User
 from .packages import store_path
 from .ratelimit import client_ip, login_limiters, minutes, reset_limiters
 
@@ -195,6 +195,13 @@ def _device_choices():
     return [(d.id, d.name) for d in DEVICES]
 
 
+def _refunded(user) -> list[dict]:
+    """Refunded purchases, read-only: their downloads are revoked, but the customer still
+    sees what happened to them (the error reports' status and outcome)."""
+    return [{"order": o, "device": get_device(o.device_id), "reports": list(o.reports.all())}
+            for o in Order.objects.filter(user=user, status=Order.Status.REFUNDED).order_by("refunded_at")]
+
+
 def _panel_context(request, orders, order) -> dict:
     device = get_device(order.device_id)
     state = panel.file_state(order)
@@ -216,7 +223,7 @@ def _panel_context(request, orders, order) -> dict:
         "france_in_coverage": "FR" in coverage.countries,
         "past_downloads": list(order.downloads.select_related("release")[:20]),
         "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS,
-        "device_choices": _device_choices(),
+        "device_choices": _device_choices(), "refunded": _refunded(request.user),
     }
 
 
@@ -236,6 +243,7 @@ def home(request):
     if not orders:
         return render(request, "portal/panel/panel.html", {"orders": [], "order": None,
                                                            "device_choices": _device_choices(),
+                                                           "refunded": _refunded(request.user),
                                                            "update_months": settings.UPDATE_MONTHS})
     return render(request, "portal/panel/panel.html", _panel_context(request, orders, orders[-1]))
 
