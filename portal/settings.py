@@ -58,10 +58,27 @@ def env_list(name, default=()):
 
 
 DEBUG = env_bool("DEBUG", False)
+# PRODUCTION=1 (set it for every process: web, Celery worker and beat, manage.py) makes the
+# settings strict: SECRET_KEY, ALLOWED_HOSTS and SITE_URL must come from the environment,
+# DEBUG must be off, and static files are served from STATIC_ROOT (filled by collectstatic)
+# with hashed names. Without it -- ./run, ./test, the benchmarks -- the development secret is
+# used when SECRET_KEY is unset (unless ALLOW_INSECURE_SECRET=0 with DEBUG off) and static
+# files come from the apps, no collectstatic needed. README "Production".
+PRODUCTION = env_bool("PRODUCTION", False)
+# The "django-insecure-" prefix makes `check --deploy` flag it (security.W009) wherever it ends up.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production"
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
+if PRODUCTION:
+    _missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL") if not env_str(name).strip()]
+    if _missing:
+        raise ImproperlyConfigured(f"PRODUCTION=1 needs {', '.join(_missing)} in the environment (.env.example)")
+    if DEBUG:
+        raise ImproperlyConfigured("PRODUCTION=1 with DEBUG=1: debug pages must never be on in production")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY is the development key: generate one for production")
+elif not SECRET_KEY:
     if DEBUG or env_bool("ALLOW_INSECURE_SECRET", True):
-        SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
 
@@ -91,6 +108,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (portal/static, django-leaflet's Leaflet, the admin's) straight from the
+    # WSGI app, before sessions and the rest; see the static-files block below.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,8 +205,26 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files: portal/static, django-leaflet's Leaflet assets and the admin's, served by
+# WhiteNoise (MIDDLEWARE) from the WSGI app, so gunicorn needs no separate file server.
+# - PRODUCTION=1: only what `manage.py collectstatic` put into STATIC_ROOT is served, with
+#   content-hashed names (cached for a year), gzip variants (brotli too with the Brotli package),
+#   and {% static %} raising for a file missing from the manifest: run collectstatic on every deploy.
+# - Otherwise (./run, ./test, benchmarks): the default storage and WhiteNoise looking files up
+#   in the apps (finders), so nothing needs collectstatic; runserver with DEBUG=1 as before.
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+# Outside production: look each request up in the apps (finders) and STATIC_ROOT, which
+# need not exist (no collectstatic), instead of indexing STATIC_ROOT once at start-up.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Camera database knobs.
@@ -286,6 +324,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if SITE_URL.startswith("https://"):
