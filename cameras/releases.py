@@ -56,6 +56,7 @@ from tqdm import tqdm
 from exporters.schema import SNAPSHOT_COLUMNS, CameraType
 
 from .models import Camera, Release
+from .signals import release_published
 
 __all__ = [
     "ReleaseError",
@@ -432,6 +433,7 @@ def publish_release(progress=False, *, allow_empty: bool = False) -> Release:
         bar.set_postfix_str(f"release {release.number}")
     timings["total"] = time.perf_counter() - started
     release.timings = timings
+    transaction.on_commit(lambda: release_published.send_robust(sender=Release, release=release))
     return release
 
 

@@ -32,7 +32,7 @@ def _redis_visibility_timeout(sender, **kwargs):
 # function as `manage.py send_reminders` for cron: renewal and stale-file reminders, ended
 # subscriptions, new-release emails; each email once, so overlapping runs are harmless.
 app.conf.include = [*(app.conf.include or ()), "portal.notices", "portal.subscriptions", "portal.reports",
-                    "portal.reminders"]
+                    "portal.reminders", "portal.fanout"]  # issue 7: the release fan-out
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
     "send-reminders": {

@@ -274,6 +274,13 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
 }
 
+# Release fan-out: publishing a release queues package builds for the popular combinations.
+FANOUT_ON_PUBLISH = env_bool("FANOUT_ON_PUBLISH", True)
+FANOUT_TOP = env_int("FANOUT_TOP", 50)              # popular (device, coverage, options) built per release
+FANOUT_DEFAULTS = env_bool("FANOUT_DEFAULTS", True)  # also every device's default coverage
+FANOUT_PRIORITY = env_int("FANOUT_PRIORITY", 9)      # Redis priority (9 = served after orders and emails)
+FANOUT_NEW_RELEASE_EMAILS = env_bool("FANOUT_NEW_RELEASE_EMAILS", True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

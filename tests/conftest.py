@@ -26,6 +26,9 @@ def shared():
 @pytest.fixture(autouse=True)
 def _releases_dir(tmp_path, settings):
     settings.RELEASES_DIR = tmp_path / "releases"
+    # Publishing a release would queue package builds for every catalog device; only the
+    # fan-out tests (tests/portal/test_fanout.py) turn it on.
+    settings.FANOUT_ON_PUBLISH = False
 
 
 # Real services for end-to-end tests (localstripe, SMTP sink, Celery worker, Chromium):
