@@ -18,7 +18,9 @@ The columns come from helpers that avoid formatting values one by one:
   ``str.replace`` calls (``xml_escape``, ``json_escape``), optionally wrapped in tags, and
   split again; ``csv_column`` quotes only the values that need it (found with numpy);
 * ``group_codes``: one code per distinct combination of small integer columns, so names,
-  comments and attribute runs are built once per combination and picked by code.
+  comments and attribute runs are built once per combination and picked by code;
+  ``ChunkTexts`` does the same a chunk of rows at a time, for texts that may take a million
+  distinct values (names from roads): it never holds a table of all of them.
 
 Chunks are 4,096 rows by default: big enough to amortise the numpy calls, small enough that
 the temporary strings are reused by the allocator instead of being page-faulted in afresh.
@@ -202,9 +204,12 @@ def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, list]:
 
 def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
     """Renumber ``key`` (values below ``span``) to 0..k-1 keeping their order."""
-    if span <= 64 * len(key) + 4096:
-        present = np.bincount(key, minlength=span) > 0
-        return (np.cumsum(present) - 1)[key], int(present.sum())
+    if span <= 8 * len(key) + 4096:  # a table over the span: at most 5 bytes per value of it
+        present = np.zeros(span, dtype=bool)
+        present[key] = True
+        rank = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
+        rank -= 1
+        return rank[key].astype(np.int64), int(rank[-1]) + 1
     inverse = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
     return inverse, int(inverse.max()) + 1
 
@@ -240,6 +245,57 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     representative = np.empty(span, np.int64)
     representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
     return key.astype(np.int32) if span < 2**31 else key, representative
+
+
+TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at most (then it starts afresh)
+
+
+class ChunkTexts:
+    """Text per row made once per distinct combination of ``columns`` (e.g. a name from
+    type, speed and road), a chunk of rows at a time: ``texts(idx)`` groups the rows ``idx``
+    (``group_codes``), looks each combination up in a cache and calls ``build(rows)`` (camera
+    rows, one per missing combination; a list of str) for the others only.
+
+    Few combinations (the usual case) are built once for the whole file; with a distinct
+    text per camera (a million roads) the cache is emptied whenever it would exceed
+    ``TEXT_CACHE`` entries, so no table of every text ever exists. A text depends only on
+    its combination: chunks and the cache never change the result.
+
+    When most rows of a chunk have a text not made before, the cache does not pay: from then
+    on ``build`` gets the rows of each chunk as they are (it makes a text once per distinct
+    combination among them, as ``common.poi_names`` does)."""
+
+    def __init__(self, columns: Sequence[np.ndarray], build: Callable[[np.ndarray], list[str]]):
+        self.columns, self.build = tuple(columns), build
+        self.cache: dict = {}
+        self.direct = False
+
+    def __call__(self, idx: np.ndarray) -> list[str]:
+        if not len(idx):
+            return []
+        if self.direct:
+            return list(self.build(idx))
+        cols = [col[idx] for col in self.columns]
+        codes, first = group_codes(*cols)
+        keys = list(zip(*(col[first].tolist() for col in cols)))
+        cache = self.cache
+        values = list(map(cache.get, keys))
+        missing = [k for k, v in enumerate(values) if v is None]
+        if missing:
+            built = self.build(idx[first[missing]])
+            if 2 * len(missing) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
+                self.direct = True
+                cache.clear()
+                for k, text in zip(missing, built):
+                    values[k] = text
+            else:
+                if len(cache) + len(missing) > TEXT_CACHE:
+                    cache.clear()
+                for k, text in zip(missing, built):
+                    values[k] = cache[keys[k]] = text
+        table = np.empty(len(values), dtype=object)
+        table[:] = values
+        return table[codes].tolist()
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,12 +438,13 @@ def join_rows(pieces: Sequence[Piece], count: int) -> str:
     return "".join(flat)
 
 
-def row_sizes(rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]], chunk: int = CHUNK_ROWS,
+def row_sizes(rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]], chunk: int | None = None,
               encoding: str = "utf-8") -> np.ndarray:
     """The encoded length (bytes) of each row ``write_rows(out, rows, make, ...)`` writes,
     as int64, without keeping the rows: size models sum them. Each chunk is built by the
     same ``make`` and joined with a NUL after every row; the NUL bytes of the encoded chunk
     give the row ends (a chunk with a NUL inside a row is measured row by row)."""
+    chunk = chunk or CHUNK_ROWS
     rows = np.asarray(rows, dtype=np.int64)
     result = np.empty(len(rows), dtype=np.int64)
     for start in range(0, len(rows), chunk):
@@ -404,9 +461,11 @@ def row_sizes(rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]], c
 
 
 def write_rows(out: io.BytesIO, rows: np.ndarray, make: Callable[[np.ndarray], Sequence[Piece]],
-               chunk: int = CHUNK_ROWS, encoding: str = "utf-8") -> None:
+               chunk: int | None = None, encoding: str = "utf-8") -> None:
     """Render ``rows`` (camera row indices, in output order) a chunk at a time into ``out``;
-    ``make(index)`` returns the pieces of the rows ``index``."""
+    ``make(index)`` returns the pieces of the rows ``index`` (a pure function of those rows,
+    so that any chunk size gives the same bytes); ``chunk`` defaults to ``CHUNK_ROWS``."""
+    chunk = chunk or CHUNK_ROWS
     rows = np.asarray(rows, dtype=np.int64)
     for start in range(0, len(rows), chunk):
         idx = rows[start:start + chunk]

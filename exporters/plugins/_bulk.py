@@ -160,6 +160,15 @@ class PoiExporter(Exporter):
         raise NotImplementedError(f"{self.identifier} has no size model")
 
 
+def rows_of(cams: CameraSet, idx: np.ndarray, names=("type", "speed", "road")) -> CameraSet:
+    """The rows ``idx`` of ``cams`` with only the columns ``names`` (and ``id``): what a chunk
+    needs to make its names (``common.poi_names`` reads type, speed and road), without
+    copying every column."""
+    sub = CameraSet.__new__(CameraSet)
+    sub.columns = {name: cams[name][idx] for name in ("id", *names)}
+    return sub
+
+
 # ---------------------------------------------------------------------------------------
 # Text
 
@@ -194,13 +203,14 @@ def poi_texts(cams: CameraSet, *, max_len: int | None, speed_marker: str):
     (each ``one_line``, empty parts left out).
     """
     codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
-    uniq = cams.take(first)
-    columns = dict(uniq.columns)
-    roads = [clean_road(r) for r in uniq["road"].tolist()]
+    columns = {name: values[first] for name, values in cams.columns.items()}
+    roads = [clean_road(r) for r in columns["road"].tolist()]
     columns["road"] = np.array(roads, dtype=object)
-    names = common.poi_names(CameraSet(columns), max_len=max_len, speed_marker=speed_marker)
+    named = CameraSet.__new__(CameraSet)  # only the columns ``cams`` has (``rows_of``): no check
+    named.columns = columns
+    names = common.poi_names(named, max_len=max_len, speed_marker=speed_marker)
     comments = [", ".join(part for part in (one_line(desc), road) if part)
-                for desc, road in zip(uniq["description"].tolist(), roads)]
+                for desc, road in zip(columns["description"].tolist(), roads)]
     return codes, first, names, comments
 
 

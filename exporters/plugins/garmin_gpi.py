@@ -43,11 +43,14 @@ GPSBabel reads back and that users load on nuvi-class units)::
   ``GarminGPI(created_unix=...)`` to use a fixed time instead.
 
 Built in bulk: the bytes after the coordinates of a POI depend only on (type, speed, road,
-description), so they are made once per distinct value (``PoiTexts``); records are rows of
-a byte matrix cut to length. One category at a time, the matrix a few thousand POIs at a
-time, and with ``ExportOptions.spool_dir`` each group record goes to disk as it is made
-(the headers, whose creation stamps hash all group records, are put in front afterwards),
-so memory stays small for a million cameras. ``GarminGPI.size_model`` sizes any subset
+description), so they are made once per distinct value (``PoiTexts``; when a file has more
+than ``TAIL_CODES`` distinct values, as with a description per camera, only their lengths
+are made up front and the bytes for the POIs of each chunk as it is written, ``ChunkTails``,
+so no text of a whole file exists at once); records are rows of a byte matrix cut to
+length. One category at a time, the matrix a few thousand POIs at a time, and with
+``ExportOptions.spool_dir`` each group record goes to disk as it is made (the headers,
+whose creation stamps hash all group records, are put in front afterwards), so memory
+stays small for a million cameras. ``GarminGPI.size_model`` sizes any subset
 from the same record lengths (``poi_lengths``) and area counts (``area_count``). 200 000
 cameras render in about 0.4 s; GPSBabel's writer needs about 1 s for 10 000, 4 s for 20 000
 and 15 s for 40 000 (it grows quadratically).
@@ -66,7 +69,7 @@ from .. import common, icons, sizing
 from ..base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
 from ..textrows import group_codes
 from ._bulk import (PoiExporter, PoiSizeParts, camera_list, category_groups, clean_road, cut_rows, file_stem,
-                    name_table, one_line, round_half_away, to_codepage)
+                    name_table, one_line, padded, round_half_away, to_codepage)
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
 MAX_NAME = 44            # characters; our limit for nuvi-class lists, no device limit is documented
@@ -205,6 +208,24 @@ class PoiTexts:
             out.append(tail + record(T_COMMENT, lc_string(cb)) if cb else tail)
         return out
 
+    def measure(self, codes: np.ndarray, chunk: int = 1 << 14):
+        """(main, total bytes, whether transliterated) of ``codes``, as ``encode`` gives them,
+        without keeping any text (the comments of ``chunk`` codes exist at a time)."""
+        mains, totals = np.zeros(len(codes), np.int64), np.zeros(len(codes), np.int64)
+        replaced = self.name_replaced[self.name_of[codes]]
+        for a in range(0, len(codes), chunk):
+            part = codes[a:a + chunk]
+            comments, changed = self.comments(part)
+            replaced[a:a + len(part)] |= changed
+            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments)
+        return mains, totals, replaced
+
+    def tail_rows(self, codes: np.ndarray, proximity_m: int) -> tuple[np.ndarray, np.ndarray]:
+        """(zero-padded byte matrix with the tail of each code of ``codes`` in its row, tail
+        lengths): the tails of a chunk of POIs, made for them alone."""
+        comments, _ = self.comments(codes)
+        matrix, lengths = padded(self.tails(codes, comments, proximity_m))
+        return matrix, lengths
 
     def encode(self, codes: np.ndarray, proximity_m: int, chunk: int = 1 << 14):
         """(main, total bytes, whether transliterated, the tails one after the other as a uint8
@@ -296,6 +317,7 @@ def gpi_bitmap(image, bitmap_id: int = 0) -> bytes:
 
 ROWS_PER_CHUNK = 1 << 13   # POIs per byte matrix when a file is written (bounds the memory)
 TAIL_MATRIX_BYTES = 1 << 24  # largest matrix of a file's distinct POI tails (else tails are gathered)
+TAIL_CODES = 1 << 16       # distinct POI tails of a file made at once at most (else per chunk of POIs)
 
 
 def area_bytes(total_poi_bytes: int, n: int) -> int:
@@ -313,14 +335,56 @@ def area_count(n: int, max_size: int = AREA_SIZE) -> int:
     return area_count(half, max_size) + area_count(n - half, max_size)
 
 
+class BlobTails:
+    """The tails of all codes of a file, made at once: ``blob[start[i]:start[i] + tail_len[i]]``
+    is the tail of code i. ``rows(c)``: a zero-padded matrix with the tail of ``c[p]`` in row p."""
+
+    def __init__(self, blob: np.ndarray, tail_len: np.ndarray):
+        self.blob, self.tail_len = blob, tail_len
+        self.start = np.cumsum(tail_len) - tail_len
+        # Few distinct tails (the usual case): a zero-padded matrix of them, whose rows are
+        # copied per POI; many: each POI's tail is gathered from the blob (no matrix as wide as
+        # the longest tail for every code).
+        width = int(tail_len.max()) if len(tail_len) else 0
+        self.matrix = None
+        if len(tail_len) * width <= TAIL_MATRIX_BYTES:
+            self.matrix = np.zeros((len(tail_len), width), dtype=np.uint8)
+            self.matrix[np.arange(width) < tail_len[:, None]] = blob
+
+    def rows(self, c: np.ndarray) -> np.ndarray:
+        if self.matrix is not None:
+            return self.matrix[c]
+        tl = self.tail_len[c]  # gather each POI's tail from the blob
+        tails = np.zeros((len(c), int(tl.max())), dtype=np.uint8)
+        before = np.cumsum(tl) - tl
+        tails[np.arange(tails.shape[1]) < tl[:, None]] = self.blob[np.repeat(self.start[c] - before, tl)
+                                                                   + np.arange(int(tl.sum()), dtype=np.int64)]
+        return tails
+
+
+class ChunkTails:
+    """The tails of codes ``codes`` of ``texts`` (``PoiTexts``), made for the POIs of a chunk
+    only (``rows(c)``, as ``BlobTails.rows``): no text of the whole file exists at once."""
+
+    def __init__(self, texts: "PoiTexts", codes: np.ndarray, tail_len: np.ndarray, proximity_m: int):
+        self.texts, self.codes, self.tail_len, self.proximity_m = texts, codes, tail_len, proximity_m
+
+    def rows(self, c: np.ndarray) -> np.ndarray:
+        used, inverse = np.unique(c, return_inverse=True)
+        matrix, lengths = self.texts.tail_rows(self.codes[used], self.proximity_m)
+        if not np.array_equal(lengths, self.tail_len[used]):
+            raise AssertionError("POI record lengths (poi_lengths) differ from the bytes written")
+        return matrix[inverse.reshape(-1)]
+
+
 class Areas:
-    """The areas of one file: POIs at (lat, lon) (semicircles) with tail ``t`` = ``tail[i]``
-    (i = ``local[p]``, bytes ``blob[start[i]:start[i] + tail_len[i]]``, record lengths
-    ``mains[i]``, ``totals[i]``) sorted inside an area by ``sort_key[i]`` then input order.
+    """The areas of one file: POIs at (lat, lon) (semicircles) with tail ``local[p]`` (a code
+    of ``tails``, a ``BlobTails`` or ``ChunkTails``; ``tail_len``, record lengths ``mains``,
+    ``totals`` per code) sorted inside an area by ``sort_key`` of the code, then input order.
     ``size`` is known before ``write(out)`` writes the bytes, ``ROWS_PER_CHUNK`` POIs at a time."""
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray, local: np.ndarray, sort_key: np.ndarray,
-                 blob: np.ndarray, start: np.ndarray, tail_len: np.ndarray, mains: np.ndarray, totals: np.ndarray):
+                 tails, tail_len: np.ndarray, mains: np.ndarray, totals: np.ndarray):
         order, starts = kd_areas(lat, lon)
         n = len(order)
         sizes = np.diff(np.append(starts, n))
@@ -328,15 +392,7 @@ class Areas:
         # inside an area: by name (byte order), then by id (the input order)
         order = order[np.lexsort((order, sort_key[local[order]], area_of))]
         self.c, self.lat, self.lon = local[order], lat[order], lon[order]
-        self.blob, self.start, self.tail_len, self.mains, self.totals = blob, start, tail_len, mains, totals
-        # Few distinct tails (the usual case): a zero-padded matrix of them, whose rows are
-        # copied per POI; many: each POI's tail is gathered from the blob (no matrix as wide as
-        # the longest tail for every code).
-        width = int(tail_len.max()) if len(tail_len) else 0
-        self.tail_matrix = None
-        if len(tail_len) * width <= TAIL_MATRIX_BYTES:
-            self.tail_matrix = np.zeros((len(tail_len), width), dtype=np.uint8)
-            self.tail_matrix[np.arange(width) < tail_len[:, None]] = blob
+        self.tails, self.tail_len, self.mains, self.totals = tails, tail_len, mains, totals
         self.starts, self.ends = starts, np.append(starts[1:], n)
         cum = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(poi_record_lengths(totals[self.c]), out=cum[1:])
@@ -369,13 +425,7 @@ class Areas:
         head["type"], head["flags"], head["total"], head["main"] = T_POI, EXTRA, self.totals[c], self.mains[c]
         head["lat"], head["lon"], head["one"], head["alert"] = la, lo, 1, 1
         tl = self.tail_len[c]
-        if self.tail_matrix is not None:
-            tails = self.tail_matrix[c]
-        else:  # gather each POI's tail from the blob
-            tails = np.zeros((k, int(tl.max())), dtype=np.uint8)
-            before = np.cumsum(tl) - tl
-            tails[np.arange(tails.shape[1]) < tl[:, None]] = self.blob[np.repeat(self.start[c] - before, tl)
-                                                                       + np.arange(int(tl.sum()), dtype=np.int64)]
+        tails = self.tails.rows(c)
         tail_width = tails.shape[1]
         # Every record is a row of one byte matrix in file order (area a before its POIs); the
         # data is the matrix with each row cut to its record's length.
@@ -460,13 +510,18 @@ class GarminGPI(PoiExporter):
             idx = cat.index
             codes, local = np.unique(texts.codes[idx], return_inverse=True)
             local = local.reshape(-1)
-            mains, totals, replaced, blob = texts.encode(codes, proximity)
+            if len(codes) <= TAIL_CODES:  # few distinct tails: all made at once, copied per POI
+                mains, totals, replaced, blob = texts.encode(codes, proximity)
+                tail_len = totals - POI_FIXED_MAIN
+                tails = BlobTails(blob, tail_len)
+            else:  # many (a description per camera): made for the POIs of each chunk as it is written
+                mains, totals, replaced = texts.measure(codes)
+                tail_len = totals - POI_FIXED_MAIN
+                tails = ChunkTails(texts, codes, tail_len, proximity)
             transliterated += int(np.count_nonzero(replaced[local]))
-            tail_len = totals - POI_FIXED_MAIN
-            start = np.cumsum(tail_len) - tail_len
             sort_key = np.empty(len(codes), dtype=np.int64)  # by name bytes, then code
             sort_key[np.lexsort((codes, texts.name_rank[texts.name_of[codes]]))] = np.arange(len(codes))
-            areas = Areas(lat[idx], lon[idx], local, sort_key, blob, start, tail_len, mains, totals)
+            areas = Areas(lat[idx], lon[idx], local, sort_key, tails, tail_len, mains, totals)
             bitmap = category_bitmap(cat.slug, options)
             head = group_head(cat.title, areas.size, len(bitmap))
 
@@ -476,7 +531,7 @@ class GarminGPI(PoiExporter):
                 out.write(bitmap)
 
             bodies.append(output_file(file_name(cat) + ".group", write_body, options))
-            del areas, blob, start
+            del areas, tails
         stamps = creation_stamps([bytes.fromhex(body.sha256) for body in bodies], self.created_unix)
         files = []
         for cat, body, stamp in zip(cats, bodies, stamps):

@@ -31,8 +31,9 @@ import numpy as np
 
 from .. import common, icons, sizing
 from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from ..textrows import csv_quote, number_pieces, row_sizes, write_rows
-from ._bulk import PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away
+from ..textrows import ChunkTexts, csv_quote, number_pieces, row_sizes, write_rows
+from ._bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
+                    rows_of)
 
 MAX_NAME = 44
 ICON_SIZE = 24
@@ -40,25 +41,29 @@ ICON_BITS = 8
 DECIMALS = 6
 
 
-def line_tails(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
-    """(code per camera, ',"name","comment"\\r\\n' per code): made once per distinct (type,
-    speed, road, description)."""
+def line_tails(cams: CameraSet) -> list[str]:
+    """',"name","comment"\r\n' per camera of ``cams`` (the rows of a chunk): made once per
+    distinct (type, speed, road, description) of the chunk."""
     codes, _, names, comments = poi_texts(cams, max_len=MAX_NAME, speed_marker="@")
     tails = np.array([f",{csv_quote(name)},{csv_quote(comment)}\r\n" for name, comment in zip(names, comments)],
                      dtype=object)
-    return codes, tails
+    return tails[codes].tolist()
 
 
-def line_maker(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, tails: np.ndarray):
+def line_maker(lon: np.ndarray, lat: np.ndarray, cams: CameraSet):
     """``make(i)``: the pieces of the lines of rows ``i`` (``textrows.write_rows``):
     longitude and latitude with at most 6 decimals (rounded half away from zero, trailing
-    zeros dropped, one kept), then the line's tail ``tails[codes]``. The writer and the size
-    model both build their lines with it."""
+    zeros dropped, one kept), then the line's tail (``line_tails``, made per chunk of rows
+    by ``textrows.ChunkTexts``, so no table of all tails exists and any chunking gives the
+    same bytes). The writer and
+    the size model both build their lines with it."""
     x, y = round_half_away(lon, 10 ** DECIMALS), round_half_away(lat, 10 ** DECIMALS)
+    fields = ("type", "speed", "road", "description")
+    tails = ChunkTexts([cams[f] for f in fields], lambda rows: line_tails(rows_of(cams, rows, fields)))
 
     def make(i):
         return [*number_pieces(x[i], DECIMALS, scaled=True, trim=True, keep=1, suffix=","),
-                *number_pieces(y[i], DECIMALS, scaled=True, trim=True, keep=1), tails[codes[i]].tolist()]
+                *number_pieces(y[i], DECIMALS, scaled=True, trim=True, keep=1), tails(i)]
 
     return make
 
@@ -85,8 +90,7 @@ class GarminPoiCsv(PoiExporter):
 
     def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
         cats = common.categories(cams, by_speed=False)
-        codes, tails = line_tails(cams)
-        make = line_maker(lon, lat, codes, tails)
+        make = line_maker(lon, lat, cams)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
         files = []
         for cat in cats:
@@ -97,9 +101,8 @@ class GarminPoiCsv(PoiExporter):
 
     def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
         bad = invalid_coordinates(lat, lon)  # a subset with these is refused (``PoiSizes``): sized as 0, 0 here
-        codes, tails = line_tails(cams)
         record_bytes = row_sizes(np.arange(len(cams)), line_maker(np.where(bad, 0.0, lon), np.where(bad, 0.0, lat),
-                                                                  codes, tails))
+                                                                  cams))
         cats, group = category_groups(cams, by_speed=False)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
         notes = notes_for(options)

@@ -25,7 +25,8 @@ from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from ..common import poi_names, select, select_index
 from ..schema import Kind
-from ..textrows import factorize, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
+from ..textrows import ChunkTexts, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
+from ._bulk import rows_of
 from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 
@@ -47,13 +48,12 @@ def row_maker(cams: CameraSet):
     has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
     geometry = np.asarray([',"geometry":{"type":"Point","coordinates":[',
                            ',"geometry":{"type":"LineString","coordinates":[['], dtype=object)
-    # ']},"properties":{"name":"..."' per (type, speed, road): the name, and the end of the geometry
-    road_codes, _ = factorize(cams["road"])
-    name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
-    del road_codes
-    names = np.asarray([f']}},"properties":{{"name":"{name}"'
-                        for name in texts(poi_names(cams.take(first)), json_escape)], dtype=object)
     # ',"kind":"fixed","type":"speed","speed":50,"direction":"one"' per combination
+    # ']},"properties":{"name":"..."' per (type, speed, road): the name, and the end of the
+    # geometry; made for the rows of each chunk (``ChunkTexts``), no table of every name
+    names = ChunkTexts((cams["type"], cams["speed"], cams["road"]),
+                       lambda rows: texts(poi_names(rows_of(cams, rows)), json_escape, ']},"properties":{"name":"',
+                                          '"', always=True))
     _, mode = directions(cams)
     attr_codes, first = group_codes(cams["kind"], cams["type"], cams["speed"], cams["truck_speed"], mode)
     attrs = []
@@ -81,7 +81,8 @@ def row_maker(cams: CameraSet):
                 geometry[has_end[idx].astype(np.int8)].tolist(),
                 *number_pieces(lon[idx], 6, suffix=","), *number_pieces(lat[idx], 6),
                 number_pairs(end_lon[idx], end_lat[idx], 6, prefix="],[", middle=",", suffix="]"),
-                names[name_codes[idx]].tolist(), attrs[attr_codes[idx]].tolist(),
+                names(idx),
+                attrs[attr_codes[idx]].tolist(),
                 *number_pieces(heading[idx], 2, trim=True, prefix=',"heading":'),
                 texts(country[idx], json_escape, ',"country":"', '"'),
                 texts(road[idx], json_escape, ',"road":"', '"'),

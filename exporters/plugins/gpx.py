@@ -37,8 +37,9 @@ from .. import sizing
 from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from ..common import categories, poi_names, select, select_index
 from ..schema import Kind
-from ..textrows import (factorize, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
+from ..textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
                         xml_escape)
+from ._bulk import rows_of
 from ._interchange import (DIRECTION_WORDS, category_files, check_positions, describe_type, directions,
                            encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
                            text_file, type_slugs)
@@ -117,15 +118,19 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     (``slug``, ``title``), for ``textrows.write_rows``; the writer and the size model both
     build their waypoints with it."""
     proximity = int(options.proximity_m)
-    # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road)
-    road_codes, _ = factorize(cams["road"])
-    label_codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], road_codes)
-    del road_codes
-    reps = cams.take(first)
-    names = texts(poi_names(reps, speed_marker="@"), xml_escape)
-    comments = [xml_escape(describe_type(t, sp, ts)) for t, sp, ts in
-                zip(reps["type"].tolist(), reps["speed"].tolist(), reps["truck_speed"].tolist())]
-    labels = np.asarray([f"<name>{n}</name><cmt>{c}</cmt>" for n, c in zip(names, comments)], dtype=object)
+    # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road), made for the
+    # rows of each chunk (``ChunkTexts``): no table of all of them when every camera has its road
+
+    def build_labels(rows):
+        reps = rows_of(cams, rows, ("type", "speed", "truck_speed", "road"))
+        names = texts(poi_names(reps, speed_marker="@"), xml_escape, "<name>", "</name><cmt>", always=True)
+        codes, first = group_codes(reps["type"], reps["speed"], reps["truck_speed"])  # few: a comment each
+        comments = np.asarray([xml_escape(describe_type(t, sp, ts)) + "</cmt>" for t, sp, ts in
+                               zip(reps["type"][first].tolist(), reps["speed"][first].tolist(),
+                                   reps["truck_speed"][first].tolist())], dtype=object)
+        return list(map(str.__add__, names, comments[codes].tolist()))
+
+    labels = ChunkTexts((cams["type"], cams["speed"], cams["truck_speed"], cams["road"]), build_labels)
     attr_codes, attrs = camera_attributes(cams)
     lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
     description, ids = cams["description"], cams["id"]
@@ -141,7 +146,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
             middle = middles[slug] = np.asarray([text + a for a in attrs.tolist()], dtype=object)
         return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
                 *number_pieces(lon[idx], 6, suffix='">'),
-                labels[label_codes[idx]].tolist(), texts(description[idx], xml_escape, "<desc>", "</desc>"),
+                labels(idx), texts(description[idx], xml_escape, "<desc>", "</desc>"),
                 middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
                 *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
                 number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),

@@ -58,7 +58,8 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from .. import sizing
-from ..base import CameraSet, Exporter, ExportError, ExportOptions, OutputFile, RenderResult, register
+from ..base import (CameraSet, Exporter, ExportError, ExportOptions, OutputFile, RenderResult, output_file,
+                    register)
 from ..common import scatter, select, select_index
 from ..schema import CameraType, DirectionMode, Kind
 from ..textrows import collect, group_codes, number_pieces, write_rows
@@ -232,15 +233,30 @@ def speedcam_pieces(pts: Points, deg: np.ndarray, *, with_id: bool = False):
     return make
 
 
+def speedcam_writer(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False):
+    """A writer ``write(out)`` of ``header`` CRLF, then the rows of ``speedcam_pieces``, a
+    chunk of rows at a time."""
+    make = speedcam_pieces(pts, deg, with_id=with_id)
+
+    def write(out) -> None:
+        out.write(header + EOL)
+        write_rows(out, np.arange(len(pts.idx)), make, encoding="ascii")
+
+    return write
+
+
 def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False) -> bytes:
     """``header`` CRLF, then the rows of ``speedcam_pieces``."""
-    make = speedcam_pieces(pts, deg, with_id=with_id)
-    return collect([header + EOL, lambda out: write_rows(out, np.arange(len(pts.idx)), make, encoding="ascii")])
+    return collect([speedcam_writer(header, pts, deg, with_id=with_id)])
 
 
-def speedcam_row_bytes(pts: Points, deg: np.ndarray, *, with_id: bool = False, chunk: int = 65536) -> np.ndarray:
+SIZE_CHUNK = 65536  # rows measured at a time by ``speedcam_row_bytes``
+
+
+def speedcam_row_bytes(pts: Points, deg: np.ndarray, *, with_id: bool = False, chunk: int | None = None) -> np.ndarray:
     """Bytes of each camera's rows in ``speedcam_text`` (ASCII: one byte per character),
-    measured on the very pieces the writer joins."""
+    measured on the very pieces the writer joins, ``chunk`` (default ``SIZE_CHUNK``) rows at a time."""
+    chunk = chunk or SIZE_CHUNK
     make = speedcam_pieces(pts, deg, with_id=with_id)
     nrows = len(pts.idx)
     row_len = np.zeros(nrows, dtype=np.int64)
@@ -330,7 +346,9 @@ class PointExporter(Exporter):
         return speedcam_text(self.header(), pts, self.directions_of(pts), with_id=self.with_id)
 
     def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
-        return OutputFile(self.file_name, self.file_data(pts), "all", len(pts.idx))
+        """The file, written a chunk of rows at a time (to ``options.spool_dir`` when set)."""
+        return output_file(self.file_name, speedcam_writer(self.header(), pts, self.directions_of(pts),
+                                                           with_id=self.with_id), options, "all", len(pts.idx))
 
     def format_flags(self, pts: Points) -> dict[str, np.ndarray]:
         """Per camera flags the format's own notes count."""

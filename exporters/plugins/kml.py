@@ -38,8 +38,9 @@ from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult,
 from ..common import poi_names, select, select_index
 from ..icons import draw_icon, parse_category
 from ..schema import DirectionMode, Kind
-from ..textrows import (factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts, write_rows,
-                        xml_escape, xml_escape_invalid)
+from ..textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
+                        write_rows, xml_escape, xml_escape_invalid)
+from ._bulk import rows_of
 from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 
@@ -202,36 +203,34 @@ class Placemarks:
         ext_codes, ext_styled, ext_plain = extended_data(cams, self.style_codes, self.style_ids)
         ext_styled = np.asarray(ext_styled, dtype=object)
         ext_plain = np.asarray(ext_plain, dtype=object)
-        road_codes, _ = factorize(cams["road"])
-        name_codes, first = group_codes(cams["type"], cams["speed"], road_codes)
-        del road_codes
-        names = np.asarray([f"<Placemark><name>{n}</name>" for n in texts(poi_names(cams.take(first)), xml_escape)],
-                           dtype=object)
         lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
         description, ids = cams["description"], cams["id"]
         has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
 
-        # a stretch starts with its LineString placemark, then its point placemark: the line is
-        # put in front of the point's name piece (stretches are few; no extra piece per row)
-        stretch = np.flatnonzero(has_end)
-        line_and_name = {}
-        if len(stretch):
-            ref = numbers(ids[stretch])
-            head = numbers(heading[stretch], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
-            start = number_pairs(lon[stretch], lat[stretch], 6, middle=",", suffix=" ")
-            end = number_pairs(end_lon[stretch], end_lat[stretch], 6, middle=",")
-            descs = texts(description[stretch], html_in_xml, "<description>", "</description>")
-            line_and_name = dict(zip(stretch.tolist(), [
-                f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString><coordinates>{a}{b}"
-                f"</coordinates></LineString></Placemark>\n{n}"
-                for n, d, e, r, h, a, b in zip(names[name_codes[stretch]].tolist(), descs,
-                                               ext_plain[ext_codes[stretch]].tolist(), ref, head, start, end)]))
+        # Everything per row is made from the rows of the chunk alone, the names once per
+        # distinct (type, speed, road) (``ChunkTexts``): with a million distinct roads no table
+        # of all names exists, and any chunking gives the same bytes.
+        names = ChunkTexts((cams["type"], cams["speed"], cams["road"]),
+                           lambda rows: texts(poi_names(rows_of(cams, rows)), xml_escape, "<Placemark><name>",
+                                              "</name>", always=True))
 
         def make(idx):
-            name = names[name_codes[idx]]
+            name = np.asarray(names(idx), dtype=object)
             lines = np.flatnonzero(has_end[idx])
             if len(lines):
-                name[lines] = [line_and_name[row] for row in idx[lines].tolist()]
+                # a stretch starts with its LineString placemark, then its point placemark: the
+                # line is put in front of the point's name piece (no extra piece per row)
+                s = idx[lines]
+                ref = numbers(ids[s])
+                head = numbers(heading[s], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
+                start = number_pairs(lon[s], lat[s], 6, middle=",", suffix=" ")
+                end = number_pairs(end_lon[s], end_lat[s], 6, middle=",")
+                descs = texts(description[s], html_in_xml, "<description>", "</description>")
+                name[lines] = [
+                    f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString><coordinates>{a}{b}"
+                    f"</coordinates></LineString></Placemark>\n{n}"
+                    for n, d, e, r, h, a, b in zip(name[lines].tolist(), descs, ext_plain[ext_codes[s]].tolist(),
+                                                   ref, head, start, end)]
             return [name.tolist(), texts(description[idx], html_in_xml, "<description>", "</description>"),
                     ext_styled[ext_codes[idx]].tolist(), *number_pieces(ids[idx]),
                     *number_pieces(heading[idx], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">'),

@@ -153,8 +153,10 @@ def sygic_columns(pts: Points) -> dict[str, np.ndarray]:
     }
 
 
-def row_chunks(cols: dict[str, np.ndarray], chunk: int = INSERT_CHUNK):
-    """The INSERT parameters, ``chunk`` rows at a time (Python objects only for one chunk)."""
+def row_chunks(cols: dict[str, np.ndarray], chunk: int | None = None):
+    """The INSERT parameters, ``chunk`` (default ``INSERT_CHUNK``) rows at a time (Python
+    objects only for one chunk)."""
+    chunk = chunk or INSERT_CHUNK
     n = len(cols["Latitude"])
     for start in range(0, n, chunk):
         end = min(n, start + chunk)
