@@ -10,7 +10,7 @@ from ..base import CameraSet, ExportError, ExportOptions, OutputFile, output_fil
 from ..common import CATEGORIES, Category, categories, category_codes, scatter
 from ..schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
 from ..sizing import GroupedSizes, Layout, SizedExport, Tally
-from ..textrows import collect
+from ..textrows import collect, write_parts
 from ._bulk import invalid_coordinates
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
@@ -139,12 +139,4 @@ def text_file(name: str, parts: Iterable[bytes | str | Callable], options: Expor
     if options.spool_dir is None:
         return OutputFile(name, collect(parts), category, count)
 
-    def write(out):
-        for part in parts:
-            if isinstance(part, str):
-                out.write(part.encode("utf-8"))
-            elif isinstance(part, (bytes, bytearray, memoryview)):
-                out.write(part)
-            else:
-                part(out)
-    return output_file(name, write, options, category, count)
+    return output_file(name, lambda out: write_parts(out, parts), options, category, count)
