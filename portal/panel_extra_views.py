@@ -49,10 +49,6 @@ def purchase_url(order: Order) -> str:
         return f"{notices.panel_url(absolute=False)}?order={order.public_id}"
 
 
-def _say(request, order, level, text):
-    messages.add_message(request, level, text)
-
-
 @login_required
 @require_POST
 def upgrade(request, public_id):
@@ -60,9 +56,9 @@ def upgrade(request, public_id):
     try:
         order = subscriptions.upgrade(order.pk)
     except subscriptions.SubscriptionError as exc:
-        _say(request, order, messages.ERROR, str(exc))
+        messages.error(request, str(exc))
     else:
-        _say(request, order, messages.SUCCESS,
+        messages.success(request,
              f"Your purchase is now an annual subscription until {order.subscription_end:%d %B %Y}; "
              f"{format_amount(subscriptions.upgrade_cost(order), order.currency)} was charged to your card.")
     return _back(request, order)
@@ -75,9 +71,9 @@ def cancel(request, public_id):
     try:
         order = subscriptions.cancel(order.pk)
     except subscriptions.SubscriptionError as exc:
-        _say(request, order, messages.ERROR, str(exc))
+        messages.error(request, str(exc))
     else:
-        _say(request, order, messages.SUCCESS,
+        messages.success(request,
              f"The renewal is canceled: updates continue until {order.subscription_end:%d %B %Y}, "
              "and your last file stays downloadable after that.")
     return _back(request, order)
@@ -91,9 +87,9 @@ def new_release_emails(request, public_id):
     try:
         subscriptions.set_new_release_emails(order.pk, on)
     except subscriptions.SubscriptionError as exc:
-        _say(request, order, messages.ERROR, str(exc))
+        messages.error(request, str(exc))
     else:
-        _say(request, order, messages.SUCCESS, "We will email you each new release." if on
+        messages.success(request, "We will email you each new release." if on
              else "We will no longer email you new releases.")
     return _back(request, order)
 
@@ -116,7 +112,7 @@ def report(request, public_id):
         except reports.ReportError as exc:
             return _report_page(request, order, form, status=400, errors=[str(exc)])
         else:
-            _say(request, order, messages.SUCCESS, "Thank you: we received your report and will answer by email.")
+            messages.success(request, "Thank you: we received your report and will answer by email.")
             return _back(request, order)
     return _report_page(request, order, form, status=400)
 
