@@ -109,6 +109,9 @@ class Release(models.Model):
     sha256 = models.CharField(max_length=64)
     counts = models.JSONField(default=dict, help_text="{'country': {...}, 'type': {...}, 'kind': {...}}")
     changelog = models.JSONField(default=dict)
+    history = models.BooleanField(
+        default=False, help_text="The database holds this release's rows (CameraVersion): it can be rebuilt from it"
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -123,3 +126,41 @@ class Release(models.Model):
     @property
     def counts_by_country_sorted(self):
         return sorted(self.counts.get("country", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class CameraVersion(models.Model):
+    """A camera exactly as it was published in the releases ``first_release`` to
+    ``last_release`` (None: it is still in the latest release).
+
+    Publishing writes one row per camera that is new or changed since the previous release
+    and closes the rows of cameras that changed or left, so the database keeps every
+    release: ``cameras.releases.rebuild_snapshot`` reads a release back from these rows and
+    writes a snapshot byte-identical to the one published. The columns are the snapshot's,
+    with the snapshot's values (unknown speeds 0); a NaN float is stored as NULL.
+    """
+
+    camera_id = models.BigIntegerField(help_text="Camera.id (kept when the camera row is gone)")
+    first_release = models.PositiveIntegerField()
+    last_release = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.PositiveSmallIntegerField()
+    type = models.PositiveSmallIntegerField()
+    lat = models.FloatField()
+    lon = models.FloatField()
+    speed = models.PositiveSmallIntegerField()
+    truck_speed = models.PositiveSmallIntegerField()
+    heading = models.FloatField(null=True)
+    dir_mode = models.PositiveSmallIntegerField()
+    country = models.CharField(max_length=2)
+    road = models.CharField(max_length=200)
+    description = models.CharField(max_length=500)
+    reports = models.PositiveIntegerField()
+    end_lat = models.FloatField(null=True)
+    end_lon = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["camera_id", "first_release"], name="unique_camera_version")]
+        indexes = [models.Index(fields=["last_release", "camera_id"], name="camera_version_open")]
+
+    def __str__(self):
+        last = self.last_release if self.last_release is not None else "latest"
+        return f"camera {self.camera_id} in releases {self.first_release}-{last}"

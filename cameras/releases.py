@@ -55,6 +55,7 @@ from tqdm import tqdm
 
 from exporters.schema import SNAPSHOT_COLUMNS, CameraType
 
+from . import history
 from .models import Camera, Release
 from .signals import release_published
 
@@ -73,6 +74,8 @@ __all__ = [
     "compute_changelog",
     "changelog_text",
     "haversine_m",
+    "rebuild_snapshot",
+    "restore_snapshot",
 ]
 
 # Each id list stored in Release.changelog holds at most this many entries (the smallest ids);
@@ -148,9 +151,14 @@ def read_active_cameras() -> pa.Table:
         f"SELECT {columns} FROM {qn(meta.db_table)} "
         f"WHERE {qn(meta.get_field('status').column)} = %s ORDER BY {qn(meta.pk.column)}"
     )
+    return _read_table(sql, [Camera.Status.ACTIVE])
+
+
+def _read_table(sql: str, params: list) -> pa.Table:
+    """The rows of a query selecting the snapshot columns in order, as a snapshot table."""
     batches = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Camera.Status.ACTIVE])
+        cursor.execute(sql, params)
         # In chunks: Python tuples cost far more memory than the Arrow columns they become.
         while rows := cursor.fetchmany(READ_CHUNK_ROWS):
             batches.append(_rows_to_batch(rows))
@@ -370,7 +378,9 @@ def _commit(temp: Path, table: pa.Table, counts: dict, sha256: str) -> Release:
                 sha256=sha256,
                 counts=counts,
                 changelog=changelog,
+                history=True,
             )
+            history.record_history(number, previous, previous_table, table)
             path = directory / release.snapshot
             try:
                 _place(temp, path)
@@ -502,6 +512,62 @@ def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None =
             f"{label} does not have the snapshot columns: got {schema.to_string(show_schema_metadata=False)}"
         )
     return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Rebuilding from the database
+
+
+def rebuild_snapshot(release: Release | int) -> tuple[pa.Table, pa.Buffer]:
+    """Release ``release`` read back from the database's history (``cameras.history``): its
+    table and the snapshot file's bytes, which are checked against the recorded sha256.
+    Raises ``SnapshotError`` when the history does not hold the release or the bytes differ
+    (a different pyarrow version writes different bytes: its name is in the message)."""
+    if not isinstance(release, Release):
+        try:
+            release = Release.objects.get(number=release)
+        except Release.DoesNotExist:
+            raise SnapshotError(f"there is no release {release}") from None
+    if not release.history:
+        first = history.first_rebuildable()
+        since = f"release {first} is the oldest one it holds" if first else "it holds no release yet"
+        raise SnapshotError(
+            f"release {release.number} was published before the database kept release history ({since}); "
+            "restore its snapshot file from a backup instead"
+        )
+    table = _read_table(history.rows_sql(), [release.number, release.number])
+    data = _serialise(table)
+    actual = hashlib.sha256(data).hexdigest()
+    if table.num_rows != release.camera_count or actual != release.sha256:
+        raise SnapshotError(
+            f"release {release.number} rebuilt from the database has {table.num_rows} cameras and sha256 {actual}, "
+            f"but was published with {release.camera_count} cameras and sha256 {release.sha256} "
+            f"(this is pyarrow {pa.__version__}; the snapshot records the version that wrote it)"
+        )
+    return table, data
+
+
+def restore_snapshot(release: Release, *, replace_corrupt: bool = True) -> str:
+    """Write release ``release``'s snapshot file from the database when it is missing (or,
+    with ``replace_corrupt``, fails its checksum). Returns what was done: 'ok' (the file was
+    already right), 'restored' or 'replaced'."""
+    path = snapshot_path(release)
+    try:
+        load_snapshot(release, verify=True, columns=["id"])
+        return "ok"
+    except SnapshotError:
+        exists = path.exists()
+        if exists and not replace_corrupt:
+            raise
+    _table, data = rebuild_snapshot(release)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _write_temp(path.parent, data)
+    try:
+        os.replace(temp, path)  # the rebuilt bytes match the recorded checksum: safe to replace
+    finally:
+        temp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return "replaced" if exists else "restored"
 
 
 # ---------------------------------------------------------------------------------------------
