@@ -32,11 +32,18 @@ def _redis_visibility_timeout(sender, **kwargs):
 # function as `manage.py send_reminders` for cron: renewal and stale-file reminders, ended
 # subscriptions, new-release emails; each email once, so overlapping runs are harmless.
 app.conf.include = [*(app.conf.include or ()), "portal.notices", "portal.subscriptions", "portal.reports",
-                    "portal.reminders", "portal.fanout"]  # issue 7: the release fan-out
+                    "portal.reminders", "portal.fanout",  # issue 7: the release fan-out
+                    "portal.recovery"]  # issue 7: paid orders whose build or emails were lost
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
     "send-reminders": {
         "task": "portal.reminders.run_reminders",
         "schedule": float(os.environ.get("REMINDERS_EVERY_SECONDS") or 3600),
+    },
+    # Paid orders whose fulfilment, build or emails were lost (Redis down or emptied, a crash
+    # between two steps) are queued again; the same as `manage.py resume_orders` for cron.
+    "resume-orders": {
+        "task": "portal.recovery.resume_orders_task",
+        "schedule": float(os.environ.get("RESUME_ORDERS_EVERY_SECONDS") or 300),
     },
 }

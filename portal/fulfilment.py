@@ -4,7 +4,9 @@
 and a replayed event can all call them: the first one does the work, the others see
 ``fulfilled_at`` and return. Fulfilment creates the customer account (or finds it: one
 email, several devices), records the emails to send and, once the transaction commits,
-queues the package build, which then queues the emails."""
+queues the package build, which then queues the emails. Should anything between the payment
+and the last email be lost (a crash between two steps, Redis down or emptied), the order is
+found and resumed by ``portal.recovery`` (Celery beat, or ``manage.py resume_orders``)."""
 
 from __future__ import annotations
 
@@ -54,9 +56,11 @@ def fulfil(order_id: int) -> Order:
         EmailRecord.objects.get_or_create(order=order, kind=EmailRecord.Kind.FILE, defaults={"to": email})
         kind = EmailRecord.Kind.ACCOUNT if new_account else EmailRecord.Kind.DEVICE_ADDED
         EmailRecord.objects.get_or_create(order=order, kind=kind, defaults={"to": email})
-        from .tasks import build_order_package
+        from .tasks import build_order_package, publish_on_commit
 
-        build_order_package.delay_on_commit(order.pk)
+        # queued after the commit; should the broker be down, the order stays paid and
+        # fulfilled and portal.recovery queues the build later (no error for the customer)
+        publish_on_commit(build_order_package, order.pk)
     return order
 
 

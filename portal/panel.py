@@ -56,16 +56,24 @@ ICON_SETS = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French
 # Purchases and update periods
 
 
+# A release's changelog is JSON of hundreds of KB for a big release (every camera of a first
+# release is "added"), decoded on every load: the panel never shows it, so every query here
+# that loads releases leaves it out (Django reads it lazily should anything ask for it).
+# Without this one panel page decoded it up to ~20 times (the past downloads' releases) and a
+# download twice, which made them the slowest requests under load (benchmarks/bench_load.py).
+NO_CHANGELOG = "release__changelog"
+
+
 def purchases(user) -> list[Order]:
     """The customer's paid orders, oldest first (the selector's order)."""
     return list(Order.objects.filter(user=user, status=Order.Status.PAID).select_related("release")
-                .order_by("paid_at", "created_at", "pk"))
+                .defer(NO_CHANGELOG).order_by("paid_at", "created_at", "pk"))
 
 
 def owned_order(user, public_id) -> Order | None:
     """The customer's paid order with this id, or None (another customer's, unpaid, refunded)."""
     return (Order.objects.filter(public_id=public_id, user=user, status=Order.Status.PAID)
-            .select_related("release").first())
+            .select_related("release").defer(NO_CHANGELOG).first())
 
 
 @dataclass
@@ -113,7 +121,7 @@ class FileState:
 
 
 def latest_release() -> Release | None:
-    return Release.objects.order_by("-number").first()
+    return Release.objects.defer("changelog").order_by("-number").first()
 
 
 def wanted_key(order: Order, release: Release) -> str:
@@ -123,11 +131,11 @@ def wanted_key(order: Order, release: Release) -> str:
 
 def queue_build(order: Order, key: str) -> bool:
     """Queue the order's package build once per (order, package) per BUILD_QUEUE_TTL."""
-    from .tasks import build_order_package
+    from .tasks import build_order_package, publish_on_commit
 
     if not cache.add(f"panel:build:{order.pk}:{key}", 1, BUILD_QUEUE_TTL):
         return False
-    build_order_package.delay_on_commit(order.pk)
+    publish_on_commit(build_order_package, order.pk)  # a broker that is down: logged, recovery re-queues
     return True
 
 
@@ -176,8 +184,8 @@ def read_download_token(token: str) -> tuple[str, str, int]:
 
 
 def record_download(order: Order, key: str, release_number: int, via: str = "panel") -> Download:
-    release = Release.objects.filter(number=release_number).first()
-    return Download.objects.create(order=order, release=release, package_key=key, via=via)
+    release_id = Release.objects.filter(number=release_number).values_list("pk", flat=True).first()
+    return Download.objects.create(order=order, release_id=release_id, package_key=key, via=via)
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,13 +216,13 @@ class Changes:
 def baseline(order: Order) -> tuple[Release | None, str]:
     """The release of the customer's last download; without one, the release their first
     file was built from (the latest one when the order was paid)."""
-    last = order.downloads.filter(release__isnull=False).select_related("release").first()
+    last = order.downloads.filter(release__isnull=False).select_related("release").defer(NO_CHANGELOG).first()
     if last is not None:
         return last.release, f"your last download ({last.created_at:%d %b %Y})"
     moment = order.fulfilled_at or order.paid_at
     if moment is None:
         return None, ""
-    release = Release.objects.filter(created_at__lte=moment).order_by("-number").first()
+    release = Release.objects.filter(created_at__lte=moment).defer("changelog").order_by("-number").first()
     return release, "the file you received with your purchase"
 
 

@@ -41,6 +41,11 @@ Fixtures (imported into tests/conftest.py)
     the test the test process's Celery app also uses that Redis DB, with eager mode off.
     ``kill()`` (SIGKILL), ``stop()``, ``start()``, ``restart(**extra_env)``, ``pid``,
     ``alive``, ``log_text()``. Log: VAR_DIR/log/celery-<xdist worker>.log.
+    ``start(module="tests.slow_worker", SLOW_BUILD_DIR=..., SLOW_BUILD_SECONDS=...)`` starts it
+    through a test-only wrapper whose package builds signal and sleep (tests/slow_worker.py),
+    for tests that act in the middle of a build; like ``extra_env`` it holds until the end of
+    the test. ``CeleryWorker.like(worker, name, **env)`` makes another worker with the same
+    environment (e.g. on a private Redis: ``REDIS_URL=...``); the test starts and stops it.
 
     The worker is another process: it only sees committed data. Tests using it must use
     ``@pytest.mark.django_db(transaction=True)`` (checked). The database it opens:
@@ -545,6 +550,8 @@ def database_env() -> dict[str, str]:
 class CeleryWorker:
     """A ``celery -A portal worker`` subprocess (see the module docstring)."""
 
+    DEFAULT_MODULE = "celery"
+
     def __init__(self, env: dict[str, str], log_path: Path, name: str):
         self.env = env
         self.log_path = log_path
@@ -552,6 +559,19 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.extra_env: dict[str, str] = {}  # set by restart(), dropped after the test
+        self.module = self.DEFAULT_MODULE    # or "tests.slow_worker" (start(module=...)), reset after the test
+
+    @classmethod
+    def like(cls, other: "CeleryWorker", name: str, **env) -> "CeleryWorker":
+        """Another worker with ``other``'s environment plus ``env``, logging to its own file."""
+        return cls({**other.env, **{k: str(v) for k, v in env.items()}},
+                   other.log_path.with_name(f"celery-{name}-{xdist_worker()}.log"),
+                   f"{name}-{xdist_worker()}-{os.getpid()}@localhost")
+
+    @property
+    def customised(self) -> bool:
+        """Started with extra environment or through another module (the fixture resets it)."""
+        return bool(self.extra_env) or self.module != self.DEFAULT_MODULE
 
     @property
     def alive(self) -> bool:
@@ -561,15 +581,19 @@ class CeleryWorker:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
-    def start(self, timeout: float = 60, **extra_env) -> None:
-        """Start unless running; ``extra_env`` as for :meth:`restart`."""
+    def start(self, timeout: float = 60, module: str | None = None, **extra_env) -> None:
+        """Start unless running; ``extra_env`` as for :meth:`restart`; ``module``: run
+        ``python -m MODULE`` instead of ``python -m celery -A portal`` (tests/slow_worker.py)."""
         if self.alive:
             return
         self.extra_env.update({k: str(v) for k, v in extra_env.items()})
+        if module is not None:
+            self.module = module
+        entry = ["-m", "celery", "-A", "portal"] if self.module == "celery" else ["-m", self.module]
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
+                [sys.executable, *entry, "worker", "--pool=solo", "--concurrency=1",
                  "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
                  f"--hostname={self.name}"],
                 env={**self.env, **self.extra_env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -606,11 +630,11 @@ class CeleryWorker:
             self.process.wait(10)
             self.process = None
 
-    def restart(self, **extra_env) -> None:
+    def restart(self, module: str | None = None, **extra_env) -> None:
         """Stop (warm) and start again; ``extra_env`` holds until the end of the test, e.g.
         ``restart(CELERY_VISIBILITY_TIMEOUT=2)`` so a killed worker's task comes back in 2 s."""
         self.stop()
-        self.start(**extra_env)
+        self.start(module=module, **extra_env)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -696,9 +720,10 @@ def celery_worker_process(celery_worker_server, request, settings, smtp_sink):
                           "broker_transport_options": {}, "task_always_eager": False})
     # Nothing left over from an earlier test. Messages the worker still holds (a retry's
     # countdown, a task of a killed worker) are in kombu's "unacked" hash: restart it then.
-    if worker.redis.hlen("unacked") or worker.extra_env:
+    if worker.redis.hlen("unacked") or worker.customised:
         worker.stop()
         worker.extra_env = {}
+        worker.module = CeleryWorker.DEFAULT_MODULE
     worker.redis.delete(*(worker.redis.keys("celery*") + [b"unacked", b"unacked_index", b"unacked_mutex"]))
     worker.start()
     yield worker

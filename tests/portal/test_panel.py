@@ -148,9 +148,9 @@ def test_a_forged_or_another_orders_link_gives_nothing_and_an_expired_one_a_fres
 
 def test_a_file_not_built_yet_is_queued_once_and_shown_as_being_built(client, lea, release, monkeypatch):
     queued = []
-    from portal.tasks import build_order_package
+    from portal import tasks
 
-    monkeypatch.setattr(build_order_package, "delay_on_commit", lambda order_id: queued.append(order_id))
+    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: queued.append(order_id))
     order = paid_order(lea)
     page = page_of(client, order)
     assert 'id="building"' in page and "being built" in page and 'id="download"' not in page
@@ -164,9 +164,9 @@ def test_a_file_not_built_yet_is_queued_once_and_shown_as_being_built(client, le
 def test_a_package_in_the_store_for_the_same_settings_is_offered_without_a_build(
         client, lea, release, eager, django_capture_on_commit_callbacks, monkeypatch):
     first = built(paid_order(lea, coverage=["BE"]), django_capture_on_commit_callbacks, client)
-    from portal.tasks import build_order_package
+    from portal import tasks
 
-    monkeypatch.setattr(build_order_package, "delay_on_commit", lambda order_id: pytest.fail("built again"))
+    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: pytest.fail("built again"))
     bob = customer("bob@example.com")
     second = paid_order(bob, coverage=["BE"])
     client.force_login(bob)
@@ -206,9 +206,9 @@ def test_after_the_update_period_the_last_file_stays_but_new_releases_are_not_of
         order = built(order, django_capture_on_commit_callbacks, client)
     assert order.release == first
     second, _ = next_release({"FR": {"added": 2}})
-    from portal.tasks import build_order_package
+    from portal import tasks
 
-    monkeypatch.setattr(build_order_package, "delay_on_commit", lambda order_id: pytest.fail("no new file"))
+    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: pytest.fail("no new file"))
     page = page_of(client, order)
     assert "updates ended on" in page and f"the latest is release {second.number}) are not included" in page
     link = download_link(page)
@@ -229,9 +229,9 @@ def test_an_annual_subscription_gets_new_releases_until_its_end(client, lea, tmp
                        subscription_end=timezone.now() + timedelta(days=30))
     second, _ = next_release({"FR": {"added": 1}})
     queued = []
-    from portal.tasks import build_order_package
+    from portal import tasks
 
-    monkeypatch.setattr(build_order_package, "delay_on_commit", lambda order_id: queued.append(order_id))
+    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: queued.append(order_id))
     page = page_of(client, order)
     assert "Annual subscription, new releases included until" in page and 'id="building"' in page
     assert f"release {second.number}" in page and queued == [order.pk]
