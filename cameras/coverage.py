@@ -85,13 +85,14 @@ def read_gpx_route(data: bytes, filename: str = "route.gpx") -> Route:
 
     Refused with a clear message: more than ``MAX_ROUTE_BYTES`` bytes or ``MAX_ROUTE_POINTS``
     points, a file that is not XML or not GPX, XML with entity declarations (entity
-    expansion attacks), and a GPX without track or route points (waypoints alone are not
-    a route)."""
-    import defusedxml.ElementTree as SafeET
+    expansion attacks) or an external DTD, and a GPX without track or route points
+    (waypoints alone are not a route)."""
     import gpxpy
     import gpxpy.gpx
-    from defusedxml import DefusedXmlException
+    from defusedxml import DefusedXmlException, ExternalReferenceForbidden
     from xml.etree.ElementTree import ParseError
+
+    from cameras.formats.gpx import safe_fromstring
 
     if len(data) > MAX_ROUTE_BYTES:
         raise CoverageError(f"{filename}: {len(data):,} bytes is too large for a route (at most "
@@ -99,7 +100,10 @@ def read_gpx_route(data: bytes, filename: str = "route.gpx") -> Route:
     if not data.strip():
         raise CoverageError(f"{filename}: the file is empty; upload a GPX file with a track or a route")
     try:
-        root = SafeET.fromstring(data)  # refuses DTD entities before any other parser sees the file
+        root = safe_fromstring(data)  # refuses DTD entities before any other parser sees the file
+    except ExternalReferenceForbidden:
+        raise CoverageError(f"{filename}: the file refers to an external document (a DTD), which a GPX file never "
+                            f"needs; export the route again from your route planner") from None
     except DefusedXmlException:
         raise CoverageError(f"{filename}: the file declares XML entities, which a GPX file never needs; "
                             f"export the route again from your route planner") from None

@@ -8,6 +8,7 @@ two builders of the same key cannot corrupt each other."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,25 @@ class StoredPackage:
         return self.path.stat().st_size
 
 
+_KEY = re.compile(r"[0-9a-f]{64}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def store_path(key: str) -> Path:
-    if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+    """The file of a package key (a sha256 hex digest, nothing else: no path can be made
+    of it); ValueError for anything that is not a key."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(f"not a package key: {key!r}")
     return Path(settings.PACKAGES_DIR) / key[:2] / f"{key}.zip"
+
+
+def download_filename(device_id: str, release_number: int | str | None = None) -> str:
+    """The name a download is saved under: letters, digits, ``.``, ``_`` and ``-`` only,
+    so nothing from the order can break out of the Content-Disposition header (quotes,
+    CR/LF, path separators) or name a hidden file."""
+    name = _UNSAFE.sub("-", str(device_id)).strip(".-") or "device"
+    suffix = f"-r{_UNSAFE.sub('-', str(release_number))}" if release_number not in (None, "") else ""
+    return f"speedcams-{name[:64]}{suffix}.zip"
 
 
 def order_spec(order: Order) -> tuple[Device, Coverage, ExportOptions]:
@@ -51,7 +67,7 @@ def order_spec(order: Order) -> tuple[Device, Coverage, ExportOptions]:
 
 
 def package_filename(device: Device, release: Release) -> str:
-    return f"speedcams-{device.id}-r{release.number}.zip"
+    return download_filename(device.id, release.number)
 
 
 def ensure_package(device: Device, coverage: Coverage, options: ExportOptions,

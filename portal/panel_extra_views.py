@@ -16,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
 
 from . import notices, reports, subscriptions
 from .models import Order
+from .panel_views import owner_first
 from .pricing import format_amount
 
 # Room for the multipart envelope and the text around a screenshot of the maximum size.
@@ -31,6 +31,16 @@ def _own_order(request, public_id) -> Order:
     if order is None:
         raise Http404("no such purchase")
     return order
+
+
+def own_purchase(*methods):
+    """Login first (anonymous -> the login page), then the owner (anyone else's or an unknown
+    id -> 404, whatever the method), then the method (405)."""
+
+    def decorate(view):
+        return login_required(owner_first(_own_order, *methods)(view))
+
+    return decorate
 
 
 def _back(request, order: Order):
@@ -49,10 +59,8 @@ def purchase_url(order: Order) -> str:
         return f"{notices.panel_url(absolute=False)}?order={order.public_id}"
 
 
-@login_required
-@require_POST
-def upgrade(request, public_id):
-    order = _own_order(request, public_id)
+@own_purchase("POST")
+def upgrade(request, order):
     try:
         order = subscriptions.upgrade(order.pk)
     except subscriptions.SubscriptionError as exc:
@@ -64,10 +72,8 @@ def upgrade(request, public_id):
     return _back(request, order)
 
 
-@login_required
-@require_POST
-def cancel(request, public_id):
-    order = _own_order(request, public_id)
+@own_purchase("POST")
+def cancel(request, order):
     try:
         order = subscriptions.cancel(order.pk)
     except subscriptions.SubscriptionError as exc:
@@ -79,10 +85,8 @@ def cancel(request, public_id):
     return _back(request, order)
 
 
-@login_required
-@require_POST
-def new_release_emails(request, public_id):
-    order = _own_order(request, public_id)
+@own_purchase("POST")
+def new_release_emails(request, order):
     on = request.POST.get("on") in ("1", "on", "true", "yes")
     try:
         subscriptions.set_new_release_emails(order.pk, on)
@@ -94,11 +98,9 @@ def new_release_emails(request, public_id):
     return _back(request, order)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def report(request, public_id):
+@own_purchase("GET", "POST")
+def report(request, order):
     """GET: the report form on its own page; POST: file the report (400 with the reasons)."""
-    order = _own_order(request, public_id)
     if request.method == "GET":
         return _report_page(request, order, reports.ReportForm())
     too_big = int(request.META.get("CONTENT_LENGTH") or 0) > settings.REPORT_MAX_BYTES + UPLOAD_OVERHEAD

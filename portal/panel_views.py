@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import unicodedata
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,8 +29,8 @@ from exporters.devices import DEVICES, get_device
 
 from . import panel
 from .models import Order, User
-from .packages import store_path
-from .ratelimit import client_ip, login_limiters, minutes, reset_limiters
+from .packages import download_filename, store_path
+from .ratelimit import client_ip, login_limiters, minutes, reset_limiters, reset_token_limiter
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,15 @@ def _order(request, public_id):
     return order
 
 
-def purchase_view(*methods):
-    """A view of one purchase: login first (anonymous -> the login page), then the owner
-    (anyone else's or an unknown id -> 404, whatever the method), then the method (405)."""
+def owner_first(lookup, *methods):
+    """Decorate a view of one order: ``lookup(request, public_id)`` first (it raises 404
+    for anyone else's or an unknown id, whatever the method, so the answer never depends on
+    whether the id exists), then the method (405), then the view with the order."""
 
     def decorate(view):
-        @login_required
         @functools.wraps(view)
         def wrapper(request, public_id, *args, **kwargs):
-            order = _order(request, public_id)
+            order = lookup(request, public_id)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, order, *args, **kwargs)
@@ -61,12 +62,38 @@ def purchase_view(*methods):
     return decorate
 
 
+def purchase_view(*methods):
+    """A view of one purchase: login first (anonymous -> the login page), then the owner
+    (anyone else's or an unknown id -> 404, whatever the method), then the method (405)."""
+
+    def decorate(view):
+        return login_required(owner_first(_order, *methods)(view))
+
+    return decorate
+
+
 # ---------------------------------------------------------------------------------------
 # Login, logout, passwords
 
 
 def _normal_email(value: str) -> str:
-    return (value or "").strip().lower()
+    """The address as the login form reads it (NFKC, like Django's UsernameField), trimmed
+    and lower-cased: "ＬＥＡ@example.com " and "lea@example.com" are one address."""
+    value = value or ""
+    if len(value) <= 254:  # longer is refused by the form anyway (and NFKC on it is wasted)
+        value = unicodedata.normalize("NFKC", value)
+    return value.strip().lower()
+
+
+def _login_key(value: str) -> str:
+    """The failure counter of a login name: the account it reaches (the same lookup as the
+    authentication backend, case-insensitive), so no spelling of an address gets a
+    counter of its own; an address without an account counts by its normal form."""
+    email = _normal_email(value)
+    if not email or "\x00" in email or len(email) > 254:  # no account has such a name (nor may a query carry it)
+        return email
+    user_id = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+    return f"user:{user_id}" if user_id is not None else email
 
 
 class LoginView(auth_views.LoginView):
@@ -77,7 +104,7 @@ class LoginView(auth_views.LoginView):
 
     def _blocked_for(self, request) -> int:
         by_email, by_ip = login_limiters()
-        email = _normal_email(request.POST.get("username"))
+        email = _login_key(request.POST.get("username"))
         return max(by_email.blocked_for(email) if email else 0, by_ip.blocked_for(client_ip(request)))
 
     def _locked(self, form, seconds: int):
@@ -94,7 +121,7 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         by_email, by_ip = login_limiters()
-        email = _normal_email(self.request.POST.get("username"))
+        email = _login_key(self.request.POST.get("username"))
         if email:
             by_email.hit(email)
         by_ip.hit(client_ip(self.request))
@@ -107,7 +134,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         by_email, _by_ip = login_limiters()
-        by_email.reset(_normal_email(form.get_user().email))
+        by_email.reset(f"user:{form.get_user().pk}")
         return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
@@ -157,14 +184,28 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset link check, with a limit on invalid links per client IP (someone
+    guessing tokens): past it every link, even a valid one, answers 429 for the window."""
+
     template_name = "portal/panel/password_reset_confirm.html"
     post_reset_login = True
     success_url = reverse_lazy("panel-home")
 
+    def dispatch(self, request, *args, **kwargs):
+        limiter, ip = reset_token_limiter(), client_ip(request)
+        seconds = limiter.blocked_for(ip)
+        if seconds:
+            return render(request, "portal/panel/password_reset.html",
+                          {"form": AnyPasswordResetForm(), "locked_minutes": minutes(seconds)}, status=429)
+        response = super().dispatch(request, *args, **kwargs)
+        if not self.validlink:
+            limiter.hit(ip)
+        return response
+
     def form_valid(self, form):
         response = super().form_valid(form)
         by_email, _by_ip = login_limiters()
-        by_email.reset(_normal_email(form.user.email))  # a new password lifts a login block on the account
+        by_email.reset(f"user:{form.user.pk}")  # a new password lifts a login block on the account
         messages.success(self.request, "Your new password is set, and you are logged in.")
         return response
 
@@ -221,7 +262,7 @@ def _panel_context(request, orders, order) -> dict:
         "editable_reason": panel.editable(order), "icon_sets": panel.ICON_SETS,
         "icon_note": "" if device.icon_swap else panel.icon_note(device),
         "france_in_coverage": "FR" in coverage.countries,
-        "past_downloads": list(order.downloads.select_related("release")[:20]),
+        "past_downloads": list(order.downloads.select_related("release").defer(panel.NO_CHANGELOG)[:20]),
         "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS,
         "device_choices": _device_choices(), "refunded": _refunded(request.user),
     }
@@ -291,7 +332,7 @@ def download(request, order, token):
         return redirect("panel-order", order.public_id)
     panel.record_download(order, key, release_number)
     return FileResponse(open(path, "rb"), as_attachment=True,
-                        filename=f"speedcams-{order.device_id}-r{release_number}.zip")
+                        filename=download_filename(order.device_id, release_number))
 
 
 @never_cache

@@ -64,12 +64,19 @@ class Limiter:
 
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the header named by CLIENT_IP_HEADER (for
-    example HTTP_X_REAL_IP, set by the nginx in front; never trust it without a proxy)."""
+    example HTTP_X_REAL_IP, set by the nginx in front; never trust it without a proxy).
+
+    A list header (``X-Forwarded-For: a, b, c``) is read from the right: each proxy appends
+    the address it saw, so the last ``CLIENT_IP_PROXY_COUNT`` (default 1) entries are
+    written by the trusted proxies and the one they name is the client; what the client put
+    on the left is never used (otherwise every request could claim a fresh address and
+    step around the per-IP limits). A header shorter than that falls back to REMOTE_ADDR."""
     header = getattr(settings, "CLIENT_IP_HEADER", "")
     if header:
-        value = request.META.get(header, "")
-        if value:
-            return value.split(",")[0].strip()
+        entries = [part.strip() for part in request.META.get(header, "").split(",") if part.strip()]
+        hops = max(1, int(settings.CLIENT_IP_PROXY_COUNT or 1))
+        if len(entries) >= hops:
+            return entries[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -87,3 +94,10 @@ def reset_limiters() -> tuple[Limiter, Limiter]:
     window = settings.PASSWORD_RESET_RATE_WINDOW
     return (Limiter("reset-email", settings.PASSWORD_RESETS_PER_EMAIL, window),
             Limiter("reset-ip", settings.PASSWORD_RESETS_PER_IP, window))
+
+
+def reset_token_limiter() -> Limiter:
+    """Invalid password-reset links opened per client IP (guessing tokens): past the limit
+    the reset-confirm page answers 429 until the window ends."""
+    return Limiter("reset-token-ip", settings.PASSWORD_RESET_TOKEN_FAILURES_PER_IP,
+                   settings.PASSWORD_RESET_RATE_WINDOW)

@@ -143,7 +143,11 @@ if DATABASE_URL:
         raise ImproperlyConfigured(
             f"DATABASE_URL must be a postgres:// (or sqlite:) URL, got {DATABASE_URL.split(':')[0]}:"
         )
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # Persistent connections (DB_CONN_MAX_AGE seconds), checked before their first use in each
+    # request or task (DB_CONN_HEALTH_CHECKS): after a PostgreSQL restart, failover or a killed
+    # backend, the next request reconnects instead of failing with "server closed the connection".
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+                                                  conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True))}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -170,7 +174,12 @@ else:
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache (login limits, map responses, panel build markers) on Redis; a Redis that is
+    # down or restarting makes it a miss/no-op for the moment instead of an error page
+    # (portal/resilient_cache.py), with REDIS_CACHE_TIMEOUT seconds at most per attempt.
+    _cache_timeout = env_float("REDIS_CACHE_TIMEOUT", 1.0)
+    CACHES = {"default": {"BACKEND": "portal.resilient_cache.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
@@ -259,6 +268,17 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
                         else "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Speed camera files <shop@localhost>")
+# An order email that failed (SMTP down) is retried after this many seconds, doubling each time
+# (at most 10 minutes apart, 12 times); portal.recovery takes over after that.
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 5)
+
+# Recovery (portal/recovery.py; Celery beat every RESUME_ORDERS_EVERY_SECONDS, or `manage.py
+# resume_orders` from cron): paid orders whose fulfilment, package or emails did not happen
+# within RESUME_ORDERS_AFTER_SECONDS (a crash between two steps, Redis down or emptied, the
+# email retries used up) are queued again, for RESUME_ORDERS_MAX_AGE_DAYS after the payment.
+RESUME_ORDERS_AFTER_SECONDS = env_int("RESUME_ORDERS_AFTER_SECONDS", 600)
+RESUME_ORDERS_EVERY_SECONDS = env_int("RESUME_ORDERS_EVERY_SECONDS", 300)
+RESUME_ORDERS_MAX_AGE_DAYS = env_int("RESUME_ORDERS_MAX_AGE_DAYS", 7)
 
 # The preview map: Leaflet from the django-leaflet package (never a CDN); tiles from
 # OpenStreetMap by default (MAP_TILES_URL; empty = no background tiles, e.g. offline).
@@ -315,9 +335,14 @@ PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)   # reset em
 PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)        # reset requests per client IP per window
 PASSWORD_RESET_RATE_WINDOW = env_int("PASSWORD_RESET_RATE_WINDOW", 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600)  # seconds a reset link stays valid
+# Invalid password-reset links opened per client IP per PASSWORD_RESET_RATE_WINDOW (token guessing).
+PASSWORD_RESET_TOKEN_FAILURES_PER_IP = env_int("PASSWORD_RESET_TOKEN_FAILURES_PER_IP", 20)
 # The request header holding the client IP behind a reverse proxy (e.g. HTTP_X_REAL_IP);
 # empty: REMOTE_ADDR. Set it only when a proxy you run sets that header.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+# Proxies that append to a list header such as X-Forwarded-For: the client is that many
+# entries from the right (what a client writes on the left is never used).
+CLIENT_IP_PROXY_COUNT = env_int("CLIENT_IP_PROXY_COUNT", 1)
 PANEL_DOWNLOAD_LINK_MAX_AGE = env_int("PANEL_DOWNLOAD_LINK_MAX_AGE", 3600)  # seconds a panel download link works
 # Cookies only over HTTPS in production: on by default when DEBUG is off and SITE_URL is
 # https://, so tests and ./run over http keep working. SECURE_SSL_REDIRECT and HSTS are

@@ -7,8 +7,10 @@ import logging
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import (FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed,
+                         JsonResponse)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +26,8 @@ from exporters.devices import Device, get_device
 from . import fulfilment, links, payments
 from .forms import PurchaseForm, mobile_offered
 from .models import Order, StripeEvent
-from .packages import stored_package
+from .packages import download_filename, store_path, stored_package
+from .panel_views import owner_first
 from .pricing import quote
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,12 @@ def _own_order(request, public_id) -> Order:
     return order
 
 
+def order_view(*methods):
+    """A view of one order: this browser's or the logged-in owner's (anyone else's or an
+    unknown id -> 404, whatever the method), then the method (405)."""
+    return owner_first(_own_order, *methods)
+
+
 @require_POST
 def checkout_start(request, device_id):
     """Create the order (amount from the server) and its SetupIntent; JSON for Stripe.js."""
@@ -151,10 +160,9 @@ def checkout_start(request, device_id):
                          "order_url": reverse("order", args=[order.public_id])})
 
 
-@require_POST
-def order_pay(request, public_id):
+@order_view("POST")
+def order_pay(request, order):
     """Charge the card the browser saved; the browser finishes 3-D Secure if asked."""
-    order = _own_order(request, public_id)
     if order.status == Order.Status.PAID:
         return JsonResponse({"status": "succeeded", "next": reverse("order", args=[order.public_id])})
     if order.status == Order.Status.REFUNDED:
@@ -199,35 +207,83 @@ def _refresh(order: Order) -> Order:
     return order
 
 
-@require_GET
-def order_page(request, public_id):
-    order = _refresh(_own_order(request, public_id))
+@order_view("GET", "HEAD")
+def order_page(request, order):
+    order = _refresh(order)
     return render(request, "portal/order.html", {"order": order, "device": get_device(order.device_id),
                                                  "state": _status(order),
                                                  "status_url": reverse("order-status", args=[order.public_id])})
 
 
-@require_GET
-def order_status(request, public_id):
-    order = _refresh(_own_order(request, public_id))
+@order_view("GET", "HEAD")
+def order_status(request, order):
+    order = _refresh(order)
     return JsonResponse(_status(order))
+
+
+def _event_mismatch(event: dict) -> str:
+    """Why a correctly signed payment event cannot be about the order its metadata names
+    (empty when it can): another PaymentIntent or Stripe customer than the order's, or
+    another amount or currency. Such an event (a payment made elsewhere in the Stripe
+    account carrying our order id, say for one cent) must not fulfil the order."""
+    kind, obj = event["type"], event["data"]["object"]
+    if not kind.startswith(("payment_intent.", "charge.")) or not isinstance(obj, dict):
+        return ""
+    public_id = (obj.get("metadata") or {}).get("order")
+    if not public_id:
+        return ""  # found (or not) by its PaymentIntent id below
+    try:
+        order = Order.objects.filter(public_id=public_id).first()
+    except ValidationError:
+        return f"the event names an order id that is not one of ours ({public_id!r})"
+    if order is None:
+        return ""
+    intent = obj.get("id") if kind.startswith("payment_intent.") else obj.get("payment_intent")
+    if order.payment_intent and intent and intent != order.payment_intent:
+        return f"the event's payment {intent} is not the payment of order {order.public_id}"
+    customer = obj.get("customer")
+    if order.stripe_customer and customer and customer != order.stripe_customer:
+        return f"the event's customer {customer} is not the customer of order {order.public_id}"
+    if kind == "payment_intent.succeeded":
+        amount = obj.get("amount_received", obj.get("amount"))
+        if amount is not None and amount != order.amount:
+            return f"the event's amount {amount} is not the amount {order.amount} of order {order.public_id}"
+        currency = obj.get("currency")
+        if currency and str(currency).lower() != order.currency.lower():
+            return f"the event's currency {currency} is not the currency of order {order.public_id}"
+    return ""
+
+
+def _store_event(event: dict) -> tuple[StripeEvent, bool]:
+    """The stored event (created now: True), one row per Stripe event id whoever comes first."""
+    try:
+        with transaction.atomic():
+            return StripeEvent.objects.create(id=event["id"], type=event["type"], payload=event), True
+    except IntegrityError:
+        return StripeEvent.objects.get(pk=event["id"]), False
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
     """Verify the signature on the raw body (400 otherwise, nothing changes), store the event
-    once by its id (a replay is a no-op), then hand it to the idempotent fulfilment."""
+    once by its id, then hand it to the idempotent fulfilment and mark it processed. A replay
+    of a processed event is a no-op; a replay of one whose processing did not finish (the
+    fulfilment raised, the process died: Stripe retries after a 5xx) is processed again, and
+    so is a copy arriving while the first is still at work -- the fulfilment locks the order
+    row, so exactly one of them fulfils."""
     try:
         payments.verify_webhook(request.body, request.headers.get("Stripe-Signature", ""))
         event = json.loads(request.body.decode("utf-8"))  # verified: read it as plain JSON
         event["id"], event["type"], event["data"]["object"]
-    except (ValueError, KeyError, TypeError) as exc:
+        mismatch = _event_mismatch(event)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return HttpResponseBadRequest(str(exc))
-    try:
-        with transaction.atomic():
-            record = StripeEvent.objects.create(id=event["id"], type=event["type"], payload=event)
-    except IntegrityError:
+    if mismatch:
+        log.warning("stripe webhook %s refused: %s", event.get("id"), mismatch)
+        return HttpResponseBadRequest(f"refused: {mismatch}")
+    record, created = _store_event(event)
+    if not created and record.processed_at is not None:
         return HttpResponse("already received")
     obj = event["data"]["object"]
     order = None
@@ -251,29 +307,35 @@ def stripe_webhook(request):
     return HttpResponse("ok")
 
 
-@require_GET
 def download(request, token):
+    """The file behind a signed, expiring link (the link is the key: no login). A forged,
+    tampered or revoked link is 404 whatever the method; an expired one says where to go."""
     try:
         public_id, key = links.read_token(token)
     except signing.SignatureExpired:
         return render(request, "portal/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404("no such download") from None
-    order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
+    try:
+        order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
+    except ValidationError:  # not an order id
+        order = None
     if order is None:
         raise Http404("no such download")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     stored = stored_package(order)
+    try:
+        path = stored.path if stored is not None and stored.key == key else store_path(key)
+    except ValueError:  # not a package key (a signed value can still be anything)
+        raise Http404("no such download") from None
+    if not path.exists():
+        raise Http404("the file is no longer available; download the latest one from your customer panel")
     from .models import Download
 
-    Download.objects.create(order=order, release=order.release if stored and stored.key == key else None,
-                            package_key=key, via="email")
-    if stored is None or stored.key != key:
-        # an older file of this order: still valid when it is in the store
-        from .packages import store_path
-
-        path = store_path(key)
-        if not path.exists():
-            raise Http404("the file is no longer available; download the latest one from your customer panel")
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"speedcams-{order.device_id}.zip")
-    return FileResponse(open(stored.path, "rb"), as_attachment=True, filename=stored.filename)
-
+    current = stored is not None and stored.key == key
+    Download.objects.create(order=order, release=order.release if current else None, package_key=key, via="email")
+    if current:
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=stored.filename)
+    # an older file of this order: still valid while it is in the store
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=download_filename(order.device_id))

@@ -7,12 +7,12 @@ read by ``classify``; ``<desc>`` / ``<cmt>`` become the description; ``<time>`` 
 waypoint is the report time. Garmin extensions (``gpxx:Proximity``...) are ignored.
 ``Record.line`` is the waypoint's 1-based index. GPX has no ids, so ``ref`` stays empty.
 
-Parsing is safe: the bytes are parsed with defusedxml (entity declarations and external
-references are refused), and gpxpy then reads each waypoint element of that tree, so one bad
+Parsing is safe: the bytes are parsed with defusedxml (entity declarations, external
+references and a DOCTYPE naming an external DTD are refused: ``SafeXMLParser``), and gpxpy then reads each waypoint element of that tree, so one bad
 waypoint is one rejection instead of a failed file.
 
 This module also holds the XML helpers the other XML readers of the package share
-(``parse_xml``, ``xml_guard``, ``xml_root_name``, ``local``).
+(``SafeXMLParser``, ``parse_xml``, ``xml_guard``, ``xml_root_name``, ``local``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 from typing import Iterator
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import ParseError, TreeBuilder
 from xml.sax import SAXParseException
 
 import defusedxml.ElementTree as SafeET
@@ -37,6 +37,28 @@ from .base import FormatError, Reader, Record, Rejection, decode, named_record, 
 from .geojson import checked_point, head_text
 
 # --------------------------------------------------------------------------- XML helpers
+
+
+class SafeXMLParser(SafeET.DefusedXMLParser):
+    """defusedxml's ElementTree parser (entity declarations and external entity references
+    refused) that also refuses a DOCTYPE naming an external DTD (``SYSTEM``/``PUBLIC``), as
+    the OSM reader's SAX parser does: no feed needs one, and no later parser (gpxpy, lxml
+    if installed) may ever be tempted to fetch it. A bare ``<!DOCTYPE x>`` is harmless."""
+
+    def __init__(self):
+        super().__init__(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+    def defused_start_doctype_decl(self, name, sysid, pubid, has_internal_subset):
+        if sysid or pubid:
+            raise ExternalReferenceForbidden(None, None, sysid or pubid, pubid)
+
+
+def safe_fromstring(data: bytes):
+    """The root element of ``data`` parsed with ``SafeXMLParser`` (defusedxml exceptions
+    and ParseError propagate)."""
+    parser = SafeXMLParser()
+    parser.feed(data)
+    return parser.close()
 
 
 @contextmanager
@@ -88,7 +110,7 @@ def parse_xml(path: Path):
     if not data.strip():
         raise FormatError(f"{path}: the file is empty; nothing to import")
     with xml_guard(path):
-        return SafeET.fromstring(data)
+        return safe_fromstring(data)
 
 
 def local(tag) -> str:

@@ -30,7 +30,7 @@ from exporters.schema import CameraType, Kind
 
 from .base import FormatError, Reader, Record, Rejection, named_record, register
 from .geojson import apply_properties, checked_point
-from .gpx import classify, local, xml_bytes, xml_guard, xml_root_name
+from .gpx import SafeXMLParser, classify, local, xml_bytes, xml_guard, xml_root_name
 
 _TAGS = re.compile(r"<[^<>]*>")
 
@@ -92,7 +92,8 @@ class KmlReader(Reader):
         line = 0
         root_seen = False
         with xml_guard(path):
-            for event, el in SafeET.iterparse(io.BytesIO(xml_bytes(path)), events=("start", "end")):
+            for event, el in SafeET.iterparse(io.BytesIO(xml_bytes(path)), events=("start", "end"),
+                                             parser=SafeXMLParser()):
                 if event == "start":
                     if not root_seen:
                         root_seen = True

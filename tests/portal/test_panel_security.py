@@ -1,6 +1,6 @@
 """The panel's defences: login rate limits, password reset without account enumeration,
-password change, every purchase URL filtered by owner (an outsider gets 404 on each URL
-of ``portal.panel_urls``), CSRF on every form, secure cookies in production settings."""
+password change, secure cookies in production settings. Every URL filtered by owner and
+CSRF on every form are swept for the whole site in test_security.py."""
 
 import json
 import os
@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
-from django.test import Client
 from django.urls import reverse
 
-from portal import panel_urls
-from portal.models import Download
-
-from .panelkit import PASSWORD, customer, first_release, paid_order
+from .panelkit import PASSWORD, customer
+from .test_security import private_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,21 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _clean(settings, tmp_path):
+def _clean(settings, tmp_path, private_cache):
     settings.PACKAGES_DIR = tmp_path / "packages"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://shop.example"
     settings.LOGIN_FAILURES_PER_EMAIL = 5
     settings.LOGIN_FAILURES_PER_IP = 5
     settings.LOGIN_RATE_WINDOW = 15 * 60
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def release(tmp_path):
-    return first_release(tmp_path, cameras=300)
 
 
 def login(client, email, password, ip="10.0.0.1"):
@@ -163,86 +151,7 @@ def test_changing_the_password_needs_the_current_one(client):
 
 
 # ---------------------------------------------------------------------------------------
-# owner filtering: every URL of the panel
-
-
-def _fill(pattern, order, token):
-    kwargs = {}
-    for name in pattern.pattern.converters:
-        kwargs[name] = {"public_id": order.public_id, "token": token, "uidb64": "MQ", }.get(name, "x")
-    return reverse(pattern.name, kwargs=kwargs)
-
-
-def test_an_outsider_gets_404_on_every_purchase_url_and_an_anonymous_visitor_the_login(release, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    owner, outsider = customer("owner@example.com"), customer("eve@example.com")
-    order = paid_order(owner, coverage=["FR"])
-    from portal import panel
-    from portal.packages import ensure_package, order_spec
-
-    stored = ensure_package(*order_spec(order), release=release)
-    token = panel.download_token(order, stored)
-    order_patterns = [p for p in panel_urls.urlpatterns if "public_id" in p.pattern.converters]
-    other_patterns = [p for p in panel_urls.urlpatterns if "public_id" not in p.pattern.converters]
-    assert len(order_patterns) >= 7
-
-    owner_client, eve, anonymous = Client(), Client(), Client()
-    owner_client.force_login(owner)
-    eve.force_login(outsider)
-    for pattern in order_patterns:
-        url = _fill(pattern, order, token)
-        query = {"codes": ["FR"]}
-        assert owner_client.get(url, query).status_code in (200, 302, 405), url   # the owner gets the page (or 405)
-        assert eve.get(url, query).status_code == 404, url
-        assert eve.post(url, {"codes": ["BE"], "icons": "fr-danger"}).status_code == 404, url
-        response = anonymous.get(url, query)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
-        assert anonymous.post(url, {"codes": ["BE"]}).status_code == 302, url
-    order.refresh_from_db()
-    assert order.coverage == ["FR"] and order.icons == "speed"
-    assert Download.objects.filter(order=order).count() == 1              # the owner's, not Eve's
-    # the selector's query parameter too, and a malformed id
-    assert eve.get(reverse("panel-home"), {"order": str(order.public_id)}).status_code == 404
-    assert eve.get(reverse("panel-home"), {"order": "not-a-uuid"}).status_code == 404
-    # the pages without an order id show Eve nothing of the owner's
-    for pattern in other_patterns:
-        response = eve.get(_fill(pattern, order, token), follow=True)
-        assert response.status_code == (405 if pattern.name == "panel-logout" else 200), pattern.name
-        text = response.content.decode()
-        assert "owner@example.com" not in text and str(order.public_id) not in text, pattern.name
-
-
-# ---------------------------------------------------------------------------------------
-# CSRF and cookies
-
-
-def test_every_panel_form_refuses_a_post_without_the_csrf_token(release):
-    user = customer("lea@example.com")
-    order = paid_order(user)
-    anonymous = Client(enforce_csrf_checks=True)
-    assert anonymous.post(reverse("login"), {"username": user.email, "password": PASSWORD}).status_code == 403
-    assert anonymous.post(reverse("panel-password-reset"), {"email": user.email}).status_code == 403
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(user)
-    for name, args, data in [
-        ("panel-icons", [order.public_id], {"icons": "fr-danger"}),
-        ("panel-coverage", [order.public_id], {"codes": ["BE"]}),
-        ("panel-password-change", [], {"old_password": PASSWORD, "new_password1": "c-new-secret-44",
-                                       "new_password2": "c-new-secret-44"}),
-        ("panel-logout", [], {}),
-    ]:
-        assert browser.post(reverse(name, args=args), data).status_code == 403, name
-    order.refresh_from_db()
-    user.refresh_from_db()
-    assert order.icons == "speed" and order.coverage == ["FR"] and user.check_password(PASSWORD)
-    # with the token from the page, the same form goes through
-    page = browser.get(reverse("panel-order", args=[order.public_id])).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = browser.post(reverse("panel-icons", args=[order.public_id]),
-                            {"icons": "fr-danger", "csrfmiddlewaretoken": token})
-    assert response.status_code == 302
-    order.refresh_from_db()
-    assert order.icons == "fr-danger"
+# cookies (owner filtering of every URL and CSRF on every form: test_security.py's sweeps)
 
 
 PROBE = ("import json, django; from django.conf import settings; django.setup(); "
