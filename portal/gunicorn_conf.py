@@ -11,7 +11,9 @@ GUNICORN_BIND          address to listen on (default 127.0.0.1:8000, behind the 
                        unix:/run/speedcam/gunicorn.sock for a socket)
 WEB_CONCURRENCY        worker processes (default 2 x CPUs + 1, at most 8: each worker holds
                        the current release snapshot in memory)
-GUNICORN_THREADS       threads per worker (default 1)
+GUNICORN_THREADS       threads per worker (default 4: a login spends ~0.3 s hashing its password
+                       and a download streams megabytes; threads keep the worker answering
+                       meanwhile. benchmarks/bench_load.py measured it)
 GUNICORN_TIMEOUT       seconds a request may take before its worker is restarted (default 60)
 GUNICORN_GRACEFUL_TIMEOUT  seconds workers get to finish on restart/stop (default 30)
 GUNICORN_KEEPALIVE     seconds an idle keep-alive connection from the proxy is held (default 5)
@@ -39,7 +41,7 @@ def _int(name, default):
 wsgi_app = "portal.wsgi:application"
 bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",") if address.strip()]
 workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = _int("GUNICORN_THREADS", 1)
+threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

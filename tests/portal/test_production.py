@@ -208,6 +208,7 @@ def test_gunicorn_config_reads_the_environment(monkeypatch):
     conf = runpy.run_path(str(ROOT / "portal" / "gunicorn_conf.py"))
     assert conf["wsgi_app"] == "portal.wsgi:application" and conf["bind"] == ["127.0.0.1:8000"]
     assert 3 <= conf["workers"] <= 8 and conf["timeout"] == 60 and conf["accesslog"] == "-"
+    assert conf["threads"] == 4  # gthread: a login's password hash does not block the worker
     monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000, unix:/run/speedcam.sock")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("GUNICORN_TIMEOUT", "120")
