@@ -1,10 +1,12 @@
 """Shared by the benchmark scripts: a throwaway database and Django set up before use."""
 
 import os
+import socket
 import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +50,23 @@ def world_csv(n=200_000, seed=2026):
 
         demo.write_csv(path, demo.generate(n, seed=seed, world=True))
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60, process=None) -> None:
+    """Until ``url`` answers (a server just started); fails early when ``process`` exits."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")

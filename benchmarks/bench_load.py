@@ -60,7 +60,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -75,6 +74,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _setup import free_port, wait_http  # noqa: E402
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 NAMES = ["home", "device", "map", "login form", "login", "panel", "download"]
 # (device, coverage) of the purchases, round robin: a handful of packages in the store, as
@@ -90,25 +91,6 @@ COMBOS = [
     ("garmin-nuvi", ["GB"]),
 ]
 PASSWORD = "load-test-customer-7"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -434,7 +416,7 @@ def main() -> int:
         gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "portal/gunicorn_conf.py"], cwd=ROOT,
                                     env=dict(os.environ), stdout=open(tmp / "gunicorn.out", "wb"),
                                     stderr=subprocess.STDOUT, start_new_session=True)
-        wait_http(base + "/", gunicorn)
+        wait_http(base + "/", process=gunicorn)
         warm(base, args.workers)
         print(f"\ngunicorn: {args.workers} gthread workers x {args.threads} threads on {base} "
               f"({'PRODUCTION=1, ' if args.production else ''}DEBUG=0); locust: {args.users} customers, spawn {args.spawn_rate:g}/s, "
