@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..base import CameraSet, ExportError, ExportOptions, OutputFile, output_file
-from ..common import CATEGORIES, Category, categories, category_codes, scatter
+from ..common import Category, categories, scatter
 from ..schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
 from ..sizing import GroupedSizes, Layout, SizedExport, Tally
 from ..textrows import collect, write_parts
@@ -42,12 +42,6 @@ def check_positions(cams: CameraSet, fmt: str) -> None:
 def split_categories(cams: CameraSet) -> list[Category]:
     """``common.categories(cams, by_speed=False)`` (kept for callers of the old name)."""
     return categories(cams, by_speed=False)
-
-
-def category_files(cams: CameraSet) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """(index into ``CATEGORIES`` per camera, (slug, title) per index): the one-file-per-
-    category layout of ``common.categories(cams, by_speed=False)``, for size models."""
-    return category_codes(cams).astype(np.int64), [(slug, title) for slug, title, _ in CATEGORIES]
 
 
 _ERRORS = "_position_errors"  # the flag of cameras ``render`` refuses

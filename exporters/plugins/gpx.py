@@ -39,8 +39,8 @@ from ..common import categories, poi_names, select, select_index
 from ..schema import Kind
 from ..textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
                         xml_escape)
-from ._bulk import rows_of
-from ._interchange import (DIRECTION_WORDS, category_files, check_positions, describe_type, directions,
+from ._bulk import category_groups, rows_of
+from ._interchange import (DIRECTION_WORDS, check_positions, describe_type, directions,
                            encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
                            text_file, type_slugs)
 
@@ -188,19 +188,18 @@ class GpxExporter(Exporter):
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         cams, index = select_index(cameras, options)
         make = row_maker(cams, options)
-        group, layouts = category_files(cams)
+        cats, group = category_groups(cams, by_speed=False)
         record_bytes = np.zeros(len(cams), np.int64)
-        for cat in categories(cams, by_speed=False):
+        for cat in cats:
             record_bytes[cat.index] = row_sizes(cat.index, lambda i, cat=cat: make(i, cat.slug, cat.title))
-        frames = [encoded_size(file_header(title)) + encoded_size(FOOT) for _, title in layouts]
+        frames = [encoded_size(file_header(cat.title)) + encoded_size(FOOT) for cat in cats]
         proximity = int(options.proximity_m)
 
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
-            files = [sizing.FileSize(f"{title}.gpx", slug, int(count), frames[g] + int(size))
-                     for g, ((slug, title), count, size) in enumerate(zip(layouts, tally.counts, tally.bytes))
-                     if count]
+            files = [sizing.FileSize(f"{cat.title}.gpx", cat.slug, int(count), frames[g] + int(size))
+                     for g, (cat, count, size) in enumerate(zip(cats, tally.counts, tally.bytes)) if count]
             return sizing.SizedExport(files, {}, notes_for(proximity, tally.flags["stretches"]))
 
-        return grouped_model(cameras, cams, index, group, record_bytes, len(layouts), layout,
+        return grouped_model(cameras, cams, index, group, record_bytes, len(cats), layout,
                              flags={"stretches": has_end_point(cams)},
                              check=lambda subset: check_positions(subset, "GPX"), errors=position_errors(cams))

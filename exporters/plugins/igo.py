@@ -47,7 +47,7 @@ Rows are in camera-id order (a section's end row right after its start row). The
 built with ``exporters.textrows`` (numbers by table look-up, rows joined a chunk at a time):
 200,000 cameras take about 0.1 s.
 
-``points``, ``speedcam_text`` and the checks are shared with the Navitel and Sygic plugins.
+``points``, ``speedcam_writer`` and the checks are shared with the Navitel and Sygic plugins.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ from ..base import (CameraSet, Exporter, ExportError, ExportOptions, OutputFile,
                     register)
 from ..common import scatter, select, select_index
 from ..schema import CameraType, DirectionMode, Kind
-from ..textrows import collect, group_codes, number_pieces, write_rows
-from ._bulk import camera_list, check_coordinates
+from ..textrows import group_codes, number_pieces, write_rows
+from ._bulk import camera_list, check_coordinates, invalid_coordinates
 
 T = CameraType
 
@@ -180,10 +180,6 @@ class Points:
     lat: np.ndarray      # latitude per row (the end point on a section's second row)
     lon: np.ndarray
 
-    @property
-    def demoted(self) -> int:
-        return int(np.count_nonzero(self.no_heading))
-
 
 def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
            codes_of: Callable[[CameraSet], np.ndarray]) -> Points:
@@ -201,8 +197,7 @@ def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
 def invalid_cameras(cams: CameraSet, codes_of) -> np.ndarray:
     """Per selected camera: whether ``points`` would refuse it (position, speed, type code,
     direction mode or section end point), so a size model can leave it to ``render``."""
-    lat, lon = cams["lat"].astype(np.float64), cams["lon"].astype(np.float64)
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+    bad = invalid_coordinates(cams["lat"].astype(np.float64), cams["lon"].astype(np.float64))
     sp = cams["speed"]
     bad |= (sp < 0) | (sp > 999)
     bad |= ~codes_of.known(cams)
@@ -210,7 +205,7 @@ def invalid_cameras(cams: CameraSet, codes_of) -> np.ndarray:
     bad |= (mode < 0) | (mode > 2)
     end_lat, end_lon = cams["end_lat"], cams["end_lon"]
     pair = (cams["type"] == CameraType.SECTION) & np.isfinite(end_lat) & np.isfinite(end_lon)
-    bad |= pair & ~((np.abs(end_lat) <= 90) & (np.abs(end_lon) <= 180))
+    bad |= pair & invalid_coordinates(end_lat, end_lon)
     return bad
 
 
@@ -245,16 +240,11 @@ def speedcam_writer(header: bytes, pts: Points, deg: np.ndarray, *, with_id: boo
     return write
 
 
-def speedcam_text(header: bytes, pts: Points, deg: np.ndarray, *, with_id: bool = False) -> bytes:
-    """``header`` CRLF, then the rows of ``speedcam_pieces``."""
-    return collect([speedcam_writer(header, pts, deg, with_id=with_id)])
-
-
 SIZE_CHUNK = 65536  # rows measured at a time by ``speedcam_row_bytes``
 
 
 def speedcam_row_bytes(pts: Points, deg: np.ndarray, *, with_id: bool = False, chunk: int | None = None) -> np.ndarray:
-    """Bytes of each camera's rows in ``speedcam_text`` (ASCII: one byte per character),
+    """Bytes of each camera's rows in ``speedcam_writer``'s file (ASCII: one byte per character),
     measured on the very pieces the writer joins, ``chunk`` (default ``SIZE_CHUNK``) rows at a time."""
     chunk = chunk or SIZE_CHUNK
     make = speedcam_pieces(pts, deg, with_id=with_id)
@@ -317,7 +307,7 @@ class PointExporter(Exporter):
     field per camera.
 
     ``render`` makes the rows (``points``, naming the format by ``label`` and coding types
-    with ``type_codes``), then the file (``file_data``) and the notes (``common_notes`` and
+    with ``type_codes``), then the file (``file_output``) and the notes (``common_notes`` and
     ``format_notes``)."""
 
     file_extension = ".txt"
@@ -341,9 +331,6 @@ class PointExporter(Exporter):
         return pts.deg
 
     with_id: ClassVar[bool] = False  # an IDX column first
-
-    def file_data(self, pts: Points) -> bytes:
-        return speedcam_text(self.header(), pts, self.directions_of(pts), with_id=self.with_id)
 
     def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
         """The file, written a chunk of rows at a time (to ``options.spool_dir`` when set)."""

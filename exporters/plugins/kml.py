@@ -283,11 +283,7 @@ class KmlExporter(Exporter):
         n_styles = len(marks.style_ids)
         style_bytes = np.asarray([encoded_size(style_text(sid)) for sid in marks.style_ids], dtype=np.int64)
         file_order = sorted(range(n_styles), key=lambda s: (marks.style_ids[s], marks.style_specs[s]))
-        pngs = {}
-        icon_files = [(s, f"icons/{marks.style_ids[s]}.png",
-                       len(pngs[marks.style_specs[s]] if marks.style_specs[s] in pngs else
-                           pngs.setdefault(marks.style_specs[s], icon_png(marks.style_specs[s]))))
-                      for s in file_order]
+        icon_files = [(s, f"icons/{marks.style_ids[s]}.png", len(icon_png(marks.style_specs[s]))) for s in file_order]
         frame = encoded_size(document_head([])) + encoded_size(FOOT)
 
         def layout(tally: sizing.Tally) -> sizing.SizedExport:

@@ -32,7 +32,6 @@ needs about 1.6 s). ``TomTomOV2.size_model`` sizes any subset from the same reco
 from __future__ import annotations
 
 import functools
-import io
 
 import numpy as np
 
@@ -264,21 +263,6 @@ def forest_writers(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: np.nd
             yield lambda out, k=k: forest.write(out, k, names_mat, name_len)
         del forest
         r = stop
-
-
-def write_forest(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: np.ndarray, root_sizes) -> list[bytes]:
-    """OV2 bytes per root: the POIs at (x, y) (file units) named ``names[codes]``, root after root."""
-    datas = []
-    for write in forest_writers(x, y, codes, names, root_sizes):
-        buf = io.BytesIO()
-        write(buf)
-        datas.append(buf.getvalue())
-    return datas
-
-
-def write_ov2(x: np.ndarray, y: np.ndarray, codes: np.ndarray, names: np.ndarray) -> bytes:
-    """The bytes of one OV2 file."""
-    return write_forest(x, y, codes, names, [len(x)])[0]
 
 
 def file_bases(cats: list[common.Category]) -> dict[str, str]:
