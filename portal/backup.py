@@ -171,7 +171,8 @@ def make_backup(path: Path | str, *, packages: bool = True, progress: bool = Fal
         dump = Path(work) / DATABASE_MEMBERS[engine]
         _dump_database(engine, dump)
         members = [(dump.name, dump), *_store_files(packages)]
-        total = sum(p.stat().st_size for _, p in members)
+        sizes = {name: file.stat().st_size for name, file in members}
+        total = sum(sizes.values())
         manifest = {
             "format": FORMAT,
             "created_at": timezone.now().isoformat(),
@@ -183,8 +184,8 @@ def make_backup(path: Path | str, *, packages: bool = True, progress: bool = Fal
         }
         with tqdm(total=total, unit="B", unit_scale=True, desc="checksum", disable=not progress) as bar:
             for name, file in members:
-                manifest["files"][name] = {"size": file.stat().st_size, "sha256": _sha256(file)}
-                bar.update(file.stat().st_size)
+                manifest["files"][name] = {"size": sizes[name], "sha256": _sha256(file)}
+                bar.update(sizes[name])
         temp = path.with_name(f".{path.name}.partial")
         try:
             with tarfile.open(temp, "w") as tar, \
@@ -195,7 +196,7 @@ def make_backup(path: Path | str, *, packages: bool = True, progress: bool = Fal
                 tar.addfile(info, io.BytesIO(data))
                 for name, file in members:
                     tar.add(file, arcname=name, recursive=False)
-                    bar.update(file.stat().st_size)
+                    bar.update(sizes[name])
             with open(temp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(temp, path)
@@ -279,9 +280,10 @@ def check_backup(path: Path | str, into: Path | None = None, *, progress: bool =
     return manifest
 
 
-def _place_file(source: Path, target: Path, mode: int) -> str:
-    """Put ``source`` at ``target`` atomically; 'same' when it already holds those bytes."""
-    if target.exists() and _sha256(target) == _sha256(source):
+def _place_file(source: Path, target: Path, mode: int, sha256: str) -> str:
+    """Put ``source`` (whose checksum is ``sha256``) at ``target`` atomically; 'same' when
+    the target already holds those bytes."""
+    if target.exists() and _sha256(target) == sha256:
         return "same"
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".tmp-restore-", dir=target.parent)
@@ -324,7 +326,7 @@ def restore_backup(path: Path | str, *, force: bool = False, progress: bool = Fa
         for name in tqdm(files, desc="files", unit="file", disable=not progress):
             root, relative = name.split("/", 1)
             mode = 0o444 if root == "releases" else 0o644
-            outcome = _place_file(work / name, roots[root] / relative, mode)
+            outcome = _place_file(work / name, roots[root] / relative, mode, manifest["files"][name]["sha256"])
             report["files_written" if outcome == "written" else "files_same"] += 1
     problems = []
     for release in Release.objects.order_by("number"):
