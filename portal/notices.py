@@ -49,6 +49,13 @@ def was_sent(order_id: int, kind: str, key: str) -> bool:
     return EmailRecord.objects.filter(order_id=order_id, kind=kind, key=str(key), sent_at__isnull=False).exists()
 
 
+def sent_keys(kind: str, orders) -> set[tuple[int, str]]:
+    """(order id, key) of every ``kind`` email sent to ``orders`` (a queryset, read as a
+    subquery): one query for a periodic job's candidates instead of ``was_sent`` per order."""
+    return set(EmailRecord.objects.filter(kind=kind, order__in=orders, sent_at__isnull=False)
+               .values_list("order_id", "key"))
+
+
 def _file_context(order: Order) -> tuple[dict, tuple | None]:
     stored = stored_package(order)
     if stored is None:

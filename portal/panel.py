@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -44,6 +43,7 @@ from exporters.schema import CameraType
 
 from .models import Download, Order
 from .packages import StoredPackage, order_spec, package_filename, store_path, stored_package
+from .subscriptions import add_months
 
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
 CHANGE_SAMPLE = 10             # cameras listed per kind of change
@@ -86,10 +86,6 @@ class Updates:
     months: int
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    return moment + relativedelta(months=months)
-
-
 def updates(order: Order, now: datetime | None = None) -> Updates:
     now = now or timezone.now()
     months = settings.UPDATE_MONTHS
@@ -118,6 +114,14 @@ class FileState:
     def current(self) -> bool:
         """The file offered is built from the latest release."""
         return bool(self.file and self.latest_release and self.file.release.pk == self.latest_release.pk)
+
+    @property
+    def compared_release(self) -> Release | None:
+        """What "what changed" compares with: the latest release while updates run, else
+        the release of the file the customer has."""
+        if self.updates.active:
+            return self.latest_release
+        return self.file.release if self.file else None
 
 
 def latest_release() -> Release | None:

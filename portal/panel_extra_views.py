@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -19,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import notices, reports, subscriptions
 from .models import Order
-from .panel_views import owner_first
+from .panel_views import purchase_view
 from .pricing import format_amount
 
 # Room for the multipart envelope and the text around a screenshot of the maximum size.
@@ -34,13 +33,8 @@ def _own_order(request, public_id) -> Order:
 
 
 def own_purchase(*methods):
-    """Login first (anonymous -> the login page), then the owner (anyone else's or an unknown
-    id -> 404, whatever the method), then the method (405)."""
-
-    def decorate(view):
-        return login_required(owner_first(_own_order, *methods)(view))
-
-    return decorate
+    """``panel_views.purchase_view`` for any purchase of the owner (refunded ones too)."""
+    return purchase_view(*methods, lookup=_own_order)
 
 
 def _back(request, order: Order):

@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core import signing
+from django.db.models import Prefetch
 from django.http import (FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect,
                          JsonResponse)
 from django.shortcuts import redirect, render
@@ -28,7 +29,7 @@ from exporters.base import ExportError
 from exporters.devices import DEVICES, get_device
 
 from . import panel
-from .models import Order, User
+from .models import ErrorReport, Order, User
 from .packages import download_filename, store_path
 from .ratelimit import client_ip, login_limiters, minutes, reset_limiters, reset_token_limiter
 
@@ -62,12 +63,13 @@ def owner_first(lookup, *methods):
     return decorate
 
 
-def purchase_view(*methods):
+def purchase_view(*methods, lookup=_order):
     """A view of one purchase: login first (anonymous -> the login page), then the owner
-    (anyone else's or an unknown id -> 404, whatever the method), then the method (405)."""
+    (anyone else's or an unknown id -> 404, whatever the method), then the method (405).
+    ``lookup`` finds the order (by default a paid one: ``panel.owned_order``)."""
 
     def decorate(view):
-        return login_required(owner_first(_order, *methods)(view))
+        return login_required(owner_first(lookup, *methods)(view))
 
     return decorate
 
@@ -239,8 +241,9 @@ def _device_choices():
 def _refunded(user) -> list[dict]:
     """Refunded purchases, read-only: their downloads are revoked, but the customer still
     sees what happened to them (the error reports' status and outcome)."""
-    return [{"order": o, "device": get_device(o.device_id), "reports": list(o.reports.all())}
-            for o in Order.objects.filter(user=user, status=Order.Status.REFUNDED).order_by("refunded_at")]
+    orders = (Order.objects.filter(user=user, status=Order.Status.REFUNDED).order_by("refunded_at")
+              .prefetch_related(Prefetch("reports", queryset=ErrorReport.objects.defer("screenshot"))))
+    return [{"order": o, "device": get_device(o.device_id), "reports": list(o.reports.all())} for o in orders]
 
 
 def _panel_context(request, orders, order) -> dict:
@@ -248,8 +251,7 @@ def _panel_context(request, orders, order) -> dict:
     state = panel.file_state(order)
     changes = None
     try:
-        current = state.latest_release if state.updates.active else (state.file.release if state.file else None)
-        changes = panel.changes(order, current)
+        changes = panel.changes(order, state.compared_release)
     except Exception:  # noqa: BLE001 - a missing old snapshot must not take the panel down
         log.exception("order %s: what changed could not be computed", order.pk)
     coverage = panel.order_spec(order)[1]
@@ -339,7 +341,7 @@ def download(request, order, token):
 @purchase_view("GET")
 def changes_map(request, order):
     state = panel.file_state(order, queue=False)
-    current = state.latest_release if state.updates.active else (state.file.release if state.file else None)
+    current = state.compared_release
     if current is None:
         raise Http404("no release")
     png = panel.changes_map(order, current)

@@ -48,14 +48,11 @@ def renewal_key(order: Order) -> str:
 
 def due_renewal_reminders(now: datetime) -> list[tuple[int, str]]:
     horizon = now + timedelta(days=settings.RENEWAL_REMINDER_DAYS)
-    due = []
-    for order in Order.objects.filter(plan="annual", subscription_status=subscriptions.ACTIVE,
-                                      status=Order.Status.PAID, subscription_end__gt=now,
-                                      subscription_end__lte=horizon):
-        key = renewal_key(order)
-        if not notices.was_sent(order.pk, Kind.RENEWAL_REMINDER, key):
-            due.append((order.pk, key))
-    return due
+    orders = Order.objects.filter(plan="annual", subscription_status=subscriptions.ACTIVE,
+                                  status=Order.Status.PAID, subscription_end__gt=now, subscription_end__lte=horizon)
+    sent = notices.sent_keys(Kind.RENEWAL_REMINDER, orders)
+    due = [(order.pk, renewal_key(order)) for order in orders]
+    return [pair for pair in due if pair not in sent]
 
 
 def due_stale_files(now: datetime) -> list[tuple[int, str]]:
@@ -63,14 +60,12 @@ def due_stale_files(now: datetime) -> list[tuple[int, str]]:
     if latest is None:
         return []
     cutoff = now - timedelta(days=settings.STALE_FILE_DAYS)
-    due = []
-    for order in Order.objects.filter(status=Order.Status.PAID, release__isnull=False,
-                                      release__created_at__lte=cutoff,
-                                      release__number__lt=latest.number).select_related("release"):
-        key = str(order.release.number)
-        if not notices.was_sent(order.pk, Kind.STALE_FILE, key):
-            due.append((order.pk, key))
-    return due
+    orders = (Order.objects.filter(status=Order.Status.PAID, release__isnull=False, release__created_at__lte=cutoff,
+                                   release__number__lt=latest.number)
+              .select_related("release").defer("release__changelog"))
+    sent = notices.sent_keys(Kind.STALE_FILE, orders)
+    due = [(order.pk, str(order.release.number)) for order in orders]
+    return [pair for pair in due if pair not in sent]
 
 
 def send_reminders(now: datetime | None = None) -> Summary:

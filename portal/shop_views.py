@@ -27,6 +27,7 @@ from . import fulfilment, links, payments
 from .forms import PurchaseForm, mobile_offered
 from .models import Order, StripeEvent
 from .packages import download_filename, store_path, stored_package
+from .panel import latest_release
 from .panel_views import owner_first
 from .pricing import quote
 
@@ -39,10 +40,6 @@ def _device(device_id: str) -> Device:
         return get_device(device_id)
     except ExportError:
         raise Http404("no such device") from None
-
-
-def _release() -> Release | None:
-    return Release.objects.defer("changelog").order_by("-number").first()
 
 
 def _size(device: Device, release: Release | None, coverage: list[str], mobile: bool, icons: str):
@@ -59,7 +56,7 @@ def _size(device: Device, release: Release | None, coverage: list[str], mobile: 
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
-    release = _release()
+    release = latest_release()
     form = PurchaseForm(device, release, require_email=False)
     exporter = device.exporter()
     # The size against the device's limit comes from size.json (fetched by the page): the
@@ -76,7 +73,7 @@ def device_page(request, device_id):
 def size_json(request, device_id):
     """The package size for the options in the query (the device page updates it live)."""
     device = _device(device_id)
-    release = _release()
+    release = latest_release()
     form = PurchaseForm(device, release, request.GET, require_email=False)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
@@ -92,7 +89,7 @@ def size_json(request, device_id):
 @require_GET
 def checkout_page(request, device_id):
     device = _device(device_id)
-    release = _release()
+    release = latest_release()
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
         return render(request, "portal/device.html", {
@@ -137,7 +134,7 @@ def order_view(*methods):
 def checkout_start(request, device_id):
     """Create the order (amount from the server) and its SetupIntent; JSON for Stripe.js."""
     device = _device(device_id)
-    release = _release()
+    release = latest_release()
     if release is None:
         return JsonResponse({"errors": {"__all__": ["the camera database is not published yet"]}}, status=409)
     form = PurchaseForm(device, release, request.POST)

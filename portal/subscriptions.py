@@ -93,13 +93,6 @@ def subscription_running(order: Order, now: datetime | None = None) -> bool:
             and order.subscription_end is not None and order.subscription_end > now)
 
 
-def newer_release(order: Order) -> Release | None:
-    latest = Release.objects.order_by("-number").first()
-    if latest is None or (order.release_id is not None and order.release.number >= latest.number):
-        return None
-    return latest
-
-
 def add_months(when: datetime, months: int) -> datetime:
     """The same day ``months`` later (the month's last day when it is shorter)."""
     import calendar
@@ -202,11 +195,14 @@ def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]
     if latest is None:
         return []
     due = []
-    for order in Order.objects.filter(plan="annual", subscription_status__in=RUNNING, subscription_end__gt=now,
-                                      email_new_releases=True, status=Order.Status.PAID).select_related("release"):
+    orders = (Order.objects.filter(plan="annual", subscription_status__in=RUNNING, subscription_end__gt=now,
+                                   email_new_releases=True, status=Order.Status.PAID)
+              .select_related("release").defer("release__changelog"))
+    sent = notices.sent_keys(EmailRecord.Kind.NEW_RELEASE, orders)
+    for order in orders:
         if order.release is not None and order.release.number >= latest.number:
             continue  # the file is from the latest release already (subscribed since, or updated in the panel)
-        if notices.was_sent(order.pk, EmailRecord.Kind.NEW_RELEASE, latest.number):
+        if (order.pk, str(latest.number)) in sent:
             continue
         due.append((order.pk, latest.number))
     return due

@@ -22,15 +22,11 @@ from exporters.devices import DEVICES
 from exporters.schema import CameraType
 
 from . import mapdata
+from .panel import latest_release  # without the changelog (read only for its text)
 
 KIND_LABELS = {"pnd": "Navigation device", "head-unit": "Car head unit", "app": "App / file"}
 CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before revalidating (ETag)
 CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by ETag
-
-
-def _latest_release() -> Release | None:
-    # The changelog (hundreds of KB of JSON for a big release) is read only for its text.
-    return Release.objects.defer("changelog").order_by("-number").first()
 
 
 @lru_cache(maxsize=4)
@@ -96,7 +92,7 @@ def map_config(release: Release | None) -> dict:
 
 
 def home(request):
-    release = _latest_release()
+    release = latest_release()
     names = country_names()
     countries = []
     changelog = ""
@@ -164,7 +160,7 @@ def map_clusters(request):
         q = mapdata.parse_query(request.GET)
     except mapdata.MapQueryError as exc:
         return JsonResponse(exc.as_dict(), status=400)
-    release = _latest_release()
+    release = latest_release()
     if release is None:
         response = HttpResponse(mapdata.encode(mapdata.clusters(None, q, None)), content_type="application/json")
         response["Cache-Control"] = "no-cache"

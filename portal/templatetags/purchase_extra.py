@@ -24,7 +24,7 @@ def purchase_extra(order):
         "running": subscriptions.subscription_running(order, now),
         "status": order.subscription_status if annual else "",
         "end": order.subscription_end,
-        "reports": list(order.reports.all()),
+        "reports": list(order.reports.defer("screenshot")),  # the list shows no screenshot
         "report_form": reports.ReportForm(),
         "can_report": order.is_paid,
         "report_max_bytes": settings.REPORT_MAX_BYTES,
