@@ -52,6 +52,25 @@ def world_csv(n=200_000, seed=2026):
     return path
 
 
+def europe_csv(n: int, seed: int = 2026) -> Path:
+    """The generated Europe camera file, cached in benchmarks/out; written under a temporary
+    name and renamed, so that two runs at once never read half a file."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"europe-{n}-{seed}.csv"
+    if not path.exists():
+        from cameras import demo
+
+        fd, tmp = tempfile.mkstemp(prefix=f".europe-{n}-", suffix=".csv", dir=OUT)
+        os.close(fd)
+        try:
+            demo.write_csv(Path(tmp), demo.generate(n, seed=seed))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import OUT, django_with_scratch_db, timed  # noqa: E402
+from _setup import django_with_scratch_db, europe_csv, timed  # noqa: E402
 
 
 def parse_args():
@@ -38,16 +38,6 @@ def parse_args():
     p.add_argument("--corridor-runs", type=int, default=5)
     p.add_argument("--formats", default="", help="comma-separated format ids (default: all)")
     return p.parse_args()
-
-
-def europe_csv(n: int, seed: int = 2026) -> Path:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"europe-{n}-{seed}.csv"
-    if not path.exists():
-        from cameras import demo
-
-        demo.write_csv(path, demo.generate(n, seed=seed))
-    return path
 
 
 def paris_vienna(step_km: float = 0.1):

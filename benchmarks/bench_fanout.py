@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_coverage import europe_csv  # noqa: E402
+from _setup import europe_csv  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 

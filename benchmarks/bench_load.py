@@ -75,7 +75,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _setup import free_port, wait_http  # noqa: E402
+from _setup import europe_csv, free_port, wait_http  # noqa: E402
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 NAMES = ["home", "device", "map", "login form", "login", "panel", "download"]
 # (device, coverage) of the purchases, round robin: a handful of packages in the store, as
@@ -102,27 +102,6 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 # --------------------------------------------------------------------------- database
-
-
-def camera_csv(n: int, seed: int = 2026) -> Path:
-    """The generated Europe camera file (the same as bench_coverage's, cached in
-    benchmarks/out), written under a temporary name and renamed, so that two runs at once
-    never read half a file."""
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"europe-{n}-{seed}.csv"
-    if not path.exists():
-        from cameras import demo
-
-        fd, tmp = tempfile.mkstemp(prefix=f".europe-{n}-", suffix=".csv", dir=out)
-        os.close(fd)
-        try:
-            demo.write_csv(Path(tmp), demo.generate(n, seed=seed))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return path
 
 
 def throwaway_postgres(url: str) -> tuple[str, callable]:
@@ -169,7 +148,7 @@ def set_up_shop(args, tmp: Path) -> list[dict]:
     print(f"migrated{', static files collected' if args.production else ''} ({time.perf_counter() - t0:.1f} s)",
           flush=True)
     t0 = time.perf_counter()
-    import_file(camera_csv(args.cameras), source="bench", fmt="csv")
+    import_file(europe_csv(args.cameras), source="bench", fmt="csv")
     release = publish_release()
     print(f"release {release.number}: {release.camera_count:,} cameras ({time.perf_counter() - t0:.1f} s)", flush=True)
 

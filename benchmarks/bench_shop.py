@@ -40,8 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import free_port, wait_http  # noqa: E402
-from bench_coverage import europe_csv  # noqa: E402
+from _setup import europe_csv, free_port, wait_http  # noqa: E402
 
 
 def ab(url: str, requests: int, concurrency: int) -> dict:
@@ -178,7 +177,7 @@ def main():
 
         cold = purchase(0)
         warm = [purchase(i) for i in range(1, args.purchases + 1)]
-        print(f"\nPayment to both emails (pay request -> second email at the SMTP sink):")
+        print("\nPayment to both emails (pay request -> second email at the SMTP sink):")
         print(f"  cold (package built): {cold:.2f} s")
         print(f"  warm package cache: median {statistics.median(warm):.2f} s over {len(warm)} purchases "
               f"(min {min(warm):.2f}, max {max(warm):.2f})   target < 5 s: "

@@ -31,6 +31,14 @@ def _releases_dir(tmp_path, settings):
     settings.FANOUT_ON_PUBLISH = False
 
 
+@pytest.fixture
+def release(tmp_path):
+    """A published release of 600 demo cameras; modules wanting other data define their own."""
+    from tests.releases import demo_release
+
+    return demo_release(tmp_path)
+
+
 # Real services for end-to-end tests (localstripe, SMTP sink, Celery worker, Chromium):
 # see tests/services.py.
 from tests.services import (  # noqa: E402,F401

@@ -13,15 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cameras import demo
 from cameras.coverage import Coverage, Route
 from cameras.coverage_map import RAMP
 from cameras.exporting import export_package, release_index, sizer
 from cameras.fitting import propose_fit
-from cameras.importing import import_file
-from cameras.releases import publish_release
 from exporters.base import ExportOptions
 from exporters.devices import DEVICES, Limit, get_device
+from tests.releases import demo_release
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +28,7 @@ ONE_DEVICE_PER_FORMAT = sorted({d.format: d.id for d in DEVICES}.values())
 
 @pytest.fixture
 def release(tmp_path):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(800, seed=9))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
+    return demo_release(tmp_path, cameras=800, seed=9)
 
 
 def package_files(package) -> list[tuple[str, int]]:

@@ -7,20 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cameras import demo
-from cameras.importing import import_file
-from cameras.releases import publish_release
 from exporters.devices import DEVICES
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def release(tmp_path):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(600, seed=5))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
 
 
 @pytest.mark.parametrize("device", [d.id for d in DEVICES])

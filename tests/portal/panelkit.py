@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from cameras import demo
-from cameras.importing import import_file
 from cameras.models import Camera
 from cameras.releases import publish_release
 from portal.models import Order, User
 from portal.pricing import BASE_PRICES
+from tests.releases import demo_release
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -30,10 +29,7 @@ def paid_order(user, device="tomtom-go-classic", coverage=("FR",), paid_at=None,
 
 
 def first_release(tmp_path, cameras=500, seed=3):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(cameras, seed=seed))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
+    return demo_release(tmp_path, cameras, seed)
 
 
 def change_cameras(plan: dict[str, dict[str, int]]) -> dict[str, list[int]]:

@@ -1,14 +1,11 @@
 """Helpers for the shop tests: a small release, and the payment steps the browser does."""
 
-import time
-
 import stripe
 from django.urls import reverse
 
-from cameras import demo
-from cameras.importing import import_file
-from cameras.releases import publish_release
 from portal.models import Order
+from tests.releases import demo_release
+from tests.services import wait_until
 
 VISA = "4242424242424242"
 NEEDS_3DS = "4000002760003184"
@@ -17,10 +14,7 @@ DECLINED_ON_SETUP = "4000000000000002"
 
 
 def make_release(tmp_path, cameras: int = 400, seed: int = 2):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(cameras, seed=seed))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
+    return demo_release(tmp_path, cameras, seed)
 
 
 def card(number: str) -> str:
@@ -55,10 +49,5 @@ def buy(client, **data) -> Order:
     return Order.objects.get(public_id=started["order"])
 
 
-def wait_for(predicate, timeout=20.0, interval=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+def wait_for(predicate, timeout=20.0, interval=0.2) -> bool:
+    return bool(wait_until(predicate, timeout, interval))

@@ -14,7 +14,6 @@ from cameras.signals import release_published
 from exporters.base import ExportOptions
 from exporters.devices import DEVICES
 from portal import fanout, packages
-from portal.celery import app
 from portal.health import ping
 from portal.models import Order
 from portal.subscriptions import add_months, updates_until
@@ -35,14 +34,9 @@ def ranked(**kw):
 
 
 @pytest.fixture
-def eager(settings, tmp_path):
-    settings.FANOUT_ON_PUBLISH = True   # whatever a suite-wide default says
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SITE_URL = "https://shop.example"
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def eager(eager, settings):
+    """conftest's eager, with the fan-out on publish on (whatever a suite-wide default says)."""
+    settings.FANOUT_ON_PUBLISH = True
 
 
 def store_files(settings) -> dict:

@@ -11,9 +11,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils.html import escape
 
-from cameras import demo
-from cameras.importing import import_file
-from cameras.releases import changelog_text, publish_release
+from cameras.releases import changelog_text
 from exporters.devices import DEVICES
 from exporters.schema import CameraType
 
@@ -58,14 +56,6 @@ class Page(HTMLParser):
     @property
     def plain(self) -> str:
         return " ".join(" ".join(self.text).split())
-
-
-@pytest.fixture
-def release(tmp_path):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(600, seed=5))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
 
 
 def get_home(client) -> tuple[str, Page]:

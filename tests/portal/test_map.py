@@ -172,14 +172,6 @@ def test_bad_parameters_are_named(params, param, text):
 # The endpoint
 
 
-@pytest.fixture
-def release(tmp_path):
-    path = tmp_path / "demo.csv"
-    demo.write_csv(path, demo.generate(600, seed=5))
-    import_file(path, source="demo", fmt="csv")
-    return publish_release()
-
-
 @pytest.mark.django_db
 def test_no_release_gives_an_empty_answer(client):
     r = client.get(URL, {"bbox": WORLD, "zoom": 3})

@@ -20,16 +20,6 @@ from .shopping import make_release
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def eager(settings, tmp_path):
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SITE_URL = "https://shop.example"
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def paid_order(release, **kw) -> Order:
     fields = dict(email="ana@example.com", device_id="tomtom-go-classic", mobile=True, coverage=["FR"], amount=2490,
                   status=Order.Status.PAID, paid_at=timezone.now(), release=release, payment_intent=None)
