@@ -74,7 +74,7 @@ class Worker:
 
     def warm(self, release) -> None:
         """One small build in this very worker: imports, plugin discovery, first snapshot read."""
-        from portal.fanout import build_combination
+        from portal.services.tasks import build_combination
 
         result = build_combination.apply_async(("generic-csv", ["LU"], {}, release.number), queue=f"warm-{self.name}")
         assert result.get(timeout=120)["status"] in ("built", "stored")
@@ -121,7 +121,7 @@ def main():
     from cameras.importing import import_file
     from cameras.releases import publish_release
     from exporters.devices import DEVICES
-    from portal import fanout
+    from portal.services import fanout
     from portal.models import Order
 
     print(f"importing and publishing {args.cameras:,} cameras ...", flush=True)

@@ -138,8 +138,8 @@ def set_up_shop(args, tmp: Path) -> list[dict]:
     from cameras.releases import publish_release
     from exporters.devices import get_device
     from portal.models import Order, User
-    from portal.packages import package_for_order
-    from portal.pricing import quote
+    from portal.services.packages import package_for_order
+    from portal.services.pricing import quote
 
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)

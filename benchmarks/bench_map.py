@@ -71,7 +71,7 @@ def make_release(n: int, seed: int):
 
 def viewport_bbox(lat: float, lon: float, zoom: int, width_px=1600, height_px=1000, pad=0.2) -> str:
     """What map.js sends: the window's bounds padded by 20 %, longitudes wrapped into -180..180."""
-    from portal.mapdata import lat_of_y
+    from portal.services.mapdata import lat_of_y
 
     world = 256 * 2 ** zoom
     x = (lon + 180) / 360 * world

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from portal.models import User
 
 
 @admin.register(User)
@@ -17,7 +17,7 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-from .models import EmailRecord, ErrorReport, Order, StripeEvent  # noqa: E402
+from portal.models import EmailRecord, ErrorReport, Order, StripeEvent  # noqa: E402
 
 
 class EmailRecordInline(admin.TabularInline):
@@ -50,7 +50,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund through Stripe (revokes the downloads)", permissions=["change"])
     def refund_orders(self, request, queryset):
-        from . import fulfilment, payments
+        from portal.services import fulfilment, payments
 
         for order in queryset:
             try:
@@ -121,7 +121,7 @@ class ErrorReportAdmin(admin.ModelAdmin):
                            report.screenshot_type, data)
 
     def _act(self, request, queryset, action, done):
-        from . import reports
+        from portal.services import reports
 
         for report in queryset:
             try:
@@ -133,18 +133,18 @@ class ErrorReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Repackage: rebuild the file and email it", permissions=["change"])
     def repackage(self, request, queryset):
-        from . import reports
+        from portal.services import reports
 
         self._act(request, queryset, reports.repackage, "the file is being rebuilt; the customer gets it by email.")
 
     @admin.action(description="Refund the purchase through Stripe (revokes the downloads)", permissions=["change"])
     def refund(self, request, queryset):
-        from . import reports
+        from portal.services import reports
 
         self._act(request, queryset, reports.refund, "refunded; the customer is told by email.")
 
     @admin.action(description="Close without action (emails the outcome)", permissions=["change"])
     def close(self, request, queryset):
-        from . import reports
+        from portal.services import reports
 
         self._act(request, queryset, reports.close, "closed; the customer is told by email.")

@@ -21,6 +21,6 @@ class PortalConfig(AppConfig):
 def _fan_out_release(sender, release, **kwargs):
     """Imported on use: portal.fanout pulls in the exporters and stripe, which every
     manage.py command would otherwise pay for at start-up (about 0.7 s)."""
-    from portal.fanout import on_release_published
+    from portal.services.fanout import on_release_published
 
     on_release_published(sender, release=release, **kwargs)

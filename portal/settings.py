@@ -176,9 +176,9 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # The cache (login limits, map responses, panel build markers) on Redis; a Redis that is
     # down or restarting makes it a miss/no-op for the moment instead of an error page
-    # (portal/resilient_cache.py), with REDIS_CACHE_TIMEOUT seconds at most per attempt.
+    # (portal/lib/resilient_cache.py), with REDIS_CACHE_TIMEOUT seconds at most per attempt.
     _cache_timeout = env_float("REDIS_CACHE_TIMEOUT", 1.0)
-    CACHES = {"default": {"BACKEND": "portal.resilient_cache.ResilientRedisCache", "LOCATION": REDIS_URL,
+    CACHES = {"default": {"BACKEND": "portal.lib.resilient_cache.ResilientRedisCache", "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -199,6 +199,21 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic jobs (celery beat); each is also a management command for cron.
+CELERY_BEAT_SCHEDULE = {
+    # Renewal and stale-file reminders, ended subscriptions, new-release emails; each email
+    # once, so overlapping runs are harmless (``manage.py send_reminders``).
+    "send-reminders": {
+        "task": "portal.reminders.run_reminders",
+        "schedule": env_float("REMINDERS_EVERY_SECONDS", 3600.0),
+    },
+    # Paid orders whose fulfilment, build or emails were lost (Redis down or emptied, a crash
+    # between two steps) are queued again (``manage.py resume_orders``).
+    "resume-orders": {
+        "task": "portal.recovery.resume_orders_task",
+        "schedule": env_float("RESUME_ORDERS_EVERY_SECONDS", 300.0),
+    },
+}
 
 AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "login"

@@ -1,52 +1,34 @@
-"""Celery tasks: they take ids, load, call a service function, and retry.
+"""Every Celery task: each takes ids, loads, calls a service function, and retries.
 
-``build_order_package`` builds the order's package (or finds it in the store), records it on
-the order, then queues each unsent email. ``send_order_email`` retries temporary failures
-(SMTP down, connection refused) with exponential backoff; ``emails.send`` makes a second
-run a no-op. With ``acks_late`` and ``reject_on_worker_lost`` a task whose worker dies
-mid-way runs again on another worker.
+The task names are the ones the tasks had before they were gathered here (``name=``), so
+tasks already queued when a new version is deployed still find their code. Only
+``services.queue`` queues them; the periodic ones are in ``settings.CELERY_BEAT_SCHEDULE``.
 
-Both also retry, with a short backoff, when the database connection fails under them
-(PostgreSQL restarted or the backend terminated, SQLite locked for too long): the work is
-idempotent, so running again is safe. ``publish_on_commit`` queues a task once the current
-transaction commits and never lets a broker outage (Redis down) fail the caller: the error is
-logged and ``portal.recovery`` (beat, or ``manage.py resume_orders``) re-queues the order."""
+With ``acks_late`` and ``reject_on_worker_lost`` a task whose worker dies mid-way runs again
+on another worker; every service called here is idempotent (row locks, email records), so
+running twice is safe. Tasks retry, with a short backoff, when the database connection fails
+under them (PostgreSQL restarted, a backend terminated, SQLite locked for too long)."""
 
 from __future__ import annotations
 
-import functools
 import logging
+import os
 import smtplib
+import socket
+import time
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from exporters.base import ExportError
-
-from . import emails, packages
-from .models import EmailRecord, Order
+from portal.models import EmailRecord, Order
+from portal.services import emails, fanout, notices, packages, queue, recovery, reminders, reports, subscriptions
 
 log = logging.getLogger(__name__)
 
 TEMPORARY = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 DATABASE_DOWN = (OperationalError, InterfaceError)
-
-
-def publish_on_commit(task, *args) -> None:
-    """``task.delay(*args)`` once the transaction commits (at once outside one). A broker that
-    cannot be reached is logged, not raised: the transaction is committed already (the order
-    is paid), the customer must not get an error page for it, and the recovery job finds the
-    order whose build or email never ran (``portal.recovery``)."""
-    transaction.on_commit(functools.partial(_publish, task, *args))
-
-
-def _publish(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception as exc:  # noqa: BLE001 -- kombu/redis raise many kinds; never fail the caller
-        log.error("could not queue %s%r (%s: %s); portal.recovery will queue it again",
-                  task.name, args, type(exc).__name__, exc)
 
 
 def _database_retry(task, exc):
@@ -56,9 +38,13 @@ def _database_retry(task, exc):
     return task.retry(exc=exc, countdown=delay)
 
 
+# ---------------------------------------------------------------------------------------
+# Orders: the package, then the emails
+
 # ignore_result: nobody waits for these results, and with Redis down a task whose result is
 # wanted makes the caller wait ~20 s (the result backend's reconnection) before failing.
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20, ignore_result=True)
+@shared_task(name="portal.tasks.build_order_package", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=20, ignore_result=True)
 def build_order_package(self, order_id: int) -> str:
     try:
         return _build_order_package(self, order_id)
@@ -84,11 +70,12 @@ def _build_order_package(self, order_id: int) -> str:
         order.package_error = ""
         order.save(update_fields=["package_key", "release", "package_bytes", "package_error"])
         for kind, key in EmailRecord.objects.filter(order=order, sent_at__isnull=True).values_list("kind", "key"):
-            publish_on_commit(send_order_email, order_id, kind, key)
+            queue.order_email(order_id, kind, key)
     return stored.key
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12, ignore_result=True)
+@shared_task(name="portal.tasks.send_order_email", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=12, ignore_result=True)
 def send_order_email(self, order_id: int, kind: str, key: str = "") -> bool:
     try:
         return emails.send(order_id, kind, key)
@@ -102,3 +89,88 @@ def send_order_email(self, order_id: int, kind: str, key: str = "") -> bool:
         delay = min(600, settings.EMAIL_RETRY_SECONDS * 2 ** self.request.retries)
         log.warning("order %s: %s email failed (%s); retry in %s s", order_id, kind, exc, delay)
         raise self.retry(exc=exc, countdown=delay)
+
+
+@shared_task(name="portal.notices.send_keyed_email", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=12)
+def send_keyed_email(self, order_id: int, kind: str, key: str) -> bool:
+    try:
+        return notices.send(order_id, kind, key)
+    except TEMPORARY as exc:
+        delay = min(600, 5 * 2 ** self.request.retries)
+        log.warning("order %s: %s email (%s) failed (%s); retry in %s s", order_id, kind, key, exc, delay)
+        raise self.retry(exc=exc, countdown=delay)
+
+
+# ---------------------------------------------------------------------------------------
+# Subscriptions, error reports, reminders
+
+@shared_task(name="portal.subscriptions.deliver_new_release", bind=True, acks_late=True,
+             reject_on_worker_lost=True, max_retries=12)
+def deliver_new_release(self, order_id: int, number: int) -> bool:
+    """Build the subscriber's file from the new release, then email it (once per release)."""
+    try:
+        return subscriptions.deliver_new_release(order_id, number)
+    except TEMPORARY as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+
+
+@shared_task(name="portal.reports.rebuild_and_send", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=12)
+def rebuild_and_send(self, report_id: int) -> bool:
+    """Rebuild the package of a reported purchase, then email it (once per report)."""
+    try:
+        return reports.rebuild_and_send(report_id)
+    except TEMPORARY as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+
+
+@shared_task(name="portal.reminders.run_reminders", acks_late=True)
+def run_reminders() -> dict:
+    return reminders.send_reminders().as_dict()
+
+
+@shared_task(name="portal.recovery.resume_orders_task")
+def resume_orders_task() -> int:
+    return sum(item.queued for item in recovery.resume_orders())
+
+
+# ---------------------------------------------------------------------------------------
+# Release fan-out
+
+# acks_late: a worker that stops mid-build hands the combination back. Not
+# reject_on_worker_lost: a combination that kills its worker must not come back for ever,
+# and a missing package is only built later, by the order that needs it.
+@shared_task(name="portal.fanout.build_combination", acks_late=True)
+def build_combination(device_id: str, coverage: list[str], options: dict, release_number: int) -> dict:
+    return fanout.build_combination(device_id, coverage, options, release_number)
+
+
+@shared_task(name="portal.fanout.after_fanout", acks_late=True)
+def after_fanout(results, release_number: int) -> dict:
+    return fanout.after_fanout(results, release_number)
+
+
+# ---------------------------------------------------------------------------------------
+# Health
+
+@shared_task(name="portal.health.ping")
+def ping(echo=None, sleep=0.0):
+    """Answer with the worker's pid and the database it is connected to.
+
+    Reading ``django_migrations`` proves the worker opened a migrated database (in tests: the
+    very test database, which the caller compares by name). ``sleep`` (seconds, at most 60)
+    keeps the worker busy, for tests that kill it in the middle of a task.
+    """
+    time.sleep(min(float(sleep), 60.0))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM django_migrations")
+        (migrations,) = cursor.fetchone()
+    return {
+        "pong": echo,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "db_vendor": connection.vendor,
+        "db_name": str(connection.settings_dict["NAME"]),
+        "migrations": migrations,
+    }

@@ -23,7 +23,7 @@ def install() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     django.setup()
-    from portal import packages
+    from portal.services import packages
 
     original = packages.package_for_order
     markers = Path(os.environ["SLOW_BUILD_DIR"])

@@ -5,8 +5,8 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
-from portal import reports, subscriptions
-from portal.pricing import format_amount
+from portal.services import reports, subscriptions
+from portal.services.pricing import format_amount
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from cameras.models import Camera
 from cameras.releases import publish_release
 from portal.models import Order, User
-from portal.pricing import BASE_PRICES
+from portal.services.pricing import BASE_PRICES
 from tests.releases import demo_release
 
 PASSWORD = "correct-horse-battery-9"

@@ -14,9 +14,9 @@ from django.test import Client
 
 from cameras.models import Camera, CameraVersion, Release
 from cameras.releases import load_snapshot, publish_release, snapshot_path
-from portal.backup import read_manifest
+from portal.services.backup import read_manifest
 from portal.models import Order, User
-from portal.packages import package_for_order
+from portal.services.packages import package_for_order
 
 from .panelkit import PASSWORD, customer, first_release, paid_order
 

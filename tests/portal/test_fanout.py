@@ -13,10 +13,11 @@ from django.utils import timezone
 from cameras.signals import release_published
 from exporters.base import ExportOptions
 from exporters.devices import DEVICES
-from portal import fanout, packages
-from portal.health import ping
+from portal.services import fanout, packages
+from portal import tasks
+from portal.tasks import ping
 from portal.models import Order
-from portal.subscriptions import add_months, updates_until
+from portal.services.subscriptions import add_months, updates_until
 
 from .panelkit import customer, paid_order
 from .shopping import make_release, wait_for
@@ -170,7 +171,7 @@ def test_a_failing_combination_does_not_stop_the_others(eager, tmp_path, setting
     assert scheduled.result.get() == {"built": 1, "stored": 0, "failed": 1, "emails": 0}
     assert set(store_files(settings)) == {good.key(release)}
     assert "mercedes-comand" in caplog.text and "cannot show mobile cameras" in caplog.text
-    failed = fanout.build_combination.apply(args=("mercedes-comand", ["FR"], dict(MOBILE), release.number)).get()
+    failed = tasks.build_combination.apply(args=("mercedes-comand", ["FR"], dict(MOBILE), release.number)).get()
     assert failed["status"] == "failed" and "cannot show mobile cameras" in failed["error"]
 
 

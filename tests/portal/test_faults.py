@@ -38,9 +38,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from portal import payments
+from portal.services import payments
 from portal.models import EmailRecord, Order, StripeEvent, User
-from portal.recovery import resume_orders
+from portal.services.recovery import resume_orders
 from tests.services import ROOT, CeleryWorker, _point_celery_app_at, free_port, service_missing, wait_until
 
 from .shopping import buy, confirm_setup, make_release, start, wait_for
@@ -257,7 +257,7 @@ def private_redis(tmp_path):
 
 def on_private_redis(worker: CeleryWorker, redis_server: RedisServer, settings) -> CeleryWorker:
     """A worker, the test process's Celery app and its cache, all on ``redis_server``."""
-    settings.CACHES = {"default": {"BACKEND": "portal.resilient_cache.ResilientRedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.lib.resilient_cache.ResilientRedisCache",
                                    "LOCATION": redis_server.url,
                                    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
     _point_celery_app_at({"broker_url": redis_server.url, "result_backend": redis_server.url,
@@ -358,7 +358,7 @@ def test_pages_using_the_cache_keep_working_while_redis_restarts(client, setting
 
 
 def _pages_while_redis_restarts(private_redis, client, settings, tmp_path):
-    settings.CACHES = {"default": {"BACKEND": "portal.resilient_cache.ResilientRedisCache",
+    settings.CACHES = {"default": {"BACKEND": "portal.lib.resilient_cache.ResilientRedisCache",
                                    "LOCATION": private_redis.url,
                                    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
     settings.LOGIN_FAILURES_PER_EMAIL = 3

@@ -16,7 +16,7 @@ from cameras.importing import import_file
 from cameras.releases import publish_release
 from exporters.base import CameraSet
 from exporters.schema import CameraType
-from portal import mapdata
+from portal.services import mapdata
 from tests.exporters.fixtures import scaled_cameras
 
 URL = "/map/clusters.json"

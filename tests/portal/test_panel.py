@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import panel
+from portal.services import purchases as panel, queue
 from portal.models import Download, Order
 
 from .panelkit import PASSWORD, body, customer, first_release, manifest, next_release, paid_order
@@ -150,7 +150,7 @@ def test_a_file_not_built_yet_is_queued_once_and_shown_as_being_built(client, le
     queued = []
     from portal import tasks
 
-    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: queued.append(order_id))
+    monkeypatch.setattr(queue, "on_commit", lambda task, order_id: queued.append(order_id))
     order = paid_order(lea)
     page = page_of(client, order)
     assert 'id="building"' in page and "being built" in page and 'id="download"' not in page
@@ -166,7 +166,7 @@ def test_a_package_in_the_store_for_the_same_settings_is_offered_without_a_build
     first = built(paid_order(lea, coverage=["BE"]), django_capture_on_commit_callbacks, client)
     from portal import tasks
 
-    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: pytest.fail("built again"))
+    monkeypatch.setattr(queue, "on_commit", lambda task, order_id: pytest.fail("built again"))
     bob = customer("bob@example.com")
     second = paid_order(bob, coverage=["BE"])
     client.force_login(bob)
@@ -208,7 +208,7 @@ def test_after_the_update_period_the_last_file_stays_but_new_releases_are_not_of
     second, _ = next_release({"FR": {"added": 2}})
     from portal import tasks
 
-    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: pytest.fail("no new file"))
+    monkeypatch.setattr(queue, "on_commit", lambda task, order_id: pytest.fail("no new file"))
     page = page_of(client, order)
     assert "updates ended on" in page and f"the latest is release {second.number}) are not included" in page
     link = download_link(page)
@@ -231,7 +231,7 @@ def test_an_annual_subscription_gets_new_releases_until_its_end(client, lea, tmp
     queued = []
     from portal import tasks
 
-    monkeypatch.setattr(tasks, "publish_on_commit", lambda task, order_id: queued.append(order_id))
+    monkeypatch.setattr(queue, "on_commit", lambda task, order_id: queued.append(order_id))
     page = page_of(client, order)
     assert "Annual subscription, new releases included until" in page and 'id="building"' in page
     assert f"release {second.number}" in page and queued == [order.pk]

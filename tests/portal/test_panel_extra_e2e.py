@@ -23,9 +23,9 @@ import time_machine
 from django.test import Client
 from PIL import Image
 
-from portal import subscriptions
+from portal.services import subscriptions
 from portal.models import EmailRecord, ErrorReport, Order
-from portal.packages import store_path
+from portal.services.packages import store_path
 from tests.services import guarded_page
 
 from .panelkit import manifest

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cameras.models import Release
 from portal.celery import app
 from portal.models import EmailRecord, Order
-from portal.reminders import run_reminders
+from portal.tasks import run_reminders
 
 from .shopping import make_release
 

@@ -11,9 +11,9 @@ from django.core import mail
 from django.urls import reverse
 from PIL import Image
 
-from portal import links, reports
+from portal.services import links, reports
 from portal.models import EmailRecord, ErrorReport, Order
-from portal.packages import store_path
+from portal.services.packages import store_path
 
 from .test_subscriptions import order, panel_page, shop  # noqa: F401  (fixtures)
 

@@ -51,10 +51,10 @@ from cameras.coverage import CoverageError, read_gpx_route
 from cameras.formats.base import FormatError, Rejection, load_readers
 from cameras.models import Camera, ImportRun
 from exporters.devices import DEVICES
-from portal import fulfilment, links, panel
+from portal.services import fulfilment, links, purchases as panel
 from portal.models import Download, EmailRecord, ErrorReport, Order, StripeEvent, User
-from portal.packages import download_filename, ensure_package, order_spec, package_filename, store_path
-from portal.ratelimit import client_ip
+from portal.services.packages import download_filename, ensure_package, order_spec, package_filename, store_path
+from portal.lib.ratelimit import client_ip
 from tests.cameras.test_readers_xml import BOMB, BOMB_BODIES
 
 from .panelkit import PASSWORD, body, customer, first_release, paid_order

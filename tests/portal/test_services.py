@@ -55,7 +55,7 @@ def test_send_mail_reaches_the_smtp_sink_and_smtp_down_is_an_error(smtp_sink):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_celery_worker_runs_ping_on_the_test_database_and_survives_a_kill(celery_worker_process):
-    from portal.health import ping
+    from portal.tasks import ping
 
     result = ping.delay("first").get(timeout=30)
     assert result["pong"] == "first" and result["pid"] == celery_worker_process.pid

@@ -20,9 +20,9 @@ from django.urls import reverse
 from cameras import demo
 from cameras.importing import import_file
 from cameras.releases import publish_release
-from portal import emails, fulfilment, links
+from portal.services import emails, fulfilment, links
 from portal.models import EmailRecord, Order, StripeEvent, User
-from portal.pricing import BASE_PRICES, MOBILE_SURCHARGE
+from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE
 
 pytestmark = pytest.mark.django_db
 
@@ -367,7 +367,7 @@ def test_the_owner_sees_the_order_after_logging_in(client, release, eager, djang
 
 def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release, monkeypatch):
     """The device comes from the URL and the amount from the server, whatever is posted."""
-    from portal import payments
+    from portal.services import payments
 
     monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
     r = client.post(reverse("checkout-start", args=["igo-primo"]),

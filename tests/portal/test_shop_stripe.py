@@ -9,7 +9,7 @@ import stripe
 from django.core import mail
 from django.urls import reverse
 
-from portal import fulfilment
+from portal.services import fulfilment
 from portal.models import Order, StripeEvent, User
 
 from .shopping import DECLINED_ON_CHARGE, NEEDS_3DS, confirm_setup, make_release, start, wait_for

@@ -13,9 +13,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import panel, subscriptions
+from portal.services import purchases as panel, subscriptions
 from portal.models import EmailRecord, Order
-from portal.reminders import send_reminders
+from portal.services.reminders import send_reminders
 
 from .shopping import buy, make_release
 
@@ -104,7 +104,7 @@ def test_a_second_upgrade_makes_no_second_subscription(client, order):
     assert "already an annual subscription" in page
     assert len(stripe_subscriptions(order)) == 1
     # and the service finds the existing subscription rather than making another one
-    from portal import payments
+    from portal.services import payments
 
     Order.objects.filter(pk=order.pk).update(plan="one-time", subscription_id="")
     again = subscriptions.upgrade(order.pk)

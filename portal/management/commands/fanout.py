@@ -14,7 +14,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Release
-from portal import fanout, packages
+from portal.services import fanout, packages
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.backup import BackupError, check_backup, restore_backup
+from portal.services.backup import BackupError, check_backup, restore_backup
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from portal.recovery import resume_orders
+from portal.services.recovery import resume_orders
 
 
 class Command(BaseCommand):

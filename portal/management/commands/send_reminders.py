@@ -9,7 +9,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from portal.reminders import send_reminders
+from portal.services.reminders import send_reminders
 
 
 class Command(BaseCommand):

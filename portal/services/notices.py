@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -23,10 +22,10 @@ from django.utils import timezone
 from cameras.models import Release
 from exporters.devices import get_device
 
-from . import emails, links
-from .models import EmailRecord, ErrorReport, Order
-from .packages import stored_package
-from .pricing import format_amount
+from portal.services import emails, links
+from portal.models import EmailRecord, ErrorReport, Order
+from portal.services.packages import stored_package
+from portal.services.pricing import format_amount
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def _file_context(order: Order) -> tuple[dict, tuple | None]:
 
 
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
-    from .subscriptions import annual_price, updates_until
+    from portal.services.subscriptions import annual_price, updates_until
 
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site, "panel_url": panel_url(),
@@ -116,20 +115,3 @@ def send(order_id: int, kind: str, key) -> bool:
         record.attempts += 1
         record.save(update_fields=["to", "sent_at", "attempts"])
     return True
-
-
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
-def send_keyed_email(self, order_id: int, kind: str, key: str) -> bool:
-    from .tasks import TEMPORARY
-
-    try:
-        return send(order_id, kind, key)
-    except TEMPORARY as exc:
-        delay = min(600, 5 * 2 ** self.request.retries)
-        log.warning("order %s: %s email (%s) failed (%s); retry in %s s", order_id, kind, key, exc, delay)
-        raise self.retry(exc=exc, countdown=delay)
-
-
-def queue(order_id: int, kind: str, key) -> None:
-    """Send it from a worker once the current transaction commits."""
-    send_keyed_email.delay_on_commit(order_id, kind, str(key))

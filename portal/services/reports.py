@@ -15,15 +15,15 @@ import io
 import logging
 import os
 
-from celery import shared_task
 from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from . import fulfilment, notices, packages, payments
-from .models import EmailRecord, ErrorReport, Order
+from portal.services import fulfilment, notices, packages, payments
+from portal.services import queue
+from portal.models import EmailRecord, ErrorReport, Order
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def repackage(report_id: int, outcome: str = "") -> ErrorReport:
         report = _resolve(report_id, ErrorReport.Status.REPACKAGED, outcome)
         if not report.order.is_paid:
             raise ReportError(f"order {report.order.public_id} is {report.order.get_status_display()}")
-        rebuild_and_send.delay_on_commit(report.pk)
+        queue.rebuild_and_send(report.pk)
     return report
 
 
@@ -142,14 +142,14 @@ def refund(report_id: int, outcome: str = "") -> ErrorReport:
         raise ReportError(str(exc)) from exc
     with transaction.atomic():
         report = _resolve(report_id, ErrorReport.Status.REFUNDED, outcome)
-        notices.queue(order.pk, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+        queue.keyed_email(order.pk, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
     return report
 
 
 def close(report_id: int, outcome: str = "") -> ErrorReport:
     with transaction.atomic():
         report = _resolve(report_id, ErrorReport.Status.CLOSED, outcome)
-        notices.queue(report.order_id, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+        queue.keyed_email(report.order_id, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
     return report
 
 
@@ -177,10 +177,9 @@ def rebuild(order: Order) -> packages.StoredPackage:
     return stored
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
-def rebuild_and_send(self, report_id: int) -> bool:
-    from .tasks import TEMPORARY
-
+def rebuild_and_send(report_id: int) -> bool:
+    """Rebuild the reported purchase's package (unless a retry finds it rebuilt) and email it,
+    once per report; True when the email went out now. SMTP errors propagate."""
     report = ErrorReport.objects.select_related("order", "order__release").get(pk=report_id)
     order = report.order
     if not order.is_paid or notices.was_sent(order.pk, EmailRecord.Kind.REPACKAGED, report.pk):
@@ -188,7 +187,4 @@ def rebuild_and_send(self, report_id: int) -> bool:
     stored = packages.stored_package(order)
     if stored is None or stored.path.stat().st_mtime < report.resolved_at.timestamp():
         rebuild(order)  # not when a retry (after an SMTP failure) finds the file rebuilt already
-    try:
-        return notices.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)
-    except TEMPORARY as exc:
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+    return notices.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)

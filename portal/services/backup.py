@@ -75,7 +75,7 @@ def _sha256(path: Path) -> str:
 def _counts() -> dict[str, int]:
     from cameras.models import Camera, Release
 
-    from .models import Order, User
+    from portal.models import Order, User
 
     return {"cameras": Camera.objects.count(), "releases": Release.objects.count(),
             "orders": Order.objects.count(), "customers": User.objects.count()}

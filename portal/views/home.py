@@ -21,8 +21,8 @@ from exporters.common import CATEGORIES
 from exporters.devices import DEVICES
 from exporters.schema import CameraType
 
-from . import mapdata
-from .panel import latest_release  # without the changelog (read only for its text)
+from portal.services import mapdata
+from portal.services.purchases import latest_release  # without the changelog (read only for its text)
 
 KIND_LABELS = {"pnd": "Navigation device", "head-unit": "Car head unit", "app": "App / file"}
 CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before revalidating (ETag)

@@ -44,7 +44,6 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from celery import chord, group, shared_task
 from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
@@ -57,9 +56,10 @@ from exporters.base import ExportError, ExportOptions
 from exporters.devices import CATALOG, DEVICES, get_device
 from exporters.package import cache_key
 
-from . import packages
-from .models import Order
-from .subscriptions import RUNNING, add_months
+from portal.services import packages, subscriptions
+from portal.services import queue
+from portal.models import Order
+from portal.services.subscriptions import RUNNING, add_months
 
 log = logging.getLogger(__name__)
 
@@ -210,19 +210,14 @@ class Scheduled:
         return getattr(self.result, "parent", None)
 
 
-def signatures(release: Release, combinations: list[Combination]):
-    priority = int(_setting("FANOUT_PRIORITY", DEFAULT_PRIORITY))
-    return [build_combination.si(c.device_id, list(c.coverage), c.options_dict(), release.number).set(priority=priority)
-            for c in combinations]
-
-
 def schedule(release: Release | None = None, combinations: list[Combination] | None = None, **plan_args) -> Scheduled:
     """Queue the fan-out of ``release`` (the latest by default): ``combinations``, or ``plan(**plan_args)``."""
     release = release or latest_release()
     combos = plan(**plan_args) if combinations is None else combinations
     if not combos:
         return Scheduled(release, [])
-    result = chord(group(signatures(release, combos)))(after_fanout.s(release.number))
+    result = queue.fanout(release.number, [(c.device_id, list(c.coverage), c.options_dict()) for c in combos],
+                          int(_setting("FANOUT_PRIORITY", DEFAULT_PRIORITY)))
     log.info("fan-out of release %s: %s combinations scheduled", release.number, len(combos))
     return Scheduled(release, combos, result)
 
@@ -243,7 +238,6 @@ def on_release_published(sender, release: Release, **kwargs) -> None:
 # acks_late: a worker that stops mid-build hands the combination back. Not
 # reject_on_worker_lost: a combination that kills its worker must not come back for ever,
 # and a missing package is only built later, by the order that needs it.
-@shared_task(acks_late=True)
 def build_combination(device_id: str, coverage: list[str], options: dict, release_number: int) -> dict:
     """Make sure the store holds this combination's package for the release. Returns what
     happened: status ``built``, ``stored`` (already there: nothing built) or ``failed``."""
@@ -273,17 +267,14 @@ def summarise(results) -> dict:
     return {status: counts.get(status, 0) for status in ("built", "stored", "failed")}
 
 
-@shared_task(acks_late=True)
 def after_fanout(results, release_number: int) -> dict:
     """The chord's body: log the counts, then queue the subscribers' new-release emails."""
-    from . import subscriptions
-
     summary = summarise(results)
     log.info("fan-out of release %s done: %s", release_number, summary)
     emails = 0
     if _setting("FANOUT_NEW_RELEASE_EMAILS", True):
         for order_id, number in subscriptions.due_new_release_emails():
             if number == release_number:  # a newer release has its own fan-out
-                subscriptions.deliver_new_release.delay(order_id, number)
+                queue.new_release(order_id, number)
                 emails += 1
     return {**summary, "emails": emails}

@@ -31,14 +31,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from . import fulfilment
-from .models import EmailRecord, Order
+from portal.services import fulfilment
+from portal.services import queue
+from portal.models import EmailRecord, Order
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,6 @@ def _claim(order: Order, seconds: float) -> bool:
 
 def resume_orders(older_than: float | None = None, max_age_days: int | None = None,
                   dry_run: bool = False) -> list[Resumed]:
-    from .tasks import build_order_package
-
     older_than = settings.RESUME_ORDERS_AFTER_SECONDS if older_than is None else older_than
     done = []
     for order in stuck_orders(older_than, max_age_days):
@@ -99,7 +97,7 @@ def resume_orders(older_than: float | None = None, max_age_days: int | None = No
             fulfilment.fulfil(order.pk)  # creates the account and email records, queues the build
         else:
             try:
-                build_order_package.delay(order.pk)
+                queue.build_order_package_now(order.pk)
             except Exception as exc:  # noqa: BLE001 -- the broker is still down: next run
                 item.queued = False
                 log.error("resume order %s: could not queue the build (%s)", order.public_id, exc)
@@ -108,7 +106,3 @@ def resume_orders(older_than: float | None = None, max_age_days: int | None = No
         done.append(item)
     return done
 
-
-@shared_task(name="portal.recovery.resume_orders_task")
-def resume_orders_task() -> int:
-    return sum(item.queued for item in resume_orders())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from .models import Order
+from portal.models import Order
 
 
 class PaymentError(Exception):

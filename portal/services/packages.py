@@ -22,7 +22,7 @@ from exporters.base import ExportOptions
 from exporters.devices import Device, get_device
 from exporters.package import cache_key
 
-from .models import Order
+from portal.models import Order
 
 
 @dataclass

@@ -13,7 +13,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .models import EmailRecord, Order, User
+from portal.models import EmailRecord, Order, User
+from portal.services import queue
 
 
 def payment_succeeded(order_id: int) -> Order:
@@ -56,11 +57,9 @@ def fulfil(order_id: int) -> Order:
         EmailRecord.objects.get_or_create(order=order, kind=EmailRecord.Kind.FILE, defaults={"to": email})
         kind = EmailRecord.Kind.ACCOUNT if new_account else EmailRecord.Kind.DEVICE_ADDED
         EmailRecord.objects.get_or_create(order=order, kind=kind, defaults={"to": email})
-        from .tasks import build_order_package, publish_on_commit
-
         # queued after the commit; should the broker be down, the order stays paid and
         # fulfilled and portal.recovery queues the build later (no error for the customer)
-        publish_on_commit(build_order_package, order.pk)
+        queue.build_order_package(order.pk)
     return order
 
 
@@ -78,7 +77,7 @@ def refunded(order_id: int) -> Order:
 def refund(order_id: int) -> Order:
     """Refund a paid order through Stripe and revoke its downloads (staff action). The
     ``charge.refunded`` webhook that Stripe sends afterwards finds it already refunded."""
-    from . import payments
+    from portal.services import payments
 
     order = Order.objects.get(pk=order_id)
     if order.status == Order.Status.REFUNDED:

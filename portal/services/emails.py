@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from exporters.devices import get_device
 
-from . import links
-from .models import EmailRecord, Order
-from .packages import stored_package
-from .pricing import format_amount
+from portal.services import links
+from portal.models import EmailRecord, Order
+from portal.services.packages import stored_package
+from portal.services.pricing import format_amount
 
 
 def new_password() -> str:

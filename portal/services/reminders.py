@@ -17,15 +17,15 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from cameras.models import Release
 
-from . import notices, subscriptions
-from .models import EmailRecord, Order
+from portal.services import notices, subscriptions
+from portal.services import queue
+from portal.models import EmailRecord, Order
 
 log = logging.getLogger(__name__)
 Kind = EmailRecord.Kind
@@ -75,18 +75,14 @@ def send_reminders(now: datetime | None = None) -> Summary:
     summary.ended = subscriptions.end_expired(now)
     with transaction.atomic():
         for order_id, key in due_renewal_reminders(now):
-            notices.queue(order_id, Kind.RENEWAL_REMINDER, key)
+            queue.keyed_email(order_id, Kind.RENEWAL_REMINDER, key)
             summary.renewal_reminders.append(order_id)
         for order_id, key in due_stale_files(now):
-            notices.queue(order_id, Kind.STALE_FILE, key)
+            queue.keyed_email(order_id, Kind.STALE_FILE, key)
             summary.stale_files.append(order_id)
         for order_id, number in subscriptions.due_new_release_emails(now):
-            subscriptions.deliver_new_release.delay_on_commit(order_id, number)
+            queue.new_release(order_id, number)
             summary.new_releases.append(order_id)
     log.info("reminders: %s", summary.as_dict())
     return summary
 
-
-@shared_task(acks_late=True)
-def run_reminders() -> dict:
-    return send_reminders().as_dict()

@@ -41,9 +41,10 @@ from exporters.base import ExportError, ExportOptions
 from exporters.package import cache_key
 from exporters.schema import CameraType
 
-from .models import Download, Order
-from .packages import StoredPackage, order_spec, package_filename, store_path, stored_package
-from .subscriptions import add_months
+from portal.models import Download, Order
+from portal.services import queue
+from portal.services.packages import StoredPackage, order_spec, package_filename, store_path, stored_package
+from portal.services.subscriptions import add_months
 
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
 CHANGE_SAMPLE = 10             # cameras listed per kind of change
@@ -135,11 +136,9 @@ def wanted_key(order: Order, release: Release) -> str:
 
 def queue_build(order: Order, key: str) -> bool:
     """Queue the order's package build once per (order, package) per BUILD_QUEUE_TTL."""
-    from .tasks import build_order_package, publish_on_commit
-
     if not cache.add(f"panel:build:{order.pk}:{key}", 1, BUILD_QUEUE_TTL):
         return False
-    publish_on_commit(build_order_package, order.pk)  # a broker that is down: logged, recovery re-queues
+    queue.build_order_package(order.pk)  # a broker that is down: logged, recovery re-queues
     return True
 
 
@@ -432,7 +431,7 @@ def icon_note(device) -> str:
 
 def coverage_choices(release: Release | None) -> dict:
     """Regions and the countries with cameras in the release (name, code, cameras)."""
-    from .forms import PRESET_REGIONS
+    from portal.forms import PRESET_REGIONS
 
     names = regions.country_names()
     counts = release.counts.get("country", {}) if release is not None else {}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone as dt_timezone
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,8 +20,8 @@ from django.utils import timezone
 from cameras.models import Release
 from exporters.devices import get_device
 
-from . import notices, payments
-from .models import EmailRecord, Order
+from portal.services import notices, packages, payments
+from portal.models import EmailRecord, Order
 
 log = logging.getLogger(__name__)
 
@@ -208,12 +207,9 @@ def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]
     return due
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=12)
-def deliver_new_release(self, order_id: int, number: int) -> bool:
-    """Build the subscriber's file from the new release, then email it (once per release)."""
-    from . import packages
-    from .tasks import TEMPORARY
-
+def deliver_new_release(order_id: int, number: int) -> bool:
+    """Build the subscriber's file from the new release, then email it (once per release);
+    True when the email went out now. SMTP errors propagate (the task retries)."""
     order = Order.objects.get(pk=order_id)
     if not subscription_running(order) or notices.was_sent(order_id, EmailRecord.Kind.NEW_RELEASE, number):
         return False
@@ -223,7 +219,4 @@ def deliver_new_release(self, order_id: int, number: int) -> bool:
         stored = packages.ensure_package(device, coverage, options, release=release)
         Order.objects.filter(pk=order_id).update(package_key=stored.key, release=stored.release,
                                                  package_bytes=stored.size, package_error="")
-    try:
-        return notices.send(order_id, EmailRecord.Kind.NEW_RELEASE, number)
-    except TEMPORARY as exc:
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+    return notices.send(order_id, EmailRecord.Kind.NEW_RELEASE, number)

@@ -1,0 +1,1 @@
+"""The web views, one module per part of the site (urls.py maps them)."""

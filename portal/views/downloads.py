@@ -1,0 +1,74 @@
+"""Downloads: the signed, expiring link from an email (no login: the link is the key) and the
+panel's own link (its owner only). Both record each download."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from portal.models import Download, Order
+from portal.services import links, purchases
+from portal.services.packages import download_filename, store_path, stored_package
+from portal.views.common import purchase_view
+
+
+def link_download(request, token):
+    """The file behind a signed, expiring link (the link is the key: no login). A forged,
+    tampered or revoked link is 404 whatever the method; an expired one says where to go."""
+    try:
+        public_id, key = links.read_token(token)
+    except signing.SignatureExpired:
+        return render(request, "portal/link_expired.html", status=410)
+    except signing.BadSignature:
+        raise Http404("no such download") from None
+    try:
+        order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
+    except ValidationError:  # not an order id
+        order = None
+    if order is None:
+        raise Http404("no such download")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    stored = stored_package(order)
+    try:
+        path = stored.path if stored is not None and stored.key == key else store_path(key)
+    except ValueError:  # not a package key (a signed value can still be anything)
+        raise Http404("no such download") from None
+    if not path.exists():
+        raise Http404("the file is no longer available; download the latest one from your customer panel")
+    current = stored is not None and stored.key == key
+    Download.objects.create(order=order, release=order.release if current else None, package_key=key, via="email")
+    if current:
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=stored.filename)
+    # an older file of this order: still valid while it is in the store
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=download_filename(order.device_id))
+
+
+@never_cache
+@purchase_view("GET")
+def panel_download(request, order, token):
+    """The file behind a signed, expiring panel link, for its owner only; each download is
+    recorded (``Download``), with the release it was built from."""
+    try:
+        token_order, key, release_number = purchases.read_download_token(token)
+    except signing.SignatureExpired:
+        messages.info(request, "That download link had expired; here is a fresh one.")
+        return redirect("panel-order", order.public_id)
+    except (signing.BadSignature, ValueError):
+        raise Http404("no such download") from None
+    if token_order != str(order.public_id):
+        raise Http404("no such download")
+    try:
+        path = store_path(key)
+    except ValueError:
+        raise Http404("no such download") from None
+    if not path.exists():
+        messages.info(request, "That file is no longer stored; here is the current one.")
+        return redirect("panel-order", order.public_id)
+    purchases.record_download(order, key, release_number)
+    return FileResponse(open(path, "rb"), as_attachment=True,
+                        filename=download_filename(order.device_id, release_number))
