@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage
-from cameras.fitting import Sizer
+from cameras.coverage.fitting import Sizer
 from cameras.models import Release
 from cameras.releases import load_snapshot
 from exporters.base import CameraSet, ExportOptions

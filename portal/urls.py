@@ -32,7 +32,7 @@ urlpatterns = [
     path("account/password/", accounts.PasswordChangeView.as_view(), name="panel-password-change"),
     path("account/password/reset/", accounts.PasswordResetView.as_view(), name="panel-password-reset"),
     path("account/password/reset/sent/",
-         auth_views.PasswordResetDoneView.as_view(template_name="portal/panel/password_reset_sent.html"),
+         auth_views.PasswordResetDoneView.as_view(template_name="portal/accounts/password_reset_sent.html"),
          name="panel-password-reset-sent"),
     path("account/password/reset/<uidb64>/<token>/", accounts.PasswordResetConfirmView.as_view(),
          name="panel-password-reset-confirm"),

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import sizing
-from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import select, select_index
-from ..schema import Kind
-from ..textrows import csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
-from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
+from exporters import sizing
+from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
+from exporters.common import select, select_index
+from exporters.schema import Kind
+from exporters.textrows import csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
+from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 
 FILE_NAME = "speedcams.csv"

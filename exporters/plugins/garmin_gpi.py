@@ -65,10 +65,10 @@ import struct
 
 import numpy as np
 
-from .. import common, icons, sizing
-from ..base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
-from ..textrows import group_codes
-from ._bulk import (PoiExporter, PoiSizeParts, camera_list, category_groups, clean_road, cut_rows, file_stem,
+from exporters import common, icons, sizing
+from exporters.base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
+from exporters.textrows import group_codes
+from exporters.bulk import (PoiExporter, PoiSizeParts, camera_list, category_groups, clean_road, cut_rows, file_stem,
                     name_table, one_line, padded, round_half_away, to_codepage)
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
@@ -166,7 +166,7 @@ class PoiTexts:
 
     Name "Speed 50 A7" (``common.poi_names`` of the road made ``clean_road``, the speed in
     the text), comment "description, road" (each ``one_line``, empty parts left out), both
-    ``encode_text``: what ``_bulk.poi_texts`` makes, encoded."""
+    ``encode_text``: what ``bulk.poi_texts`` makes, encoded."""
 
     def __init__(self, cams: CameraSet):
         self.codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])

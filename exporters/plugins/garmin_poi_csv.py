@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import common, icons, sizing
-from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from ..textrows import ChunkTexts, csv_quote, number_pieces, row_sizes, write_rows
-from ._bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
+from exporters import common, icons, sizing
+from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
+from exporters.textrows import ChunkTexts, csv_quote, number_pieces, row_sizes, write_rows
+from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
                     rows_of)
 
 MAX_NAME = 44

@@ -21,13 +21,13 @@ import json
 
 import numpy as np
 
-from .. import sizing
-from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import poi_names, select, select_index
-from ..schema import Kind
-from ..textrows import ChunkTexts, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
-from ._bulk import rows_of
-from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
+from exporters import sizing
+from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
+from exporters.common import poi_names, select, select_index
+from exporters.schema import Kind
+from exporters.textrows import ChunkTexts, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
+from exporters.bulk import rows_of
+from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 
 FILE_NAME = "speedcams.geojson"

@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import sizing
-from ..base import CameraSet, Exporter, ExportOptions, RenderResult, register
-from ..common import categories, poi_names, select, select_index
-from ..schema import Kind
-from ..textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
+from exporters import sizing
+from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
+from exporters.common import categories, poi_names, select, select_index
+from exporters.schema import Kind
+from exporters.textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
                         xml_escape)
-from ._bulk import category_groups, rows_of
-from ._interchange import (DIRECTION_WORDS, check_positions, describe_type, directions,
+from exporters.bulk import category_groups, rows_of
+from exporters.interchange import (DIRECTION_WORDS, check_positions, describe_type, directions,
                            encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
                            text_file, type_slugs)
 

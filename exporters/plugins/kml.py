@@ -33,15 +33,15 @@ import io
 
 import numpy as np
 
-from .. import sizing
-from ..base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
-from ..common import poi_names, select, select_index
-from ..icons import draw_icon, parse_category
-from ..schema import DirectionMode, Kind
-from ..textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
+from exporters import sizing
+from exporters.base import CameraSet, Exporter, ExportOptions, OutputFile, RenderResult, register
+from exporters.common import poi_names, select, select_index
+from exporters.icons import draw_icon, parse_category
+from exporters.schema import DirectionMode, Kind
+from exporters.textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
                         write_rows, xml_escape, xml_escape_invalid)
-from ._bulk import rows_of
-from ._interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
+from exporters.bulk import rows_of
+from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 
 KML_NS = "http://www.opengis.net/kml/2.2"

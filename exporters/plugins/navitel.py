@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import register
-from ..schema import CameraType, DirectionMode
-from .igo import PointExporter, Points, code_lookup
+from exporters.base import register
+from exporters.schema import CameraType, DirectionMode
+from exporters.points import PointExporter, Points, code_lookup
 
 T = CameraType
 

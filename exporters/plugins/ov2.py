@@ -35,10 +35,10 @@ import functools
 
 import numpy as np
 
-from .. import common, icons, sizing
-from ..base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from ..textrows import group_codes
-from ._bulk import (PoiExporter, PoiSizeParts, category_groups, clean_text, cut_rows, file_stem, name_table,
+from exporters import common, icons, sizing
+from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
+from exporters.textrows import group_codes
+from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_text, cut_rows, file_stem, name_table,
                     round_half_away, to_codepage)
 
 LEAF_SIZE = 20          # POIs per skipper leaf at most (TomTom practice, per ov2optimizer's author)

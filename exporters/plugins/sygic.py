@@ -87,10 +87,10 @@ import tempfile
 
 import numpy as np
 
-from .. import sizing
-from ..base import CameraSet, ExportOptions, OutputFile, register
-from ..schema import CameraType, DirectionMode, Kind
-from .igo import PointExporter, Points, code_lookup
+from exporters import sizing
+from exporters.base import CameraSet, ExportOptions, OutputFile, register
+from exporters.schema import CameraType, DirectionMode, Kind
+from exporters.points import PointExporter, Points, code_lookup
 
 T = CameraType
 

@@ -305,7 +305,7 @@ def changes(order: Order, current: Release | None) -> Changes | None:
 def changes_map(order: Order, current: Release, width: int = 480, height: int = 300) -> bytes | None:
     """A small PNG of the changes: the coverage's countries, the added and moved cameras in
     colour (the others grey), zoomed to them."""
-    from cameras.coverage_map import render_map
+    from cameras.coverage.map import render_map
 
     since, _label = baseline(order)
     if since is None:
@@ -371,7 +371,7 @@ def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:
 
 
 def coverage_fit(order: Order, core: Coverage, release: Release) -> dict:
-    from cameras.fitting import propose_fit
+    from cameras.coverage.fitting import propose_fit
 
     device = order_spec(order)[0]
     fit = propose_fit(lambda opts: sizer(release, device, opts), _options(order), core)

@@ -1,4 +1,4 @@
-"""``{% purchase_extra order as x %}``: what templates/portal/panel/extra/purchase.html shows
+"""``{% purchase_extra order as x %}``: what templates/portal/panel/purchase_extra.html shows
 for one purchase (the annual upgrade offer, the subscription state, error reports)."""
 
 from django import template

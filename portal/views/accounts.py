@@ -40,7 +40,7 @@ class LoginView(auth_views.LoginView):
     """Django's login with a limit on failures per email and per client IP: past the limit
     every attempt (even with the right password) is refused until the window ends."""
 
-    template_name = "portal/login.html"
+    template_name = "portal/accounts/login.html"
 
     def _blocked_for(self, request) -> int:
         by_email, by_ip = login_limiters()
@@ -98,11 +98,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     flooded) and per client IP (then a 'too many requests' answer, the same for any
     address)."""
 
-    template_name = "portal/panel/password_reset.html"
+    template_name = "portal/accounts/password_reset.html"
     form_class = AnyPasswordResetForm
-    email_template_name = "portal/panel/password_reset_email.txt"
-    html_email_template_name = "portal/panel/password_reset_email.html"
-    subject_template_name = "portal/panel/password_reset_subject.txt"
+    email_template_name = "portal/accounts/password_reset_email.txt"
+    html_email_template_name = "portal/accounts/password_reset_email.html"
+    subject_template_name = "portal/accounts/password_reset_subject.txt"
     success_url = reverse_lazy("panel-password-reset-sent")
 
     def post(self, request, *args, **kwargs):
@@ -127,7 +127,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's reset link check, with a limit on invalid links per client IP (someone
     guessing tokens): past it every link, even a valid one, answers 429 for the window."""
 
-    template_name = "portal/panel/password_reset_confirm.html"
+    template_name = "portal/accounts/password_reset_confirm.html"
     post_reset_login = True
     success_url = reverse_lazy("panel-home")
 
@@ -135,7 +135,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         limiter, ip = reset_token_limiter(), client_ip(request)
         seconds = limiter.blocked_for(ip)
         if seconds:
-            return render(request, "portal/panel/password_reset.html",
+            return render(request, "portal/accounts/password_reset.html",
                           {"form": AnyPasswordResetForm(), "locked_minutes": minutes(seconds)}, status=429)
         response = super().dispatch(request, *args, **kwargs)
         if not self.validlink:
@@ -151,7 +151,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "portal/panel/password_change.html"
+    template_name = "portal/accounts/password_change.html"
     success_url = reverse_lazy("panel-home")
 
     def form_valid(self, form):

@@ -22,7 +22,7 @@ def link_download(request, token):
     try:
         public_id, key = links.read_token(token)
     except signing.SignatureExpired:
-        return render(request, "portal/link_expired.html", status=410)
+        return render(request, "portal/shop/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404("no such download") from None
     try:

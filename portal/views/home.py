@@ -101,7 +101,7 @@ def home(request):
                      for code, count in release.counts_by_country_sorted]
         changelog = _changelog_text(release.pk, release.sha256)
     types = [t for t in map_types(release) if t["count"] or release is None]
-    return render(request, "portal/home.html", {
+    return render(request, "portal/shop/home.html", {
         "release": release,
         "brands": device_brands(),
         "device_count": len(DEVICES),

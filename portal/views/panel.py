@@ -31,7 +31,7 @@ from portal.views.common import order_of_user, purchase_view
 
 log = logging.getLogger(__name__)
 
-EXTRA_TEMPLATE = "portal/panel/extra/purchase.html"
+EXTRA_TEMPLATE = "portal/panel/purchase_extra.html"
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def coverage_size(request, order):
 @never_cache
 @purchase_view("GET")
 def coverage_fit(request, order):
-    """The largest coverage around the chosen one that fits the device (cameras.fitting)."""
+    """The largest coverage around the chosen one that fits the device (cameras.coverage.fitting)."""
     return _coverage_json(request, order, purchases.coverage_fit)
 
 
@@ -221,7 +221,7 @@ def coverage_fit(request, order):
 @purchase_view("GET")
 def coverage_map(request, order):
     """A small PNG of the chosen coverage."""
-    from cameras.coverage_map import render_map
+    from cameras.coverage.map import render_map
     from cameras.exporting import release_index
 
     release = _sizing_release(order)
@@ -345,7 +345,7 @@ def report(request, order):
 
 
 def _report_page(request, order, form, status=200, errors=()):
-    return render(request, "portal/panel/extra/report.html",
+    return render(request, "portal/panel/report.html",
                   {"order": order, "form": form, "report_max_bytes": filesizeformat(settings.REPORT_MAX_BYTES),
                    "back_url": purchase_url(order), "errors": list(errors)},
                   status=status)

@@ -55,7 +55,7 @@ def device_page(request, device_id):
     # The size against the device's limit comes from size.json (fetched by the page): the
     # first query of a release builds the size model, which must not hold up the page.
     size = None
-    return render(request, "portal/device.html", {
+    return render(request, "portal/shop/device.html", {
         "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
         "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
         "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
@@ -85,12 +85,12 @@ def checkout_page(request, device_id):
     release = latest_release()
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
-        return render(request, "portal/device.html", {
+        return render(request, "portal/shop/device.html", {
             "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
     spec = form.spec() if request.GET else {"mobile": False, "icons": "speed", "coverage": [device.default_coverage]}
     size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
-    return render(request, "portal/checkout.html", {
+    return render(request, "portal/shop/checkout.html", {
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
         "start_url": reverse("checkout-start", args=[device.id]),
@@ -200,7 +200,7 @@ def _refresh(order: Order) -> Order:
 @order_view("GET", "HEAD")
 def order_page(request, order):
     order = _refresh(order)
-    return render(request, "portal/order.html", {"order": order, "device": get_device(order.device_id),
+    return render(request, "portal/shop/order.html", {"order": order, "device": get_device(order.device_id),
                                                  "state": _status(order),
                                                  "status_url": reverse("order-status", args=[order.public_id])})
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from cameras import coverage as cov
+from cameras.coverage import routes
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError, Route, read_gpx_route
 from exporters.base import CameraSet
@@ -216,13 +216,13 @@ def test_a_bad_gpx_gets_a_clear_error(data, message):
 
 
 def test_a_gpx_over_the_size_limit_is_refused_before_parsing(monkeypatch):
-    monkeypatch.setattr(cov, "MAX_ROUTE_BYTES", 1000)
+    monkeypatch.setattr(routes, "MAX_ROUTE_BYTES", 1000)
     with pytest.raises(CoverageError, match="too large for a route"):
         read_gpx_route(gpx([(48.0, 2.0 + i / 1000) for i in range(100)]))
 
 
 def test_a_gpx_with_too_many_points_is_refused(monkeypatch):
-    monkeypatch.setattr(cov, "MAX_ROUTE_POINTS", 50)
+    monkeypatch.setattr(routes, "MAX_ROUTE_POINTS", 50)
     with pytest.raises(CoverageError, match="more than 50 points"):
         read_gpx_route(gpx([(48.0, 2.0 + i / 1000) for i in range(51)]))
     assert len(read_gpx_route(gpx([(48.0, 2.0 + i / 1000) for i in range(50)])).lat) == 50

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cameras.coverage import Coverage, Route
-from cameras.coverage_map import RAMP
+from cameras.coverage.map import RAMP
 from cameras.exporting import export_package, release_index, sizer
-from cameras.fitting import propose_fit
+from cameras.coverage.fitting import propose_fit
 from exporters.base import ExportOptions
 from exporters.devices import DEVICES, Limit, get_device
 from tests.releases import demo_release

@@ -7,7 +7,8 @@ import pytest
 
 from exporters import textrows
 from exporters.base import CameraSet, ExportOptions, load_plugins
-from exporters.plugins import _bulk, csv, garmin_gpi, igo, ov2, sygic
+from exporters import bulk, points
+from exporters.plugins import csv, garmin_gpi, ov2, sygic
 
 from .fixtures import sample_cameras, scaled_cameras
 
@@ -17,9 +18,9 @@ PLUGINS = sorted(load_plugins())
 TINY_CHUNKS = [
     (textrows, "CHUNK_ROWS", 3),
     (textrows, "TEXT_CACHE", 1),           # the cache of distinct names starts afresh every chunk
-    (_bulk, "CHUNK_ROWS", 2),
+    (bulk, "CHUNK_ROWS", 2),
     (csv, "CHUNK", 5),
-    (igo, "SIZE_CHUNK", 4),
+    (points, "SIZE_CHUNK", 4),
     (ov2, "ROWS_PER_CHUNK", 7),
     (ov2, "POIS_PER_BATCH", 50),
     (garmin_gpi, "ROWS_PER_CHUNK", 3),

@@ -11,7 +11,7 @@ from cameras.formats import get_reader
 from cameras.formats.base import Record
 from exporters.base import CameraSet, ExportError, ExportOptions
 from exporters.common import categories, select
-from exporters.plugins._interchange import split_categories
+from exporters.interchange import split_categories
 from exporters.plugins.gpx import CAMERA_NS, GPXX_NS
 from exporters.schema import DirectionMode
 

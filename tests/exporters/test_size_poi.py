@@ -169,7 +169,7 @@ def test_chunked_and_spooled_writing_gives_the_same_bytes(identifier, monkeypatc
         monkeypatch.setattr(ov2, "POIS_PER_BATCH", 300)
     else:
         monkeypatch.setattr(garmin_gpi, "ROWS_PER_CHUNK", 100)
-    monkeypatch.setattr("exporters.plugins._bulk.CHUNK_ROWS", 7)
+    monkeypatch.setattr("exporters.bulk.CHUNK_ROWS", 7)
     for opts, tail_matrix in ((options, 0), (options.with_(spool_dir=str(tmp_path)), 1 << 24)):
         monkeypatch.setattr(garmin_gpi, "TAIL_MATRIX_BYTES", tail_matrix)  # GPI: tails gathered, then a matrix
         result = get_exporter(identifier).render(cams, opts)

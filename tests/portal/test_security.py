@@ -47,6 +47,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from cameras import coverage as cov
+from cameras.coverage import routes
 from cameras.coverage import CoverageError, read_gpx_route
 from cameras.formats.base import FormatError, Rejection, load_readers
 from cameras.models import Camera, ImportRun
@@ -588,8 +589,8 @@ def test_a_decompression_bomb_screenshot_is_refused_quickly(people):
 def test_a_route_over_20_mb_is_refused_before_parsing():
     """No web page takes a GPX upload (routes come through `manage.py export/coverage
     --route`); the reader every route goes through refuses 20 MB + 1 byte at once."""
-    assert cov.MAX_ROUTE_BYTES == 20 * 1024 * 1024
-    data = b"<gpx>" + b"<!-- -->" * (cov.MAX_ROUTE_BYTES // 8)
+    assert routes.MAX_ROUTE_BYTES == 20 * 1024 * 1024
+    data = b"<gpx>" + b"<!-- -->" * (routes.MAX_ROUTE_BYTES // 8)
     started = time.perf_counter()
     with pytest.raises(CoverageError, match=r"too large for a route \(at most 20 MB\)"):
         read_gpx_route(data, "huge.gpx")

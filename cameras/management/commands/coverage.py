@@ -8,9 +8,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.coverage import CoverageError
-from cameras.coverage_map import render_map
+from cameras.coverage.map import render_map
 from cameras.exporting import release_index, sizer
-from cameras.fitting import propose_fit
+from cameras.coverage.fitting import propose_fit
 from cameras.management import coverage_args
 from exporters.base import ExportError
 

@@ -6,18 +6,18 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..base import CameraSet, ExportError, ExportOptions, OutputFile, output_file
-from ..common import Category, categories, scatter
-from ..schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
-from ..sizing import GroupedSizes, Layout, SizedExport, Tally
-from ..textrows import collect, write_parts
-from ._bulk import invalid_coordinates
+from exporters.base import CameraSet, ExportError, ExportOptions, OutputFile, output_file
+from exporters.common import Category, categories, scatter
+from exporters.schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMode, Kind
+from exporters.sizing import GroupedSizes, Layout, SizedExport, Tally
+from exporters.textrows import collect, write_parts
+from exporters.bulk import invalid_coordinates
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
 
 
 def position_errors(cams: CameraSet) -> np.ndarray:
-    """Cameras whose position no file can hold: a start point ``_bulk.check_coordinates``
+    """Cameras whose position no file can hold: a start point ``bulk.check_coordinates``
     refuses (missing, or outside -90..90 / -180..180), or an end point that is incomplete
     (one coordinate only) or outside those ranges."""
     bad = invalid_coordinates(cams["lat"], cams["lon"])
@@ -29,7 +29,7 @@ def position_errors(cams: CameraSet) -> np.ndarray:
 
 def check_positions(cams: CameraSet, fmt: str) -> None:
     """Refuse positions no file can hold (``position_errors``), naming the cameras. The
-    rule is ``_bulk.check_coordinates``'s, applied to end points too; the message names the
+    rule is ``bulk.check_coordinates``'s, applied to end points too; the message names the
     cameras by id only (tests/exporters/test_gpx.py holds it to that)."""
     bad = position_errors(cams)
     if bad.any():

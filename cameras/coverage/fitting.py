@@ -21,7 +21,8 @@ from exporters.devices import Device
 from exporters.package import Counts, check_options, package_sizes
 from exporters.schema import CameraType
 
-from .coverage import EARTH_RADIUS_KM, CameraIndex, Coverage
+from cameras.coverage import CameraIndex, Coverage
+from cameras.distance import EARTH_RADIUS_KM
 
 # Camera types a customer may agree to leave out when a coverage does not fit, least
 # important first (the device still warns of speed, red-light and section cameras).

@@ -16,7 +16,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .coverage import KM_PER_DEG, CameraIndex, Coverage
+from cameras.coverage import CameraIndex, Coverage
+from cameras.distance import KM_PER_DEG
 
 WIDTH, HEIGHT, LEGEND = 960, 640, 86
 CELL = 6
@@ -44,7 +45,7 @@ def _country_shapes():
     """(iso2, exterior rings as (lon, lat) arrays, area) per polygon, largest first."""
     import shapely
 
-    from . import geo
+    from cameras import geo
 
     frame = geo.load_countries()
     out = []

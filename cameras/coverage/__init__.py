@@ -19,8 +19,6 @@ the haversine distance.
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable
@@ -30,162 +28,20 @@ import numpy as np
 from exporters.base import CameraSet
 from exporters.schema import CameraType, Kind
 
-from . import regions
+from cameras import regions
+from cameras.coverage.errors import CoverageError
+from cameras.coverage.routes import Route, corridor_mask, read_gpx_route
+from cameras.distance import haversine_km
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEG = math.pi * EARTH_RADIUS_KM / 180.0
+__all__ = ["CameraIndex", "Circle", "Corridor", "Coverage", "CoverageError", "Route", "read_gpx_route"]
 
-MAX_ROUTE_BYTES = 20 * 1024 * 1024   # an uploaded GPX
-MAX_ROUTE_POINTS = 200_000
+
 MAX_CORRIDOR_KM = 50.0
 MAX_RADIUS_KM = 1000.0
 
 
-class CoverageError(ValueError):
-    """A coverage or route the service cannot use; the message says what and how to fix it."""
-
-
-# ---------------------------------------------------------------------------------------
-# Routes
-
-
-@dataclass(frozen=True, eq=False)
-class Route:
-    """A track or route from a GPX file: its points in order (degrees) and a content hash."""
-
-    lat: np.ndarray
-    lon: np.ndarray
-    sha256: str
-    name: str = ""
-
-    def __eq__(self, other):
-        return isinstance(other, Route) and other.sha256 == self.sha256
-
-    def __hash__(self):
-        return hash(self.sha256)
-
-    @property
-    def length_km(self) -> float:
-        return float(haversine_km(self.lat[:-1], self.lon[:-1], self.lat[1:], self.lon[1:]).sum())
-
-    @classmethod
-    def from_points(cls, lat, lon, name: str = "") -> "Route":
-        lat = np.asarray(lat, dtype=np.float64)
-        lon = np.asarray(lon, dtype=np.float64)
-        if len(lat) == 0:
-            raise CoverageError("the route has no points")
-        if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)):
-            raise CoverageError("the route has points outside -90..90 latitude / -180..180 longitude")
-        digest = hashlib.sha256(np.round(np.column_stack([lat, lon]), 6).tobytes()).hexdigest()
-        return cls(lat, lon, digest, name)
-
-
-def read_gpx_route(data: bytes, filename: str = "route.gpx") -> Route:
-    """The points of every track and route of a GPX file (tracks first), checked.
-
-    Refused with a clear message: more than ``MAX_ROUTE_BYTES`` bytes or ``MAX_ROUTE_POINTS``
-    points, a file that is not XML or not GPX, XML with entity declarations (entity
-    expansion attacks) or an external DTD, and a GPX without track or route points
-    (waypoints alone are not a route)."""
-    import gpxpy
-    import gpxpy.gpx
-    from defusedxml import DefusedXmlException, ExternalReferenceForbidden
-    from xml.etree.ElementTree import ParseError
-
-    from cameras.formats.gpx import safe_fromstring
-
-    if len(data) > MAX_ROUTE_BYTES:
-        raise CoverageError(f"{filename}: {len(data):,} bytes is too large for a route (at most "
-                            f"{MAX_ROUTE_BYTES // (1024 * 1024)} MB); simplify the route or split it")
-    if not data.strip():
-        raise CoverageError(f"{filename}: the file is empty; upload a GPX file with a track or a route")
-    try:
-        root = safe_fromstring(data)  # refuses DTD entities before any other parser sees the file
-    except ExternalReferenceForbidden:
-        raise CoverageError(f"{filename}: the file refers to an external document (a DTD), which a GPX file never "
-                            f"needs; export the route again from your route planner") from None
-    except DefusedXmlException:
-        raise CoverageError(f"{filename}: the file declares XML entities, which a GPX file never needs; "
-                            f"export the route again from your route planner") from None
-    except ParseError as exc:
-        raise CoverageError(f"{filename}: not a valid XML/GPX file ({exc}); export the route again as GPX") from None
-    if not root.tag.endswith("gpx"):
-        raise CoverageError(f"{filename}: this is XML but not GPX (root element <{root.tag.split('}')[-1]}>); "
-                            f"upload a .gpx file")
-    try:
-        gpx = gpxpy.parse(data.decode("utf-8", errors="replace"))
-    except gpxpy.gpx.GPXException as exc:
-        raise CoverageError(f"{filename}: not a valid GPX file ({exc})") from None
-    lat: list[float] = []
-    lon: list[float] = []
-    for track in gpx.tracks:
-        for segment in track.segments:
-            for p in segment.points:
-                lat.append(p.latitude)
-                lon.append(p.longitude)
-    for route in gpx.routes:
-        for p in route.points:
-            lat.append(p.latitude)
-            lon.append(p.longitude)
-        if len(lat) > MAX_ROUTE_POINTS:
-            break
-    if len(lat) > MAX_ROUTE_POINTS:
-        raise CoverageError(f"{filename}: more than {MAX_ROUTE_POINTS:,} points; simplify the route "
-                            f"(most route planners can export fewer points)")
-    if not lat:
-        raise CoverageError(f"{filename}: the GPX file has no track or route points (waypoints alone do not make "
-                            f"a route)")
-    name = next((t.name for t in [*gpx.tracks, *gpx.routes] if t.name), "") or ""
-    return Route.from_points(lat, lon, name=name)
-
-
 # ---------------------------------------------------------------------------------------
 # Distances
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=np.float64)) for v in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def _aeqd(lat0: float, lon0: float):
-    from pyproj import Transformer
-
-    return Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m",
-                                always_xy=True)
-
-
-def corridor_mask(lat: np.ndarray, lon: np.ndarray, route: Route, km: float) -> np.ndarray:
-    """Cameras within ``km`` of the route (a polyline; one point is a circle)."""
-    import shapely
-
-    out = np.zeros(len(lat), dtype=bool)
-    if not len(lat):
-        return out
-    # Candidates: a box around the route, wide enough for the corridor at any latitude.
-    margin_lat = km / KM_PER_DEG * 1.01 + 1e-6
-    max_abs_lat = min(89.0, float(np.abs(route.lat).max()) + margin_lat)
-    margin_lon = min(360.0, km / (KM_PER_DEG * math.cos(math.radians(max_abs_lat))) * 1.01 + 1e-6)
-    box = ((lat >= route.lat.min() - margin_lat) & (lat <= route.lat.max() + margin_lat)
-           & (lon >= route.lon.min() - margin_lon) & (lon <= route.lon.max() + margin_lon))
-    cand = np.flatnonzero(box)
-    if not len(cand):
-        return out
-    mid = len(route.lat) // 2
-    transformer = _aeqd(float(route.lat[mid]), float(route.lon[mid]))
-    rx, ry = transformer.transform(route.lon, route.lat)
-    cx, cy = transformer.transform(lon[cand], lat[cand])
-    points = shapely.points(cx, cy)
-    if len(rx) == 1:
-        parts = shapely.points(rx, ry)
-    else:
-        coords = np.stack([np.column_stack([rx[:-1], ry[:-1]]), np.column_stack([rx[1:], ry[1:]])], axis=1)
-        parts = shapely.linestrings(coords)
-    tree = shapely.STRtree(parts)
-    hits = tree.query(points, predicate="dwithin", distance=km * 1000.0)[0]
-    out[cand[np.unique(hits)]] = True
-    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
-from .. import common, sizing
-from ..base import CameraSet, Exporter, ExportError, ExportOptions, RenderResult
-from ..textrows import group_codes
+from exporters import common, sizing
+from exporters.base import CameraSet, Exporter, ExportError, ExportOptions, RenderResult
+from exporters.textrows import group_codes
 
 # ---------------------------------------------------------------------------------------
 # Checks
