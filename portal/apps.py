@@ -1,3 +1,5 @@
+"""The portal app: registers the admin pages and connects the release fan-out."""
+
 from django.apps import AppConfig
 
 
@@ -6,21 +8,15 @@ class PortalConfig(AppConfig):
     verbose_name = "Shop and customer panel"
 
     def ready(self):
-        # The admin site does not autodiscover (see INSTALLED_APPS): register the admins here.
+        # Imported here, not at the top: these modules import models, which Django can load
+        # only once every app is registered -- at the top it would be a loop with Django's
+        # own start-up (settings -> apps -> models).
         import django.contrib.auth.admin  # noqa: F401  (groups)
 
-        import cameras.admin  # noqa: F401
-        import portal.admin  # noqa: F401
+        import cameras.admin  # noqa: F401  (loop with the app registry, see above)
+        import portal.admin  # noqa: F401  (loop with the app registry, see above)
+        from cameras.signals import release_published  # (loop with the app registry, see above)
+        from portal.services.fanout import on_release_published  # (loop with the app registry, see above)
 
-        # Issue 7: publishing a release fans the package builds out to the workers.
-        from cameras.signals import release_published
-
-        release_published.connect(_fan_out_release, dispatch_uid="portal.fanout")
-
-
-def _fan_out_release(sender, release, **kwargs):
-    """Imported on use: portal.fanout pulls in the exporters and stripe, which every
-    manage.py command would otherwise pay for at start-up (about 0.7 s)."""
-    from portal.services.fanout import on_release_published
-
-    on_release_published(sender, release=release, **kwargs)
+        # Publishing a release fans the package builds out to the workers.
+        release_published.connect(on_release_published, dispatch_uid="portal.fanout")

@@ -43,6 +43,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from tqdm import tqdm
 
+from cameras.models import Camera, Release
+from cameras.releases import SnapshotError, load_snapshot, restore_snapshot
+from portal.models import Order, User
+
 FORMAT = 1
 CHUNK = 1 << 20
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -73,10 +77,6 @@ def _sha256(path: Path) -> str:
 
 
 def _counts() -> dict[str, int]:
-    from cameras.models import Camera, Release
-
-    from portal.models import Order, User
-
     return {"cameras": Camera.objects.count(), "releases": Release.objects.count(),
             "orders": Order.objects.count(), "customers": User.objects.count()}
 
@@ -299,9 +299,6 @@ def _place_file(source: Path, target: Path, mode: int, sha256: str) -> str:
 
 def restore_backup(path: Path | str, *, force: bool = False, progress: bool = False) -> dict:
     """Restore the archive ``path`` (see the module docstring). Returns a report dict."""
-    from cameras.models import Release
-    from cameras.releases import SnapshotError, load_snapshot, restore_snapshot
-
     path = Path(path)
     engine = _engine()
     manifest = read_manifest(path)
