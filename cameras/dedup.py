@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from cameras.distance import EARTH_RADIUS_M, haversine_m
 from exporters.schema import DirectionMode
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def unit_vectors(lat, lon) -> np.ndarray:
@@ -26,12 +25,6 @@ def unit_vectors(lat, lon) -> np.ndarray:
 
 def chord(radius_m: float) -> float:
     return 2.0 * np.sin(radius_m / (2.0 * EARTH_RADIUS_M))
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def directions_compatible(h1, m1, h2, m2, max_diff: float) -> np.ndarray:

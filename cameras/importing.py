@@ -23,6 +23,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from cameras import dedup, geo
+from cameras.distance import haversine_m
 from cameras.formats import FormatError, Record, Rejection, detect, get_reader
 from cameras.models import Camera, CameraLink, ImportRun, MobileReport, Source
 
@@ -245,7 +246,7 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
         g = group[pos]
         if g != i:
             rep[i] = g
-            d = float(dedup.haversine_m(records[i].lat, records[i].lon, records[g].lat, records[g].lon))
+            d = float(haversine_m(records[i].lat, records[i].lon, records[g].lat, records[g].lon))
             report.merged.append((records[i].line, "same camera as line", records[g].line, round(d, 1)))
     rep = rep[rep]  # repeats of merged rows point at the final representative
 

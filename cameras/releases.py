@@ -56,6 +56,7 @@ from tqdm import tqdm
 from exporters.schema import SNAPSHOT_COLUMNS, CameraType
 
 from . import history
+from .distance import haversine_m
 from .models import Camera, Release
 from .signals import release_published
 
@@ -73,7 +74,6 @@ __all__ = [
     "compute_counts",
     "compute_changelog",
     "changelog_text",
-    "haversine_m",
     "rebuild_snapshot",
     "restore_snapshot",
 ]
@@ -84,7 +84,6 @@ CHANGELOG_LIST_CAP = 50_000
 CHANGE_KEYS = ("added", "removed", "moved", "speed_changed", "type_changed")
 PUBLISH_ATTEMPTS = 5
 READ_CHUNK_ROWS = 50_000
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 _STRING_COLUMNS = [name for name, dtype in SNAPSHOT_COLUMNS.items() if dtype == "str"]
 
@@ -209,13 +208,6 @@ def compute_counts(table: pa.Table) -> dict:
         "type": {_TYPE_SLUGS.get(int(c), str(int(c))): int(n) for c, n in zip(codes, numbers)},
         "kind": {"fixed": len(kinds) - mobile, "mobile": mobile},
     }
-
-
-def haversine_m(lat1, lon1, lat2, lon2):
-    """Great-circle distance in metres between arrays of points (degrees), vectorised."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _slug(code: int) -> str:

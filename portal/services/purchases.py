@@ -34,9 +34,9 @@ from django.utils import timezone
 
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
+from cameras.distance import haversine_m
 from cameras.exporting import release_index, sizer
 from cameras.models import Release
-from cameras.releases import haversine_m
 from exporters.base import ExportError, ExportOptions
 from exporters.package import cache_key
 from exporters.schema import CameraType

@@ -20,7 +20,6 @@ from cameras.releases import (
     SnapshotError,
     changelog_text,
     compute_changelog,
-    haversine_m,
     load_snapshot,
     publish_release,
     snapshot_path,
@@ -244,12 +243,6 @@ def test_changelog_id_lists_are_capped_but_the_counts_are_complete():
     assert log["by_country"]["FR"]["added"] == 5
     assert log["added"] == [1, 2]
     assert log["truncated"] == ["added"]
-
-
-def test_haversine_gives_metres_on_the_mean_earth_sphere():
-    d = haversine_m(np.array([0.0, 48.8566]), np.array([0.0, 2.3522]), np.array([1.0, 51.5074]), np.array([0.0, -0.1278]))
-    assert d[0] == pytest.approx(METRES_PER_DEGREE_LAT)
-    assert d[1] == pytest.approx(343_560, rel=1e-3)  # Paris - London
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from cameras.distance import haversine_m
 from exporters import common
 from exporters.base import REGISTRY, CameraSet, Exporter, ExportError, ExportOptions, register
 from exporters.schema import CameraType, Kind
@@ -75,8 +76,6 @@ def test_france_danger_zones_hide_the_exact_position_and_the_speed():
     paris = SAMPLE_ROWS[0]  # 50 km/h, heading 90: a 300 m zone that contains the camera
     i = list(zones["id"]).index(1)
     assert (zones["lon"][i], zones["lat"][i]) != (paris["lon"], paris["lat"])
-    from cameras.dedup import haversine_m
-
     start_to_cam = haversine_m(zones["lat"][i], zones["lon"][i], paris["lat"], paris["lon"])
     zone_len = haversine_m(zones["lat"][i], zones["lon"][i], zones["end_lat"][i], zones["end_lon"][i])
     assert zone_len == pytest.approx(300, abs=1)
