@@ -130,8 +130,9 @@ def _columns(records: list[Record]) -> dict[str, np.ndarray]:
 def _assign_countries(records, cols, path_name, report):
     """Fix swapped coordinates, then give each record a country; reject the unplaceable."""
     lat, lon = cols["lat"], cols["lon"]
-    countries = geo.assign_countries(lat, lon, tolerance_km=settings.COUNTRY_TOLERANCE_KM)
-    lat2, lon2, countries, swapped = geo.fix_swapped(lat, lon, countries)
+    tolerance = settings.COUNTRY_TOLERANCE_KM
+    countries = geo.assign_countries(lat, lon, tolerance_km=tolerance)
+    lat2, lon2, countries, swapped = geo.fix_swapped(lat, lon, countries, tolerance_km=tolerance)
     keep = np.ones(len(records), dtype=bool)
     for i in np.nonzero(swapped)[0]:
         rec = records[i]
