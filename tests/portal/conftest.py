@@ -1,15 +1,64 @@
 import pytest
+from django.test import Client
 
 from portal.celery import app
+from tests.portal.panelkit import customer, paid_order
+
+
+@pytest.fixture(autouse=True)
+def _portal_storage(settings, tmp_path):
+    """Every portal test: packages under tmp_path, e-mail to the locmem outbox. A module that
+    wants something else (an SMTP sink, a worker's shared store) sets it in its own fixture,
+    which runs after this one."""
+    settings.PACKAGES_DIR = tmp_path / "packages"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.fixture
-def eager(settings, tmp_path):
-    """Celery tasks run inline; packages under tmp_path, e-mail to the locmem outbox. Modules
-    wanting something else (test_panel, test_shop_flow) define their own."""
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def eager(settings):
+    """Celery tasks run inline. Modules wanting something else (test_panel, test_shop_flow)
+    define their own."""
     settings.SITE_URL = "https://shop.example"
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+# ---------------------------------------------------------------------------------------
+# The cast: an owner and an outsider, each a customer with a paid order of their own
+
+
+@pytest.fixture
+def owner(db):
+    return customer("owner@example.com")
+
+
+@pytest.fixture
+def owner_order(owner):
+    return paid_order(owner)
+
+
+@pytest.fixture
+def outsider(db):
+    return customer("outsider@example.com")
+
+
+@pytest.fixture
+def outsider_order(outsider):
+    return paid_order(outsider, device="garmin-nuvi", coverage=("DE",))
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner, owner_order):
+    return _logged_in(owner)
+
+
+@pytest.fixture
+def outsider_client(outsider, outsider_order):
+    return _logged_in(outsider)
