@@ -14,7 +14,7 @@ from defusedxml import DefusedXmlException, ExternalReferenceForbidden
 
 from cameras.coverage.errors import CoverageError
 from cameras.distance import KM_PER_DEG, haversine_km
-from cameras.formats.gpx import safe_fromstring
+from cameras.formats.xml_helpers import safe_fromstring
 
 
 

@@ -24,18 +24,8 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, register
-from .geojson import checked_point, head_text
-from .gpx import local, parse_xml, xml_root_name
-
-
-def bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Initial great-circle bearing from point 1 to point 2, degrees clockwise from north."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dlon = math.radians(lon2 - lon1)
-    y = math.sin(dlon) * math.cos(phi2)
-    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
-    return math.degrees(math.atan2(y, x)) % 360.0
+from .base import FormatError, Reader, Record, Rejection, bearing, checked_point, head_text, register
+from .xml_helpers import local, parse_xml, xml_root_name
 
 
 def _text(el, name: str) -> str:

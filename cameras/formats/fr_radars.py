@@ -39,8 +39,21 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, read_text, register
-from .native_csv import DESCRIPTION_MAX, ROAD_MAX, first_line, fit, header_fields, position, speed_value
+from .base import (
+    DESCRIPTION_MAX,
+    ROAD_MAX,
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    first_line,
+    fit,
+    header_fields,
+    position,
+    read_text,
+    register,
+    speed_value,
+)
 
 TYPES = {
     "radar fixe": CameraType.SPEED,

@@ -1,7 +1,7 @@
 """Garmin POI Loader CSV (reader ``garmin-csv``): ``lon,lat,"name","comment"``, no header.
 
 Layout: shared/formats/garmin-poiloader-csv.md. The POI name carries the alert speed after
-``@`` (``Fixed camera@50``, lufop ``max @50``); ``classify_name`` turns a name into
+``@`` (``Fixed camera@50``, lufop ``max @50``); ``text_helpers.classify_name`` turns a name into
 (type, kind, speed) and is shared with the OV2 reader:
 
 ==============================================  ===============================
@@ -31,64 +31,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from exporters.schema import CameraType, DirectionMode, Kind
+from exporters.schema import DirectionMode
 
-from .base import Reader, Record, Rejection, decode, read_text, register
-from .native_csv import DESCRIPTION_MAX, fit, position, speed_value
+from .base import DESCRIPTION_MAX, Reader, Record, Rejection, decode, fit, position, read_text, register, speed_value
+from .text_helpers import classify_name
 
-_WORDS = re.compile(r"[^\W\d_]+")
-# Names starting with one of these may give the speed as a trailing number ("max 130").
-NAME_KEYWORDS = frozenset({
-    "max", "maxi", "speed", "fixed", "fix", "camera", "cam", "radar", "average", "avg", "section",
-    "moyenne", "stop", "red", "redlight", "tunnel", "mobile", "limit", "vitesse",
-})
-RED_WORDS = frozenset({"stop", "red", "redlight", "rouge"})
-SECTION_WORDS = frozenset({"average", "avg", "section", "moyenne"})
 ALL = DirectionMode.ALL
-
-
-@lru_cache(maxsize=16384)
-def classify_name(name: str) -> tuple[CameraType, Kind, int | None]:
-    """A POI name -> (camera type, kind, speed km/h or None). ValueError on a bad speed."""
-    base = name.strip()
-    speed = None
-    if "@" in base:
-        base, _, tail = base.rpartition("@")
-        base = base.strip()
-        if tail.strip():
-            try:
-                speed = speed_value(tail)
-            except ValueError:
-                raise ValueError(f"speed {tail.strip()!r} after '@' in name {name!r} is not a speed "
-                                 f"in 5-300 km/h") from None
-    lower = base.lower()
-    words = _WORDS.findall(lower)
-    if speed is None and "@" not in name and len(words) >= 1 and words[0] in NAME_KEYWORDS:
-        last = lower.rsplit(None, 1)[-1] if " " in lower else ""
-        if last.isdigit():
-            try:
-                speed = speed_value(last)
-            except ValueError:
-                raise ValueError(f"speed {last!r} at the end of name {name!r} is not a speed in 5-300 km/h") from None
-    if lower.startswith(("max =", "max !")):
-        return CameraType.SECTION, Kind.FIXED, speed
-    wordset = set(words)
-    if "mobile" in wordset or "mobil" in wordset:
-        return CameraType.MOBILE_CAMERA, Kind.MOBILE, speed
-    if wordset & RED_WORDS:
-        kind_type = CameraType.RED_LIGHT_SPEED if "speed" in wordset else CameraType.RED_LIGHT
-        return kind_type, Kind.FIXED, speed
-    if wordset & SECTION_WORDS:
-        end = "end" in wordset or "fin" in wordset
-        return (CameraType.SECTION_END if end else CameraType.SECTION_START), Kind.FIXED, speed
-    if "tunnel" in wordset:
-        return CameraType.TUNNEL, Kind.FIXED, speed
-    return CameraType.SPEED, Kind.FIXED, speed
 
 
 @lru_cache(maxsize=4096)

@@ -41,8 +41,19 @@ from typing import Iterator
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, read_text, register
-from .native_csv import first_line, header_fields, heading_value, position, speed_value
+from .base import (
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    first_line,
+    header_fields,
+    heading_value,
+    position,
+    read_text,
+    register,
+    speed_value,
+)
 
 TYPE_CODES = {
     1: (CameraType.SPEED, Kind.FIXED),

@@ -3,7 +3,7 @@
 - ``<Placemark>`` with a ``<Point>`` -> one camera at ``coordinates`` (``lon,lat[,alt]``).
 - ``<Placemark>`` with a ``<LineString>`` -> a section: first position = start, last = end
   (type SECTION; MOBILE_ZONE when the name says mobile).
-- The type, kind and speed come from the placemark name as for GPX (``gpx.classify``:
+- The type, kind and speed come from the placemark name as for GPX (``text_helpers.classify``:
   ``max@50``, ``Redlight@60``, ``Mobile``...), else from the description.
 - ``<ExtendedData>`` (``<Data name=".."><value>`` or ``<SchemaData><SimpleData name="..">``)
   with the project's CSV property names (``ref type kind speed truck_speed heading direction
@@ -28,9 +28,9 @@ import defusedxml.ElementTree as SafeET
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, named_record, register
-from .geojson import apply_properties, checked_point
-from .gpx import SafeXMLParser, classify, local, xml_bytes, xml_guard, xml_root_name
+from .base import FormatError, Reader, Record, Rejection, checked_point, named_record, register
+from .text_helpers import apply_properties, classify
+from .xml_helpers import SafeXMLParser, local, xml_bytes, xml_guard, xml_root_name
 
 _TAGS = re.compile(r"<[^<>]*>")
 

@@ -2,9 +2,8 @@
 
 A header row names the columns (case-insensitive, any order); only ``lat`` and ``lon`` are
 required. ``,`` or ``;`` separates fields (with ``;`` a decimal comma is accepted too).
-
-This module also holds small helpers shared by the other text readers of this package
-(coordinate checks, speed/heading wrappers with readable messages, text fitting).
+Coordinate, speed and heading checks and text fitting come from ``base``, shared with the
+other text readers.
 """
 
 from __future__ import annotations
@@ -18,76 +17,23 @@ from typing import Iterator
 
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, decode, read_text, parse_heading, parse_speed, register
-
-# Column sizes of the camera table (cameras.models.Camera); longer text is cut and noted.
-ROAD_MAX = 200
-DESCRIPTION_MAX = 500
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-def coordinate(text: str, name: str, limit: float) -> float:
-    """``text`` as degrees within ±limit, else ValueError with a readable reason."""
-    try:
-        value = float(text)
-    except (ValueError, TypeError):
-        text = "" if text is None else str(text).strip()
-        if not text:
-            raise ValueError(f"{name} is empty") from None
-        raise ValueError(f"{name} {text!r} is not a number") from None
-    if not -limit <= value <= limit:  # also false for NaN
-        raise ValueError(f"{name} {str(text).strip()!r} is outside -{limit:g}..{limit:g}")
-    return value
-
-
-def position(lat_text: str, lon_text: str) -> tuple[float, float]:
-    """Validated (lat, lon); rejects out-of-range values and the (0, 0) null-island point."""
-    lat = coordinate(lat_text, "latitude", 90)
-    lon = coordinate(lon_text, "longitude", 180)
-    if lat == 0.0 and lon == 0.0:
-        raise ValueError("position 0,0 (null island) is a missing position, not a camera")
-    return lat, lon
-
-
-def speed_value(text: str, name: str = "speed") -> int | None:
-    """base.parse_speed with a message that names the column and the bad value."""
-    try:
-        return parse_speed(text)
-    except ValueError as err:
-        if "outside" in str(err):
-            raise ValueError(f"{name} {text.strip()!r} is outside 5-300 km/h") from None
-        raise ValueError(f"{name} {text.strip()!r} is not a number (km/h)") from None
-
-
-def heading_value(text: str, name: str = "heading") -> float | None:
-    try:
-        return parse_heading(text)
-    except ValueError:
-        raise ValueError(f"{name} {text.strip()!r} is not a direction in degrees 0-359 or a compass point") from None
-
-
-def fit(text: str, limit: int, what: str, notes: list[str]) -> str:
-    """Cut ``text`` to ``limit`` characters, noting the cut in ``notes``."""
-    if len(text) <= limit:
-        return text
-    notes.append(f"{what} cut from {len(text)} to {limit} characters")
-    return text[: limit - 1] + "…"
-
-
-def first_line(head: bytes) -> str:
-    """The first non-empty line of a file head, decoded (for sniffing)."""
-    text, _ = decode(head)
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def header_fields(line: str, delimiter: str = ",") -> list[str]:
-    """Header cells, lower-cased and stripped of whitespace and quotes."""
-    return [cell.strip().strip('"').strip().lower() for cell in line.split(delimiter)]
-
+from .base import (
+    DESCRIPTION_MAX,
+    ROAD_MAX,
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    coordinate,
+    first_line,
+    fit,
+    header_fields,
+    heading_value,
+    position,
+    read_text,
+    register,
+    speed_value,
+)
 
 # --------------------------------------------------------------------------- native CSV
 

@@ -75,10 +75,21 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
-from .base import FormatError, Reader, Record, Rejection, parse_heading, parse_speed, register
-from .dgt import bearing
-from .geojson import checked_point, json_head_kind, load_json, point_problem
-from .gpx import xml_guard, xml_root_name
+from .base import (
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    bearing,
+    checked_point,
+    json_head_kind,
+    load_json,
+    parse_heading,
+    parse_speed,
+    point_problem,
+    register,
+)
+from .xml_helpers import xml_guard, xml_root_name
 
 ENFORCEMENT_TYPES = {
     "maxspeed": CameraType.SPEED,

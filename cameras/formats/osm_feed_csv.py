@@ -17,8 +17,7 @@ from typing import Iterator
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, read_text, register
-from .native_csv import first_line, header_fields, position
+from .base import FormatError, Reader, Record, Rejection, first_line, header_fields, position, read_text, register
 
 FEED_TYPES = {
     "fixed_camera": (CameraType.SPEED, Kind.FIXED),

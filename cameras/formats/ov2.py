@@ -12,7 +12,7 @@ A flat sequence of little-endian records, each starting with a type byte:
   as GPSBabel does.
 
 Names are 8-bit text: UTF-8 when valid, else Windows-1252. The name is classified like a
-Garmin POI name (``garmin_csv.classify_name``); lufop's ``max 130`` (the ``@`` removed)
+Garmin POI name (``text_helpers.classify_name``); lufop's ``max 130`` (the ``@`` removed)
 gives speed 130. ``line`` is the 1-based record number counting every record in the file
 (skippers and deleted records too). A record running past the end of the file, or an unknown
 record type, yields a Rejection naming the byte offset and stops the reading.
@@ -26,9 +26,8 @@ from typing import Iterator
 
 from exporters.schema import DirectionMode
 
-from .base import Reader, Record, Rejection, decode, register
-from .garmin_csv import classify_name
-from .native_csv import DESCRIPTION_MAX, fit
+from .base import DESCRIPTION_MAX, Reader, Record, Rejection, decode, fit, register
+from .text_helpers import classify_name
 
 POI_HEAD = struct.Struct("<Biii")   # type, length, lon, lat
 LENGTH = struct.Struct("<i")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
-from cameras.formats.garmin_csv import classify_name
+from cameras.formats.text_helpers import classify_name
 from exporters.schema import CameraType, DirectionMode, Kind
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "feed-csv.md"

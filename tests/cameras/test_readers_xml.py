@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
-from cameras.formats.gpx import classify
+from cameras.formats.text_helpers import classify
 from exporters.schema import CameraType, DirectionMode, Kind
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
