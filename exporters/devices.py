@@ -191,7 +191,7 @@ DEVICES: tuple[Device, ...] = (
            notes=(FR_NO_SWAP,)),
     Device("vw-mib", "Volkswagen / Škoda / SEAT", "MIB2 personal POI", "gpx", "head-unit", mobile=False,
            install=VW_INSTALL,
-           max_categories=Limit(10, "at most 10 POI categories can be selected (PPOI wiki; jimmyH/mypois issue 15)"),
+           max_categories=Limit(10, "at most 10 POI categories can be selected (PPOI wiki; jimmyH/mypois)"),
            max_pois=Limit(50_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
     Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "kml", "pnd", install=APP_KML_INSTALL,
            max_pois=Limit(30_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),

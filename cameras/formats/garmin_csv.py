@@ -1,6 +1,6 @@
 """Garmin POI Loader CSV (reader ``garmin-csv``): ``lon,lat,"name","comment"``, no header.
 
-Layout: shared/formats/garmin-poiloader-csv.md. The POI name carries the alert speed after
+Layout: docs/formats/garmin-poi-loader-csv.md. The POI name carries the alert speed after
 ``@`` (``Fixed camera@50``, lufop ``max @50``); ``text_helpers.classify_name`` turns a name into
 (type, kind, speed) and is shared with the OV2 reader:
 

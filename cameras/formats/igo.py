@@ -1,6 +1,6 @@
 """iGO ``speedcam.txt`` and the Navitel ``SpeedCam.txt`` variant (reader ``igo``).
 
-Layout: shared/formats/igo-speedcam-txt.md.
+Layout: docs/formats/igo-speedcam-txt.md (Navitel: docs/formats/navitel.md).
 
 - iGO: header ``X,Y,TYPE,SPEED,DIRTYPE,DIRECTION`` (X = longitude, Y = latitude).
 - Navitel: header ``IDX,X,Y,TYPE,SPEED,DirType,Direction``; IDX becomes ``ref`` and the

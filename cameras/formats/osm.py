@@ -2,7 +2,8 @@
 
 ``osm`` reads OSM data as Overpass JSON (``{"elements": [...]}``) or OSM XML (``<osm>``),
 streamed with defusedxml's SAX parser (entity declarations and external references are
-refused). Tagging follows the OSM wiki (summary in shared/formats/osm.md):
+refused). Tagging follows the OSM wiki pages on ``highway=speed_camera`` and
+``type=enforcement`` relations (summary in docs/formats/osm.md):
 
 Which objects are cameras
   - every node tagged ``highway=speed_camera``;

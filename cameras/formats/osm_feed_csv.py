@@ -1,6 +1,6 @@
 """OpenStreetMap speed-camera feed CSV (reader ``osm-feed-csv``).
 
-The merged feed of ``stevoamigo2-cmd/osm-cameras-feed`` (see shared/data/README.md):
+The merged feed published by the GitHub project ``stevoamigo2-cmd/osm-cameras-feed``:
 ``osm_node_id,lat,lon,feed_type,feed_bboxes,feed_snapshot_dates``. Only id and position
 survive the feed, so every record is a fixed speed camera (``fixed_camera``, from
 ``highway=speed_camera``) or a single mobile camera (``mobile_possible_camera``, from the

@@ -1,4 +1,4 @@
-"""TomTom OV2 POI files (reader ``ov2``); layout in shared/formats/tomtom-ov2.md.
+"""TomTom OV2 POI files (reader ``ov2``); layout in docs/formats/tomtom-ov2.md.
 
 A flat sequence of little-endian records, each starting with a type byte:
 

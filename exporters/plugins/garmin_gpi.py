@@ -1,6 +1,6 @@
 """Garmin GPI ("Custom POIs"): a native binary writer, one .gpi file per category.
 
-Layout (``/work/shared/formats/garmin-gpi.md``): a tree of little-endian records, each with
+Layout (docs/formats/garmin-gpi.md): a tree of little-endian records, each with
 an 8-byte header (uint16 type, uint16 flags, uint32 length); with flag 0x0008 a uint32
 "main part" length follows and the length counts the main part plus the nested records
 after it (the extra part). Each file is built like GPSBabel 1.8.0 builds one (the layout

@@ -1,6 +1,6 @@
 """Garmin POI Loader CSV: one file per category, each with a same-name 24x24 8-bit icon.
 
-Layout (``/work/shared/formats/garmin-poiloader-csv.md``): no header, one POI per line,
+Layout (docs/formats/garmin-poi-loader-csv.md): no header, one POI per line,
 ``lon,lat,"name","comment"``, CRLF line ends (POI Loader is a Windows-born tool; GPSBabel
 reads both). Coordinates have at most 6 decimals (trailing zeros dropped, about 0.1 m).
 Text fields are always quoted, with quotes doubled, so commas and quotes inside are safe;
@@ -9,7 +9,7 @@ line breaks and control characters become spaces.
 - Name: ``common.poi_names(..., speed_marker="@")``, e.g. "Speed Rue de Rivoli@50", cut to
   ``MAX_NAME`` (44) characters *before* the "@50" so the alert speed always survives
   (GPSBabel's own writer cuts names at 24 and loses it). An "@" elsewhere in a road name
-  would be taken for a speed marker (GPSBabel issue 49), so it becomes a space. 44 is our
+  would be taken for a speed marker by POI Loader and GPSBabel, so it becomes a space. 44 is our
   limit, not a documented device one: it keeps names readable on nuvi-class screens.
 - Speed: km/h, as the "@" suffix (the customer chooses km/h in POI Loader); no suffix when
   the speed is unknown. Categories are not split per speed: one category per kind.

@@ -1,6 +1,6 @@
 """iGO ``speedcam.txt`` (identifier ``igo``).
 
-Layout (shared/formats/igo-speedcam-txt.md; community documented, no NNG specification)::
+Layout (docs/formats/igo-speedcam-txt.md; community documented, no NNG specification)::
 
     X,Y,TYPE,SPEED,DIRTYPE,DIRECTION
     2.352222,48.856613,1,50,1,90

@@ -1,6 +1,6 @@
 """Navitel ``SpeedCam.txt`` (identifier ``navitel``): the iGO layout with an index column.
 
-Layout (shared/formats/igo-speedcam-txt.md §5, from the Prestigio RoadRunner manual)::
+Layout (docs/formats/navitel.md, from the Prestigio RoadRunner manual)::
 
     IDX,X,Y,TYPE,SPEED,DirType,Direction
     1,2.352222,48.856613,1,50,1,270

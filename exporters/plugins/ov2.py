@@ -1,6 +1,6 @@
 """TomTom OV2: one POI file per category and speed, each with a same-name 22x22 icon.
 
-Layout (``/work/shared/formats/tomtom-ov2.md``): little-endian records, coordinates
+Layout (docs/formats/tomtom-ov2.md): little-endian records, coordinates
 degrees x 100 000 rounded to nearest (halves away from zero; GPSBabel 1.8 truncates
 ``x + 0.5`` and so biases negative coordinates). Every file is a skipper tree: each node is
 a type-1 record (21 bytes: type, block length, NE corner then SW corner, as GPSBabel and

@@ -1,6 +1,6 @@
 """Sygic ``offlinespeedcams.dat`` (identifier ``sygic``): an SQLite 3 database.
 
-Schema exactly as in shared/formats/sygic.md, i.e. as the community converter
+Schema exactly as in docs/formats/sygic.md, i.e. as the community converter
 (miszellek/SygicOfflineSpeedcams, Sygic 15.6.5+, 2017) creates it; **unconfirmed by Sygic**::
 
     CREATE TABLE OfflineSpeedcam (Id INT NOT NULL, Latitude INT NOT NULL, Longitude INT NOT NULL,
