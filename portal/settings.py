@@ -323,8 +323,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
-# Annual subscriptions, error reports and reminders (issue 6; portal/subscriptions.py,
-# portal/reports.py, portal/reminders.py). Amounts in cents.
+# Annual subscriptions, error reports and reminders (portal/services/subscriptions.py,
+# reports.py, reminders.py). Amounts in cents.
 ANNUAL_PRICES = {  # per device kind, fixed cameras, per year; mobile cameras add ANNUAL_MOBILE_SURCHARGE
     "pnd": env_int("ANNUAL_PRICE_PND", 2990),
     "head-unit": env_int("ANNUAL_PRICE_HEAD_UNIT", 3490),
