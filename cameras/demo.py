@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cameras.geo import assign_countries
 from exporters.schema import CameraType, DirectionMode, Kind
 
 # (country, name, lat, lon, weight)
@@ -96,8 +97,6 @@ def generate(n: int, *, seed: int = 42, world: bool = False, keep_on_land: bool 
         lon = np.where(far, clon[a] + rng.normal(0, 0.11, m), lon)
         dist = np.where(on_road & ~far, np.minimum(t, 1 - t) * np.hypot(clat[b] - clat[a], clon[b] - clon[a]), 0.0)
         if keep_on_land:
-            from cameras.geo import assign_countries
-
             ok = assign_countries(lat, lon, tolerance_km=0.0) != ""
         else:
             ok = np.ones(m, dtype=bool)

@@ -15,6 +15,7 @@ import os
 import pkgutil
 import shutil
 import tempfile
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Callable, ClassVar
 
@@ -305,10 +306,9 @@ def register(cls: type[Exporter]) -> type[Exporter]:
 
 
 def load_plugins() -> dict[str, type[Exporter]]:
-    from . import plugins
-
-    for info in pkgutil.iter_modules(plugins.__path__):
-        importlib.import_module(f"{plugins.__name__}.{info.name}")
+    # discovery by path: every module in plugins/ is a plugin
+    for info in pkgutil.iter_modules([str(Path(__file__).parent / "plugins")]):
+        importlib.import_module(f"exporters.plugins.{info.name}")
     return REGISTRY
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .base import ExportError, load_plugins
+from .base import ExportError, get_exporter, load_plugins
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,6 @@ class Device:
         return f"{self.brand} {self.model}"
 
     def exporter(self):
-        from .base import get_exporter
-
         return get_exporter(self.format)
 
     def as_dict(self) -> dict:

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from cameras import geo
 from cameras.coverage import CameraIndex, Coverage
 from cameras.distance import KM_PER_DEG
 
@@ -44,8 +45,6 @@ def _merc_y(lat):
 def _country_shapes():
     """(iso2, exterior rings as (lon, lat) arrays, area) per polygon, largest first."""
     import shapely
-
-    from cameras import geo
 
     frame = geo.load_countries()
     out = []

@@ -20,8 +20,10 @@ modules, never from one another.
 from __future__ import annotations
 
 import codecs
+import importlib
 import json
 import math
+import pkgutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -102,12 +104,8 @@ def register(cls):
 
 
 def load_readers():
-    import importlib
-    import pkgutil
-
-    from cameras import formats
-
-    for info in pkgutil.iter_modules(formats.__path__):
+    # discovery by path: every module of this folder but the helpers is a reader
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name not in HELPER_MODULES:
             importlib.import_module(f"cameras.formats.{info.name}")
     return READERS
