@@ -25,6 +25,7 @@ from tqdm import tqdm
 from cameras import dedup, geo
 from cameras.distance import haversine_m
 from cameras.formats import FormatError, Record, Rejection, detect, get_reader
+from cameras.mobile import aggregate_mobile_zones
 from cameras.models import Camera, CameraLink, ImportRun, MobileReport, Source
 
 # Camera fields a feed sets (and an update may change).
@@ -205,8 +206,6 @@ def import_file(path, *, source: str, fmt: str = "auto", skip_invalid: bool = Fa
         _write_cameras(src, records, cols if records else None, report, progress)
         if sightings:
             report.mobile_reports = _write_sightings(src, sightings)
-            from cameras.mobile import aggregate_mobile_zones
-
             report.zones = aggregate_mobile_zones().as_dict()
         if dry_run:
             transaction.set_rollback(True)
