@@ -2,10 +2,9 @@
 
 ``plan(release)`` lists the combinations (device, coverage, options) worth building ahead:
 
-- the popular ones: the distinct combinations of the paid, non-refunded orders still entitled
-  to updates (a one-time purchase within ``UPDATE_MONTHS`` of its payment, the rule of
-  ``subscriptions.updates_until``; an annual subscription whose paid period is running),
-  ranked by the number of orders, the first ``FANOUT_TOP`` (default 50);
+- the popular ones: the distinct combinations of the orders still entitled to updates
+  (``entitlement.entitled_orders``, the query twin of the panel's rule), ranked by the
+  number of orders, the first ``FANOUT_TOP`` (default 50);
 - each catalog device's default coverage with default options (``FANOUT_DEFAULTS``), which
   is what the shop's first purchase of a device and the preview of the panel ask for.
 
@@ -42,12 +41,10 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count
 
 from cameras.coverage import Coverage
 from cameras.exporting import device_coverage, latest_release
@@ -58,16 +55,12 @@ from exporters.package import cache_key
 
 from portal.services import packages, subscriptions
 from portal.services import queue
-from portal.models import Order
-from portal.services.subscriptions import RUNNING, add_months
+from portal.services.entitlement import entitled_orders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TOP = 50
 DEFAULT_PRIORITY = 9
-# A one-time purchase whose start is more than this after (now - UPDATE_MONTHS) is surely
-# still entitled: add_months clamps a day by 3 days at most (31 -> 28).
-_CLAMP_BAND = timedelta(days=4)
 
 
 def _setting(name: str, default):
@@ -134,45 +127,18 @@ def default_combinations() -> list[Combination]:
 # --------------------------------------------------------------------------- ranking
 
 
-def entitled_orders(now: datetime | None = None):
-    """Paid, non-refunded orders that still receive new releases (the rule of
-    ``subscriptions.updates_until`` / ``subscription_running``), annotated with ``update_start``.
-
-    One-time purchases near the UPDATE_MONTHS boundary (within ``_CLAMP_BAND``) are included
-    here too; ``popular_combinations`` decides those few exactly with ``add_months``."""
-    now = now or timezone.now()
-    boundary = add_months(now, -settings.UPDATE_MONTHS)  # a purchase at or before it has ended
-    return (Order.objects.filter(status=Order.Status.PAID, refunded_at__isnull=True)
-            .annotate(update_start=Coalesce("paid_at", "created_at"))
-            .filter(Q(plan="one-time", update_start__gt=boundary)
-                    | Q(plan="annual", subscription_status__in=RUNNING, subscription_end__gt=now)))
-
-
 def popular_combinations(now: datetime | None = None, top: int | None = None) -> list[Combination]:
     """The distinct combinations of the entitled orders, most ordered first (ties: by device,
     coverage, options), at most ``top`` (None: all). Counted by the database (GROUP BY), then
     merged in Python where two spellings of a coverage are the same (["BE", "FR"] / ["FR", "BE"])."""
-    now = now or timezone.now()
-    months = settings.UPDATE_MONTHS
-    sure_from = add_months(now, -months) + _CLAMP_BAND
     fields = ("device_id", "coverage", "mobile", "icons")
-    orders = entitled_orders(now)
-    sure = orders.filter(~Q(plan="one-time") | Q(update_start__gt=sure_from))
     counts: Counter = Counter()
     combos: dict[tuple, Combination] = {}
-
-    def add(row: dict, n: int) -> None:
+    for row in entitled_orders(now).values(*fields).annotate(n=Count("pk")).order_by():
         combo = normalise(row["device_id"], row["coverage"], row["mobile"], row["icons"])
         if combo is not None:
             combos.setdefault(combo.ident, combo)
-            counts[combo.ident] += n
-
-    for row in sure.values(*fields).annotate(n=Count("pk")).order_by():
-        add(row, row["n"])
-    # The band near the boundary: decided one by one, as updates_until does.
-    for row in orders.filter(plan="one-time", update_start__lte=sure_from).values(*fields, "update_start"):
-        if add_months(row["update_start"], months) > now:
-            add(row, 1)
+            counts[combo.ident] += row["n"]
     ranked = sorted(counts, key=lambda ident: (-counts[ident], ident[0], ident[1], repr(ident[2])))
     if top is not None:
         ranked = ranked[:max(0, top)]

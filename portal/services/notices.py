@@ -22,7 +22,7 @@ from django.utils import timezone
 from cameras.models import Release
 from exporters.devices import get_device
 
-from portal.services import emails, links
+from portal.services import emails, entitlement, links
 from portal.models import EmailRecord, ErrorReport, Order
 from portal.services.packages import stored_package
 from portal.services.pricing import format_amount
@@ -67,7 +67,7 @@ def _file_context(order: Order) -> tuple[dict, tuple | None]:
 
 
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
-    from portal.services.subscriptions import annual_price, updates_until
+    from portal.services.subscriptions import annual_price
 
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site, "panel_url": panel_url(),
@@ -85,8 +85,8 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
         context.update(end=order.subscription_end, annual_price=format_amount(annual_price(order), order.currency))
     elif kind == Kind.STALE_FILE:
         context.update(file_release=Release.objects.filter(number=int(key)).first(),
-                       latest=Release.objects.order_by("-number").first(), updates_until=updates_until(order),
-                       updates_included=(updates_until(order) or timezone.now()) > timezone.now())
+                       latest=Release.objects.order_by("-number").first(), updates_until=entitlement.updates_until(order),
+                       updates_included=entitlement.entitled(order))
     elif kind in (Kind.REPACKAGED, Kind.REPORT_OUTCOME):
         context["report"] = ErrorReport.objects.get(pk=int(key), order=order)
         if kind == Kind.REPACKAGED:

@@ -3,9 +3,8 @@ the customer's last download, coverage and icon changes, signed panel download l
 
 The views (``portal.panel_views``) stay thin: they check the owner and call these.
 
-Updates. A one-time purchase includes new releases until ``paid_at + UPDATE_MONTHS``
-months; an annual subscription until ``subscription_end`` (while not ended). After that,
-the file the customer already got stays downloadable, and new releases are not offered.
+Updates: until when an order gets new releases is ``services.entitlement``'s rule. After
+that, the file the customer already got stays downloadable, and new releases are not offered.
 
 The latest file. While updates run, the file the panel offers is the package for the latest
 release and the order's current device, coverage and options. Its content address is
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 from django.conf import settings
@@ -30,7 +28,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
@@ -44,7 +41,7 @@ from exporters.schema import CameraType
 from portal.models import Download, Order
 from portal.services import queue
 from portal.services.packages import StoredPackage, order_spec, package_filename, store_path, stored_package
-from portal.services.subscriptions import add_months
+from portal.services.entitlement import Updates, updates
 
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
 CHANGE_SAMPLE = 10             # cameras listed per kind of change
@@ -75,28 +72,6 @@ def owned_order(user, public_id) -> Order | None:
     """The customer's paid order with this id, or None (another customer's, unpaid, refunded)."""
     return (Order.objects.filter(public_id=public_id, user=user, status=Order.Status.PAID)
             .select_related("release").defer(NO_CHANGELOG).first())
-
-
-@dataclass
-class Updates:
-    plan: str                          # "one-time" or "annual"
-    active: bool                       # new releases are included now
-    until: datetime | None             # when updates end (ended)
-    one_time_until: datetime | None    # paid_at + UPDATE_MONTHS
-    subscription_end: datetime | None
-    months: int
-
-
-def updates(order: Order, now: datetime | None = None) -> Updates:
-    now = now or timezone.now()
-    months = settings.UPDATE_MONTHS
-    one_time_until = add_months(order.paid_at, months) if order.paid_at else None
-    sub_end = order.subscription_end if order.plan == "annual" else None
-    sub_active = sub_end is not None and sub_end > now and order.subscription_status != "ended"
-    one_active = one_time_until is not None and now < one_time_until
-    ends = [d for d in (one_time_until, sub_end) if d is not None]
-    return Updates(order.plan, order.is_paid and (one_active or sub_active), max(ends) if ends else None,
-                   one_time_until, sub_end, months)
 
 
 # ---------------------------------------------------------------------------------------

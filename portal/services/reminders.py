@@ -26,6 +26,7 @@ from cameras.models import Release
 from portal.services import notices, subscriptions
 from portal.services import queue
 from portal.models import EmailRecord, Order
+from portal.services.entitlement import ACTIVE, running_subscriptions
 
 log = logging.getLogger(__name__)
 Kind = EmailRecord.Kind
@@ -48,8 +49,7 @@ def renewal_key(order: Order) -> str:
 
 def due_renewal_reminders(now: datetime) -> list[tuple[int, str]]:
     horizon = now + timedelta(days=settings.RENEWAL_REMINDER_DAYS)
-    orders = Order.objects.filter(plan="annual", subscription_status=subscriptions.ACTIVE,
-                                  status=Order.Status.PAID, subscription_end__gt=now, subscription_end__lte=horizon)
+    orders = running_subscriptions(now).filter(subscription_status=ACTIVE, subscription_end__lte=horizon)
     sent = notices.sent_keys(Kind.RENEWAL_REMINDER, orders)
     due = [(order.pk, renewal_key(order)) for order in orders]
     return [pair for pair in due if pair not in sent]

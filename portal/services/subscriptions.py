@@ -4,7 +4,8 @@ year in Stripe until the customer cancels the renewal.
 
 States (``Order.subscription_status``): "active" (renews), "canceled" (runs to the end of the
 paid period, no renewal), "ended" (the period is over: the last file stays downloadable,
-updates stop). ``subscription_end`` is the end of the paid period, kept on cancel.
+updates stop). ``subscription_end`` is the end of the paid period, kept on cancel. What a
+subscription is entitled to, and when it runs, is ``services.entitlement``'s rule.
 The Stripe side (plan, credit, subscription) is in ``portal.payments``; see there for why
 the credit for the one-time payment is a negative invoice item."""
 
@@ -22,11 +23,11 @@ from exporters.devices import get_device
 
 from portal.services import notices, packages, payments
 from portal.models import EmailRecord, Order
+from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
+                                        subscription_running)
 
 log = logging.getLogger(__name__)
 
-ACTIVE, CANCELED, ENDED = "active", "canceled", "ended"
-RUNNING = (ACTIVE, CANCELED)  # paid for: updates flow until subscription_end
 
 
 class SubscriptionError(Exception):
@@ -74,31 +75,6 @@ def upgrade_refusal(order: Order, now: datetime | None = None) -> str:
 
 def can_upgrade(order: Order, now: datetime | None = None) -> bool:
     return upgrade_refusal(order, now) == ""
-
-
-def updates_until(order: Order) -> datetime | None:
-    """Until when new releases are included: the subscription's paid period, else
-    UPDATE_MONTHS after a one-time purchase."""
-    if order.plan == "annual" and order.subscription_end:
-        return order.subscription_end
-    start = order.paid_at or order.created_at
-    return add_months(start, settings.UPDATE_MONTHS) if start else None
-
-
-def subscription_running(order: Order, now: datetime | None = None) -> bool:
-    """An annual subscription whose paid period is not over (active or canceled)."""
-    now = now or timezone.now()
-    return (order.plan == "annual" and order.subscription_status in RUNNING and order.is_paid
-            and order.subscription_end is not None and order.subscription_end > now)
-
-
-def add_months(when: datetime, months: int) -> datetime:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    import calendar
-
-    month0 = when.month - 1 + months
-    year, month = when.year + month0 // 12, month0 % 12 + 1
-    return when.replace(year=year, month=month, day=min(when.day, calendar.monthrange(year, month)[1]))
 
 
 def _when(unix: int | None) -> datetime | None:
@@ -194,8 +170,7 @@ def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]
     if latest is None:
         return []
     due = []
-    orders = (Order.objects.filter(plan="annual", subscription_status__in=RUNNING, subscription_end__gt=now,
-                                   email_new_releases=True, status=Order.Status.PAID)
+    orders = (running_subscriptions(now).filter(email_new_releases=True)
               .select_related("release").defer("release__changelog"))
     sent = notices.sent_keys(EmailRecord.Kind.NEW_RELEASE, orders)
     for order in orders:

@@ -5,7 +5,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
-from portal.services import reports, subscriptions
+from portal.services import entitlement, reports, subscriptions
 from portal.services.pricing import format_amount
 
 register = template.Library()
@@ -21,7 +21,7 @@ def purchase_extra(order):
         "upgrade_cost": format_amount(subscriptions.upgrade_cost(order), order.currency),
         "annual_price": format_amount(subscriptions.annual_price(order), order.currency),
         "annual": annual,
-        "running": subscriptions.subscription_running(order, now),
+        "running": entitlement.subscription_running(order, now),
         "status": order.subscription_status if annual else "",
         "end": order.subscription_end,
         "reports": list(order.reports.defer("screenshot")),  # the list shows no screenshot

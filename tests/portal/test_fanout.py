@@ -17,7 +17,7 @@ from portal.services import fanout, packages
 from portal import tasks
 from portal.tasks import ping
 from portal.models import Order
-from portal.services.subscriptions import add_months, updates_until
+from portal.services.entitlement import add_months, updates_until
 
 from .panelkit import customer, paid_order
 from .shopping import make_release, wait_for
