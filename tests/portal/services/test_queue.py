@@ -19,8 +19,8 @@ REFUSED = "Error 111 connecting to localhost:6379. Connection refused."
 def broker(monkeypatch):
     """What each task sent to the broker: {task name: [args, ...]}."""
     sent = {}
-    for task in (tasks.build_order_package, tasks.send_order_email, tasks.send_keyed_email,
-                 tasks.deliver_new_release, tasks.rebuild_and_send):
+    for task in (tasks.build_order_package, tasks.send_order_email, tasks.deliver_new_release,
+                 tasks.rebuild_and_send):
         monkeypatch.setattr(task, "delay", lambda *args, name=task.name: sent.setdefault(name, []).append(args))
     return sent
 
@@ -29,14 +29,12 @@ def test_work_is_queued_when_the_transaction_commits_not_before(broker, django_c
     with django_capture_on_commit_callbacks(execute=True):
         queue.build_order_package(7)
         queue.order_email(7, "file")
-        queue.keyed_email(7, "new-release", 12)
         queue.new_release(7, 12)
         queue.rebuild_and_send(3)
         assert broker == {}
     assert broker == {
         "portal.tasks.build_order_package": [(7,)],
         "portal.tasks.send_order_email": [(7, "file", "")],
-        "portal.notices.send_keyed_email": [(7, "new-release", "12")],   # keys travel as text
         "portal.subscriptions.deliver_new_release": [(7, 12)],
         "portal.reports.rebuild_and_send": [(3,)],
     }
