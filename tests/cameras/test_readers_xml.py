@@ -3,7 +3,6 @@ the Spanish DGT XML. No database needed."""
 
 import json
 import re
-import time
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -271,7 +270,8 @@ def test_an_overpass_timeout_remark_is_reported(tmp_path):
     assert len(rejections) == 1 and "Query timed out" in rejections[0].reason
 
 
-def test_a_large_osm_extract_reads_in_a_few_seconds(tmp_path):
+def test_a_large_osm_extract_reads_completely(tmp_path):
+    # How long it takes: benchmarks/bench_readers.py (the tests assert no wall-clock time).
     elements = [node(i, 45 + (i % 1000) / 1000, 7 + (i // 1000) / 1000, **(CAM if i % 10 == 0 else {}))
                 for i in range(1, 200_001)]
     elements += [way(10_000_000 + w, list(range(w * 10 + 1, w * 10 + 11)), highway="primary", ref=f"B{w}")
@@ -279,12 +279,9 @@ def test_a_large_osm_extract_reads_in_a_few_seconds(tmp_path):
     (tmp_path / "big.json").write_text(overpass_json(elements, indent=None))
     (tmp_path / "big.osm").write_text(osm_xml(elements))
     for name in ("big.json", "big.osm"):
-        started = time.perf_counter()
         records, rejections = read("osm", tmp_path / name)
-        elapsed = time.perf_counter() - started
         assert len(records) == 20_000 and not rejections
         assert records[0].road == "B0" and records[0].ref == "node/10"
-        assert elapsed < 10, f"{name}: {elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------- XML safety
@@ -315,14 +312,14 @@ BOMB_BODIES = {
 
 
 @pytest.mark.parametrize("fmt", sorted(BOMB_BODIES))
-def test_a_billion_laughs_file_is_refused_quickly_with_a_clear_message(fmt, tmp_path):
+def test_a_billion_laughs_file_is_refused_with_a_clear_message(fmt, tmp_path):
+    # Refused before any expansion (the memory bound is in tests/portal/test_security.py; the
+    # time it takes in benchmarks/bench_readers.py).
     path = tmp_path / f"bomb.{fmt}"
     path.write_text(BOMB + BOMB_BODIES[fmt])
     assert detect(path).name == fmt
-    started = time.perf_counter()
     with pytest.raises(FormatError, match=r"refused: the XML declares entities \(possible entity-expansion attack\)"):
         list(get_reader(fmt).read(path))
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("fmt", sorted(BOMB_BODIES))
@@ -360,7 +357,6 @@ def test_every_per_country_feed_json_reads_with_the_expected_totals(shared, tmp_
     files = sorted(tmp_path.glob("*.json"))
     assert len(files) == 26
     total, mobile, refs = 0, 0, set()
-    started = time.perf_counter()
     for path in files:
         assert detect(path).name == "osm-feed-json", path.name
         records, rejections = read("osm-feed-json", path)
@@ -369,7 +365,6 @@ def test_every_per_country_feed_json_reads_with_the_expected_totals(shared, tmp_
         total += len(records)
         mobile += sum(r.kind == Kind.MOBILE and r.type == CameraType.MOBILE_CAMERA for r in records)
         refs.update(r.ref for r in records)
-    assert time.perf_counter() - started < 10
     assert total == 65_260
     assert mobile == 8
     assert len(refs) == 37_445
@@ -402,9 +397,7 @@ def test_feed_json_rows_with_bad_values_are_rejected_with_the_value(tmp_path):
 def test_the_dgt_file_gives_one_mobile_zone_per_radar_section(shared):
     path = shared("es_dgt_radares_2018.xml")
     assert detect(path).name == "dgt-xml"
-    started = time.perf_counter()
     records, rejections = read("dgt-xml", path)
-    assert time.perf_counter() - started < 5
     assert len(records) == 1319 and not rejections
     first = records[0]
     assert (first.lat, first.lon, first.end_lat, first.end_lon) == (38.61497, -1.50566, 38.60391, -1.67337)
@@ -749,9 +742,8 @@ def test_json_and_xml_readers_do_not_claim_the_csv_and_ov2_feeds(shared):
 
 @pytest.mark.parametrize("head", [b" " * 65535 + b"x", b"<!DOCTYPE " + b"a" * 65000, b"<!--" + b"-" * 65000,
                                   b"\t\n" * 30000 + b"<"])
-def test_sniffing_a_hostile_head_takes_no_time(head, tmp_path):
+def test_a_hostile_head_is_claimed_by_no_reader(head, tmp_path):
+    # How long the sniffing takes: benchmarks/bench_readers.py.
     path = tmp_path / "hostile.dat"
-    started = time.perf_counter()
     for name in ("geojson", "osm", "osm-feed-json", "gpx", "kml", "dgt-xml"):
         assert get_reader(name).sniff(head, path) == 0
-    assert time.perf_counter() - started < 0.5

@@ -571,17 +571,22 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-def test_a_decompression_bomb_screenshot_is_refused_quickly(people):
+def test_a_decompression_bomb_screenshot_is_refused_without_decoding_it(people):
+    # Refused from its header: the pixels are never allocated (the memory peak says so; the
+    # time it takes is measured in benchmarks/bench_security.py).
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     eve = Client()
     eve.force_login(people.b)
     bomb = png_header(60_000, 60_000)          # 3.6 gigapixels in 100 bytes
     assert len(bomb) < 200
-    started = time.perf_counter()
-    response = eve.post(reverse("extra-report", args=[people.order_b.public_id]),
-                        {"text": "crash", "screenshot": SimpleUploadedFile("s.png", bomb, "image/png")})
-    assert time.perf_counter() - started < 3
+    tracemalloc.start()
+    try:
+        response = eve.post(reverse("extra-report", args=[people.order_b.public_id]),
+                            {"text": "crash", "screenshot": SimpleUploadedFile("s.png", bomb, "image/png")})
+        assert tracemalloc.get_traced_memory()[1] < 64 * 1024 * 1024
+    finally:
+        tracemalloc.stop()
     assert response.status_code == 400 and "could not be read as an image" in response.content.decode()
     assert not ErrorReport.objects.exists()
 
@@ -591,10 +596,9 @@ def test_a_route_over_20_mb_is_refused_before_parsing():
     --route`); the reader every route goes through refuses 20 MB + 1 byte at once."""
     assert routes.MAX_ROUTE_BYTES == 20 * 1024 * 1024
     data = b"<gpx>" + b"<!-- -->" * (routes.MAX_ROUTE_BYTES // 8)
-    started = time.perf_counter()
+    # (a parser would fail otherwise: the <gpx> is never closed; the time: benchmarks/bench_security.py)
     with pytest.raises(CoverageError, match=r"too large for a route \(at most 20 MB\)"):
         read_gpx_route(data, "huge.gpx")
-    assert time.perf_counter() - started < 0.5
 
 
 # ---------------------------------------------------------------------------------------
@@ -643,13 +647,14 @@ def test_every_xml_reader_of_the_registry_is_in_the_bomb_sweep(tmp_path):
             assert name in BOMB_BODIES, f"{name} reads {reader.extensions}: add a body to BOMB_BODIES"
 
 
-def test_every_reader_refuses_every_xml_bomb_quickly_without_reading_the_entity(tmp_path):
+def test_every_reader_refuses_every_xml_bomb_without_expanding_or_reading_the_entity(tmp_path):
+    # Nothing expanded: the memory peak stays small (the time each refusal takes is measured
+    # in benchmarks/bench_security.py, not asserted here).
     readers = load_readers()
     tracemalloc.start()
     try:
         for label, path in hostile_files(tmp_path):
             for name, reader in sorted(readers.items()):
-                started = time.perf_counter()
                 try:
                     items = list(reader.read(path))
                 except FormatError as exc:
@@ -659,7 +664,6 @@ def test_every_reader_refuses_every_xml_bomb_quickly_without_reading_the_entity(
                 else:
                     assert all(isinstance(i, Rejection) for i in items), (label, name)
                     message = " ".join(str(i) for i in items)
-                assert time.perf_counter() - started < 1.0, (label, name)
                 assert "TOP-SECRET" not in message and "lollollol" not in message, (label, name)
         assert tracemalloc.get_traced_memory()[1] < 64 * 1024 * 1024
     finally:
@@ -667,17 +671,20 @@ def test_every_reader_refuses_every_xml_bomb_quickly_without_reading_the_entity(
 
 
 @pytest.mark.parametrize("label", sorted(PROLOGUES))
-def test_a_gpx_route_with_entities_or_an_external_dtd_is_refused_quickly(label, tmp_path):
+def test_a_gpx_route_with_entities_or_an_external_dtd_is_refused(label, tmp_path):
     secret = tmp_path / "passwd"
     secret.write_text(SECRET_FILE_TEXT)
     name = "x" if label in ("parameter entity", "external DTD", "public DTD") else "&lol9;"
     data = (PROLOGUES[label].replace("{uri}", secret.as_uri())
             + f'<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>{name}</name>'
               '<trkseg><trkpt lat="48" lon="2"/><trkpt lat="48.1" lon="2.1"/></trkseg></trk></gpx>').encode()
-    started = time.perf_counter()
-    with pytest.raises(CoverageError, match="which a GPX file never needs") as err:
-        read_gpx_route(data, "route.gpx")
-    assert time.perf_counter() - started < 1.0
+    tracemalloc.start()
+    try:
+        with pytest.raises(CoverageError, match="which a GPX file never needs") as err:
+            read_gpx_route(data, "route.gpx")
+        assert tracemalloc.get_traced_memory()[1] < 64 * 1024 * 1024   # nothing expanded
+    finally:
+        tracemalloc.stop()
     assert "TOP-SECRET" not in str(err.value)
 
 
