@@ -14,7 +14,11 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _local_cache(settings):
+    """A local-memory cache, whose entries expire on the clock the tests move (Redis keeps
+    its own time)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "ratelimit-tests"}}
     cache.clear()
     yield
     cache.clear()
