@@ -7,7 +7,9 @@ tasks already queued when a new version is deployed still find their code. Only
 With ``acks_late`` and ``reject_on_worker_lost`` a task whose worker dies mid-way runs again
 on another worker; every service called here is idempotent (row locks, email records), so
 running twice is safe. Tasks retry, with a short backoff, when the database connection fails
-under them (PostgreSQL restarted, a backend terminated, SQLite locked for too long)."""
+under them (PostgreSQL restarted, a backend terminated, SQLite locked for too long). The tasks
+that send an email retry a mail server or network error (TEMPORARY) with one policy,
+``_email_retry``; any other error (a package file that cannot be read) fails the task."""
 
 from __future__ import annotations
 
@@ -22,19 +24,36 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 
 from exporters.base import ExportError
-from portal.models import EmailRecord, Order
-from portal.services import emails, fanout, notices, packages, queue, recovery, reminders, reports, subscriptions
+from portal.models import EmailRecord, ErrorReport, Order
+from portal.services import emails, fanout, packages, queue, recovery, reminders, reports, subscriptions
 
 log = logging.getLogger(__name__)
 
-TEMPORARY = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+# Errors worth sending an email again for: the mail server or the network (socket.gaierror:
+# a DNS failure). Not any OSError: a package file that is missing or unreadable
+# (FileNotFoundError, PermissionError) does not come back by waiting, and a retry loop would
+# only hide it.
+TEMPORARY = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror, socket.herror)
 DATABASE_DOWN = (OperationalError, InterfaceError)
+EMAIL_RETRY_MAX_SECONDS = 600
 
 
 def _database_retry(task, exc):
     """Retry a task whose database connection failed (a few seconds, then up to a minute)."""
     delay = min(60, 2 ** task.request.retries)
     log.warning("%s%r: database error (%s); retry in %s s", task.name, task.request.args, exc, delay)
+    return task.retry(exc=exc, countdown=delay)
+
+
+def _email_retry(task, exc, order_id: int, kind: str, key: str = ""):
+    """Retry a task whose email could not be sent: EMAIL_RETRY_SECONDS, doubling, at most
+    EMAIL_RETRY_MAX_SECONDS; the error is kept on the email's record when there is one."""
+    try:
+        EmailRecord.objects.filter(order_id=order_id, kind=kind, key=str(key)).update(last_error=str(exc)[:500])
+    except DATABASE_DOWN:
+        pass
+    delay = min(EMAIL_RETRY_MAX_SECONDS, settings.EMAIL_RETRY_SECONDS * 2 ** task.request.retries)
+    log.warning("order %s: %s email %r failed (%s); retry in %s s", order_id, kind, key, exc, delay)
     return task.retry(exc=exc, countdown=delay)
 
 
@@ -77,29 +96,25 @@ def _build_order_package(self, order_id: int) -> str:
 @shared_task(name="portal.tasks.send_order_email", bind=True, acks_late=True, reject_on_worker_lost=True,
              max_retries=12, ignore_result=True)
 def send_order_email(self, order_id: int, kind: str, key: str = "") -> bool:
+    """Every order email (``emails.send``), sent once."""
+    return _send_email(self, order_id, kind, key)
+
+
+# The keyed emails' task before there was one sender: messages queued under this name before
+# a deploy still run.
+@shared_task(name="portal.notices.send_keyed_email", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=12, ignore_result=True)
+def send_keyed_email(self, order_id: int, kind: str, key: str) -> bool:
+    return _send_email(self, order_id, kind, key)
+
+
+def _send_email(task, order_id: int, kind: str, key: str) -> bool:
     try:
         return emails.send(order_id, kind, key)
     except DATABASE_DOWN as exc:
-        raise _database_retry(self, exc)
+        raise _database_retry(task, exc)
     except TEMPORARY as exc:
-        try:
-            EmailRecord.objects.filter(order_id=order_id, kind=kind, key=key).update(last_error=str(exc)[:500])
-        except DATABASE_DOWN:
-            pass
-        delay = min(600, settings.EMAIL_RETRY_SECONDS * 2 ** self.request.retries)
-        log.warning("order %s: %s email failed (%s); retry in %s s", order_id, kind, exc, delay)
-        raise self.retry(exc=exc, countdown=delay)
-
-
-@shared_task(name="portal.notices.send_keyed_email", bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=12)
-def send_keyed_email(self, order_id: int, kind: str, key: str) -> bool:
-    try:
-        return notices.send(order_id, kind, key)
-    except TEMPORARY as exc:
-        delay = min(600, 5 * 2 ** self.request.retries)
-        log.warning("order %s: %s email (%s) failed (%s); retry in %s s", order_id, kind, key, exc, delay)
-        raise self.retry(exc=exc, countdown=delay)
+        raise _email_retry(task, exc, order_id, kind, key)
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,8 +126,10 @@ def deliver_new_release(self, order_id: int, number: int) -> bool:
     """Build the subscriber's file from the new release, then email it (once per release)."""
     try:
         return subscriptions.deliver_new_release(order_id, number)
+    except DATABASE_DOWN as exc:
+        raise _database_retry(self, exc)
     except TEMPORARY as exc:
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+        raise _email_retry(self, exc, order_id, EmailRecord.Kind.NEW_RELEASE, number)
 
 
 @shared_task(name="portal.reports.rebuild_and_send", bind=True, acks_late=True, reject_on_worker_lost=True,
@@ -121,8 +138,11 @@ def rebuild_and_send(self, report_id: int) -> bool:
     """Rebuild the package of a reported purchase, then email it (once per report)."""
     try:
         return reports.rebuild_and_send(report_id)
+    except DATABASE_DOWN as exc:
+        raise _database_retry(self, exc)
     except TEMPORARY as exc:
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries))
+        order_id = ErrorReport.objects.filter(pk=report_id).values_list("order_id", flat=True).first()
+        raise _email_retry(self, exc, order_id, EmailRecord.Kind.REPACKAGED, report_id)
 
 
 @shared_task(name="portal.reminders.run_reminders", acks_late=True)

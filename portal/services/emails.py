@@ -1,10 +1,28 @@
-"""Order emails, each sent at most once (``EmailRecord``), built in the worker.
+"""Order emails: one sender, ``send(order_id, kind, key="")``, each email sent at most once
+(one ``EmailRecord`` per order, kind and key), built in the worker by ``tasks.send_order_email``.
+
+Two kinds of records, one sender:
+
+- Delivery emails (FILE, ACCOUNT, DEVICE_ADDED, key ""): their records are made at
+  fulfilment and swept by ``tasks.build_order_package`` (and ``services.recovery``) once the
+  package exists. ``send`` locks the record, not the order row, so the panel and the worker
+  can update the order while a message is on its way.
+- Keyed emails (KEYED: NEW_RELEASE, key: the release number;
+  RENEWAL_REMINDER, the period's end date; STALE_FILE, the number of the file's release;
+  REPACKAGED and REPORT_OUTCOME, the report id): the record is created by ``send`` itself, with
+  the order row locked, in the transaction that sends the message. A failed SMTP attempt leaves
+  nothing behind (the task retries, or the next reminders run does), and no other code path
+  ever sees such a record unsent and sends it without its context (the key names a report, a
+  release, a date).
+
+Either way the record is marked sent in the transaction that sent the message, under a row
+lock: two workers running the same task send it once. The account email sets a fresh random
+password in that same transaction: if SMTP fails, nothing is kept and the retry makes a new
+one, so the password that works is the one in the email that went out.
 
 Templates are subject / text / HTML triples under templates/portal/email/<kind>_*. The file
-email attaches the package when it is at most EMAIL_ATTACHMENT_MAX_BYTES, and always gives a
-signed download link. The account email sets a fresh random password in the same
-transaction that records the email as sent: if SMTP fails, nothing is kept and the retry
-makes a new one, so the password that works is the one in the email that went out."""
+emails attach the package when it is at most EMAIL_ATTACHMENT_MAX_BYTES, and always give a
+signed download link."""
 
 from __future__ import annotations
 
@@ -14,19 +32,46 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from cameras.models import Release
 from exporters.devices import get_device
 
-from portal.services import links
-from portal.models import EmailRecord, Order
+from portal.models import EmailRecord, ErrorReport, Order
+from portal.services import entitlement, links
 from portal.services.packages import stored_package
 from portal.services.pricing import format_amount
+
+Kind = EmailRecord.Kind
+DELIVERY = {Kind.FILE, Kind.ACCOUNT, Kind.DEVICE_ADDED}
+KEYED = {Kind.NEW_RELEASE, Kind.RENEWAL_REMINDER, Kind.STALE_FILE, Kind.REPACKAGED, Kind.REPORT_OUTCOME}
 
 
 def new_password() -> str:
     return secrets.token_urlsafe(12)  # 16 characters, 96 bits
+
+
+def panel_url(absolute: bool = True) -> str:
+    """The customer panel (the panel app's page when it is installed, else the account page)."""
+    for name in ("panel-home", "account"):
+        try:
+            path = reverse(name)
+        except NoReverseMatch:
+            continue
+        return settings.SITE_URL.rstrip("/") + path if absolute else path
+    return settings.SITE_URL if absolute else "/"
+
+
+def was_sent(order_id: int, kind: str, key) -> bool:
+    return EmailRecord.objects.filter(order_id=order_id, kind=kind, key=str(key), sent_at__isnull=False).exists()
+
+
+def sent_keys(kind: str, orders) -> set[tuple[int, str]]:
+    """(order id, key) of every ``kind`` email sent to ``orders`` (a queryset, read as a
+    subquery): one query for a periodic job's candidates instead of ``was_sent`` per order."""
+    return set(EmailRecord.objects.filter(kind=kind, order__in=orders, sent_at__isnull=False)
+               .values_list("order_id", "key"))
 
 
 def message(order: Order, kind: str, context: dict, attachment=None) -> EmailMultiAlternatives:
@@ -40,37 +85,94 @@ def message(order: Order, kind: str, context: dict, attachment=None) -> EmailMul
     return msg
 
 
-def send(order_id: int, kind: str, key: str = "") -> bool:
-    """Send the order's ``kind`` email unless it was sent; True when it went out now.
-    SMTP errors propagate (the task retries); nothing is recorded for a failed attempt."""
+# --------------------------------------------------------------------------- what each email says
+
+
+def _file_context(order: Order) -> tuple[dict, tuple | None]:
+    """The order's file: a signed link, and the attachment when it is small enough. A file
+    that cannot be read raises OSError (not a temporary error: the task does not retry it)."""
+    stored = stored_package(order)
+    if stored is None:
+        return {}, None
+    attached = stored.size <= settings.EMAIL_ATTACHMENT_MAX_BYTES
+    context = {"download_url": links.download_url(order, stored.key, absolute=True), "filename": stored.filename,
+               "size": stored.size, "file_release": stored.release, "attached": attached,
+               "link_days": settings.DOWNLOAD_LINK_MAX_AGE // 86400}
+    return context, ((stored.filename, stored.path.read_bytes(), "application/zip") if attached else None)
+
+
+def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
+    # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
+    site = settings.SITE_URL.rstrip("/")
+    context = {"order": order, "device": get_device(order.device_id), "site": site,
+               "panel_url": site + reverse("login") if kind in DELIVERY else panel_url(),
+               "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS}
+    attachment = None
+    if kind in KEYED:
+        context["key"] = key
+    if kind == Kind.FILE:
+        files, attachment = _file_context(order)
+        if not files:
+            raise RuntimeError(f"order {order.pk}: the package is not built yet")
+        context.update(files, release=files["file_release"])
+    elif kind == Kind.ACCOUNT:
+        password = new_password()
+        order.user.set_password(password)
+        order.user.save(update_fields=["password"])
+        context.update(password=password, login=order.user.email)
+    elif kind == Kind.NEW_RELEASE:
+        context["release"] = Release.objects.defer("changelog").get(number=int(key))
+        files, attachment = _file_context(order)
+        if files and files["file_release"].number >= int(key):
+            context.update(files)
+        else:
+            attachment = None
+    elif kind == Kind.RENEWAL_REMINDER:
+        from portal.services.subscriptions import annual_price  # subscriptions sends through this module
+
+        context.update(end=order.subscription_end, annual_price=format_amount(annual_price(order), order.currency))
+    elif kind == Kind.STALE_FILE:
+        context.update(file_release=Release.objects.filter(number=int(key)).first(),
+                       latest=Release.objects.order_by("-number").first(),
+                       updates_until=entitlement.updates_until(order), updates_included=entitlement.entitled(order))
+    elif kind in (Kind.REPACKAGED, Kind.REPORT_OUTCOME):
+        context["report"] = ErrorReport.objects.get(pk=int(key), order=order)
+        if kind == Kind.REPACKAGED:
+            files, attachment = _file_context(order)
+            if not files:
+                raise RuntimeError(f"order {order.pk}: the rebuilt package is not in the store")
+            context.update(files)
+    elif kind not in DELIVERY:
+        raise ValueError(f"not an email kind: {kind}")
+    return context, attachment
+
+
+# --------------------------------------------------------------------------- the sender
+
+
+def _locked_record(order_id: int, kind: str, key: str) -> EmailRecord:
+    if kind in KEYED:
+        order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order_id)
+        record, _ = EmailRecord.objects.get_or_create(order=order, kind=kind, key=key, defaults={"to": order.email})
+        record.order = order
+        return record
+    return (EmailRecord.objects.select_for_update(of=("self",)).select_related("order", "order__user")
+            .get(order_id=order_id, kind=kind, key=key))
+
+
+def send(order_id: int, kind: str, key="") -> bool:
+    """Send the order's ``kind`` email (for ``key``) unless it was sent; True when it went out
+    now. SMTP errors propagate (the task retries) and keep nothing of the attempt."""
+    key = str(key)
     with transaction.atomic():
-        record = EmailRecord.objects.select_for_update(of=("self",)).select_related("order", "order__user").get(
-            order_id=order_id, kind=kind, key=key)
+        record = _locked_record(order_id, kind, key)
         if record.sent_at is not None:
             return False
         order = record.order
-        device = get_device(order.device_id)
-        site = settings.SITE_URL.rstrip("/")
-        context = {"order": order, "device": device, "site": site, "panel_url": site + reverse("login"),
-                   "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS}
-        attachment = None
-        if kind == EmailRecord.Kind.FILE:
-            stored = stored_package(order)
-            if stored is None:
-                raise RuntimeError(f"order {order.pk}: the package is not built yet")
-            context.update(download_url=links.download_url(order, stored.key, absolute=True),
-                           filename=stored.filename, size=stored.size, release=stored.release,
-                           attached=stored.size <= settings.EMAIL_ATTACHMENT_MAX_BYTES,
-                           link_days=settings.DOWNLOAD_LINK_MAX_AGE // 86400)
-            if context["attached"]:
-                attachment = (stored.filename, stored.path.read_bytes(), "application/zip")
-        elif kind == EmailRecord.Kind.ACCOUNT:
-            password = new_password()
-            order.user.set_password(password)
-            order.user.save(update_fields=["password"])
-            context.update(password=password, login=order.user.email)
+        context, attachment = _context(order, kind, key)
         message(order, kind, context, attachment).send()
+        record.to = order.email
         record.sent_at = timezone.now()
         record.attempts += 1
-        record.save(update_fields=["sent_at", "attempts"])
-        return True
+        record.save(update_fields=["to", "sent_at", "attempts"])
+    return True

@@ -49,14 +49,9 @@ def build_order_package_now(order_id: int) -> None:
     _tasks().build_order_package.delay(order_id)
 
 
-def order_email(order_id: int, kind: str, key: str = "") -> None:
-    """Send the order's ``kind`` email (recorded beforehand, sent once)."""
-    on_commit(_tasks().send_order_email, order_id, kind, key)
-
-
-def keyed_email(order_id: int, kind: str, key) -> None:
-    """Send the order's ``kind`` email for ``key`` (a release, a report, a date), once."""
-    on_commit(_tasks().send_keyed_email, order_id, kind, str(key))
+def order_email(order_id: int, kind: str, key="") -> None:
+    """Send the order's ``kind`` email (for ``key``: a release, a report, a date), once."""
+    on_commit(_tasks().send_order_email, order_id, kind, str(key))
 
 
 def new_release(order_id: int, number: int) -> None:

@@ -2,7 +2,7 @@
 new-release emails. One service function, ``send_reminders``, run by Celery beat
 (``portal.celery``: ``run_reminders`` every REMINDERS_EVERY_SECONDS) and by the management
 command ``send_reminders`` (for cron). Every email goes out once: it is keyed (see
-``portal.notices``) and a run skips what was sent, so running it twice sends nothing new.
+``services.emails``) and a run skips what was sent, so running it twice sends nothing new.
 
 - RENEWAL_REMINDER: an active (renewing) subscription whose period ends within
   RENEWAL_REMINDER_DAYS; key: the period's end date (once per period).
@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cameras.models import Release
 
-from portal.services import notices, subscriptions
+from portal.services import emails, subscriptions
 from portal.services import queue
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import ACTIVE, running_subscriptions
@@ -50,7 +50,7 @@ def renewal_key(order: Order) -> str:
 def due_renewal_reminders(now: datetime) -> list[tuple[int, str]]:
     horizon = now + timedelta(days=settings.RENEWAL_REMINDER_DAYS)
     orders = running_subscriptions(now).filter(subscription_status=ACTIVE, subscription_end__lte=horizon)
-    sent = notices.sent_keys(Kind.RENEWAL_REMINDER, orders)
+    sent = emails.sent_keys(Kind.RENEWAL_REMINDER, orders)
     due = [(order.pk, renewal_key(order)) for order in orders]
     return [pair for pair in due if pair not in sent]
 
@@ -63,7 +63,7 @@ def due_stale_files(now: datetime) -> list[tuple[int, str]]:
     orders = (Order.objects.filter(status=Order.Status.PAID, release__isnull=False, release__created_at__lte=cutoff,
                                    release__number__lt=latest.number)
               .select_related("release").defer("release__changelog"))
-    sent = notices.sent_keys(Kind.STALE_FILE, orders)
+    sent = emails.sent_keys(Kind.STALE_FILE, orders)
     due = [(order.pk, str(order.release.number)) for order in orders]
     return [pair for pair in due if pair not in sent]
 
@@ -75,10 +75,10 @@ def send_reminders(now: datetime | None = None) -> Summary:
     summary.ended = subscriptions.end_expired(now)
     with transaction.atomic():
         for order_id, key in due_renewal_reminders(now):
-            queue.keyed_email(order_id, Kind.RENEWAL_REMINDER, key)
+            queue.order_email(order_id, Kind.RENEWAL_REMINDER, key)
             summary.renewal_reminders.append(order_id)
         for order_id, key in due_stale_files(now):
-            queue.keyed_email(order_id, Kind.STALE_FILE, key)
+            queue.order_email(order_id, Kind.STALE_FILE, key)
             summary.stale_files.append(order_id)
         for order_id, number in subscriptions.due_new_release_emails(now):
             queue.new_release(order_id, number)

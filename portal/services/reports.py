@@ -21,7 +21,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from portal.services import fulfilment, notices, packages, payments
+from portal.services import emails, fulfilment, packages, payments
 from portal.services import queue
 from portal.models import EmailRecord, ErrorReport, Order
 
@@ -142,14 +142,14 @@ def refund(report_id: int, outcome: str = "") -> ErrorReport:
         raise ReportError(str(exc)) from exc
     with transaction.atomic():
         report = _resolve(report_id, ErrorReport.Status.REFUNDED, outcome)
-        queue.keyed_email(order.pk, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+        queue.order_email(order.pk, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
     return report
 
 
 def close(report_id: int, outcome: str = "") -> ErrorReport:
     with transaction.atomic():
         report = _resolve(report_id, ErrorReport.Status.CLOSED, outcome)
-        queue.keyed_email(report.order_id, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
+        queue.order_email(report.order_id, EmailRecord.Kind.REPORT_OUTCOME, report.pk)
     return report
 
 
@@ -182,9 +182,9 @@ def rebuild_and_send(report_id: int) -> bool:
     once per report; True when the email went out now. SMTP errors propagate."""
     report = ErrorReport.objects.select_related("order", "order__release").get(pk=report_id)
     order = report.order
-    if not order.is_paid or notices.was_sent(order.pk, EmailRecord.Kind.REPACKAGED, report.pk):
+    if not order.is_paid or emails.was_sent(order.pk, EmailRecord.Kind.REPACKAGED, report.pk):
         return False
     stored = packages.stored_package(order)
     if stored is None or stored.path.stat().st_mtime < report.resolved_at.timestamp():
         rebuild(order)  # not when a retry (after an SMTP failure) finds the file rebuilt already
-    return notices.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)
+    return emails.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from cameras.models import Release
 from exporters.devices import get_device
 
-from portal.services import notices, packages, payments
+from portal.services import emails, packages, payments
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
                                         subscription_running)
@@ -172,7 +172,7 @@ def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]
     due = []
     orders = (running_subscriptions(now).filter(email_new_releases=True)
               .select_related("release").defer("release__changelog"))
-    sent = notices.sent_keys(EmailRecord.Kind.NEW_RELEASE, orders)
+    sent = emails.sent_keys(EmailRecord.Kind.NEW_RELEASE, orders)
     for order in orders:
         if order.release is not None and order.release.number >= latest.number:
             continue  # the file is from the latest release already (subscribed since, or updated in the panel)
@@ -186,7 +186,7 @@ def deliver_new_release(order_id: int, number: int) -> bool:
     """Build the subscriber's file from the new release, then email it (once per release);
     True when the email went out now. SMTP errors propagate (the task retries)."""
     order = Order.objects.get(pk=order_id)
-    if not subscription_running(order) or notices.was_sent(order_id, EmailRecord.Kind.NEW_RELEASE, number):
+    if not subscription_running(order) or emails.was_sent(order_id, EmailRecord.Kind.NEW_RELEASE, number):
         return False
     if order.release is None or order.release.number < number:
         release = Release.objects.get(number=number)
@@ -194,4 +194,4 @@ def deliver_new_release(order_id: int, number: int) -> bool:
         stored = packages.ensure_package(device, coverage, options, release=release)
         Order.objects.filter(pk=order_id).update(package_key=stored.key, release=stored.release,
                                                  package_bytes=stored.size, package_error="")
-    return notices.send(order_id, EmailRecord.Kind.NEW_RELEASE, number)
+    return emails.send(order_id, EmailRecord.Kind.NEW_RELEASE, number)

@@ -25,7 +25,7 @@ from cameras.coverage import CoverageError
 from exporters.base import ExportError
 from exporters.devices import DEVICES, get_device
 from portal.models import ErrorReport, Order
-from portal.services import notices, purchases, reports, subscriptions
+from portal.services import emails, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
 
@@ -281,7 +281,7 @@ def purchase_url(order: Order) -> str:
     try:
         return reverse("panel-order", args=[order.public_id])
     except NoReverseMatch:
-        return f"{notices.panel_url(absolute=False)}?order={order.public_id}"
+        return f"{emails.panel_url(absolute=False)}?order={order.public_id}"
 
 
 @own_purchase("POST")
