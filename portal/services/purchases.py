@@ -1,5 +1,5 @@
 """Customer panel services: update periods, the latest file of a purchase, what changed since
-the customer's last download, coverage and icon changes, signed panel download links.
+the customer's last download, coverage and icon changes, recorded downloads.
 
 The views (``portal.panel_views``) stay thin: they check the owner and call these.
 
@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.urls import reverse
 
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
@@ -46,7 +44,6 @@ from portal.services.entitlement import Updates, updates
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
 CHANGE_SAMPLE = 10             # cameras listed per kind of change
 MAX_CODES = 300                # countries and regions in one coverage
-DOWNLOAD_SALT = "portal.panel.download"
 ICON_SETS = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)"))
 
 
@@ -142,23 +139,7 @@ def file_state(order: Order, *, queue: bool = True) -> FileState:
 
 
 # ---------------------------------------------------------------------------------------
-# Signed panel download links (they also need the owner's login)
-
-
-def download_token(order: Order, package: StoredPackage) -> str:
-    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(f"{order.public_id}:{package.key}:{package.release.number}")
-
-
-def download_url(order: Order, package: StoredPackage) -> str:
-    return reverse("panel-download", args=[order.public_id, download_token(order, package)])
-
-
-def read_download_token(token: str) -> tuple[str, str, int]:
-    """(order public id, package key, release number); raises signing.BadSignature or
-    signing.SignatureExpired (a subclass) when the link is forged or too old."""
-    value = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign(token, max_age=settings.PANEL_DOWNLOAD_LINK_MAX_AGE)
-    public_id, key, number = value.split(":")
-    return public_id, key, int(number)
+# Downloads (their signed links: services.links)
 
 
 def record_download(order: Order, key: str, release_number: int, via: str = "panel") -> Download:

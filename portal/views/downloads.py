@@ -20,11 +20,12 @@ def link_download(request, token):
     """The file behind a signed, expiring link (the link is the key: no login). A forged,
     tampered or revoked link is 404 whatever the method; an expired one says where to go."""
     try:
-        public_id, key = links.read_token(token)
+        link = links.read(token, links.EMAIL)
     except signing.SignatureExpired:
         return render(request, "portal/shop/link_expired.html", status=410)
     except signing.BadSignature:
         raise Http404("no such download") from None
+    public_id, key = link.public_id, link.key
     try:
         order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
     except ValidationError:  # not an order id
@@ -54,14 +55,15 @@ def panel_download(request, order, token):
     """The file behind a signed, expiring panel link, for its owner only; each download is
     recorded (``Download``), with the release it was built from."""
     try:
-        token_order, key, release_number = purchases.read_download_token(token)
+        link = links.read(token, links.PANEL)
     except signing.SignatureExpired:
         messages.info(request, "That download link had expired; here is a fresh one.")
         return redirect("panel-order", order.public_id)
-    except (signing.BadSignature, ValueError):
+    except signing.BadSignature:
         raise Http404("no such download") from None
-    if token_order != str(order.public_id):
+    if link.public_id != str(order.public_id):
         raise Http404("no such download")
+    key, release_number = link.key, link.release_number
     try:
         path = store_path(key)
     except ValueError:

@@ -25,7 +25,7 @@ from cameras.coverage import CoverageError
 from exporters.base import ExportError
 from exporters.devices import DEVICES, get_device
 from portal.models import ErrorReport, Order
-from portal.services import emails, purchases, reports, subscriptions
+from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
 
@@ -70,7 +70,7 @@ def _panel_context(request, orders, order) -> dict:
     return {
         "orders": [{"order": o, "device": get_device(o.device_id)} for o in orders],
         "order": order, "device": device, "state": state, "updates": state.updates,
-        "download_url": purchases.download_url(order, state.file) if state.file else "",
+        "download_url": links.panel_url(order, state.file) if state.file else "",
         "changes": changes, "coverage_labels": coverage.labels(),
         "coverage_name": purchases.describe_coverage(list(coverage.codes)),
         "editable_reason": purchases.editable(order), "icon_sets": purchases.ICON_SETS,
@@ -118,7 +118,7 @@ def order_status(request, order):
         "ready": bool(state.file and state.current), "building": state.building, "error": state.error,
         "release": state.file.release.number if state.file else None,
         "filename": state.file.filename if state.file else "",
-        "download_url": purchases.download_url(order, state.file) if state.file else "",
+        "download_url": links.panel_url(order, state.file) if state.file else "",
         "updates_active": state.updates.active,
     })
 

@@ -149,7 +149,7 @@ class Customers:
         """A's own, genuine identifiers for this pattern (what A's links carry)."""
         a, stored = self.order_a, panel.file_state(self.order_a, queue=False).file
         values = {"public_id": a.public_id, "device_id": a.device_id, "uidb64": self.uid(self.a),
-                  "token": {"panel-download": panel.download_token(a, stored) if stored else "",
+                  "token": {"panel-download": links.panel_token(a, stored) if stored else "",
                             "download": links.download_token(a, a.package_key),
                             "panel-password-reset-confirm": default_token_generator.make_token(self.a)}.get(name)}
         return {p: values[p] for p in params}
@@ -161,7 +161,7 @@ class Customers:
         a, b = self.order_a, self.order_b
         stored_b = panel.file_state(b, queue=False).file
         tokens = {
-            "panel-download": panel.download_token(a, self.stored),
+            "panel-download": links.panel_token(a, self.stored),
             "download": retarget(links.download_token(b, b.package_key), str(b.public_id), str(a.public_id)),
             "panel-password-reset-confirm": default_token_generator.make_token(self.b),
         }
@@ -278,24 +278,24 @@ def test_signed_links_work_for_their_own_order_only(people, settings):
     eve.force_login(people.b)
     stored_b = panel.file_state(b, queue=False).file
     # B's panel link for B's order works; A's link on B's order URL, and B's link re-pointed, do not
-    assert eve.get(panel.download_url(b, stored_b)).status_code == 200
-    a_token = panel.download_token(a, people.stored)
+    assert eve.get(links.panel_url(b, stored_b)).status_code == 200
+    a_token = links.panel_token(a, people.stored)
     assert eve.get(reverse("panel-download", args=[b.public_id, a_token])).status_code == 404
-    forged = retarget(panel.download_token(b, stored_b), str(b.public_id), str(a.public_id))
+    forged = retarget(links.panel_token(b, stored_b), str(b.public_id), str(a.public_id))
     owner = Client()
     owner.force_login(people.a)
     assert owner.get(reverse("panel-download", args=[a.public_id, forged])).status_code == 404
     # a shop link is not a panel link (another salt), and the other way round
     shop_token = links.download_token(b, b.package_key)
     assert eve.get(reverse("panel-download", args=[b.public_id, shop_token])).status_code == 404
-    assert eve.get(reverse("download", args=[panel.download_token(b, stored_b)])).status_code == 404
+    assert eve.get(reverse("download", args=[links.panel_token(b, stored_b)])).status_code == 404
     # an expired panel link sends the owner back to the panel for a fresh one, no file
     settings.PANEL_DOWNLOAD_LINK_MAX_AGE = -1
-    expired = eve.get(panel.download_url(b, stored_b))
+    expired = eve.get(links.panel_url(b, stored_b))
     settings.PANEL_DOWNLOAD_LINK_MAX_AGE = 3600
     assert expired.status_code == 302 and expired["Location"] == reverse("panel-order", args=[b.public_id])
     # a refunded order: both kinds of link refused
-    link, panel_link = links.download_url(b, b.package_key), panel.download_url(b, stored_b)
+    link, panel_link = links.download_url(b, b.package_key), links.panel_url(b, stored_b)
     fulfilment.refunded(b.pk)
     assert Client().get(link).status_code == 404
     assert eve.get(panel_link).status_code == 404
@@ -323,7 +323,7 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
     browser.force_login(people.b)
     stored_b = panel.file_state(b, queue=False).file
     values = {"public_id": b.public_id, "device_id": b.device_id, "uidb64": people.uid(people.b),
-              "token": panel.download_token(b, stored_b)}
+              "token": links.panel_token(b, stored_b)}
     data = dict(ATTACK_POST, username=people.b.email, password="eve-password-77", email=people.b.email,
                 old_password="eve-password-77", coverage="FR")
     swept = []
@@ -737,7 +737,7 @@ def test_path_tricks_in_download_urls_are_404_and_never_a_file_outside_the_store
             assert response.status_code == 404, (prefix, trick, response.status_code)
             assert b"TOP-SECRET" not in response.content
     # values signed with the real secret (a bug or a leaked key) that are not package keys
-    signer = signing.TimestampSigner(salt=panel.DOWNLOAD_SALT)
+    signer = signing.TimestampSigner(salt=links.OLD_SALTS[links.PANEL])
     for key in BAD_KEYS:
         shop_token, panel_token = links.download_token(b, key), signer.sign(f"{b.public_id}:{key}:1")
         shop = eve.get(prefixes[0].replace("TOKEN", quote(shop_token, safe="")))
@@ -786,7 +786,7 @@ def test_a_hostile_device_id_in_an_order_never_reaches_the_content_disposition(p
     response = Client().get(links.download_url(b, key))
     eve = Client()
     eve.force_login(people.b)
-    signer = signing.TimestampSigner(salt=panel.DOWNLOAD_SALT)
+    signer = signing.TimestampSigner(salt=links.OLD_SALTS[links.PANEL])
     in_panel = eve.get(reverse("panel-download", args=[b.public_id, signer.sign(f"{b.public_id}:{key}:1")]))
     for response in (response, in_panel):
         assert response.status_code == 200 and body(response) == b"PK older"
