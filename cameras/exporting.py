@@ -20,9 +20,17 @@ from exporters.devices import Device
 from exporters.package import Package, build_package
 
 
-def latest_release() -> Release:
-    release = Release.objects.order_by("-number").first()
-    if release is None:
+def latest_release(*, changelog: bool = True, missing_ok: bool = False, published_by=None) -> Release | None:
+    """The latest published release (``published_by``: the latest one published at that
+    moment). ``changelog=False`` leaves the changelog column out: JSON of hundreds of KB for a
+    big release, decoded on every load, which pages and jobs that only need the number or the
+    counts should not pay for (Django reads it lazily should anything ask for it). With no
+    release: None when ``missing_ok``, else LookupError."""
+    releases = Release.objects.all() if changelog else Release.objects.defer("changelog")
+    if published_by is not None:
+        releases = releases.filter(created_at__lte=published_by)
+    release = releases.order_by("-number").first()
+    if release is None and not missing_ok:
         raise LookupError("no release has been published yet; run: python manage.py publish_release")
     return release
 

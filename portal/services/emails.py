@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from cameras.exporting import latest_release
 from cameras.models import Release
 from exporters.devices import get_device
 
@@ -133,7 +134,7 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
         context.update(end=order.subscription_end, annual_price=format_amount(annual_price(order), order.currency))
     elif kind == Kind.STALE_FILE:
         context.update(file_release=Release.objects.filter(number=int(key)).first(),
-                       latest=Release.objects.order_by("-number").first(),
+                       latest=latest_release(changelog=False, missing_ok=True),
                        updates_until=entitlement.updates_until(order), updates_included=entitlement.entitled(order))
     elif kind in (Kind.REPACKAGED, Kind.REPORT_OUTCOME):
         context["report"] = ErrorReport.objects.get(pk=int(key), order=order)

@@ -178,7 +178,7 @@ class Scheduled:
 
 def schedule(release: Release | None = None, combinations: list[Combination] | None = None, **plan_args) -> Scheduled:
     """Queue the fan-out of ``release`` (the latest by default): ``combinations``, or ``plan(**plan_args)``."""
-    release = release or latest_release()
+    release = release or latest_release(changelog=False)
     combos = plan(**plan_args) if combinations is None else combinations
     if not combos:
         return Scheduled(release, [])

@@ -73,7 +73,7 @@ def package_filename(device: Device, release: Release) -> str:
 def ensure_package(device: Device, coverage: Coverage, options: ExportOptions,
                    release: Release | None = None) -> StoredPackage:
     """The stored package for this combination, built now if the store does not hold it."""
-    release = release or latest_release()
+    release = release or latest_release(changelog=False)
     key = cache_key(release.sha256, device, coverage.labels(), options)
     path = store_path(key)
     if not path.exists():

@@ -30,7 +30,7 @@ from django.db import transaction
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
 from cameras.distance import haversine_m
-from cameras.exporting import release_index, sizer
+from cameras.exporting import latest_release, release_index, sizer
 from cameras.models import Release
 from exporters.base import ExportError, ExportOptions
 from exporters.package import cache_key
@@ -97,10 +97,6 @@ class FileState:
         return self.file.release if self.file else None
 
 
-def latest_release() -> Release | None:
-    return Release.objects.defer("changelog").order_by("-number").first()
-
-
 def wanted_key(order: Order, release: Release) -> str:
     device, coverage, options = order_spec(order)
     return cache_key(release.sha256, device, coverage.labels(), options)
@@ -116,7 +112,7 @@ def queue_build(order: Order, key: str) -> bool:
 
 def file_state(order: Order, *, queue: bool = True) -> FileState:
     upd = updates(order)
-    latest = latest_release()
+    latest = latest_release(changelog=False, missing_ok=True)
     previous = stored_package(order)
     if not upd.active or latest is None:
         return FileState(previous, latest_release=latest, updates=upd)
@@ -181,7 +177,7 @@ def baseline(order: Order) -> tuple[Release | None, str]:
     moment = order.fulfilled_at or order.paid_at
     if moment is None:
         return None, ""
-    release = Release.objects.filter(created_at__lte=moment).defer("changelog").order_by("-number").first()
+    release = latest_release(changelog=False, missing_ok=True, published_by=moment)
     return release, "the file you received with your purchase"
 
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cameras.models import Release
+from cameras.exporting import latest_release
 
 from portal.services import emails, subscriptions
 from portal.services import queue
@@ -56,7 +56,7 @@ def due_renewal_reminders(now: datetime) -> list[tuple[int, str]]:
 
 
 def due_stale_files(now: datetime) -> list[tuple[int, str]]:
-    latest = Release.objects.order_by("-number").first()
+    latest = latest_release(changelog=False, missing_ok=True)
     if latest is None:
         return []
     cutoff = now - timedelta(days=settings.STALE_FILE_DAYS)

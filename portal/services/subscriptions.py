@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cameras.exporting import latest_release
 from cameras.models import Release
 from exporters.devices import get_device
 
@@ -166,7 +167,7 @@ def due_new_release_emails(now: datetime | None = None) -> list[tuple[int, int]]
     """(order id, release number): running subscriptions that asked for new-release emails
     and whose file is older than the latest release, not yet emailed about it."""
     now = now or timezone.now()
-    latest = Release.objects.order_by("-number").first()
+    latest = latest_release(changelog=False, missing_ok=True)
     if latest is None:
         return []
     due = []

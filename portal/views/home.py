@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_safe
 
+from cameras.exporting import latest_release
 from cameras.models import Release
 from cameras.regions import country_names
 from cameras.releases import changelog_text
@@ -22,7 +23,6 @@ from exporters.devices import DEVICES
 from exporters.schema import CameraType
 
 from portal.services import mapdata
-from portal.services.purchases import latest_release  # without the changelog (read only for its text)
 
 KIND_LABELS = {"pnd": "Navigation device", "head-unit": "Car head unit", "app": "App / file"}
 CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before revalidating (ETag)
@@ -92,7 +92,7 @@ def map_config(release: Release | None) -> dict:
 
 
 def home(request):
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     names = country_names()
     countries = []
     changelog = ""
@@ -160,7 +160,7 @@ def map_clusters(request):
         q = mapdata.parse_query(request.GET)
     except mapdata.MapQueryError as exc:
         return JsonResponse(exc.as_dict(), status=400)
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     if release is None:
         response = HttpResponse(mapdata.encode(mapdata.clusters(None, q, None)), content_type="application/json")
         response["Cache-Control"] = "no-cache"

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cameras.coverage import CoverageError
+from cameras.exporting import latest_release
 from exporters.base import ExportError
 from exporters.devices import DEVICES, get_device
 from portal.models import ErrorReport, Order
@@ -162,7 +163,7 @@ def _codes(request) -> list[str]:
 
 
 def _sizing_release(order):
-    release = purchases.latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     if release is None:
         raise Http404("the camera database is not published yet")
     return release
@@ -181,7 +182,7 @@ def coverage(request, order):
             return redirect("panel-coverage", order.public_id)
         messages.success(request, "Coverage saved: your next download uses it.")
         return redirect("panel-order", order.public_id)
-    release = purchases.latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     coverage = purchases.order_spec(order)[1]
     return render(request, "portal/panel/coverage.html", {
         "order": order, "device": device, "release": release, "choices": purchases.coverage_choices(release),

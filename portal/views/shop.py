@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cameras.coverage import Coverage
-from cameras.exporting import sizer
+from cameras.exporting import latest_release, sizer
 from cameras.models import Release
 from exporters.base import ExportError, ExportOptions
 from exporters.devices import Device, get_device
@@ -20,7 +20,6 @@ from portal.services import fulfilment, links, payments
 from portal.forms import PurchaseForm, mobile_offered
 from portal.models import Order
 from portal.services.packages import stored_package
-from portal.services.purchases import latest_release
 from portal.views.common import owner_first
 from portal.services.pricing import quote
 
@@ -49,7 +48,7 @@ def _size(device: Device, release: Release | None, coverage: list[str], mobile: 
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, require_email=False)
     exporter = device.exporter()
     # The size against the device's limit comes from size.json (fetched by the page): the
@@ -66,7 +65,7 @@ def device_page(request, device_id):
 def size_json(request, device_id):
     """The package size for the options in the query (the device page updates it live)."""
     device = _device(device_id)
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, request.GET, require_email=False)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
@@ -82,7 +81,7 @@ def size_json(request, device_id):
 @require_GET
 def checkout_page(request, device_id):
     device = _device(device_id)
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
         return render(request, "portal/shop/device.html", {
@@ -127,7 +126,7 @@ def order_view(*methods):
 def checkout_start(request, device_id):
     """Create the order (amount from the server) and its SetupIntent; JSON for Stripe.js."""
     device = _device(device_id)
-    release = latest_release()
+    release = latest_release(changelog=False, missing_ok=True)
     if release is None:
         return JsonResponse({"errors": {"__all__": ["the camera database is not published yet"]}}, status=409)
     form = PurchaseForm(device, release, request.POST)
