@@ -112,7 +112,9 @@ def _object_column(col, step: int = 65536) -> np.ndarray:
 # Options and output
 
 
-ICON_SETS = ("speed", "fr-danger")
+# The icon sets, with what the shop and the panel call them; ICON_SETS: the values.
+ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)"))
+ICON_SETS = tuple(value for value, _label in ICON_SET_CHOICES)
 
 
 @dataclass(frozen=True)

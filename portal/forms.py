@@ -7,6 +7,7 @@ from django import forms
 from cameras import regions
 from cameras.coverage import Coverage, CoverageError
 from cameras.models import Release
+from exporters.base import ICON_SET_CHOICES
 from exporters.devices import Device
 
 PRESET_REGIONS = ("europe", "western-europe", "eu", "dach", "benelux", "iberia", "british-isles", "nordic",
@@ -55,7 +56,7 @@ class PurchaseForm(forms.Form):
         if device.icon_swap:
             self.fields["icons"] = forms.ChoiceField(
                 label="Icons for cameras in France", initial="speed", required=False,
-                choices=[("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)")])
+                choices=ICON_SET_CHOICES)
         if device.coverage_setup:
             self.fields["coverage"] = forms.ChoiceField(label="Coverage", choices=coverage_choices(device, release),
                                                         initial=device.default_coverage, required=False)

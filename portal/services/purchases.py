@@ -32,7 +32,7 @@ from cameras.coverage import CameraIndex, Coverage, CoverageError
 from cameras.distance import haversine_m
 from cameras.exporting import latest_release, release_index, sizer
 from cameras.models import Release
-from exporters.base import ExportError, ExportOptions
+from exporters.base import ICON_SETS, ExportError, ExportOptions
 from exporters.package import cache_key
 from exporters.schema import CameraType
 
@@ -44,7 +44,6 @@ from portal.services.entitlement import Updates, updates
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
 CHANGE_SAMPLE = 10             # cameras listed per kind of change
 MAX_CODES = 300                # countries and regions in one coverage
-ICON_SETS = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,8 +353,8 @@ def save_coverage(order: Order, codes: list[str]) -> Order:
 
 def save_icons(order: Order, icons: str) -> Order:
     device = order_spec(order)[0]
-    if icons not in dict(ICON_SETS):
-        raise PanelError(f"unknown icon set {icons!r}; choose one of: {', '.join(dict(ICON_SETS))}")
+    if icons not in ICON_SETS:
+        raise PanelError(f"unknown icon set {icons!r}; choose one of: {', '.join(ICON_SETS)}")
     if icons != "speed" and not device.icon_swap:
         raise PanelError(icon_note(device))
     why = editable(order)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from cameras.coverage import CoverageError
 from cameras.exporting import latest_release
-from exporters.base import ExportError
+from exporters.base import ICON_SET_CHOICES, ExportError
 from exporters.devices import DEVICES, get_device
 from portal.models import ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
@@ -74,7 +74,7 @@ def _panel_context(request, orders, order) -> dict:
         "download_url": links.panel_url(order, state.file) if state.file else "",
         "changes": changes, "coverage_labels": coverage.labels(),
         "coverage_name": purchases.describe_coverage(list(coverage.codes)),
-        "editable_reason": purchases.editable(order), "icon_sets": purchases.ICON_SETS,
+        "editable_reason": purchases.editable(order), "icon_sets": ICON_SET_CHOICES,
         "icon_note": "" if device.icon_swap else purchases.icon_note(device),
         "france_in_coverage": "FR" in coverage.countries,
         "past_downloads": list(order.downloads.select_related("release").defer(purchases.NO_CHANGELOG)[:20]),
