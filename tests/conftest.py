@@ -56,4 +56,4 @@ from tests.services import (  # noqa: E402,F401
 
 
 def pytest_configure(config):
-    configure_test_process()
+    configure_test_process(config)

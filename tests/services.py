@@ -40,7 +40,8 @@ Fixtures (imported into tests/conftest.py)
     before each test; the fixture points the test's settings at them). For the duration of
     the test the test process's Celery app also uses that Redis DB, with eager mode off.
     ``kill()`` (SIGKILL), ``stop()``, ``start()``, ``restart(**extra_env)``, ``pid``,
-    ``alive``, ``log_text()``. Log: VAR_DIR/log/celery-<xdist worker>.log.
+    ``alive``, ``log_text()``, ``wait_idle()`` (nothing queued, nothing held by a worker: no
+    task can still run, e.g. send a second email). Log: VAR_DIR/log/celery-<xdist worker>.log.
     ``start(module="tests.slow_worker", SLOW_BUILD_DIR=..., SLOW_BUILD_SECONDS=...)`` starts it
     through a test-only wrapper whose package builds signal and sleep (tests/slow_worker.py),
     for tests that act in the middle of a build; like ``extra_env`` it holds until the end of
@@ -62,6 +63,19 @@ Fixtures (imported into tests/conftest.py)
 
 ``webhook_sink`` (function)
     A tiny HTTP server thread collecting POSTed webhook deliveries (``wait_for(predicate)``).
+
+The cache on Redis (PostgreSQL pass, ``REDIS_URL`` set)
+    Each pytest process moves the cache (and its Celery app) off the suite's ``REDIS_URL`` DB
+    to a Redis DB of its own (``TEST_REDIS_DB_BASE`` - 1 - xdist worker index, or the next one
+    no other pytest process holds; flushed when claimed), in :func:`configure_test_process`:
+    a ``cache.clear()`` (FLUSHDB) in one xdist worker must not wipe the login counters or build
+    markers of a test running in the other.
+
+Ports
+    Servers bind port 0 where they can and read the port back (webhook sink, gunicorn in the
+    fault tests); where the port must be known first (localstripe, the SMTP sink, a private
+    redis-server), a start that finds it taken (another process got it between the choice and
+    the bind) tries another free port.
 """
 
 from __future__ import annotations
@@ -96,6 +110,8 @@ TEST_STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
 TEST_STRIPE_WEBHOOK_SECRET = "whsec_localstripe"
 CELERY_REDIS = os.environ.get("TEST_CELERY_REDIS", "redis://127.0.0.1:6379")
 TEST_REDIS_DB_BASE = int(os.environ.get("TEST_REDIS_DB_BASE") or 10)
+# The suite's REDIS_URL DB as given (./test: 15), never claimed by a test process.
+SUITE_REDIS_DB = urllib.parse.urlsplit(os.environ.get("REDIS_URL", "")).path.strip("/")
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -158,9 +174,34 @@ def localstripe_url() -> str:
     return f"http://localhost:{_localstripe_port}"
 
 
-def configure_test_process() -> None:
+def _move_localstripe() -> str:
+    """A private localstripe on another free port: this process's settings follow."""
+    global _localstripe_port
+    _localstripe_port = free_port()
+    _configure_stripe()
+    return localstripe_url()
+
+
+def configure_test_process(config=None) -> None:
     """Called from pytest_configure: point this process (and the processes it starts) at its
-    own localstripe, whatever the environment says, so no test can reach api.stripe.com."""
+    own localstripe, whatever the environment says, so no test can reach api.stripe.com; the
+    cache on a Redis DB of its own (not in the xdist controller, which runs no test)."""
+    from django.conf import settings
+
+    _configure_stripe()
+    # The SQLite test database is a file (so a Celery worker can open it): one per pytest
+    # process, so that two runs in one work tree never share it (pytest-xdist adds _gwN too).
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and not os.environ.get("SQLITE_TEST_PATH"):
+        test_name = Path(db.setdefault("TEST", {}).get("NAME") or Path(settings.VAR_DIR) / "test-db.sqlite3")
+        db["TEST"]["NAME"] = str(test_name.with_name(f"{test_name.stem}-{os.getpid()}{test_name.suffix}"))
+    xdist_controller = config is not None and not hasattr(config, "workerinput") and bool(
+        config.getoption("numprocesses", default=None))
+    if not xdist_controller:
+        _own_cache_redis_db()
+
+
+def _configure_stripe() -> None:
     import stripe
     from django.conf import settings
 
@@ -176,15 +217,42 @@ def configure_test_process() -> None:
     for name, value in values.items():
         os.environ[name] = value
         setattr(settings, name, value)
-    # The SQLite test database is a file (so a Celery worker can open it): one per pytest
-    # process, so that two runs in one work tree never share it (pytest-xdist adds _gwN too).
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3") and not os.environ.get("SQLITE_TEST_PATH"):
-        test_name = Path(db.setdefault("TEST", {}).get("NAME") or Path(settings.VAR_DIR) / "test-db.sqlite3")
-        db["TEST"]["NAME"] = str(test_name.with_name(f"{test_name.stem}-{os.getpid()}{test_name.suffix}"))
     stripe.api_base = values["STRIPE_API_BASE"]
     stripe.api_key = values["STRIPE_SECRET_KEY"]
     stripe.enable_telemetry = False
+
+
+_cache_redis_lock = None  # held for the life of the process
+
+
+def _own_cache_redis_db() -> None:
+    """With REDIS_URL set: the cache and the Celery app of this process on a Redis DB of its own
+    (see the module docstring), so that no other test process flushes it or is flushed by it."""
+    global _cache_redis_lock
+    from django.conf import settings
+
+    suite_url = getattr(settings, "REDIS_URL", "") or ""
+    if not suite_url or _cache_redis_lock is not None:
+        return
+    parts = urllib.parse.urlsplit(suite_url)
+    url, _cache_redis_lock = claim_redis_db(TEST_REDIS_DB_BASE - 1 - xdist_index(),
+                                            f"{parts.scheme}://{parts.netloc}")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()  # ours alone (the lock)
+    except Exception:  # noqa: BLE001  Redis down: the tests needing it say so
+        pass
+    settings.REDIS_URL = url
+    os.environ["REDIS_URL"] = url
+    for alias in settings.CACHES.values():
+        if str(alias.get("LOCATION", "")).startswith(("redis://", "rediss://")):
+            alias["LOCATION"] = url
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+    from portal.celery import app
+
+    if app.configured:
+        app.conf.update(broker_url=url, result_backend=url)
 
 
 def _localstripe_answers(url: str) -> bool | None:
@@ -291,10 +359,16 @@ def localstripe_server():
             import localstripe  # noqa: F401
         except ImportError:
             service_missing("localstripe is not installed (pip install -e '.[test]')")
-        try:
-            server.start()
-        except RuntimeError as exc:
-            service_missing(str(exc))
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except RuntimeError as exc:
+                if LOCALSTRIPE_PORT and xdist_index() < int(os.environ.get("LOCALSTRIPE_INSTANCES") or 1) \
+                        or attempt == 2:
+                    service_missing(str(exc))
+                # A private port another process took after we chose it: move to another one.
+                server = LocalStripe(_move_localstripe())
     yield server
     server.stop()
 
@@ -401,6 +475,7 @@ class SmtpSink:
         self.rejected = 0  # DATA answered with the temporary error while rejecting
         self._reject_reply: str | None = None
         self._controller = None
+        self._started_once = False  # then the port is known to others (the worker's environment)
         self._lock = threading.Condition()
 
     # aiosmtpd handler hook
@@ -422,14 +497,29 @@ class SmtpSink:
         return self._controller is not None
 
     def start(self) -> None:
-        """Listen (again, on the same port)."""
+        """Listen (again, on the same port). The first start moves to another free port if
+        another process took this one; a restart waits a little for it to be released."""
+        import errno
+
         from aiosmtpd.controller import Controller
 
-        if self._controller is None:
+        attempt = 0
+        while self._controller is None:
             controller = Controller(self, hostname=self.host, port=self.port, server_hostname="localhost",
                                     ready_timeout=10)
-            controller.start()
+            try:
+                controller.start()
+            except OSError as exc:
+                attempt += 1
+                if exc.errno != errno.EADDRINUSE or attempt >= 20:
+                    raise
+                if not self._started_once:
+                    self.port = free_port()
+                else:
+                    time.sleep(0.25)
+                continue
             self._controller = controller
+            self._started_once = True
 
     def stop(self) -> None:
         """Stop listening: clients get "connection refused"."""
@@ -503,17 +593,17 @@ def smtp_sink(smtp_server, settings):
 # --------------------------------------------------------------------------- Celery worker
 
 
-def claim_redis_db():
-    """A Redis DB number for this process's worker: TEST_REDIS_DB_BASE + xdist index, else the
-    next one no other pytest process on this machine holds (an flock held for the session).
-    Never 0 (development) nor the suite's REDIS_URL DB. Returns (url, lock file)."""
+def claim_redis_db(first: int | None = None, server: str = CELERY_REDIS):
+    """A Redis DB number on ``server`` for this process: ``first`` (default: the worker's,
+    TEST_REDIS_DB_BASE + xdist index), else the next one no other pytest process on this
+    machine holds (an flock held as long as the returned file is open). Never 0
+    (development) nor the suite's REDIS_URL DB. Returns (url, lock file)."""
     import fcntl
     import tempfile
 
-    suite_db = urllib.parse.urlsplit(os.environ.get("REDIS_URL", "")).path.strip("/")
-    first = TEST_REDIS_DB_BASE + xdist_index()
-    candidates = [db for db in [first, *range(1, 16)] if 1 <= db <= 15 and str(db) != suite_db]
-    host = urllib.parse.urlsplit(CELERY_REDIS).netloc.replace(":", "_")
+    first = TEST_REDIS_DB_BASE + xdist_index() if first is None else first
+    candidates = [db for db in [first, *range(1, 16)] if 1 <= db <= 15 and str(db) != SUITE_REDIS_DB]
+    host = urllib.parse.urlsplit(server).netloc.replace(":", "_")
     for db in dict.fromkeys(candidates):
         lock = open(Path(tempfile.gettempdir()) / f"speedcam-test-redis-{host}-{db}.lock", "w")
         try:
@@ -521,7 +611,7 @@ def claim_redis_db():
         except OSError:
             lock.close()
             continue
-        return f"{CELERY_REDIS}/{db}", lock
+        return f"{server}/{db}", lock
     pytest.fail("every Redis DB is held by another pytest process; fewer workers?", pytrace=False)
 
 
@@ -638,6 +728,46 @@ class CeleryWorker:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def broker(self):
+        """A client of this worker's Redis (broker and result backend)."""
+        import redis
+
+        return redis.Redis.from_url(self.env["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+    def busy(self, client=None) -> str:
+        """What is left for a worker on this broker ("" if nothing): queued messages, and
+        messages a worker holds (acks_late: running, or waiting for their countdown/ETA)."""
+        client = client or self.broker()
+        left = [f"{key.decode(errors='replace')}: {client.llen(key)}" for key in client.scan_iter(_type="list")
+                if b"pidbox" not in key and client.llen(key)]
+        unacked = client.hlen("unacked")
+        return ", ".join(left + ([f"unacked: {unacked}"] if unacked else []))
+
+    def wait_idle(self, timeout: float = 60, steady: float = 0.5) -> None:
+        """Wait until no task is queued or held by a worker, ``steady`` seconds in a row
+        (a worker moves a message from the queue to "unacked" in two steps). Then nothing can
+        happen any more that a task would do: the condition to check "exactly once" on,
+        instead of sleeping."""
+        client = self.broker()
+        quiet_since = None
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                left = self.busy(client)
+                now = time.monotonic()
+                if left:
+                    quiet_since = None
+                elif quiet_since is None:
+                    quiet_since = now
+                elif now - quiet_since >= steady:
+                    return
+                if now >= deadline:
+                    raise AssertionError(f"the Celery worker still had work after {timeout} s ({left}); "
+                                         f"log {self.log_path}:\n{self.log_text()[-2000:]}")
+                time.sleep(0.05)
+        finally:
+            client.close()
 
 
 def _point_celery_app_at(conf: dict) -> None:

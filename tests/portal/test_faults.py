@@ -1,4 +1,4 @@
-"""Fault tests (issue 7), on real processes: a Celery worker killed in the middle of a build,
+"""Fault tests on real processes: a Celery worker killed in the middle of a build,
 SMTP refusing for a while, Redis restarted (with and without persistence) and down while an
 order is paid, PostgreSQL backends terminated under the web server and the worker, the same
 webhook delivered many times at once. Each checks what the customer gets: one file email
@@ -8,6 +8,9 @@ Services: tests/services.py (localstripe, SMTP sink, the Celery worker process),
 ``redis-server`` per test for the Redis faults (never the shared one), gunicorn for the
 PostgreSQL test. SMTP down as "connection refused" and the worker down for a while are in
 test_shop_e2e.py; the variants here are the ones it does not cover.
+
+No fixed sleeps: "nothing more happens" is checked once the worker has nothing queued or
+held (``CeleryWorker.wait_idle``), and "Redis is back" once the cache answers again.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,6 +38,7 @@ from pathlib import Path
 import pytest
 import stripe
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -74,11 +79,13 @@ def password_in(message) -> str:
     return re.search(r"Password:\s*(\S+)", message.get_body(("plain",)).get_content()).group(1)
 
 
-def assert_delivered_once(smtp_sink, order: Order, *, settle: float = 2.0):
+def assert_delivered_once(smtp_sink, order: Order, worker: CeleryWorker):
     """The customer got exactly the file email (a valid package attached) and the login email
     (a password that works), once each; the order page offers the file."""
     assert smtp_sink.wait_for(2, timeout=40)
-    time.sleep(settle)  # a duplicate would come from a task run again after its email went out
+    # A duplicate would come from a task run again after its email went out: once the worker
+    # has nothing queued or held (a retry waiting for its countdown is held), none can come.
+    worker.wait_idle()
     messages = mails_to(smtp_sink, order.email)
     assert sorted(subject(m) for m in messages) == [LOGIN_SUBJECT, FILE_SUBJECT], [subject(m) for m in messages]
     file_mail = next(m for m in messages if subject(m) == FILE_SUBJECT)
@@ -165,7 +172,7 @@ def test_a_worker_killed_in_the_middle_of_a_build_runs_it_again_and_the_customer
     second = worker.pid
     assert second != first
     assert wait_until(lambda: (markers / f"finished-{order.pk}-{second}").exists(), 30), worker.log_text()[-3000:]
-    package = assert_delivered_once(smtp_sink, order)
+    package = assert_delivered_once(smtp_sink, order, worker)
     assert (markers / f"started-{order.pk}-{second}").read_text().count("\n") == 1  # run again exactly once
     assert client.get(f"/orders/{order.public_id}/status.json").json()["file_ready"] is True
     download = client.get(client.get(f"/orders/{order.public_id}/status.json").json()["download_url"])
@@ -192,7 +199,7 @@ def test_smtp_refusing_mail_for_a_while_is_retried_and_each_email_arrives_once_w
     assert all("451" in r.last_error for r in records)
     assert client.get(f"/orders/{order.public_id}/status.json").json()["file_ready"] is True  # meanwhile
     smtp_sink.accept()
-    assert_delivered_once(smtp_sink, order, settle=3)
+    assert_delivered_once(smtp_sink, order, celery_worker_process)
     assert re.search(r"order \d+: (file|account) email failed .*451.*retry in", celery_worker_process.log_text())
 
 
@@ -207,9 +214,27 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
+        self.started_once = False
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.log = self.directory / "redis.log"
 
     def start(self) -> None:
+        """Start on ``port``. If another process took the port since it was chosen, the first
+        start moves to another free one; a restart (the port is in the URL the workers use)
+        waits for it to be released."""
+        for attempt in range(20):
+            if self._start_once():
+                self.started_once = True
+                return
+            if not self.started_once:
+                self.port = free_port()
+                self.url = f"redis://127.0.0.1:{self.port}/0"
+            else:
+                time.sleep(0.25)
+        pytest.fail(f"redis-server did not start: {self.log.read_text()[-2000:]}")
+
+    def _start_once(self) -> bool:
+        """True: up; False: the port was taken (it exited saying so); fails otherwise."""
         import redis
 
         binary = shutil.which("redis-server")
@@ -217,18 +242,28 @@ class RedisServer:
             service_missing("redis-server is not installed (apt-get install redis-server)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.directory),
                 "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always"]
-        with open(self.directory / "redis.log", "ab") as log:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with open(self.log, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
 
         def up():
-            try:
-                return redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+            if self.process.poll() is not None:
+                return True
+            try:  # ours, not another process's server on that port
+                info = redis.Redis(port=self.port, socket_connect_timeout=0.5).info("server")
+                return info["process_id"] == self.process.pid
             except redis.RedisError:
                 return False
 
-        if not wait_until(up, 15, 0.05):
-            pytest.fail(f"redis-server did not start: {(self.directory / 'redis.log').read_text()[-2000:]}")
+        if wait_until(up, 15, 0.05) and self.process.poll() is None:
+            return True
+        self.stop()
+        with open(self.log, "rb") as log:
+            log.seek(offset)
+            if b"Address already in use" in log.read():
+                return False
+        pytest.fail(f"redis-server did not start: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         """Shut down as a restart does (SIGTERM: with appendonly, everything is on disk)."""
@@ -283,18 +318,18 @@ def test_redis_restarted_while_a_build_is_queued(persistent, redis_worker, priva
     private_redis.restart()
     redis_worker.start()
     if persistent:  # appendonly (production): the queued build survived the restart
-        assert_delivered_once(smtp_sink, order)
+        assert_delivered_once(smtp_sink, order, redis_worker)
     else:           # no persistence: the queue is gone, and nothing else would ever deliver the order ...
         assert private_redis.client().llen("celery") == 0
-        time.sleep(2)
+        redis_worker.wait_idle()
         order.refresh_from_db()
         assert order.package_key == "" and smtp_sink.messages == []
         # ... but the recovery job (Celery beat / manage.py resume_orders) finds it
         [resumed] = resume_orders(older_than=0)
         assert resumed.order == str(order.public_id) and resumed.step == "build" and resumed.queued
-        assert_delivered_once(smtp_sink, order)
+        assert_delivered_once(smtp_sink, order, redis_worker)
     assert resume_orders(older_than=0) == []       # nothing left to resume, nothing sent twice
-    time.sleep(1)
+    redis_worker.wait_idle()
     assert len(mails_to(smtp_sink, order.email)) == 2
 
 
@@ -318,14 +353,14 @@ def test_redis_down_when_the_webhook_fulfils_the_order_loses_nothing(redis_worke
     assert post(live_server.url + reverse("stripe-webhook"), body, webhook_headers(header)) == (200, b"already received")
 
     private_redis.start()  # back (empty: it was never persisted, and nothing was queued anyway)
-    time.sleep(3)
+    redis_worker.wait_idle()
     order.refresh_from_db()
     assert order.package_key == "" and smtp_sink.messages == []      # lost, without recovery
     out = io.StringIO()
     call_command("resume_orders", "--older-than", "0", "--json", stdout=out)
     assert [(r["order"], r["step"], r["queued"]) for r in json.loads(out.getvalue())] == [
         (str(order.public_id), "build", True)]
-    assert_delivered_once(smtp_sink, order)   # the worker reconnected to the restarted Redis by itself
+    assert_delivered_once(smtp_sink, order, redis_worker)   # the worker reconnected to the restarted Redis by itself
     assert redis_worker.alive
     out = io.StringIO()
     call_command("resume_orders", "--older-than", "0", "--json", stdout=out)
@@ -344,20 +379,27 @@ def test_redis_down_when_the_customer_pays_the_success_page_still_answers(redis_
     assert client.get(reverse("order", args=[order.public_id])).status_code == 200
     private_redis.start()
     assert [r.step for r in resume_orders(older_than=0)] == ["build"]
-    assert_delivered_once(smtp_sink, order)
+    assert_delivered_once(smtp_sink, order, redis_worker)
 
 
-def test_pages_using_the_cache_keep_working_while_redis_restarts(client, settings, tmp_path):
+def test_pages_using_the_cache_keep_working_while_redis_restarts(client, settings, tmp_path, caplog):
     # The cache holds nothing that cannot be lost: a Redis without persistence, as a cache may be.
     private_redis = RedisServer(tmp_path / "redis", persistent=False)
     private_redis.start()
     try:
-        _pages_while_redis_restarts(private_redis, client, settings, tmp_path)
+        _pages_while_redis_restarts(private_redis, client, settings, tmp_path, caplog)
     finally:
         private_redis.stop()
 
 
-def _pages_while_redis_restarts(private_redis, client, settings, tmp_path):
+def cache_answers() -> bool:
+    """The cache stores and returns a value (not the no-op of a cache that is down)."""
+    probe = uuid.uuid4().hex
+    cache.set("faults:probe", probe, 30)
+    return cache.get("faults:probe") == probe
+
+
+def _pages_while_redis_restarts(private_redis, client, settings, tmp_path, caplog):
     settings.CACHES = {"default": {"BACKEND": "portal.lib.resilient_cache.ResilientRedisCache",
                                    "LOCATION": private_redis.url,
                                    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
@@ -373,17 +415,22 @@ def _pages_while_redis_restarts(private_redis, client, settings, tmp_path):
     assert [fail_login().status_code for _ in range(3)] == [200, 200, 429]   # the limit works on Redis
 
     private_redis.stop()
-    started = time.monotonic()
-    assert client.get("/").status_code == 200
-    assert client.get(clusters).status_code == 200                    # computed, not cached
-    assert fail_login().status_code == 200                            # the counters are gone with Redis ...
-    assert client.post("/account/login/", {"username": "lena@example.com",
-                                           "password": "right-horse-battery"}).status_code == 302
-    client.logout()
-    assert time.monotonic() - started < 10                            # no long waits per request
+    with caplog.at_level(logging.DEBUG, logger="portal.lib.resilient_cache"):
+        assert client.get("/").status_code == 200
+        assert client.get(clusters).status_code == 200                # computed, not cached
+        assert fail_login().status_code == 200                        # the counters are gone with Redis ...
+        assert client.post("/account/login/", {"username": "lena@example.com",
+                                               "password": "right-horse-battery"}).status_code == 302
+        client.logout()
+    # No long waits per request: each failed attempt is logged, and after one the cache is not
+    # asked again for a while (RETRY_AFTER), so a few requests make few attempts. (How long a
+    # request takes is benchmarks' business, not a test's.)
+    attempts = [r for r in caplog.records if r.getMessage().startswith("cache unavailable")]
+    assert 1 <= len(attempts) and [r.levelno for r in attempts][:1] == [logging.ERROR]
+    assert all(r.levelno == logging.DEBUG for r in attempts[1:])      # one error per outage
 
     private_redis.start()                                             # ... and count again once it is back
-    time.sleep(2.5)                                                   # the backend's pause after a failure
+    assert wait_until(cache_answers, 15, 0.1)                         # after the backend's pause (RETRY_AFTER)
     assert [fail_login().status_code for _ in range(3)] == [200, 200, 429]
     assert client.get(clusters).status_code == 200
 
@@ -417,21 +464,39 @@ def own_backend_pid() -> int:
 
 
 class Gunicorn:
-    """The web server as in production (portal/gunicorn_conf.py), one worker, on the test database."""
+    """The web server as in production (portal/gunicorn_conf.py), on the test database, with one
+    worker process of one thread: every request is answered on the same database connection,
+    so "the request after the drop" is the one that finds the dropped connection, whichever
+    it is (with GUNICORN_THREADS' default of 4, it may reach a thread that has none yet, or
+    another dropped one). It binds port 0 and the port is read back from its log."""
+
+    LISTENING = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+)")
 
     def __init__(self, env: dict, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = None
+        self.url = None
         self.log = log
-        self.env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "1",
+        self.env = {**env, "GUNICORN_BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "1",
                     "GUNICORN_ACCESS_LOG": "-", "GUNICORN_ERROR_LOG": "-", "ALLOWED_HOSTS": "127.0.0.1"}
         self.process = None
 
     def start(self):
+        offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "portal/gunicorn_conf.py"],
                                             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def listening():
+            if self.process.poll() is not None:
+                return True
+            with open(self.log, "rb") as log:
+                log.seek(offset)
+                found = self.LISTENING.search(log.read())
+            if found:
+                self.port = int(found.group(1))
+                self.url = f"http://127.0.0.1:{self.port}"
+            return bool(found)
 
         def up():
             if self.process.poll() is not None:
@@ -441,7 +506,9 @@ class Gunicorn:
             except OSError:
                 return False
 
-        if not wait_until(up, 30, 0.2) or self.process.poll() is not None:
+        if not (wait_until(listening, 30, 0.1) and self.process.poll() is None and wait_until(up, 30, 0.2)) \
+                or self.process.poll() is not None:
+            self.stop()
             pytest.fail(f"gunicorn did not start: {self.log.read_text()[-3000:]}")
 
     def stop(self):
@@ -495,7 +562,7 @@ def test_postgres_connections_dropped_under_the_web_server_and_the_worker_mid_bu
     started = markers / f"started-{order.pk}-{worker.pid}"
     assert wait_until(started.exists, 20), worker.log_text()[-3000:]
     assert terminate_backends(own_pid) >= 1
-    assert_delivered_once(smtp_sink, order)
+    assert_delivered_once(smtp_sink, order, worker)
     assert started.read_text().count("\n") == 2       # the first attempt failed, the retry built it
     assert "database error" in worker.log_text()
     assert post(web.url + "/")[0] == 200
@@ -506,10 +573,12 @@ def test_postgres_connections_dropped_under_the_web_server_and_the_worker_mid_bu
 def test_without_connection_health_checks_a_dropped_connection_fails_the_next_request(
         shop, gunicorn, celery_worker_process):
     # Why DB_CONN_HEALTH_CHECKS defaults to on: the same drop with it off is an error page.
+    # One worker, one thread (the Gunicorn class): each request below uses the connection
+    # the one before left open, so the outcome does not depend on which thread answers.
     web = gunicorn(DB_CONN_HEALTH_CHECKS=0)
     own_pid = own_backend_pid()
-    assert post(web.url + "/")[0] == 200
-    terminate_backends(own_pid)
+    assert post(web.url + "/")[0] == 200              # the worker keeps its connection open (DB_CONN_MAX_AGE)
+    assert terminate_backends(own_pid) >= 1           # ... and it is dropped
     assert post(web.url + "/")[0] == 500
     assert post(web.url + "/")[0] == 200              # Django drops the broken connection after the error
 
@@ -538,7 +607,7 @@ def test_a_webhook_whose_connection_dropped_during_the_fulfilment_is_processed_w
     # Stripe's retry of the stored but unprocessed event does the work (it used to be a no-op:
     # "already received", and the paid order was never delivered).
     assert post(url, body, webhook_headers(header)) == (200, b"ok")
-    assert_delivered_once(smtp_sink, order)
+    assert_delivered_once(smtp_sink, order, celery_worker_process)
     assert StripeEvent.objects.get(type="payment_intent.succeeded").processed_at is not None
     assert post(url, body, webhook_headers(header)) == (200, b"already received")
 
@@ -564,6 +633,6 @@ def test_the_same_webhook_delivered_many_times_at_once_fulfils_the_order_once(
     assert all(text in (b"ok", b"already received") for _, text in answers)
     assert StripeEvent.objects.filter(type="payment_intent.succeeded").count() == 1
     assert StripeEvent.objects.get(type="payment_intent.succeeded").processed_at is not None
-    assert_delivered_once(smtp_sink, order)
+    assert_delivered_once(smtp_sink, order, celery_worker_process)
     assert EmailRecord.objects.filter(order=order).count() == 2
     assert Order.objects.filter(email="vera@example.com", fulfilled_at__isnull=False).count() == 1
