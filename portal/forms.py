@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 
 from cameras import regions
@@ -19,12 +21,28 @@ def mobile_offered(device: Device, release: Release | None) -> bool:
     return bool(device.mobile and release is not None and release.counts.get("kind", {}).get("mobile", 0))
 
 
-def coverage_choices(device: Device, release: Release | None) -> list[tuple[str, str]]:
-    key = (device.id, release.pk if release is not None else None, release.sha256 if release is not None else "")
+@dataclass(frozen=True)
+class CoverageChoice:
+    code: str       # a region slug or a country code
+    name: str
+    cameras: int    # in the release
+
+
+@dataclass(frozen=True)
+class CoverageChoices:
+    regions: tuple[CoverageChoice, ...]     # PRESET_REGIONS, in that order
+    countries: tuple[CoverageChoice, ...]   # the countries with cameras in the release, by name
+
+
+def coverage_choices(release: Release | None) -> CoverageChoices:
+    """The coverages offered, in the shop's form and on the panel's coverage page: the preset
+    regions and the countries with cameras in the release, each with its number of cameras.
+    Computed once per release."""
+    key = (release.pk, release.sha256) if release is not None else None
     cached = _CHOICES.get(key)
     if cached is None:
-        cached = _CHOICES[key] = _coverage_choices(device, release)
-        while len(_CHOICES) > 256:
+        cached = _CHOICES[key] = _coverage_choices(release)
+        while len(_CHOICES) > 64:
             _CHOICES.pop(next(iter(_CHOICES)))
     return cached
 
@@ -32,16 +50,26 @@ def coverage_choices(device: Device, release: Release | None) -> list[tuple[str,
 _CHOICES: dict = {}
 
 
-def _coverage_choices(device: Device, release: Release | None) -> list[tuple[str, str]]:
+def _coverage_choices(release: Release | None) -> CoverageChoices:
     names = regions.country_names()
-    choices = [(device.default_coverage, f"{regions.REGIONS[device.default_coverage].name} (default)")
-               if device.default_coverage in regions.REGIONS else (device.default_coverage, device.default_coverage)]
-    choices += [(slug, regions.REGIONS[slug].name) for slug in PRESET_REGIONS
-                if slug in regions.REGIONS and slug != device.default_coverage]
-    if release is not None:
-        counts = release.counts.get("country", {})
-        choices += [(code, f"{names.get(code, code)} only") for code in sorted(counts, key=lambda c: names.get(c, c))]
-    return choices
+    counts = release.counts.get("country", {}) if release is not None else {}
+    presets = tuple(CoverageChoice(slug, regions.REGIONS[slug].name,
+                                   sum(counts.get(c, 0) for c in regions.REGIONS[slug].countries))
+                    for slug in PRESET_REGIONS if slug in regions.REGIONS)
+    countries = tuple(CoverageChoice(code, names.get(code, code), n)
+                      for code, n in sorted(counts.items(), key=lambda kv: names.get(kv[0], kv[0])))
+    return CoverageChoices(presets, countries)
+
+
+def form_coverage_choices(device: Device, release: Release | None) -> list[tuple[str, str]]:
+    """The shop form's coverage choices: the device's default first, the other preset regions,
+    then each country alone."""
+    offered = coverage_choices(release)
+    default = device.default_coverage
+    first = ((default, f"{regions.REGIONS[default].name} (default)") if default in regions.REGIONS
+             else (default, default))
+    return ([first] + [(r.code, r.name) for r in offered.regions if r.code != default]
+            + [(c.code, f"{c.name} only") for c in offered.countries])
 
 
 class PurchaseForm(forms.Form):
@@ -58,7 +86,7 @@ class PurchaseForm(forms.Form):
                 label="Icons for cameras in France", initial="speed", required=False,
                 choices=ICON_SET_CHOICES)
         if device.coverage_setup:
-            self.fields["coverage"] = forms.ChoiceField(label="Coverage", choices=coverage_choices(device, release),
+            self.fields["coverage"] = forms.ChoiceField(label="Coverage", choices=form_coverage_choices(device, release),
                                                         initial=device.default_coverage, required=False)
 
     def clean(self):

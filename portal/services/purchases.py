@@ -380,20 +380,6 @@ def icon_note(device) -> str:
     return f"{device.name} cannot swap icon sets."
 
 
-def coverage_choices(release: Release | None) -> dict:
-    """Regions and the countries with cameras in the release (name, code, cameras)."""
-    from portal.forms import PRESET_REGIONS
-
-    names = regions.country_names()
-    counts = release.counts.get("country", {}) if release is not None else {}
-    region_list = [{"code": slug, "name": regions.REGIONS[slug].name,
-                    "cameras": sum(counts.get(c, 0) for c in regions.REGIONS[slug].countries)}
-                   for slug in PRESET_REGIONS if slug in regions.REGIONS]
-    countries = [{"code": code, "name": names.get(code, code), "cameras": n}
-                 for code, n in sorted(counts.items(), key=lambda kv: names.get(kv[0], kv[0]))]
-    return {"regions": region_list, "countries": countries}
-
-
 def describe_coverage(codes: list[str]) -> str:
     names = regions.country_names()
     out = []

@@ -25,6 +25,7 @@ from cameras.coverage import CoverageError
 from cameras.exporting import latest_release
 from exporters.base import ICON_SET_CHOICES, ExportError
 from exporters.devices import DEVICES, get_device
+from portal.forms import coverage_choices
 from portal.models import ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
@@ -185,7 +186,7 @@ def coverage(request, order):
     release = latest_release(changelog=False, missing_ok=True)
     coverage = purchases.order_spec(order)[1]
     return render(request, "portal/panel/coverage.html", {
-        "order": order, "device": device, "release": release, "choices": purchases.coverage_choices(release),
+        "order": order, "device": device, "release": release, "choices": coverage_choices(release),
         "selected": list(coverage.codes), "editable_reason": purchases.editable(order),
         "coverage_name": purchases.describe_coverage(list(coverage.codes)),
     })
