@@ -60,6 +60,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -75,7 +76,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _setup import europe_csv, free_port, wait_http  # noqa: E402
+from _setup import europe_csv, wait_http  # noqa: E402
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 NAMES = ["home", "device", "map", "login form", "login", "panel", "download"]
 # (device, coverage) of the purchases, round robin: a handful of packages in the store, as
@@ -353,7 +354,13 @@ def main() -> int:
         sys.exit("locust is not installed: .venv/bin/pip install -e '.[test]'")
 
     tmp = Path(tempfile.mkdtemp(prefix="speedcam-load-bench-"))
-    port = free_port()
+    # The listening socket is made here (port 0: the kernel's choice) and handed to gunicorn
+    # (fd://): the port is known from the start and never free for another process to take
+    # while the shop is set up (tests/portal/test_load_smoke.py runs beside other servers).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     drop_db = None
     gunicorn = None
@@ -366,7 +373,7 @@ def main() -> int:
             "RELEASES_DIR": str(tmp / "releases"), "PACKAGES_DIR": str(tmp / "packages"),
             "MAP_TILES_URL": "", "FANOUT_ON_PUBLISH": "0", "LOG_LEVEL": "WARNING",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_BIND": f"fd://{listener.fileno()}", "WEB_CONCURRENCY": str(args.workers),
             "GUNICORN_THREADS": str(args.threads), "GUNICORN_ACCESS_LOG": str(tmp / "access.log"),
             "GUNICORN_ERROR_LOG": str(tmp / "gunicorn.log"), "GUNICORN_LOG_LEVEL": "warning",
         }
@@ -394,7 +401,8 @@ def main() -> int:
         connections.close_all()
         gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "portal/gunicorn_conf.py"], cwd=ROOT,
                                     env=dict(os.environ), stdout=open(tmp / "gunicorn.out", "wb"),
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(listener.fileno(),))
+        listener.close()  # gunicorn has it
         wait_http(base + "/", process=gunicorn)
         warm(base, args.workers)
         print(f"\ngunicorn: {args.workers} gthread workers x {args.threads} threads on {base} "
