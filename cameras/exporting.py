@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pyarrow as pa
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage
 from cameras.coverage.fitting import Sizer
+from cameras.lru import LRU
 from cameras.models import Release
 from cameras.releases import load_snapshot
 from exporters.base import CameraSet, ExportOptions
@@ -62,29 +61,11 @@ def covered_cameras(cameras: CameraSet, coverage: Coverage, index: CameraIndex |
     return cameras if mask.all() else cameras.take(mask)
 
 
-class _LRU:
-    """A small thread-safe in-process cache (release indexes and size models are built once
-    per process and release; a web worker answers size queries from them in milliseconds)."""
-
-    def __init__(self, size: int):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key, make):
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        value = make()
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-        return value
-
-
-_INDEXES = _LRU(2)
-_MODELS = _LRU(16)
-_SIZERS = _LRU(64)
+# Release indexes and size models are built once per process and release: a web worker
+# answers size queries from them in milliseconds.
+_INDEXES = LRU(2)
+_MODELS = LRU(16)
+_SIZERS = LRU(64)
 
 
 def release_index(release: Release) -> CameraIndex:

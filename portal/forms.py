@@ -8,6 +8,7 @@ from django import forms
 
 from cameras import regions
 from cameras.coverage import Coverage, CoverageError
+from cameras.lru import LRU
 from cameras.models import Release
 from exporters.base import ICON_SET_CHOICES
 from exporters.devices import Device
@@ -39,15 +40,10 @@ def coverage_choices(release: Release | None) -> CoverageChoices:
     regions and the countries with cameras in the release, each with its number of cameras.
     Computed once per release."""
     key = (release.pk, release.sha256) if release is not None else None
-    cached = _CHOICES.get(key)
-    if cached is None:
-        cached = _CHOICES[key] = _coverage_choices(release)
-        while len(_CHOICES) > 64:
-            _CHOICES.pop(next(iter(_CHOICES)))
-    return cached
+    return _CHOICES.get(key, lambda: _coverage_choices(release))
 
 
-_CHOICES: dict = {}
+_CHOICES: LRU[CoverageChoices] = LRU(8)
 
 
 def _coverage_choices(release: Release | None) -> CoverageChoices:

@@ -3,8 +3,6 @@ release) and the map's cluster endpoint."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import lru_cache
 
 from django.conf import settings
@@ -14,7 +12,8 @@ from django.shortcuts import render
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_safe
 
-from cameras.exporting import latest_release
+from cameras.exporting import latest_release, release_index
+from cameras.lru import LRU
 from cameras.models import Release
 from cameras.regions import country_names
 from cameras.releases import changelog_text
@@ -29,10 +28,12 @@ CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before rev
 CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by ETag
 
 
-@lru_cache(maxsize=4)
+_CHANGELOG_TEXTS: LRU[str] = LRU(4)
+
+
 def _changelog_text(release_pk: int, sha256: str) -> str:
     """A release's changelog line, computed once per process (releases never change)."""
-    return changelog_text(Release.objects.get(pk=release_pk))
+    return _CHANGELOG_TEXTS.get((release_pk, sha256), lambda: changelog_text(Release.objects.get(pk=release_pk)))
 
 
 @lru_cache(maxsize=1)
@@ -116,28 +117,12 @@ def home(request):
 # Cluster endpoint
 
 
-class _MapDataCache:
-    """``MapData`` per release sha256 (the two newest), built once per process."""
-
-    def __init__(self, size: int = 2):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, release: Release) -> mapdata.MapData:
-        with self.lock:
-            value = self.data.get(release.sha256)
-            if value is None:
-                from cameras.exporting import release_index
-
-                value = mapdata.MapData(release_index(release))
-                self.data[release.sha256] = value
-                while len(self.data) > self.size:
-                    self.data.popitem(last=False)
-            else:
-                self.data.move_to_end(release.sha256)
-            return value
+# MapData per release (the two newest), built once per process.
+MAP_DATA: LRU[mapdata.MapData] = LRU(2)
 
 
-MAP_DATA = _MapDataCache()
+def map_data(release: Release) -> mapdata.MapData:
+    return MAP_DATA.get(release.sha256, lambda: mapdata.MapData(release_index(release)))
 
 
 def _release_info(release: Release) -> dict:
@@ -173,7 +158,7 @@ def map_clusters(request):
         key = f"portal:map:{etag.strip(chr(34))}"
         body = cache.get(key)
         if body is None:
-            body = mapdata.clusters_json(MAP_DATA.get(release), q, _release_info(release))
+            body = mapdata.clusters_json(map_data(release), q, _release_info(release))
             cache.set(key, body, CLUSTER_CACHE_SECONDS)
         response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
