@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from portal.models import User
+from portal.models import EmailRecord, ErrorReport, Order, StripeEvent, User
+from portal.services import fulfilment, payments, reports
 
 
 @admin.register(User)
@@ -15,9 +16,6 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-
-
-from portal.models import EmailRecord, ErrorReport, Order, StripeEvent  # noqa: E402
 
 
 class EmailRecordInline(admin.TabularInline):
@@ -50,8 +48,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund through Stripe (revokes the downloads)", permissions=["change"])
     def refund_orders(self, request, queryset):
-        from portal.services import fulfilment, payments
-
         for order in queryset:
             try:
                 fulfilment.refund(order.pk)
@@ -121,8 +117,6 @@ class ErrorReportAdmin(admin.ModelAdmin):
                            report.screenshot_type, data)
 
     def _act(self, request, queryset, action, done):
-        from portal.services import reports
-
         for report in queryset:
             try:
                 action(report.pk, report.outcome)
@@ -133,18 +127,12 @@ class ErrorReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Repackage: rebuild the file and email it", permissions=["change"])
     def repackage(self, request, queryset):
-        from portal.services import reports
-
         self._act(request, queryset, reports.repackage, "the file is being rebuilt; the customer gets it by email.")
 
     @admin.action(description="Refund the purchase through Stripe (revokes the downloads)", permissions=["change"])
     def refund(self, request, queryset):
-        from portal.services import reports
-
         self._act(request, queryset, reports.refund, "refunded; the customer is told by email.")
 
     @admin.action(description="Close without action (emails the outcome)", permissions=["change"])
     def close(self, request, queryset):
-        from portal.services import reports
-
         self._act(request, queryset, reports.close, "closed; the customer is told by email.")

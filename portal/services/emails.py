@@ -42,7 +42,7 @@ from exporters.devices import get_device
 from portal.models import EmailRecord, ErrorReport, Order
 from portal.services import entitlement, links
 from portal.services.packages import stored_package
-from portal.services.pricing import format_amount
+from portal.services.pricing import annual_price, format_amount
 
 Kind = EmailRecord.Kind
 DELIVERY = {Kind.FILE, Kind.ACCOUNT, Kind.DEVICE_ADDED}
@@ -129,8 +129,6 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
         else:
             attachment = None
     elif kind == Kind.RENEWAL_REMINDER:
-        from portal.services.subscriptions import annual_price  # subscriptions sends through this module
-
         context.update(end=order.subscription_end, annual_price=format_amount(annual_price(order), order.currency))
     elif kind == Kind.STALE_FILE:
         context.update(file_release=Release.objects.filter(number=int(key)).first(),

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import EmailRecord, Order, User
-from portal.services import queue
+from portal.services import payments, queue
 
 
 def payment_succeeded(order_id: int) -> Order:
@@ -77,8 +77,6 @@ def refunded(order_id: int) -> Order:
 def refund(order_id: int) -> Order:
     """Refund a paid order through Stripe and revoke its downloads (staff action). The
     ``charge.refunded`` webhook that Stripe sends afterwards finds it already refunded."""
-    from portal.services import payments
-
     order = Order.objects.get(pk=order_id)
     if order.status == Order.Status.REFUNDED:
         return order

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from exporters.devices import Device
+from exporters.devices import Device, get_device
 
 BASE_PRICES = {"pnd": 1990, "head-unit": 2490, "app": 1490}
 MOBILE_SURCHARGE = 500
@@ -24,6 +24,13 @@ class Quote:
     @property
     def display(self) -> str:
         return format_amount(self.amount, self.currency)
+
+
+def annual_price(order) -> int:
+    """What a year of the annual subscription costs for this order's device and options."""
+    kind = get_device(order.device_id).kind
+    price = settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"])
+    return price + (settings.ANNUAL_MOBILE_SURCHARGE if order.mobile else 0)
 
 
 def format_amount(amount: int, currency: str) -> str:

@@ -29,10 +29,13 @@ from django.db import transaction
 
 from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
+from cameras.coverage.fitting import propose_fit
+from cameras.coverage.map import render_map
 from cameras.distance import haversine_m
 from cameras.exporting import latest_release, release_index, sizer
 from cameras.models import Release
 from exporters.base import ICON_SETS, ExportError, ExportOptions
+from exporters.devices import FR_NO_SWAP
 from exporters.package import cache_key
 from exporters.schema import CameraType
 
@@ -256,8 +259,6 @@ def changes(order: Order, current: Release | None) -> Changes | None:
 def changes_map(order: Order, current: Release, width: int = 480, height: int = 300) -> bytes | None:
     """A small PNG of the changes: the coverage's countries, the added and moved cameras in
     colour (the others grey), zoomed to them."""
-    from cameras.coverage.map import render_map
-
     since, _label = baseline(order)
     if since is None:
         return None
@@ -322,8 +323,6 @@ def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:
 
 
 def coverage_fit(order: Order, core: Coverage, release: Release) -> dict:
-    from cameras.coverage.fitting import propose_fit
-
     device = order_spec(order)[0]
     fit = propose_fit(lambda opts: sizer(release, device, opts), _options(order), core)
     s = fit.size
@@ -370,8 +369,6 @@ def save_icons(order: Order, icons: str) -> Order:
 
 def icon_note(device) -> str:
     """Why a device cannot switch to the France danger icon set."""
-    from exporters.devices import FR_NO_SWAP
-
     if FR_NO_SWAP in device.notes:
         return FR_NO_SWAP
     if device.icons is None:

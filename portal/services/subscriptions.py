@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from cameras.exporting import latest_release
 from cameras.models import Release
-from exporters.devices import get_device
 
 from portal.services import emails, packages, payments
+from portal.services.pricing import annual_price
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
                                         subscription_running)
@@ -36,12 +36,6 @@ class SubscriptionError(Exception):
 
 
 # --------------------------------------------------------------------------- prices and dates
-
-
-def annual_price(order: Order) -> int:
-    kind = get_device(order.device_id).kind
-    price = settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"])
-    return price + (settings.ANNUAL_MOBILE_SURCHARGE if order.mobile else 0)
 
 
 def upgrade_cost(order: Order) -> int:

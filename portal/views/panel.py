@@ -22,7 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cameras.coverage import CoverageError
-from cameras.exporting import latest_release
+from cameras.coverage.map import render_map
+from cameras.exporting import latest_release, release_index
 from exporters.base import ICON_SET_CHOICES, ExportError
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices
@@ -223,9 +224,6 @@ def coverage_fit(request, order):
 @purchase_view("GET")
 def coverage_map(request, order):
     """A small PNG of the chosen coverage."""
-    from cameras.coverage.map import render_map
-    from cameras.exporting import release_index
-
     release = _sizing_release(order)
     try:
         cov = purchases.parse_codes(_codes(request))
