@@ -13,6 +13,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cameras.exporting import latest_release
 from cameras.models import Release
 from portal.services import fanout, packages
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             except Release.DoesNotExist:
                 raise CommandError(f"there is no release {options['release']}") from None
         else:
-            release = Release.objects.order_by("-number").first()
+            release = latest_release(changelog=False, missing_ok=True)
             if release is None:
                 raise CommandError("no release has been published yet; run: python manage.py publish_release")
 
