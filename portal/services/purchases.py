@@ -1,7 +1,7 @@
 """Customer panel services: update periods, the latest file of a purchase, what changed since
 the customer's last download, coverage and icon changes, recorded downloads.
 
-The views (``portal.panel_views``) stay thin: they check the owner and call these.
+The views (``portal.views.panel``) stay thin: they check the owner and call these.
 
 Updates: until when an order gets new releases is ``services.entitlement``'s rule. After
 that, the file the customer already got stays downloadable, and new releases are not offered.

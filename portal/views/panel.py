@@ -264,7 +264,7 @@ def _own_order(request, public_id) -> Order:
 
 
 def own_purchase(*methods):
-    """``panel_views.purchase_view`` for any purchase of the owner (refunded ones too)."""
+    """``views.common.purchase_view`` for any purchase of the owner (refunded ones too)."""
     return purchase_view(*methods, lookup=_own_order)
 
 
