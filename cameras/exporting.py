@@ -5,10 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
-from cameras import regions
 from cameras.coverage import CameraIndex, Coverage
 from cameras.coverage.fitting import Sizer
 from cameras.lru import LRU
