@@ -8,6 +8,11 @@ production code: before building, it appends a line to ``$SLOW_BUILD_DIR/started
 id>-<pid>`` and sleeps ``SLOW_BUILD_SECONDS`` (default 30); after building, a line to
 ``$SLOW_BUILD_DIR/finished-<order id>-<pid>`` (one line per attempt: a retried build has
 two). Then it runs Celery's own command line.
+
+With ``SLOW_BUILD_GATE=1`` the sleep ends as soon as the test creates
+``$SLOW_BUILD_DIR/go-<order id>`` (``SLOW_BUILD_SECONDS`` is then only the longest wait):
+a test that must act while the build waits (drop its database connection, ...) opens the
+gate when it is done, instead of racing a fixed sleep. Later attempts find it open.
 ``CeleryWorker.start(module="tests.slow_worker", SLOW_BUILD_DIR=..., ...)`` starts it
 (tests/services.py).
 """
@@ -28,6 +33,7 @@ def install() -> None:
     original = packages.package_for_order
     markers = Path(os.environ["SLOW_BUILD_DIR"])
     seconds = float(os.environ.get("SLOW_BUILD_SECONDS") or 30)
+    gated = os.environ.get("SLOW_BUILD_GATE", "") == "1"
 
     def mark(name: str, order) -> None:
         with open(markers / f"{name}-{order.pk}-{os.getpid()}", "a") as fh:
@@ -35,7 +41,12 @@ def install() -> None:
 
     def slow_package_for_order(order):
         mark("started", order)
-        time.sleep(seconds)
+        if gated:
+            deadline = time.monotonic() + seconds
+            while not (markers / f"go-{order.pk}").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        else:
+            time.sleep(seconds)
         stored = original(order)
         mark("finished", order)
         return stored

@@ -342,7 +342,7 @@ def test_redis_down_when_the_webhook_fulfils_the_order_loses_nothing(redis_worke
     # Stripe's webhook arrives while Redis is down: the order is paid and fulfilled (account,
     # email records) but the build cannot be queued. The webhook must still answer 2xx (it
     # did the work: a 500 would only make Stripe replay an event that is then a no-op).
-    status, answer = post(live_server.url + reverse("stripe-webhook"), body, webhook_headers(header))
+    status, answer = post(live_server.url + reverse("webhook-stripe"), body, webhook_headers(header))
     assert status == 200, answer
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.fulfilled_at and order.package_key == ""
@@ -350,7 +350,7 @@ def test_redis_down_when_the_webhook_fulfils_the_order_loses_nothing(redis_worke
     state = client.get(f"/orders/{order.public_id}/status.json")
     assert state.status_code == 200 and state.json()["paid"] is True and state.json()["file_ready"] is False
     # A replay by Stripe changes nothing (the event is stored and processed).
-    assert post(live_server.url + reverse("stripe-webhook"), body, webhook_headers(header)) == (200, b"already received")
+    assert post(live_server.url + reverse("webhook-stripe"), body, webhook_headers(header)) == (200, b"already received")
 
     private_redis.start()  # back (empty: it was never persisted, and nothing was queued anyway)
     redis_worker.wait_idle()
@@ -376,7 +376,7 @@ def test_redis_down_when_the_customer_pays_the_success_page_still_answers(redis_
     order = buy(client, email="ruth@example.com")     # asserts the payment request answered "succeeded"
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.fulfilled_at
-    assert client.get(reverse("order", args=[order.public_id])).status_code == 200
+    assert client.get(reverse("shop-order", args=[order.public_id])).status_code == 200
     private_redis.start()
     assert [r.step for r in resume_orders(older_than=0)] == ["build"]
     assert_delivered_once(smtp_sink, order, redis_worker)
@@ -544,7 +544,8 @@ def test_postgres_connections_dropped_under_the_web_server_and_the_worker_mid_bu
     worker = celery_worker_process
     markers = tmp_path / "markers"
     markers.mkdir()
-    worker.restart(module="tests.slow_worker", SLOW_BUILD_DIR=markers, SLOW_BUILD_SECONDS=2)
+    # the build waits (after "started") until the test opens the gate (tests/slow_worker.py)
+    worker.restart(module="tests.slow_worker", SLOW_BUILD_DIR=markers, SLOW_BUILD_GATE=1, SLOW_BUILD_SECONDS=60)
     web = gunicorn(SITE_URL=django_settings.SITE_URL)
     own_pid = own_backend_pid()
     assert post(web.url + "/")[0] == 200            # gunicorn's worker now holds a persistent connection
@@ -552,7 +553,7 @@ def test_postgres_connections_dropped_under_the_web_server_and_the_worker_mid_bu
     body, header = signed_event(order, localstripe.webhook_secret)
 
     assert terminate_backends(own_pid) >= 1           # the web server's connection (and any other) is gone
-    status, answer = post(web.url + reverse("stripe-webhook"), body, webhook_headers(header))
+    status, answer = post(web.url + reverse("webhook-stripe"), body, webhook_headers(header))
     assert status == 200, (answer, web.log.read_text()[-3000:])   # reconnected (DB_CONN_HEALTH_CHECKS)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.fulfilled_at
@@ -561,7 +562,8 @@ def test_postgres_connections_dropped_under_the_web_server_and_the_worker_mid_bu
     # query, retries, and the order is delivered once.
     started = markers / f"started-{order.pk}-{worker.pid}"
     assert wait_until(started.exists, 20), worker.log_text()[-3000:]
-    assert terminate_backends(own_pid) >= 1
+    assert terminate_backends(own_pid) >= 1           # while the build waits at the gate
+    (markers / f"go-{order.pk}").touch()
     assert_delivered_once(smtp_sink, order, worker)
     assert started.read_text().count("\n") == 2       # the first attempt failed, the retry built it
     assert "database error" in worker.log_text()
@@ -588,7 +590,7 @@ def test_without_connection_health_checks_a_dropped_connection_fails_the_next_re
 def test_a_webhook_whose_connection_dropped_during_the_fulfilment_is_processed_when_stripe_retries(
         shop, client, smtp_sink, celery_worker_process, localstripe, gunicorn):
     web = gunicorn(SITE_URL=django_settings.SITE_URL)
-    url = web.url + reverse("stripe-webhook")
+    url = web.url + reverse("webhook-stripe")
     own_pid = own_backend_pid()
     order = charged_order(client, "petra@example.com")
     body, header = signed_event(order, localstripe.webhook_secret)
@@ -619,7 +621,7 @@ def test_the_same_webhook_delivered_many_times_at_once_fulfils_the_order_once(
         shop, client, smtp_sink, celery_worker_process, localstripe, live_server):
     order = charged_order(client, "vera@example.com")
     body, header = signed_event(order, localstripe.webhook_secret)
-    url = live_server.url + reverse("stripe-webhook")
+    url = live_server.url + reverse("webhook-stripe")
     copies = 16
     barrier = threading.Barrier(copies)
 
