@@ -216,9 +216,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTH_USER_MODEL = "portal.User"
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "account"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_URL = "accounts-login"
+LOGIN_REDIRECT_URL = "panel-home"
+LOGOUT_REDIRECT_URL = "home-page"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

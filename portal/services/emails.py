@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from cameras.exporting import latest_release
@@ -54,14 +54,9 @@ def new_password() -> str:
 
 
 def panel_url(absolute: bool = True) -> str:
-    """The customer panel (the panel app's page when it is installed, else the account page)."""
-    for name in ("panel-home", "account"):
-        try:
-            path = reverse(name)
-        except NoReverseMatch:
-            continue
-        return settings.SITE_URL.rstrip("/") + path if absolute else path
-    return settings.SITE_URL if absolute else "/"
+    """The customer panel's home page."""
+    path = reverse("panel-home")
+    return settings.SITE_URL.rstrip("/") + path if absolute else path
 
 
 def was_sent(order_id: int, kind: str, key) -> bool:
@@ -106,7 +101,7 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site,
-               "panel_url": site + reverse("login") if kind in DELIVERY else panel_url(),
+               "panel_url": site + reverse("accounts-login") if kind in DELIVERY else panel_url(),
                "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS}
     attachment = None
     if kind in KEYED:

@@ -52,7 +52,7 @@ def download_token(order, key: str) -> str:
 
 
 def download_url(order, key: str, absolute: bool = False) -> str:
-    path = reverse("download", args=[download_token(order, key)])
+    path = reverse("download-link", args=[download_token(order, key)])
     return settings.SITE_URL.rstrip("/") + path if absolute else path
 
 
@@ -62,7 +62,7 @@ def panel_token(order, package) -> str:
 
 
 def panel_url(order, package) -> str:
-    return reverse("panel-download", args=[order.public_id, panel_token(order, package)])
+    return reverse("download-panel", args=[order.public_id, panel_token(order, package)])
 
 
 def read(token: str, kind: str) -> Link:

@@ -103,7 +103,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "portal/accounts/password_reset_email.txt"
     html_email_template_name = "portal/accounts/password_reset_email.html"
     subject_template_name = "portal/accounts/password_reset_subject.txt"
-    success_url = reverse_lazy("panel-password-reset-sent")
+    success_url = reverse_lazy("accounts-password-reset-sent")
 
     def post(self, request, *args, **kwargs):
         _by_email, by_ip = reset_limiters()

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -245,8 +245,8 @@ def add_device(request):
     try:
         get_device(device_id)
     except ExportError:
-        return redirect(reverse("home") + "#devices")
-    return redirect(reverse("device", args=[device_id]) + "?" + urlencode({"email": request.user.email}))
+        return redirect(reverse("home-page") + "#devices")
+    return redirect(reverse("shop-device", args=[device_id]) + "?" + urlencode({"email": request.user.email}))
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,10 +278,7 @@ def _back(request, order: Order):
 
 def purchase_url(order: Order) -> str:
     """The panel page of this purchase."""
-    try:
-        return reverse("panel-order", args=[order.public_id])
-    except NoReverseMatch:
-        return f"{emails.panel_url(absolute=False)}?order={order.public_id}"
+    return reverse("panel-order", args=[order.public_id])
 
 
 @own_purchase("POST")

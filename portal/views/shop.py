@@ -92,7 +92,7 @@ def checkout_page(request, device_id):
     return render(request, "portal/shop/checkout.html", {
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "start_url": reverse("checkout-start", args=[device.id]),
+        "start_url": reverse("shop-checkout-start", args=[device.id]),
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
@@ -145,15 +145,15 @@ def checkout_start(request, device_id):
         fulfilment.payment_failed(order.pk, str(exc))
         return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=502)
     return JsonResponse({"order": str(order.public_id), "client_secret": client_secret, "amount": price.display,
-                         "pay_url": reverse("order-pay", args=[order.public_id]),
-                         "order_url": reverse("order", args=[order.public_id])})
+                         "pay_url": reverse("shop-order-pay", args=[order.public_id]),
+                         "order_url": reverse("shop-order", args=[order.public_id])})
 
 
 @order_view("POST")
 def order_pay(request, order):
     """Charge the card the browser saved; the browser finishes 3-D Secure if asked."""
     if order.status == Order.Status.PAID:
-        return JsonResponse({"status": "succeeded", "next": reverse("order", args=[order.public_id])})
+        return JsonResponse({"status": "succeeded", "next": reverse("shop-order", args=[order.public_id])})
     if order.status == Order.Status.REFUNDED:
         return JsonResponse({"status": "failed", "message": "this order was refunded"}, status=409)
     try:
@@ -165,7 +165,7 @@ def order_pay(request, order):
     elif result.status == "failed":
         fulfilment.payment_failed(order.pk, result.message)
     return JsonResponse({"status": result.status, "client_secret": result.client_secret, "message": result.message,
-                         "next": reverse("order", args=[order.public_id])})
+                         "next": reverse("shop-order", args=[order.public_id])})
 
 
 def _status(order: Order) -> dict:
@@ -201,7 +201,7 @@ def order_page(request, order):
     order = _refresh(order)
     return render(request, "portal/shop/order.html", {"order": order, "device": get_device(order.device_id),
                                                  "state": _status(order),
-                                                 "status_url": reverse("order-status", args=[order.public_id])})
+                                                 "status_url": reverse("shop-order-status", args=[order.public_id])})
 
 
 @order_view("GET", "HEAD")

@@ -14,6 +14,16 @@ def _portal_storage(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _celery_conf_restored():
+    """Whatever a test or a module's fixture sets on the Celery app (eager tasks, propagated
+    errors) is undone after it, so no test depends on which ran before it."""
+    keys = ("task_always_eager", "task_eager_propagates")
+    saved = {key: app.conf.get(key) for key in keys}
+    yield
+    app.conf.update(saved)
+
+
 @pytest.fixture
 def eager(settings):
     """Celery tasks run inline. Modules wanting something else (test_panel, test_shop_flow)

@@ -25,7 +25,7 @@ def card(number: str) -> str:
 def start(client, device="tomtom-go-classic", **data) -> dict:
     fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR"}
     fields.update(data)
-    response = client.post(reverse("checkout-start", args=[device]), fields)
+    response = client.post(reverse("shop-checkout-start", args=[device]), fields)
     assert response.status_code == 200, response.content
     return response.json()
 

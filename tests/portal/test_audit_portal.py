@@ -94,7 +94,7 @@ def refunded(order: Order, event_id: str) -> bytes:
 
 
 def deliver(client, payload: bytes):
-    return client.post(reverse("stripe-webhook"), data=payload, content_type="application/json",
+    return client.post(reverse("webhook-stripe"), data=payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=signed(payload))
 
 
@@ -141,7 +141,7 @@ def stripe_subscriptions(monkeypatch):
 
 def post_upgrade(client, order):
     client.force_login(order.user)
-    return client.post(reverse("extra-upgrade", args=[order.public_id]), follow=True)
+    return client.post(reverse("panel-upgrade", args=[order.public_id]), follow=True)
 
 
 def test_an_upgrade_one_minute_after_the_seventh_day_is_refused(client, purchase, stripe_subscriptions):
@@ -171,8 +171,8 @@ def test_every_capitalisation_of_an_address_counts_against_one_reset_limit(clien
     settings.PASSWORD_RESETS_PER_IP = 100
     User.objects.create_user("lea@example.com", PASSWORD)
     for n, spelling in enumerate(["Lea@Example.com", "LEA@example.com", "lea@EXAMPLE.COM"] * 2):
-        response = client.post(reverse("panel-password-reset"), {"email": spelling}, REMOTE_ADDR=f"10.5.0.{n}")
-        assert response.status_code == 302 and response["Location"] == reverse("panel-password-reset-sent")
+        response = client.post(reverse("accounts-password-reset"), {"email": spelling}, REMOTE_ADDR=f"10.5.0.{n}")
+        assert response.status_code == 302 and response["Location"] == reverse("accounts-password-reset-sent")
     assert [m.to for m in mail.outbox] == [["lea@example.com"]] * 2
 
 
@@ -240,7 +240,7 @@ def test_a_payment_event_after_the_refund_leaves_the_order_refunded_without_emai
         assert deliver(client, succeeded(order, "evt_paid")).status_code == 200
     order.refresh_from_db()
     client.force_login(order.user)
-    download = client.get(reverse("order-status", args=[order.public_id])).json()["download_url"]
+    download = client.get(reverse("shop-order-status", args=[order.public_id])).json()["download_url"]
     assert download and client.get(download).status_code == 200
     sent = len(mail.outbox)
     assert sent == 2
@@ -251,7 +251,7 @@ def test_a_payment_event_after_the_refund_leaves_the_order_refunded_without_emai
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
-    state = client.get(reverse("order-status", args=[order.public_id])).json()
+    state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
     assert (state["status"], state["paid"], state["download_url"]) == ("refunded", False, "")
     assert client.get(download).status_code == 404
     assert len(mail.outbox) == sent and EmailRecord.objects.filter(order=order).count() == 2

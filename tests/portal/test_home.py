@@ -59,14 +59,14 @@ class Page(HTMLParser):
 
 
 def get_home(client) -> tuple[str, Page]:
-    r = client.get(reverse("home"))
+    r = client.get(reverse("home-page"))
     assert r.status_code == 200
     html = r.content.decode()
     return html, Page(html)
 
 
 def test_home_is_the_site_root():
-    assert reverse("home") == "/"
+    assert reverse("home-page") == "/"
 
 
 def test_it_says_what_the_service_is(client):
@@ -78,7 +78,7 @@ def test_it_says_what_the_service_is(client):
 def test_every_device_is_listed_by_brand_with_a_link(client):
     html, page = get_home(client)
     for device in DEVICES:
-        assert reverse("device", args=[device.id]) in page.links, device.id
+        assert reverse("shop-device", args=[device.id]) in page.links, device.id
         assert escape(device.model) in html
     brands = list(dict.fromkeys(d.brand for d in DEVICES))
     # The brand select offers every brand (plus "All brands"), in catalog order.
@@ -118,7 +118,7 @@ def test_without_a_release_the_page_says_so(client):
     config = json.loads(page.scripts["map-config"])
     assert config["release"] is None
     # The devices are there all the same.
-    assert reverse("device", args=[DEVICES[0].id]) in page.links
+    assert reverse("shop-device", args=[DEVICES[0].id]) in page.links
 
 
 def test_leaflet_and_the_map_come_from_our_static_files(client, release):
@@ -153,13 +153,13 @@ def test_the_map_is_configured(client, release):
     config = json.loads(page.scripts["map-config"])
     assert config["release"] == release.number
     assert {t["slug"] for t in config["types"]} == {t.slug for t in CameraType}
-    assert f'data-clusters-url="{reverse("map-clusters")}"' in html
+    assert f'data-clusters-url="{reverse("home-map-clusters")}"' in html
     assert 'id="map"' in html
 
 
 def test_the_home_page_makes_one_query(client, release, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
-        client.get(reverse("home"))
+        client.get(reverse("home-page"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_in_a_browser_the_picker_filters_and_the_map_shows_clusters(live_server,
     assert visible() == len(DEVICES)
     page.fill("#device-search", "garmin zumo")
     assert visible() == 1
-    assert page.locator("#device-list li:visible a").get_attribute("href") == reverse("device", args=["garmin-zumo"])
+    assert page.locator("#device-list li:visible a").get_attribute("href") == reverse("shop-device", args=["garmin-zumo"])
     page.fill("#device-search", "")
     page.select_option("#device-brand", label="TomTom")
     assert visible() == sum(d.brand == "TomTom" for d in DEVICES)

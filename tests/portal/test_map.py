@@ -182,8 +182,8 @@ def test_no_release_gives_an_empty_answer(client):
 
 @pytest.mark.django_db
 def test_the_url_is_named(client):
-    assert reverse("map-clusters") == URL
-    assert reverse("home") == "/"
+    assert reverse("home-map-clusters") == URL
+    assert reverse("home-page") == "/"
 
 
 @pytest.mark.django_db

@@ -77,13 +77,13 @@ def page_of(client, order) -> str:
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, release):
     response = client.get(reverse("panel-home"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts-login"))
 
 
 def test_logging_in_with_the_email_and_password_opens_the_panel(client, release):
     user = customer("Mia@Example.com")
     paid_order(user)
-    response = client.post(reverse("login"), {"username": "mia@example.com", "password": PASSWORD})
+    response = client.post(reverse("accounts-login"), {"username": "mia@example.com", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("panel-home")
     assert "TomTom GO classic" in client.get(reverse("panel-home")).content.decode()
 
@@ -139,7 +139,7 @@ def test_a_forged_or_another_orders_link_gives_nothing_and_an_expired_one_a_fres
     link = download_link(page_of(client, order))
     token = link.rstrip("/").split("/")[-1]
     assert client.get(link[:-3] + "xx/").status_code == 404                                  # forged
-    assert client.get(reverse("panel-download", args=[other.public_id, token])).status_code == 404  # wrong order
+    assert client.get(reverse("download-panel", args=[other.public_id, token])).status_code == 404  # wrong order
     settings.PANEL_DOWNLOAD_LINK_MAX_AGE = -1
     response = client.get(link)
     assert response.status_code == 302 and response["Location"] == reverse("panel-order", args=[order.public_id])

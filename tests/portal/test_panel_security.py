@@ -34,7 +34,7 @@ def _clean(settings, tmp_path, private_cache):
 
 
 def login(client, email, password, ip="10.0.0.1"):
-    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return client.post(reverse("accounts-login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,9 +91,9 @@ def test_a_successful_login_clears_the_failures_of_its_email(client):
 
 def test_a_reset_request_answers_the_same_for_a_known_and_an_unknown_address(client):
     customer("lea@example.com")
-    known = client.post(reverse("panel-password-reset"), {"email": "LEA@example.com"}, follow=True)
-    unknown = client.post(reverse("panel-password-reset"), {"email": "nobody@example.com"}, follow=True)
-    assert known.redirect_chain == unknown.redirect_chain == [(reverse("panel-password-reset-sent"), 302)]
+    known = client.post(reverse("accounts-password-reset"), {"email": "LEA@example.com"}, follow=True)
+    unknown = client.post(reverse("accounts-password-reset"), {"email": "nobody@example.com"}, follow=True)
+    assert known.redirect_chain == unknown.redirect_chain == [(reverse("accounts-password-reset-sent"), 302)]
     assert known.content == unknown.content
     assert [m.to for m in mail.outbox] == [["lea@example.com"]]
 
@@ -102,7 +102,7 @@ def test_the_reset_link_sets_a_new_password_once_and_lifts_a_login_lock(client):
     customer("lea@example.com")
     for _ in range(5):
         login(client, "lea@example.com", "wrong", ip=f"10.1.0.{_}")
-    client.post(reverse("panel-password-reset"), {"email": "lea@example.com"})
+    client.post(reverse("accounts-password-reset"), {"email": "lea@example.com"})
     [message] = mail.outbox
     assert message.subject == "Set a new password for your customer panel"
     link = re.search(r"https://shop\.example(/account/password/reset/\S+/)", message.body).group(1)
@@ -122,7 +122,7 @@ def test_reset_requests_for_one_address_stop_sending_after_the_limit(client, set
     settings.PASSWORD_RESETS_PER_EMAIL = 3
     customer("lea@example.com")
     for n in range(5):
-        response = client.post(reverse("panel-password-reset"), {"email": "lea@example.com"}, REMOTE_ADDR=f"10.3.0.{n}")
+        response = client.post(reverse("accounts-password-reset"), {"email": "lea@example.com"}, REMOTE_ADDR=f"10.3.0.{n}")
         assert response.status_code == 302            # the same answer every time
     assert len(mail.outbox) == 3
 
@@ -130,15 +130,15 @@ def test_reset_requests_for_one_address_stop_sending_after_the_limit(client, set
 def test_reset_requests_from_one_ip_are_limited(client, settings):
     settings.PASSWORD_RESETS_PER_IP = 2
     for n in range(2):
-        client.post(reverse("panel-password-reset"), {"email": f"x{n}@example.com"})
-    response = client.post(reverse("panel-password-reset"), {"email": "lea@example.com"})
+        client.post(reverse("accounts-password-reset"), {"email": f"x{n}@example.com"})
+    response = client.post(reverse("accounts-password-reset"), {"email": "lea@example.com"})
     assert response.status_code == 429 and "Too many password reset requests" in response.content.decode()
 
 
 def test_changing_the_password_needs_the_current_one(client):
     user = customer("lea@example.com")
     client.force_login(user)
-    url = reverse("panel-password-change")
+    url = reverse("accounts-password-change")
     wrong = client.post(url, {"old_password": "nope", "new_password1": "b-new-secret-43",
                               "new_password2": "b-new-secret-43"})
     assert wrong.status_code == 200 and "incorrectly" in wrong.content.decode()

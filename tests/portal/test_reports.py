@@ -33,7 +33,7 @@ def upload(name, data, content_type="image/png"):
 
 
 def report(client, order, **data):
-    return client.post(reverse("extra-report", args=[order.public_id]), data)
+    return client.post(reverse("panel-report", args=[order.public_id]), data)
 
 
 def test_a_report_with_a_screenshot_is_filed_and_shown_with_its_status(client, order):
@@ -134,7 +134,7 @@ def test_refund_refunds_through_stripe_revokes_the_link_and_tells_the_customer(c
 
 
 def test_refund_of_an_upgraded_purchase_ends_the_subscription_and_refunds_both_payments(client, order, staff):
-    client.post(reverse("extra-upgrade", args=[order.public_id]))
+    client.post(reverse("panel-upgrade", args=[order.public_id]))
     order.refresh_from_db()
     report(client, order, text="wrong country")
     admin_action(client, "refund", [ErrorReport.objects.get().pk], staff)

@@ -149,9 +149,9 @@ class Customers:
         """A's own, genuine identifiers for this pattern (what A's links carry)."""
         a, stored = self.order_a, panel.file_state(self.order_a, queue=False).file
         values = {"public_id": a.public_id, "device_id": a.device_id, "uidb64": self.uid(self.a),
-                  "token": {"panel-download": links.panel_token(a, stored) if stored else "",
-                            "download": links.download_token(a, a.package_key),
-                            "panel-password-reset-confirm": default_token_generator.make_token(self.a)}.get(name)}
+                  "token": {"download-panel": links.panel_token(a, stored) if stored else "",
+                            "download-link": links.download_token(a, a.package_key),
+                            "accounts-password-reset-confirm": default_token_generator.make_token(self.a)}.get(name)}
         return {p: values[p] for p in params}
 
     def attack_kwargs(self, name, params):
@@ -161,9 +161,9 @@ class Customers:
         a, b = self.order_a, self.order_b
         stored_b = panel.file_state(b, queue=False).file
         tokens = {
-            "panel-download": links.panel_token(a, self.stored),
-            "download": retarget(links.download_token(b, b.package_key), str(b.public_id), str(a.public_id)),
-            "panel-password-reset-confirm": default_token_generator.make_token(self.b),
+            "download-panel": links.panel_token(a, self.stored),
+            "download-link": retarget(links.download_token(b, b.package_key), str(b.public_id), str(a.public_id)),
+            "accounts-password-reset-confirm": default_token_generator.make_token(self.b),
         }
         assert stored_b is not None
         values = {"public_id": a.public_id, "device_id": a.device_id, "uidb64": self.uid(self.a),
@@ -192,7 +192,7 @@ def refused(response, login_redirect_ok=False) -> bool:
     if response.status_code == 404:
         return True
     if login_redirect_ok and response.status_code == 302:
-        return response["Location"].startswith(reverse("login"))
+        return response["Location"].startswith(reverse("accounts-login"))
     return False
 
 
@@ -212,8 +212,8 @@ def test_every_url_with_an_identifier_is_404_for_another_customer_and_closed_to_
     POST, nothing of A in the body; a visitor gets the login page or 404; A gets the page."""
     patterns = [(route, name, params) for route, name, params, _ in site_patterns()
                 if set(params) - PUBLIC_PARAMS]
-    assert {"panel-order", "panel-download", "extra-report", "order", "order-pay", "download",
-            "panel-password-reset-confirm"} <= {name for _, name, _ in patterns}
+    assert {"panel-order", "download-panel", "panel-report", "shop-order", "shop-order-pay", "download-link",
+            "accounts-password-reset-confirm"} <= {name for _, name, _ in patterns}
     owner, eve, anonymous = Client(), Client(), Client()
     owner.force_login(people.a)
     eve.force_login(people.b)
@@ -224,13 +224,13 @@ def test_every_url_with_an_identifier_is_404_for_another_customer_and_closed_to_
         query = {"codes": ["FR"]}
         assert owner.get(owner_url, query).status_code in (200, 302, 405), owner_url   # the URL is real
         for response in (eve.get(url, query), eve.post(url, ATTACK_POST)):
-            if name == "panel-password-reset-confirm":
+            if name == "accounts-password-reset-confirm":
                 assert invalid_reset_page(response), url
             else:
                 assert response.status_code == 404, (url, response.status_code)
             no_leak(response, people)
         for response in (anonymous.get(url, query), anonymous.post(url, ATTACK_POST)):
-            if name == "panel-password-reset-confirm":
+            if name == "accounts-password-reset-confirm":
                 assert invalid_reset_page(response), url
             else:
                 assert refused(response, login_redirect_ok=True), (url, response.status_code)
@@ -247,7 +247,7 @@ def test_every_url_with_an_identifier_is_404_for_another_customer_and_closed_to_
     assert Download.objects.filter(order=a).count() == 2           # A's own two downloads, not B's tries
     # the pages without an identifier show B nothing of A's
     for route, name, params, _ in site_patterns():
-        if set(params) - PUBLIC_PARAMS or name == "stripe-webhook":
+        if set(params) - PUBLIC_PARAMS or name == "webhook-stripe":
             continue
         kwargs = {p: people.order_b.device_id for p in params}
         response = eve.get(reverse(name, kwargs=kwargs), follow=True)
@@ -280,15 +280,15 @@ def test_signed_links_work_for_their_own_order_only(people, settings):
     # B's panel link for B's order works; A's link on B's order URL, and B's link re-pointed, do not
     assert eve.get(links.panel_url(b, stored_b)).status_code == 200
     a_token = links.panel_token(a, people.stored)
-    assert eve.get(reverse("panel-download", args=[b.public_id, a_token])).status_code == 404
+    assert eve.get(reverse("download-panel", args=[b.public_id, a_token])).status_code == 404
     forged = retarget(links.panel_token(b, stored_b), str(b.public_id), str(a.public_id))
     owner = Client()
     owner.force_login(people.a)
-    assert owner.get(reverse("panel-download", args=[a.public_id, forged])).status_code == 404
+    assert owner.get(reverse("download-panel", args=[a.public_id, forged])).status_code == 404
     # a shop link is not a panel link (another salt), and the other way round
     shop_token = links.download_token(b, b.package_key)
-    assert eve.get(reverse("panel-download", args=[b.public_id, shop_token])).status_code == 404
-    assert eve.get(reverse("download", args=[links.panel_token(b, stored_b)])).status_code == 404
+    assert eve.get(reverse("download-panel", args=[b.public_id, shop_token])).status_code == 404
+    assert eve.get(reverse("download-link", args=[links.panel_token(b, stored_b)])).status_code == 404
     # an expired panel link sends the owner back to the panel for a fresh one, no file
     settings.PANEL_DOWNLOAD_LINK_MAX_AGE = -1
     expired = eve.get(links.panel_url(b, stored_b))
@@ -315,9 +315,9 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
     without the token is 403 before any view runs; the Stripe webhook is the only exempt
     view. Then the same form with the page's token goes through (the check is not just
     refusing everything)."""
-    assert csrf_exempt_views() == ["stripe-webhook"]
+    assert csrf_exempt_views() == ["webhook-stripe"]
     assert not [name for _, _, name, _, cb in url_patterns() if getattr(cb, "csrf_exempt", False)
-                and name != "stripe-webhook"], "an admin view is csrf_exempt"
+                and name != "webhook-stripe"], "an admin view is csrf_exempt"
     b = people.order_b
     browser, visitor = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     browser.force_login(people.b)
@@ -328,7 +328,7 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
                 old_password="eve-password-77", coverage="FR")
     swept = []
     for route, name, params, _ in site_patterns():
-        if name == "stripe-webhook":
+        if name == "webhook-stripe":
             continue
         url = reverse(name, kwargs={p: values[p] for p in params})
         for who in (browser, visitor):
@@ -336,8 +336,9 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
             assert response.status_code == 403, (url, response.status_code)
             assert b"CSRF" in response.content
         swept.append(name)
-    assert {"login", "panel-logout", "panel-password-change", "panel-password-reset", "panel-password-reset-confirm",
-            "checkout-start", "order-pay", "panel-coverage", "panel-icons", "extra-report", "extra-upgrade"} <= set(swept)
+    assert {"accounts-login", "accounts-logout", "accounts-password-change", "accounts-password-reset",
+            "accounts-password-reset-confirm", "shop-checkout-start", "shop-order-pay", "panel-coverage", "panel-icons",
+            "panel-report", "panel-upgrade"} <= set(swept)
     b.refresh_from_db()
     assert (b.coverage, b.icons) == (["FR"], "speed") and not ErrorReport.objects.exists()
     assert Order.objects.count() == 2 and len(mail.outbox) == 0
@@ -387,7 +388,7 @@ def payment(order, **fields) -> dict:
 
 def test_a_webhook_without_a_signature_header_is_refused(client):
     order = new_order()
-    response = client.post(reverse("stripe-webhook"), data=succeeded(order), content_type="application/json")
+    response = client.post(reverse("webhook-stripe"), data=succeeded(order), content_type="application/json")
     assert response.status_code == 400 and b"signature" in response.content.lower()
     assert_nothing_fulfilled(order)
 
@@ -452,7 +453,7 @@ def test_a_refund_event_for_another_payment_does_not_revoke_the_order(client):
 
 
 def login(client, email, password, ip="10.0.0.1", **headers):
-    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip, **headers)
+    return client.post(reverse("accounts-login"), {"username": email, "password": password}, REMOTE_ADDR=ip, **headers)
 
 
 SPELLINGS = [" LEA@example.com", "lea@EXAMPLE.com\t", "\uff4c\uff45\uff41@example.com", "Lea@Example.Com",
@@ -513,13 +514,13 @@ def test_guessing_password_reset_tokens_is_futile_and_limited(client, settings):
     uid = urlsafe_base64_encode(force_bytes(lea.pk))
     guesses = [default_token_generator.make_token(eve),                 # Eve's own token on Lea's account
                "cxyz12-" + "0" * 32, "set-password", "..", "x" * 200]
-    unknown = client.get(reverse("panel-password-reset-confirm", args=[urlsafe_base64_encode(b"99999"), "a-b"]),
+    unknown = client.get(reverse("accounts-password-reset-confirm", args=[urlsafe_base64_encode(b"99999"), "a-b"]),
                          REMOTE_ADDR="10.7.0.1")
     for guess in guesses[:-1]:
-        response = client.get(reverse("panel-password-reset-confirm", args=[uid, guess]), REMOTE_ADDR="10.7.0.1")
+        response = client.get(reverse("accounts-password-reset-confirm", args=[uid, guess]), REMOTE_ADDR="10.7.0.1")
         assert invalid_reset_page(response), guess
         assert response.content == unknown.content            # an existing account looks like any other id
-    genuine = reverse("panel-password-reset-confirm", args=[uid, default_token_generator.make_token(lea)])
+    genuine = reverse("accounts-password-reset-confirm", args=[uid, default_token_generator.make_token(lea)])
     locked = client.get(genuine, REMOTE_ADDR="10.7.0.1")       # past the limit even the right token waits
     assert locked.status_code == 429 and "Please try again in 60 minutes" in locked.content.decode()
     assert client.post(genuine, {"new_password1": "z-new-pass-55", "new_password2": "z-new-pass-55"},
@@ -546,10 +547,10 @@ def test_too_many_fields_or_files_are_a_400_and_nothing_is_saved(people, setting
     eve = Client()
     eve.force_login(people.b)
     fields = {f"f{i}": "x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
-    assert eve.post(reverse("login"), dict(fields, username="eve@example.com", password="x")).status_code == 400
-    start = reverse("checkout-start", args=["tomtom-go-classic"])
+    assert eve.post(reverse("accounts-login"), dict(fields, username="eve@example.com", password="x")).status_code == 400
+    start = reverse("shop-checkout-start", args=["tomtom-go-classic"])
     assert eve.post(start, dict(fields, email="x@example.com")).status_code == 400
-    report_url = reverse("extra-report", args=[people.order_b.public_id])
+    report_url = reverse("panel-report", args=[people.order_b.public_id])
     assert eve.post(report_url, dict(fields, text="crash")).status_code == 400
     files = {f"shot{i}": io.BytesIO(b"x") for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)}
     for name, handle in files.items():
@@ -582,7 +583,7 @@ def test_a_decompression_bomb_screenshot_is_refused_without_decoding_it(people):
     assert len(bomb) < 200
     tracemalloc.start()
     try:
-        response = eve.post(reverse("extra-report", args=[people.order_b.public_id]),
+        response = eve.post(reverse("panel-report", args=[people.order_b.public_id]),
                             {"text": "crash", "screenshot": SimpleUploadedFile("s.png", bomb, "image/png")})
         assert tracemalloc.get_traced_memory()[1] < 64 * 1024 * 1024
     finally:
@@ -730,7 +731,7 @@ def test_path_tricks_in_download_urls_are_404_and_never_a_file_outside_the_store
     eve = Client()
     eve.force_login(people.b)
     b = people.order_b
-    prefixes = [reverse("download", args=["TOKEN"]), reverse("panel-download", args=[b.public_id, "TOKEN"])]
+    prefixes = [reverse("download-link", args=["TOKEN"]), reverse("download-panel", args=[b.public_id, "TOKEN"])]
     for prefix in prefixes:
         for trick in TRICKS:
             response = eve.get(prefix.replace("TOKEN", trick))
@@ -787,7 +788,7 @@ def test_a_hostile_device_id_in_an_order_never_reaches_the_content_disposition(p
     eve = Client()
     eve.force_login(people.b)
     signer = signing.TimestampSigner(salt=links.OLD_SALTS[links.PANEL])
-    in_panel = eve.get(reverse("panel-download", args=[b.public_id, signer.sign(f"{b.public_id}:{key}:1")]))
+    in_panel = eve.get(reverse("download-panel", args=[b.public_id, signer.sign(f"{b.public_id}:{key}:1")]))
     for response in (response, in_panel):
         assert response.status_code == 200 and body(response) == b"PK older"
         disposition = response["Content-Disposition"]

@@ -68,7 +68,7 @@ def event(kind: str, obj: dict, event_id: str = "evt_1") -> bytes:
 
 
 def post_event(client, payload: bytes, signature: str | None = None):
-    return client.post(reverse("stripe-webhook"), data=payload, content_type="application/json",
+    return client.post(reverse("webhook-stripe"), data=payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=signature if signature is not None else sign(payload))
 
 
@@ -90,7 +90,7 @@ def succeeded(order: Order, event_id="evt_1") -> bytes:
 
 
 def test_the_device_page_shows_options_price_and_the_installation_steps(client, release):
-    page = client.get(reverse("device", args=["tomtom-go-classic"])).content.decode()
+    page = client.get(reverse("shop-device", args=["tomtom-go-classic"])).content.decode()
     assert "Installation" in page and "Connect the TomTom" in page
     assert 'name="mobile"' in page           # the release has mobile cameras and the device shows them
     assert 'name="icons"' in page            # TomTom can swap icon sets (France)
@@ -98,36 +98,36 @@ def test_the_device_page_shows_options_price_and_the_installation_steps(client, 
 
 
 def test_mobile_is_not_offered_where_the_device_cannot_show_it(client, release):
-    page = client.get(reverse("device", args=["mercedes-comand"])).content.decode()
+    page = client.get(reverse("shop-device", args=["mercedes-comand"])).content.decode()
     assert 'name="mobile"' not in page
     assert "cannot swap icon sets" in page
 
 
 def test_an_unknown_device_is_404(client, release):
-    assert client.get(reverse("device", args=["nokia-3310"])).status_code == 404
+    assert client.get(reverse("shop-device", args=["nokia-3310"])).status_code == 404
 
 
 def test_size_json_gives_the_size_against_the_limit_and_the_price(client, release):
-    data = client.get(reverse("device-size", args=["garmin-nuvi"]), {"coverage": "FR", "mobile": "on"}).json()
+    data = client.get(reverse("shop-device-size", args=["garmin-nuvi"]), {"coverage": "FR", "mobile": "on"}).json()
     assert data["price"] == "€24.90" and data["max_pois"] == 50_000
     assert data["fits"] is True and 0 < data["pois"] < 500
 
 
 def test_an_option_the_device_does_not_offer_is_refused_with_the_reason(client, release):
-    r = client.post(reverse("checkout-start", args=["mercedes-comand"]), {"email": "a@example.com", "mobile": "on"})
+    r = client.post(reverse("shop-checkout-start", args=["mercedes-comand"]), {"email": "a@example.com", "mobile": "on"})
     assert r.status_code == 400
     assert "cannot show mobile cameras" in json.dumps(r.json())
     assert Order.objects.count() == 0
 
 
 def test_an_invalid_email_is_refused(client, release):
-    r = client.post(reverse("checkout-start", args=["igo-primo"]), {"email": "not-an-email"})
+    r = client.post(reverse("shop-checkout-start", args=["igo-primo"]), {"email": "not-an-email"})
     assert r.status_code == 400 and "email" in r.json()["errors"]
     assert Order.objects.count() == 0
 
 
 def test_a_coverage_the_device_does_not_allow_is_refused(client, release):
-    r = client.post(reverse("checkout-start", args=["sygic-android"]), {"email": "a@example.com", "coverage": "FR"})
+    r = client.post(reverse("shop-checkout-start", args=["sygic-android"]), {"email": "a@example.com", "coverage": "FR"})
     assert r.status_code == 400 and "default coverage only" in json.dumps(r.json())
 
 
@@ -323,7 +323,7 @@ def test_download_links_are_signed_and_expire(client, release, eager, django_cap
     assert response["Content-Disposition"].startswith("attachment;")
     assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).testzip() is None
     token = url.rstrip("/").split("/")[-1]
-    assert client.get(reverse("download", args=[token[:-2] + "xx"])).status_code == 404
+    assert client.get(reverse("download-link", args=[token[:-2] + "xx"])).status_code == 404
     assert client.get("/download/..%2F..%2Fetc%2Fpasswd/").status_code == 404
     later = time.time() + 15 * 24 * 3600  # the links last 14 days
     with pytest.MonkeyPatch.context() as mp:
@@ -345,12 +345,12 @@ def test_an_expired_link_says_where_to_get_the_file(client, release, eager, sett
 
 def test_an_order_page_is_404_for_another_visitor(client, release):
     order = new_order()
-    for name in ("order", "order-status"):
+    for name in ("shop-order", "shop-order-status"):
         assert client.get(reverse(name, args=[order.public_id])).status_code == 404
-    assert client.post(reverse("order-pay", args=[order.public_id])).status_code == 404
+    assert client.post(reverse("shop-order-pay", args=[order.public_id])).status_code == 404
     other = User.objects.create_user("eve@example.com", "pw-eve-123456")
     client.force_login(other)
-    assert client.get(reverse("order", args=[order.public_id])).status_code == 404
+    assert client.get(reverse("shop-order", args=[order.public_id])).status_code == 404
 
 
 def test_the_owner_sees_the_order_after_logging_in(client, release, eager, django_capture_on_commit_callbacks):
@@ -359,9 +359,9 @@ def test_the_owner_sees_the_order_after_logging_in(client, release, eager, djang
         fulfilment.fulfil(order.pk)
     order.refresh_from_db()
     client.force_login(order.user)
-    state = client.get(reverse("order-status", args=[order.public_id])).json()
+    state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
     assert state["file_ready"] and state["emails_sent"] == ["account", "file"]
-    page = client.get(reverse("account")).content.decode()
+    page = client.get(reverse("panel-home")).content.decode()
     assert "TomTom GO classic" in page and state["filename"] in page
 
 
@@ -370,7 +370,7 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
     from portal.services import payments
 
     monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
-    r = client.post(reverse("checkout-start", args=["igo-primo"]),
+    r = client.post(reverse("shop-checkout-start", args=["igo-primo"]),
                     {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
                      "currency": "usd"})
     assert r.status_code == 200
@@ -379,8 +379,8 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
 
 
 def test_the_checkout_page_prefills_the_email_of_a_customer_adding_a_device(client, release):
-    page = client.get(reverse("checkout", args=["igo-primo"]), {"email": "bo@example.com"}).content.decode()
+    page = client.get(reverse("shop-checkout", args=["igo-primo"]), {"email": "bo@example.com"}).content.decode()
     assert 'value="bo@example.com"' in page
     user = User.objects.create_user("cy@example.com", "pw-cy-1234567")
     client.force_login(user)
-    assert 'value="cy@example.com"' in client.get(reverse("checkout", args=["igo-primo"])).content.decode()
+    assert 'value="cy@example.com"' in client.get(reverse("shop-checkout", args=["igo-primo"])).content.decode()

@@ -25,7 +25,7 @@ def shop(tmp_path, settings, localstripe, live_server):
 
     app.conf.task_always_eager = True
     make_release(tmp_path)
-    localstripe.register_webhook(live_server.url + reverse("stripe-webhook"))
+    localstripe.register_webhook(live_server.url + reverse("webhook-stripe"))
     yield localstripe
     app.conf.task_always_eager = False
 
@@ -61,7 +61,7 @@ def test_a_card_needing_3d_secure_comes_back_for_the_browser(client, shop):
     assert paid["status"] == "requires_action" and paid["client_secret"]
     order = Order.objects.get(public_id=data["order"])
     assert order.status == Order.Status.PENDING and order.user is None
-    state = client.get(reverse("order-status", args=[order.public_id])).json()
+    state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
     assert state["paid"] is False and state["file_ready"] is False
 
 
@@ -72,7 +72,7 @@ def test_a_declined_card_gets_a_clear_message_no_account_and_no_file(client, sho
     assert paid["status"] == "failed" and "declined" in paid["message"]
     order = Order.objects.get(public_id=data["order"])
     assert order.status == Order.Status.FAILED
-    page = client.get(reverse("order", args=[order.public_id])).content.decode()
+    page = client.get(reverse("shop-order", args=[order.public_id])).content.decode()
     assert "Payment failed" in page and "Nothing was charged" in page
     assert User.objects.count() == 0 and mail.outbox == []
 
@@ -80,7 +80,7 @@ def test_a_declined_card_gets_a_clear_message_no_account_and_no_file(client, sho
 def test_an_abandoned_payment_leaves_no_account_and_no_file(client, shop):
     data = start(client)
     order = Order.objects.get(public_id=data["order"])
-    page = client.get(reverse("order", args=[order.public_id])).content.decode()
+    page = client.get(reverse("shop-order", args=[order.public_id])).content.decode()
     assert "Waiting for the payment" in page
     assert order.status == Order.Status.PENDING and User.objects.count() == 0 and mail.outbox == []
 
@@ -92,7 +92,7 @@ def test_a_refund_through_the_api_revokes_the_downloads(client, shop):
     order = Order.objects.get(public_id=data["order"])
     assert wait_for(lambda: Order.objects.get(pk=order.pk).package_key != "")
     order.refresh_from_db()
-    state = client.get(reverse("order-status", args=[order.public_id])).json()
+    state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
     assert client.get(state["download_url"]).status_code == 200
     fulfilment.refund(order.pk)
     order.refresh_from_db()
@@ -109,7 +109,7 @@ def test_a_forged_webhook_is_refused(client, shop):
     order = Order.objects.get(public_id=data["order"])
     body = ('{"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x", '
             f'"metadata": {{"order": "{order.public_id}"}}}}}}}}').encode()
-    r = client.post(reverse("stripe-webhook"), data=body, content_type="application/json",
+    r = client.post(reverse("webhook-stripe"), data=body, content_type="application/json",
                     HTTP_STRIPE_SIGNATURE="t=1,v1=00")
     assert r.status_code == 400
     order.refresh_from_db()

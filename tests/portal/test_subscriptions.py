@@ -59,7 +59,7 @@ def stripe_subscriptions(order):
 
 
 def upgrade(client, order):
-    return client.post(reverse("extra-upgrade", args=[order.public_id]), follow=True)
+    return client.post(reverse("panel-upgrade", args=[order.public_id]), follow=True)
 
 
 def test_an_upgrade_on_day_6_makes_a_stripe_subscription_and_charges_only_the_difference(client, order):
@@ -116,7 +116,7 @@ def test_cancel_stops_the_renewal_and_keeps_the_end_date(client, order):
     upgrade(client, order)
     order.refresh_from_db()
     end = order.subscription_end
-    page = client.post(reverse("extra-cancel", args=[order.public_id]), follow=True).content.decode()
+    page = client.post(reverse("panel-cancel", args=[order.public_id]), follow=True).content.decode()
     assert "The renewal is canceled" in page
     order.refresh_from_db()
     assert order.subscription_status == "canceled" and order.subscription_end == end
@@ -128,7 +128,7 @@ def test_cancel_stops_the_renewal_and_keeps_the_end_date(client, order):
 
 def test_after_the_end_updates_stop_and_the_last_file_stays(client, order, tmp_path):
     upgrade(client, order)
-    client.post(reverse("extra-cancel", args=[order.public_id]))
+    client.post(reverse("panel-cancel", args=[order.public_id]))
     order.refresh_from_db()
     last_key = order.package_key
     with time_machine.travel(order.subscription_end + timedelta(days=1), tick=True):
@@ -167,7 +167,7 @@ def test_an_active_subscription_that_renewed_in_stripe_takes_the_new_period(clie
 
 def test_new_releases_are_emailed_once_each_to_subscribers_who_asked(client, order, tmp_path):
     upgrade(client, order)
-    page = client.post(reverse("extra-new-release-emails", args=[order.public_id]), {"on": "1"},
+    page = client.post(reverse("panel-new-release-emails", args=[order.public_id]), {"on": "1"},
                        follow=True).content.decode()
     assert "We will email you each new release" in page
     order.refresh_from_db()
@@ -187,14 +187,14 @@ def test_new_releases_are_emailed_once_each_to_subscribers_who_asked(client, ord
     assert [m.subject.split()[1] for m in mail.outbox] == [str(second.number), str(third.number)]
     assert EmailRecord.objects.filter(order=order, kind=EmailRecord.Kind.NEW_RELEASE, sent_at__isnull=False).count() == 2
     # turned off: no more
-    client.post(reverse("extra-new-release-emails", args=[order.public_id]), {"on": "0"})
+    client.post(reverse("panel-new-release-emails", args=[order.public_id]), {"on": "0"})
     make_release(tmp_path, seed=7)
     send_reminders()
     assert len(mail.outbox) == 2
 
 
 def test_new_release_emails_need_a_subscription(client, order):
-    page = client.post(reverse("extra-new-release-emails", args=[order.public_id]), {"on": "1"},
+    page = client.post(reverse("panel-new-release-emails", args=[order.public_id]), {"on": "1"},
                        follow=True).content.decode()
     assert "come with an annual subscription" in page
     order.refresh_from_db()
@@ -203,16 +203,16 @@ def test_new_release_emails_need_a_subscription(client, order):
 
 def test_another_customer_gets_404_and_a_visitor_the_login(client, order, django_user_model):
     urls = [reverse(name, args=[order.public_id]) for name in
-            ("extra-upgrade", "extra-cancel", "extra-new-release-emails", "extra-report")]
+            ("panel-upgrade", "panel-cancel", "panel-new-release-emails", "panel-report")]
     outsider = django_user_model.objects.create_user(email="eve@example.com", password="x" * 12)
     client.force_login(outsider)
     for url in urls:
         assert client.post(url, {"on": "1", "text": "x"}).status_code == 404, url
-    assert client.get(reverse("extra-report", args=[order.public_id])).status_code == 404
+    assert client.get(reverse("panel-report", args=[order.public_id])).status_code == 404
     client.logout()
     for url in urls:
         response = client.post(url)
-        assert response.status_code == 302 and reverse("login") in response["Location"]
+        assert response.status_code == 302 and reverse("accounts-login") in response["Location"]
     order.refresh_from_db()
     assert order.plan == "one-time" and stripe_subscriptions(order) == []
 
@@ -222,6 +222,6 @@ def test_the_actions_need_the_csrf_token(order):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(order.user)
-    assert strict.post(reverse("extra-upgrade", args=[order.public_id])).status_code == 403
+    assert strict.post(reverse("panel-upgrade", args=[order.public_id])).status_code == 403
     order.refresh_from_db()
     assert order.plan == "one-time"

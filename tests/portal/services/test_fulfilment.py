@@ -129,7 +129,7 @@ def test_a_refunded_order_can_no_longer_be_downloaded(client, release, eager, dj
         fulfilment.payment_succeeded(order.pk)
     order.refresh_from_db()
     client.force_login(order.user)
-    status_url = reverse("order-status", args=[order.public_id])
+    status_url = reverse("shop-order-status", args=[order.public_id])
     state = client.get(status_url).json()
     assert state["file_ready"] and client.get(state["download_url"]).status_code == 200
 

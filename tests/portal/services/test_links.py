@@ -57,11 +57,11 @@ def package_bytes(order) -> bytes:
 
 
 def email_link(token) -> str:
-    return reverse("download", args=[token])
+    return reverse("download-link", args=[token])
 
 
 def panel_link(order, token) -> str:
-    return reverse("panel-download", args=[order.public_id, token])
+    return reverse("download-panel", args=[order.public_id, token])
 
 
 def old_email_token(order) -> str:
