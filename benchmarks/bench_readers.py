@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_readers.py [--runs 5] [--nodes 200000]
 
-The tests (tests/cameras/test_readers_xml.py) check what the readers return and that they
+The tests (tests.cameras.formats.test_readers_xml.py) check what the readers return and that they
 refuse; the times are measured here, where a loaded machine only makes a number worse
 instead of failing a build. Each line prints the median of --runs runs (and the slowest),
 and the budget the tests used to assert:
@@ -53,7 +53,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from cameras.formats.base import FormatError, get_reader
-    from tests.cameras.test_readers_xml import BOMB, BOMB_BODIES, CAM, node, osm_xml, overpass_json, way
+    from tests.cameras.formats.test_readers_xml import BOMB, BOMB_BODIES, CAM, node, osm_xml, overpass_json, way
 
     def read_all(fmt, path):
         return list(get_reader(fmt).read(path))

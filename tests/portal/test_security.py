@@ -56,7 +56,7 @@ from portal.services import fulfilment, links, purchases as panel
 from portal.models import Download, EmailRecord, ErrorReport, Order, StripeEvent, User
 from portal.services.packages import download_filename, ensure_package, order_spec, package_filename, store_path
 from portal.lib.ratelimit import client_ip
-from tests.cameras.test_readers_xml import BOMB, BOMB_BODIES
+from tests.cameras.formats.test_readers_xml import BOMB, BOMB_BODIES
 
 from .panelkit import PASSWORD, body, customer, first_release, paid_order
 from .test_shop_flow import SECRET, event, new_order, post_event, sign, succeeded
