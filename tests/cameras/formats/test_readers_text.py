@@ -17,7 +17,7 @@ from cameras.formats.base import FormatError, Record, Rejection, detect, get_rea
 from cameras.formats.text_helpers import classify_name
 from exporters.schema import CameraType, DirectionMode, Kind
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "feed-csv.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "feed-csv.md"
 
 OSM = "osm_speed_cameras_feed_2026-03.csv"
 FR = "fr_radars_automatiques_2023-04-26.csv"

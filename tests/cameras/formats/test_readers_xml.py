@@ -14,7 +14,7 @@ from cameras.formats.base import FormatError, Record, Rejection, detect, get_rea
 from cameras.formats.text_helpers import classify
 from exporters.schema import CameraType, DirectionMode, Kind
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def read(name, path):
