@@ -40,7 +40,7 @@ Fixtures (imported into tests/conftest.py)
     before each test; the fixture points the test's settings at them). For the duration of
     the test the test process's Celery app also uses that Redis DB, with eager mode off.
     ``kill()`` (SIGKILL), ``stop()``, ``start()``, ``restart(**extra_env)``, ``pid``,
-    ``alive``, ``log_text()``, ``wait_idle()`` (nothing queued, nothing held by a worker: no
+    ``alive``, ``log_text()`` (this test's part), ``wait_idle()`` (nothing queued, nothing held by a worker: no
     task can still run, e.g. send a second email). Log: VAR_DIR/log/celery-<xdist worker>.log.
     ``start(module="tests.slow_worker", SLOW_BUILD_DIR=..., SLOW_BUILD_SECONDS=...)`` starts it
     through a test-only wrapper whose package builds signal and sleep (tests/slow_worker.py),
@@ -656,6 +656,7 @@ class CeleryWorker:
         self.starts = 0
         self.extra_env: dict[str, str] = {}  # set by restart(), dropped after the test
         self.module = self.DEFAULT_MODULE    # or "tests.slow_worker" (start(module=...)), reset after the test
+        self.mark_log()
 
     @classmethod
     def like(cls, other: "CeleryWorker", name: str, **env) -> "CeleryWorker":
@@ -732,8 +733,18 @@ class CeleryWorker:
         self.stop()
         self.start(module=module, **extra_env)
 
+    def mark_log(self) -> None:
+        """From now on ``log_text()`` starts here (the fixture marks each test's start)."""
+        self._log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
+
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """The log since this test began (the file keeps every session's: an assertion on it
+        must not pass on an earlier run's lines)."""
+        if not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_from)
+            return log.read().decode(errors="replace")
 
     def broker(self):
         """A client of this worker's Redis (broker and result backend)."""
@@ -861,6 +872,7 @@ def celery_worker_process(celery_worker_server, request, settings, smtp_sink):
         worker.extra_env = {}
         worker.module = CeleryWorker.DEFAULT_MODULE
     worker.redis.delete(*(worker.redis.keys("celery*") + [b"unacked", b"unacked_index", b"unacked_mutex"]))
+    worker.mark_log()
     worker.start()
     yield worker
     _point_celery_app_at(saved)
