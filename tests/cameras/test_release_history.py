@@ -21,7 +21,7 @@ from cameras.releases import (
 from exporters.base import ExportOptions
 from exporters.devices import get_device
 
-from .test_releases import make, source  # noqa: F401  (fixtures)
+from tests.cameras.test_releases import make, source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from exporters.base import ExportOptions, OutputFile, get_exporter
 from exporters.common import poi_names
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 GOLDEN = Path(__file__).parent / "golden"

@@ -8,7 +8,7 @@ from exporters.base import CameraSet
 from exporters.common import CATEGORIES, SHORT_LABELS, Category, fit_name
 from exporters.schema import Kind
 
-from .fixtures import sample_cameras, scaled_cameras
+from tests.exporters.fixtures import sample_cameras, scaled_cameras
 
 
 def reference_categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:

@@ -10,7 +10,7 @@ from exporters.base import CameraSet, ExportOptions, load_plugins
 from exporters import bulk, points
 from exporters.plugins import csv, garmin_gpi, ov2, sygic
 
-from .fixtures import sample_cameras, scaled_cameras
+from tests.exporters.fixtures import sample_cameras, scaled_cameras
 
 PLUGINS = sorted(load_plugins())
 

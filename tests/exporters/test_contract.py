@@ -7,7 +7,7 @@ from exporters.base import ExportOptions, OutputFile, RenderResult, load_plugins
 from exporters.devices import CATALOG, DEVICES, get_device, validate_catalog
 from exporters.base import ExportError
 
-from .fixtures import sample_cameras
+from tests.exporters.fixtures import sample_cameras
 
 PLUGINS = sorted(load_plugins())
 

@@ -11,7 +11,7 @@ from exporters import common
 from exporters.base import REGISTRY, CameraSet, Exporter, ExportError, ExportOptions, register
 from exporters.schema import CameraType, Kind
 
-from .fixtures import SAMPLE_ROWS, sample_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras
 
 
 def test_exporters_never_import_django_or_the_camera_database():

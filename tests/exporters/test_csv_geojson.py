@@ -13,9 +13,9 @@ from cameras.formats.base import Record
 from exporters.base import CameraSet
 from exporters.schema import CameraType
 
-from .fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
 from . import interchange
-from .interchange import (assert_record_matches, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
+from tests.exporters.interchange import (assert_record_matches, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
                           sample_name)
 
 HEADER = "ref,kind,type,lat,lon,speed,truck_speed,heading,direction,country,road,description,end_lat,end_lon,reports"

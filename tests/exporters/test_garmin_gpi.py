@@ -13,8 +13,8 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
-from .interchange import (assert_same_bytes_in_any_order, assert_same_points, category_title, check_golden_files,
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from tests.exporters.interchange import (assert_same_bytes_in_any_order, assert_same_points, category_title, check_golden_files,
                           gpsbabel, gpsbabel_read_files)
 from .readers.gpi_reader import GpiFormatError, read_gpi
 

@@ -12,8 +12,8 @@ import pytest
 from exporters.base import CameraSet, ExportError, get_exporter
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
                           category_title, check_golden_files)
 
 NUMBER = re.compile(r"-?\d{1,3}\.\d{1,6}")

@@ -15,8 +15,8 @@ from exporters.interchange import split_categories
 from exporters.plugins.gpx import CAMERA_NS, GPXX_NS
 from exporters.schema import DirectionMode
 
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
-from .interchange import (assert_babel_positions, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from tests.exporters.interchange import (assert_babel_positions, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
                           gpsbabel_read_files, sample_name, written)
 
 GPX = "{http://www.topografix.com/GPX/1/1}"

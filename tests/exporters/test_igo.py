@@ -10,8 +10,8 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import (assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden,
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.interchange import (assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden,
                           gpsbabel_unicsv, one_at, sample)
 from .readers.igo_reader import read_speedcam, unmatched
 

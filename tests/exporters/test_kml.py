@@ -12,8 +12,8 @@ from cameras.formats import get_reader
 from cameras.formats.base import Record
 from exporters.base import CameraSet
 
-from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import (assert_babel_positions, assert_record_matches, assert_same_bytes_in_any_order, check_golden,
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.interchange import (assert_babel_positions, assert_record_matches, assert_same_bytes_in_any_order, check_golden,
                           expected_rows, export, gpsbabel_read_file, sample_name, written)
 
 K = "{http://www.opengis.net/kml/2.2}"

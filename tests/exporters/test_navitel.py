@@ -10,8 +10,8 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
-from .interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from tests.exporters.interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden
 from .readers.igo_reader import read_speedcam, unmatched
 
 # Navitel TYPE per camera type: the manual lists 1 static, 4 section, 5 mobile (kind MOBILE -> 5).

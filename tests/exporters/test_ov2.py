@@ -11,8 +11,8 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
                           category_title, check_golden_files)
 from .readers.ov2_reader import Ov2FormatError, read_ov2
 

@@ -11,7 +11,7 @@ from exporters.base import ExportError, ExportOptions
 from exporters.devices import get_device
 from exporters.package import build_package, cache_key
 
-from .fixtures import sample_cameras
+from tests.exporters.fixtures import sample_cameras
 
 RELEASE = {"number": 3, "date": "2026-11-01", "sha256": "ab" * 32}
 

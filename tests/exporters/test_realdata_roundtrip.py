@@ -84,17 +84,17 @@ from exporters.base import CameraSet, ExportOptions, OutputFile, load_plugins
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
 from . import interchange
-from .interchange import CATEGORY_TITLE, MOBILE_TITLE, gpsbabel_unicsv
+from tests.exporters.interchange import CATEGORY_TITLE, MOBILE_TITLE, gpsbabel_unicsv
 from .readers.gpi_reader import read_gpi
 from .readers.igo_reader import read_speedcam
 from .readers.ov2_reader import read_ov2
 from .readers.sygic_reader import read_sygic
-from .test_garmin_gpi import expected_comment, expected_name
-from .test_garmin_poi_csv import read_poi_csv
-from .test_igo import IGO_TYPE
-from .test_navitel import navitel_type
-from .test_ov2 import expected_file
-from .test_sygic import sygic_type
+from tests.exporters.test_garmin_gpi import expected_comment, expected_name
+from tests.exporters.test_garmin_poi_csv import read_poi_csv
+from tests.exporters.test_igo import IGO_TYPE
+from tests.exporters.test_navitel import navitel_type
+from tests.exporters.test_ov2 import expected_file
+from tests.exporters.test_sygic import sygic_type
 
 pytestmark = pytest.mark.realdata
 

@@ -8,8 +8,8 @@ from exporters import sizing
 from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
 from exporters.plugins import garmin_gpi, ov2
 
-from .fixtures import sample_cameras, scaled_cameras
-from .test_sizing import mixed_cameras
+from tests.exporters.fixtures import sample_cameras, scaled_cameras
+from tests.exporters.test_sizing import mixed_cameras
 
 SMALL_N = range(0, 3001)
 LARGE_N = [4095, 4096, 4097, 10_007, 65_536, 100_001, 262_143, 300_001]

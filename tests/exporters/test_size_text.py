@@ -13,7 +13,7 @@ from exporters import sizing
 from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
 from exporters.textrows import csv_column, csv_field, csv_quote, json_escape, row_sizes, write_rows
 
-from .fixtures import SAMPLE_ROWS, sample_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras
 
 FORMATS = ["csv", "geojson", "gpx", "kml", "garmin-poi-csv"]
 

@@ -8,7 +8,7 @@ import pytest
 from exporters import sizing
 from exporters.base import CameraSet, ExportOptions, load_plugins
 
-from .fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
 
 PLUGINS = sorted(load_plugins())
 

@@ -16,7 +16,7 @@ from exporters.base import CameraSet, ExportError, ExportOptions, OutputFile, Sp
 from exporters.devices import DEVICES, get_device
 from exporters.package import build_package, cache_key
 
-from .fixtures import sample_cameras, scaled_cameras
+from tests.exporters.fixtures import sample_cameras, scaled_cameras
 
 PLUGINS = sorted(load_plugins())
 SPOOLED = ("gpx", "kml", "csv", "geojson", "garmin-poi-csv")  # the plugins that write their big files to disk

@@ -11,8 +11,8 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from . import interchange
-from .fixtures import SAMPLE_ROWS, scaled_cameras
-from .interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, golden_bytes, one_at
+from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, golden_bytes, one_at
 from .readers.igo_reader import unmatched
 from .readers.sygic_reader import dump, read_sygic
 

@@ -48,7 +48,7 @@ from portal.models import EmailRecord, Order, StripeEvent, User
 from portal.services.recovery import resume_orders
 from tests.services import ROOT, CeleryWorker, _point_celery_app_at, free_port, service_missing, wait_until
 
-from .shopping import buy, confirm_setup, make_release, start, wait_for
+from tests.portal.shopping import buy, confirm_setup, make_release, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

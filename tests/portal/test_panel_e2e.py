@@ -9,9 +9,9 @@ from django.test import Client
 
 from portal.models import Download, Order
 
-from .panelkit import manifest
-from .shopping import buy, make_release, wait_for
-from .test_shop_e2e import mails_to, password_in, subject
+from tests.portal.panelkit import manifest
+from tests.portal.shopping import buy, make_release, wait_for
+from tests.portal.test_shop_e2e import mails_to, password_in, subject
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -28,10 +28,10 @@ from portal.models import EmailRecord, ErrorReport, Order
 from portal.services.packages import store_path
 from tests.services import guarded_page
 
-from .panelkit import manifest
-from .shopping import buy, make_release, wait_for
-from .test_panel_e2e import download, log_in, password_for
-from .test_shop_e2e import mails_to, subject
+from tests.portal.panelkit import manifest
+from tests.portal.shopping import buy, make_release, wait_for
+from tests.portal.test_panel_e2e import download, log_in, password_for
+from tests.portal.test_shop_e2e import mails_to, subject
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import pytest
 
 from portal.models import EmailRecord, Order, StripeEvent
 
-from .shopping import NEEDS_3DS, VISA, buy, make_release, wait_for
+from tests.portal.shopping import NEEDS_3DS, VISA, buy, make_release, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

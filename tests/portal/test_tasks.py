@@ -15,7 +15,7 @@ from portal import tasks
 from portal.celery import app
 from portal.models import EmailRecord, Order
 
-from .panelkit import paid_order
+from tests.portal.panelkit import paid_order
 
 HISTORIC_NAMES = {
     "build_order_package": "portal.tasks.build_order_package",

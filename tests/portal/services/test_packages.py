@@ -9,7 +9,7 @@ from exporters.devices import get_device
 from exporters.package import cache_key
 from portal.services import packages
 
-from ..panelkit import manifest, paid_order
+from tests.portal.panelkit import manifest, paid_order
 
 KEY = "0123456789abcdef" * 4
 

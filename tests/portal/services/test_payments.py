@@ -14,8 +14,8 @@ from portal.models import Order
 from portal.services import payments
 from portal.services.pricing import quote
 
-from ..shopping import DECLINED_ON_CHARGE, confirm_setup, make_release, start
-from ..test_shop_flow import event, sign
+from tests.portal.shopping import DECLINED_ON_CHARGE, confirm_setup, make_release, start
+from tests.portal.views.test_shop import event, sign
 
 pytestmark = pytest.mark.django_db
 

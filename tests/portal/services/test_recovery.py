@@ -15,7 +15,7 @@ from portal.models import EmailRecord, Order, User
 from portal.services import queue, recovery
 from portal.services.pricing import BASE_PRICES
 
-from ..panelkit import paid_order
+from tests.portal.panelkit import paid_order
 
 pytestmark = pytest.mark.django_db
 

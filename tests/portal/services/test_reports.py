@@ -15,7 +15,7 @@ from portal.services import links, reports
 from portal.models import EmailRecord, ErrorReport, Order
 from portal.services.packages import store_path
 
-from .test_subscriptions import order, panel_page, shop  # noqa: F401  (fixtures)
+from tests.portal.services.test_subscriptions import order, panel_page, shop  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from portal.celery import app
 from portal.models import EmailRecord, Order
 from portal.tasks import run_reminders
 
-from .shopping import make_release
+from tests.portal.shopping import make_release
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

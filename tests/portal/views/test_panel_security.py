@@ -15,8 +15,8 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from .panelkit import PASSWORD, customer
-from .test_security import private_cache  # noqa: F401  (fixture)
+from tests.portal.panelkit import PASSWORD, customer
+from tests.portal.system.test_security import private_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

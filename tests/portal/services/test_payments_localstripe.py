@@ -12,7 +12,7 @@ from django.urls import reverse
 from portal.services import fulfilment
 from portal.models import Order, StripeEvent, User
 
-from .shopping import DECLINED_ON_CHARGE, NEEDS_3DS, confirm_setup, make_release, start, wait_for
+from tests.portal.shopping import DECLINED_ON_CHARGE, NEEDS_3DS, confirm_setup, make_release, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

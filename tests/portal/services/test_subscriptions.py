@@ -17,7 +17,7 @@ from portal.services import purchases as panel, subscriptions
 from portal.models import EmailRecord, Order
 from portal.services.reminders import send_reminders
 
-from .shopping import buy, make_release
+from tests.portal.shopping import buy, make_release
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

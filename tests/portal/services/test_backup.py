@@ -18,7 +18,7 @@ from portal.services.backup import read_manifest
 from portal.models import Order, User
 from portal.services.packages import package_for_order
 
-from .panelkit import PASSWORD, customer, first_release, paid_order
+from tests.portal.panelkit import PASSWORD, customer, first_release, paid_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

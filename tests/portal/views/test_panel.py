@@ -16,7 +16,7 @@ from django.utils import timezone
 from portal.services import purchases as panel, queue
 from portal.models import Download, Order
 
-from .panelkit import PASSWORD, body, customer, first_release, manifest, next_release, paid_order
+from tests.portal.panelkit import PASSWORD, body, customer, first_release, manifest, next_release, paid_order
 
 pytestmark = pytest.mark.django_db
 

@@ -58,8 +58,8 @@ from portal.services.packages import download_filename, ensure_package, order_sp
 from portal.lib.ratelimit import client_ip
 from tests.cameras.formats.test_readers_xml import BOMB, BOMB_BODIES
 
-from .panelkit import PASSWORD, body, customer, first_release, paid_order
-from .test_shop_flow import SECRET, event, new_order, post_event, sign, succeeded
+from tests.portal.panelkit import PASSWORD, body, customer, first_release, paid_order
+from tests.portal.views.test_shop import SECRET, event, new_order, post_event, sign, succeeded
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from portal.tasks import ping
 from portal.models import Order
 from portal.services.entitlement import add_months, updates_until
 
-from .panelkit import customer, paid_order
-from .shopping import make_release, wait_for
+from tests.portal.panelkit import customer, paid_order
+from tests.portal.shopping import make_release, wait_for
 
 DEFAULT_OPTIONS = tuple(sorted(ExportOptions().key().items()))
 MOBILE = tuple(sorted(ExportOptions(mobile=True).key().items()))
