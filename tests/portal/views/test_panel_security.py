@@ -20,7 +20,7 @@ from tests.portal.system.test_security import private_cache  # noqa: F401  (fixt
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)
