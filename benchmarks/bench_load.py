@@ -356,7 +356,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="speedcam-load-bench-"))
     # The listening socket is made here (port 0: the kernel's choice) and handed to gunicorn
     # (fd://): the port is known from the start and never free for another process to take
-    # while the shop is set up (tests/portal/test_load_smoke.py runs beside other servers).
+    # while the shop is set up (tests/portal/system/test_load_smoke.py runs beside other servers).
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))

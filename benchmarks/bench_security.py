@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_security.py [--runs 5]
 
-tests/portal/test_security.py checks that each hostile input is refused, with which message,
+tests/portal/system/test_security.py checks that each hostile input is refused, with which message,
 that no secret leaks and that the memory peak stays small; the wall-clock budgets it used to
 assert are measured here instead, median (and slowest) of --runs runs:
 

@@ -27,7 +27,7 @@ def shared():
 def _releases_dir(tmp_path, settings):
     settings.RELEASES_DIR = tmp_path / "releases"
     # Publishing a release would queue package builds for every catalog device; only the
-    # fan-out tests (tests/portal/test_fanout.py) turn it on.
+    # fan-out tests (tests/portal/services/test_fanout.py) turn it on.
     settings.FANOUT_ON_PUBLISH = False
 
 

@@ -313,7 +313,7 @@ BOMB_BODIES = {
 
 @pytest.mark.parametrize("fmt", sorted(BOMB_BODIES))
 def test_a_billion_laughs_file_is_refused_with_a_clear_message(fmt, tmp_path):
-    # Refused before any expansion (the memory bound is in tests/portal/test_security.py; the
+    # Refused before any expansion (the memory bound is in tests/portal/system/test_security.py; the
     # time it takes in benchmarks/bench_readers.py).
     path = tmp_path / f"bomb.{fmt}"
     path.write_text(BOMB + BOMB_BODIES[fmt])

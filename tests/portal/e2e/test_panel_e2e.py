@@ -11,7 +11,7 @@ from portal.models import Download, Order
 
 from tests.portal.panelkit import manifest
 from tests.portal.shopping import buy, make_release, wait_for
-from tests.portal.test_shop_e2e import mails_to, password_in, subject
+from tests.portal.e2e.test_shop_e2e import mails_to, password_in, subject
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

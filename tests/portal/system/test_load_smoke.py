@@ -21,7 +21,7 @@ import pytest
 
 from tests.services import service_missing
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 USERS = 5
 REQUEST_TYPES = ("home", "device", "map", "login", "panel", "download")
 

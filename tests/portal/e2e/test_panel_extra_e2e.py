@@ -30,8 +30,8 @@ from tests.services import guarded_page
 
 from tests.portal.panelkit import manifest
 from tests.portal.shopping import buy, make_release, wait_for
-from tests.portal.test_panel_e2e import download, log_in, password_for
-from tests.portal.test_shop_e2e import mails_to, subject
+from tests.portal.e2e.test_panel_e2e import download, log_in, password_for
+from tests.portal.e2e.test_shop_e2e import mails_to, subject
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
