@@ -1,3 +1,10 @@
+"""``import_cameras``: import a feed file (README, "CLI").
+
+The report lists rejected rows (stderr), merges and the readers' notes by kind (what was
+changed or assumed while reading: the file's encoding, cut text, clamped numbers). An
+import that accepts no row exits non-zero, with ``--skip-invalid`` too.
+"""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -31,6 +38,8 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             if exc.report is not None:
                 self._print_rejections(exc.report, opts["show"])
+                for line in exc.report.notes_lines():
+                    self.stderr.write(line)
             raise CommandError(str(exc)) from None
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
