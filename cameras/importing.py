@@ -42,8 +42,8 @@ from cameras import dedup, geo
 from cameras.distance import haversine_m
 from cameras.formats import FormatError, Record, Rejection, detect, get_reader
 from cameras.formats.base import collecting_notes
-from cameras.mobile import aggregate_mobile_zones
-from cameras.models import Camera, CameraLink, ImportRun, MobileReport, Source
+from cameras.mobile import aggregate_mobile_zones, store_reports
+from cameras.models import Camera, CameraLink, ImportRun, Source
 
 # Camera fields a feed sets (and an update may change).
 FEED_FIELDS = ("kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "dir_mode",
@@ -71,7 +71,9 @@ class ImportReport:
     reactivated: int = 0
     deactivated: int = 0
     swapped: list[int] = field(default_factory=list)            # line numbers fixed
-    merged: list[tuple] = field(default_factory=list)           # (line, what, camera/line, metres)
+    merged: list[tuple] = field(default_factory=list)           # (line, what, camera/line, metres, why)
+    repeated_refs: list[tuple] = field(default_factory=list)    # (ref, line, first line, metres): another camera
+    mobile_repeats: list[tuple] = field(default_factory=list)   # (line, why the report was not stored again)
     rejections: list[Rejection] = field(default_factory=list)
     mobile_reports: int = 0
     zones: dict | None = None
@@ -89,10 +91,14 @@ class ImportReport:
             f"  cameras created: {self.created}, updated: {self.updated}, unchanged: {self.unchanged}, "
             f"reactivated: {self.reactivated}, deactivated (gone from source): {self.deactivated}",
             f"  merged as duplicates: {len(self.merged)}",
+            *self._repeated_refs_lines(),
             f"  latitude/longitude swapped and fixed: {len(self.swapped)}",
         ]
         if self.mobile_reports:
             lines.append(f"  mobile reports stored: {self.mobile_reports}")
+        if self.mobile_repeats:
+            line, why = self.mobile_repeats[0]
+            lines.append(f"  mobile reports not stored again: {len(self.mobile_repeats)} (e.g. line {line}: {why})")
         if self.zones:
             lines.append(f"  mobile zones: {self.zones}")
         if self.kept_active:
@@ -119,6 +125,15 @@ class ImportReport:
                 lines.append(f"      {name}:{line}: {text}" if line else f"      {name}: {text}")
         return lines
 
+    def _repeated_refs_lines(self, examples=3):
+        if not self.repeated_refs:
+            return []
+        ids = {r[0] for r in self.repeated_refs}
+        shown = "; ".join(f"'{ref}' line {line} ({_distance_text(metres)} from line {first})"
+                          for ref, line, first, metres in self.repeated_refs[:examples])
+        return [f"  ids repeated for another camera (kept as separate cameras): {len(ids)} ids, "
+                f"{len(self.repeated_refs)} rows, e.g. {shown}"]
+
     def as_dict(self, limit=1000):
         return {
             "path": self.path, "format": self.format, "source": self.source, "dry_run": self.dry_run,
@@ -126,6 +141,9 @@ class ImportReport:
             "reactivated": self.reactivated, "deactivated": self.deactivated,
             "swapped": len(self.swapped), "swapped_lines": self.swapped[:limit],
             "merged": len(self.merged), "merged_detail": [list(m) for m in self.merged[:limit]],
+            "repeated_refs": len({r[0] for r in self.repeated_refs}),
+            "repeated_refs_detail": [list(r) for r in self.repeated_refs[:limit]],
+            "mobile_repeats": [list(r) for r in self.mobile_repeats[:limit]],
             "rejected": len(self.rejections),
             "rejections": [[r.file, r.line, r.reason] for r in self.rejections[:limit]],
             "mobile_reports": self.mobile_reports, "zones": self.zones,
@@ -251,6 +269,10 @@ def _limits(records: list[Record], fname: str, rejections: list[Rejection]) -> l
         else:
             kept.append(rec)
     return kept
+
+
+def _distance_text(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.1f} m"
 
 
 def position_key(lat: float, lon: float, type_: int) -> str:
@@ -391,7 +413,10 @@ def import_file(path, *, source: str, fmt: str = "auto", skip_invalid: bool = Fa
         src, _ = Source.objects.get_or_create(name=source)
         _write_cameras(src, records, cols if records else None, report, progress, deactivate=complete)
         if sightings:
-            report.mobile_reports = _write_sightings(src, sightings)
+            stored = store_reports(src, sightings)
+            report.mobile_reports = stored.stored
+            report.mobile_repeats.extend(stored.repeats)
+            report.repeated_refs.extend(stored.variants)
             report.zones = aggregate_mobile_zones().as_dict()
         if dry_run:
             transaction.set_rollback(True)
@@ -411,21 +436,26 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
     if not records:
         # An import with nothing in it deactivates nothing: an empty feed is more likely broken.
         return
-    keys = [r.ref or position_key(r.lat, r.lon, r.type) for r in records]
+    # 1. Identity: a ref (or position key) repeated for another camera gets a key of its own;
+    #    a true repeat (same type, a few metres, compatible direction) is the same camera.
+    speeds = [r.speed for r in records]
+    truck_speeds = [r.truck_speed for r in records]
+    keys, rep, repeats, variants = dedup.split_identities(
+        [r.ref or position_key(r.lat, r.lon, r.type) for r in records], cols["lat"], cols["lon"], cols["type"],
+        cols["heading"], cols["dir_mode"], cols["end_lat"], cols["end_lon"], speeds, truck_speeds,
+        settings.DEDUP_MAX_HEADING_DIFF)
+    for i, j, d in repeats:
+        report.merged.append((records[i].line, "repeat of line", records[j].line, round(d, 1),
+                              "the same id listed again: " + _why(cols, i, j, d, dedup.REPEAT_RADIUS_M)))
+    report.repeated_refs.extend((records[i].ref, records[i].line, records[j].line, round(d, 1))
+                                for i, j, d in variants if records[i].ref)
 
-    # 1. Exact repeats of a key within the file: keep the first.
-    first_by_key: dict[str, int] = {}
-    rep = np.arange(len(records))
-    for i, key in enumerate(keys):
-        j = first_by_key.setdefault(key, i)
-        if j != i:
-            rep[i] = j
-            report.merged.append((records[i].line, "repeat of line", records[j].line, 0.0))
-
-    # 2. The same camera twice in this file: type, distance, direction.
+    # 2. The same camera twice in this file: type, distance, direction (never two refs of it).
     uniq = np.nonzero(rep == np.arange(len(records)))[0]
-    pairs = dedup.same_camera_pairs(cols["lat"][uniq], cols["lon"][uniq], cols["type"][uniq],
+    pairs = dedup.same_source_pairs(cols["lat"][uniq], cols["lon"][uniq], cols["type"][uniq],
                                     cols["heading"][uniq], cols["dir_mode"][uniq],
+                                    [bool(records[i].ref) for i in uniq], [speeds[i] for i in uniq],
+                                    [truck_speeds[i] for i in uniq],
                                     settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF,
                                     cols["end_lat"][uniq], cols["end_lon"][uniq])
     group = uniq[dedup.groups_from_pairs(len(uniq), pairs)]
@@ -434,7 +464,8 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
         if g != i:
             rep[i] = g
             d = float(haversine_m(records[i].lat, records[i].lon, records[g].lat, records[g].lon))
-            report.merged.append((records[i].line, "same camera as line", records[g].line, round(d, 1)))
+            report.merged.append((records[i].line, "same camera as line", records[g].line, round(d, 1),
+                                  _why(cols, i, g, d, settings.DEDUP_RADIUS_M)))
     rep = rep[rep]  # repeats of merged rows point at the final representative
 
     # 3. Known keys of this source.
@@ -457,6 +488,8 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
                    .values_list("id", "lat", "lon", "type", "heading", "dir_mode", "end_lat", "end_lon"))
         if old:
             old_ids = np.array([o[0] for o in old], dtype=np.int64)
+            # A camera another row of this file already is cannot be this row's too.
+            taken = np.isin(old_ids, camera_of[camera_of >= 0])
             old_cols = {
                 "lat": np.array([o[1] for o in old]), "lon": np.array([o[2] for o in old]),
                 "type": np.array([o[3] for o in old]),
@@ -466,11 +499,15 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
                 "end_lon": np.array([math.nan if o[7] is None else o[7] for o in old]),
             }
             new_cols = {k: cols[k][new_reps] for k in ("lat", "lon", "type", "heading", "dir_mode", "end_lat", "end_lon")}
-            best, dist = dedup.match_existing(new_cols, old_cols, settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF)
+            best, dist = dedup.match_existing(new_cols, old_cols, settings.DEDUP_RADIUS_M, settings.DEDUP_MAX_HEADING_DIFF,
+                                              one_to_one=True, taken=taken)
             for r, b, d in zip(new_reps, best, dist):
                 if b >= 0:
                     camera_of[r] = old_ids[b]
-                    report.merged.append((records[r].line, "same camera as existing camera", int(old_ids[b]), round(float(d), 1)))
+                    why = dedup.merge_reason(cols["type"][r], float(d), settings.DEDUP_RADIUS_M, cols["heading"][r],
+                                             cols["dir_mode"][r], old_cols["heading"][b], old_cols["dir_mode"][b])
+                    report.merged.append((records[r].line, "same camera as existing camera", int(old_ids[b]),
+                                          round(float(d), 1), why))
 
     # 5. Write: update known cameras, create the rest, link every key.
     known_reps = [r for r in members if camera_of[r] >= 0]
@@ -542,6 +579,11 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
                 status=Camera.Status.INACTIVE)
 
 
+def _why(cols, i, j, metres, radius_m):
+    return dedup.merge_reason(cols["type"][i], metres, radius_m, cols["heading"][i], cols["dir_mode"][i],
+                              cols["heading"][j], cols["dir_mode"][j])
+
+
 def _chunks(items, size):
     items = list(items)
     for start in range(0, len(items), size):
@@ -600,17 +642,3 @@ def _update_cameras(cams: list[dict]):
     with connection.cursor() as cur:
         cur.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s",
                         [(*(cam[f] for f in fields), cam["id"]) for cam in cams])
-
-
-def _write_sightings(src: Source, sightings: list[Record]) -> int:
-    existing = set(MobileReport.objects.filter(source=src).values_list("ref", flat=True))
-    new = []
-    for rec in sightings:
-        ref = rec.ref or f"@{rec.lat:.5f},{rec.lon:.5f}@{rec.reported_at.isoformat()}"
-        if ref in existing:
-            continue
-        existing.add(ref)
-        new.append(MobileReport(source=src, ref=ref, lat=rec.lat, lon=rec.lon, country=rec.country,
-                                reported_at=rec.reported_at, road=rec.road[:200]))
-    MobileReport.objects.bulk_create(new, batch_size=2000)
-    return len(new)

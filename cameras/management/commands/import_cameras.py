@@ -48,8 +48,8 @@ class Command(BaseCommand):
         self._print_rejections(report, opts["show"])
         if report.merged and opts["show"]:
             self.stdout.write(f"Merged duplicates (first {min(opts['show'], len(report.merged))} of {len(report.merged)}):")
-            for line, what, other, metres in report.merged[: opts["show"]]:
-                self.stdout.write(f"  line {line}: {what} {other} ({metres} m)")
+            for line, what, other, metres, why in report.merged[: opts["show"]]:
+                self.stdout.write(f"  line {line}: {what} {other} ({metres} m: {why})")
 
     def _print_rejections(self, report, show):
         if not report.rejections:
