@@ -387,6 +387,26 @@ _NO_SPEED = frozenset({"", "0", "none", "null", "nan", "-", "n/a", "na", "variab
 _NAME_SPEED = r"(?i)(?:@\s*(\d{1,3})\b\s*(km/?h|kph|mph)?|\b(\d{1,3})\s*(km/?h|kph|mph)\b)"
 
 
+def _by_unique(fn):
+    """Run a column parser once per distinct value (lists repeat their speeds, headings, names)."""
+    def wrapper(values: pd.Series, *args):
+        codes, uniques = pd.factorize(values, sort=False)
+        results = fn(pd.Series(uniques, dtype=object), *args)
+        out = []
+        for result in (results if isinstance(results, tuple) else (results,)):
+            if isinstance(result, dict):
+                positions: dict[int, list[int]] = {}
+                for i, code in enumerate(codes.tolist()):
+                    if code in result:
+                        positions.setdefault(code, []).append(i)
+                out.append({i: result[c] for c, rows in positions.items() for i in rows})
+            else:
+                out.append(np.asarray(result)[codes].copy())
+        return tuple(out) if isinstance(results, tuple) else out[0]
+    return wrapper
+
+
+@_by_unique
 def _speeds(values: pd.Series, what: str):
     """Column texts -> number, unit ('' = the source's) and the reason per unreadable row."""
     text = values.str.strip()
@@ -401,6 +421,7 @@ def _speeds(values: pd.Series, what: str):
     return number, unit, problems
 
 
+@_by_unique
 def _name_speeds(values: pd.Series):
     found = values.str.extract(_NAME_SPEED)
     number = pd.to_numeric(found[0].fillna(found[2]), errors="coerce").to_numpy(float, copy=True)
@@ -411,6 +432,7 @@ def _name_speeds(values: pd.Series):
 _NO_HEADING = frozenset({"", "-", "both", "all", "any", "none", "null", "nan", "n/a", "beide", "2"})
 
 
+@_by_unique
 def _headings(values: pd.Series):
     text = values.str.strip()
     number = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").to_numpy(float, copy=True)
@@ -640,7 +662,7 @@ def read_result(path: Path, state: Session | None = None) -> Result:
         name = cols.get(fname)
         if name is None:
             return None
-        return pd.Series(table.columns[name], dtype=object).astype(str)
+        return pd.Series(table.columns[name], dtype=object)
 
     def reject(problems: dict[int, str]):
         for i, reason in problems.items():
