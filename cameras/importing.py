@@ -154,7 +154,7 @@ class ImportReport:
         }
 
 
-_NOTE_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(?:\.\d+)?")
+_NOTE_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|(?<![\w-])\d+(?:\.\d+)?(?![\w-])")
 
 
 def _note_kind(text: str) -> str:
