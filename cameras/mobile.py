@@ -6,6 +6,13 @@ published mobile zone (an active camera of kind mobile, type mobile-zone, in the
 ``mobile-reports`` source) only when it has at least ``MOBILE_ZONE_MIN_REPORTS`` reports;
 its ``reports`` field ranks it. Zones keep their camera id from one run to the next
 (matched by position), and a zone that falls below the threshold becomes inactive.
+
+``store_reports`` stores the reports of one import. A report is keyed by its ref (or, without
+one, by place and time). A ref that comes again with another time or place (beyond
+``REPORT_SAME_PLACE_M``) is another sighting: it is stored under the ref plus its time and
+place, a key that depends only on the row, so the same file imported again stores nothing
+twice. A ref that comes again with the same time and place is the same sighting: it is not
+stored again, and the result says which line repeats which (never dropped silently).
 """
 
 from __future__ import annotations
@@ -20,10 +27,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from cameras import dedup
+from cameras.distance import haversine_m
 from cameras.models import Camera, CameraLink, MobileReport, Source
 from exporters.schema import CameraType, DirectionMode, Kind
 
 ZONE_SOURCE = "mobile-reports"
+# The same report listed twice: same ref, same time, positions within this distance.
+REPORT_SAME_PLACE_M = 5.0
 
 
 @dataclass
@@ -103,3 +113,51 @@ def aggregate_mobile_zones(now=None, window_days=None, min_reports=None, radius_
     result_top.sort(key=lambda t: -t[1])
     return ZoneResult(places=len(zones), published=len(published), created=created, updated=updated,
                       retired=retired, top=result_top[:20])
+
+
+@dataclass
+class StoredReports:
+    stored: int
+    repeats: list  # (line, why it was not stored again)
+    variants: list  # (ref, line, first line with that ref, metres): stored as another sighting
+
+
+def _report_key(rec) -> str:
+    return rec.ref or f"@{rec.lat:.5f},{rec.lon:.5f}@{rec.reported_at.isoformat()}"
+
+
+def store_reports(src: Source, sightings) -> StoredReports:
+    """Store the mobile reports (``Record`` with ``reported_at``) of one import of ``src``."""
+    known = {ref: (lat, lon, at, None) for ref, lat, lon, at in
+             MobileReport.objects.filter(source=src).values_list("ref", "lat", "lon", "reported_at")}
+    first_line: dict[str, int] = {}
+    new, repeats, variants = [], [], []
+    for rec in sightings:
+        base = _report_key(rec)
+        first_line.setdefault(base, rec.line)
+        key = base
+        if base in known and not _same_sighting(known[base], rec):
+            key = f"{base}@{rec.reported_at.isoformat()}@{rec.lat:.5f},{rec.lon:.5f}"[:200]
+            lat, lon = known[base][:2]
+            variants.append((rec.ref, rec.line, first_line[base], round(float(haversine_m(lat, lon, rec.lat, rec.lon)), 1)))
+        if key in known:
+            lat, lon, at, line = known[key]
+            if _same_sighting(known[key], rec):
+                where = f"line {line}" if line is not None else "a report stored before"
+                repeats.append((rec.line, f"the same report (ref '{key}', same time and place) as {where}"))
+                continue
+            # Even the time-and-place key is taken by something else: number it.
+            n = 2
+            while f"{key}#{n}" in known:
+                n += 1
+            key = f"{key}#{n}"
+        known[key] = (rec.lat, rec.lon, rec.reported_at, rec.line)
+        new.append(MobileReport(source=src, ref=key, lat=rec.lat, lon=rec.lon, country=rec.country,
+                                reported_at=rec.reported_at, road=rec.road[:200]))
+    MobileReport.objects.bulk_create(new, batch_size=2000)
+    return StoredReports(stored=len(new), repeats=repeats, variants=variants)
+
+
+def _same_sighting(stored, rec) -> bool:
+    lat, lon, at = stored[:3]
+    return at == rec.reported_at and float(haversine_m(lat, lon, rec.lat, rec.lon)) <= REPORT_SAME_PLACE_M

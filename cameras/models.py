@@ -10,6 +10,10 @@ class Source(models.Model):
     name = models.SlugField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_import_at = models.DateTimeField(null=True, blank=True)
+    table_mapping = models.JSONField(
+        null=True, blank=True,
+        help_text="The column mapping the table reader last imported this source with (its re-imports use it)",
+    )
 
     def __str__(self):
         return self.name

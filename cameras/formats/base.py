@@ -7,7 +7,9 @@ country assignment, deduplication and writing happen in ``cameras.importing``.
 
 Besides the registry, this module holds the small helpers every reader may use: decoding
 (``decode``, ``read_text``, ``head_text``, ``first_line``, ``header_fields``, ``load_json``,
-``json_head_kind``), value checks with readable messages (``checked_point``,
+``json_head_kind``), reading CSV line by line (``csv_rows``: a stray quote costs one row,
+never the rest of the file), file-level notes (``file_note``, collected by ``collecting_notes``
+for the import report), value checks with readable messages (``checked_point``,
 ``point_problem``, ``position``, ``speed_value``, ``heading_value``, ``parse_speed``,
 ``parse_heading``), ``fit`` with the column limits ``ROAD_MAX`` / ``DESCRIPTION_MAX``, and
 ``bearing``. Two helper modules, which are not readers, hold the rest:
@@ -20,14 +22,21 @@ modules, never from one another.
 from __future__ import annotations
 
 import codecs
+import csv
 import importlib
 import json
 import math
 import pkgutil
+import re
+import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+
+import charset_normalizer
 
 from exporters.schema import CameraType, DirectionMode, Kind
 
@@ -141,20 +150,209 @@ def detect(path: Path) -> Reader:
     return READERS[best]
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM, or UTF-16 with BOM); fall back to Windows-1252.
+# --------------------------------------------------------------------------- file notes
 
-    A file that declares UTF-8 but is really Latin-1 is read correctly this way.
-    Returns (text, encoding used).
+_NOTES: ContextVar[list | None] = ContextVar("reader_file_notes", default=None)
+
+
+@contextmanager
+def collecting_notes():
+    """Collect the ``file_note`` calls made while reading (the import report shows them).
+
+    Yields the list the notes go to: ``(line, text)`` pairs, line 0 for the whole file.
+    """
+    notes: list[tuple[int, str]] = []
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
+
+
+def file_note(text: str, line: int = 0) -> None:
+    """Note something about the file as a whole (its encoding, a repaired declaration...)."""
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append((line, text))
+
+
+# --------------------------------------------------------------------------- decoding
+
+# Legacy encodings of camera lists, most common first (ties in ``_plausibility`` go to the
+# earlier one: a Western text decodes the same in cp1252 and cp1250).
+LEGACY_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp437", "cp850", "cp866", "koi8_r",
+                    "iso8859_2", "iso8859_5", "iso8859_15", "iso8859_7", "cp1253", "cp1254", "iso8859_9")
+_SAMPLE = re.compile(r"[^\s,;\"'|<>=/()\[\]{}:]*[^\x00-\x7f][^\s,;\"'|<>=/()\[\]{}:]*")
+_COMMON_SYMBOLS = frozenset("€°«»–—‘’“”…·§²³µ×±¿¡©®ºª")
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else ""
+
+
+def _plausibility(text: str) -> int:
+    """How much the non-ASCII words of ``text`` look like words of one script and language.
+
+    Letters score, symbols inside words, scripts mixed in a word, capitals after small
+    letters and Latin words made mostly of accented letters cost.
+    """
+    score = 0
+    for n, match in enumerate(_SAMPLE.finditer(text)):
+        if n >= 5000:
+            break
+        word = match.group(0)
+        scripts, accented, letters = set(), 0, 0
+        for i, ch in enumerate(word):
+            if ch.isalpha():
+                letters += 1
+                if ch.isascii():
+                    scripts.add("LATIN")
+                    continue
+                script = _script(ch)
+                scripts.add(script)
+                accented += script == "LATIN"
+                score += 1
+                if ch.isupper() and i and word[i - 1].isalpha() and word[i - 1].islower():
+                    score -= 2
+            elif "\x80" <= ch <= "\x9f":  # C1 control: never in a camera list
+                score -= 5
+            elif not ch.isascii():
+                inside = 0 < i < len(word) - 1 and word[i - 1].isalpha() and word[i + 1].isalpha()
+                if inside:
+                    score -= 3
+                elif ch not in _COMMON_SYMBOLS:
+                    score -= 2
+        if len(scripts) > 1:
+            score -= 3 * len(word)
+        if accented >= 4 and accented * 3 > letters * 2:
+            score -= 2 * accented
+    return score
+
+
+def detect_encoding(data: bytes) -> str:
+    """The legacy encoding ``data`` (not UTF-8) is most plausibly written in.
+
+    Each of ``LEGACY_ENCODINGS`` and charset-normalizer's own guess (for languages outside
+    that list) is scored for plausible words (``_plausibility``): short camera lists need
+    this, a detector's statistics alone confuse cp1250/cp1252 or cp437/cp850 on them.
+    """
+    try:
+        guess = charset_normalizer.from_bytes(data[:1_000_000]).best()
+    except Exception:  # the detector is a heuristic; without it the fixed list is scored
+        guess = None
+    candidates = list(LEGACY_ENCODINGS)
+    if guess is not None and guess.encoding not in candidates and not guess.encoding.startswith(("utf", "ascii")):
+        candidates.append(guess.encoding)
+    sample = data[:400_000]
+    best, best_score = "cp1252", None
+    for enc in candidates:
+        try:
+            text = sample.decode(enc)
+        except UnicodeDecodeError:
+            # a multi-byte sample cut at the end would not matter here: these are 8-bit codecs
+            continue
+        score = _plausibility(text)
+        if best_score is None or score > best_score:
+            best, best_score = enc, score
+    return best
+
+
+def decode(data: bytes, *, detect: bool = True) -> tuple[str, str]:
+    """Decode a file's bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else the legacy
+    encoding ``detect_encoding`` finds (cp1252, cp1250, cp1251, cp437, cp850, cp866, koi8-r,
+    ISO-8859-x...). Returns (text, encoding used).
+
+    A legacy encoding is reported with ``file_note``. ``detect=False`` (short fragments such
+    as one OV2 name, sniffed file heads) falls back to Windows-1252 without detection or note.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        if len(data) % 2:
+            data = data[:-1]
+        return data.decode("utf-16", errors="replace"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+    except UnicodeDecodeError as err:
+        if not detect:
+            return data.decode("cp1252", errors="replace"), "cp1252"
+        bad_line = data.count(b"\n", 0, err.start) + 1
+    encoding = detect_encoding(data)
+    file_note(f"the file is not UTF-8 (first non-UTF-8 byte on line {bad_line}); read as {encoding}, "
+              f"the most plausible encoding; save it as UTF-8 to be sure")
+    return data.decode(encoding, errors="replace"), encoding
+
+
+# --------------------------------------------------------------------------- CSV line by line
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+STRAY_QUOTE = ('a quote (") opens a field on this line and is not closed on it, so the row would swallow '
+               'the lines after it; quote whole fields and double a quote inside one ("")')
+
+
+class _Lines:
+    """The physical lines of a text as the csv module's input, with the position shown."""
+
+    def __init__(self, lines: list[str]):
+        self.lines, self.pos = lines, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def csv_rows(text: str, delimiter: str = ",", *, multiline: bool = False, expected: int | None = None,
+             start: int = 0, **fmtparams) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """Rows of a CSV text as (physical line number, fields, None), or (line, None, reason) for a
+    line that cannot be a row; reading goes on at the next line.
+
+    A stray quote opening a field makes the csv module read on across line ends, swallowing
+    the rows after it. Without ``multiline`` (formats that never have line breaks inside
+    fields) a row that spans lines is refused with ``STRAY_QUOTE`` and the following lines
+    are read as rows. With ``multiline`` a quoted line break is allowed unless one of the
+    swallowed lines on its own holds ``expected`` fields or more, i.e. looks like a row of
+    its own. ``start`` skips that many lines first (line numbers still count from the top).
+    """
+    feed = _Lines(_LINES.findall(text))
+    feed.pos = start
+    reader = csv.reader(feed, delimiter=delimiter, **fmtparams)
+    while True:
+        first = feed.pos
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield first + 1, None, f"not readable as CSV: {err}"
+            feed.pos = first + 1
+            reader = csv.reader(feed, delimiter=delimiter, **fmtparams)
+            continue
+        if feed.pos - first > 1 and _swallows(feed.lines[first + 1:feed.pos], delimiter, multiline, expected,
+                                               fmtparams):
+            yield first + 1, None, STRAY_QUOTE
+            feed.pos = first + 1
+            reader = csv.reader(feed, delimiter=delimiter, **fmtparams)
+            continue
+        yield first + 1, fields, None
+
+
+def _swallows(lines: list[str], delimiter: str, multiline: bool, expected: int | None, fmtparams) -> bool:
+    if not multiline or expected is None:
+        return True
+    for line in lines:
+        try:
+            alone = next(csv.reader([line], delimiter=delimiter, **fmtparams), [])
+        except csv.Error:
+            continue
+        if len(alone) >= max(expected, 2):
+            return True
+    return False
 
 
 def named_record(line: int, lat: float, lon: float, name: str, description: str, info) -> Record:
@@ -190,7 +388,13 @@ def parse_speed(value) -> int | None:
         factor, text = 1.609344, text[:-3].strip()
     elif text.endswith("km/h") or text.endswith("kmh"):
         text = text.rstrip("km/h").strip()
+    if len(text) > 40:
+        raise ValueError(f"speed {value!r} is not a number")
     number = float(text.replace(",", "."))
+    if not math.isfinite(number):
+        raise ValueError(f"speed {value!r} is not a finite number")
+    if not 0 < number * factor < 1000:
+        raise ValueError(f"speed {value!r} is outside 5-300 km/h")
     kmh = int(round(number * factor))
     if not 5 <= kmh <= 300:
         raise ValueError(f"speed {value!r} is outside 5-300 km/h")
@@ -212,8 +416,10 @@ def parse_heading(value) -> float | None:
     upper = text.upper()
     if upper in COMPASS:
         return COMPASS[upper]
+    if len(text) > 40:
+        raise ValueError(f"heading {value!r} is not in degrees 0-359")
     number = float(text.replace(",", "."))
-    if not -360 <= number <= 720:
+    if not -360 <= number <= 720:  # also false for NaN; inf is outside
         raise ValueError(f"heading {value!r} is not in degrees 0-359")
     return number % 360.0
 
@@ -224,7 +430,7 @@ def parse_heading(value) -> float | None:
 def head_text(head: bytes) -> str:
     """The sniffed head of a file as text (tolerates a multi-byte character cut at the end)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return decode(head[: len(head) - len(head) % 2])[0]
+        return decode(head[: len(head) - len(head) % 2], detect=False)[0]
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     return head.decode("utf-8", errors="replace")
@@ -265,6 +471,12 @@ def checked_point(lat_value, lon_value, what: str = "position") -> tuple[float, 
     return lat, lon
 
 
+def _json_int(text: str):
+    """A JSON integer; one too long for ``int`` (Python refuses over 4,300 digits) is a float
+    (infinite, so the value checks reject it with a reason instead of a traceback)."""
+    return int(text) if len(text) <= 1000 else float(text)
+
+
 def load_json(path: Path):
     """The parsed JSON document of ``path``; FormatError when it is not JSON."""
     with open(path, "rb") as fh:
@@ -272,7 +484,7 @@ def load_json(path: Path):
     if not text.strip():
         raise FormatError(f"{path}: the file is empty; nothing to import")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as err:
         raise FormatError(f"{path}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
     except RecursionError:
@@ -335,7 +547,7 @@ def fit(text: str, limit: int, what: str, notes: list[str]) -> str:
 
 def first_line(head: bytes) -> str:
     """The first non-empty line of a file head, decoded (for sniffing)."""
-    text, _ = decode(head)
+    text, _ = decode(head, detect=False)
     for line in text.splitlines():
         if line.strip():
             return line.strip()

@@ -112,7 +112,8 @@ class FrRadarsReader(Reader):
         fname = path.name
         text, _ = read_text(path)
         # split on LF only (str.splitlines would also split on rare separators inside fields)
-        lines = [line.rstrip("\r") for line in text.split("\n")]
+        # (a CR inside a line is no line end here: a space, or the csv module would stop on it)
+        lines = [line.rstrip("\r").replace("\r", " ") for line in text.split("\n")]
         header_no, names = 0, None
         for header_no, line in enumerate(lines, 1):
             if line.strip():

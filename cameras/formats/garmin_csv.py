@@ -37,7 +37,19 @@ from typing import Iterator
 
 from exporters.schema import DirectionMode
 
-from .base import DESCRIPTION_MAX, Reader, Record, Rejection, decode, fit, position, read_text, register, speed_value
+from .base import (
+    DESCRIPTION_MAX,
+    Reader,
+    Record,
+    Rejection,
+    csv_rows,
+    decode,
+    fit,
+    position,
+    read_text,
+    register,
+    speed_value,
+)
 from .text_helpers import classify_name
 
 ALL = DirectionMode.ALL
@@ -98,14 +110,13 @@ class GarminCsvReader(Reader):
         path = Path(path)
         fname = path.name
         text, _ = read_text(path)
-        rows = csv.reader(io.StringIO(text, newline=""))
         lufop = lufop_comment
         classify = classify_name
         physical: list[str] = []  # the file's lines, split only if a row needs recovering
-        last_line = 0
-        for fields in rows:
-            line_no = last_line + 1  # first physical line of this row
-            last_line = rows.line_num
+        for line_no, fields, problem in csv_rows(text):  # one row per line: a stray quote costs one row
+            if problem:
+                yield Rejection(fname, line_no, problem)
+                continue
             n = len(fields)
             notes = None
             if n != 4:
@@ -116,7 +127,7 @@ class GarminCsvReader(Reader):
                 elif n > 4:
                     if not physical:
                         physical = io.StringIO(text, newline="").readlines()
-                    fields, notes = self._recover(physical[line_no - 1:last_line], fields)
+                    fields, notes = self._recover(physical[line_no - 1:line_no], fields)
                 else:
                     yield Rejection(fname, line_no, f"expected 4 fields (lon,lat,\"name\",\"comment\"), got {n}: "
                                                     f"{','.join(fields)[:80]!r}")

@@ -34,8 +34,6 @@ ignored (heading None) when DIRTYPE is 0.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +44,7 @@ from .base import (
     Reader,
     Record,
     Rejection,
+    csv_rows,
     first_line,
     header_fields,
     heading_value,
@@ -103,9 +102,11 @@ class IgoReader(Reader):
         path = Path(path)
         fname = path.name
         text, _ = read_text(path)
-        rows = csv.reader(io.StringIO(text, newline=""))
-        first = None
-        for first in rows:
+        rows = csv_rows(text)  # one row per line: a stray quote costs one row
+        first, first_no = None, 0
+        for first_no, first, problem in rows:
+            if problem:
+                raise FormatError(f"{path}:{first_no}: the first row cannot be read: {problem}")
             if any(f.strip() for f in first):
                 break
         if not first or not any(f.strip() for f in first):
@@ -117,7 +118,7 @@ class IgoReader(Reader):
         elif names == NAVITEL_HEADER:
             navitel = True
         elif len(names) == 6 and _all_numbers(names):
-            navitel, pending = False, (rows.line_num, first)
+            navitel, pending = False, (first_no, first, None)
         else:
             raise FormatError(f"{path}: header {','.join(first)[:80]!r} is neither iGO "
                               f"'X,Y,TYPE,SPEED,DIRTYPE,DIRECTION' nor Navitel 'IDX,X,Y,TYPE,SPEED,DirType,Direction'")
@@ -127,11 +128,13 @@ class IgoReader(Reader):
         def numbered():
             if pending:
                 yield pending
-            for fields in rows:
-                yield rows.line_num, fields
+            yield from rows
 
         caches = ({}, {}, {})  # TYPE, SPEED, DIRECTION text -> parsed value
-        for line_no, fields in numbered():
+        for line_no, fields, problem in numbered():
+            if problem:
+                yield Rejection(fname, line_no, problem)
+                continue
             if len(fields) != ncols:
                 if not any(f.strip() for f in fields):
                     continue

@@ -30,7 +30,7 @@ from exporters.schema import CameraType, Kind
 
 from .base import FormatError, Reader, Record, Rejection, checked_point, named_record, register
 from .text_helpers import apply_properties, classify
-from .xml_helpers import SafeXMLParser, local, xml_bytes, xml_guard, xml_root_name
+from .xml_helpers import SafeXMLParser, check_depth, local, xml_bytes, xml_guard, xml_root_name
 
 _TAGS = re.compile(r"<[^<>]*>")
 
@@ -91,8 +91,10 @@ class KmlReader(Reader):
         fname = path.name
         line = 0
         root_seen = False
+        data = xml_bytes(path)
+        check_depth(data, path)
         with xml_guard(path):
-            for event, el in SafeET.iterparse(io.BytesIO(xml_bytes(path)), events=("start", "end"),
+            for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end"),
                                              parser=SafeXMLParser()):
                 if event == "start":
                     if not root_seen:

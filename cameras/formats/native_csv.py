@@ -8,8 +8,6 @@ other text readers.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
@@ -25,6 +23,7 @@ from .base import (
     Record,
     Rejection,
     coordinate,
+    csv_rows,
     first_line,
     fit,
     header_fields,
@@ -139,9 +138,10 @@ class NativeCsvReader(Reader):
             raise FormatError(f"{path}: no header row; the first line must name the columns "
                               f"(lat and lon are required)")
         delim = _delimiter(header_line)
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        header = None
-        for header in rows:
+        header, header_no = [], 0
+        for header_no, header, problem in csv_rows(text, delim):
+            if problem:
+                raise FormatError(f"{path}:{header_no}: the header row cannot be read: {problem}")
             if any(cell.strip() for cell in header):
                 break
         names = [cell.strip().strip('"').strip().lower() for cell in header]
@@ -164,8 +164,11 @@ class NativeCsvReader(Reader):
         pick = itemgetter(*(names.index(c) if c in names else ncols for c in COLUMNS))
         decimal_comma = delim == ";"
         caches = ({}, {}, {}, {}, {}, {})  # type, kind, direction, speed, truck_speed, heading
-        for fields in rows:
-            line_no = rows.line_num
+        # a quoted line break is allowed (docs/feed-csv.md); a stray quote costs its own row only
+        for line_no, fields, problem in csv_rows(text, delim, multiline=True, expected=ncols, start=header_no):
+            if problem:
+                yield Rejection(fname, line_no, problem)
+                continue
             if len(fields) != ncols:
                 if not fields or not any(f.strip() for f in fields):
                     continue  # blank line
@@ -239,7 +242,8 @@ class NativeCsvReader(Reader):
             if reports_text:
                 if not (reports_text.isascii() and reports_text.isdigit()):
                     raise ValueError(f"reports {reports_text!r} is not a whole number >= 0")
-                reports = int(reports_text)
+                # digits beyond any count (Python refuses int() over 4,300): the importer clamps it
+                reports = int(reports_text) if len(reports_text) <= 30 else 10 ** 30
 
         road, description = road.strip(), description.strip()
         if len(road) > ROAD_MAX:

@@ -165,7 +165,11 @@ def _from_json(doc, path: Path) -> _OsmData:
 
     def tags_of(el):
         tags = el.get("tags")
-        return tags if isinstance(tags, dict) else {}
+        if not isinstance(tags, dict):
+            return {}
+        # OSM tag values are text: a JSON number is taken as written, null/true/lists/objects dropped
+        return {str(k): v if isinstance(v, str) else str(v) for k, v in tags.items()
+                if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
 
     for line, el in enumerate(elements, 1):
         if not isinstance(el, dict) or not isinstance(el.get("id"), (int, str)):
@@ -187,7 +191,7 @@ def _from_json(doc, path: Path) -> _OsmData:
             for m in el.get("members") if isinstance(el.get("members"), list) else ():
                 if not isinstance(m, dict) or not isinstance(m.get("ref"), (int, str)):
                     continue
-                members.append((m.get("type"), m.get("ref"), m.get("role") or ""))
+                members.append((m.get("type"), m.get("ref"), m.get("role") if isinstance(m.get("role"), str) else ""))
                 if m.get("type") == "node" and "lat" in m and m.get("ref") not in coords:  # "out geom"
                     data.add_node(line, m.get("ref"), m.get("lat"), m.get("lon"), None)
             data.relations.append((el["id"], line, members, tags_of(el)))

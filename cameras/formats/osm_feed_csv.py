@@ -10,14 +10,23 @@ country rectangles, not countries, so no country hint is given.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Iterator
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, first_line, header_fields, position, read_text, register
+from .base import (
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    csv_rows,
+    first_line,
+    header_fields,
+    position,
+    read_text,
+    register,
+)
 
 FEED_TYPES = {
     "fixed_camera": (CameraType.SPEED, Kind.FIXED),
@@ -42,9 +51,11 @@ class OsmFeedCsvReader(Reader):
         path = Path(path)
         fname = path.name
         text, _ = read_text(path)
-        rows = csv.reader(io.StringIO(text, newline=""))
+        rows = csv_rows(text)  # one row per line: a stray quote costs one row
         names = None
-        for header in rows:
+        for line_no, header, problem in rows:
+            if problem:
+                raise FormatError(f"{path}:{line_no}: the header row cannot be read: {problem}")
             if any(cell.strip() for cell in header):
                 names = [cell.strip().lower() for cell in header]
                 break
@@ -54,8 +65,10 @@ class OsmFeedCsvReader(Reader):
         i_id, i_lat, i_lon, i_type = (names.index(c) for c in REQUIRED)
         ncols = len(names)
         feed_types = FEED_TYPES
-        for fields in rows:
-            line_no = rows.line_num
+        for line_no, fields, problem in rows:
+            if problem:
+                yield Rejection(fname, line_no, problem)
+                continue
             if len(fields) != ncols:
                 if not any(f.strip() for f in fields):
                     continue

@@ -10,15 +10,15 @@ from exporters.schema import CameraType, Kind
 pytestmark = [pytest.mark.django_db, pytest.mark.realdata]
 
 
-def test_the_openstreetmap_feed_imports_merges_double_tagging_and_reimports_idempotently(shared):
+def test_the_openstreetmap_feed_imports_every_node_and_reimports_idempotently(shared):
     path = shared("osm_speed_cameras_feed_2026-03.csv")
     report = import_file(path, source="osm")
     assert report.format == "osm-feed-csv"
     assert report.rows == 37_251 and not report.rejections
-    assert report.created + len(report.merged) == 37_251
-    # OpenStreetMap tags many cameras twice a few metres apart: they are merged, within 30 m.
-    assert 1_000 < len(report.merged) < 5_000
-    assert all(m[3] <= 30.0 for m in report.merged)
+    # Every node has its own id, and within one source two ids are two cameras (pairs a few
+    # metres apart are mostly one camera per carriageway): nothing is merged. Before ids were
+    # kept apart, 2,656 nodes within 30 m of another were merged away.
+    assert report.merged == [] and report.created == 37_251
     assert Camera.objects.count() == report.created
     assert CameraLink.objects.count() == 37_251  # every node id stays linked to its camera
     countries = set(Camera.objects.values_list("country", flat=True))
@@ -34,7 +34,9 @@ def test_the_french_government_list_imports_with_types_speeds_and_overseas_point
     report = import_file(shared("fr_radars_automatiques_2023-04-26.csv"), source="fr-gov")
     assert report.format == "fr-radars"
     assert report.rows == 3_264 and not report.rejections
-    assert report.created + len(report.merged) == 3_264
+    # One camera per carriageway ("Lorient vers Quimper" / "Quimper vers Lorient", 14 m
+    # apart) has two ids: two cameras. Before ids were kept apart, 59 of them were merged away.
+    assert report.merged == [] and report.created == 3_264
     assert Camera.objects.filter(type=CameraType.RED_LIGHT).count() > 400
     assert Camera.objects.filter(type=CameraType.LEVEL_CROSSING).count() > 50
     assert Camera.objects.filter(type=CameraType.SECTION).count() > 250

@@ -1,0 +1,878 @@
+"""Camera lists in the wild (reader name ``table``); documented in docs/feed-table.md.
+
+CSV with any delimiter, JSON lists of objects and GeoJSON with any property names. The
+columns are recognised from their header names in several languages (``cameras.formats.
+mapping``) or named in a mapping file; values may use decimal commas, DMS coordinates,
+compass letters, WKT ``POINT``/``LINESTRING`` columns and HTML. Types and speeds are also
+read from the text of the name and description. Auto-detection tries this reader after the
+project's own formats: its scores stay below theirs, except for files they would refuse
+(a CSV with columns the project CSV does not know, a GeoJSON with none of the project's
+property names).
+
+Columns are parsed as whole arrays (pandas), with a per-cell fallback only for the values
+the fast path cannot read. Options (a mapping, the speed unit) come from ``session``; the
+mapping and warnings of the last read are left in the session for the caller to show and
+store.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import unicodedata
+from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from exporters.schema import CameraType, DirectionMode, Kind
+
+from .base import (
+    COMPASS,
+    DESCRIPTION_MAX,
+    ROAD_MAX,
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    fit,
+    head_text,
+    read_text,
+    register,
+)
+from .mapping import ALIASES, FIELDS, Mapping, infer, normalize
+from .text_helpers import PROPERTY_NAMES
+
+MPH = 1.609344
+# The project CSV's columns: a header with any other column is refused by that reader.
+PROJECT_COLUMNS = frozenset({*PROPERTY_NAMES, "lat", "lon", "end_lat", "end_lon"})
+DELIMITERS = (",", ";", "\t", "|")
+GEOMETRY = "@geometry"  # the column a GeoJSON feature's geometry is read into (as WKT)
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass
+class Session:
+    """Options for the reads inside ``session()`` and what the last read used."""
+
+    mapping: Mapping | None = None     # from --map or stored on the source; None = infer
+    speed_unit: str | None = None      # --speed-unit, overrides the mapping's unit
+    used: Mapping | None = None        # the mapping the last read applied
+    unit: str = ""                     # the speed unit it applied (kmh or mph)
+    warnings: list[str] = field(default_factory=list)
+
+
+_SESSION: ContextVar[Session | None] = ContextVar("table_session", default=None)
+
+
+@contextmanager
+def session(mapping: Mapping | None = None, speed_unit: str | None = None):
+    """Read tables with ``mapping`` and ``speed_unit``; yields the ``Session``."""
+    state = Session(mapping=mapping, speed_unit=speed_unit)
+    token = _SESSION.set(state)
+    try:
+        yield state
+    finally:
+        _SESSION.reset(token)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Table:
+    header: list[str]
+    columns: dict[str, list[str]]   # column name -> one text per row (first column of a name)
+    lines: list[int]                # line (CSV) or item number (JSON) per row
+    rejections: list[Rejection]
+    delimiter: str = ""
+
+
+def _fold(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch))
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the first lines into the most, equally many fields."""
+    best, best_key = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(lines, delimiter=delim) if r]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        same = sum(len(r) == width for r in rows) / len(rows)
+        key = (same, width)
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def _head_lines(text: str, count: int = 50) -> list[str]:
+    lines = []
+    for line in io.StringIO(text):
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) >= count:
+                break
+    return lines
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _wkt(geometry) -> str:
+    if not isinstance(geometry, dict):
+        return ""
+    coords = geometry.get("coordinates")
+    try:
+        if geometry.get("type") == "Point":
+            return f"POINT ({float(coords[0])!r} {float(coords[1])!r})"
+        if geometry.get("type") == "LineString":
+            return "LINESTRING (" + ", ".join(f"{float(c[0])!r} {float(c[1])!r}" for c in coords) + ")"
+    except (TypeError, ValueError, IndexError, KeyError):
+        return "(unreadable coordinates)"
+    return f"({geometry.get('type')} geometry)"
+
+
+def _from_objects(items: list, path: Path, geojson: bool) -> Table:
+    header: dict[str, None] = {}
+    rows = []
+    rejections = []
+    lines = []
+    for n, item in enumerate(items, 1):
+        if geojson:
+            if not isinstance(item, dict):
+                rejections.append(Rejection(path.name, n, f"item is not a GeoJSON Feature ({type(item).__name__})"))
+                continue
+            props = item.get("properties") or {}
+            if not isinstance(props, dict):
+                rejections.append(Rejection(path.name, n, "properties must be an object"))
+                continue
+            row = {k: _cell(v) for k, v in props.items()}
+            if item.get("id") is not None and "id" not in row:
+                row["id"] = _cell(item["id"])
+            row[GEOMETRY] = _wkt(item.get("geometry"))
+        elif isinstance(item, dict):
+            row = {str(k): _cell(v) for k, v in item.items()}
+        else:
+            rejections.append(Rejection(path.name, n, f"item is a JSON {type(item).__name__}, not an object "
+                                                      f"with named values"))
+            continue
+        header.update(dict.fromkeys(row))
+        rows.append(row)
+        lines.append(n)
+    names = list(header)
+    columns = {name: [row.get(name, "") for row in rows] for name in names}
+    return Table(names, columns, lines, rejections)
+
+
+def _load_json(text: str, path: Path) -> Table:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise FormatError(f"{path}: not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except RecursionError:
+        raise FormatError(f"{path}: not usable JSON: nested too deeply") from None
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list) or not features:
+            raise FormatError(f"{path}: the FeatureCollection has no features; nothing to import")
+        return _from_objects(features, path, geojson=True)
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(lists) != 1:
+            raise FormatError(f"{path}: a JSON object is read when it holds exactly one list of objects "
+                              f"(the cameras); this one holds {len(lists)}")
+        data = lists[0]
+    if not isinstance(data, list) or not data:
+        raise FormatError(f"{path}: expected a JSON list of objects (one camera each); nothing to import")
+    return _from_objects(data, path, geojson=False)
+
+
+def _load_csv(text: str, path: Path, delimiter: str) -> Table:
+    head = _head_lines(text)
+    if not head:
+        raise FormatError(f"{path}: the file is empty; nothing to import")
+    delim = delimiter or _delimiter(head)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rejections: list[Rejection] = []
+    try:
+        header = next(r for r in reader if any(c.strip() for c in r))
+        header = [h.strip().lstrip("\ufeff").strip('"').strip() for h in header]
+        while header and not header[-1]:
+            header.pop()
+        width = len(header)
+        if width < 2:
+            raise FormatError(f"{path}: the header row {head[0][:120]!r} has fewer than 2 columns with delimiter "
+                              f"{delim!r}; give the delimiter in a --map file (delimiter = \";\")")
+        rows, lines = [], []
+        for fields in reader:
+            if len(fields) != width:
+                if not any(f.strip() for f in fields):
+                    continue
+                if len(fields) > width and not any(f.strip() for f in fields[width:]):
+                    del fields[width:]
+                elif len(fields) < width:
+                    fields.extend([""] * (width - len(fields)))
+                    if len(fields) < 2:
+                        rejections.append(Rejection(path.name, reader.line_num,
+                                                    f"expected {width} fields as in the header, got 1"))
+                        continue
+                else:
+                    rejections.append(Rejection(path.name, reader.line_num,
+                                                f"expected {width} fields as in the header, got {len(fields)}"))
+                    continue
+            rows.append(fields)
+            lines.append(reader.line_num)
+    except StopIteration:
+        raise FormatError(f"{path}: no header row; the first line must name the columns") from None
+    except csv.Error as err:
+        raise FormatError(f"{path}:{reader.line_num}: not readable as CSV: {err}") from None
+    columns: dict[str, list[str]] = {}
+    cols = list(zip(*rows)) if rows else [()] * width
+    for name, values in zip(header, cols):
+        if name and name not in columns:
+            columns[name] = list(values)
+    return Table(header, columns, lines, rejections, delim)
+
+
+def load_table(path: Path, delimiter: str = "") -> Table:
+    text, _ = read_text(path)
+    if not text.strip():
+        raise FormatError(f"{path}: the file is empty; nothing to import")
+    if text.lstrip()[:1] in ("[", "{"):
+        return _load_json(text, path)
+    return _load_csv(text, path, delimiter)
+
+
+# --------------------------------------------------------------------------- sniffing
+
+_JSON_KEY = re.compile(r'"([^"\\]{1,60})"\s*:')
+_PROPERTIES = re.compile(r'"properties"\s*:\s*\{([^{}]*)\}')
+_LAT_LON = (frozenset(ALIASES["lat"]), frozenset(ALIASES["lon"]))
+_WKT_VALUE = re.compile(r"^\s*\"?\s*(?:POINT|LINESTRING)\s*Z?M?\s*\(", re.I)
+
+
+def _has_position(names: set[str]) -> bool:
+    return (bool(names & _LAT_LON[0]) and bool(names & _LAT_LON[1])) or bool(names & set(ALIASES["wkt"]))
+
+
+def _sniff(head: bytes) -> int:
+    text = head_text(head)
+    start = text.lstrip()[:1]
+    if start == "{" and '"FeatureCollection"' in text[:4096]:
+        keys = {k for body in _PROPERTIES.findall(text) for k in _JSON_KEY.findall(body)}
+        known = {normalize(k) for k in keys}
+        if keys and not keys & set(PROPERTY_NAMES) and known & {a for f in FIELDS for a in ALIASES[f]}:
+            return 92  # the project's geojson reader would ignore every property
+        return 0
+    if start in ("[", "{"):
+        keys = {normalize(k) for k in _JSON_KEY.findall(text)}
+        return 30 if _has_position(keys) else 0
+    if start in ("<", ""):
+        return 0
+    lines = _head_lines(text, 20)
+    if len(head) >= 65536 and len(lines) > 1:
+        lines = lines[:-1]
+    delim = _delimiter(lines)
+    try:
+        header = next(csv.reader(lines[:1], delimiter=delim))
+    except (csv.Error, StopIteration):
+        return 0
+    names = [h.strip().strip('"').strip() for h in header]
+    while names and not names[-1]:
+        names.pop()
+    normal = {normalize(n) for n in names}
+    if not _has_position(normal):
+        try:
+            rows = list(csv.reader(lines[1:4], delimiter=delim))
+        except csv.Error:
+            return 0
+        if not any(_WKT_VALUE.match(c) for r in rows for c in r):
+            return 0
+    if {n.lower() for n in names} - PROJECT_COLUMNS:
+        return 50  # the project CSV reader refuses unknown columns
+    return 30
+
+
+# --------------------------------------------------------------------------- values
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_DMS_CHARS = re.compile(r"^[\s\d.,°º˚:'′’\"″”dDmMsS-]*$")
+_HEMISPHERE = re.compile(r"[NSEWO]", re.I)
+
+
+def dms(text: str, what: str) -> float:
+    """48°51'24"N, N 48.85, 2°21.1'E, -3 42 12 -> decimal degrees; ValueError otherwise."""
+    raw = text.strip()
+    letters = _HEMISPHERE.findall(raw)
+    rest = _HEMISPHERE.sub(" ", raw, count=1) if len(letters) == 1 else raw
+    numbers = _NUMBER.findall(rest)
+    if len(letters) > 1 or not numbers or len(numbers) > 3 or not _DMS_CHARS.match(rest):
+        raise ValueError(f"{what} {raw!r} is not a number or degrees/minutes/seconds such as 48°51'24\"N")
+    parts = [float(n.replace(",", ".")) for n in numbers]
+    if any(p >= 60 for p in parts[1:]):
+        raise ValueError(f"{what} {raw!r}: minutes and seconds must be below 60")
+    value = parts[0] + sum(p / 60 ** i for i, p in enumerate(parts[1:], 1))
+    negative = rest.lstrip().startswith("-") or bool(letters and letters[0].upper() in "SW")
+    return -value if negative else value
+
+
+def _coordinates(values: pd.Series, what: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Column texts -> degrees (NaN where unreadable) and the reason per unreadable row."""
+    text = values.str.strip()
+    number = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").to_numpy(float, copy=True)
+    problems: dict[int, str] = {}
+    for i in np.nonzero(np.isnan(number))[0]:
+        cell = text.iat[i]
+        if not cell:
+            problems[i] = f"{what} is empty"
+            continue
+        try:
+            number[i] = dms(cell, what)
+        except ValueError as err:
+            problems[i] = str(err)
+    return number, problems
+
+
+_WKT_POINT = r"(?i)^\s*POINT\s*Z?M?\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)[^)]*\)\s*$"
+_WKT_LINE = re.compile(r"(?i)^\s*LINESTRING\s*Z?M?\s*\((.*)\)\s*$")
+
+
+def _wkt_positions(values: pd.Series):
+    """WKT texts -> lat, lon, end_lat, end_lon arrays and the reason per unreadable row."""
+    n = len(values)
+    found = values.str.extract(_WKT_POINT)
+    lon = pd.to_numeric(found[0], errors="coerce").to_numpy(float, copy=True)
+    lat = pd.to_numeric(found[1], errors="coerce").to_numpy(float, copy=True)
+    end_lat, end_lon = np.full(n, np.nan), np.full(n, np.nan)
+    problems: dict[int, str] = {}
+    for i in np.nonzero(np.isnan(lat) | np.isnan(lon))[0]:
+        cell = values.iat[i].strip()
+        line = _WKT_LINE.match(cell)
+        try:
+            if not line:
+                raise ValueError
+            pairs = [p.split() for p in line.group(1).split(",")]
+            if len(pairs) < 2:
+                raise ValueError
+            (lon[i], lat[i]), (end_lon[i], end_lat[i]) = map(float, pairs[0][:2]), map(float, pairs[-1][:2])
+        except (ValueError, TypeError):
+            problems[i] = (f"geometry {cell[:60]!r} is not a WKT POINT (lon lat) or LINESTRING"
+                           if cell else "geometry is empty")
+    return lat, lon, end_lat, end_lon, problems
+
+
+_SPEED = r"(?i)^\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kph|kmph|mph|mi/h)?\s*$"
+_NO_SPEED = frozenset({"", "0", "none", "null", "nan", "-", "n/a", "na", "variable", "unknown", "?"})
+_NAME_SPEED = r"(?i)(?:@\s*(\d{1,3})\b\s*(km/?h|kph|mph)?|\b(\d{1,3})\s*(km/?h|kph|mph)\b)"
+
+
+def _by_unique(fn):
+    """Run a column parser once per distinct value (lists repeat their speeds, headings, names)."""
+    def wrapper(values: pd.Series, *args):
+        codes, uniques = pd.factorize(values, sort=False)
+        results = fn(pd.Series(uniques, dtype=object), *args)
+        out = []
+        for result in (results if isinstance(results, tuple) else (results,)):
+            if isinstance(result, dict):
+                positions: dict[int, list[int]] = {}
+                for i, code in enumerate(codes.tolist()):
+                    if code in result:
+                        positions.setdefault(code, []).append(i)
+                out.append({i: result[c] for c, rows in positions.items() for i in rows})
+            else:
+                out.append(np.asarray(result)[codes].copy())
+        return tuple(out) if isinstance(results, tuple) else out[0]
+    return wrapper
+
+
+@_by_unique
+def _speeds(values: pd.Series, what: str):
+    """Column texts -> number, unit ('' = the source's) and the reason per unreadable row."""
+    text = values.str.strip()
+    found = text.str.extract(_SPEED)
+    number = pd.to_numeric(found[0].str.replace(",", ".", regex=False), errors="coerce").to_numpy(float, copy=True)
+    unit = np.array(found[1].fillna("").str.lower().str.startswith("m").to_numpy(), dtype=bool)
+    problems: dict[int, str] = {}
+    blank = text.str.lower().isin(_NO_SPEED).to_numpy()
+    number[blank] = np.nan
+    for i in np.nonzero(np.isnan(number) & ~blank)[0]:
+        problems[i] = f"{what} {text.iat[i]!r} is not a speed (e.g. 50, '50 km/h' or '30 mph')"
+    return number, unit, problems
+
+
+@_by_unique
+def _name_speeds(values: pd.Series):
+    found = values.str.extract(_NAME_SPEED)
+    number = pd.to_numeric(found[0].fillna(found[2]), errors="coerce").to_numpy(float, copy=True)
+    unit = np.array(found[1].fillna(found[3]).fillna("").str.lower().str.startswith("m").to_numpy(), dtype=bool)
+    return number, unit
+
+
+_NO_HEADING = frozenset({"", "-", "both", "all", "any", "none", "null", "nan", "n/a", "beide", "2"})
+
+
+@_by_unique
+def _headings(values: pd.Series):
+    text = values.str.strip()
+    number = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").to_numpy(float, copy=True)
+    problems: dict[int, str] = {}
+    upper = text.str.upper()
+    compass = upper.map(COMPASS).to_numpy(float)
+    blank = text.str.lower().isin(_NO_HEADING - {"2"}).to_numpy()
+    number = np.where(np.isnan(number), compass, number)
+    number[blank] = np.nan
+    bad = (np.isnan(number) & ~blank) | (number < -360) | (number > 720)
+    for i in np.nonzero(bad)[0]:
+        problems[i] = (f"heading {text.iat[i]!r} is not a direction in degrees 0-359 or a compass point "
+                       f"(N, NE, SSW...)")
+    return np.mod(number, 360.0), problems
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+
+def _clean(values: pd.Series) -> list[str]:
+    """HTML tags and entities out, whitespace collapsed."""
+    out = values.tolist()
+    for i in np.nonzero(values.str.contains("[<&]", regex=True).to_numpy())[0]:
+        out[i] = html.unescape(_TAGS.sub(" ", out[i]))
+    for i, value in enumerate(out):
+        if "  " in value or "\n" in value or "\t" in value or value != value.strip():
+            out[i] = _SPACES.sub(" ", value).strip()
+    return out
+
+
+# --------------------------------------------------------------------------- types from text
+
+_KEYWORDS = [
+    (re.compile(r"\bbus\s*(?:lane|only|gate)\b|\bbus(?:spur|fahrstreifen|baan)\b|\bvoie\s+(?:de\s+)?bus\b"
+                r"|\bcouloir\s+(?:de\s+)?bus\b|\bcarril\s+bus\b|\bcorsia\s+preferenziale\b"), CameraType.BUS_LANE),
+    (re.compile(r"\blevel\s*crossing\b|\bpassage\s+a\s+niveau\b|\bbahnubergang\b|\bpaso\s+a\s+nivel\b"
+                r"|\bpassaggio\s+a\s+livello\b|\boverweg\b|\brail(?:road|way)?\s+crossing\b"), CameraType.LEVEL_CROSSING),
+    (re.compile(r"\bmobil(?:e|er|es|en)?\b|\bmobiel\b|\bmovil\b"), CameraType.MOBILE_CAMERA),
+    (re.compile(r"\baverage\s*speed\b|\bavg\s*speed\b|\bsection\b|\btroncon\b|\babschnitt\w*|\bstreckenradar\b"
+                r"|\btutor\b|\btrajectcontrole\b|\bpoint[\s-]*to[\s-]*point\b|\bvitesse\s+moyenne\b"
+                r"|\bvelocidad\s+media\b|\bvelocita\s+media\b|\bspecs\b"), CameraType.SECTION_START),
+    (re.compile(r"\bred[\s_-]*light\w*|\bfeux?\s+rouges?\b|\bfeux?\s+tricolores?\b|\brotlicht\w*|\bampel\w*"
+                r"|\bsemaforo\w*|\brood\s*licht\w*|\bsemafor\b"), CameraType.RED_LIGHT),
+    (re.compile(r"\bschool\b|\bschule\b|\becole\b|\bescuela\b|\bscuola\b|\bschool\s*zone\b"), CameraType.SPEED),
+    (re.compile(r"\bpolice\s*(?:check|control)\w*|\bpolizeikontrolle\b|\bcheck\s*point\b"), CameraType.POLICE_CHECK),
+]
+_TUNNEL = re.compile(r"\b(?:tunnel|tunel|galleria)\b(?!\s+(?:ave|avenue|st|street|rd|road|blvd|boulevard|dr|drive"
+                     r"|ln|lane|way|pl|place|ct|court|pkwy|parkway|hwy|highway|strasse|str|weg|allee))")
+_LOCATION_BEFORE = re.compile(r"\b(?:to|from|near|at|by|via|nach|von|vers|de|a)\s+$")
+_SPEED_WORD = re.compile(r"\b(?:speed|vitesse|geschwindigkeit|velocidad|snelheid|velocita|velocidade|radar)\b")
+_SECTION_END = re.compile(r"\b(?:end|fin|ende|einde|fine)\b")
+_CAMERA_WORD = re.compile(r"\b(?:camera|cam|radar|blitzer|flitser|flitspaal|gatso|enforcement|kamera|camara"
+                          r"|telecamera|autovelox|speed|trap)\w*")
+_PARTS = re.compile(r"\s+[-–—|:]\s+|[,;(/]")
+
+
+def _tunnel_in(text: str, whole: bool) -> bool:
+    """``tunnel`` as the camera's word: the whole text (a type column) or the name's camera part."""
+    parts = [text] if whole else [p for p in _PARTS.split(text) if _CAMERA_WORD.search(p)]
+    for part in parts:
+        for m in _TUNNEL.finditer(part):
+            if not _LOCATION_BEFORE.search(part[: m.start()]):
+                return True
+    return False
+
+
+def keyword_type(text: str, whole: bool) -> CameraType | None:
+    """The camera type the words of ``text`` say, or None. ``whole``: a type column's value."""
+    folded = _fold(text)
+    for pattern, type_ in _KEYWORDS:
+        if pattern.search(folded):
+            if type_ == CameraType.SECTION_START and _SECTION_END.search(folded):
+                return CameraType.SECTION_END
+            if type_ == CameraType.RED_LIGHT and _SPEED_WORD.search(folded):
+                return CameraType.RED_LIGHT_SPEED
+            return type_
+    if _tunnel_in(folded, whole):
+        return CameraType.TUNNEL
+    if whole and _CAMERA_WORD.search(folded):
+        return CameraType.SPEED
+    return None
+
+
+class _Types:
+    """Type per distinct text: the mapping's table, codes and slugs, then keywords."""
+
+    def __init__(self, mapping: Mapping):
+        self.exact = {_fold(k).strip(): CameraType.parse(v) for k, v in mapping.types.items()}
+        self.patterns = [(re.compile(p, re.I), CameraType.parse(v)) for p, v in mapping.type_patterns.items()]
+        self.cache: dict[tuple[str, bool], CameraType | None] = {}
+        self.unknown: Counter = Counter()
+
+    def of(self, text: str, whole: bool) -> CameraType | None:
+        key = (text, whole)
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        result = None
+        stripped = text.strip()
+        if stripped:
+            result = self.exact.get(_fold(stripped))
+            if result is None:
+                result = next((t for p, t in self.patterns if p.search(stripped)), None)
+            if result is None and whole:
+                try:
+                    result = CameraType.parse(stripped)
+                except (ValueError, KeyError):
+                    result = None
+            if result is None:
+                result = keyword_type(stripped, whole)
+        self.cache[key] = result
+        return result
+
+
+# --------------------------------------------------------------------------- speed unit
+
+# Rough boxes (lat_min, lat_max, lon_min, lon_max) of the countries that post limits in mph.
+MPH_BOXES = (
+    (49.85, 60.9, -6.5, 1.8),       # Great Britain
+    (54.0, 55.32, -8.2, -5.4),      # Northern Ireland
+    (49.1, 49.75, -2.7, -2.0),      # Jersey, Guernsey
+    (24.4, 49.4, -125.0, -66.9),    # United States (contiguous)
+    (51.0, 71.5, -170.0, -129.9),   # Alaska
+    (18.9, 22.3, -160.3, -154.8),   # Hawaii
+    (17.8, 18.6, -67.3, -64.5),     # Puerto Rico, US and British Virgin Islands
+    (20.9, 27.3, -79.6, -72.7),     # Bahamas
+    (15.8, 18.5, -89.3, -87.4),     # Belize
+    (19.2, 19.8, -81.5, -79.7),     # Cayman Islands
+    (4.3, 8.6, -11.5, -7.4),        # Liberia
+    (-52.5, -51.0, -61.5, -57.6),   # Falkland Islands
+    (13.2, 20.6, 144.6, 146.1),     # Guam, Northern Mariana Islands
+    (-14.4, -13.4, -172.9, -169.4),  # Samoa, American Samoa
+    (11.9, 18.3, -63.2, -61.1),     # Antigua, St Kitts, Montserrat, Dominica, St Lucia, St Vincent, Grenada
+)
+MPH_COUNTRIES = frozenset({"GB", "UK", "US", "LR", "BS", "BZ", "KY", "FK", "PR", "VI", "VG", "GU", "MP", "AS",
+                           "WS", "AG", "KN", "MS", "DM", "LC", "VC", "GD", "AI", "TC", "SH", "JE", "GG", "IM"})
+
+
+def in_mph_country(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    inside = np.zeros(len(lat), dtype=bool)
+    for lat0, lat1, lon0, lon1 in MPH_BOXES:
+        inside |= (lat >= lat0) & (lat <= lat1) & (lon >= lon0) & (lon <= lon1)
+    return inside
+
+
+def _unit_warning(speeds: np.ndarray, unit: str) -> str:
+    given = speeds[~np.isnan(speeds)]
+    if len(given) < 3:
+        return ""
+    if unit == "kmh" and np.all(given % 5 == 0) and given.min() >= 20 and given.max() <= 70 and (
+            np.any(given % 10 == 5)):
+        return ("the speeds look like mph (all multiples of 5 between 20 and 70, some ending in 5) but are "
+                "read as km/h; pass --speed-unit mph if they are mph")
+    if unit == "mph" and given.max() > 85:
+        return (f"the speeds look like km/h (up to {given.max():g}) but are read as mph; pass --speed-unit kmh "
+                f"if they are km/h")
+    return ""
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+@dataclass
+class Result:
+    """What a read found: the records and rejections in line order, and what it applied."""
+
+    items: list
+    mapping: Mapping
+    unit: str
+    warnings: list[str]
+
+
+def _resolve(table: Table, given: Mapping | None, path: Path) -> Mapping:
+    header = [h for h in table.header if h]
+    if given is None:
+        mapping = infer(header)
+    else:
+        lookup = {normalize(h): h for h in reversed(header)}
+        columns = {}
+        for fname, name in given.columns.items():
+            if name in table.columns:
+                columns[fname] = name
+            elif normalize(name) in lookup:
+                columns[fname] = lookup[normalize(name)]
+            else:
+                raise FormatError(f"{path}: the mapping names column {name!r} for {fname}, which this file lacks; "
+                                  f"its columns are: {', '.join(header)}. Fix the mapping (--map FILE)")
+        used = set(columns.values())
+        rest = infer([h for h in header if h not in used]).columns
+        if "wkt" in columns or {"lat", "lon"} <= set(columns):
+            rest = {k: v for k, v in rest.items() if k not in ("lat", "lon", "wkt")}
+        mapping = Mapping(columns={**rest, **columns}, speed_unit=given.speed_unit, types=dict(given.types),
+                          type_patterns=dict(given.type_patterns), delimiter=given.delimiter, inferred=False)
+    cols = mapping.columns
+    if GEOMETRY in table.columns and "wkt" not in cols and not {"lat", "lon"} <= set(cols):
+        cols["wkt"] = GEOMETRY
+    if "wkt" not in cols and not {"lat", "lon"} <= set(cols):
+        for name in header:  # a column whose values are WKT points
+            first = next((v for v in table.columns.get(name, ()) if v.strip()), "")
+            if _WKT_VALUE.match(first):
+                cols["wkt"] = name
+                cols.pop("lat", None), cols.pop("lon", None)
+                break
+    if "wkt" not in cols and not {"lat", "lon"} <= set(cols):
+        raise FormatError(
+            f"{path}: no latitude/longitude columns found among {', '.join(header[:30])}; name them in a mapping "
+            f"file and pass it with --map (for example: [columns] lat = \"Breite\" lon = \"Laenge\")")
+    return mapping
+
+
+def read_result(path: Path, state: Session | None = None) -> Result:
+    """Read a whole table with the session's options."""
+    path = Path(path)
+    state = state or Session()
+    given = state.mapping
+    table = load_table(path, given.delimiter if given else "")
+    mapping = _resolve(table, given, path)
+    mapping.delimiter = table.delimiter if given is None or not given.delimiter else given.delimiter
+    cols = mapping.columns
+    n = len(table.lines)
+    warnings: list[str] = []
+    reasons: list[str | None] = [None] * n
+
+    def column(fname: str) -> pd.Series | None:
+        name = cols.get(fname)
+        if name is None:
+            return None
+        return pd.Series(table.columns[name], dtype=object)
+
+    def reject(problems: dict[int, str]):
+        for i, reason in problems.items():
+            if reasons[i] is None:
+                reasons[i] = reason
+
+    # positions
+    end_lat = end_lon = np.full(n, np.nan)
+    if "wkt" in cols:
+        lat, lon, end_lat, end_lon, problems = _wkt_positions(column("wkt"))
+        reject(problems)
+        lat_text = lon_text = None
+    else:
+        lat_text, lon_text = column("lat").str.strip(), column("lon").str.strip()
+        lat, problems = _coordinates(lat_text, "latitude")
+        reject(problems)
+        lon, problems = _coordinates(lon_text, "longitude")
+        reject(problems)
+        plain_lat = lat_text.str.fullmatch(r"-?\d+").to_numpy(bool)
+        plain_lon = lon_text.str.fullmatch(r"-?\d+").to_numpy(bool)
+        out = (np.abs(lat) > 90) & (np.abs(lat) <= 180) & ~plain_lat & (np.abs(lon) <= 90)
+        valid = ~np.isnan(lat) & ~np.isnan(lon)
+        if valid.any() and out.sum() > valid.sum() / 2:
+            lat, lon = lon, lat
+            lat_text, lon_text = lon_text, lat_text
+            plain_lat, plain_lon = plain_lon, plain_lat
+            warnings.append(f"column {cols['lat']!r} holds longitudes and {cols['lon']!r} latitudes (most "
+                            f"values are out of the latitude range); read as longitude/latitude")
+            cols["lat"], cols["lon"] = cols["lon"], cols["lat"]
+        for what, values, plain, limit, texts in (("latitude", lat, plain_lat, 90, lat_text),
+                                                  ("longitude", lon, plain_lon, 180, lon_text)):
+            lost = plain & (np.abs(values) > limit)
+            for i in np.nonzero(lost)[0]:
+                if reasons[i] is None:
+                    reasons[i] = (f"{what} {texts.iat[i]!r} has no decimal point and is outside -{limit}..{limit}: "
+                                  f"the number lost its decimal point; fix the source (it is not scaled)")
+    for what, values, limit in (("latitude", lat, 90), ("longitude", lon, 180),
+                                ("end latitude", end_lat, 90), ("end longitude", end_lon, 180)):
+        for i in np.nonzero(np.abs(values) > limit)[0]:
+            if reasons[i] is None:
+                reasons[i] = f"{what} {values[i]:g} is outside -{limit}..{limit}"
+    for i in np.nonzero((lat == 0) & (lon == 0))[0]:
+        if reasons[i] is None:
+            reasons[i] = "position 0,0 (null island) is a missing position, not a camera"
+
+    # texts
+    empty = [""] * n
+    name = _clean(column("name")) if "name" in cols else empty
+    description = _clean(column("description")) if "description" in cols else empty
+    road = _clean(column("road")) if "road" in cols else empty
+    type_text = _clean(column("type")) if "type" in cols else empty
+    refs = column("id").str.strip().tolist() if "id" in cols else empty
+    countries = column("country").str.strip().str.upper().tolist() if "country" in cols else empty
+
+    # speed and its unit
+    speed = np.full(n, np.nan)
+    speed_mph = np.zeros(n, dtype=bool)
+    if "speed" in cols:
+        speed, speed_mph, problems = _speeds(column("speed"), "speed")
+        reject(problems)
+    for texts in (name, description):
+        if texts is empty:
+            continue
+        number, unit = _name_speeds(pd.Series(texts, dtype=object))
+        fill = np.isnan(speed) & ~np.isnan(number)
+        speed[fill], speed_mph[fill] = number[fill], unit[fill]
+    explicit = np.zeros(n, dtype=bool)
+    if "speed" in cols:
+        explicit = np.array(column("speed").str.contains(r"(?i)km|mph|kph|mi/h", regex=True), dtype=bool)
+    for texts in (name, description):
+        if texts is not empty:
+            explicit |= np.array(pd.Series(texts, dtype=object).str.contains(
+                r"(?i)\d\s*(?:km/?h|kph|mph)\b", regex=True), dtype=bool)
+    unit = state.speed_unit or mapping.speed_unit or "auto"
+    if unit == "auto":
+        ok = ~np.isnan(lat) & ~np.isnan(lon)
+        in_mph = in_mph_country(lat[ok], lon[ok]) if "country" not in cols else np.array(
+            [c in MPH_COUNTRIES for c in countries])
+        unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
+        warning = _unit_warning(speed[~explicit], unit)
+        if warning:
+            warnings.append(warning)
+    mph = np.where(explicit, speed_mph, unit == "mph")
+    kmh = np.where(mph, np.round(speed * MPH), np.round(speed))
+    kmh[kmh == 0] = np.nan
+    for i in np.nonzero((kmh < 5) | (kmh > 300))[0]:
+        if reasons[i] is None:
+            reasons[i] = f"speed {speed[i]:g} {'mph' if mph[i] else 'km/h'} is outside 5-300 km/h"
+
+    # heading
+    heading = np.full(n, np.nan)
+    if "heading" in cols:
+        heading, problems = _headings(column("heading"))
+        reject(problems)
+
+    # types
+    types = _Types(mapping)
+    type_codes: list[CameraType] = []
+    for i in range(n):
+        found = types.of(type_text[i], True) if type_text[i] else None
+        if found is None and type_text[i]:
+            types.unknown[type_text[i]] += 1
+        if found is None:
+            found = types.of(name[i], False) if name[i] else None
+        if found is None and description[i]:
+            found = types.of(description[i], False)
+        type_codes.append(found if found is not None else CameraType.SPEED)
+    if types.unknown:
+        listed = ", ".join(f"{v!r} ({c})" for v, c in types.unknown.most_common(5))
+        warnings.append(f"type value(s) not recognised, read from the name or as speed cameras: {listed}; "
+                        f"give them a type in the [types] table of a --map file")
+
+    items: list[Record | Rejection] = list(table.rejections)
+    lat_l, lon_l, end_lat_l, end_lon_l = lat.tolist(), lon.tolist(), end_lat.tolist(), end_lon.tolist()
+    kmh_l, heading_l = kmh.tolist(), heading.tolist()
+    fname = path.name
+    for i in range(n):
+        line = table.lines[i]
+        if reasons[i] is not None:
+            items.append(Rejection(fname, line, reasons[i]))
+            continue
+        type_ = type_codes[i]
+        has_end = end_lat_l[i] == end_lat_l[i]
+        if has_end and type_ == CameraType.SPEED:
+            type_ = CameraType.SECTION
+        kind = Kind.MOBILE if type_ in (CameraType.MOBILE_CAMERA, CameraType.MOBILE_ZONE,
+                                        CameraType.POLICE_CHECK) else Kind.FIXED
+        hd = heading_l[i]
+        notes: list[str] = []
+        text = name[i]
+        if description[i] and description[i] != text:
+            text = f"{text}: {description[i]}" if text else description[i]
+        if len(text) > DESCRIPTION_MAX:
+            text = fit(text, DESCRIPTION_MAX, "description", notes)
+        road_i = road[i] if len(road[i]) <= ROAD_MAX else fit(road[i], ROAD_MAX, "road", notes)
+        country = countries[i]
+        country = "GB" if country == "UK" else country if len(country) == 2 and country.isalpha() else ""
+        sp = kmh_l[i]
+        items.append(Record(
+            line, lat_l[i], lon_l[i], type_, kind, refs[i], None if sp != sp else int(sp), None,
+            None if hd != hd else hd, DirectionMode.ALL if hd != hd else DirectionMode.ONE,
+            road_i, text, country, end_lat_l[i] if has_end else None, end_lon_l[i] if has_end else None,
+            None, 0, notes))
+    if table.rejections:
+        items.sort(key=lambda item: item.line)
+    mapping.speed_unit = state.speed_unit or mapping.speed_unit
+    return Result(items, mapping, unit, warnings)
+
+
+@register
+class TableReader(Reader):
+    name = "table"
+    label = "Camera lists in the wild: CSV (any delimiter), JSON lists, GeoJSON with any property names"
+    extensions = (".csv", ".txt", ".tsv", ".json", ".geojson")
+
+    def sniff(self, head: bytes, path: Path) -> int:
+        state = _SESSION.get()
+        if state is not None and state.mapping is not None and not state.mapping.inferred:
+            # a mapping was given for this source: it decides, when the file has its columns
+            text = head_text(head)
+            named = [c for c in state.mapping.columns.values()]
+            if named and all(c in text for c in named):
+                return 100
+        try:
+            return _sniff(head)
+        except (ValueError, csv.Error):
+            return 0
+
+    def read(self, path: Path) -> Iterator[Record | Rejection]:
+        state = _SESSION.get() or Session()
+        result = read_result(path, state)
+        state.used, state.unit, state.warnings = result.mapping, result.unit, result.warnings
+        yield from result.items
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def _octant(heading: float | None) -> str:
+    if heading is None:
+        return "none"
+    return "N NE E SE S SW W NW".split()[int(((heading + 22.5) % 360) // 45)]
+
+
+def preview(path: Path, state: Session | None = None, rows: int = 10) -> str:
+    """The inferred mapping, the first rows as they would be stored and counts; writes nothing."""
+    result = read_result(Path(path), state or Session())
+    records = [r for r in result.items if isinstance(r, Record)]
+    rejections = [r for r in result.items if isinstance(r, Rejection)]
+    out = [f"{Path(path).name}: {len(records)} cameras, {len(rejections)} rejected rows",
+           "mapping" + (" (from the header names)" if result.mapping.inferred else "") + ":"]
+    out += ["  " + line for line in result.mapping.describe().splitlines()]
+    out.append(f"speeds read as: {result.unit}")
+    out += [f"WARNING: {w}" for w in result.warnings]
+    out.append(f"first {min(rows, len(records))} rows as they would be stored:")
+    out.append("  line  lat         lon          type               kind    speed  heading  ref / description")
+    for r in records[:rows]:
+        heading = "" if r.heading is None else f"{r.heading:.0f}"
+        speed = "" if r.speed is None else str(r.speed)
+        label = (r.ref + " " if r.ref else "") + (r.description or r.road)
+        out.append(f"  {r.line:<5} {r.lat:<11.6f} {r.lon:<12.6f} {CameraType(r.type).slug:<18} "
+                   f"{Kind(r.kind).name.lower():<7} {speed:<6} {heading:<8} {label[:60]}")
+    for title, counter in (
+            ("type", Counter(CameraType(r.type).slug for r in records)),
+            ("speed km/h", Counter("none" if r.speed is None else str(r.speed) for r in records)),
+            ("heading", Counter(_octant(r.heading) for r in records)),
+            ("country (from the file)", Counter(r.country for r in records if r.country))):
+        if counter:
+            out.append(f"per {title}: " + ", ".join(f"{k} {v}" for k, v in counter.most_common(15)))
+    for rej in rejections[:rows]:
+        out.append(f"  rejected {rej}")
+    out.append("nothing was written (preview)")
+    return "\n".join(out)

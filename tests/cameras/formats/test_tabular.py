@@ -1,0 +1,340 @@
+"""The table reader: camera lists in the wild (docs/feed-table.md).
+
+Every file here is a small synthetic list written by the test itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
+from cameras.formats.mapping import infer, load
+from cameras.formats.tabular import Session, keyword_type, preview, read_result, session
+from cameras.models import Camera, Source
+from exporters.schema import CameraType, DirectionMode, Kind
+
+
+def write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def read(path: Path, **options) -> tuple[list[Record], list[Rejection]]:
+    records, rejections = [], []
+    with session(**options):
+        for item in get_reader("table").read(path):
+            (records if isinstance(item, Record) else rejections).append(item)
+    return records, rejections
+
+
+# --------------------------------------------------------------------------- header dialects
+
+@pytest.mark.parametrize("header", [
+    "latitude,longitude,speed_limit,compass_direction,camera_type",
+    "Breite;Länge;Tempo;Richtung;Typ",
+    "широта\tдолгота\tскорость\tнаправление\tтип",
+    "LATITUD|LONGITUD|Velocidad|Rumbo|Tipo",
+    "Latitudine,Longitudine,Limite,Azimut,Categoria",
+    "y,x,maxspeed,bearing,type",
+    "lat,lng,vitesse,cap,kind",
+])
+def test_each_header_dialect_maps_every_column(header, tmp_path):
+    delim = next(d for d in ",;\t|" if d in header)
+    row = delim.join(["48.8566", "2.3522", "50", "90", "red light"])
+    path = write(tmp_path, "list.csv", f"{header}\n{row}\n")
+    [rec], rejections = read(path)
+    assert rejections == []
+    assert (rec.line, rec.lat, rec.lon, rec.speed, rec.heading) == (2, 48.8566, 2.3522, 50, 90.0)
+    assert (rec.type, rec.dir_mode) == (CameraType.RED_LIGHT, DirectionMode.ONE)
+    assert detect(path).name == "table"
+
+
+def test_header_names_are_compared_without_case_accents_or_punctuation():
+    mapping = infer(["LÄNGE", "Breite ", "Speed-Limit", "Compass Direction", "Camera_Type", "Nr."])
+    assert mapping.columns == {"lat": "Breite ", "lon": "LÄNGE", "speed": "Speed-Limit",
+                               "heading": "Compass Direction", "type": "Camera_Type", "id": "Nr."}
+
+
+# --------------------------------------------------------------------------- value forms
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path):
+    path = write(tmp_path, "fr.csv", 'nom,latitude,longitude\n"Radar A","48,8566","2,3522"\n')
+    [rec], _ = read(path)
+    assert (rec.lat, rec.lon, rec.description) == (48.8566, 2.3522, "Radar A")
+
+
+@pytest.mark.parametrize("lat, lon, expected", [
+    ("48°51'24\"N", "2°21'08\"E", (48.856667, 2.352222)),
+    ("N 48.8566", "W 3.7038", (48.8566, -3.7038)),
+    ("40 25 0 S", "3 42 14 W", (-40.416667, -3.703889)),
+])
+def test_dms_coordinates(lat, lon, expected, tmp_path):
+    path = write(tmp_path, "dms.csv", f"lat;lon\n{lat};{lon}\n")
+    [rec], rejections = read(path)
+    assert rejections == []
+    assert (round(rec.lat, 6), round(rec.lon, 6)) == expected
+
+
+@pytest.mark.parametrize("text, degrees", [("N", 0.0), ("NE", 45.0), ("SSW", 202.5), ("w", 270.0), ("182,5", 182.5)])
+def test_compass_letters_and_degrees(text, degrees, tmp_path):
+    path = write(tmp_path, "h.csv", f"lat;lon;heading\n50.1;8.6;{text}\n")
+    [rec], _ = read(path)
+    assert rec.heading == degrees
+
+
+def test_x_y_columns_are_longitude_and_latitude(tmp_path):
+    path = write(tmp_path, "xy.csv", "X,Y,Name\n2.3522,48.8566,Radar\n")
+    [rec], _ = read(path)
+    assert (rec.lat, rec.lon) == (48.8566, 2.3522)
+
+
+def test_columns_in_lon_lat_order_are_detected_from_the_values(tmp_path):
+    path = write(tmp_path, "swap.csv", "lat,lon\n-122.41,37.77\n-122.42,37.78\n")
+    result = read_result(path)
+    assert [(r.lat, r.lon) for r in result.items] == [(37.77, -122.41), (37.78, -122.42)]
+    assert "holds longitudes" in result.warnings[0]
+
+
+def test_a_google_my_maps_export_with_wkt_html_and_type_in_the_name(tmp_path):
+    path = write(tmp_path, "mymaps.csv",
+                 'WKT,name,description\n'
+                 '"POINT (-122.4194 37.7749)","Red light camera","<b>Market</b> &amp; 5th<br>25 MPH"\n'
+                 '"POINT (-122.43 37.78)","Speed camera - Main St to Tunnel Ave",""\n'
+                 '"LINESTRING (-122.40 37.70, -122.41 37.71, -122.42 37.72)","Average speed",""\n')
+    assert detect(path).name == "table"
+    records, rejections = read(path)
+    assert rejections == []
+    red, speed, section = records
+    assert (red.lat, red.lon, red.type) == (37.7749, -122.4194, CameraType.RED_LIGHT)
+    assert red.description == "Red light camera: Market & 5th 25 MPH"
+    assert red.speed == 40  # 25 mph
+    assert speed.type == CameraType.SPEED  # "Tunnel Ave" is a street, not a tunnel camera
+    assert (section.type, section.end_lat, section.end_lon) == (CameraType.SECTION_START, 37.72, -122.42)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Feu rouge", CameraType.RED_LIGHT), ("Rotlichtblitzer", CameraType.RED_LIGHT),
+    ("semaforo", CameraType.RED_LIGHT), ("roodlicht", CameraType.RED_LIGHT),
+    ("red light and speed", CameraType.RED_LIGHT_SPEED), ("Tronçon début", CameraType.SECTION_START),
+    ("Abschnittskontrolle Ende", CameraType.SECTION_END), ("Tutor", CameraType.SECTION_START),
+    ("trajectcontrole", CameraType.SECTION_START), ("Mobile speed trap", CameraType.MOBILE_CAMERA),
+    ("Tunnel camera", CameraType.TUNNEL), ("bus lane camera", CameraType.BUS_LANE),
+    ("school zone camera", CameraType.SPEED), ("Speed camera near Tunnel Rd", None),
+    ("Speed camera - A1 to Tunnel", None), ("Elm Street", None),
+])
+def test_types_from_words_in_the_name(text, expected):
+    found = keyword_type(text, whole=False)
+    assert (found if found != CameraType.SPEED or expected == CameraType.SPEED else None) == expected
+
+
+def test_tunnel_in_the_type_column_is_a_tunnel_camera(tmp_path):
+    path = write(tmp_path, "t.csv", "lat,lon,type,name\n50.1,8.6,tunnel,Camera at Tunnel Ave\n50.2,8.7,,Tunnel Ave\n")
+    records, _ = read(path)
+    assert [r.type for r in records] == [CameraType.TUNNEL, CameraType.SPEED]
+
+
+def test_a_mobile_camera_is_of_kind_mobile(tmp_path):
+    [rec], _ = read(write(tmp_path, "m.csv", "lat,lon,name\n50.1,8.6,Mobiler Blitzer\n"))
+    assert (rec.type, rec.kind) == (CameraType.MOBILE_CAMERA, Kind.MOBILE)
+
+
+def test_speed_markers_in_names(tmp_path):
+    path = write(tmp_path, "n.csv", "lat,lon,name\n50.1,8.6,Blitzer @50\n50.2,8.7,Radar 70 km/h\n50.3,8.8,Camera\n")
+    records, _ = read(path)
+    assert [r.speed for r in records] == [50, 70, None]
+
+
+def test_a_number_that_lost_its_decimal_point_is_rejected_not_scaled(tmp_path):
+    path = write(tmp_path, "lost.csv", "latitude;longitude\n4885660;2,3522\n48,8566;2,3522\n")
+    records, [rejection] = read(path)
+    assert [r.line for r in records] == [3]
+    assert rejection.line == 2
+    assert "latitude '4885660' has no decimal point" in rejection.reason
+    assert "lost its decimal point" in rejection.reason
+
+
+def test_bad_values_are_listed_rejections(tmp_path):
+    path = write(tmp_path, "bad.csv", "lat,lon,speed,heading\nabc,8.6,50,\n50.1,8.6,fast,\n50.1,8.6,50,up\n"
+                                      "50.1,8.6,50,90,extra\n")
+    records, rejections = read(path)
+    assert records == []
+    assert [(r.line, r.reason) for r in rejections] == [
+        (2, "latitude 'abc' is not a number or degrees/minutes/seconds such as 48°51'24\"N"),
+        (3, "speed 'fast' is not a speed (e.g. 50, '50 km/h' or '30 mph')"),
+        (4, "heading 'up' is not a direction in degrees 0-359 or a compass point (N, NE, SSW...)"),
+        (5, "expected 4 fields as in the header, got 5"),
+    ]
+
+
+def test_a_list_without_position_columns_is_refused_with_how_to_fix(tmp_path):
+    with pytest.raises(FormatError, match=r"no latitude/longitude columns found among foo, bar.*--map"):
+        read(write(tmp_path, "x.csv", "foo,bar\n1,2\n"))
+
+
+# --------------------------------------------------------------------------- JSON and GeoJSON
+
+def test_a_plain_json_list_of_objects(tmp_path):
+    path = write(tmp_path, "list.json", json.dumps([
+        {"id": 7, "latitude": "52.52", "longitude": 13.405, "speed_limit": 50, "camera_type": "Rotlicht"},
+        {"id": 8, "latitude": 52.53, "longitude": 13.41},
+        "junk",
+    ]))
+    assert detect(path).name == "table"
+    records, [rejection] = read(path)
+    assert [(r.ref, r.lat, r.speed, r.type) for r in records] == [
+        ("7", 52.52, 50, CameraType.RED_LIGHT), ("8", 52.53, None, CameraType.SPEED)]
+    assert (rejection.line, rejection.reason) == (3, "item is a JSON str, not an object with named values")
+
+
+def test_geojson_with_foreign_property_names_goes_to_the_table_reader(tmp_path):
+    foreign = write(tmp_path, "f.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"maxspeed": "30 mph", "name": "Feu rouge"}}]}))
+    assert detect(foreign).name == "table"
+    [rec], _ = read(foreign)
+    assert (rec.lat, rec.lon, rec.speed, rec.type) == (48.85, 2.35, 48, CameraType.RED_LIGHT)
+    own = write(tmp_path, "own.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"speed": 50, "type": "speed"}}]}))
+    assert detect(own).name == "geojson"
+
+
+def test_the_project_csv_is_still_detected_as_csv(tmp_path):
+    for content in ("lat,lon,speed\n50.1,8.6,50\n", "REF;TYPE;LAT;LON\nx;1;50,1;8,6\n"):
+        assert detect(write(tmp_path, "own.csv", content)).name == "csv"
+    assert get_reader("table").sniff(b"lat,lon,speed\n50.1,8.6,50\n", Path("x.csv")) == 30
+
+
+# --------------------------------------------------------------------------- speed units
+
+def test_speeds_in_an_mph_country_are_converted(tmp_path):
+    path = write(tmp_path, "gb.csv", "lat,lon,speed\n51.50,-0.12,30\n51.51,-0.13,40\n")
+    records, _ = read(path)
+    assert [r.speed for r in records] == [48, 64]
+    assert [r.speed for r in read(path, speed_unit="kmh")[0]] == [30, 40]
+
+
+def test_a_km_h_country_keeps_km_h_and_warns_when_values_look_like_mph(tmp_path):
+    path = write(tmp_path, "de.csv", "lat,lon,speed\n50.1,8.6,25\n50.2,8.7,35\n50.3,8.8,45\n")
+    result = read_result(path)
+    assert [r.speed for r in result.items] == [25, 35, 45]
+    assert result.unit == "kmh"
+    assert "look like mph" in result.warnings[0]
+    converted = read_result(path, Session(speed_unit="mph"))
+    assert [r.speed for r in converted.items] == [40, 56, 72]
+
+
+def test_a_unit_in_the_value_wins_over_the_source_unit(tmp_path):
+    path = write(tmp_path, "u.csv", "lat,lon,speed\n51.50,-0.12,50 km/h\n51.51,-0.13,30\n")
+    assert [r.speed for r in read(path)[0]] == [50, 48]
+
+
+# --------------------------------------------------------------------------- mapping files
+
+MAP = """
+id = "Nummer"
+speed_unit = "mph"
+[columns]
+lat = "N"
+lon = "E"
+speed = "V"
+type = "Art"
+[types]
+"G" = "red-light"
+[type_patterns]
+"^abs" = "section-start"
+"""
+
+
+def test_a_mapping_file_names_columns_id_unit_and_types(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", MAP))
+    path = write(tmp_path, "odd.csv", "Nummer,N,E,V,Art\nA1,50.1,8.6,30,g\nA2,50.2,8.7,40,Abschnitt\nA3,50.3,8.8,,\n")
+    assert get_reader("csv").sniff(path.read_bytes(), path) == 0
+    records, rejections = read(path, mapping=mapping)
+    assert rejections == []
+    assert [(r.ref, r.lat, r.speed, r.type) for r in records] == [
+        ("A1", 50.1, 48, CameraType.RED_LIGHT), ("A2", 50.2, 64, CameraType.SECTION_START),
+        ("A3", 50.3, None, CameraType.SPEED)]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[columns]\nlat = \"a\"\n", "name both lat and lon"),
+    ("[columns]\nlatitude = \"a\"\n", "unknown field(s) in [columns]: 'latitude'"),
+    ("speed_unit = \"knots\"\n", "speed_unit 'knots' is not one of kmh, mph, auto"),
+    ("[types]\n\"x\" = \"laser\"\n", "type 'laser' is not a camera type; valid: speed"),
+    ("[type_patterns]\n\"(\" = \"speed\"\n", "is not a regular expression"),
+    ("colums = 1\n", "unknown key(s) 'colums'"),
+    ("[columns\n", "not valid TOML"),
+])
+def test_a_bad_mapping_file_is_refused_with_the_reason(content, message, tmp_path):
+    with pytest.raises(FormatError) as err:
+        load(write(tmp_path, "map.toml", content))
+    assert message in str(err.value)
+
+
+def test_a_mapping_naming_a_missing_column_is_refused(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\nlat = "B"\nlon = "L"\n'))
+    with pytest.raises(FormatError, match="names column 'B' for lat, which this file lacks; its columns are: x, y"):
+        read(write(tmp_path, "a.csv", "x,y\n1,2\n"), mapping=mapping)
+
+
+# --------------------------------------------------------------------------- the command
+
+PARIS_LIST = "Nummer,N,E,V,Art\nP1,48.8566,2.3522,50,G\nP2,48.8606,2.3376,30,\n"
+
+
+@pytest.mark.django_db
+def test_preview_prints_the_mapping_and_rows_and_writes_nothing(tmp_path, capsys):
+    path = write(tmp_path, "p.csv", "latitude,longitude,speed_limit,camera_type\n48.8566,2.3522,50,red light\n"
+                                    "4885660,2.35,50,\n")
+    call_command("import_cameras", str(path), "--source", "wild", "--preview")
+    out = capsys.readouterr().out
+    assert "lat <- 'latitude', lon <- 'longitude', speed <- 'speed_limit', type <- 'camera_type'" in out
+    assert "48.856600   2.352200     red-light" in out
+    assert "per type: red-light 1" in out
+    assert "rejected p.csv:3: latitude '4885660' has no decimal point" in out
+    assert Camera.objects.count() == 0
+    assert not Source.objects.filter(name="wild").exists()
+
+
+@pytest.mark.django_db
+def test_the_mapping_is_stored_and_used_by_re_imports(tmp_path):
+    map_file = write(tmp_path, "map.toml", MAP.replace('speed_unit = "mph"', 'speed_unit = "kmh"'))
+    path = write(tmp_path, "paris.csv", PARIS_LIST)
+    call_command("import_cameras", str(path), "--source", "paris", "--map", str(map_file))
+    stored = Source.objects.get(name="paris").table_mapping
+    assert stored["columns"] == {"id": "Nummer", "lat": "N", "lon": "E", "speed": "V", "type": "Art"}
+    assert stored["types"] == {"G": "red-light"}
+    assert set(Camera.objects.values_list("source_ref", "speed", "type")) == {
+        ("P1", 50, CameraType.RED_LIGHT), ("P2", 30, CameraType.SPEED)}
+    # the next file has no --map: the stored mapping reads it (ids, speeds, types)
+    path.write_text("Nummer,N,E,V,Art\nP1,48.8566,2.3522,70,G\nP2,48.8606,2.3376,30,\n", encoding="utf-8")
+    call_command("import_cameras", str(path), "--source", "paris")
+    assert set(Camera.objects.values_list("source_ref", "speed", "type")) == {
+        ("P1", 70, CameraType.RED_LIGHT), ("P2", 30, CameraType.SPEED)}
+    assert Camera.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_dry_run_stores_no_mapping(tmp_path):
+    path = write(tmp_path, "list.csv", "latitude,longitude\n48.8566,2.3522\n")
+    call_command("import_cameras", str(path), "--source", "dry", "--dry-run")
+    assert Source.objects.filter(name="dry", table_mapping__isnull=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_bad_mapping_file_is_a_command_error(tmp_path):
+    path = write(tmp_path, "list.csv", "latitude,longitude\n48.8566,2.3522\n")
+    with pytest.raises(CommandError, match="no such mapping file"):
+        call_command("import_cameras", str(path), "--source", "x", "--map", str(tmp_path / "none.toml"))
+
+
+def test_preview_without_django(tmp_path):
+    text = preview(write(tmp_path, "a.csv", "lat;lon;richtung\n50,1;8,6;NE\n"))
+    assert "per heading: NE 1" in text
+    assert text.endswith("nothing was written (preview)")
