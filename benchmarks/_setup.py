@@ -41,6 +41,24 @@ def timed(fn, runs, setup=None):
     return statistics.median(times), times, result
 
 
+def median_of(fn, runs: int) -> tuple[float, float]:
+    """(median, worst) seconds of fn() over runs."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), max(times)
+
+
+def report(label: str, times: tuple[float, float], budget: float, width: int = 52) -> None:
+    """One line: the median and worst time against the budget (seconds), OK or OVER."""
+    median, worst = times
+    verdict = "OK" if median < budget else "OVER"
+    print(f"{label:<{width}} median {median * 1000:9.1f} ms   max {worst * 1000:9.1f} ms   "
+          f"budget {budget * 1000:7.0f} ms  {verdict}")
+
+
 def world_csv(n=200_000, seed=2026):
     """The generated world camera file in the project's CSV format, cached in benchmarks/out."""
     OUT.mkdir(parents=True, exist_ok=True)

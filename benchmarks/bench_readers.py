@@ -18,31 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def median_of(fn, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times)
-
-
-def report(label: str, times: tuple[float, float], budget: float) -> None:
-    median, worst = times
-    verdict = "OK" if median < budget else "OVER"
-    print(f"{label:<52} median {median * 1000:9.1f} ms   max {worst * 1000:9.1f} ms   "
-          f"budget {budget * 1000:7.0f} ms  {verdict}")
+from _setup import median_of, report  # noqa: E402
 
 
 def main() -> None:

@@ -18,29 +18,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def median_of(fn, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times)
-
-
-def report(label: str, times: tuple[float, float], budget: float) -> None:
-    median, worst = times
-    print(f"{label:<58} median {median * 1000:9.2f} ms   max {worst * 1000:9.2f} ms   "
-          f"budget {budget * 1000:6.0f} ms  {'OK' if median < budget else 'OVER'}")
+from _setup import median_of, report  # noqa: E402
 
 
 def refused(fn, *errors) -> None:
@@ -65,7 +50,7 @@ def main() -> None:
     from cameras.coverage import CoverageError, read_gpx_route, routes
     from cameras.formats.base import FormatError, Rejection, load_readers
     from portal.services.reports import sniff_image
-    from tests.portal.test_security import PROLOGUES, SECRET_FILE_TEXT, hostile_files, png_header
+    from tests.portal.system.test_security import PROLOGUES, SECRET_FILE_TEXT, hostile_files, png_header
 
     print(f"{args.runs} runs each\n")
     bomb = png_header(60_000, 60_000)

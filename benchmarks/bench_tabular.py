@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _setup import median_of, report  # noqa: E402
 
 from cameras.formats.tabular import Session, preview, read_result  # noqa: E402
 
@@ -37,22 +37,6 @@ def write_list(path: Path, rows: int) -> None:
             lon = f"{rnd.uniform(-1.0, 7.0):.6f}".replace(".", ",")
             fh.write(f"{lat};{lon};{rnd.choice((30, 50, 70, 90, 110, ''))};{rnd.choice(('N', 'SSW', '90', ''))};"
                      f";{rnd.choice(NAMES)};{i}\n")
-
-
-def median_of(fn, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times)
-
-
-def report(label: str, times: tuple[float, float], budget: float) -> None:
-    median, worst = times
-    verdict = "OK" if median < budget else "OVER"
-    print(f"{label:<44} median {median * 1000:9.1f} ms   max {worst * 1000:9.1f} ms   "
-          f"budget {budget * 1000:7.0f} ms  {verdict}")
 
 
 def main() -> None:
