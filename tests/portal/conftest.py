@@ -1,4 +1,7 @@
+import uuid
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from portal.celery import app
@@ -12,6 +15,18 @@ def _portal_storage(settings, tmp_path):
     which runs after this one."""
     settings.PACKAGES_DIR = tmp_path / "packages"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def local_cache(settings):
+    """A local-memory cache of this test's own. Its entries expire on the clock time-machine
+    moves (Redis keeps its own time), and no other xdist worker's cache.clear() on the Redis
+    the PostgreSQL pass shares can flush it."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4()}"}}
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

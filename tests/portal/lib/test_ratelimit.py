@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import RequestFactory
 
 from portal.lib.ratelimit import Limiter, client_ip
@@ -14,14 +13,8 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
-def _local_cache(settings):
-    """A local-memory cache, whose entries expire on the clock the tests move (Redis keeps
-    its own time)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "ratelimit-tests"}}
-    cache.clear()
-    yield
-    cache.clear()
+def _local_cache(local_cache):
+    """Counters expire on the clock the tests move."""
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def test_the_latest_release_is_offered_at_once_when_the_store_holds_its_package(
     assert owner_order.package_bytes == package.size
 
 
-def test_a_file_missing_from_the_store_is_queued_once_per_build_queue_ttl(owner_order, release, queued):
+def test_a_file_missing_from_the_store_is_queued_once_per_build_queue_ttl(owner_order, release, queued, local_cache):
     state = purchases.file_state(owner_order)
     assert state.building and state.file is None and state.latest_release == release
     assert queued == [owner_order.pk]

@@ -108,10 +108,7 @@ def test_a_dry_run_lists_the_orders_and_queues_nothing(owner, builds, django_cap
     assert [queued for *_, queued in resumed()] == [True, True]
 
 
-def test_a_second_run_within_the_window_does_not_queue_again(owner, builds, settings):
-    # a local-memory cache: its markers expire on the clock the test moves (Redis keeps its own)
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "recovery-tests"}}
+def test_a_second_run_within_the_window_does_not_queue_again(owner, builds, settings, local_cache):
     order = paid_order(owner, paid_at=a_while_ago())
     assert resumed()[0][-1] is True
     assert resumed() == [(str(order.public_id), "build", "package not built", False)]

@@ -46,7 +46,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from cameras import coverage as cov
 from cameras.coverage import routes
 from cameras.coverage import CoverageError, read_gpx_route
 from cameras.formats.base import FormatError, Rejection, load_readers
@@ -66,19 +65,8 @@ pytestmark = pytest.mark.django_db
 OWNER_EMAIL = "owner@example.com"
 
 
-@pytest.fixture
-def private_cache(settings):
-    """A local-memory cache of this test's own: the login and reset counters must not be
-    flushed by another xdist worker's cache.clear() on the Redis the PostgreSQL pass
-    shares (nor flush theirs)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"test-{uuid.uuid4()}"}}
-    yield
-    cache.clear()
-
-
 @pytest.fixture(autouse=True)
-def _security_settings(settings, tmp_path, private_cache):
+def _security_settings(settings, tmp_path, local_cache):
     settings.PACKAGES_DIR = tmp_path / "packages"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://shop.example"
