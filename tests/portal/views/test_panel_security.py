@@ -16,7 +16,6 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.portal.panelkit import PASSWORD, customer
-from tests.portal.system.test_security import private_cache  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)
-def _clean(settings, tmp_path, private_cache):
+def _clean(settings, tmp_path, local_cache):
     settings.PACKAGES_DIR = tmp_path / "packages"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://shop.example"
