@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_import.py [--cameras 200000] [--runs 3]
 
-Target (issue 2): under 10 s. The peer is the plain Django way of loading the same rows
+Target: under 10 s. The peer is the plain Django way of loading the same rows
 (csv.DictReader -> Camera objects -> bulk_create), which does no validation, no country
 assignment and no deduplication.
 """

@@ -1,4 +1,4 @@
-"""Load test on loopback (issue 7): 100 concurrent customers browsing, logging in and
+"""Load test on loopback: 100 concurrent customers browsing, logging in and
 downloading their cached packages, driven by locust against gunicorn.
 
     .venv/bin/python benchmarks/bench_load.py [--cameras 200000] [--users 100] [--spawn-rate 2]
@@ -42,7 +42,7 @@ and every package is built before the load starts.
    failures, per run and as medians over the runs; requests/s; the server-side p50/p95/p99
    from gunicorn's access log (time in Django + sending, without the client); and the
    download p99 of the steady state (requests started once every customer has logged
-   in). Targets (issue 7): zero
+   in). Targets: zero
    failed requests, download p99 < 100 ms. ``--check`` exits 1 when one is missed.
 
 Figures are from one machine that also runs the load generator (locust takes part of a

@@ -1,4 +1,4 @@
-"""Locust scenario of issue 7: customers browsing the shop, logging in and downloading their
+"""Locust scenario: customers browsing the shop, logging in and downloading their
 cached package. Started by ``benchmarks/bench_load.py`` (which creates the accounts, builds
 their packages and starts gunicorn); it can also run by hand against such a server:
 
