@@ -1,6 +1,7 @@
 """The import pipeline: validation, transactions, idempotence, dedup, deactivation."""
 
 import csv
+import math
 from datetime import timedelta
 
 import pytest
@@ -39,8 +40,6 @@ def cam(ref, lat, lon, **extra):
 
 
 def offset(point, north_m=0.0, east_m=0.0):
-    import math
-
     lat, lon = point
     return lat + north_m / 111_195.0, lon + east_m / (111_195.0 * math.cos(math.radians(lat)))
 

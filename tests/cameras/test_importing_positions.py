@@ -3,7 +3,6 @@ database, a swapped section's end point, and the configured offshore tolerance
 (COUNTRY_TOLERANCE_KM) on every step of the import, swap detection included."""
 
 import csv
-import math
 
 import pytest
 
@@ -12,11 +11,12 @@ from cameras.importing import ImportFailed, import_file
 from cameras.models import Camera, CameraLink
 from exporters.schema import CameraType
 
+from tests.cameras.test_importing import PARIS, cam, offset
+
 pytestmark = pytest.mark.django_db
 
 HEADER = ["ref", "kind", "type", "lat", "lon", "speed", "heading", "direction", "end_lat", "end_lon"]
 
-PARIS = (48.8566, 2.3522)
 # On the straight Landes coast (France, Atlantic): at this latitude every 0.1 degree of
 # longitude west is about 8 km further out to sea, and France is the nearest country.
 LANDES_LAT = 44.5
@@ -31,17 +31,6 @@ def write(path, rows):
         for row in rows:
             w.writerow([row.get(h, "") for h in HEADER])
     return path
-
-
-def cam(ref, lat, lon, **extra):
-    row = {"ref": ref, "kind": "fixed", "type": "speed", "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "speed": "50"}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def offset(point, north_m=0.0, east_m=0.0):
-    lat, lon = point
-    return lat + north_m / 111_195.0, lon + east_m / (111_195.0 * math.cos(math.radians(lat)))
 
 
 def french_bulk(n=150):
