@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from _setup import median_of, report  # noqa: E402
 
-from cameras.formats.tabular import Session, preview, read_result  # noqa: E402
+from cameras.formats.options import Session  # noqa: E402
+from cameras.formats.tabular import preview, read_result  # noqa: E402
 
 NAMES = ("Radar fixe", "Feu rouge", "Radar tronçon", "Blitzer @50", "Speed camera 30 MPH", "Tunnel camera",
          "Mobiler Blitzer", "<b>Radar</b> &amp; feu")
@@ -51,7 +52,7 @@ def main() -> None:
         report(f"read {args.rows:,} rows", median_of(lambda: read_result(path, Session()), args.runs), 10.0)
         report(f"--preview of {args.rows:,} rows", median_of(lambda: preview(path, Session()), args.runs), 3.0)
         if args.full_import:
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
             import django
             from django.core.management import call_command
             django.setup()

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cameras.formats.mapping import Mapping, load
-from cameras.formats.tabular import Session, preview, session
+from cameras.formats.options import Session, session
+from cameras.formats.tabular import preview
 from cameras.models import Source
 
 

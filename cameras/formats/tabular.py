@@ -10,7 +10,7 @@ project's own formats: its scores stay below theirs, except for files they would
 property names).
 
 Columns are parsed as whole arrays (pandas), with a per-cell fallback only for the values
-the fast path cannot read. Options (a mapping, the speed unit) come from ``session``; the
+the fast path cannot read. Options (a mapping, the speed unit) come from ``options.session``; the
 mapping and warnings of the last read are left in the session for the caller to show and
 store.
 """
@@ -22,11 +22,8 @@ import html
 import io
 import json
 import re
-import unicodedata
 from collections import Counter
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -49,41 +46,14 @@ from .base import (
     register,
 )
 from .mapping import ALIASES, FIELDS, Mapping, infer, normalize
+from .keywords import fold, keyword_type
+from .options import MPH, MPH_COUNTRIES, SESSION, Session, in_mph_country, unit_warning
 from .text_helpers import PROPERTY_NAMES
 
-MPH = 1.609344
 # The project CSV's columns: a header with any other column is refused by that reader.
 PROJECT_COLUMNS = frozenset({*PROPERTY_NAMES, "lat", "lon", "end_lat", "end_lon"})
 DELIMITERS = (",", ";", "\t", "|")
 GEOMETRY = "@geometry"  # the column a GeoJSON feature's geometry is read into (as WKT)
-
-# --------------------------------------------------------------------------- options
-
-
-@dataclass
-class Session:
-    """Options for the reads inside ``session()`` and what the last read used."""
-
-    mapping: Mapping | None = None     # from --map or stored on the source; None = infer
-    speed_unit: str | None = None      # --speed-unit, overrides the mapping's unit
-    used: Mapping | None = None        # the mapping the last read applied
-    unit: str = ""                     # the speed unit it applied (kmh or mph)
-    warnings: list[str] = field(default_factory=list)
-
-
-_SESSION: ContextVar[Session | None] = ContextVar("table_session", default=None)
-
-
-@contextmanager
-def session(mapping: Mapping | None = None, speed_unit: str | None = None):
-    """Read tables with ``mapping`` and ``speed_unit``; yields the ``Session``."""
-    state = Session(mapping=mapping, speed_unit=speed_unit)
-    token = _SESSION.set(state)
-    try:
-        yield state
-    finally:
-        _SESSION.reset(token)
-
 
 # --------------------------------------------------------------------------- loading
 
@@ -95,10 +65,6 @@ class Table:
     lines: list[int]                # line (CSV) or item number (JSON) per row
     rejections: list[Rejection]
     delimiter: str = ""
-
-
-def _fold(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch))
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -464,64 +430,11 @@ def _clean(values: pd.Series) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------- types from text
-
-_KEYWORDS = [
-    (re.compile(r"\bbus\s*(?:lane|only|gate)\b|\bbus(?:spur|fahrstreifen|baan)\b|\bvoie\s+(?:de\s+)?bus\b"
-                r"|\bcouloir\s+(?:de\s+)?bus\b|\bcarril\s+bus\b|\bcorsia\s+preferenziale\b"), CameraType.BUS_LANE),
-    (re.compile(r"\blevel\s*crossing\b|\bpassage\s+a\s+niveau\b|\bbahnubergang\b|\bpaso\s+a\s+nivel\b"
-                r"|\bpassaggio\s+a\s+livello\b|\boverweg\b|\brail(?:road|way)?\s+crossing\b"), CameraType.LEVEL_CROSSING),
-    (re.compile(r"\bmobil(?:e|er|es|en)?\b|\bmobiel\b|\bmovil\b"), CameraType.MOBILE_CAMERA),
-    (re.compile(r"\baverage\s*speed\b|\bavg\s*speed\b|\bsection\b|\btroncon\b|\babschnitt\w*|\bstreckenradar\b"
-                r"|\btutor\b|\btrajectcontrole\b|\bpoint[\s-]*to[\s-]*point\b|\bvitesse\s+moyenne\b"
-                r"|\bvelocidad\s+media\b|\bvelocita\s+media\b|\bspecs\b"), CameraType.SECTION_START),
-    (re.compile(r"\bred[\s_-]*light\w*|\bfeux?\s+rouges?\b|\bfeux?\s+tricolores?\b|\brotlicht\w*|\bampel\w*"
-                r"|\bsemaforo\w*|\brood\s*licht\w*|\bsemafor\b"), CameraType.RED_LIGHT),
-    (re.compile(r"\bschool\b|\bschule\b|\becole\b|\bescuela\b|\bscuola\b|\bschool\s*zone\b"), CameraType.SPEED),
-    (re.compile(r"\bpolice\s*(?:check|control)\w*|\bpolizeikontrolle\b|\bcheck\s*point\b"), CameraType.POLICE_CHECK),
-]
-_TUNNEL = re.compile(r"\b(?:tunnel|tunel|galleria)\b(?!\s+(?:ave|avenue|st|street|rd|road|blvd|boulevard|dr|drive"
-                     r"|ln|lane|way|pl|place|ct|court|pkwy|parkway|hwy|highway|strasse|str|weg|allee))")
-_LOCATION_BEFORE = re.compile(r"\b(?:to|from|near|at|by|via|nach|von|vers|de|a)\s+$")
-_SPEED_WORD = re.compile(r"\b(?:speed|vitesse|geschwindigkeit|velocidad|snelheid|velocita|velocidade|radar)\b")
-_SECTION_END = re.compile(r"\b(?:end|fin|ende|einde|fine)\b")
-_CAMERA_WORD = re.compile(r"\b(?:camera|cam|radar|blitzer|flitser|flitspaal|gatso|enforcement|kamera|camara"
-                          r"|telecamera|autovelox|speed|trap)\w*")
-_PARTS = re.compile(r"\s+[-–—|:]\s+|[,;(/]")
-
-
-def _tunnel_in(text: str, whole: bool) -> bool:
-    """``tunnel`` as the camera's word: the whole text (a type column) or the name's camera part."""
-    parts = [text] if whole else [p for p in _PARTS.split(text) if _CAMERA_WORD.search(p)]
-    for part in parts:
-        for m in _TUNNEL.finditer(part):
-            if not _LOCATION_BEFORE.search(part[: m.start()]):
-                return True
-    return False
-
-
-def keyword_type(text: str, whole: bool) -> CameraType | None:
-    """The camera type the words of ``text`` say, or None. ``whole``: a type column's value."""
-    folded = _fold(text)
-    for pattern, type_ in _KEYWORDS:
-        if pattern.search(folded):
-            if type_ == CameraType.SECTION_START and _SECTION_END.search(folded):
-                return CameraType.SECTION_END
-            if type_ == CameraType.RED_LIGHT and _SPEED_WORD.search(folded):
-                return CameraType.RED_LIGHT_SPEED
-            return type_
-    if _tunnel_in(folded, whole):
-        return CameraType.TUNNEL
-    if whole and _CAMERA_WORD.search(folded):
-        return CameraType.SPEED
-    return None
-
-
 class _Types:
     """Type per distinct text: the mapping's table, codes and slugs, then keywords."""
 
     def __init__(self, mapping: Mapping):
-        self.exact = {_fold(k).strip(): CameraType.parse(v) for k, v in mapping.types.items()}
+        self.exact = {fold(k).strip(): CameraType.parse(v) for k, v in mapping.types.items()}
         self.patterns = [(re.compile(p, re.I), CameraType.parse(v)) for p, v in mapping.type_patterns.items()]
         self.cache: dict[tuple[str, bool], CameraType | None] = {}
         self.unknown: Counter = Counter()
@@ -535,7 +448,7 @@ class _Types:
         result = None
         stripped = text.strip()
         if stripped:
-            result = self.exact.get(_fold(stripped))
+            result = self.exact.get(fold(stripped))
             if result is None:
                 result = next((t for p, t in self.patterns if p.search(stripped)), None)
             if result is None and whole:
@@ -547,51 +460,6 @@ class _Types:
                 result = keyword_type(stripped, whole)
         self.cache[key] = result
         return result
-
-
-# --------------------------------------------------------------------------- speed unit
-
-# Rough boxes (lat_min, lat_max, lon_min, lon_max) of the countries that post limits in mph.
-MPH_BOXES = (
-    (49.85, 60.9, -6.5, 1.8),       # Great Britain
-    (54.0, 55.32, -8.2, -5.4),      # Northern Ireland
-    (49.1, 49.75, -2.7, -2.0),      # Jersey, Guernsey
-    (24.4, 49.4, -125.0, -66.9),    # United States (contiguous)
-    (51.0, 71.5, -170.0, -129.9),   # Alaska
-    (18.9, 22.3, -160.3, -154.8),   # Hawaii
-    (17.8, 18.6, -67.3, -64.5),     # Puerto Rico, US and British Virgin Islands
-    (20.9, 27.3, -79.6, -72.7),     # Bahamas
-    (15.8, 18.5, -89.3, -87.4),     # Belize
-    (19.2, 19.8, -81.5, -79.7),     # Cayman Islands
-    (4.3, 8.6, -11.5, -7.4),        # Liberia
-    (-52.5, -51.0, -61.5, -57.6),   # Falkland Islands
-    (13.2, 20.6, 144.6, 146.1),     # Guam, Northern Mariana Islands
-    (-14.4, -13.4, -172.9, -169.4),  # Samoa, American Samoa
-    (11.9, 18.3, -63.2, -61.1),     # Antigua, St Kitts, Montserrat, Dominica, St Lucia, St Vincent, Grenada
-)
-MPH_COUNTRIES = frozenset({"GB", "UK", "US", "LR", "BS", "BZ", "KY", "FK", "PR", "VI", "VG", "GU", "MP", "AS",
-                           "WS", "AG", "KN", "MS", "DM", "LC", "VC", "GD", "AI", "TC", "SH", "JE", "GG", "IM"})
-
-
-def in_mph_country(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    inside = np.zeros(len(lat), dtype=bool)
-    for lat0, lat1, lon0, lon1 in MPH_BOXES:
-        inside |= (lat >= lat0) & (lat <= lat1) & (lon >= lon0) & (lon <= lon1)
-    return inside
-
-
-def _unit_warning(speeds: np.ndarray, unit: str) -> str:
-    given = speeds[~np.isnan(speeds)]
-    if len(given) < 3:
-        return ""
-    if unit == "kmh" and np.all(given % 5 == 0) and given.min() >= 20 and given.max() <= 70 and (
-            np.any(given % 10 == 5)):
-        return ("the speeds look like mph (all multiples of 5 between 20 and 70, some ending in 5) but are "
-                "read as km/h; pass --speed-unit mph if they are mph")
-    if unit == "mph" and given.max() > 85:
-        return (f"the speeds look like km/h (up to {given.max():g}) but are read as mph; pass --speed-unit kmh "
-                f"if they are km/h")
-    return ""
 
 
 # --------------------------------------------------------------------------- the reader
@@ -742,7 +610,7 @@ def read_result(path: Path, state: Session | None = None) -> Result:
         in_mph = in_mph_country(lat[ok], lon[ok]) if "country" not in cols else np.array(
             [c in MPH_COUNTRIES for c in countries])
         unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
-        warning = _unit_warning(speed[~explicit], unit)
+        warning = unit_warning(speed[~explicit], unit)
         if warning:
             warnings.append(warning)
     mph = np.where(explicit, speed_mph, unit == "mph")
@@ -819,7 +687,7 @@ class TableReader(Reader):
     extensions = (".csv", ".txt", ".tsv", ".json", ".geojson")
 
     def sniff(self, head: bytes, path: Path) -> int:
-        state = _SESSION.get()
+        state = SESSION.get()
         if state is not None and state.mapping is not None and not state.mapping.inferred:
             # a mapping was given for this source: it decides, when the file has its columns
             text = head_text(head)
@@ -832,7 +700,7 @@ class TableReader(Reader):
             return 0
 
     def read(self, path: Path) -> Iterator[Record | Rejection]:
-        state = _SESSION.get() or Session()
+        state = SESSION.get() or Session()
         result = read_result(path, state)
         state.used, state.unit, state.warnings = result.mapping, result.unit, result.warnings
         yield from result.items

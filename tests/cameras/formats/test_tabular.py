@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 
 from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
 from cameras.formats.mapping import infer, load
-from cameras.formats.tabular import Session, keyword_type, preview, read_result, session
+from cameras.formats.keywords import keyword_type
+from cameras.formats.options import Session, session
+from cameras.formats.tabular import preview, read_result
 from cameras.models import Camera, Source
 from exporters.schema import CameraType, DirectionMode, Kind
 

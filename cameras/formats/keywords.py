@@ -1,0 +1,70 @@
+"""Camera types said in words, in several languages; shared by the readers, not a reader.
+
+``keyword_type`` reads a type column's value (``whole``) or a name or description: red
+light, feu rouge, Rotlicht, semaforo, roodlicht; average speed, section, tronçon,
+Abschnitt, tutor, trajectcontrole; mobile; tunnel (only as the camera's own word, not in a
+street name such as "... to Tunnel Ave"); school zone; bus lane; level crossing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from exporters.schema import CameraType
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form the keyword patterns match."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch))
+
+
+_KEYWORDS = [
+    (re.compile(r"\bbus\s*(?:lane|only|gate)\b|\bbus(?:spur|fahrstreifen|baan)\b|\bvoie\s+(?:de\s+)?bus\b"
+                r"|\bcouloir\s+(?:de\s+)?bus\b|\bcarril\s+bus\b|\bcorsia\s+preferenziale\b"), CameraType.BUS_LANE),
+    (re.compile(r"\blevel\s*crossing\b|\bpassage\s+a\s+niveau\b|\bbahnubergang\b|\bpaso\s+a\s+nivel\b"
+                r"|\bpassaggio\s+a\s+livello\b|\boverweg\b|\brail(?:road|way)?\s+crossing\b"), CameraType.LEVEL_CROSSING),
+    (re.compile(r"\bmobil(?:e|er|es|en)?\b|\bmobiel\b|\bmovil\b"), CameraType.MOBILE_CAMERA),
+    (re.compile(r"\baverage\s*speed\b|\bavg\s*speed\b|\bsection\b|\btroncon\b|\babschnitt\w*|\bstreckenradar\b"
+                r"|\btutor\b|\btrajectcontrole\b|\bpoint[\s-]*to[\s-]*point\b|\bvitesse\s+moyenne\b"
+                r"|\bvelocidad\s+media\b|\bvelocita\s+media\b|\bspecs\b"), CameraType.SECTION_START),
+    (re.compile(r"\bred[\s_-]*light\w*|\bfeux?\s+rouges?\b|\bfeux?\s+tricolores?\b|\brotlicht\w*|\bampel\w*"
+                r"|\bsemaforo\w*|\brood\s*licht\w*|\bsemafor\b"), CameraType.RED_LIGHT),
+    (re.compile(r"\bschool\b|\bschule\b|\becole\b|\bescuela\b|\bscuola\b|\bschool\s*zone\b"), CameraType.SPEED),
+    (re.compile(r"\bpolice\s*(?:check|control)\w*|\bpolizeikontrolle\b|\bcheck\s*point\b"), CameraType.POLICE_CHECK),
+]
+_TUNNEL = re.compile(r"\b(?:tunnel|tunel|galleria)\b(?!\s+(?:ave|avenue|st|street|rd|road|blvd|boulevard|dr|drive"
+                     r"|ln|lane|way|pl|place|ct|court|pkwy|parkway|hwy|highway|strasse|str|weg|allee))")
+_LOCATION_BEFORE = re.compile(r"\b(?:to|from|near|at|by|via|nach|von|vers|de|a)\s+$")
+_SPEED_WORD = re.compile(r"\b(?:speed|vitesse|geschwindigkeit|velocidad|snelheid|velocita|velocidade|radar)\b")
+_SECTION_END = re.compile(r"\b(?:end|fin|ende|einde|fine)\b")
+_CAMERA_WORD = re.compile(r"\b(?:camera|cam|radar|blitzer|flitser|flitspaal|gatso|enforcement|kamera|camara"
+                          r"|telecamera|autovelox|speed|trap)\w*")
+_PARTS = re.compile(r"\s+[-–—|:]\s+|[,;(/]")
+
+
+def _tunnel_in(text: str, whole: bool) -> bool:
+    """``tunnel`` as the camera's word: the whole text (a type column) or the name's camera part."""
+    parts = [text] if whole else [p for p in _PARTS.split(text) if _CAMERA_WORD.search(p)]
+    for part in parts:
+        for m in _TUNNEL.finditer(part):
+            if not _LOCATION_BEFORE.search(part[: m.start()]):
+                return True
+    return False
+
+
+def keyword_type(text: str, whole: bool) -> CameraType | None:
+    """The camera type the words of ``text`` say, or None. ``whole``: a type column's value."""
+    folded = fold(text)
+    for pattern, type_ in _KEYWORDS:
+        if pattern.search(folded):
+            if type_ == CameraType.SECTION_START and _SECTION_END.search(folded):
+                return CameraType.SECTION_END
+            if type_ == CameraType.RED_LIGHT and _SPEED_WORD.search(folded):
+                return CameraType.RED_LIGHT_SPEED
+            return type_
+    if _tunnel_in(folded, whole):
+        return CameraType.TUNNEL
+    if whole and _CAMERA_WORD.search(folded):
+        return CameraType.SPEED
+    return None

@@ -1,0 +1,89 @@
+"""One import's reading options, and speed units; shared by the readers, not a reader.
+
+``session`` sets, for the reads inside it, the column mapping (``--map`` or the one stored
+on the source) and the speed unit (``--speed-unit kmh|mph|auto``); the readers take them
+with ``SESSION.get()`` and leave what they applied (mapping, unit, warnings) in the
+``Session`` for the caller to show and store. ``in_mph_country`` says which positions lie
+in countries that post limits in mph; ``unit_warning`` says when speeds look like the
+other unit.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .mapping import Mapping
+
+MPH = 1.609344
+
+
+@dataclass
+class Session:
+    """Options for the reads inside ``session()`` and what the last read used."""
+
+    mapping: Mapping | None = None     # from --map or stored on the source; None = infer
+    speed_unit: str | None = None      # --speed-unit, overrides the mapping's unit
+    used: Mapping | None = None        # the mapping the last read applied
+    unit: str = ""                     # the speed unit it applied (kmh or mph)
+    warnings: list[str] = field(default_factory=list)
+
+
+SESSION: ContextVar[Session | None] = ContextVar("table_session", default=None)
+
+
+@contextmanager
+def session(mapping: Mapping | None = None, speed_unit: str | None = None):
+    """Read tables with ``mapping`` and ``speed_unit``; yields the ``Session``."""
+    state = Session(mapping=mapping, speed_unit=speed_unit)
+    token = SESSION.set(state)
+    try:
+        yield state
+    finally:
+        SESSION.reset(token)
+
+
+# Rough boxes (lat_min, lat_max, lon_min, lon_max) of the countries that post limits in mph.
+MPH_BOXES = (
+    (49.85, 60.9, -6.5, 1.8),       # Great Britain
+    (54.0, 55.32, -8.2, -5.4),      # Northern Ireland
+    (49.1, 49.75, -2.7, -2.0),      # Jersey, Guernsey
+    (24.4, 49.4, -125.0, -66.9),    # United States (contiguous)
+    (51.0, 71.5, -170.0, -129.9),   # Alaska
+    (18.9, 22.3, -160.3, -154.8),   # Hawaii
+    (17.8, 18.6, -67.3, -64.5),     # Puerto Rico, US and British Virgin Islands
+    (20.9, 27.3, -79.6, -72.7),     # Bahamas
+    (15.8, 18.5, -89.3, -87.4),     # Belize
+    (19.2, 19.8, -81.5, -79.7),     # Cayman Islands
+    (4.3, 8.6, -11.5, -7.4),        # Liberia
+    (-52.5, -51.0, -61.5, -57.6),   # Falkland Islands
+    (13.2, 20.6, 144.6, 146.1),     # Guam, Northern Mariana Islands
+    (-14.4, -13.4, -172.9, -169.4),  # Samoa, American Samoa
+    (11.9, 18.3, -63.2, -61.1),     # Antigua, St Kitts, Montserrat, Dominica, St Lucia, St Vincent, Grenada
+)
+MPH_COUNTRIES = frozenset({"GB", "UK", "US", "LR", "BS", "BZ", "KY", "FK", "PR", "VI", "VG", "GU", "MP", "AS",
+                           "WS", "AG", "KN", "MS", "DM", "LC", "VC", "GD", "AI", "TC", "SH", "JE", "GG", "IM"})
+
+
+def in_mph_country(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    inside = np.zeros(len(lat), dtype=bool)
+    for lat0, lat1, lon0, lon1 in MPH_BOXES:
+        inside |= (lat >= lat0) & (lat <= lat1) & (lon >= lon0) & (lon <= lon1)
+    return inside
+
+
+def unit_warning(speeds: np.ndarray, unit: str) -> str:
+    given = speeds[~np.isnan(speeds)]
+    if len(given) < 3:
+        return ""
+    if unit == "kmh" and np.all(given % 5 == 0) and given.min() >= 20 and given.max() <= 70 and (
+            np.any(given % 10 == 5)):
+        return ("the speeds look like mph (all multiples of 5 between 20 and 70, some ending in 5) but are "
+                "read as km/h; pass --speed-unit mph if they are mph")
+    if unit == "mph" and given.max() > 85:
+        return (f"the speeds look like km/h (up to {given.max():g}) but are read as mph; pass --speed-unit kmh "
+                f"if they are km/h")
+    return ""
