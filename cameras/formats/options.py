@@ -87,3 +87,24 @@ def unit_warning(speeds: np.ndarray, unit: str) -> str:
         return (f"the speeds look like km/h (up to {given.max():g}) but are read as mph; pass --speed-unit kmh "
                 f"if they are km/h")
     return ""
+
+
+def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+              countries=None) -> tuple[str, str]:
+    """The unit (``kmh`` or ``mph``) of a file's bare speed numbers, and a warning or "".
+
+    ``requested`` is ``kmh``, ``mph`` or ``auto``; ``auto`` is mph when most positions lie in
+    countries that post limits in mph (``countries``: ISO codes per row, when the file gives
+    them; else the positions). The warning says when the numbers look like the other unit.
+    ``speeds`` are the numbers without a unit of their own (NaN where none is given).
+    """
+    if requested != "auto":
+        return requested, ""
+    if countries is not None:
+        in_mph = np.array([str(c).upper() in MPH_COUNTRIES for c in countries], dtype=bool)
+    else:
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        ok = ~np.isnan(lat) & ~np.isnan(lon)
+        in_mph = in_mph_country(lat[ok], lon[ok])
+    unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
+    return unit, unit_warning(np.asarray(speeds, dtype=float), unit)

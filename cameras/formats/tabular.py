@@ -47,7 +47,7 @@ from .base import (
 )
 from .mapping import ALIASES, FIELDS, Mapping, infer, normalize
 from .keywords import fold, keyword_type
-from .options import MPH, MPH_COUNTRIES, SESSION, Session, in_mph_country, unit_warning
+from .options import MPH, SESSION, Session, file_unit
 from .text_helpers import PROPERTY_NAMES
 
 # The project CSV's columns: a header with any other column is refused by that reader.
@@ -604,15 +604,10 @@ def read_result(path: Path, state: Session | None = None) -> Result:
         if texts is not empty:
             explicit |= np.array(pd.Series(texts, dtype=object).str.contains(
                 r"(?i)\d\s*(?:km/?h|kph|mph)\b", regex=True), dtype=bool)
-    unit = state.speed_unit or mapping.speed_unit or "auto"
-    if unit == "auto":
-        ok = ~np.isnan(lat) & ~np.isnan(lon)
-        in_mph = in_mph_country(lat[ok], lon[ok]) if "country" not in cols else np.array(
-            [c in MPH_COUNTRIES for c in countries])
-        unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
-        warning = unit_warning(speed[~explicit], unit)
-        if warning:
-            warnings.append(warning)
+    unit, warning = file_unit(state.speed_unit or mapping.speed_unit or "auto", speed[~explicit], lat, lon,
+                              countries if "country" in cols else None)
+    if warning:
+        warnings.append(warning)
     mph = np.where(explicit, speed_mph, unit == "mph")
     kmh = np.where(mph, np.round(speed * MPH), np.round(speed))
     kmh[kmh == 0] = np.nan
