@@ -126,9 +126,33 @@ def csv_field(text: str) -> str:
     return text
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = "=+-@\t\r"
+_FORMULA_BYTES = np.frombuffer(FORMULA_STARTS.encode("ascii"), dtype=np.uint8)
+_FORMULA_AT_START = re.compile("(?:^|\x00)[=+\\-@\t\r]")  # a value of a NUL-joined column
+
+
+def csv_text(text: str, *, quote: bool = False) -> str:
+    """A *text* cell of a CSV file, safe to open in a spreadsheet: the one rule every CSV
+    writer of the exporters applies (numbers are written as they are, never passed here).
+
+    A text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a CR would run as a formula
+    in Excel or LibreOffice (``=HYPERLINK(...)``, ``-2+3``, ``@SUM(...)``): it gets a single
+    quote in front and is quoted, as OWASP's "CSV Injection" page advises ("'=1" shows as
+    text). Any other text is quoted when it holds a comma, a quote or a line break (RFC
+    4180), or always with ``quote``. Quotes are doubled; lone surrogates become U+FFFD."""
+    text = replace_surrogates(text)
+    if text and text[0] in FORMULA_STARTS:
+        return "\"'" + text.replace('"', '""') + '"'
+    if quote or _CSV_SPECIAL.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def csv_column(values: Sequence | np.ndarray, after: str = "") -> list[str]:
-    """``csv_field(value) + after`` for a text column. The values that need quotes are found
-    with numpy on the joined column, so only those are handled one by one."""
+    """``csv_text(value) + after`` for a text column. The values that need quotes or the
+    formula guard are found with numpy on the joined column, so only those are handled one
+    by one."""
     values = strings(values)
     if not values:
         return values
@@ -137,13 +161,16 @@ def csv_column(values: Sequence | np.ndarray, after: str = "") -> list[str]:
     if clean is not joined:  # lone surrogates: U+FFFD (the column stays one value per row)
         joined = clean
         values = joined.split(_SEP)
-    if _CSV_SPECIAL.search(joined):
+    if _CSV_SPECIAL.search(joined) or _FORMULA_AT_START.search(joined):
         buf = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
-        value_of_byte = np.cumsum(buf == 0)
+        value_of_byte = np.cumsum(buf == 0)  # the value each byte belongs to
+        starts = np.flatnonzero(buf == 0) + 1
+        starts = np.concatenate(([0], starts[starts < len(buf)]))
+        risky = starts[np.isin(buf[starts], _FORMULA_BYTES)]  # first bytes that start a formula
         special = (buf == 34) | (buf == 44) | (buf == 13) | (buf == 10)
         values = list(values)
-        for i in np.unique(value_of_byte[special]).tolist():
-            values[i] = csv_field(values[i])
+        for i in np.union1d(value_of_byte[special], value_of_byte[risky]).tolist():
+            values[i] = csv_text(values[i])
         joined = _SEP.join(values)
     if not after:
         return values

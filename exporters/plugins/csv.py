@@ -12,7 +12,13 @@ with ``--format csv`` (or auto-detection) and other tools read it as plain CSV:
   is written as ``all``, as the import would require), ``end_lat``/``end_lon`` for
   stretches, ``reports`` for mobile zones (empty = 0);
 - text fields are quoted (quotes doubled) only when they hold a comma, a quote or a line
-  break. Rows in camera id order.
+  break. Rows in camera id order;
+- spreadsheet safety: ``country``, ``road`` and ``description`` come from third-party feeds,
+  so a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a CR (a formula for
+  Excel or LibreOffice) is written as OWASP advises, with a single quote in front and quoted
+  (``"'=HYPERLINK(...)"``: ``textrows.csv_text``). The other columns are numbers, fixed
+  words or empty: a negative coordinate such as ``-0.127758`` stays a number. A re-import
+  keeps the quote (``'=HYPERLINK(...)``), so such a text never turns back into a formula.
 """
 
 from __future__ import annotations

