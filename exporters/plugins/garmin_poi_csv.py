@@ -4,7 +4,10 @@ Layout (docs/formats/garmin-poi-loader-csv.md): no header, one POI per line,
 ``lon,lat,"name","comment"``, CRLF line ends (POI Loader is a Windows-born tool; GPSBabel
 reads both). Coordinates have at most 6 decimals (trailing zeros dropped, about 0.1 m).
 Text fields are always quoted, with quotes doubled, so commas and quotes inside are safe;
-line breaks and control characters become spaces.
+line breaks and control characters become spaces. A text field that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a CR (a spreadsheet formula) gets a single quote in front
+(``textrows.csv_text``, the OWASP rule): the comment comes from third-party feeds, and POI
+files are often opened in a spreadsheet. Coordinates are numbers and are never touched.
 
 - Name: ``common.poi_names(..., speed_marker="@")``, e.g. "Speed Rue de Rivoli@50", cut to
   ``MAX_NAME`` (44) characters *before* the "@50" so the alert speed always survives
@@ -31,7 +34,7 @@ import numpy as np
 
 from exporters import common, icons, sizing
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from exporters.textrows import ChunkTexts, csv_quote, number_pieces, row_sizes, write_rows
+from exporters.textrows import ChunkTexts, csv_text, number_pieces, row_sizes, write_rows
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
                     rows_of)
 
@@ -45,7 +48,8 @@ def line_tails(cams: CameraSet) -> list[str]:
     """',"name","comment"\r\n' per camera of ``cams`` (the rows of a chunk): made once per
     distinct (type, speed, road, description) of the chunk."""
     codes, _, names, comments = poi_texts(cams, max_len=MAX_NAME, speed_marker="@")
-    tails = np.array([f",{csv_quote(name)},{csv_quote(comment)}\r\n" for name, comment in zip(names, comments)],
+    tails = np.array([f",{csv_text(name, quote=True)},{csv_text(comment, quote=True)}\r\n"
+                      for name, comment in zip(names, comments)],
                      dtype=object)
     return tails[codes].tolist()
 

