@@ -64,6 +64,24 @@ def check_speeds(cams: CameraSet, fmt_name: str) -> None:
         raise ExportError(f"{fmt_name}: speed outside 0-999 km/h for {shown}")
 
 
+def lone_sections(cams: CameraSet) -> np.ndarray:
+    """Per camera: a SECTION without an end point (a section's start whose end is unknown)."""
+    return (cams["type"] == CameraType.SECTION) & ~(np.isfinite(cams["end_lat"]) & np.isfinite(cams["end_lon"]))
+
+
+def as_written(cams: CameraSet) -> CameraSet:
+    """The cameras with the type the point formats code them by: a SECTION without an end
+    point as a fixed SPEED camera at its start. A lone section point would start a section
+    warning that iGO keeps on until the next section camera (iGO manuals); a fixed camera
+    warns at the place it is known to be."""
+    lone = lone_sections(cams)
+    if not lone.any():
+        return cams
+    columns = dict(cams.columns)
+    columns["type"] = np.where(lone, CameraType.SPEED, cams["type"]).astype(cams["type"].dtype)
+    return CameraSet(columns)
+
+
 def point_rows(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One row per camera, two for a SECTION with an end point (start row, then end row).
 
@@ -124,11 +142,11 @@ class Points:
 def points(cameras: CameraSet, options: ExportOptions, fmt_name: str,
            codes_of: Callable[[CameraSet], np.ndarray]) -> Points:
     """The selected cameras as rows, checked in this order: positions, speeds, type codes
-    (``codes_of(cams)``), direction modes, section end points."""
+    (``codes_of`` of the cameras ``as_written``), direction modes, section end points."""
     cams = select(cameras, options)
     check_coordinates(cams["id"], cams["lat"], cams["lon"], fmt_name)
     check_speeds(cams, fmt_name)
-    codes = codes_of(cams)
+    codes = codes_of(as_written(cams))
     mode, deg, no_heading = directions(cams)
     idx, _, lat, lon = point_rows(cams)
     return Points(cams, codes, mode, deg, no_heading, idx, lat, lon)
@@ -151,17 +169,18 @@ def invalid_cameras(cams: CameraSet, codes_of) -> np.ndarray:
 
 def speedcam_pieces(pts: Points, deg: np.ndarray, *, with_id: bool = False):
     """``make(rows)``: the text pieces of the rows ``rows`` ("[IDX,]X,Y,TYPE,SPEED,DIRTYPE,
-    DIRECTION" CRLF: X, Y in degrees with 6 decimals, the rest integers; ``deg``: the
-    DIRECTION per camera). The writer joins them; the size model measures them."""
+    DIRECTION" CRLF: IDX the row number from 0, X, Y in degrees with 6 decimals, the rest
+    integers; ``deg``: the DIRECTION per camera). The writer joins them; the size model
+    measures them."""
     idx = pts.idx
-    ids, lon, lat, angle = pts.cams["id"][idx], pts.lon, pts.lat, deg[idx]
+    lon, lat, angle = pts.lon, pts.lat, deg[idx]
     # TYPE, SPEED and DIRTYPE take few values: their text is made once per combination
     fields = (pts.codes[idx], pts.cams["speed"][idx], pts.mode[idx])
     middle_codes, first = group_codes(*fields)
     middle = np.array([f",{t},{sp},{m}," for t, sp, m in zip(*(f[first].tolist() for f in fields))], dtype=object)
 
     def make(i):
-        lead = number_pieces(ids[i], suffix=",") if with_id else []
+        lead = number_pieces(i, suffix=",") if with_id else []  # the row number
         return [*lead, *number_pieces(lon[i], 6, suffix=","), *number_pieces(lat[i], 6),
                 middle[middle_codes[i]].tolist(), *number_pieces(angle[i], suffix="\r\n")]
 
@@ -185,16 +204,28 @@ SIZE_CHUNK = 65536  # rows measured at a time by ``speedcam_row_bytes``
 
 def speedcam_row_bytes(pts: Points, deg: np.ndarray, *, with_id: bool = False, chunk: int | None = None) -> np.ndarray:
     """Bytes of each camera's rows in ``speedcam_writer``'s file (ASCII: one byte per character),
-    measured on the very pieces the writer joins, ``chunk`` (default ``SIZE_CHUNK``) rows at a time."""
+    measured on the very pieces the writer joins, ``chunk`` (default ``SIZE_CHUNK``) rows at a time.
+    With ``with_id`` the IDX column counts its comma only: the row numbers depend on the
+    subset written (``row_number_bytes``)."""
     chunk = chunk or SIZE_CHUNK
-    make = speedcam_pieces(pts, deg, with_id=with_id)
+    make = speedcam_pieces(pts, deg)
     nrows = len(pts.idx)
-    row_len = np.zeros(nrows, dtype=np.int64)
+    row_len = np.full(nrows, 1 if with_id else 0, dtype=np.int64)
     for start in range(0, nrows, chunk):
         rows = np.arange(start, min(nrows, start + chunk))
         for piece in make(rows):
             row_len[start:start + len(rows)] += np.fromiter(map(len, piece), dtype=np.int64, count=len(rows))
     return np.bincount(pts.idx, weights=row_len, minlength=len(pts.cams)).astype(np.int64)
+
+
+def row_number_bytes(rows: int) -> int:
+    """Digits of the row numbers 0 .. ``rows`` - 1 together."""
+    total, width, low = 0, 1, 0
+    while low < rows:
+        high = min(rows, 10 ** width)
+        total += (high - low) * width
+        low, width = high, width + 1
+    return total
 
 
 def note_flags(pts: Points) -> dict[str, np.ndarray]:
@@ -214,8 +245,9 @@ def common_notes(counts: dict[str, int], fmt_name: str) -> list[str]:
     (``counts``: the ``note_flags`` counted over the exported cameras)."""
     notes = []
     if counts["single"]:
-        notes.append(f"{counts['single']} average-speed section(s) without an end point are written as their "
-                     f"start point only.")
+        notes.append(f"{counts['single']} average-speed section(s) without a known end point are written as fixed "
+                     f"speed cameras at their start: a lone section point would keep {fmt_name}'s section warning on "
+                     f"until the next section camera.")
     if counts["zones"]:
         notes.append(f"{fmt_name} has no zone length: {counts['zones']} zone(s) given as a stretch are written as "
                      f"one point at their start.")
@@ -270,7 +302,7 @@ class PointExporter(Exporter):
         """The DIRECTION field per camera."""
         return pts.deg
 
-    with_id: ClassVar[bool] = False  # an IDX column first
+    with_id: ClassVar[bool] = False  # an IDX column first: the row number from 0
 
     def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
         """The file, written a chunk of rows at a time (to ``options.spool_dir`` when set)."""
@@ -318,7 +350,9 @@ class PointExporter(Exporter):
 
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             rows = int(tally.counts[0]) + tally.flags["pairs"]
-            return sizing.SizedExport([sizing.FileSize(self.file_name, "all", rows, head + int(tally.bytes[0]))],
+            numbers = row_number_bytes(rows) if self.with_id else 0
+            return sizing.SizedExport([sizing.FileSize(self.file_name, "all", rows,
+                                                       head + int(tally.bytes[0]) + numbers)],
                                       {}, self.notes(tally.flags))
 
         return sizing.GroupedSizes(group, scatter(record, index, n, 0), 1, layout, flags)

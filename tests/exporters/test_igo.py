@@ -13,7 +13,7 @@ from . import interchange
 from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
 from tests.exporters.interchange import (assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, check_golden,
                           gpsbabel_unicsv, one_at, sample)
-from .readers.igo_reader import read_speedcam, unmatched
+from .readers.igo_reader import SpeedcamFormatError, read_speedcam, section_pairs, unmatched
 
 # iGO TYPE per camera type, from shared/formats/igo-speedcam-txt.md §3 (kind MOBILE -> 5).
 IGO_TYPE = {T.SPEED: 1, T.RED_LIGHT: 3, T.RED_LIGHT_SPEED: 2, T.SECTION_START: 4, T.SECTION_END: 4,
@@ -32,9 +32,14 @@ def whole_degrees(heading):
     return int(math.floor(heading + 0.5)) % 360
 
 
+def lone_section(row) -> bool:
+    """A SECTION without an end point: written as a fixed speed camera."""
+    return row["type"] == T.SECTION and math.isnan(row.get("end_lat", math.nan))
+
+
 def igo_fields(row, kind) -> tuple:
     """(TYPE, SPEED, DIRTYPE, DIRECTION) of a camera, straight from the notes."""
-    code = 5 if kind == Kind.MOBILE else IGO_TYPE[row["type"]]
+    code = 5 if kind == Kind.MOBILE else IGO_TYPE[T.SPEED if lone_section(row) else row["type"]]
     mode = int(row.get("dir_mode", 0))
     direction = whole_degrees(row.get("heading", math.nan)) if mode else 0
     return code, row.get("speed", 0), mode, direction
@@ -110,6 +115,39 @@ def test_a_section_object_becomes_a_start_and_an_end_point_of_type_4():
     assert one_at(rows, 4.351721, 50.850346).type == 4  # id 5, section start
     assert one_at(rows, 4.381721, 50.870346).type == 4  # id 6, section end
     assert sum(r.type == 4 for r in rows) == 4
+
+
+def test_section_points_come_as_start_end_pairs_on_consecutive_lines():
+    pairs = section_pairs(rows_of(mobile=True))
+    assert [((a.lon, a.lat), (b.lon, b.lat)) for a, b in pairs] == [
+        ((4.351721, 50.850346), (4.381721, 50.870346)),    # ids 5 and 6: start, end
+        ((12.496366, 41.902782), (12.496366, 41.852782)),  # id 7: its start, then its end
+    ]
+
+
+SECTIONS = [dict(id=1, type=T.SECTION, lat=50.0, lon=8.0, speed=100, heading=90.0, dir_mode=1),
+            dict(id=2, type=T.SECTION, lat=51.0, lon=9.0, speed=80, end_lat=51.05, end_lon=9.02),
+            dict(id=3, type=T.SECTION, lat=52.0, lon=9.0, speed=120),
+            dict(id=4, type=T.SPEED, lat=53.0, lon=9.0, speed=50)]
+
+
+def test_a_section_without_an_end_point_is_a_fixed_camera_with_a_note():
+    result = export(CameraSet.from_records(SECTIONS))
+    rows = read_speedcam(result.files[0].data)
+    assert [(r.lon, r.lat, r.type, r.speed, r.dirtype, r.direction) for r in rows] == [
+        (8.0, 50.0, 1, 100, 1, 90), (9.0, 51.0, 4, 80, 0, 0), (9.02, 51.05, 4, 80, 0, 0), (9.0, 52.0, 1, 120, 0, 0),
+        (9.0, 53.0, 1, 50, 0, 0)]
+    assert len(section_pairs(rows)) == 1  # no lone type-4 row that would keep the warning on
+    assert result.notes[0] == ("2 average-speed section(s) without a known end point are written as fixed speed "
+                               "cameras at their start: a lone section point would keep iGO's section warning on "
+                               "until the next section camera.")
+    assert result.files[0].count == 5
+
+
+def test_the_pair_reader_refuses_a_lone_section_point():
+    head = b"X,Y,TYPE,SPEED,DIRTYPE,DIRECTION\r\n"
+    with pytest.raises(SpeedcamFormatError, match="line 2: a section point without an end point"):
+        section_pairs(read_speedcam(head + b"8.000000,50.000000,4,100,0,0\r\n9.000000,50.000000,1,50,0,0\r\n"))
 
 
 def test_type_codes_follow_the_igo_table():

@@ -6,7 +6,7 @@ from functools import partial
 
 import pytest
 
-from exporters.base import get_exporter
+from exporters.base import CameraSet, get_exporter
 from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
@@ -24,8 +24,15 @@ SYGIC_MOBILE_TYPE = {T.RED_LIGHT: 7, T.RED_LIGHT_SPEED: 7, T.SECTION_START: 8, T
                      T.POLICE_CHECK: 9, T.DANGER_ZONE: 11}
 
 
-def sygic_type(type_, kind):
+def sygic_type(type_, kind, lone_section=False):
+    """``lone_section``: a SECTION without an end point, written as a speed camera of its kind."""
+    if lone_section:
+        type_ = T.SPEED
     return SYGIC_MOBILE_TYPE.get(type_, 5) if kind == Kind.MOBILE else SYGIC_TYPE[type_]
+
+
+def lone(row) -> bool:
+    return row["type"] == T.SECTION and math.isnan(row.get("end_lat", math.nan))
 
 
 def angle_and_both_ways(heading, mode):
@@ -43,7 +50,7 @@ def cameras_of(**options):
 
 def sygic_fields(row, kind) -> tuple:
     """(Type, Angle, BothWays, SpeedLimit, Osm) of a camera."""
-    return (sygic_type(row["type"], kind), *angle_and_both_ways(row.get("heading", math.nan), row.get("dir_mode", 0)),
+    return (sygic_type(row["type"], kind, lone(row)), *angle_and_both_ways(row.get("heading", math.nan), row.get("dir_mode", 0)),
             row.get("speed", 0), 0)
 
 
@@ -108,6 +115,26 @@ def test_a_section_object_is_two_average_speed_rows():
     for c in (start, end):
         assert (c.type, c.speed, c.angle, c.both_ways) == (4, 130, 180, 0)
     assert end.id == start.id + 1
+
+
+def test_section_rows_come_as_start_end_pairs_under_consecutive_ids():
+    cams = cameras_of(mobile=True)
+    sections = [c for c in cams if c.type in (4, 8)]
+    assert [(c.lon, c.lat) for c in sections] == [(4.35172, 50.85035), (4.38172, 50.87035),
+                                                  (12.49637, 41.90278), (12.49637, 41.85278)]
+    assert [c.id for c in sections] == [5, 6, 7, 8]
+
+
+def test_a_section_without_an_end_point_is_a_speed_camera_with_a_note():
+    rows = [dict(id=1, type=T.SECTION, lat=50.0, lon=8.0, speed=100),
+            dict(id=2, type=T.SECTION, lat=51.0, lon=9.0, speed=80, end_lat=51.05, end_lon=9.02),
+            dict(id=3, type=T.SECTION, kind=Kind.MOBILE, lat=52.0, lon=9.0, speed=60)]
+    result = export(CameraSet.from_records(rows), mobile=True)
+    cams = read_sygic(result.files[0].data).cameras
+    assert [(c.id, c.lat, c.lon, c.type, c.speed) for c in cams] == [
+        (1, 50.0, 8.0, 1, 100), (2, 51.0, 9.0, 4, 80), (3, 51.05, 9.02, 4, 80), (4, 52.0, 9.0, 5, 60)]
+    assert result.notes[0].startswith("2 average-speed section(s) without a known end point are written as fixed "
+                                      "speed cameras at their start")
 
 
 def test_type_codes_follow_the_sygic_table():

@@ -1,8 +1,9 @@
 """A strict reader for iGO ``speedcam.txt`` and Navitel ``SpeedCam.txt``, for tests.
 
-Written from shared/formats/igo-speedcam-txt.md, not from the exporter: it checks what a
-device would need (exact header, column count, numbers it can parse, value ranges) and
-returns the rows. Anything off raises ``SpeedcamFormatError`` naming the line.
+Written from the format notes (docs/formats/igo-speedcam-txt.md, docs/formats/navitel.md and
+their sources), not from the exporter: it checks what a device would need (exact header,
+column count, numbers it can parse, value ranges, Navitel's IDX = the line number from 0)
+and returns the rows. Anything off raises ``SpeedcamFormatError`` naming the line.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 IGO_HEADER = "X,Y,TYPE,SPEED,DIRTYPE,DIRECTION"
 NAVITEL_HEADER = "IDX,X,Y,TYPE,SPEED,DirType,Direction"
 
-# TYPE codes named in the notes: iGO core 1-7 and the community extensions; Navitel 1, 4, 5.
+# TYPE codes named in the notes: iGO core 1-7 and the community extensions; Navitel 1 static,
+# 2 red light + speed, 3 red light, 4 section, 5 mobile, 101-106 dangers (speed limit, speed
+# bump, bad road, dangerous bend, dangerous junction, other danger).
 IGO_TYPE_CODES = frozenset(range(1, 16)) | {30, 31, 35}
-NAVITEL_TYPE_CODES = frozenset({1, 4, 5})
+NAVITEL_TYPE_CODES = frozenset({1, 2, 3, 4, 5}) | frozenset(range(101, 107))
 
 COORD = re.compile(r"-?\d{1,3}\.\d{5,6}")  # 5 or 6 decimals, "." as decimal point
 UINT = re.compile(r"\d+")
@@ -79,13 +82,15 @@ def read_speedcam(data: bytes, *, navitel: bool = False) -> list[SpeedcamRow]:
         idx = None
         if navitel:
             idx = _uint(fields[0], "IDX", number, 0, 2**63 - 1)
+            if idx != number - 2:  # the line number from 0: no gap, no repeat
+                raise SpeedcamFormatError(f"line {number}: IDX {idx}, expected the line number {number - 2}")
             fields = fields[1:]
         x, y, type_, speed, dirtype, direction = fields
         row = SpeedcamRow(
             line=number,
             lon=_coord(x, 180.0, "X", number),
             lat=_coord(y, 90.0, "Y", number),
-            type=_uint(type_, "TYPE", number, 0, 99),
+            type=_uint(type_, "TYPE", number, 0, 999),
             speed=_uint(speed, "SPEED", number, 0, 300),
             dirtype=_uint(dirtype, "DIRTYPE", number, 0, 2),
             direction=_uint(direction, "DIRECTION", number, 0, 359),
@@ -116,3 +121,22 @@ def unmatched(expected: list[tuple], actual: list[tuple], tol: float = 1e-5) -> 
         else:
             missing.append(exp)
     return missing, left
+
+
+def section_pairs(rows: list[SpeedcamRow], code: int = 4) -> list[tuple[SpeedcamRow, SpeedcamRow]]:
+    """The section rows (TYPE ``code``) as iGO pairs them: a section point starts a warning that
+    stays on until the next section point (iGO manuals), so a file's section points must come
+    as (start, end) on consecutive lines. Raises ``SpeedcamFormatError`` for a lone one."""
+    pairs, open_row = [], None
+    for row in rows:
+        if open_row is not None and row.type != code:
+            raise SpeedcamFormatError(f"line {open_row.line}: a section point without an end point after it")
+        if row.type == code:
+            if open_row is None:
+                open_row = row
+            else:
+                pairs.append((open_row, row))
+                open_row = None
+    if open_row is not None:
+        raise SpeedcamFormatError(f"line {open_row.line}: a section point without an end point after it")
+    return pairs
