@@ -6,7 +6,11 @@ GPX (Mercedes COMAND, VW MIB) and apps show files as lists. Each camera is one `
 
 ``name``
     POI Loader style, "Speed A7@50": the ``@50`` suffix is the speed POI Loader turns into a
-    speed alert (km/h when the customer picks kilometres per hour in POI Loader).
+    speed alert (km/h when the customer picks kilometres per hour in POI Loader). That suffix
+    is the only "@" of a name: GPSBabel's GPI writer takes whatever follows the *first* "@" as
+    the speed, so a road such as "Rue@Gare" would lose the alert (or give a wrong one). The
+    road's "@" become spaces (``road_for_name``; POI Loader CSV does the same); the
+    description (``desc``) is not a name and keeps its text.
 ``cmt``
     the camera type in words, with the limits ("Red-light and speed camera, 70 km/h").
 ``desc``
@@ -59,6 +63,13 @@ CATEGORY_SYMBOLS = {
     "danger": "Restricted Area",
     "mobile": "Police Station",
 }
+
+
+def road_for_name(road) -> str:
+    """A road for a waypoint name: every "@" a space (runs of white space then made one), so
+    that the name's only "@" is the speed marker; a road without "@" is kept as it is."""
+    road = road or ""
+    return " ".join(road.replace("@", " ").split()) if "@" in road else road
 
 
 def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +134,8 @@ def row_maker(cams: CameraSet, options: ExportOptions):
 
     def build_labels(rows):
         reps = rows_of(cams, rows, ("type", "speed", "truck_speed", "road"))
+        # no "@" but our speed marker: POI Loader and GPSBabel read the first "@" of a name
+        reps.columns["road"] = np.asarray(list(map(road_for_name, reps["road"].tolist())), dtype=object)
         names = texts(poi_names(reps, speed_marker="@"), xml_escape, "<name>", "</name><cmt>", always=True)
         codes, first = group_codes(reps["type"], reps["speed"], reps["truck_speed"])  # few: a comment each
         comments = np.asarray([xml_escape(describe_type(t, sp, ts)) + "</cmt>" for t, sp, ts in

@@ -1,6 +1,7 @@
 """GPX 1.1 export: read back with gpxpy, with GPSBabel and with our own feed reader."""
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import gpxpy
@@ -17,7 +18,8 @@ from exporters.schema import DirectionMode
 
 from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
 from tests.exporters.interchange import (assert_babel_positions, assert_same_bytes_in_any_order, check_golden, expected_rows, export,
-                          gpsbabel_read_files, sample_name, written)
+                          gpsbabel, gpsbabel_read_files, gpsbabel_unicsv, sample_name, written)
+from tests.exporters.readers.gpi_reader import read_gpi
 
 GPX = "{http://www.topografix.com/GPX/1/1}"
 GPXX = "{" + GPXX_NS + "}"
@@ -133,6 +135,35 @@ def test_characters_xml_forbids_are_dropped_and_the_rest_is_kept():
     wpt = gpxpy.parse(data.decode()).waypoints[0]
     assert wpt.description == "bad chars\ttab\r\nline"
     assert wpt.name == "Speed AB & <C>@50"
+
+
+STRAY_AT_ROADS = ["Rue@Gare", "@home", "A@B@C", "B3 @ Kassel", "x@", "@"]
+STRAY_AT_NAMES = ["Speed Rue Gare@40", "Speed home@50", "Speed A B C@60", "Speed B3 Kassel@70", "Speed x@80", "Speed@90"]
+
+
+def stray_at_cameras() -> CameraSet:
+    return CameraSet.from_records([dict(id=i + 1, lat=50.0 + i / 10, lon=8.0, speed=40 + 10 * i, road=road,
+                                        description=f"desc@{road}") for i, road in enumerate(STRAY_AT_ROADS)])
+
+
+def test_a_name_has_no_at_sign_but_the_speed_marker():
+    (f,) = export("gpx", stray_at_cameras()).files
+    wpts = gpxpy.parse(f.data.decode()).waypoints
+    assert [w.name for w in wpts] == STRAY_AT_NAMES
+    assert all(w.name.count("@") == 1 and re.search(r"@\d+$", w.name) for w in wpts)
+    assert [w.description for w in wpts] == [f"desc@{road}" for road in STRAY_AT_ROADS]  # not a name: kept
+
+
+def test_gpsbabel_reads_the_intended_names_and_alerts_at_the_marker_speed(tmp_path):
+    """GPSBabel's GPI writer follows POI Loader: what follows the first "@" of a name is the
+    alert speed. From our GPX every POI gets the camera's speed (km/h)."""
+    (f,) = export("gpx", stray_at_cameras()).files
+    path = written(tmp_path, f)
+    assert [r["Name"] for r in gpsbabel_unicsv("gpx", path)] == STRAY_AT_NAMES
+    gpi = tmp_path / "cams.gpi"
+    gpsbabel("-i", "gpx", "-f", str(path), "-o", "garmin_gpi,alerts=1,unique=0", "-F", str(gpi))
+    speeds = {p.name: round(p.alert.speed_cms * 0.036) for p in read_gpi(gpi.read_bytes()).pois}
+    assert speeds == {name: 40 + 10 * i for i, name in enumerate(STRAY_AT_NAMES)}
 
 
 def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_path):
