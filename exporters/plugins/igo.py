@@ -25,8 +25,11 @@ RED_LIGHT              3     red-light camera
 RED_LIGHT_SPEED        2     combined red light + speed ("built-in")
 SECTION_START          4     section camera point
 SECTION_END            4     section camera point (iGO pairs consecutive type-4s)
-SECTION with end       4 ×2  two rows: start point, then end point (same speed/direction)
-SECTION without end    4     start point only, counted in a note
+SECTION with end       4 ×2  two rows on consecutive lines: start point, then end point
+                             (same speed/direction)
+SECTION without end    1     fixed camera at its start (5 when mobile), counted in a note:
+                             a lone type 4 keeps iGO's section warning on until the next
+                             type-4 camera (iGO manuals)
 MOBILE_ZONE            5     mobile; a zone's end point is not carried (no zone length)
 TUNNEL                 1     fixed speed camera (iGO has no tunnel code)
 VARIABLE_LIMIT         1     fixed speed camera

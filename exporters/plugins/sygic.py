@@ -39,7 +39,10 @@ SPEED                  1     RADAR_STATIC_SPEED
 RED_LIGHT              2     RADAR_STATIC_RED_LIGHT
 RED_LIGHT_SPEED        6     RADAR_STATIC_RED_LIGHT_SPEED
 SECTION_START / _END   4     RADAR_STATIC_AVERAGE_SPEED
-SECTION with end       4 ×2  two rows, start then end (how Sygic pairs them is unconfirmed)
+SECTION with end       4 ×2  two rows under consecutive Ids, start then end (how Sygic pairs
+                             them is unconfirmed; no PairId column in this layout)
+SECTION without end    1     RADAR_STATIC_SPEED at its start (5 when mobile), counted in a
+                             note: a lone section point would open a section with no end
 MOBILE_ZONE            5     RADAR_MOBILE_SPEED (a zone's end point is not carried)
 TUNNEL                 1     RADAR_STATIC_SPEED
 VARIABLE_LIMIT         1     RADAR_STATIC_SPEED
