@@ -1,10 +1,22 @@
-"""KML 2.2: one document, styled by camera kind and speed, foldered by country (identifier ``kml``).
+"""KML 2.2: one document, styled by camera kind and speed, foldered by country (identifiers
+``kml`` and ``kmz``).
 
-Layout of ``speedcams.kml``::
+Two plugins write the same document:
 
-    <Document> name, a <Schema id="camera"> declaring the ExtendedData fields,
-      one <Style> per icon in use (icons/<style>.png, drawn by exporters.icons), a line style
-      for stretches,
+- ``kmz`` (Google Earth, Google My Maps, Organic Maps): one file, ``speedcams.kmz``, a ZIP
+  archive holding ``doc.kml`` (first entry, at the root) and the icons ``icons/<style>.png``
+  that the document references by relative href, so the icons travel with the document
+  (a loose .kml shows default pins once it is moved away from its icons folder);
+- ``kml`` (devices that take only a plain .kml): ``speedcams.kml`` and the loose
+  ``icons/<style>.png`` files next to it, with the same relative hrefs.
+
+Layout of the document (docs/formats/kml.md), children in the order of the OGC KML 2.2
+schema (``ogckml22.xsd``: a Document's Feature elements, ``name`` ... ``StyleSelector``,
+come before its ``Schema`` elements, then the features)::
+
+    <Document> <name>,
+      one <Style> per icon in use (drawn by exporters.icons, sorted by id), a line style for
+      stretches, then a <Schema id="camera"> declaring the ExtendedData fields,
       one <Folder> per country (ISO code, sorted; cameras without a country last), holding
         a <Placemark> per camera, in id order: <name> ("Speed 50 A7", plain text),
         <description> (the camera's description as HTML, as KML viewers show it: escaped
@@ -22,14 +34,22 @@ project's own KML reader applies; because the line placemark comes first and has
 ``ref``, a re-import keeps the section with its end point and drops the point as a repeat.
 Speed and heading are data only: map apps do not warn by heading (not direction-aware).
 
-The icons are PNG files next to the KML (``icons/``), referenced by relative href, as in a
-KMZ. With the ``fr-danger`` icon set, cameras in France use the danger sign.
-Written column-wise (``exporters.textrows``); no timestamps, same input -> same bytes.
+The KMZ stores its entries without compression (ZIP method 0, "stored"): its size is then
+known exactly before it is written (``size_model``), writing it costs no deflate pass, and
+the package zip that carries it compresses it once. Every entry is dated 1980-01-01 with
+fixed permissions, so the same cameras give the same bytes. Entries are limited to 2 GiB
+each (no ZIP64), far above any coverage.
+
+With the ``fr-danger`` icon set, cameras in France use the danger sign. Written
+column-wise (``exporters.textrows``); no timestamps, same input -> same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+import zipfile
 
 import numpy as np
 
@@ -39,13 +59,16 @@ from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
 from exporters.textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
-                        write_rows, xml_escape, xml_escape_invalid)
+                        write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
+KMZ_NAME = "speedcams.kmz"
+DOC_NAME = "doc.kml"  # the document inside the KMZ (Google's name for it; the first entry)
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ICON_SIZE = 32
 SPEED_SYMBOLS = ("fixed", "red-light", "section")  # icons that show the speed
 STRETCH_STYLE = '<Style id="stretch"><LineStyle><color>ff1c1ce0</color><width>4</width></LineStyle></Style>'
@@ -166,10 +189,11 @@ FR_NOTE = "KML: cameras in France use the danger sign without a speed number."
 
 
 def document_head(style_ids) -> str:
-    """The document up to the first folder, with a <Style> per id (sorted)."""
+    """The document up to the first folder: its name, a <Style> per id (sorted), the stretch
+    style, then the <Schema> (KML 2.2 order: StyleSelector elements before Schema)."""
     styles = "".join(style_text(sid) for sid in sorted(style_ids))
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">\n<Document>\n'
-            f"<name>Speed cameras</name>\n{SCHEMA}\n{styles}{STRETCH_STYLE}\n")
+            f"<name>Speed cameras</name>\n{styles}{STRETCH_STYLE}\n{SCHEMA}\n")
 
 
 def style_text(sid: str) -> str:
@@ -240,18 +264,12 @@ class Placemarks:
         self.make = make
 
 
-@register
-class KmlExporter(Exporter):
-    identifier = "kml"
-    verbose_name = "KML 2.2 (Google Earth, Organic Maps, OsmAnd, Blaupunkt TPAssist)"
-    file_extension = ".kml"
-    encoding = "utf-8"
-    max_name_length = None
-    direction_aware = False
-    speed_carried_as = "field"
-    mobile_supported = True
+class Document:
+    """The KML document of ``cameras``: ``parts`` (strings and writer callbacks, for
+    ``textrows.write_parts``), ``icons`` ((file name, PNG bytes) per style in use, sorted),
+    ``count`` (cameras) and ``notes``. Both plugins write it."""
 
-    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+    def __init__(self, cameras: CameraSet, options: ExportOptions):
         cams = select(cameras, options)
         check_positions(cams, "KML")
         marks = Placemarks(cams, options)
@@ -263,13 +281,23 @@ class KmlExporter(Exporter):
             parts.append(lambda out, rows=rows: write_rows(out, rows, make))
             parts.append(after)
         parts.append(FOOT)
-        files = [text_file(FILE_NAME, parts, options, "all", len(cams))]
-        for sid, spec in sorted(zip(marks.style_ids, marks.style_specs)):
-            files.append(OutputFile(f"icons/{sid}.png", icon_png(spec)))
+        self.parts, self.count = parts, len(cams)
+        self.icons = [(f"icons/{sid}.png", icon_png(spec)) for sid, spec in sorted(zip(marks.style_ids,
+                                                                                          marks.style_specs))]
         french = int((cams["country"] == "FR").sum()) if options.icons == "fr-danger" else 0
-        return RenderResult(files=files, skipped={}, notes=notes_for(options, int(has_end_point(cams).sum()), french))
+        self.notes = notes_for(options, int(has_end_point(cams).sum()), french)
 
-    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+
+class DocumentSizes:
+    """What ``Document`` would hold for any subset of ``cameras``: ``model(layout)`` is the
+    size model, ``layout(doc_bytes, icons, count, notes)`` turning the document's byte size,
+    its icons ((name, PNG size) in file order), its cameras and notes into the plugin's files."""
+
+    def __init__(self, cameras: CameraSet, options: ExportOptions):
+        self.cameras, self.options = cameras, options
+
+    def model(self, files) -> sizing.SizeModel:
+        cameras, options = self.cameras, self.options
         cams, index = select_index(cameras, options)
         marks = Placemarks(cams, options)
         record_bytes = row_sizes(np.arange(len(cams)), marks.make)
@@ -292,10 +320,105 @@ class KmlExporter(Exporter):
             styles_in = np.bincount(group_style[present], minlength=n_styles) > 0
             size = (frame + int(style_bytes[styles_in].sum()) + int(folder_bytes[countries_in].sum())
                     + int(tally.bytes.sum()))
-            files = [sizing.FileSize(FILE_NAME, "all", int(tally.counts.sum()), size)]
-            files += [sizing.FileSize(name, "", 0, png) for s, name, png in icon_files if styles_in[s]]
-            return sizing.SizedExport(files, {}, notes_for(options, tally.flags["stretches"], tally.flags["french"]))
+            icons = [(name, png) for s, name, png in icon_files if styles_in[s]]
+            notes = notes_for(options, tally.flags["stretches"], tally.flags["french"])
+            return sizing.SizedExport(files(size, icons, int(tally.counts.sum())), {}, notes)
 
         return grouped_model(cameras, cams, index, group, record_bytes, len(first), layout,
                              flags={"stretches": has_end_point(cams), "french": cams["country"] == "FR"},
                              check=lambda subset: check_positions(subset, "KML"), errors=position_errors(cams))
+
+
+@register
+class KmlExporter(Exporter):
+    """A plain ``speedcams.kml`` with its icons as loose files (``icons/<style>.png``)."""
+
+    identifier = "kml"
+    verbose_name = "KML 2.2, plain .kml with loose icons (devices that take only .kml, e.g. Blaupunkt TPAssist)"
+    file_extension = ".kml"
+    encoding = "utf-8"
+    max_name_length = None
+    direction_aware = False
+    speed_carried_as = "field"
+    mobile_supported = True
+
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        doc = Document(cameras, options)
+        files = [text_file(FILE_NAME, doc.parts, options, "all", doc.count)]
+        files += [OutputFile(name, png) for name, png in doc.icons]
+        return RenderResult(files=files, skipped={}, notes=doc.notes)
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        def files(doc_bytes, icons, count):
+            return ([sizing.FileSize(FILE_NAME, "all", count, doc_bytes)]
+                    + [sizing.FileSize(name, "", 0, png) for name, png in icons])
+
+        return DocumentSizes(cameras, options).model(files)
+
+
+# ---------------------------------------------------------------------------------------
+# KMZ: the document and its icons in one ZIP archive (stored entries)
+
+
+def zip_entry(name: str) -> zipfile.ZipInfo:
+    """A KMZ entry: stored (no compression), fixed date and permissions (deterministic)."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    return info
+
+
+def write_kmz(fh, doc: Document) -> None:
+    """The KMZ archive of ``doc`` into ``fh`` (a seekable binary file): ``doc.kml`` first,
+    streamed (zipfile writes its size and CRC into the local header afterwards, so the bytes
+    are those of a known-size entry, with no data descriptor), then the icons."""
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+        with zf.open(zip_entry(DOC_NAME), "w") as dest:
+            write_parts(dest, doc.parts)
+        for name, png in doc.icons:
+            zf.writestr(zip_entry(name), png)
+
+
+def kmz_size(doc_bytes: int, icons: list[tuple[str, int]]) -> int:
+    """Bytes of the KMZ ``write_kmz`` writes: per entry a local header (30 bytes + name)
+    before the data and a central directory record (46 bytes + name), then the 22-byte end
+    record (APPNOTE.TXT 4.3.7, 4.3.12, 4.3.16; no extra fields, no comment, no ZIP64)."""
+    entries = [(DOC_NAME, doc_bytes), *icons]
+    return sum(30 + 46 + 2 * len(name.encode("utf-8")) + size for name, size in entries) + 22
+
+
+def kmz_file(doc: Document, options: ExportOptions) -> OutputFile:
+    """``speedcams.kmz`` in memory, or written straight to a file of ``options.spool_dir``
+    (a real file, seekable as the in-memory buffer is: the bytes are the same)."""
+    if options.spool_dir is None:
+        buf = io.BytesIO()
+        write_kmz(buf, doc)
+        return OutputFile(KMZ_NAME, buf.getvalue(), "all", doc.count)
+    fd, path = tempfile.mkstemp(prefix="spool-", suffix=".kmz", dir=options.spool_dir)
+    try:
+        with open(fd, "w+b") as fh:
+            write_kmz(fh, doc)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return OutputFile(KMZ_NAME, None, "all", doc.count, path=path)
+
+
+@register
+class KmzExporter(KmlExporter):
+    """``speedcams.kmz``: ``doc.kml`` and its icons in one archive (see the module docstring)."""
+
+    identifier = "kmz"
+    verbose_name = "KMZ (KML 2.2 with its icons: Google Earth, Google My Maps, Organic Maps)"
+    file_extension = ".kmz"
+
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        doc = Document(cameras, options)
+        return RenderResult(files=[kmz_file(doc, options)], skipped={}, notes=doc.notes)
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        def files(doc_bytes, icons, count):
+            return [sizing.FileSize(KMZ_NAME, "all", count, kmz_size(doc_bytes, icons))]
+
+        return DocumentSizes(cameras, options).model(files)

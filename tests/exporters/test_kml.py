@@ -1,22 +1,85 @@
-"""KML 2.2 export: structure checked with ElementTree, read back with GPSBabel and our own reader."""
+"""KML 2.2 export (plain KML and KMZ): structure checked with ElementTree and against the
+KML 2.2 schema order, read back with GPSBabel and our own reader."""
 
 import html
 import io
 import math
 import xml.etree.ElementTree as ET
+import zipfile
 
 import pytest
 from PIL import Image
 
 from cameras.formats import get_reader
 from cameras.formats.base import Record
-from exporters.base import CameraSet
+from exporters.base import CameraSet, ExportOptions, get_exporter
+from exporters.plugins.kml import kmz_size
 
 from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
 from tests.exporters.interchange import (assert_babel_positions, assert_record_matches, assert_same_bytes_in_any_order, check_golden,
-                          expected_rows, export, gpsbabel_read_file, sample_name, written)
+                          expected_rows, export, gpsbabel_read_file, gpsbabel_unicsv, sample_name, written)
 
 K = "{http://www.opengis.net/kml/2.2}"
+
+# ---------------------------------------------------------------------------------------
+# The child order of the OGC KML 2.2 schema (ogckml22.xsd, schemas.opengis.net/kml/2.2.0/),
+# written here from the schema for the elements the exporter uses (docs/formats/kml.md):
+# per element, the sequence of its children. A tuple is one slot: the members of a
+# substitution group (AbstractFeatureGroup, AbstractStyleSelectorGroup, ...) or a choice.
+# Feature elements (AbstractFeatureType): Document, Folder and Placemark begin with them.
+FEATURE = ("name", "visibility", "open", "author", "link", "address", "AddressDetails", "phoneNumber",
+           ("Snippet", "snippet"), "description", ("Camera", "LookAt"), ("TimeStamp", "TimeSpan"), "styleUrl",
+           ("Style", "StyleMap"), "Region", ("Metadata", "ExtendedData"))
+FEATURES = ("Placemark", "Folder", "Document", "NetworkLink", "GroundOverlay", "ScreenOverlay", "PhotoOverlay")
+GEOMETRY = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "Model")
+KML22_ORDER = {
+    "kml": ("NetworkLinkControl", FEATURES),
+    "Document": FEATURE + ("Schema", FEATURES),          # DocumentType: Schema*, then AbstractFeatureGroup*
+    "Folder": FEATURE + (FEATURES,),
+    "Placemark": FEATURE + (GEOMETRY,),
+    "Style": ("IconStyle", "LabelStyle", "LineStyle", "PolyStyle", "BalloonStyle", "ListStyle"),
+    "IconStyle": ("color", "colorMode", "scale", "heading", "Icon", "hotSpot"),
+    "Icon": ("href",),                                   # BasicLinkType inside IconStyle
+    "LineStyle": ("color", "colorMode", "width"),
+    "Schema": ("SimpleField",),
+    "SimpleField": ("displayName",),
+    "ExtendedData": ("Data", "SchemaData"),
+    "SchemaData": ("SimpleData",),
+    "Point": ("extrude", "altitudeMode", "coordinates"),
+    "LineString": ("extrude", "tessellate", "altitudeMode", "coordinates"),
+}
+# Slots the schema lets repeat (maxOccurs="unbounded"); every other slot occurs at most once.
+REPEATING = {("Style", "StyleMap"), "Schema", FEATURES, "SimpleField", "Data", "SchemaData", "SimpleData"}
+
+
+def schema_order_errors(root) -> list[str]:
+    """Where the document leaves the KML 2.2 order: an unknown child, a child before one that
+    the schema puts earlier, a slot repeated that may occur once, or children inside a
+    simple element."""
+    errors = []
+    for parent in root.iter():
+        tag = parent.tag.replace(K, "")
+        children = [c.tag.replace(K, "") for c in parent]
+        if tag not in KML22_ORDER:
+            if children:
+                errors.append(f"<{tag}> has children {children} but holds text only here")
+            continue
+        slots = KML22_ORDER[tag]
+        index = {name: i for i, slot in enumerate(slots) for name in (slot if isinstance(slot, tuple) else (slot,))}
+        last, seen = -1, set()
+        for child in children:
+            if child not in index:
+                errors.append(f"<{child}> is not a child of <{tag}> in KML 2.2")
+                continue
+            i = index[child]
+            if i < last:
+                errors.append(f"<{child}> after <{children[children.index(child) - 1]}> in <{tag}>: the schema "
+                              f"puts {slots[i]} before {slots[last]}")
+            if i in seen and slots[i] not in REPEATING:
+                errors.append(f"<{child}> twice in <{tag}>")
+            seen.add(i)
+            last = max(last, i)
+    return errors
 
 
 def kml_of(cameras=None, **options):
@@ -177,3 +240,105 @@ def test_the_same_cameras_in_any_order_give_the_same_bytes():
 
 def test_the_sample_export_matches_the_golden_file():
     check_golden("kml", "speedcams.kml", kml_of(mobile=True)[1])
+
+
+# ---------------------------------------------------------------------------------------
+# KML 2.2 schema order
+
+
+@pytest.mark.parametrize("options", [dict(mobile=True), dict(mobile=True, icons="fr-danger"), {}])
+def test_every_element_is_in_the_kml_22_schema_order(options):
+    root = ET.fromstring(kml_of(**options)[1])
+    assert schema_order_errors(root) == []
+    document = root.find(K + "Document")
+    order = [c.tag.replace(K, "") for c in document]
+    first_folder = order.index("Folder")
+    assert order[0] == "name" and set(order[1:first_folder - 1]) == {"Style"}
+    assert order[first_folder - 1] == "Schema" and set(order[first_folder:]) == {"Folder"}
+
+
+def test_the_order_check_finds_a_schema_before_the_styles():
+    """The order the exporter used to write (Schema first) is what the check refuses."""
+    old = ET.fromstring(f'<kml xmlns="{K[1:-1]}"><Document><name>x</name><Schema id="camera"/>'
+                        f'<Style id="a"/><Folder><Placemark><Point><coordinates>1,2</coordinates></Point>'
+                        f'<name>late</name></Placemark></Folder></Document></kml>')
+    errors = schema_order_errors(old)
+    assert len(errors) == 2
+    assert errors[0].startswith("<Style> after <Schema> in <Document>")
+    assert errors[1].startswith("<name> after <Point> in <Placemark>")
+
+
+# ---------------------------------------------------------------------------------------
+# KMZ: the document and its icons in one archive
+
+
+def kmz_of(cameras=None, **options):
+    result = export("kmz", cameras, **options)
+    assert [(f.name, f.category) for f in result.files] == [("speedcams.kmz", "all")]
+    return result, result.files[0]
+
+
+def test_the_kmz_holds_doc_kml_first_and_every_icon_it_references():
+    result, f = kmz_of(mobile=True)
+    assert f.count == 24
+    with zipfile.ZipFile(io.BytesIO(f.data)) as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        assert names[0] == "doc.kml" and [n for n in names if n.endswith(".kml")] == ["doc.kml"]
+        doc = zf.read("doc.kml")
+        root = ET.fromstring(doc)
+        hrefs = {h.text for h in root.iter(K + "href")}
+        assert sorted(names[1:]) == sorted(hrefs) and len(set(names)) == len(names)  # each href an entry, no more
+        assert all(not h.startswith(("/", "http", "..")) for h in hrefs)
+        for name in names[1:]:
+            assert Image.open(io.BytesIO(zf.read(name))).size == (32, 32)
+        infos = zf.infolist()
+    assert all(i.compress_type == zipfile.ZIP_STORED and i.date_time == (1980, 1, 1, 0, 0, 0) and i.flag_bits == 0
+               for i in infos)
+    assert doc == kml_of(mobile=True)[1]  # the same document as the plain KML
+    assert schema_order_errors(root) == []
+    assert result.notes == export("kml", mobile=True).notes
+
+
+def test_the_kmz_size_is_the_zip_layout_of_its_entries():
+    _, f = kmz_of(mobile=True)
+    with zipfile.ZipFile(io.BytesIO(f.data)) as zf:
+        entries = [(i.filename, i.file_size) for i in zf.infolist()]
+    assert f.size == kmz_size(entries[0][1], entries[1:])
+    assert f.data.startswith(b"PK\x03\x04") and f.data[30:37] == b"doc.kml"  # doc.kml: the first local header's name
+
+
+def test_the_kmz_with_the_french_icon_set_carries_the_danger_sign_once():
+    _, f = kmz_of(mobile=True, icons="fr-danger")
+    with zipfile.ZipFile(io.BytesIO(f.data)) as zf:
+        assert zf.namelist().count("icons/fr-danger.png") == 1
+        root = ET.fromstring(zf.read("doc.kml"))
+    french = {r["id"] for r in SAMPLE_ROWS if r["country"] == "FR"}
+    assert {ref for ref, (_, pm) in points(root).items() if pm.findtext(K + "styleUrl") == "#fr-danger"} == french
+
+
+def test_gpsbabel_and_our_reader_read_every_point_from_the_kmz_document(tmp_path):
+    cams = scaled_cameras(20_000)
+    _, f = kmz_of(cams, mobile=True)
+    doc = tmp_path / "doc.kml"
+    with zipfile.ZipFile(io.BytesIO(f.data)) as zf:
+        doc.write_bytes(zf.read("doc.kml"))
+    assert_babel_positions(gpsbabel_unicsv("kml", doc), cams, tol=1e-6)
+    refs = {rec.ref for rec in get_reader("kml").read(doc) if isinstance(rec, Record)}
+    assert refs == {str(i) for i in cams["id"].tolist()}
+
+
+def test_a_spooled_kmz_is_the_same_bytes_on_disk(tmp_path):
+    cams = scaled_cameras(3_000)
+    in_memory = get_exporter("kmz").render(cams, ExportOptions(mobile=True)).files[0]
+    spooled = get_exporter("kmz").render(cams, ExportOptions(mobile=True, spool_dir=str(tmp_path))).files[0]
+    assert spooled.data is None and spooled.path.startswith(str(tmp_path))
+    assert spooled.read_bytes() == in_memory.data and spooled.sha256 == in_memory.sha256
+
+
+def test_the_same_cameras_in_any_order_give_the_same_kmz():
+    assert_same_bytes_in_any_order("kmz", scaled_cameras(3_000), seed=5)
+
+
+def test_the_sample_kmz_matches_the_golden_file():
+    check_golden("kmz", "speedcams.kmz", kmz_of(mobile=True)[1].data)
