@@ -129,6 +129,15 @@ APP_KML_INSTALL = (
     "Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
     "offers them.",
 )
+APP_KMZ_INSTALL = (
+    "Unzip the package and send speedcams.kmz to your phone or computer (email, cloud drive or USB). Keep the "
+    ".kmz whole: the camera icons are inside it.",
+    "Google Earth: File > Open (or Projects > Import KML file) and choose speedcams.kmz. Organic Maps: open the "
+    "file from your file manager or the email; it is imported as a list of places. Google My Maps imports .kmz "
+    "files too, within its own import limits.",
+    "Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
+    "offers them.",
+)
 APP_GPX_INSTALL = (
     "Unzip the package and send the .gpx files to your phone.",
     "In OsmAnd: My Places > Tracks > Import, or open the file from your file manager with OsmAnd.",
@@ -193,7 +202,7 @@ DEVICES: tuple[Device, ...] = (
            max_pois=Limit(50_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
     Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "kml", "pnd", install=APP_KML_INSTALL,
            max_pois=Limit(30_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
-    Device("phone-kml", "Phone apps", "Organic Maps / Google Earth (KML)", "kml", "app", install=APP_KML_INSTALL),
+    Device("phone-kml", "Phone apps", "Google Earth / Organic Maps (KMZ)", "kmz", "app", install=APP_KMZ_INSTALL),
     Device("osmand-gpx", "Phone apps", "OsmAnd (GPX)", "gpx", "app", install=APP_GPX_INSTALL),
     Device("generic-csv", "Generic", "CSV file", "csv", "app", install=GENERIC_INSTALL),
     Device("generic-geojson", "Generic", "GeoJSON file", "geojson", "app", install=GENERIC_INSTALL),
