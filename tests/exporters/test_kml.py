@@ -15,7 +15,7 @@ from cameras.formats.base import Record
 from exporters.base import CameraSet, ExportOptions, get_exporter
 from exporters.plugins.kml import kmz_size
 
-from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
+from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
 from tests.exporters.interchange import (assert_babel_positions, assert_record_matches, assert_same_bytes_in_any_order, check_golden,
                           expected_rows, export, gpsbabel_read_file, gpsbabel_unicsv, sample_name, written)
 
@@ -334,6 +334,23 @@ def test_a_spooled_kmz_is_the_same_bytes_on_disk(tmp_path):
     spooled = get_exporter("kmz").render(cams, ExportOptions(mobile=True, spool_dir=str(tmp_path))).files[0]
     assert spooled.data is None and spooled.path.startswith(str(tmp_path))
     assert spooled.read_bytes() == in_memory.data and spooled.sha256 == in_memory.sha256
+
+
+def test_google_earth_users_get_one_kmz_and_steps_that_name_it():
+    from exporters.devices import get_device
+    from exporters.package import build_package
+
+    device = get_device("phone-kml")
+    assert device.format == "kmz"
+    pkg = build_package(sample_cameras(), device, ExportOptions(), release={"number": 1, "date": "2026-01-01",
+                                                                           "sha256": "x"}, coverage=["world"])
+    with zipfile.ZipFile(io.BytesIO(pkg.data)) as zf:
+        assert zf.namelist() == ["INSTALL.txt", "manifest.json", "speedcams.kmz"]
+        install = zf.read("INSTALL.txt").decode()
+        with zipfile.ZipFile(io.BytesIO(zf.read("speedcams.kmz"))) as kmz:
+            assert kmz.namelist()[0] == "doc.kml" and all(n.startswith("icons/") for n in kmz.namelist()[1:])
+    assert "speedcams.kmz" in install and ".kml file" not in install
+    assert [f["name"] for f in pkg.manifest["files"]] == ["speedcams.kmz"]
 
 
 def test_the_same_cameras_in_any_order_give_the_same_kmz():
