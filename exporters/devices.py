@@ -47,13 +47,19 @@ class Device:
     default_coverage: str = "europe"
     install: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Garmin GPI: why the device needs Windows-1252 text (names outside it transliterated);
+    # empty: a file with names outside Windows-1252 is written in UTF-8 (code page 65001)
+    transliterate: str = ""
 
     @property
     def name(self) -> str:
         return f"{self.brand} {self.model}"
 
     def exporter(self):
-        return get_exporter(self.format)
+        exporter = get_exporter(self.format)
+        if self.transliterate:
+            exporter.transliterate = True  # a fresh instance per call
+        return exporter
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -165,6 +171,8 @@ DEVICES: tuple[Device, ...] = (
            max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
     Device("garmin-nuvi", "Garmin", "nüvi (2x5, 2xx7, 2xx8 series)", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
+           transliterate="assumed: the nüvi 2x5 to 2xx8 firmware predates UTF-8 GPI files (GPSBabel reads code page "
+                         "65001 since 2017, PR 154); no report of these units reading them, so they get Windows-1252",
            max_pois=Limit(50_000, "Garmin documents 'at least 3,000' custom POIs; users report over 30,000 "
                           "working (freegeographytools.com, 2008)", assumed=True)),
     Device("garmin-drivesmart", "Garmin", "DriveSmart 5x / 6x / 7x", "garmin-gpi", "pnd",
@@ -237,4 +245,6 @@ def validate_catalog() -> list[str]:
             problems.append(f"{d.id}: no installation instructions")
         if not d.coverage_setup and not d.coverage_note:
             problems.append(f"{d.id}: coverage setup refused without a reason")
+        if d.transliterate and d.format in plugins and not hasattr(plugins[d.format](), "transliterate"):
+            problems.append(f"{d.id}: format {d.format!r} has no transliteration option")
     return problems

@@ -7,7 +7,7 @@ after it (the extra part). Each file is built like GPSBabel 1.8.0 builds one (th
 GPSBabel reads back and that users load on nuvi-class units)::
 
     Header0  "GRMREC00", creation time, label (the file name)
-    Header1  "POI\\0", "00", code page 1252
+    Header1  "POI\\0", "00", code page 1252, or 65001 (UTF-8) when a text needs it
     Group    (type 9, flag 8) main: category name + the areas; extra: the bitmap
       Area   (type 8, flag 8) bounding box (max lat, max lon, min lat, min lon), "alerts"
         POI  (type 2, flag 8) lat, lon (semicircles), name; extra:
@@ -34,8 +34,13 @@ GPSBabel reads back and that users load on nuvi-class units)::
   does: 50 km/h -> 1388). Byte 10 is 5 with a speed, 4 without (GPSBabel's values; the
   meaning of bytes 4-11 is not known for sure). Alerts are proximity/speed only: the
   format has no heading, so they are not direction-aware.
-- Text: Windows-1252 (code page field 1252, GPSBabel's default and what older units take);
-  characters the code page lacks are transliterated ("Łódź" -> "Lodz"). Language "EN".
+- Text, per file: Windows-1252 (code page field 1252, GPSBabel's default) when every name,
+  comment and the group title of the file fit it; otherwise the whole file is UTF-8 (code
+  page field 65001, as GPSBabel's ``writecodec=utf8`` writes it, and as GPSBabel reads and
+  current units show Cyrillic and Greek names). A device whose catalog entry says it needs
+  Windows-1252 (``Device.transliterate``) gets ``GarminGPI(transliterate=True)``: code page
+  1252 always, the characters it lacks transliterated ("Łódź" -> "Lodz"). Language "EN".
+  Lengths are byte lengths of the encoded text; names are cut to 44 characters first.
 - Creation time: never the clock. It is derived from the content (a hash of all files of
   the export, 2016-2024) plus the file's position, so an export always gives the same
   bytes, a changed database gives new stamps (devices re-index), and the files of one
@@ -75,7 +80,8 @@ AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
 MAX_NAME = 44            # characters; our limit for nuvi-class lists, no device limit is documented
 MAX_COMMENT = 160        # characters
 ICON_SIZE = 24           # GPSBabel accepts at most 24x24; 8 bpp is the safe depth (nuvi 3790)
-CODEPAGE = 1252
+CODEPAGE = 1252                       # Windows-1252
+CODEPAGE_UTF8 = 65001                 # UTF-8 (0xFDE9)
 CODEC = "cp1252"
 LANGUAGE = b"EN"
 GARMIN_EPOCH_UNIX = 631_065_600       # 1989-12-31 00:00:00 UTC
@@ -119,8 +125,11 @@ def alert_record(proximity_m: int, speed_kmh: int) -> bytes:
     return record(T_ALERT, struct.pack("<hh4B4B", proximity_m, cms, 0, 1, 0x10, 0, 1, 1, 5 if cms else 4, 0x10))
 
 
-def encode_text(text: str, max_len: int) -> tuple[bytes, bool]:
-    """One line of Windows-1252 text of at most ``max_len`` characters, and whether it was transliterated."""
+def encode_text(text: str, max_len: int, codepage: int = CODEPAGE) -> tuple[bytes, bool]:
+    """One line of text of at most ``max_len`` characters in ``codepage`` (1252: Windows-1252, and
+    whether anything was outside it and transliterated; 65001: UTF-8, never transliterated)."""
+    if codepage == CODEPAGE_UTF8:
+        return common.fit_name(one_line(text), "", max_len).encode("utf-8"), False
     return to_codepage(one_line(text), max_len, CODEC)
 
 
@@ -172,78 +181,108 @@ class PoiTexts:
         self.codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
         name_codes, name_first = group_codes(cams["type"], cams["speed"], cams["road"])
         self.name_of = name_codes[first].astype(np.int64)      # name number per code
-        # name bytes per name number: a fixed-width array (no NUL inside, at most MAX_NAME bytes)
-        self.names, self.name_replaced = name_table(cams, name_first, lambda n: encode_text(n, MAX_NAME), MAX_NAME,
-                                                    clean_roads=True, max_len=None, speed_marker=" ")
-        self.name_len = np.char.str_len(self.names).astype(np.int64)
-        self.name_rank = dense_rank(self.names)
+        # name bytes per name number, per code page: a fixed-width array (no NUL inside, at
+        # most MAX_NAME characters); Windows-1252 at once (``name_replaced``: the name left it),
+        # UTF-8 when a file first needs it
+        self.cams, self.name_first = cams, name_first
+        names, self.name_replaced = name_table(cams, name_first, lambda n: encode_text(n, MAX_NAME), MAX_NAME,
+                                               clean_roads=True, max_len=None, speed_marker=" ")
+        self.tables = {CODEPAGE: NameTable(names)}
         self.speed = cams["speed"][first].astype(np.int64)
         self.road, self.description = cams["road"][first], cams["description"][first]
 
     def __len__(self):
         return len(self.name_of)
 
-    def comments(self, codes: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+    def names(self, codepage: int = CODEPAGE) -> "NameTable":
+        """The names in ``codepage`` (UTF-8: made the first time a file needs them)."""
+        if codepage not in self.tables:
+            names, _ = name_table(self.cams, self.name_first, lambda n: encode_text(n, MAX_NAME, codepage),
+                                  4 * MAX_NAME, clean_roads=True, max_len=None, speed_marker=" ")
+            width = int(np.char.str_len(names).max()) if len(names) else 1
+            self.tables[codepage] = NameTable(names.astype(f"S{max(width, 1)}"))
+        return self.tables[codepage]
+
+    def comments(self, codes: np.ndarray, codepage: int = CODEPAGE) -> tuple[list[bytes], np.ndarray]:
         """(comment bytes, whether transliterated) of ``codes``."""
         out, replaced = [], np.zeros(len(codes), dtype=bool)
         for k, (road, desc) in enumerate(zip(self.road[codes].tolist(), self.description[codes].tolist())):
             comment = ", ".join(part for part in (one_line(desc), clean_road(road)) if part)
-            cb, replaced[k] = encode_text(comment, MAX_COMMENT)
+            cb, replaced[k] = encode_text(comment, MAX_COMMENT, codepage)
             out.append(cb)
         return out, replaced
 
-    def lengths(self, codes: np.ndarray, comments: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    def lengths(self, codes: np.ndarray, comments: list[bytes], codepage: int = CODEPAGE
+                ) -> tuple[np.ndarray, np.ndarray]:
         """(main, total) bytes per code of ``codes`` (with their ``comments``)."""
-        return poi_lengths(self.name_len[self.name_of[codes]],
+        return poi_lengths(self.names(codepage).length[self.name_of[codes]],
                            np.fromiter(map(len, comments), dtype=np.int64, count=len(comments)))
 
-    def tails(self, codes: np.ndarray, comments: list[bytes], proximity_m: int) -> list[bytes]:
+    def tails(self, codes: np.ndarray, comments: list[bytes], proximity_m: int, codepage: int = CODEPAGE
+              ) -> list[bytes]:
         """Per code of ``codes``: the bytes after the POI's alert-flag byte (name, then the
         alert, bitmap reference and comment records)."""
         alerts = {sp: alert_record(proximity_m, sp) for sp in np.unique(self.speed[codes]).tolist()}
         ref = record(T_BITMAP_REF, struct.pack("<H", 0))
+        names = self.names(codepage).names
         out = []
         for name, speed, cb in zip(self.name_of[codes].tolist(), self.speed[codes].tolist(), comments):
-            tail = lc_string(bytes(self.names[name])) + alerts[speed] + ref
+            tail = lc_string(bytes(names[name])) + alerts[speed] + ref
             out.append(tail + record(T_COMMENT, lc_string(cb)) if cb else tail)
         return out
 
-    def measure(self, codes: np.ndarray, chunk: int = 1 << 14):
+    def measure(self, codes: np.ndarray, codepage: int = CODEPAGE, chunk: int = 1 << 14):
         """(main, total bytes, whether transliterated) of ``codes``, as ``encode`` gives them,
         without keeping any text (the comments of ``chunk`` codes exist at a time)."""
         mains, totals = np.zeros(len(codes), np.int64), np.zeros(len(codes), np.int64)
-        replaced = self.name_replaced[self.name_of[codes]]
+        replaced = self.replaced_names(codes, codepage)
         for a in range(0, len(codes), chunk):
             part = codes[a:a + chunk]
-            comments, changed = self.comments(part)
+            comments, changed = self.comments(part, codepage)
             replaced[a:a + len(part)] |= changed
-            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments)
+            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments, codepage)
         return mains, totals, replaced
 
-    def tail_rows(self, codes: np.ndarray, proximity_m: int) -> tuple[np.ndarray, np.ndarray]:
+    def replaced_names(self, codes: np.ndarray, codepage: int) -> np.ndarray:
+        if codepage == CODEPAGE_UTF8:
+            return np.zeros(len(codes), dtype=bool)
+        return self.name_replaced[self.name_of[codes]]
+
+    def tail_rows(self, codes: np.ndarray, proximity_m: int, codepage: int = CODEPAGE
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """(zero-padded byte matrix with the tail of each code of ``codes`` in its row, tail
         lengths): the tails of a chunk of POIs, made for them alone."""
-        comments, _ = self.comments(codes)
-        matrix, lengths = padded(self.tails(codes, comments, proximity_m))
+        comments, _ = self.comments(codes, codepage)
+        matrix, lengths = padded(self.tails(codes, comments, proximity_m, codepage))
         return matrix, lengths
 
-    def encode(self, codes: np.ndarray, proximity_m: int, chunk: int = 1 << 14):
+    def encode(self, codes: np.ndarray, proximity_m: int, codepage: int = CODEPAGE, chunk: int = 1 << 14):
         """(main, total bytes, whether transliterated, the tails one after the other as a uint8
         array) of ``codes``; the text of ``chunk`` codes exists at a time."""
         mains, totals = np.zeros(len(codes), np.int64), np.zeros(len(codes), np.int64)
-        replaced = self.name_replaced[self.name_of[codes]]
+        replaced = self.replaced_names(codes, codepage)
         pieces = []
         for a in range(0, len(codes), chunk):
             part = codes[a:a + chunk]
-            comments, changed = self.comments(part)
+            comments, changed = self.comments(part, codepage)
             replaced[a:a + len(part)] |= changed
-            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments)
-            tails = self.tails(part, comments, proximity_m)
+            mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments, codepage)
+            tails = self.tails(part, comments, proximity_m, codepage)
             pieces.append(b"".join(tails))
             written = np.fromiter(map(len, tails), dtype=np.int64, count=len(tails))
             if not np.array_equal(written, totals[a:a + len(part)] - POI_FIXED_MAIN):
                 raise AssertionError("POI record lengths (poi_lengths) differ from the bytes written")
         return mains, totals, replaced, np.frombuffer(b"".join(pieces), dtype=np.uint8)
+
+
+class NameTable:
+    """Encoded names (a fixed-width bytes array, one per name number), their byte lengths and
+    their ranks in byte order (POIs inside an area are sorted by name)."""
+
+    def __init__(self, names: np.ndarray):
+        self.names = names
+        self.length = np.char.str_len(names).astype(np.int64)
+        self.rank = dense_rank(names)
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,12 +405,14 @@ class ChunkTails:
     """The tails of codes ``codes`` of ``texts`` (``PoiTexts``), made for the POIs of a chunk
     only (``rows(c)``, as ``BlobTails.rows``): no text of the whole file exists at once."""
 
-    def __init__(self, texts: "PoiTexts", codes: np.ndarray, tail_len: np.ndarray, proximity_m: int):
+    def __init__(self, texts: "PoiTexts", codes: np.ndarray, tail_len: np.ndarray, proximity_m: int,
+                 codepage: int = CODEPAGE):
         self.texts, self.codes, self.tail_len, self.proximity_m = texts, codes, tail_len, proximity_m
+        self.codepage = codepage
 
     def rows(self, c: np.ndarray) -> np.ndarray:
         used, inverse = np.unique(c, return_inverse=True)
-        matrix, lengths = self.texts.tail_rows(self.codes[used], self.proximity_m)
+        matrix, lengths = self.texts.tail_rows(self.codes[used], self.proximity_m, self.codepage)
         if not np.array_equal(lengths, self.tail_len[used]):
             raise AssertionError("POI record lengths (poi_lengths) differ from the bytes written")
         return matrix[inverse.reshape(-1)]
@@ -443,17 +484,19 @@ class Areas:
         return cut_rows(rows, row_len)
 
 
-def group_head(title: str, areas_size: int, bitmap_size: int) -> bytes:
+def group_head(title: str, areas_size: int, bitmap_size: int, codepage: int = CODEPAGE) -> bytes:
     """The group record's header, main-part length and name: the areas and bitmap follow."""
-    name = lc_string(encode_text(title, MAX_NAME)[0])
+    name = lc_string(encode_text(title, MAX_NAME, codepage)[0])
     main = len(name) + areas_size
     return struct.pack("<HHII", T_GROUP, EXTRA, main + bitmap_size, main) + name
 
 
-def headers(stamp: int, label: str) -> bytes:
+def headers(stamp: int, label: str, codepage: int = CODEPAGE) -> bytes:
+    """Header0 (stamp, label) and Header1, whose code page field (bytes 8-9 of its body) says
+    how the file's texts are encoded."""
     lb = label.encode("ascii", "replace")
     h0 = record(T_HEADER0, b"GRMREC00" + struct.pack("<IHH", stamp, 0, len(lb)) + lb)
-    h1 = record(T_HEADER1, b"POI\0" + b"\0\0" + b"00" + struct.pack("<HH", CODEPAGE, 0))
+    h1 = record(T_HEADER1, b"POI\0" + b"\0\0" + b"00" + struct.pack("<HH", codepage, 0))
     return h0 + h1
 
 
@@ -481,12 +524,17 @@ class GarminGPI(PoiExporter):
     verbose_name = "Garmin GPI custom POIs"
     label = "Garmin GPI"
     file_extension = ".gpi"
-    encoding = CODEC
+    encoding = CODEC  # the default; a file with text outside it is UTF-8 (see the module docstring)
     max_name_length = MAX_NAME
     speed_carried_as = "field"
 
-    def __init__(self, created_unix: int | None = None):
+    def __init__(self, created_unix: int | None = None, transliterate: bool = False):
         self.created_unix = created_unix
+        self.transliterate = transliterate  # Windows-1252 only (a device that needs it): others are transliterated
+
+    def file_codepage(self, outside: np.ndarray) -> int:
+        """The code page of a file whose texts are ``outside`` Windows-1252 or not."""
+        return CODEPAGE_UTF8 if outside.any() and not self.transliterate else CODEPAGE
 
     def render_pois(self, cams: CameraSet, lat_deg: np.ndarray, lon_deg: np.ndarray,
                     options: ExportOptions) -> RenderResult:
@@ -502,7 +550,7 @@ class GarminGPI(PoiExporter):
         texts = PoiTexts(cams)
         proximity = int(options.proximity_m)
         cats = common.categories(cams, by_speed=False)
-        transliterated, bodies = 0, []
+        outside, bodies, codepages = 0, [], []
         # One category at a time: its group record (areas and bitmap) is written (to the spool
         # directory when there is one); the headers need the creation stamps, which come from
         # all the group records, so the files are put together afterwards.
@@ -510,20 +558,27 @@ class GarminGPI(PoiExporter):
             idx = cat.index
             codes, local = np.unique(texts.codes[idx], return_inverse=True)
             local = local.reshape(-1)
-            if len(codes) <= TAIL_CODES:  # few distinct tails: all made at once, copied per POI
-                mains, totals, replaced, blob = texts.encode(codes, proximity)
-                tail_len = totals - POI_FIXED_MAIN
-                tails = BlobTails(blob, tail_len)
-            else:  # many (a description per camera): made for the POIs of each chunk as it is written
+            many = len(codes) > TAIL_CODES  # a description per camera: tails made per chunk as written
+            codepage = CODEPAGE
+            if many:
                 mains, totals, replaced = texts.measure(codes)
-                tail_len = totals - POI_FIXED_MAIN
-                tails = ChunkTails(texts, codes, tail_len, proximity)
-            transliterated += int(np.count_nonzero(replaced[local]))
+            else:  # few distinct tails: all made at once, copied per POI
+                mains, totals, replaced, blob = texts.encode(codes, proximity)
+            outside += int(np.count_nonzero(replaced[local]))
+            title_outside = encode_text(cat.title, MAX_NAME)[1]
+            if self.file_codepage(replaced | title_outside) == CODEPAGE_UTF8:  # the whole file in UTF-8
+                codepage = CODEPAGE_UTF8
+                if many:
+                    mains, totals, _ = texts.measure(codes, codepage)
+                else:
+                    mains, totals, _, blob = texts.encode(codes, proximity, codepage)
+            tail_len = totals - POI_FIXED_MAIN
+            tails = ChunkTails(texts, codes, tail_len, proximity, codepage) if many else BlobTails(blob, tail_len)
             sort_key = np.empty(len(codes), dtype=np.int64)  # by name bytes, then code
-            sort_key[np.lexsort((codes, texts.name_rank[texts.name_of[codes]]))] = np.arange(len(codes))
+            sort_key[np.lexsort((codes, texts.names(codepage).rank[texts.name_of[codes]]))] = np.arange(len(codes))
             areas = Areas(lat[idx], lon[idx], local, sort_key, tails, tail_len, mains, totals)
             bitmap = category_bitmap(cat.slug, options)
-            head = group_head(cat.title, areas.size, len(bitmap))
+            head = group_head(cat.title, areas.size, len(bitmap), codepage)
 
             def write_body(out, head=head, areas=areas, bitmap=bitmap):
                 out.write(head)
@@ -531,21 +586,22 @@ class GarminGPI(PoiExporter):
                 out.write(bitmap)
 
             bodies.append(output_file(file_name(cat) + ".group", write_body, options))
+            codepages.append(codepage)
             del areas, tails
         stamps = creation_stamps([bytes.fromhex(body.sha256) for body in bodies], self.created_unix)
         files = []
-        for cat, body, stamp in zip(cats, bodies, stamps):
+        for cat, body, stamp, codepage in zip(cats, bodies, stamps, codepages):
             name = file_name(cat)
 
-            def write_file(out, name=name, body=body, stamp=stamp):
-                out.write(headers(stamp, name))
+            def write_file(out, name=name, body=body, stamp=stamp, codepage=codepage):
+                out.write(headers(stamp, name, codepage))
                 body.copy_to(out)
                 out.write(END)
 
             files.append(output_file(name, write_file, options, cat.slug, len(cat.index)))
             if body.path is not None:
                 os.unlink(body.path)
-        return RenderResult(files=files, skipped={}, notes=gpi_notes(options, transliterated))
+        return RenderResult(files=files, skipped={}, notes=gpi_notes(options, outside, self.transliterate))
 
     def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
         texts = PoiTexts(cams)
@@ -557,22 +613,75 @@ class GarminGPI(PoiExporter):
             totals[codes] = texts.lengths(codes, comments)[1]
         replaced |= texts.name_replaced[texts.name_of]
         cats, group = category_groups(cams, by_speed=False)
-        fixed = []  # bytes of each category's file besides its area records
-        for cat in cats:
+        fixed = {CODEPAGE: [], CODEPAGE_UTF8: []}  # bytes of each category's file besides its area records
+        title_outside = np.zeros(len(cats), dtype=bool)  # a title outside Windows-1252: that file is UTF-8
+        for k, cat in enumerate(cats):
             bitmap = len(category_bitmap(cat.slug, options))
-            fixed.append(len(headers(0, file_name(cat))) + len(group_head(cat.title, 0, bitmap)) + bitmap + len(END))
-        created_unix = self.created_unix
+            for codepage, sizes in fixed.items():
+                sizes.append(len(headers(0, file_name(cat), codepage)) + len(group_head(cat.title, 0, bitmap, codepage))
+                             + bitmap + len(END))
+            title_outside[k] = encode_text(cat.title, MAX_NAME)[1]
+        # A file is UTF-8 when one of its cameras' texts is outside Windows-1252: its records
+        # then take ``extra`` more bytes per camera (UTF-8 minus Windows-1252 lengths).
+        utf8 = Utf8Files(group, replaced[texts.codes], title_outside)
+        if not self.transliterate and (replaced.any() or title_outside.any()):
+            utf8_totals = np.zeros(len(texts), dtype=np.int64)
+            for c0 in range(0, len(texts), ROWS_PER_CHUNK):
+                codes = np.arange(c0, min(c0 + ROWS_PER_CHUNK, len(texts)))
+                comments, _ = texts.comments(codes, CODEPAGE_UTF8)
+                utf8_totals[codes] = texts.lengths(codes, comments, CODEPAGE_UTF8)[1]
+            utf8.extra = (utf8_totals - totals)[texts.codes]
+        created_unix, transliterate = self.created_unix, self.transliterate
 
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             present = np.flatnonzero(tally.counts).tolist()
             creation_stamps([b""] * len(present), created_unix)  # refuses a creation time out of range
-            files = [sizing.FileSize(file_name(cats[k]), cats[k].slug, int(tally.counts[k]),
-                                     fixed[k] + area_bytes(tally.bytes[k], tally.counts[k])) for k in present]
-            return sizing.SizedExport(files, {}, gpi_notes(options, tally.flags["transliterated"]))
+            wide, extra = utf8.per_group(tally, len(cats))
+            files = []
+            for k in present:
+                cp = CODEPAGE_UTF8 if wide[k] else CODEPAGE
+                files.append(sizing.FileSize(file_name(cats[k]), cats[k].slug, int(tally.counts[k]),
+                                             fixed[cp][k] + area_bytes(tally.bytes[k] + int(extra[k]),
+                                                                       tally.counts[k])))
+            return sizing.SizedExport(files, {}, gpi_notes(options, tally.flags["outside"], transliterate))
 
+        layout.utf8 = utf8
         return PoiSizeParts(group, poi_record_lengths(totals)[texts.codes], len(cats), layout,
-                            {"transliterated": replaced[texts.codes]},
+                            {"outside": replaced[texts.codes]},
                             refused=refused_speeds(cams["speed"].astype(np.int64)))
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        model = super().size_model(cameras, options)
+        utf8 = getattr(getattr(model, "poi_layout", None), "utf8", None)
+        if utf8 is not None and utf8.extra is not None:  # UTF-8 files are possible: per camera, by row
+            _, rows = common.select_index(cameras, options)
+            utf8.by_row(rows, len(cameras))
+        return model
+
+
+class Utf8Files:
+    """Which files of a subset are UTF-8 and the bytes that adds, for the size model: per
+    selected camera its group, whether its texts are outside Windows-1252 and (``extra``,
+    None when no file can be UTF-8) its record's UTF-8 minus Windows-1252 bytes; ``by_row``
+    puts them in the rows of the whole camera set, which ``Tally.index`` counts in."""
+
+    def __init__(self, group: np.ndarray, outside: np.ndarray, title_outside: np.ndarray):
+        self.group, self.outside, self.title_outside = group, outside, title_outside
+        self.extra = None
+
+    def by_row(self, rows: np.ndarray, n: int) -> None:
+        self.group = common.scatter(np.asarray(self.group, dtype=np.int64), rows, n)
+        self.outside = common.scatter(self.outside, rows, n, fill=False)
+        self.extra = common.scatter(np.asarray(self.extra, dtype=np.int64), rows, n, fill=0)
+
+    def per_group(self, tally: sizing.Tally, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """(file is UTF-8, extra bytes) per group of the subset ``tally`` counts."""
+        if self.extra is None:
+            return np.zeros(n_groups, dtype=bool), np.zeros(n_groups, dtype=np.int64)
+        g = self.group[tally.index]
+        wide = (np.bincount(g, weights=self.outside[tally.index], minlength=n_groups) > 0) | self.title_outside
+        extra = np.rint(np.bincount(g, weights=self.extra[tally.index], minlength=n_groups)).astype(np.int64)
+        return wide, np.where(wide, extra, 0)
 
 
 def refused_speeds(speeds: np.ndarray) -> np.ndarray:
@@ -588,16 +697,22 @@ def category_bitmap(slug: str, options: ExportOptions) -> bytes:
     return gpi_bitmap(icons.draw_icon(slug, 0, ICON_SIZE, options.icons))
 
 
-def gpi_notes(options: ExportOptions, transliterated: int) -> list[str]:
+def gpi_notes(options: ExportOptions, outside: int, transliterate: bool = False) -> list[str]:
+    """``outside``: cameras whose name or comment has characters Windows-1252 lacks."""
+    text = ("the text is Windows-1252" if transliterate else
+            "the text is Windows-1252, or UTF-8 (code page 65001) in a file with names outside it")
     notes = [
         "Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
         "camera whatever your direction of travel.",
         f"Every camera has a proximity alert at {int(options.proximity_m)} m; cameras with a known limit also "
         "carry it as the alert speed and in the name (for example 'Speed 50 A7').",
         f"Each .gpi file is one Custom POI category with its embedded 24x24 icon ({options.icons} icon set); "
-        "the text is Windows-1252.",
+        f"{text}.",
     ]
-    if transliterated:
-        notes.append(f"{transliterated} camera name(s) or comment(s) had characters outside Windows-1252 and were "
-                     "transliterated to Latin letters.")
+    if outside and transliterate:
+        notes.append(f"{outside} camera name(s) or comment(s) had characters outside Windows-1252 and were "
+                     "transliterated to Latin letters: this device reads Windows-1252 only.")
+    elif outside:
+        notes.append(f"{outside} camera name(s) or comment(s) have characters outside Windows-1252 (for example "
+                     "Cyrillic or Greek): the .gpi files holding them are written in UTF-8 (code page 65001).")
     return notes

@@ -141,17 +141,75 @@ def test_mobile_cameras_are_only_exported_when_asked():
     assert sorted(p.name for p in read_gpi(mobile.data).pois) == ["Mobile 50", "Mobile zone M-30", "Police check"]
 
 
-def test_text_is_windows_1252_and_only_letters_it_lacks_are_transliterated():
-    rows = [dict(id=1, lat=51.759, lon=19.456, speed=50, road="Łódź ul. Piotrkowska"),
-            dict(id=2, lat=55.75, lon=37.61, speed=60, road="Тверская", description="Москва"),
-            dict(id=3, lat=48.1, lon=11.5, speed=30, road="Münchner Straße — Süd")]
-    result = export(CameraSet.from_records(rows))
+WORLD_ROWS = [dict(id=1, lat=51.759, lon=19.456, speed=50, road="Łódź ul. Piotrkowska", description="Śródmieście"),
+              dict(id=2, lat=55.75, lon=37.61, speed=60, road="Тверская", description="Москва"),
+              dict(id=3, lat=37.98, lon=23.72, speed=50, road="Λεωφόρος Συγγρού", description="Αθήνα"),
+              dict(id=4, lat=48.1, lon=11.5, speed=30, road="Münchner Straße — Süd"),
+              dict(id=5, type=T.RED_LIGHT, lat=48.2, lon=11.6, road="Leopoldstraße", description="Ampel Nord")]
+WORLD_NAMES = {"Speed 50 Łódź ul. Piotrkowska", "Speed 60 Тверская", "Speed 50 Λεωφόρος Συγγρού",
+               "Speed 30 Münchner Straße — Süd"}
+
+
+def test_a_file_with_names_outside_windows_1252_is_utf8_with_code_page_65001():
+    result = export(CameraSet.from_records(WORLD_ROWS))
+    data = gpi_files(result)["Speed_cameras.gpi"].data
+    parsed = read_gpi(data)
+    assert parsed.code_page == 65001
+    assert {p.name for p in parsed.pois} == WORLD_NAMES
+    assert {p.comment for p in parsed.pois} == {"Śródmieście, Łódź ul. Piotrkowska", "Москва, Тверская",
+                                                "Αθήνα, Λεωφόρος Συγγρού", "Münchner Straße — Süd"}
+    assert "Тверская".encode("utf-8") in data and "Münchner".encode("utf-8") in data
+    assert any(n.startswith("3 camera name(s) or comment(s) have characters outside Windows-1252") and "65001" in n
+               for n in result.notes)
+    assert not any("transliterated" in n for n in result.notes)
+
+
+def test_a_file_whose_names_fit_windows_1252_keeps_code_page_1252():
+    result = export(CameraSet.from_records(WORLD_ROWS))
+    data = gpi_files(result)["Red-light_cameras.gpi"].data  # the same export: only its own names count
+    parsed = read_gpi(data)
+    assert parsed.code_page == 1252
+    assert [p.name for p in parsed.pois] == ["Red light Leopoldstraße"]
+    assert "Leopoldstraße".encode("cp1252") in data and "Leopoldstraße".encode("utf-8") not in data
+    latin = export(CameraSet.from_records(WORLD_ROWS[3:]))
+    assert {read_gpi(f.data).code_page for f in gpi_files(latin).values()} == {1252}
+    assert not any("outside Windows-1252" in n for n in latin.notes)
+
+
+def test_gpsbabel_reads_cyrillic_polish_and_greek_names_back_exactly(tmp_path):
+    result = export(CameraSet.from_records(WORLD_ROWS))
+    rows = gpsbabel_read_files("garmin_gpi", gpi_files(result).values(), tmp_path)
+    speeds = {r["id"]: r.get("speed", 0) for r in WORLD_ROWS}
+    expected = {expected_name({"type": T.SPEED, **r}) + (f"@{speeds[r['id']]}" if speeds[r["id"]] else "")
+                for r in WORLD_ROWS}
+    assert {r["Name"] for r in rows} == expected  # GPSBabel adds the alert speed to the name
+    assert {r["Description"] for r in rows} == {expected_comment(r) for r in WORLD_ROWS}
+
+
+def test_a_device_that_needs_windows_1252_gets_transliterated_names():
+    from exporters.devices import get_device
+
+    exporter = get_device("garmin-nuvi").exporter()
+    assert exporter.transliterate and not get_device("garmin-drivesmart").exporter().transliterate
+    result = exporter.render(CameraSet.from_records(WORLD_ROWS), ExportOptions())
     parsed = read_gpi(gpi_files(result)["Speed_cameras.gpi"].data)
     assert parsed.code_page == 1252
     assert {p.name for p in parsed.pois} == {"Speed 50 Lódz ul. Piotrkowska", "Speed 60 Tverskaya",
-                                             "Speed 30 Münchner Straße — Süd"}
-    assert {p.comment for p in parsed.pois} == {"Lódz ul. Piotrkowska", "Moskva, Tverskaya", "Münchner Straße — Süd"}
-    assert any("2 camera name(s) or comment(s) had characters outside Windows-1252" in n for n in result.notes)
+                                             "Speed 50 Leoforos Syggroy", "Speed 30 Münchner Straße — Süd"}
+    assert any(n.startswith("3 camera name(s) or comment(s) had characters outside Windows-1252 and were "
+                            "transliterated") for n in result.notes)
+
+
+def test_the_utf8_files_match_the_golden_files():
+    result = export(CameraSet.from_records(WORLD_ROWS))
+    check_golden_files("garmin-gpi-utf8", list(gpi_files(result).values()), (".gpi",))
+
+
+def test_names_are_cut_to_44_characters_before_utf8_encoding():
+    road = "Проспект Маршала Жукова и еще очень длинное название"
+    rows = [dict(id=1, lat=55.75, lon=37.61, speed=60, road=road)]
+    (poi,) = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data).pois
+    assert poi.name == ("Speed 60 " + road)[:44].rstrip() and len(poi.name.encode("utf-8")) > 44
 
 
 def test_an_at_sign_in_a_road_never_reaches_the_name():
@@ -307,6 +365,28 @@ def test_gpsbabel_writes_the_same_bytes_after_the_file_header(tmp_path):
 
     assert after_header0(babel) == after_header0(ours)
     assert read_gpi(babel).label == "my.gpi" and read_gpi(ours).label == "Speed_cameras.gpi"
+
+
+def test_gpsbabel_with_writecodec_utf8_writes_the_same_bytes_as_a_utf8_file(tmp_path):
+    """GPSBabel 1.8.0 asked for UTF-8 (code page 65001) writes our UTF-8 file's records byte for byte."""
+    rows = [dict(id=1, lat=55.75, lon=37.61, speed=60, road="Тверская", description="Москва"),
+            dict(id=2, lat=37.98, lon=23.72, speed=50, road="Συγγρού")]
+    ours = gpi_files(export(CameraSet.from_records(rows), proximity_m=450))["Speed_cameras.gpi"].data
+    (tmp_path / "in.csv").write_text(
+        "Latitude,Longitude,Name,Description,Speed\n"
+        '55.75,37.61,Speed 60 Тверская,"Москва, Тверская",60 km/h\n'
+        "37.98,23.72,Speed 50 Συγγρού,Συγγρού,50 km/h\n", encoding="utf-8")
+    (tmp_path / "icon.bmp").write_bytes(icons.to_bmp(icons.draw_icon("fixed", 0, 24, "speed"), 8))
+    gpsbabel("-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
+             "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,writecodec=utf8,bitmap="
+             + str(tmp_path / "icon.bmp"), "-F", str(tmp_path / "babel.gpi"), timeout=60)
+    babel = (tmp_path / "babel.gpi").read_bytes()
+
+    def after_header0(data):
+        return data[8 + struct.unpack_from("<I", data, 4)[0]:]
+
+    assert read_gpi(babel).code_page == read_gpi(ours).code_page == 65001
+    assert after_header0(babel) == after_header0(ours)
 
 
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):

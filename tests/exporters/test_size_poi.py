@@ -9,6 +9,7 @@ from exporters.base import CameraSet, ExportError, ExportOptions, get_exporter
 from exporters.plugins import garmin_gpi, ov2
 
 from tests.exporters.fixtures import sample_cameras, scaled_cameras
+from tests.exporters.readers.gpi_reader import read_gpi
 from tests.exporters.test_sizing import mixed_cameras
 
 SMALL_N = range(0, 3001)
@@ -150,6 +151,65 @@ def test_many_names_that_need_transliteration_cutting_and_ties(identifier):
     cams = CameraSet(cols)
     masks = [None, rng.random(len(cams)) < 0.3, np.asarray(cams["type"]) == 1]
     assert_model_matches(identifier, cams, ExportOptions(mobile=True), masks)
+
+
+def world_cameras(n: int, seed: int, shuffle: bool = True) -> CameraSet:
+    """``scaled_cameras`` with a few roads outside Windows-1252 (Cyrillic, Greek, Polish) among
+    Latin ones with letters that are one byte in Windows-1252 and two in UTF-8; in random order."""
+    cams = scaled_cameras(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    latin = np.array(["Münchner Straße", "Périphérique", "A1", "Route de Paris"], dtype=object)
+    cols = dict(cams.columns)
+    cols["road"] = latin[rng.integers(0, len(latin), n)]
+    wide = rng.choice(n, 12, replace=False)
+    cols["road"][wide[:4]] = "Тверская"
+    cols["road"][wide[4:8]] = "Λεωφόρος Συγγρού"
+    cols["description"] = cols["description"].copy()
+    cols["description"][wide[8:]] = "Łódź"
+    cams = CameraSet(cols)
+    return cams.take(rng.permutation(n)) if shuffle else cams
+
+
+@pytest.mark.parametrize("mobile", [False, True])
+def test_gpi_files_turn_utf8_with_the_subset_that_holds_a_name_outside_windows_1252(mobile):
+    """A file is UTF-8 (longer records for every accented name in it) exactly when the subset
+    puts a camera with a name outside Windows-1252 in it: the model follows, subset by subset."""
+    cams = world_cameras(3000, seed=5)
+    options = ExportOptions(mobile=mobile)
+    roads = np.asarray(cams["road"])
+    outside = (roads == "Тверская") | (roads == "Λεωφόρος Συγγρού") | (np.asarray(cams["description"]) == "Łódź")
+    rng = np.random.default_rng(6)
+    masks = [None, ~outside, outside | (rng.random(len(cams)) < 0.2), rng.random(len(cams)) < 0.5,
+             (np.arange(len(cams)) == np.flatnonzero(outside)[0]) | ~outside]
+    assert_model_matches("garmin-gpi", cams, options, masks)
+    pages = {read_gpi(f.data).code_page for f in get_exporter("garmin-gpi").render(cams, options).files}
+    assert pages == {1252, 65001}
+    latin = {read_gpi(f.data).code_page for f in get_exporter("garmin-gpi").render(cams.take(~outside), options).files}
+    assert latin == {1252}
+
+
+def test_gpi_model_of_a_device_that_transliterates():
+    cams = world_cameras(2000, seed=8)
+    exporter = garmin_gpi.GarminGPI(transliterate=True)
+    rng = np.random.default_rng(9)
+    assert_model_matches("garmin-gpi", cams, ExportOptions(mobile=True), [None, rng.random(len(cams)) < 0.4],
+                         exporter=exporter)
+    assert {read_gpi(f.data).code_page for f in exporter.render(cams, ExportOptions(mobile=True)).files} == {1252}
+
+
+def test_utf8_files_written_in_chunks_keep_their_bytes(monkeypatch, tmp_path):
+    cams = world_cameras(3000, seed=11)
+    cols = dict(cams.columns)
+    cols["description"] = np.array([f"{d} {i} ü" for i, d in enumerate(cams["description"].tolist())], dtype=object)
+    cams = CameraSet(cols)  # a description per camera: many distinct tails
+    options = ExportOptions(mobile=True)
+    reference = get_exporter("garmin-gpi").render(cams, options)
+    monkeypatch.setattr(garmin_gpi, "TAIL_CODES", 50)  # tails made per chunk of POIs (ChunkTails)
+    monkeypatch.setattr(garmin_gpi, "ROWS_PER_CHUNK", 100)
+    result = get_exporter("garmin-gpi").render(cams, options.with_(spool_dir=str(tmp_path)))
+    assert [f.read_bytes() for f in result.files] == [f.read_bytes() for f in reference.files]
+    assert 65001 in {read_gpi(f.read_bytes()).code_page for f in result.files}
+    assert_model_matches("garmin-gpi", cams, options, [None])
 
 
 # ---------------------------------------------------------------------------------------
