@@ -27,7 +27,7 @@ The exports
                     text)
     gpx             gpsbabel -i gpx                                      0.5e-6      file per category, "@NN"
                                                                                      speed suffix, proximity
-    kml             gpsbabel -i kml (points); the project's KML reader   0.5e-6      ExtendedData by ref: type,
+    kml, kmz        gpsbabel -i kml (points); the project's KML reader   0.5e-6      ExtendedData by ref: type,
                     (points and stretch lines)                                       kind, speed, heading,
                                                                                      mode, end point
     igo, navitel    readers.igo_reader; gpsbabel -i unicsv (positions)   0.5e-6      TYPE, SPEED, DIRTYPE,
@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -516,6 +517,17 @@ def check_kml(case: Case):
                          empty_text=False)
 
 
+def check_kmz(case: Case):
+    """The KMZ's ``doc.kml`` (its first entry; GPSBabel does not open archives), checked as
+    the plain KML."""
+    (f, path), = case.files
+    with zipfile.ZipFile(path) as zf:
+        assert zf.namelist()[0] == "doc.kml", f"{case.label}: entries {zf.namelist()[:3]}"
+        doc = path.with_name("doc.kml")
+        doc.write_bytes(zf.read("doc.kml"))
+    check_kml(Case(case.label, case.cams, [(f, doc)]))
+
+
 def check_point_text(case: Case, navitel: bool):
     f, path = case.files[0]
     assert len(case.files) == 1
@@ -670,6 +682,7 @@ CHECKS = {
     "garmin-poi-csv": check_garmin_poi_csv,
     "gpx": check_gpx,
     "kml": check_kml,
+    "kmz": check_kmz,
     "igo": check_igo,
     "navitel": check_navitel,
     "sygic": check_sygic,
