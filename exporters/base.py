@@ -117,6 +117,35 @@ ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs 
 ICON_SETS = tuple(value for value, _label in ICON_SET_CHOICES)
 
 
+# Alert distance (metres) by the camera's speed limit, where a format carries one (Garmin GPI
+# and GPX ``gpxx:Proximity``): the distance grows with the limit so that a driver at the
+# limit gets at least 20 s of warning up to 180 km/h (300 m at 50 km/h: 21.6 s, at 30 km/h:
+# 36 s; 500 m at 90: 20 s; 800 m at 110: 26.2 s; 1,000 m at 130: 27.7 s). A camera whose
+# limit is unknown gets 500 m (36 s at 50 km/h, 20 s at 90, 13.8 s at 130): a fixed 300 m
+# gave 8.3 s at 130. ``ExportOptions(proximity_m=N)`` gives every camera N metres instead.
+PROXIMITY_STEPS = ((50, 300), (90, 500), (110, 800))   # (limit up to, km/h; metres)
+PROXIMITY_ABOVE = 1000                                  # metres above the last step
+PROXIMITY_UNKNOWN = 500                                 # metres when the limit is unknown (0)
+MAX_PROXIMITY_M = 5000
+
+
+def proximity_by_limit(speed_kmh) -> np.ndarray:
+    """Alert distance in metres per camera from its limit in km/h (0 = unknown), by
+    ``PROXIMITY_STEPS``."""
+    speed = np.asarray(speed_kmh, dtype=np.int64)
+    limits = np.array([limit for limit, _ in PROXIMITY_STEPS], dtype=np.int64)
+    metres = np.array([m for _, m in PROXIMITY_STEPS] + [PROXIMITY_ABOVE], dtype=np.int64)
+    out = metres[np.searchsorted(limits, speed, side="left")]
+    return np.where(speed > 0, out, PROXIMITY_UNKNOWN)
+
+
+def proximity_rule_text() -> str:
+    """The scaled rule in words (for notes and install guides)."""
+    steps = ", ".join(f"{m:,} m up to {limit} km/h" for limit, m in PROXIMITY_STEPS)
+    return (f"{steps}, {PROXIMITY_ABOVE:,} m above {PROXIMITY_STEPS[-1][0]} km/h (at least 20 seconds of warning "
+            f"when driving at the limit, up to 180 km/h), and {PROXIMITY_UNKNOWN:,} m when the limit is unknown")
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """Plain values only, so an export can be described in a task message or a cache key."""
@@ -124,7 +153,9 @@ class ExportOptions:
     mobile: bool = False           # include mobile cameras and zones
     icons: str = "speed"           # icon set: "speed" (speed-limit signs) or "fr-danger" (France)
     fr_danger_zones: bool = False  # cameras in France as danger zones instead of exact positions
-    proximity_m: int = 300         # alert distance where the format carries one
+    # alert distance where the format carries one: None = by the speed limit of each camera
+    # (``proximity_by_limit``), a number = that many metres for every camera
+    proximity_m: int | None = None
     # An existing directory where plugins write their large files in chunks (``OutputFile.path``)
     # instead of returning them in memory. It changes where the bytes are, never what they
     # are: it is not part of ``key()`` and is ignored by equality and hashing.
@@ -133,14 +164,30 @@ class ExportOptions:
     def __post_init__(self):
         if self.icons not in ICON_SETS:
             raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
-        if not 0 < int(self.proximity_m) <= 5000:
-            raise ExportError(f"proximity {self.proximity_m} m is outside 1-5000 m")
+        if self.proximity_m is not None:
+            if isinstance(self.proximity_m, bool) or int(self.proximity_m) != self.proximity_m:
+                raise ExportError(f"proximity {self.proximity_m!r} is not a whole number of metres")
+            if not 0 < int(self.proximity_m) <= MAX_PROXIMITY_M:
+                raise ExportError(f"proximity {self.proximity_m} m is outside 1-{MAX_PROXIMITY_M} m")
+            object.__setattr__(self, "proximity_m", int(self.proximity_m))
         if self.spool_dir is not None and not os.path.isdir(self.spool_dir):
             raise ExportError(f"spool directory {os.fspath(self.spool_dir)!r} does not exist")
 
     def key(self) -> dict:
         return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
-                "proximity_m": int(self.proximity_m)}
+                "proximity_m": self.proximity_m}
+
+    def proximity_for(self, speed_kmh) -> np.ndarray:
+        """Alert distance in metres per camera with these limits (km/h, 0 = unknown)."""
+        if self.proximity_m is None:
+            return proximity_by_limit(speed_kmh)
+        return np.full(np.shape(speed_kmh), self.proximity_m, dtype=np.int64)
+
+    def proximity_text(self) -> str:
+        """How far ahead cameras alert, in words: "at 450 m" or the scaled rule."""
+        if self.proximity_m is None:
+            return f"at a distance set by its speed limit: {proximity_rule_text()}"
+        return f"at {self.proximity_m:,} m"
 
     def with_(self, **changes) -> "ExportOptions":
         return replace(self, **changes)

@@ -11,7 +11,7 @@ GPSBabel reads back and that users load on nuvi-class units)::
     Group    (type 9, flag 8) main: category name + the areas; extra: the bitmap
       Area   (type 8, flag 8) bounding box (max lat, max lon, min lat, min lon), "alerts"
         POI  (type 2, flag 8) lat, lon (semicircles), name; extra:
-          Alert        proximity (m), speed (cm/s), the flag bytes GPSBabel writes
+          Alert        proximity (m), speed 0, the flag bytes GPSBabel writes
           Bitmap ref   id 0
           Comment      description and road (type 10), left out when empty
       Bitmap (type 5) 24x24, 8 bpp, 256-colour palette, magenta transparent
@@ -27,13 +27,18 @@ GPSBabel reads back and that users load on nuvi-class units)::
   POIs are sorted by name, as GPSBabel does. The device searches areas by their box.
 - Names: "Speed 50 A7" (``common.poi_names`` with the speed in the text, cut to 44
   characters). No "@" anywhere (an "@" in a road name becomes a space): GPSBabel's and POI
-  Loader's "@50" speed markers are an input convention; here the speed is in the alert
-  record, and readers such as GPSBabel show it as "Speed 50 A7@50".
-- Alerts: every POI has an alert record with ``options.proximity_m``; cameras with a known
-  limit also carry it as the alert speed in cm/s (km/h x 250 / 9, truncated as GPSBabel
-  does: 50 km/h -> 1388). Byte 10 is 5 with a speed, 4 without (GPSBabel's values; the
-  meaning of bytes 4-11 is not known for sure). Alerts are proximity/speed only: the
-  format has no heading, so they are not direction-aware.
+  Loader's "@50" speed markers are an input convention for speed alerts, which this writer
+  does not make (see "Alerts").
+- Alerts: every POI has an alert record with a proximity and no speed, so it fires at any
+  speed. The record has one proximity and one speed field and no flag known to tell "warn
+  always" from "warn above the speed"; with a speed the units are reported to warn only
+  when driving faster than it (GPSBabel's and KMZRebuilder's readers, POI Loader users), so
+  a camera with a known limit would stay silent at legal speed. Its limit is in the name
+  instead ("Speed 50 A7"), and sets the distance: ``options.proximity_for`` (by default
+  ``base.proximity_by_limit``: 300 m up to 50 km/h, 500 m up to 90, 800 m up to 110,
+  1,000 m above, 500 m when unknown; or one distance for all). The bytes after the two
+  fields are GPSBabel's for a proximity-only alert (byte 10 = 4; the meaning of bytes 4-11
+  is not known for sure). The format has no heading, so alerts are not direction-aware.
 - Text, per file: Windows-1252 (code page field 1252, GPSBabel's default) when every name,
   comment and the group title of the file fit it; otherwise the whole file is UTF-8 (code
   page field 65001, as GPSBabel's ``writecodec=utf8`` writes it, and as GPSBabel reads and
@@ -73,7 +78,7 @@ import numpy as np
 from exporters import common, icons, sizing
 from exporters.base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
 from exporters.textrows import group_codes
-from exporters.bulk import (PoiExporter, PoiSizeParts, camera_list, category_groups, clean_road, cut_rows, file_stem,
+from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_road, cut_rows, file_stem,
                     name_table, one_line, padded, round_half_away, to_codepage)
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
@@ -87,7 +92,6 @@ LANGUAGE = b"EN"
 GARMIN_EPOCH_UNIX = 631_065_600       # 1989-12-31 00:00:00 UTC
 STAMP_BASE = 1_451_606_400 - GARMIN_EPOCH_UNIX   # 2016-01-01 in Garmin time
 SEMICIRCLES_PER_DEGREE = 2.0 ** 31 / 180.0
-MAX_SPEED_KMH = 32767 * 9 // 250      # 1179: the alert speed is an int16 in cm/s
 
 T_HEADER0, T_HEADER1, T_POI, T_ALERT, T_BITMAP_REF, T_BITMAP, T_AREA, T_GROUP, T_COMMENT = 0, 1, 2, 3, 4, 5, 8, 9, 10
 T_END = 0xFFFF
@@ -120,7 +124,10 @@ def speed_cms(kmh: np.ndarray) -> np.ndarray:
     return np.asarray(kmh, dtype=np.int64) * 250 // 9
 
 
-def alert_record(proximity_m: int, speed_kmh: int) -> bytes:
+def alert_record(proximity_m: int, speed_kmh: int = 0) -> bytes:
+    """An alert record: proximity in metres, speed in cm/s (0: none), then the bytes GPSBabel
+    writes (byte 10: 4 for a proximity alert, 5 with a speed). The writer gives every POI a
+    proximity alert and no speed (see "Alerts" in the module docstring)."""
     cms = int(speed_cms(np.array([speed_kmh]))[0])
     return record(T_ALERT, struct.pack("<hh4B4B", proximity_m, cms, 0, 1, 0x10, 0, 1, 1, 5 if cms else 4, 0x10))
 
@@ -218,16 +225,18 @@ class PoiTexts:
         return poi_lengths(self.names(codepage).length[self.name_of[codes]],
                            np.fromiter(map(len, comments), dtype=np.int64, count=len(comments)))
 
-    def tails(self, codes: np.ndarray, comments: list[bytes], proximity_m: int, codepage: int = CODEPAGE
+    def tails(self, codes: np.ndarray, comments: list[bytes], options: ExportOptions, codepage: int = CODEPAGE
               ) -> list[bytes]:
         """Per code of ``codes``: the bytes after the POI's alert-flag byte (name, then the
-        alert, bitmap reference and comment records)."""
-        alerts = {sp: alert_record(proximity_m, sp) for sp in np.unique(self.speed[codes]).tolist()}
+        alert, bitmap reference and comment records); the alert distance is
+        ``options.proximity_for`` the code's speed limit."""
+        proximity = options.proximity_for(self.speed[codes])
+        alerts = {m: alert_record(m) for m in np.unique(proximity).tolist()}
         ref = record(T_BITMAP_REF, struct.pack("<H", 0))
         names = self.names(codepage).names
         out = []
-        for name, speed, cb in zip(self.name_of[codes].tolist(), self.speed[codes].tolist(), comments):
-            tail = lc_string(bytes(names[name])) + alerts[speed] + ref
+        for name, metres, cb in zip(self.name_of[codes].tolist(), proximity.tolist(), comments):
+            tail = lc_string(bytes(names[name])) + alerts[metres] + ref
             out.append(tail + record(T_COMMENT, lc_string(cb)) if cb else tail)
         return out
 
@@ -248,15 +257,15 @@ class PoiTexts:
             return np.zeros(len(codes), dtype=bool)
         return self.name_replaced[self.name_of[codes]]
 
-    def tail_rows(self, codes: np.ndarray, proximity_m: int, codepage: int = CODEPAGE
+    def tail_rows(self, codes: np.ndarray, options: ExportOptions, codepage: int = CODEPAGE
                   ) -> tuple[np.ndarray, np.ndarray]:
         """(zero-padded byte matrix with the tail of each code of ``codes`` in its row, tail
         lengths): the tails of a chunk of POIs, made for them alone."""
         comments, _ = self.comments(codes, codepage)
-        matrix, lengths = padded(self.tails(codes, comments, proximity_m, codepage))
+        matrix, lengths = padded(self.tails(codes, comments, options, codepage))
         return matrix, lengths
 
-    def encode(self, codes: np.ndarray, proximity_m: int, codepage: int = CODEPAGE, chunk: int = 1 << 14):
+    def encode(self, codes: np.ndarray, options: ExportOptions, codepage: int = CODEPAGE, chunk: int = 1 << 14):
         """(main, total bytes, whether transliterated, the tails one after the other as a uint8
         array) of ``codes``; the text of ``chunk`` codes exists at a time."""
         mains, totals = np.zeros(len(codes), np.int64), np.zeros(len(codes), np.int64)
@@ -267,7 +276,7 @@ class PoiTexts:
             comments, changed = self.comments(part, codepage)
             replaced[a:a + len(part)] |= changed
             mains[a:a + len(part)], totals[a:a + len(part)] = self.lengths(part, comments, codepage)
-            tails = self.tails(part, comments, proximity_m, codepage)
+            tails = self.tails(part, comments, options, codepage)
             pieces.append(b"".join(tails))
             written = np.fromiter(map(len, tails), dtype=np.int64, count=len(tails))
             if not np.array_equal(written, totals[a:a + len(part)] - POI_FIXED_MAIN):
@@ -405,14 +414,14 @@ class ChunkTails:
     """The tails of codes ``codes`` of ``texts`` (``PoiTexts``), made for the POIs of a chunk
     only (``rows(c)``, as ``BlobTails.rows``): no text of the whole file exists at once."""
 
-    def __init__(self, texts: "PoiTexts", codes: np.ndarray, tail_len: np.ndarray, proximity_m: int,
+    def __init__(self, texts: "PoiTexts", codes: np.ndarray, tail_len: np.ndarray, options: ExportOptions,
                  codepage: int = CODEPAGE):
-        self.texts, self.codes, self.tail_len, self.proximity_m = texts, codes, tail_len, proximity_m
+        self.texts, self.codes, self.tail_len, self.options = texts, codes, tail_len, options
         self.codepage = codepage
 
     def rows(self, c: np.ndarray) -> np.ndarray:
         used, inverse = np.unique(c, return_inverse=True)
-        matrix, lengths = self.texts.tail_rows(self.codes[used], self.proximity_m, self.codepage)
+        matrix, lengths = self.texts.tail_rows(self.codes[used], self.options, self.codepage)
         if not np.array_equal(lengths, self.tail_len[used]):
             raise AssertionError("POI record lengths (poi_lengths) differ from the bytes written")
         return matrix[inverse.reshape(-1)]
@@ -526,7 +535,7 @@ class GarminGPI(PoiExporter):
     file_extension = ".gpi"
     encoding = CODEC  # the default; a file with text outside it is UTF-8 (see the module docstring)
     max_name_length = MAX_NAME
-    speed_carried_as = "field"
+    speed_carried_as = "name"   # the alert record carries no speed: it would silence the alert below it
 
     def __init__(self, created_unix: int | None = None, transliterate: bool = False):
         self.created_unix = created_unix
@@ -538,17 +547,10 @@ class GarminGPI(PoiExporter):
 
     def render_pois(self, cams: CameraSet, lat_deg: np.ndarray, lon_deg: np.ndarray,
                     options: ExportOptions) -> RenderResult:
-        speeds = cams["speed"].astype(np.int64)
-        bad = refused_speeds(speeds)
-        if bad.any():
-            shown = camera_list(cams["id"], bad, lambda i: f"{int(speeds[i])} km/h")
-            raise ExportError(f"Garmin GPI cannot store {int(bad.sum())} camera speed(s) outside 0-{MAX_SPEED_KMH} "
-                              f"km/h (the alert speed is an int16 in cm/s): {shown}; fix the speed limits")
         lat = round_half_away(lat_deg, SEMICIRCLES_PER_DEGREE)
         lon = round_half_away(lon_deg, SEMICIRCLES_PER_DEGREE)
         lon = np.where(lon >= 2**31, lon - 2**32, lon)  # 180 E = 180 W
         texts = PoiTexts(cams)
-        proximity = int(options.proximity_m)
         cats = common.categories(cams, by_speed=False)
         outside, bodies, codepages = 0, [], []
         # One category at a time: its group record (areas and bitmap) is written (to the spool
@@ -563,7 +565,7 @@ class GarminGPI(PoiExporter):
             if many:
                 mains, totals, replaced = texts.measure(codes)
             else:  # few distinct tails: all made at once, copied per POI
-                mains, totals, replaced, blob = texts.encode(codes, proximity)
+                mains, totals, replaced, blob = texts.encode(codes, options)
             outside += int(np.count_nonzero(replaced[local]))
             title_outside = encode_text(cat.title, MAX_NAME)[1]
             if self.file_codepage(replaced | title_outside) == CODEPAGE_UTF8:  # the whole file in UTF-8
@@ -571,9 +573,9 @@ class GarminGPI(PoiExporter):
                 if many:
                     mains, totals, _ = texts.measure(codes, codepage)
                 else:
-                    mains, totals, _, blob = texts.encode(codes, proximity, codepage)
+                    mains, totals, _, blob = texts.encode(codes, options, codepage)
             tail_len = totals - POI_FIXED_MAIN
-            tails = ChunkTails(texts, codes, tail_len, proximity, codepage) if many else BlobTails(blob, tail_len)
+            tails = ChunkTails(texts, codes, tail_len, options, codepage) if many else BlobTails(blob, tail_len)
             sort_key = np.empty(len(codes), dtype=np.int64)  # by name bytes, then code
             sort_key[np.lexsort((codes, texts.names(codepage).rank[texts.name_of[codes]]))] = np.arange(len(codes))
             areas = Areas(lat[idx], lon[idx], local, sort_key, tails, tail_len, mains, totals)
@@ -647,8 +649,7 @@ class GarminGPI(PoiExporter):
 
         layout.utf8 = utf8
         return PoiSizeParts(group, poi_record_lengths(totals)[texts.codes], len(cats), layout,
-                            {"outside": replaced[texts.codes]},
-                            refused=refused_speeds(cams["speed"].astype(np.int64)))
+                            {"outside": replaced[texts.codes]})
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         model = super().size_model(cameras, options)
@@ -684,11 +685,6 @@ class Utf8Files:
         return wide, np.where(wide, extra, 0)
 
 
-def refused_speeds(speeds: np.ndarray) -> np.ndarray:
-    """Speeds the alert record cannot hold (an int16 in cm/s)."""
-    return (speeds < 0) | (speeds > MAX_SPEED_KMH)
-
-
 def file_name(cat: common.Category) -> str:
     return f"{file_stem(cat.title)}.gpi"
 
@@ -704,8 +700,9 @@ def gpi_notes(options: ExportOptions, outside: int, transliterate: bool = False)
     notes = [
         "Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
         "camera whatever your direction of travel.",
-        f"Every camera has a proximity alert at {int(options.proximity_m)} m; cameras with a known limit also "
-        "carry it as the alert speed and in the name (for example 'Speed 50 A7').",
+        f"Every camera has a proximity alert {options.proximity_text()}. The alert sounds at any speed, also "
+        "when you keep to the limit; the limit is shown in the name (for example 'Speed 50 A7'), not set as an "
+        "alert speed, because Garmin units are reported to sound a speed alert only above its speed.",
         f"Each .gpi file is one Custom POI category with its embedded 24x24 icon ({options.icons} icon set); "
         f"{text}.",
     ]

@@ -20,7 +20,10 @@ GPX (Mercedes COMAND, VW MIB) and apps show files as lists. Each camera is one `
     category title.
 ``extensions``
     ``gpxx:WaypointExtension/gpxx:Proximity``: the alert distance in metres
-    (``options.proximity_m``), Garmin GpxExtensions v3 namespace; then the project's own
+    (``options.proximity_for`` the camera's limit: by default 300 m up to 50 km/h, 500 m up
+    to 90, 800 m up to 110, 1,000 m above, 500 m when unknown; or the one distance the
+    options give), Garmin GpxExtensions v3 namespace, which Garmin POI Loader turns into the
+    POI's proximity alert and GPSBabel reads as the waypoint's proximity; then the project's own
     ``sc:camera`` element (namespace ``CAMERA_NS``) with the attributes ``ref`` (camera id),
     ``type`` (type slug), ``kind`` (only when it is not the type's default), ``speed``,
     ``truck_speed``, ``direction`` (``all``/``one``/``both``), ``heading`` (degrees of the
@@ -72,8 +75,9 @@ def road_for_name(road) -> str:
     return " ".join(road.replace("@", " ").split()) if "@" in road else road
 
 
-def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
-    """(code per camera, table of 'type="speed" speed="50" direction="one" ref="' texts).
+def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code per camera, table of 'type="speed" speed="50" direction="one" ref="' texts, speed
+    limit per code).
 
     The attributes of ``sc:camera`` that take few distinct values, then the start of ``ref``;
     ``kind`` only where it is not the default of the type.
@@ -94,7 +98,7 @@ def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray]:
             text += f' truck_speed="{ts}"'
         text += f' direction="{DIRECTION_WORDS.get(m, "all")}" ref="'
         table.append(text)
-    return codes, np.asarray(table, dtype=object)
+    return codes, np.asarray(table, dtype=object), cams["speed"][first].astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------
@@ -115,10 +119,11 @@ def file_header(title: str) -> str:
 STRETCHES = "are one waypoint at their start (the end point is only in the extension)"
 
 
-def notes_for(proximity: int, stretches: int) -> list[str]:
+def notes_for(options: ExportOptions, stretches: int) -> list[str]:
     """The notes of an export with ``stretches`` sections/stretches with an end point."""
     notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
-             f"alerts at {proximity} m (Garmin proximity extension).",
+             f"carries a proximity alert distance (Garmin proximity extension, used by Garmin POI Loader) "
+             f"{options.proximity_text()}.",
              "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
              "extension for re-import only."]
     return notes + stretch_notes(None, "GPX", STRETCHES, stretches)
@@ -128,7 +133,6 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     """``make(idx, slug, title)``: the pieces of the waypoints of rows ``idx`` of category
     (``slug``, ``title``), for ``textrows.write_rows``; the writer and the size model both
     build their waypoints with it."""
-    proximity = int(options.proximity_m)
     # '<name>..</name><cmt>..</cmt>' per distinct (type, speed, truck speed, road), made for the
     # rows of each chunk (``ChunkTexts``): no table of all of them when every camera has its road
 
@@ -144,7 +148,9 @@ def row_maker(cams: CameraSet, options: ExportOptions):
         return list(map(str.__add__, names, comments[codes].tolist()))
 
     labels = ChunkTexts((cams["type"], cams["speed"], cams["truck_speed"], cams["road"]), build_labels)
-    attr_codes, attrs = camera_attributes(cams)
+    attr_codes, attrs, attr_speeds = camera_attributes(cams)
+    # the alert distance per attribute code (its speed limit sets it)
+    proximity = options.proximity_for(attr_speeds).tolist()
     lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
     description, ids = cams["description"], cams["id"]
     middles = {}
@@ -154,9 +160,10 @@ def row_maker(cams: CameraSet, options: ExportOptions):
         if middle is None:
             symbol = CATEGORY_SYMBOLS.get(slug, "Waypoint")
             text = (f"<sym>{xml_escape(symbol)}</sym><type>{xml_escape(title)}</type>"
-                    f"<extensions><gpxx:WaypointExtension><gpxx:Proximity>{proximity}</gpxx:Proximity>"
-                    f"</gpxx:WaypointExtension><sc:camera ")
-            middle = middles[slug] = np.asarray([text + a for a in attrs.tolist()], dtype=object)
+                    f"<extensions><gpxx:WaypointExtension><gpxx:Proximity>")
+            middle = middles[slug] = np.asarray(
+                [f"{text}{metres}</gpxx:Proximity></gpxx:WaypointExtension><sc:camera {a}"
+                 for metres, a in zip(proximity, attrs.tolist())], dtype=object)
         return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
                 *number_pieces(lon[idx], 6, suffix='">'),
                 labels(idx), texts(description[idx], xml_escape, "<desc>", "</desc>"),
@@ -196,7 +203,7 @@ class GpxExporter(Exporter):
                                     FOOT],
                                    options, cat.slug, len(cat.index)))
         stretches = int(has_end_point(cams).sum())
-        return RenderResult(files=files, skipped={}, notes=notes_for(int(options.proximity_m), stretches))
+        return RenderResult(files=files, skipped={}, notes=notes_for(options, stretches))
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         cams, index = select_index(cameras, options)
@@ -206,12 +213,11 @@ class GpxExporter(Exporter):
         for cat in cats:
             record_bytes[cat.index] = row_sizes(cat.index, lambda i, cat=cat: make(i, cat.slug, cat.title))
         frames = [encoded_size(file_header(cat.title)) + encoded_size(FOOT) for cat in cats]
-        proximity = int(options.proximity_m)
 
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             files = [sizing.FileSize(f"{cat.title}.gpx", cat.slug, int(count), frames[g] + int(size))
                      for g, (cat, count, size) in enumerate(zip(cats, tally.counts, tally.bytes)) if count]
-            return sizing.SizedExport(files, {}, notes_for(proximity, tally.flags["stretches"]))
+            return sizing.SizedExport(files, {}, notes_for(options, tally.flags["stretches"]))
 
         return grouped_model(cameras, cams, index, group, record_bytes, len(cats), layout,
                              flags={"stretches": has_end_point(cams)},

@@ -50,8 +50,12 @@ def semicircles(deg: float) -> int:
     return int(v + 0.5) if v >= 0 else -int(-v + 0.5)
 
 
-def kmh_to_cms(kmh: int) -> int:
-    return int(kmh * 100_000 / 3600)   # truncated
+def proximity_m(speed: int) -> int:
+    """The scaled alert distance, written out from the documented rule: 300 m up to 50 km/h,
+    500 m up to 90, 800 m up to 110, 1,000 m above, 500 m when the limit is unknown."""
+    if not speed:
+        return 500
+    return 300 if speed <= 50 else 500 if speed <= 90 else 800 if speed <= 110 else 1000
 
 
 def gpsbabel_read(f, tmp_path) -> list[dict]:
@@ -95,20 +99,34 @@ def test_names_carry_the_speed_and_comments_the_description_and_road():
     assert len(long_name) == 44 and long_name in by_name
 
 
-def test_speed_alerts_round_trip_in_kmh_and_every_camera_has_the_proximity_alert():
-    result = export(mobile=True, proximity_m=450)
-    by_name = {p.name: p for _, p in all_pois(result)}
+def test_every_camera_alerts_at_any_speed_at_a_distance_scaled_by_its_limit():
+    """No alert carries a speed (a speed alert is reported to sound only above it): each is a
+    proximity alert, 300/500/800/1,000 m by the limit, 500 m when the limit is unknown."""
+    by_name = {p.name: p for _, p in all_pois(export(mobile=True))}
     for row in SAMPLE_ROWS:
         poi = by_name[expected_name(row)]
-        speed = row.get("speed", 0)
-        assert poi.proximity_m == 450, row["id"]
-        assert poi.alert.speed_cms == kmh_to_cms(speed), row["id"]
-        assert poi.speed_kmh == (speed or None), row["id"]
-    assert by_name["Speed 50 Rue de Rivoli"].alert.speed_cms == 1388
-    assert by_name["Speed 130 A2"].alert.speed_cms == 3611
-    # flag bytes as GPSBabel writes them: 5 with a speed, 4 with proximity only
-    assert by_name["Speed 50 Rue de Rivoli"].alert.flags == bytes([0, 1, 0x10, 0, 1, 1, 5, 0x10])
-    assert by_name["Red light"].alert.flags == bytes([0, 1, 0x10, 0, 1, 1, 4, 0x10])
+        assert poi.proximity_m == proximity_m(row.get("speed", 0)), row["id"]
+        assert poi.alert.speed_cms == 0 and poi.speed_kmh is None, row["id"]
+        # bytes 4-11 as GPSBabel writes a proximity-only alert: on, byte 10 = 4
+        assert poi.alert.flags == bytes([0, 1, 0x10, 0, 1, 1, 4, 0x10]), row["id"]
+        assert poi.alert.on
+    assert [by_name[n].proximity_m for n in ("Mobile 50", "Red light+speed 70 A7", "Speed 100 A23", "Speed 130 A2",
+                                             "Red light")] == [300, 500, 800, 1000, 500]
+    assert {p.proximity_m for _, p in all_pois(export(mobile=True))} == {300, 500, 800, 1000}
+
+
+def test_one_proximity_for_every_camera_when_the_option_gives_one():
+    pois = [p for _, p in all_pois(export(mobile=True, proximity_m=450))]
+    assert len(pois) == 24 and {p.proximity_m for p in pois} == {450} and {p.alert.speed_cms for p in pois} == {0}
+
+
+def test_the_limits_at_the_edges_of_the_steps_get_their_distances():
+    speeds = [0, 5, 30, 50, 51, 70, 90, 91, 110, 111, 130, 250]
+    rows = [dict(id=i + 1, lat=48.0 + i * 0.01, lon=2.0, speed=sp) for i, sp in enumerate(speeds)]
+    pois = read_gpi(gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data).pois
+    got = {p.name: p.proximity_m for p in pois}
+    assert got == {(f"Speed {sp}" if sp else "Speed"): proximity_m(sp) for sp in speeds}
+    assert [proximity_m(sp) for sp in speeds] == [500, 300, 300, 300, 500, 500, 500, 800, 800, 1000, 1000, 1000]
 
 
 def test_each_file_embeds_its_category_icon_as_a_24_pixel_8_bit_bitmap_with_magenta_transparent():
@@ -179,10 +197,8 @@ def test_a_file_whose_names_fit_windows_1252_keeps_code_page_1252():
 def test_gpsbabel_reads_cyrillic_polish_and_greek_names_back_exactly(tmp_path):
     result = export(CameraSet.from_records(WORLD_ROWS))
     rows = gpsbabel_read_files("garmin_gpi", gpi_files(result).values(), tmp_path)
-    speeds = {r["id"]: r.get("speed", 0) for r in WORLD_ROWS}
-    expected = {expected_name({"type": T.SPEED, **r}) + (f"@{speeds[r['id']]}" if speeds[r["id"]] else "")
-                for r in WORLD_ROWS}
-    assert {r["Name"] for r in rows} == expected  # GPSBabel adds the alert speed to the name
+    expected = {expected_name({"type": T.SPEED, **r}) for r in WORLD_ROWS}
+    assert {r["Name"] for r in rows} == expected  # no alert speed: GPSBabel adds no "@"
     assert {r["Description"] for r in rows} == {expected_comment(r) for r in WORLD_ROWS}
 
 
@@ -263,13 +279,13 @@ def test_many_cameras_at_the_same_place_still_fill_areas_of_at_most_128():
 # Errors and notes
 
 
-def test_a_speed_the_alert_record_cannot_hold_is_refused_with_the_camera_id():
+def test_a_speed_beyond_what_an_alert_speed_could_hold_is_only_text():
+    """The alert carries no speed, so no limit is refused: 1,200 km/h (over 32767 cm/s) is in the name."""
     rows = [dict(r) for r in SAMPLE_ROWS]
-    rows[1]["speed"] = 1200   # over 32767 cm/s
-    with pytest.raises(ExportError, match=r"Garmin GPI cannot store 1 camera speed.*0-1179 km/h.*id 2 \(1200 km/h\)"):
-        export(CameraSet.from_records(rows))
-    rows[1]["speed"] = 1179
-    assert export(CameraSet.from_records(rows))
+    rows[1]["speed"] = 1200
+    pois = [p for _, p in all_pois(export(CameraSet.from_records(rows)))]
+    (poi,) = [p for p in pois if p.name.startswith("Speed 1200")]
+    assert (poi.proximity_m, poi.alert.speed_cms) == (1000, 0)
 
 
 def test_a_camera_without_a_valid_position_is_refused_with_its_id():
@@ -292,10 +308,13 @@ def test_an_empty_selection_gives_no_files_and_says_so():
 
 def test_the_result_says_alerts_are_not_direction_aware_and_where_the_speed_is():
     exporter = get_exporter("garmin-gpi")
-    assert (exporter.direction_aware, exporter.speed_carried_as, exporter.encoding) == (False, "field", "cp1252")
+    assert (exporter.direction_aware, exporter.speed_carried_as, exporter.encoding) == (False, "name", "cp1252")
     notes = " ".join(export(proximity_m=250).notes)
     assert "not direction-aware" in notes
-    assert "proximity alert at 250 m" in notes and "alert speed" in notes
+    assert "proximity alert at 250 m." in notes and "sounds at any speed" in notes and "'Speed 50 A7'" in notes
+    scaled = " ".join(export().notes)
+    assert ("300 m up to 50 km/h, 500 m up to 90 km/h, 800 m up to 110 km/h, 1,000 m above 110 km/h" in scaled
+            and "500 m when the limit is unknown" in scaled)
 
 
 # ---------------------------------------------------------------------------------------
@@ -331,32 +350,32 @@ def test_gpsbabel_reads_every_sample_camera_with_name_speed_comment_and_proximit
     got = {r["Name"]: r for r in gpsbabel_read_files("garmin_gpi", gpi_files(result).values(), tmp_path)}
     assert len(got) == 24
     for row in SAMPLE_ROWS:
-        speed = row.get("speed", 0)
-        shown = expected_name(row) + (f"@{speed}" if speed else "")   # GPSBabel adds the alert speed
-        r = got[shown]
+        r = got[expected_name(row)]   # no alert speed, so GPSBabel adds no "@" to the name
         assert abs(float(r["Latitude"]) - row["lat"]) <= 1e-6 and abs(float(r["Longitude"]) - row["lon"]) <= 1e-6
         assert r["Description"] == expected_comment(row)
-        assert r["Proximity"] == "300"
-    assert got["Speed 50 Rue de Rivoli@50"]["Description"] == "Paris centre, Rue de Rivoli"
+        assert r["Proximity"] == str(proximity_m(row.get("speed", 0))), row["id"]
+        assert r.get("Speed", "") == "", row["id"]
+    assert got["Speed 50 Rue de Rivoli"]["Description"] == "Paris centre, Rue de Rivoli"
     expected = np.array([(r["lat"], r["lon"]) for r in SAMPLE_ROWS])
     assert_same_points(expected, np.array([(float(r["Latitude"]), float(r["Longitude"])) for r in got.values()]),
                        tol=1e-6)
 
 
 def test_gpsbabel_writes_the_same_bytes_after_the_file_header(tmp_path):
-    """GPSBabel 1.8.0 given the same POIs, speeds, proximity and icon writes our records byte for byte."""
+    """GPSBabel 1.8.0 given the same POIs, each with its proximity (no speed), and the icon writes
+    our records byte for byte: proximity-only alert records with GPSBabel's own flag bytes."""
     rows = [dict(id=1, lat=48.856613, lon=2.352222, speed=50, road="Rue de Rivoli", description="Paris centre"),
             dict(id=2, lat=-33.868820, lon=151.209296, speed=130, road="A2"),
             dict(id=3, lat=40.712776, lon=-74.005974, road="Broadway", description="No limit known")]
-    ours = gpi_files(export(CameraSet.from_records(rows), proximity_m=450))["Speed_cameras.gpi"].data
+    ours = gpi_files(export(CameraSet.from_records(rows)))["Speed_cameras.gpi"].data
     (tmp_path / "in.csv").write_text(
-        "Latitude,Longitude,Name,Description,Speed\n"
-        '48.856613,2.352222,Speed 50 Rue de Rivoli,"Paris centre, Rue de Rivoli",50 km/h\n'
-        "-33.868820,151.209296,Speed 130 A2,A2,130 km/h\n"
-        '40.712776,-74.005974,Speed Broadway,"No limit known, Broadway",\n', encoding="utf-8")
+        "Latitude,Longitude,Name,Description,Proximity\n"
+        '48.856613,2.352222,Speed 50 Rue de Rivoli,"Paris centre, Rue de Rivoli",300\n'
+        "-33.868820,151.209296,Speed 130 A2,A2,1000\n"
+        '40.712776,-74.005974,Speed Broadway,"No limit known, Broadway",500\n', encoding="utf-8")
     (tmp_path / "icon.bmp").write_bytes(icons.to_bmp(icons.draw_icon("fixed", 0, 24, "speed"), 8))
     gpsbabel("-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
-             "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,bitmap=" + str(tmp_path / "icon.bmp"),
+             "garmin_gpi,category=Speed cameras,alerts=1,unique=0,bitmap=" + str(tmp_path / "icon.bmp"),
              "-F", str(tmp_path / "babel.gpi"), timeout=60)
     babel = (tmp_path / "babel.gpi").read_bytes()
 
@@ -373,9 +392,9 @@ def test_gpsbabel_with_writecodec_utf8_writes_the_same_bytes_as_a_utf8_file(tmp_
             dict(id=2, lat=37.98, lon=23.72, speed=50, road="Συγγρού")]
     ours = gpi_files(export(CameraSet.from_records(rows), proximity_m=450))["Speed_cameras.gpi"].data
     (tmp_path / "in.csv").write_text(
-        "Latitude,Longitude,Name,Description,Speed\n"
-        '55.75,37.61,Speed 60 Тверская,"Москва, Тверская",60 km/h\n'
-        "37.98,23.72,Speed 50 Συγγρού,Συγγρού,50 km/h\n", encoding="utf-8")
+        "Latitude,Longitude,Name,Description\n"
+        '55.75,37.61,Speed 60 Тверская,"Москва, Тверская"\n'
+        "37.98,23.72,Speed 50 Συγγρού,Συγγρού\n", encoding="utf-8")
     (tmp_path / "icon.bmp").write_bytes(icons.to_bmp(icons.draw_icon("fixed", 0, 24, "speed"), 8))
     gpsbabel("-i", "unicsv", "-f", str(tmp_path / "in.csv"), "-o",
              "garmin_gpi,category=Speed cameras,alerts=1,proximity=450m,unique=0,writecodec=utf8,bitmap="
@@ -392,21 +411,25 @@ def test_gpsbabel_with_writecodec_utf8_writes_the_same_bytes_as_a_utf8_file(tmp_
 def test_fifty_thousand_cameras_round_trip_through_gpsbabel_and_the_reader(tmp_path):
     cams = scaled_cameras(50_000)
     result = export(cams, mobile=True)
-    babel, reader, speeds, areas = [], [], [], []
+    babel, reader, babel_prox, prox, areas = [], [], [], [], []
     for f in gpi_files(result).values():
         rows = gpsbabel_read(f, tmp_path)
         parsed = read_gpi(f.data)
         assert len(rows) == len(parsed.pois) == f.count
-        assert {r["Proximity"] for r in rows} == {"300"}
         babel += [(float(r["Latitude"]), float(r["Longitude"])) for r in rows]
+        babel_prox += [int(r["Proximity"]) for r in rows]
         reader += [(p.lat, p.lon) for p in parsed.pois]
-        speeds += [p.speed_kmh or 0 for p in parsed.pois]
+        prox += [p.proximity_m for p in parsed.pois]
+        assert {p.alert.speed_cms for p in parsed.pois} == {0}
         areas += [len(a.pois) for a in parsed.areas]
     expected = np.column_stack([cams["lat"], cams["lon"]])
+    expected_prox = np.array([proximity_m(int(sp)) for sp in cams["speed"]])
     assert len(babel) == len(reader) == 50_000
-    assert_same_points(expected, np.array(babel), tol=1e-6)
+    babel_match = assert_same_points(expected, np.array(babel), tol=1e-6)
     match = assert_same_points(expected, np.array(reader), tol=1e-7)
-    assert (np.array(speeds)[match] == cams["speed"]).all()
+    assert (np.array(prox)[match] == expected_prox).all()
+    assert (np.array(babel_prox)[babel_match] == expected_prox).all()
+    assert set(expected_prox.tolist()) == {300, 500, 800, 1000}
     assert max(areas) <= 128 and min(areas) >= 64
 
 

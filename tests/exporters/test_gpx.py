@@ -88,8 +88,26 @@ def test_names_end_with_the_poi_loader_speed_suffix_when_the_speed_is_known():
         assert wpt.name.endswith(f"@{speed}") == bool(speed), wpt.name
 
 
-def test_every_waypoint_has_the_garmin_proximity_of_the_options():
-    assert {proximity(w) for _, w in waypoints(mobile=True)} == {"300"}
+def scaled_proximity(speed: int) -> str:
+    """The documented rule, written out: 300 m up to 50 km/h, 500 m up to 90, 800 m up to 110,
+    1,000 m above, 500 m when the limit is unknown."""
+    if not speed:
+        return "500"
+    return "300" if speed <= 50 else "500" if speed <= 90 else "800" if speed <= 110 else "1000"
+
+
+def speed_of(ref: int) -> int:
+    return next(r for r in SAMPLE_ROWS if r["id"] == ref).get("speed", 0)
+
+
+def test_every_waypoint_has_a_garmin_proximity_scaled_by_its_limit():
+    got = {ref: proximity(w) for ref, (_, w) in by_ref(mobile=True).items()}
+    assert got == {ref: scaled_proximity(speed_of(ref)) for ref in got}
+    assert set(got.values()) == {"300", "500", "800", "1000"}
+    assert (got[1], got[3]) == ("300", "500")   # 50 km/h; no known limit
+
+
+def test_one_proximity_for_every_waypoint_when_the_option_gives_one():
     assert {proximity(w) for _, w in waypoints(mobile=True, proximity_m=250)} == {"250"}
 
 
@@ -162,19 +180,23 @@ def test_gpsbabel_reads_the_intended_names_and_alerts_at_the_marker_speed(tmp_pa
     assert [r["Name"] for r in gpsbabel_unicsv("gpx", path)] == STRAY_AT_NAMES
     gpi = tmp_path / "cams.gpi"
     gpsbabel("-i", "gpx", "-f", str(path), "-o", "garmin_gpi,alerts=1,unique=0", "-F", str(gpi))
-    speeds = {p.name: round(p.alert.speed_cms * 0.036) for p in read_gpi(gpi.read_bytes()).pois}
+    pois = read_gpi(gpi.read_bytes()).pois
+    speeds = {p.name: round(p.alert.speed_cms * 0.036) for p in pois}
     assert speeds == {name: 40 + 10 * i for i, name in enumerate(STRAY_AT_NAMES)}
+    # the GPX proximity becomes each POI's alert distance, as POI Loader takes it
+    assert {p.name: p.proximity_m for p in pois} == {name: int(scaled_proximity(40 + 10 * i))
+                                                     for i, name in enumerate(STRAY_AT_NAMES)}
 
 
 def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_path):
-    files = export("gpx", mobile=True, proximity_m=250).files
+    files = export("gpx", mobile=True).files
     got = {row["Name"]: row for row in gpsbabel_read_files("gpx", files, tmp_path)}
     assert len(got) == 24
     for row in expected_rows():
         read = got[sample_name(row["id"], speed_marker="@")]
         assert abs(float(read["Latitude"]) - row["lat"]) <= 1e-6
         assert abs(float(read["Longitude"]) - row["lon"]) <= 1e-6
-        assert read["Proximity"] == "250"
+        assert read["Proximity"] == scaled_proximity(row.get("speed", 0)), row["id"]
         assert read["Notes"] == row["description"]  # GPSBabel shows <desc> as notes, <cmt> as description
     assert got["Speed Rue de Rivoli@50"]["Description"] == "Speed camera, 50 km/h"
 
@@ -224,6 +246,8 @@ def test_a_camera_without_a_valid_position_is_refused_with_its_id():
 
 def test_the_notes_say_the_speed_is_in_the_name_and_alerts_are_not_direction_aware():
     notes = " ".join(export("gpx", mobile=True).notes)
-    assert "'@' suffix" in notes and "300 m" in notes
+    assert "'@' suffix" in notes and "300 m up to 50 km/h" in notes and "500 m when the limit is unknown" in notes
+    assert "proximity alert distance (Garmin proximity extension, used by Garmin POI Loader) at 250 m." in " ".join(
+        export("gpx", proximity_m=250).notes)
     assert "not direction-aware" in notes
     assert "2 section(s)/stretch(es) with an end point" in notes

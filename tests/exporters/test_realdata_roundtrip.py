@@ -19,14 +19,15 @@ The exports
     ==============  ===================================================  ==========  ==========================
     tomtom-ov2      gpsbabel -i tomtom; readers.ov2_reader (the skipper  0.5e-5 deg  file per category and
                     tree: block lengths, rectangles, leaves <= 20)                   speed, speed in the name
-    garmin-gpi      readers.gpi_reader; gpsbabel -i garmin_gpi           4.2e-8;     group per category, alert
-                                                                         5.4e-7      speed (GPSBabel: "@NN"),
-                                                                                     300 m proximity
+    garmin-gpi      readers.gpi_reader; gpsbabel -i garmin_gpi           4.2e-8;     group per category, the
+                                                                         5.4e-7      proximity of the limit,
+                                                                                     no alert speed
     garmin-poi-csv  the strict reader of test_garmin_poi_csv; gpsbabel   0.5e-6      file per category, "@NN"
                     -i garmin_poi (positions only: it does not unquote               speed suffix
                     text)
     gpx             gpsbabel -i gpx                                      0.5e-6      file per category, "@NN"
                                                                                      speed suffix, proximity
+                                                                                     of the limit
     kml, kmz        gpsbabel -i kml (points); the project's KML reader   0.5e-6      ExtendedData by ref: type,
                     (points and stretch lines)                                       kind, speed, heading,
                                                                                      mode, end point
@@ -109,8 +110,7 @@ DATASETS = {
     "es_dgt_radares_2018.xml": ("dgt-xml", "dgt-xml", 1_319, 0),
 }
 FORMATS = sorted(load_plugins())
-OPTIONS = ExportOptions(mobile=True)
-PROXIMITY = str(OPTIONS.proximity_m)
+OPTIONS = ExportOptions(mobile=True)   # proximity: scaled by the limit (``scaled_proximity``)
 TWO_ROW_SECTIONS = {"igo", "navitel", "sygic"}  # a section with an end point is a start row and an end row
 HEADING_TOL = 0.5 + 1e-3  # degrees: headings are written rounded to whole degrees
 NUMBER_IN_NAME = "(?<![0-9]){}(?![0-9])"
@@ -119,6 +119,13 @@ GPI_MAX_COMMENT = 160  # characters: the GPI plugin's documented limit (names: 4
 
 # ---------------------------------------------------------------------------------------
 # The camera sets
+
+
+def scaled_proximity(speeds) -> np.ndarray:
+    """The documented alert distances (GPI, GPX), written out: 300 m up to 50 km/h, 500 m up to
+    90, 800 m up to 110, 1,000 m above, 500 m when the limit is unknown."""
+    s = np.asarray(speeds, dtype=np.int64)
+    return np.select([s <= 0, s <= 50, s <= 90, s <= 110], [500, 300, 500, 800], 1000)
 
 
 def nan_if_none(value):
@@ -393,38 +400,37 @@ def check_tomtom_ov2(case: Case):
 
 
 def check_garmin_gpi(case: Case):
-    """Both readers: every camera in its category's group at its position with its alert speed
-    and proximity; the reader: its name and comment."""
+    """Both readers: every camera in its category's group at its position with the proximity
+    alert of its limit and no alert speed; the reader: its name and comment."""
     groups, want_group = [], per_camera(case.cams, category_title, "kind", "type")
-    reader = {"lat": [], "lon": [], "group": [], "speed": []}
-    babel = {"lat": [], "lon": [], "group": [], "speed": []}
+    reader = {"lat": [], "lon": [], "group": [], "proximity": []}
+    babel = {"lat": [], "lon": [], "group": [], "proximity": []}
     texts = []
     for f, path in case.files:
         parsed = read_gpi(f.data)
         assert len(parsed.pois) == f.count, f"{case.label}: {f.name} holds {len(parsed.pois)} POIs, declares {f.count}"
         assert len(parsed.groups) == 1, f"{case.label}: {f.name} has {len(parsed.groups)} groups"
         group = parsed.groups[0].name
-        assert {p.proximity_m for p in parsed.pois} == {OPTIONS.proximity_m}, f"{case.label}: {f.name} proximity"
+        assert {p.alert.speed_cms for p in parsed.pois} == {0}, f"{case.label}: {f.name} has an alert speed"
         assert max(len(p.name) for p in parsed.pois) <= 44, f"{case.label}: {f.name} has a name over 44 characters"
         rows = gpsbabel_unicsv("garmin_gpi", path)
         assert len(rows) == f.count, f"{case.label}: GPSBabel reads {len(rows)} POIs from {f.name}, declared {f.count}"
-        assert {r["Proximity"] for r in rows} == {PROXIMITY}, f"{case.label}: {f.name} proximity (GPSBabel)"
         reader["lat"] += [p.lat for p in parsed.pois]
         reader["lon"] += [p.lon for p in parsed.pois]
-        reader["speed"] += [p.speed_kmh or 0 for p in parsed.pois]
+        reader["proximity"] += [p.proximity_m for p in parsed.pois]
         reader["group"] += [group] * f.count
         texts += [f"{p.name} | {p.comment or ''}" for p in parsed.pois]
         babel["lat"] += [float(r["Latitude"]) for r in rows]
         babel["lon"] += [float(r["Longitude"]) for r in rows]
-        babel["speed"] += [speed_suffix(r["Name"]) for r in rows]  # GPSBabel shows the alert speed as "@NN"
+        babel["proximity"] += [int(r["Proximity"]) for r in rows]
         babel["group"] += [group] * f.count
         groups.append(group)
     code = codes_of(groups, set(want_group))
     want_texts = [f"{name} | {cut(comment, GPI_MAX_COMMENT)}" for name, comment in zip(*garmin_texts(case.cams))]
     text_code = codes_of(texts, want_texts)
-    expected = {**case.positions(), "group": [code[g] for g in want_group], "speed": case.column("speed"),
-                "text": [text_code[t] for t in want_texts]}
-    tol = {"lat": POS_TOL["gpi"], "lon": POS_TOL["gpi"], "group": EXACT, "speed": EXACT, "text": EXACT}
+    expected = {**case.positions(), "group": [code[g] for g in want_group],
+                "proximity": scaled_proximity(case.column("speed")), "text": [text_code[t] for t in want_texts]}
+    tol = {"lat": POS_TOL["gpi"], "lon": POS_TOL["gpi"], "group": EXACT, "proximity": EXACT, "text": EXACT}
     assert_same_multiset(f"{case.label} (gpi_reader)", expected,
                          {**reader, "group": [code[g] for g in reader["group"]], "text": [text_code[t] for t in texts]},
                          tol, case.ids, {"group": code, "text": text_code})
@@ -471,13 +477,13 @@ def check_garmin_poi_csv(case: Case):
 
 def check_gpx(case: Case):
     """GPSBabel: every camera in its category's file, at its position, with its speed as the
-    "@NN" suffix of the name, its description and the proximity of the options."""
+    "@NN" suffix of the name, its description and the proximity of its limit."""
     want_file = per_camera(case.cams, lambda kind, type: category_title(kind, type) + ".gpx", "kind", "type")
-    babel = {"lat": [], "lon": [], "file": [], "speed": [], "desc": []}
+    babel = {"lat": [], "lon": [], "file": [], "speed": [], "desc": [], "proximity": []}
     for f, path in case.files:
         rows = gpsbabel_unicsv("gpx", path)
         assert len(rows) == f.count, f"{case.label}: GPSBabel reads {len(rows)} POIs from {f.name}, declared {f.count}"
-        assert {r["Proximity"] for r in rows} == {PROXIMITY}, f"{case.label}: {f.name} proximity"
+        babel["proximity"] += [int(r["Proximity"]) for r in rows]
         babel["lat"] += [float(r["Latitude"]) for r in rows]
         babel["lon"] += [float(r["Longitude"]) for r in rows]
         babel["speed"] += [speed_suffix(r["Name"]) for r in rows]
@@ -487,9 +493,10 @@ def check_gpx(case: Case):
     descriptions = case.column("description").tolist()
     text_code = codes_of(babel["desc"], descriptions)
     expected = {**case.positions(), "file": [code[n] for n in want_file], "speed": case.column("speed"),
-                "desc": [text_code[t] for t in descriptions]}
+                "desc": [text_code[t] for t in descriptions], "proximity": scaled_proximity(case.column("speed"))}
     got = {**babel, "file": [code[n] for n in babel["file"]], "desc": [text_code[t] for t in babel["desc"]]}
-    tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "file": EXACT, "speed": EXACT, "desc": EXACT}
+    tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "file": EXACT, "speed": EXACT, "desc": EXACT,
+           "proximity": EXACT}
     assert_same_multiset(f"{case.label} (gpsbabel)", expected, got, tol, case.ids, {"file": code, "desc": text_code})
 
 

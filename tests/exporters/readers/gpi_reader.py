@@ -14,7 +14,8 @@ the extra part after it. Layouts used here (section 3 of the notes):
   "an alert in this area"; extra part: POIs;
 - type 2 POI: int32 lat, int32 lon, uint16, uint8 alert flag, lc-string list (name); extra
   part: alert (3), bitmap reference (4), category reference (6), comment (10), ...;
-- type 3 alert: int16 proximity (m), uint16 speed (cm/s), 8 flag bytes;
+- type 3 alert: int16 proximity (m), uint16 speed (cm/s; 0 = no speed), 8 flag bytes (byte 8:
+  1 = on; byte 10: 4 with proximity only, 5 with a speed, as GPSBabel writes them);
 - type 5 bitmap: uint16 id, height, width, bytes per line, bits per pixel, 0; uint32
   image size, 0x2C, palette entries, transparent colour, flag, image size + 0x2C; the
   rows top-down, then the palette as R, G, B, 0;
@@ -68,6 +69,11 @@ class Alert:
     def speed_kmh(self) -> int | None:
         """cm/s -> km/h (x 0.036), rounded to whole km/h; None without a speed."""
         return round(self.speed_cms * 36 / 1000) if self.speed_cms else None
+
+    @property
+    def on(self) -> bool:
+        """Byte 8 (flag byte 4): 1 = the alert is on (KMZRebuilder's reading; GPSBabel writes 1)."""
+        return self.flags[4] == 1
 
 
 @dataclass
