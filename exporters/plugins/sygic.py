@@ -1,18 +1,29 @@
 """Sygic ``offlinespeedcams.dat`` (identifier ``sygic``): an SQLite 3 database.
 
-Schema exactly as in docs/formats/sygic.md, i.e. as the community converter
-(miszellek/SygicOfflineSpeedcams, Sygic 15.6.5+, 2017) creates it; **unconfirmed by Sygic**::
+The newer layout (docs/formats/sygic.md): the community converter updated its tables in
+2019 "to match most recent format" (miszellek/SygicOfflineSpeedcams, Sygic 15.6.5+), and a
+2026 converter (nodefive/maparadar2sygic) writes the same; **unconfirmed by Sygic**::
 
+    CREATE TABLE Info (Version REAL NOT NULL, CreatedAt TEXT NOT NULL, Note NVARCHAR(255))
     CREATE TABLE OfflineSpeedcam (Id INT NOT NULL, Latitude INT NOT NULL, Longitude INT NOT NULL,
-        Type BYTE NOT NULL, Angle INT, BothWays BIT, SpeedLimit INT, Osm BIT)
+        Type BYTE NOT NULL, Angle INT, BothWays BIT, SpeedLimit INT, Osm BIT, PairId INT, SpeedLimitUnits BYTE)
     CREATE INDEX speedcamsLatLon ON OfflineSpeedcam (Latitude, Longitude)
     CREATE TABLE OfflineZone (Id INT NOT NULL, Type BYTE NOT NULL, SpeedLimit SMALLINT NOT NULL,
         LatitudeMin INT NOT NULL, LongitudeMin INT NOT NULL, LatitudeMax INT NOT NULL,
         LongitudeMax INT NOT NULL)
     CREATE INDEX zonesLatLon ON OfflineZone (LatitudeMin, LatitudeMax, LongitudeMin, LongitudeMax)
 
+Older readers: the eight 2017 columns come first, in their order, and the new ones are
+nullable columns after them; the 2017 converter names its columns in every SELECT and
+INSERT, so it reads these files and adds to them unchanged (tests run its statements). The
+``zonesLatLon`` index of the 2017 layout is kept (the newer converter no longer creates it
+for a new file; an index no reader names costs nothing).
+
 Columns written:
 
+- Info: one row, Version 2, CreatedAt "1980-01-01 00:00:00" (fixed, like the package's zip
+  dates, so the same cameras give the same bytes; the converters write the time of the
+  run), Note NULL.
 - Id: 1, 2, 3, ... in camera-id order (one per row), as the converter numbers its rows; our
   camera ids are not used because a section is two rows and Ids should be unique.
 - Latitude, Longitude: degrees × 100 000 as integers. The converter truncates; we round to
@@ -21,13 +32,21 @@ Columns written:
 - Angle / BothWays from ``dir_mode`` and the heading (rounded half up, mod 360, as for iGO):
   ALL -> Angle NULL, BothWays 1 (what the converter writes for every camera);
   ONE -> Angle = heading, BothWays 0; BOTH -> Angle = heading, BothWays 1. **Unconfirmed**:
-  the converter never writes an angle, so whether Sygic's Angle is the heading of the
-  checked traffic (our assumption, as in iGO) or the camera's facing is unknown. A camera
-  with ONE/BOTH but no heading is written as ALL and counted in a note.
-- SpeedLimit: km/h, 0 = unknown (the converter copies iGO SPEED, where 0 means unknown).
+  whether Sygic's Angle is the heading of the checked traffic (our assumption, as in iGO)
+  or the camera's facing is unknown. A camera with ONE/BOTH but no heading is written as
+  ALL and counted in a note.
+- SpeedLimit: in the exporter's unit (``speed_unit``, km/h by default; mph: our km/h
+  rounded half up, 48 -> 30), 0 = unknown.
 - Osm: 0, as the converter writes.
+- PairId: the start row's Id on both rows of a section with an end point (start, then end
+  on the next Id); NULL on every other row. The converters write NULL (they read iGO files,
+  which do not pair); that the column links a section's two rows is its name's reading,
+  **unconfirmed**. Separate SECTION_START / SECTION_END cameras are not known to belong
+  together: NULL.
+- SpeedLimitUnits: 0 (km/h) or 1 (mph), the same on every row: the unit of SpeedLimit, as
+  both converters write it (``--unit kmh|mph``).
 - OfflineZone: created empty (the converter keeps Sygic's own zones only when it edits an
-  original file; we write a fresh database).
+  original file; we write a fresh database, and INSTALL tells the user to keep Sygic's).
 
 Type mapping (Sygic names from the converter; the UK repository maps iGO 1->1, 2->6, 3->2,
 4->4, 5->5, 8->11):
@@ -39,8 +58,8 @@ SPEED                  1     RADAR_STATIC_SPEED
 RED_LIGHT              2     RADAR_STATIC_RED_LIGHT
 RED_LIGHT_SPEED        6     RADAR_STATIC_RED_LIGHT_SPEED
 SECTION_START / _END   4     RADAR_STATIC_AVERAGE_SPEED
-SECTION with end       4 ×2  two rows under consecutive Ids, start then end (how Sygic pairs
-                             them is unconfirmed; no PairId column in this layout)
+SECTION with end       4 ×2  two rows under consecutive Ids, start then end, sharing a PairId
+                             (how Sygic pairs them is unconfirmed)
 SECTION without end    1     RADAR_STATIC_SPEED at its start (5 when mobile), counted in a
                              note: a lone section point would open a section with no end
 MOBILE_ZONE            5     RADAR_MOBILE_SPEED (a zone's end point is not carried)
@@ -62,7 +81,7 @@ Code 3 (RADAR_SEMIMOBILE_SPEED) is never written: the converter's author reports
 icon but gives no sound.
 
 Determinism: the database is built in a temporary file (in ``options.spool_dir`` when set,
-returned as a spooled file) with a fixed page size (4096): the two tables, the rows inserted
+returned as a spooled file) with a fixed page size (4096): the three tables, the Info row, the rows inserted
 in camera-id order in one transaction (``INSERT_CHUNK`` rows per executemany, from numpy
 slices, so a million cameras never exist as Python tuples at once), the two indexes, then
 VACUUM (which rewrites the file canonically: tables first, then indexes, pages in order). The same input gives the same bytes with the
@@ -76,10 +95,11 @@ order; a full leaf is closed and the next row starts a new one) and then the ind
 SQLite's ``balance_nonroot`` keeps every closed leaf as full as it can be and moves the next
 key up as a divider. ``record_sizes`` gives each row's table cell and index cell from the
 very columns the writer inserts (serial types by magnitude, 0 and 1 stored in no bytes,
-NULL angles); ``btree_pages`` packs them: the leaves by cumulative sums (a ``searchsorted``
+NULL angles and PairIds; a PairId is its start row's number, so its bytes are counted per subset
+like the Id's); ``btree_pages`` packs them: the leaves by cumulative sums (a ``searchsorted``
 per page), the few interior pages by replaying SQLite's balancing of the divider cells
-(``_Interior``). Schema page + the two trees + the empty OfflineZone table and index = the
-page count. tests/exporters/test_size_points.py checks it against real builds.
+(``_Interior``). Schema page + the two trees + the one-row Info table + the empty OfflineZone
+table and index = the page count. tests/exporters/test_size_points.py checks it against real builds.
 """
 
 from __future__ import annotations
@@ -111,15 +131,33 @@ SCALE = 100_000
 PAGE_SIZE = 4096
 
 SCHEMA = (
+    "CREATE TABLE Info (Version REAL NOT NULL, CreatedAt TEXT NOT NULL, Note NVARCHAR(255))",
     "CREATE TABLE OfflineSpeedcam (Id INT NOT NULL, Latitude INT NOT NULL, Longitude INT NOT NULL, "
-    "Type BYTE NOT NULL, Angle INT, BothWays BIT, SpeedLimit INT, Osm BIT)",
+    "Type BYTE NOT NULL, Angle INT, BothWays BIT, SpeedLimit INT, Osm BIT, PairId INT, SpeedLimitUnits BYTE)",
     "CREATE INDEX speedcamsLatLon ON OfflineSpeedcam (Latitude, Longitude)",
     "CREATE TABLE OfflineZone (Id INT NOT NULL, Type BYTE NOT NULL, SpeedLimit SMALLINT NOT NULL, "
     "LatitudeMin INT NOT NULL, LongitudeMin INT NOT NULL, LatitudeMax INT NOT NULL, LongitudeMax INT NOT NULL)",
     "CREATE INDEX zonesLatLon ON OfflineZone (LatitudeMin, LatitudeMax, LongitudeMin, LongitudeMax)",
 )
-INSERT = ("INSERT INTO OfflineSpeedcam (Id, Latitude, Longitude, Type, Angle, BothWays, SpeedLimit, Osm) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, 0)")
+INSERT = ("INSERT INTO OfflineSpeedcam (Id, Latitude, Longitude, Type, Angle, BothWays, SpeedLimit, Osm, PairId, "
+          "SpeedLimitUnits) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
+INFO_VERSION = 2.0
+INFO_CREATED_AT = "1980-01-01 00:00:00"  # fixed, as the package's zip dates: same cameras, same bytes
+INSERT_INFO = "INSERT INTO Info (Version, CreatedAt, Note) VALUES (?, ?, NULL)"
+
+# SpeedLimitUnits: the unit of SpeedLimit, the same on every row of a file (0 km/h, 1 mph)
+SPEED_UNITS = {"kmh": 0, "mph": 1}
+KM_PER_MILE = 1.609344
+
+
+def speeds_in(kmh: np.ndarray, unit: str) -> np.ndarray:
+    """Speeds (km/h, 0 = unknown) in ``unit``: mph rounded half up to whole numbers (48 km/h,
+    a UK 30 mph limit, is 30), 0 stays 0."""
+    kmh = np.asarray(kmh, dtype=np.int64)
+    if unit == "kmh":
+        return kmh
+    return np.floor(kmh / KM_PER_MILE + 0.5).astype(np.int64)
+
 
 INSERT_CHUNK = 50_000  # rows per executemany
 
@@ -140,10 +178,22 @@ def sygic_types(cams: CameraSet) -> np.ndarray:
 sygic_types.known = sygic_codes.known  # every mobile code comes from a known type too
 
 
-def sygic_columns(pts: Points) -> dict[str, np.ndarray]:
+def pair_offsets(pts: Points) -> np.ndarray:
+    """Per row: -1 for a row of its own, 0 for a section's start row, 1 for its end row (the
+    row after it, of the same camera): the two rows share PairId = the start row's Id."""
+    idx = pts.idx
+    end = np.zeros(len(idx), dtype=bool)
+    end[1:] = idx[1:] == idx[:-1]
+    start = np.zeros(len(idx), dtype=bool)
+    start[:-1] = end[1:]
+    return np.where(end, 1, np.where(start, 0, -1)).astype(np.int8)
+
+
+def sygic_columns(pts: Points, unit: str = "kmh") -> dict[str, np.ndarray]:
     """The columns of OfflineSpeedcam per row (int64; Id is the row number from 1 and Osm is
     0): what the writer inserts and what the size model measures. ``Angle`` is NULL where
-    ``angle_null``."""
+    ``angle_null``; ``pair_offset`` gives PairId (NULL where -1, else Id - offset);
+    SpeedLimit is in ``unit`` and SpeedLimitUnits says which."""
     idx, mode = pts.idx, pts.mode[pts.idx]
     return {
         "Latitude": np.rint(pts.lat * SCALE).astype(np.int64),
@@ -152,24 +202,34 @@ def sygic_columns(pts: Points) -> dict[str, np.ndarray]:
         "Angle": pts.deg[idx].astype(np.int64),
         "angle_null": mode == DirectionMode.ALL,
         "BothWays": (mode != DirectionMode.ONE).astype(np.int64),
-        "SpeedLimit": pts.cams["speed"][idx].astype(np.int64),
+        "SpeedLimit": speeds_in(pts.cams["speed"][idx], unit),
+        "pair_offset": pair_offsets(pts),
+        "SpeedLimitUnits": np.full(len(idx), SPEED_UNITS[unit], dtype=np.int64),
     }
 
 
 def row_chunks(cols: dict[str, np.ndarray], chunk: int | None = None):
     """The INSERT parameters, ``chunk`` (default ``INSERT_CHUNK``) rows at a time (Python
-    objects only for one chunk)."""
+    objects only for one chunk). Columns without ``pair_offset`` / ``SpeedLimitUnits`` get
+    no pairs and km/h."""
     chunk = chunk or INSERT_CHUNK
     n = len(cols["Latitude"])
+    offsets = cols.get("pair_offset", np.full(n, -1, dtype=np.int8))
+    units = cols.get("SpeedLimitUnits", np.zeros(n, dtype=np.int64))
     for start in range(0, n, chunk):
         end = min(n, start + chunk)
         part = slice(start, end)
         angle = cols["Angle"][part].tolist()
         for i in np.flatnonzero(cols["angle_null"][part]).tolist():
             angle[i] = None
+        off = offsets[part].astype(np.int64)
+        pair = (np.arange(start + 1, end + 1) - off).tolist()
+        for i in np.flatnonzero(off < 0).tolist():
+            pair[i] = None
         yield list(zip(range(start + 1, end + 1), cols["Latitude"][part].tolist(),
                        cols["Longitude"][part].tolist(), cols["Type"][part].tolist(), angle,
-                       cols["BothWays"][part].tolist(), cols["SpeedLimit"][part].tolist()))
+                       cols["BothWays"][part].tolist(), cols["SpeedLimit"][part].tolist(), pair,
+                       units[part].tolist()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,8 +268,9 @@ def record_bases(cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     added by ``cell_sizes``. The records stay below 128 bytes (one-byte length varints)."""
     lat, lon = int_bytes(cols["Latitude"]), int_bytes(cols["Longitude"])
     angle = np.where(cols["angle_null"], 0, int_bytes(cols["Angle"]))
-    table = (1 + 8) + lat + lon + int_bytes(cols["Type"]) + angle + int_bytes(cols["BothWays"]) \
-        + int_bytes(cols["SpeedLimit"])  # + Id; Osm = 0 takes no byte
+    units = int_bytes(cols["SpeedLimitUnits"]) if "SpeedLimitUnits" in cols else 0
+    table = (1 + 10) + lat + lon + int_bytes(cols["Type"]) + angle + int_bytes(cols["BothWays"]) \
+        + int_bytes(cols["SpeedLimit"]) + units  # + Id and PairId; Osm = 0 and NULLs take no byte
     index = (1 + 3) + lat + lon  # + rowid
     return table, index
 
@@ -414,17 +475,22 @@ def index_pages(cells: np.ndarray) -> int:
             left, closed, div, right = nxt, False, t - 1, t
 
 
-EMPTY_PAGES = 3  # the schema page (sqlite_schema) and the roots of OfflineZone and zonesLatLon
+EMPTY_PAGES = 4  # the schema page (sqlite_schema), the root of Info (its one row) and those of OfflineZone, zonesLatLon
 
 
-def database_pages(table_base: np.ndarray, index_base: np.ndarray, order: np.ndarray) -> int:
+def database_pages(table_base: np.ndarray, index_base: np.ndarray, order: np.ndarray,
+                   pair_offset: np.ndarray | None = None) -> int:
     """Page count of the database of rows with record bases ``table_base`` / ``index_base``
-    (``record_bases``) in row order, ``order``: the rows in index key order."""
+    (``record_bases``) in row order, ``order``: the rows in index key order; ``pair_offset``
+    per row as in ``sygic_columns`` (None: no pairs)."""
     n = len(table_base)
     rowid = np.arange(1, n + 1, dtype=np.int64)
     table_base, index_base = table_base.astype(np.int64), index_base.astype(np.int64)
-    # cell: payload length (1 byte), [rowid varint,] payload (+ Id / rowid value)
+    # cell: payload length (1 byte), [rowid varint,] payload (+ Id / rowid value, + PairId value)
     table = 1 + varint_bytes(rowid) + table_base + rowid_bytes(rowid)
+    if pair_offset is not None:
+        off = np.asarray(pair_offset, dtype=np.int64)
+        table += np.where(off >= 0, rowid_bytes(np.maximum(rowid - off, 1)), 0)
     index = 1 + index_base[order] + rowid_bytes(order + 1)
     return EMPTY_PAGES + table_pages(table) + index_pages(index)
 
@@ -438,8 +504,10 @@ class SygicSizes(sizing.SizeModel):
     """Sizes of the Sygic export of any subset: the record bases and the index order are
     computed once; ``sizes(mask)`` numbers the subset's rows and counts its pages."""
 
-    def __init__(self, exporter, row_camera, table_base, index_base, order, selected, flags):
+    def __init__(self, exporter, row_camera, table_base, index_base, order, selected, flags, pair_offset=None):
         self.exporter = exporter
+        self.pair_offset = (np.full(len(row_camera), -1, dtype=np.int8) if pair_offset is None
+                            else np.asarray(pair_offset, dtype=np.int8))
         self.row_camera = row_camera.astype(np.int32 if len(selected) < 2**31 else np.int64)  # per row, its camera
         self.table_base, self.index_base = table_base.astype(np.int16), index_base.astype(np.int16)
         self.order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
@@ -453,7 +521,7 @@ class SygicSizes(sizing.SizeModel):
         number = np.cumsum(rows, dtype=np.int64) - 1  # the row's position in the subset
         order = number[self.order[rows[self.order]]]
         try:
-            pages = database_pages(self.table_base[rows], self.index_base[rows], order)
+            pages = database_pages(self.table_base[rows], self.index_base[rows], order, self.pair_offset[rows])
         except Unpredictable:
             if self.fallback is None:
                 raise
@@ -483,6 +551,7 @@ def build_database(chunks, path: str | None = None) -> bytes | None:
         for statement in SCHEMA:
             if statement.startswith("CREATE TABLE"):
                 conn.execute(statement)
+        conn.execute(INSERT_INFO, (INFO_VERSION, INFO_CREATED_AT))
         for rows in chunks:
             conn.executemany(INSERT, rows)
         for statement in SCHEMA:  # indexes after the rows: twice as fast, same bytes after VACUUM
@@ -505,8 +574,16 @@ class SygicExporter(PointExporter):
     file_name = "offlinespeedcams.dat"
     type_codes = staticmethod(sygic_types)
 
+    def __init__(self, speed_unit: str = "kmh"):
+        if speed_unit not in SPEED_UNITS:
+            raise ValueError(f"unknown speed unit {speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
+        self.speed_unit = speed_unit  # SpeedLimit is written in this unit and SpeedLimitUnits says so
+
+    def columns(self, pts: Points) -> dict[str, np.ndarray]:
+        return sygic_columns(pts, self.speed_unit)
+
     def file_data(self, pts: Points) -> bytes:
-        return build_database(row_chunks(sygic_columns(pts)))
+        return build_database(row_chunks(self.columns(pts)))
 
     def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
         if options.spool_dir is None:
@@ -514,14 +591,21 @@ class SygicExporter(PointExporter):
         fd, path = tempfile.mkstemp(prefix="spool-", suffix=".dat", dir=options.spool_dir)
         os.close(fd)
         try:
-            build_database(row_chunks(sygic_columns(pts)), path)
+            build_database(row_chunks(self.columns(pts)), path)
         except BaseException:
             os.unlink(path)
             raise
         return OutputFile(self.file_name, None, "all", len(pts.idx), path=path)
 
     def format_notes(self, counts: dict[str, int]) -> list[str]:
-        return ["Sygic was reported (version 17.2) not to announce a camera's speed limit by voice."]
+        unit = "mph" if self.speed_unit == "mph" else "km/h"
+        notes = [f"Speed limits are in {unit}, and the file says so (SpeedLimitUnits {SPEED_UNITS[self.speed_unit]} "
+                 f"on every camera).",
+                 "Sygic was reported (version 17.2) not to announce a camera's speed limit by voice."]
+        if counts.get("pairs"):
+            notes.append(f"{counts['pairs']} average-speed section(s) are a start and an end camera linked by a "
+                         f"shared PairId.")
+        return notes
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         model = super().size_model(cameras, options)
@@ -531,8 +615,9 @@ class SygicExporter(PointExporter):
 
     def points_size_model(self, pts: Points, index: np.ndarray, n: int,
                           flags: dict[str, np.ndarray]) -> sizing.SizeModel:
-        cols = sygic_columns(pts)
+        cols = self.columns(pts)
         table_base, index_base = record_bases(cols)
         selected = np.zeros(n, dtype=bool)
         selected[index] = True
-        return SygicSizes(self, index[pts.idx], table_base, index_base, index_order(cols), selected, flags)
+        return SygicSizes(self, index[pts.idx], table_base, index_base, index_order(cols), selected, flags,
+                          cols["pair_offset"])

@@ -1,5 +1,6 @@
 """The Sygic page model (exporters/plugins/sygic.py) against real SQLite builds: random
-record layouts and row counts, including the counts where a leaf or interior page fills up."""
+record layouts (section pairs with a PairId, km/h or mph files) and row counts, including the
+counts where a leaf or interior page fills up."""
 
 import numpy as np
 import pytest
@@ -18,7 +19,14 @@ def random_columns(rng, n):
     else:
         lat = rng.choice([0, 1, -1, 127, 128, -129, 32767, 32768, 8388607, 8388608, -9_000_000, 9_000_000], n)
         lon = rng.choice([0, 1, 18_000_000, -18_000_000, 70_000, -8_388_609], n)
+    # sections: a start row (offset 0) and its end row (1) share a PairId; other rows -1 (NULL)
+    offset = np.full(n, -1, dtype=np.int8)
+    starts = np.flatnonzero(rng.random(n) < rng.random() * 0.3)
+    starts = starts[starts + 1 < n]
+    starts = starts[np.concatenate([[True], np.diff(starts) > 1])] if len(starts) else starts
+    offset[starts], offset[starts + 1] = 0, 1
     return {"Latitude": lat.astype(np.int64), "Longitude": lon.astype(np.int64),
+            "pair_offset": offset, "SpeedLimitUnits": np.full(n, int(rng.integers(0, 2)), dtype=np.int64),
             "Type": rng.choice([0, 1, 2, 4, 5, 6, 9, 11, 14], n).astype(np.int64),
             "Angle": rng.integers(0, 360, n).astype(np.int64), "angle_null": rng.random(n) < rng.random(),
             "BothWays": rng.integers(0, 2, n).astype(np.int64),
@@ -27,7 +35,7 @@ def random_columns(rng, n):
 
 def predicted(cols):
     table_base, index_base = sygic.record_bases(cols)
-    return sygic.database_pages(table_base, index_base, sygic.index_order(cols)) * sygic.PAGE_SIZE
+    return sygic.database_pages(table_base, index_base, sygic.index_order(cols), cols["pair_offset"]) * sygic.PAGE_SIZE
 
 
 def built(cols):

@@ -1,4 +1,5 @@
-"""Sygic offlinespeedcams.dat: read back with sqlite3 and an independent schema check."""
+"""Sygic offlinespeedcams.dat: read back with sqlite3 and an independent schema check (the
+newer layout: Info, PairId, SpeedLimitUnits), and with what an older reader runs."""
 
 import math
 import sqlite3
@@ -6,7 +7,8 @@ from functools import partial
 
 import pytest
 
-from exporters.base import CameraSet, get_exporter
+from exporters.base import CameraSet, ExportOptions, get_exporter
+from exporters.plugins.sygic import SygicExporter
 from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
@@ -14,7 +16,7 @@ from . import interchange
 from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
 from tests.exporters.interchange import assert_same_bytes_in_any_order, assert_scaled_round_trip_in_order, golden_bytes, one_at
 from .readers.igo_reader import unmatched
-from .readers.sygic_reader import dump, read_sygic
+from .readers.sygic_reader import LEGACY_COLUMNS, SygicFormatError, dump, legacy_reads, read_sygic
 
 # Sygic Type per camera type, names from shared/formats/sygic.md.
 SYGIC_TYPE = {T.SPEED: 1, T.RED_LIGHT: 2, T.RED_LIGHT_SPEED: 6, T.SECTION_START: 4, T.SECTION_END: 4,
@@ -68,9 +70,11 @@ def read_points(data: bytes) -> list[tuple]:
 
 def test_the_database_has_exactly_the_converter_schema_and_passes_the_integrity_check():
     data = export().files[0].data
-    db = read_sygic(data)  # checks tables, columns, types, NOT NULL, indexes, integrity
+    db = read_sygic(data)  # checks tables, columns, types, NOT NULL, indexes, integrity, pairs, Info
     assert db.schema == [("index", "speedcamsLatLon", "OfflineSpeedcam"), ("index", "zonesLatLon", "OfflineZone"),
-                         ("table", "OfflineSpeedcam", "OfflineSpeedcam"), ("table", "OfflineZone", "OfflineZone")]
+                         ("table", "Info", "Info"), ("table", "OfflineSpeedcam", "OfflineSpeedcam"),
+                         ("table", "OfflineZone", "OfflineZone")]
+    assert db.info == (2.0, "1980-01-01 00:00:00", None)  # fixed date: same cameras, same bytes
     assert db.zones == []
     assert db.page_size == 4096
     assert data[18:20] == b"\x01\x01"  # rollback-journal file format, not WAL
@@ -108,13 +112,43 @@ def test_a_camera_for_all_directions_has_no_angle_and_is_both_ways():
     assert (munich.type, munich.angle, munich.both_ways, munich.speed) == (2, None, 1, 0)
 
 
-def test_a_section_object_is_two_average_speed_rows():
+def test_a_section_object_is_two_average_speed_rows_sharing_a_pair_id():
     cams = cameras_of()
     start = one_at(cams, 12.496366, 41.902782)
     end = one_at(cams, 12.496366, 41.852782)
     for c in (start, end):
         assert (c.type, c.speed, c.angle, c.both_ways) == (4, 130, 180, 0)
     assert end.id == start.id + 1
+    assert start.pair_id == end.pair_id == start.id
+
+
+def test_only_the_two_rows_of_a_section_object_share_a_pair_id():
+    """A section given as one object (start and end) is paired; separate start and end
+    cameras (the Brussels pair, ids 5 and 6) are not known to belong together: no PairId."""
+    cams = cameras_of(mobile=True)
+    paired = [c for c in cams if c.pair_id is not None]
+    assert [(c.id, c.pair_id, c.type) for c in paired] == [(7, 7, 4), (8, 7, 4)]
+    brussels = [one_at(cams, 4.351721, 50.850346), one_at(cams, 4.381721, 50.870346)]
+    assert [(c.type, c.pair_id) for c in brussels] == [(4, None), (4, None)]
+
+
+def test_the_reader_refuses_a_pair_id_on_one_row_only():
+    data = export().files[0].data
+    import os
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "x.dat")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE OfflineSpeedcam SET PairId = NULL WHERE Id = (SELECT max(Id) FROM OfflineSpeedcam "
+                     "WHERE PairId IS NOT NULL)")
+        conn.commit()
+        conn.close()
+        with open(path, "rb") as fh:
+            broken = fh.read()
+    with pytest.raises(SygicFormatError, match="PairId"):
+        read_sygic(broken)
 
 
 def test_section_rows_come_as_start_end_pairs_under_consecutive_ids():
@@ -131,8 +165,8 @@ def test_a_section_without_an_end_point_is_a_speed_camera_with_a_note():
             dict(id=3, type=T.SECTION, kind=Kind.MOBILE, lat=52.0, lon=9.0, speed=60)]
     result = export(CameraSet.from_records(rows), mobile=True)
     cams = read_sygic(result.files[0].data).cameras
-    assert [(c.id, c.lat, c.lon, c.type, c.speed) for c in cams] == [
-        (1, 50.0, 8.0, 1, 100), (2, 51.0, 9.0, 4, 80), (3, 51.05, 9.02, 4, 80), (4, 52.0, 9.0, 5, 60)]
+    assert [(c.id, c.lat, c.lon, c.type, c.speed, c.pair_id) for c in cams] == [
+        (1, 50.0, 8.0, 1, 100, None), (2, 51.0, 9.0, 4, 80, 2), (3, 51.05, 9.02, 4, 80, 2), (4, 52.0, 9.0, 5, 60, None)]
     assert result.notes[0].startswith("2 average-speed section(s) without a known end point are written as fixed "
                                       "speed cameras at their start")
 
@@ -180,6 +214,50 @@ def test_the_sample_export_matches_the_golden_database():
         pytest.skip(f"golden bytes come from SQLite {golden_version}, this is {sqlite3.sqlite_version}: "
                     f"content compared, bytes not (UPDATE_GOLDEN=1 to refresh)")
     assert data == golden
+
+
+def test_speeds_are_km_h_and_every_row_says_so():
+    result = export(mobile=True)
+    cams = read_sygic(result.files[0].data).cameras
+    assert {c.speed_units for c in cams} == {0}
+    assert one_at(cams, 2.352222, 48.856613).speed == 50
+    assert "Speed limits are in km/h, and the file says so (SpeedLimitUnits 0 on every camera)." in result.notes
+
+
+# km/h as stored (whole numbers) -> the mph limit a driver sees on the sign
+MPH = {0: 0, 32: 20, 48: 30, 64: 40, 80: 50, 96: 60, 97: 60, 112: 70, 113: 70}
+
+
+def test_with_mph_the_speeds_are_mph_and_every_row_says_so():
+    rows = [dict(id=i, type=T.SPEED, lat=51.0 + i / 100, lon=-1.0, speed=kmh, country="GB")
+            for i, kmh in enumerate(MPH, start=1)]
+    result = SygicExporter(speed_unit="mph").render(CameraSet.from_records(rows), ExportOptions())
+    cams = read_sygic(result.files[0].data).cameras
+    assert [c.speed for c in cams] == list(MPH.values())
+    assert {c.speed_units for c in cams} == {1}
+    assert result.notes[0] == "Speed limits are in mph, and the file says so (SpeedLimitUnits 1 on every camera)."
+    model = SygicExporter(speed_unit="mph").size_model(CameraSet.from_records(rows), ExportOptions())
+    assert model.sizes().files[0].bytes == len(result.files[0].data)
+
+
+def test_an_unknown_unit_is_refused():
+    with pytest.raises(ValueError, match="kmh, mph"):
+        SygicExporter(speed_unit="knots")
+
+
+def test_an_older_reader_still_reads_every_camera_and_can_add_its_own():
+    """The 2017 converter's statements on our file: its SELECT of named columns finds every
+    camera; an INSERT naming only the 2017 columns works and leaves the new columns NULL; the
+    first eight columns are the 2017 ones in their order (for a reader that goes by position)."""
+    data = export(mobile=True).files[0].data
+    db = read_sygic(data)
+    old = legacy_reads(data)
+    assert sorted(old["cameras"]) == sorted((c.lat_e5, c.lon_e5, c.speed, c.type) for c in db.cameras)
+    assert old["max_id"] == len(db.cameras)
+    assert old["added"] == (len(db.cameras) + 1, 4000000, 300000, 1, None, 1, 50, 0, None, None)
+    first = db.cameras[0]
+    assert old["first_row"][:len(LEGACY_COLUMNS)] == (first.id, first.lat_e5, first.lon_e5, first.type, first.angle,
+                                                      first.both_ways, first.speed, first.osm)
 
 
 def test_the_plugin_describes_the_format():
