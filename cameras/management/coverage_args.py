@@ -28,7 +28,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--icons", default="speed", help="icon set: speed or fr-danger")
     parser.add_argument("--fr-danger-zones", action="store_true",
                         help="show cameras in France as danger zones, as French law requires")
+    parser.add_argument("--proximity", default="auto",
+                        help="alert distance where the format carries one (Garmin GPI, GPX): 'auto' (default: by "
+                             "each camera's speed limit, 300 m up to 50 km/h, 500 m up to 90, 800 m up to 110, "
+                             "1000 m above, 500 m when unknown) or a distance in metres for every camera, e.g. 600")
     parser.add_argument("--release", type=int, help="release number (default: the latest)")
+
+
+def parse_proximity(value) -> int | None:
+    """``--proximity``: 'auto' (None: by the speed limit) or whole metres ('600', '600m')."""
+    text = str(value if value is not None else "auto").strip().lower()
+    if text == "auto":
+        return None
+    digits = text[:-1].strip() if text.endswith("m") else text
+    if not digits.isdigit():
+        raise ExportError(f"--proximity {value!r} is neither 'auto' nor a distance in metres (e.g. 600)")
+    return int(digits)
 
 
 def parse(opts: dict, stderr) -> tuple:
@@ -36,7 +51,8 @@ def parse(opts: dict, stderr) -> tuple:
     CommandError with what is wrong and the valid values."""
     try:
         device = get_device(opts["device"])
-        options = ExportOptions(mobile=opts["mobile"], icons=opts["icons"], fr_danger_zones=opts["fr_danger_zones"])
+        options = ExportOptions(mobile=opts["mobile"], icons=opts["icons"], fr_danger_zones=opts["fr_danger_zones"],
+                                proximity_m=parse_proximity(opts.get("proximity", "auto")))
         codes = [c for part in (opts["countries"], opts["regions"]) if part for c in part.split(",") if c.strip()]
         route = None
         if opts["route"]:
