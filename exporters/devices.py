@@ -84,16 +84,22 @@ GARMIN_GPI_INSTALL = (
     "Connect the Garmin with its USB cable; it appears as a drive (on some models choose 'mass storage').",
     "Copy the .gpi files from the package into the folder Garmin\\POI on the device (create it if missing). "
     "On models with a memory card you may use the card's Garmin\\POI folder instead.",
-    "Eject the device. Under Settings > Proximity Points (or Map & Vehicle > Proximity Alerts) switch the camera "
-    "alerts on; they appear in Where To? > Categories > Custom POIs.",
+    "Eject the device. The cameras appear in Where To? > Categories > Custom POIs. Each camera carries its own "
+    "alert (the distance is under 'What this file does'); if your model has a setting for custom POI or "
+    "proximity point alerts, make sure it is on.",
     "Remove older camera .gpi files first: two files with the same cameras give double alerts.",
 )
 POI_LOADER_INSTALL = (
     "Install Garmin POI Loader (free, Windows or macOS) if you do not have it.",
     "Unzip the package into an empty folder; keep each .csv next to the .bmp of the same name.",
-    "Connect the Garmin, start POI Loader, choose the device, then 'Install', the folder, and 'Manual' units: "
-    "kilometres per hour; proximity alerts as in the file.",
+    "Connect the Garmin, start POI Loader, choose the device, then 'Install' and the folder.",
+    "Choose 'Manual' mode, not 'Express': as units choose metric (kilometres per hour), because the speed after "
+    "'@' in the names is in km/h; switch proximity alerts on and enter the distance given under 'What this file "
+    "does'. A CSV file has no field for the alert distance, so the cameras without a known limit (no '@' in "
+    "their names) alert only at the distance you enter here.",
     "POI Loader builds a Poi.gpi on the device; each .csv file becomes one category with its icon.",
+    "Models that take .gpi files directly (nüvi, DriveSmart, zūmo) can use the GPI package instead: there every "
+    "camera alerts at a distance set by its limit, at any speed.",
 )
 IGO_INSTALL = (
     "Unzip the package on your computer.",
