@@ -22,6 +22,11 @@ files are often opened in a spreadsheet. Coordinates are numbers and are never t
   input) uses, and it is what GPSBabel writes and reads for this format. A BOM is left out
   because it would stick to the first longitude for readers that do not expect one.
 - Direction: not carried (the format has no field); alerts are proximity/speed only.
+- Alert distance: not carried (the format has no field; POI Loader takes one distance for
+  the files in its manual mode). The notes say which distance to enter (``manual_proximity_m``:
+  the options' distance, or 500 m, the distance of a camera without a known limit in the
+  GPI and GPX files), and the device's install steps say where: without it the cameras with
+  no "@" suffix would give no alert.
 
 Built in bulk: the text of each distinct (name, comment) is made once, numbers are table
 look-ups over whole columns, and the lines are joined a chunk at a time
@@ -72,12 +77,22 @@ def line_maker(lon: np.ndarray, lat: np.ndarray, cams: CameraSet):
     return make
 
 
+def manual_proximity_m(options: ExportOptions) -> int:
+    """The distance to enter in POI Loader's manual mode: the one the options give, else the
+    distance of a camera whose limit is unknown (``base.PROXIMITY_UNKNOWN``), as the GPI and
+    GPX files give it: POI Loader's distance is for the cameras without an '@' suffix."""
+    return int(options.proximity_for(np.zeros(1, dtype=np.int64))[0])
+
+
 def notes_for(options: ExportOptions) -> list[str]:
     return [
         "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
         "whatever your direction of travel.",
         "The speed limit is the '@' suffix of each name in km/h (for example 'Speed A7@70'): choose km/h in "
-        "POI Loader. Cameras without a known limit have no suffix and give proximity alerts only.",
+        "POI Loader, which makes it a speed alert (Garmin units are reported to sound a speed alert only when you "
+        "approach faster than the limit).",
+        f"The CSV format has no alert distance: in POI Loader choose 'Manual' mode and set proximity alerts to "
+        f"{manual_proximity_m(options):,} m, or the cameras without a known limit (no '@' suffix) stay silent.",
         f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
         "the files are UTF-8.",
     ]

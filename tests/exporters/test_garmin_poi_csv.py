@@ -15,7 +15,7 @@ from . import interchange
 from tests.exporters.fixtures import SAMPLE_ROWS, scaled_cameras
 from tests.exporters.readers.gpi_reader import read_gpi
 from tests.exporters.interchange import (assert_positions_read_back, assert_same_bytes_in_any_order, assert_same_points,
-                          category_title, check_golden_files)
+                          category_title, check_golden_files, gpsbabel_read_files)
 
 NUMBER = re.compile(r"-?\d{1,3}\.\d{1,6}")
 
@@ -217,6 +217,18 @@ def test_the_result_says_alerts_are_not_direction_aware_and_the_speed_is_in_the_
     assert (exporter.direction_aware, exporter.speed_carried_as, exporter.encoding) == (False, "name", "utf-8")
     notes = " ".join(export().notes)
     assert "not direction-aware" in notes and "'@' suffix" in notes and "km/h" in notes
+
+
+def test_the_notes_give_the_poi_loader_distance_the_format_cannot_carry(tmp_path):
+    """No field holds a distance (GPSBabel reads no proximity back), so the notes give the
+    one to enter in POI Loader: 500 m, a camera without a known limit's, or the option's."""
+    result = export(mobile=True)
+    rows = gpsbabel_read_files("garmin_poi", csv_files(result).values(), tmp_path)
+    assert len(rows) == 24 and {r.get("Proximity", "") for r in rows} == {""}
+    notes = " ".join(result.notes)
+    assert "choose 'Manual' mode and set proximity alerts to 500 m" in notes
+    assert "no '@' suffix" in notes and "only when you approach faster than the limit" in notes
+    assert "set proximity alerts to 1,200 m" in " ".join(export(proximity_m=1200).notes)
 
 
 def test_every_csv_has_a_24_pixel_8_bit_bmp_of_the_same_name():

@@ -73,3 +73,29 @@ def test_the_cache_key_depends_on_what_goes_in_not_on_order():
     assert a == cache_key("r1", dev, ["BE", "FR"], ExportOptions())
     assert a != cache_key("r2", dev, ["FR", "BE"], ExportOptions())
     assert a != cache_key("r1", dev, ["FR", "BE"], ExportOptions(mobile=True))
+    assert a != cache_key("r1", dev, ["FR", "BE"], ExportOptions(proximity_m=500))
+
+
+def guide_of(pkg) -> str:
+    return zipfile.ZipFile(io.BytesIO(pkg.data)).read("INSTALL.txt").decode()
+
+
+@pytest.mark.parametrize("device_id", ["garmin-nuvi", "garmin-drivesmart", "garmin-zumo"])
+def test_a_gpi_guide_says_every_camera_alerts_at_any_speed_at_the_distance_of_its_limit(device_id):
+    pkg = build(device_id, mobile=True)
+    guide = guide_of(pkg)
+    assert ("proximity alert at a distance set by its speed limit: 300 m up to 50 km/h, 500 m up to 90 km/h, "
+            "800 m up to 110 km/h, 1,000 m above 110 km/h" in guide)
+    assert "500 m when the limit is unknown" in guide and "sounds at any speed" in guide
+    assert "as in the file" not in guide and "alert speed" in guide
+    assert pkg.manifest["options"]["proximity_m"] is None
+    assert "proximity alert at 650 m." in guide_of(build(device_id, proximity_m=650))
+
+
+def test_the_poi_loader_guide_gives_the_manual_mode_units_and_distance_the_csv_cannot_carry():
+    guide = guide_of(build("garmin-poi-loader", mobile=True))
+    assert "as in the file" not in guide
+    assert "Choose 'Manual' mode, not 'Express'" in guide and "kilometres per hour" in guide
+    assert "set proximity alerts to 500 m, or the cameras without a known limit (no '@' suffix) stay silent" in guide
+    assert "set proximity alerts to 650 m" in guide_of(build("garmin-poi-loader", proximity_m=650))
+    assert "can use the GPI package instead" in guide
