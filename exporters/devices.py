@@ -69,7 +69,7 @@ class Device:
         return data
 
 
-TOMTOM_INSTALL = (
+TOMTOM_INSTALL = (  # NavCore models: files copied into the map folder
     "Unzip the package on your computer.",
     "Connect the TomTom to the computer with its USB cable and choose 'Yes' to connect.",
     "Open the device's drive and then the folder of your active map (for example 'Western_and_Central_Europe').",
@@ -78,6 +78,17 @@ TOMTOM_INSTALL = (
     "icons/speed or icons/fr-danger over the ones in the map folder.",
     "Eject the device. On the TomTom: Change preferences > Manage POIs > Warn when near POI, pick each camera "
     "category, and set the warning distance and sound.",
+)
+TOMTOM_MYDRIVE_INSTALL = (  # MyDrive-era models: POI lists imported on the web, synced by MyDrive Connect
+    "Unzip the package on your computer. On these models POI lists come from your TomTom account through "
+    "MyDrive, not from .ov2 files copied into a map folder.",
+    "Install TomTom MyDrive Connect on the computer if you do not have it, and sign in with the TomTom account "
+    "your device is linked to.",
+    "In a web browser open TomTom's route planner (MyDrive, plan.tomtom.com), sign in with the same account, and "
+    "import each .ov2 file from the package's 'tomtom' folder as a POI list.",
+    "Connect the device to the computer with its USB cable while MyDrive Connect runs: it copies the POI lists "
+    "onto the device.",
+    "Import only the .ov2 files: the .bmp icons next to them are for the older models that read a map folder.",
 )
 GARMIN_GPI_INSTALL = (
     "Unzip the package on your computer.",
@@ -118,7 +129,10 @@ NAVITEL_INSTALL = (
 SYGIC_INSTALL = (
     "Unzip the package on your computer.",
     "Connect the phone and open Android/data/com.sygic.aura/files/maps/speedcams (Sygic 15.6.5 or newer).",
-    "Copy offlinespeedcams.dat into that folder, replacing the old file.",
+    "First copy Sygic's own offlinespeedcams.dat from that folder to your computer and keep it: our file "
+    "replaces Sygic's camera list and its zones (no second camera file that Sygic would load next to its own "
+    "is known). To go back, copy your saved file into the folder again.",
+    "Copy the package's offlinespeedcams.dat into that folder, replacing the old file.",
     "Restart Sygic; under Settings > Speed cameras make sure warnings are on.",
 )
 MERCEDES_INSTALL = (
@@ -156,6 +170,16 @@ APP_GPX_INSTALL = (
     "Show them on the map under Configure map > Tracks, and switch on 'Speed cameras' alerts for favourites "
     "where available.",
 )
+BLAUPUNKT_INSTALL = (
+    "Unzip the package on your computer. Each POI list is a .kml file with the .bmp icon of the same name "
+    "(22 x 22 pixels), named <country>_Speedcams_<category>, for example FR_Speedcams_Fixed50.kml.",
+    "Keep the names as they are: the TravelPilot sorts POI lists by the country and the two categories in the "
+    "file name, and finds a list's icon by the same name.",
+    "Load the lists onto the TravelPilot with Blaupunkt's TPAssist program, or copy each .kml together with its "
+    ".bmp into the device's memory or onto its memory card, as the POI-list chapter of your TravelPilot manual "
+    "describes.",
+    "On the device the cameras appear as POI lists by country and category.",
+)
 GENERIC_INSTALL = (
     "Unzip the package. The file documents its columns in the included INSTALL.txt; import it with your "
     "software's CSV or GeoJSON import.",
@@ -172,8 +196,14 @@ DEVICES: tuple[Device, ...] = (
     Device("tomtom-one-xl", "TomTom", "ONE / XL / XXL", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
            max_file_bytes=Limit(10_000_000, "older ONE/XL units have little memory; none documented", assumed=True)),
-    Device("tomtom-start-via", "TomTom", "Start / Via (NavCore)", "tomtom-ov2", "pnd",
+    Device("tomtom-start-via", "TomTom", "Start / Via (NavCore, before 2013)", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
+           max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
+    Device("tomtom-mydrive", "TomTom", "Start / Via / GO (2013 and later, MyDrive Connect)", "tomtom-ov2", "pnd",
+           install=TOMTOM_MYDRIVE_INSTALL,
+           notes=("These TomTom models import .ov2 POI lists through MyDrive (plan.tomtom.com) and MyDrive Connect, "
+                  "not by copying files into a map folder (a TomTom Start 52 owner's report, 2024). Whether MyDrive "
+                  "keeps custom icons is not documented, so the France danger icon set is not offered.",),
            max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
     Device("garmin-nuvi", "Garmin", "nüvi (2x5, 2xx7, 2xx8 series)", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
@@ -214,8 +244,9 @@ DEVICES: tuple[Device, ...] = (
            install=VW_INSTALL,
            max_categories=Limit(10, "at most 10 POI categories can be selected (PPOI wiki; jimmyH/mypois)"),
            max_pois=Limit(50_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
-    Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "kml", "pnd", install=APP_KML_INSTALL,
-           max_pois=Limit(30_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
+    Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "blaupunkt-kml", "pnd",
+           icons=IconSpec(22, 22, 8), icon_swap=True, install=BLAUPUNKT_INSTALL,
+           max_pois=Limit(30_000, "none documented", assumed=True)),
     Device("phone-kml", "Phone apps", "Google Earth / Organic Maps (KMZ)", "kmz", "app", install=APP_KMZ_INSTALL),
     Device("osmand-gpx", "Phone apps", "OsmAnd (GPX)", "gpx", "app", install=APP_GPX_INSTALL),
     Device("generic-csv", "Generic", "CSV file", "csv", "app", install=GENERIC_INSTALL),

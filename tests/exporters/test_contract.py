@@ -17,7 +17,7 @@ def test_the_catalog_has_at_least_fifteen_devices_across_the_brands():
     brands = {d.brand for d in DEVICES}
     assert {"TomTom", "Garmin", "iGO", "Navitel", "Sygic", "Mercedes-Benz"} <= brands
     assert {d.format for d in DEVICES} >= {"tomtom-ov2", "garmin-gpi", "garmin-poi-csv", "igo", "navitel", "sygic",
-                                          "gpx", "kml"}
+                                          "gpx", "kmz", "blaupunkt-kml"}
 
 
 def test_every_device_maps_to_a_registered_format_with_instructions():
