@@ -122,12 +122,12 @@ def test_a_subset_with_an_invalid_position_is_refused_as_render_refuses_it(ident
     assert_model_matches(identifier, cams, ExportOptions(mobile=True), [fine, fine & (np.arange(len(cams)) < 10)])
 
 
-def test_gpi_speeds_the_alert_cannot_hold_are_refused_only_when_selected():
+def test_gpi_sizes_any_speed_as_render_writes_it():
+    """GPI alerts carry no speed (only the name does), so 2,000 km/h is not refused: the model
+    gives the bytes render writes, with and without that camera."""
     cams = with_columns(sample_cameras(), speed=([0], 2000))
-    model = get_exporter("garmin-gpi").size_model(cams, ExportOptions())
-    with pytest.raises(ExportError, match="speed"):
-        model.sizes(None)
-    assert_model_matches("garmin-gpi", cams, ExportOptions(), [np.arange(len(cams)) > 0])
+    assert_model_matches("garmin-gpi", cams, ExportOptions(), [None, np.arange(len(cams)) > 0])
+    assert_model_matches("garmin-gpi", cams, ExportOptions(proximity_m=700), [None])
 
 
 def test_gpi_with_a_fixed_creation_time_and_one_out_of_range():
