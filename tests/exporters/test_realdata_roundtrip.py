@@ -28,6 +28,8 @@ The exports
     gpx             gpsbabel -i gpx                                      0.5e-6      file per category, "@NN"
                                                                                      speed suffix, proximity
                                                                                      of the limit
+    blaupunkt-kml   gpsbabel -i kml (points, every list)                 0.5e-6      list per country, category
+                                                                                     and speed (the file name)
     kml, kmz        gpsbabel -i kml (points); the project's KML reader   0.5e-6      ExtendedData by ref: type,
                     (points and stretch lines)                                       kind, speed, heading,
                                                                                      mode, end point
@@ -97,6 +99,7 @@ from tests.exporters.test_igo import IGO_TYPE
 from tests.exporters.test_navitel import navitel_type
 from tests.exporters.test_ov2 import expected_file
 from tests.exporters.test_sygic import sygic_type
+from tests.exporters.test_blaupunkt import SUB as BLAUPUNKT_SUB
 
 pytestmark = pytest.mark.realdata
 
@@ -524,6 +527,35 @@ def check_kml(case: Case):
                          empty_text=False)
 
 
+def blaupunkt_list(country: str, kind: int, type: int, speed: int) -> str:
+    """The TravelPilot list a camera belongs in: <CC>_Speedcams_<category>[speed] (test tables)."""
+    cc = country.upper() if re.fullmatch(r"[A-Za-z]{2}", country or "") else "XX"
+    if kind == Kind.MOBILE or type in MOBILE_TYPES:
+        return f"{cc}_Speedcams_Mobile.kml"
+    sub = next(name for name, types in BLAUPUNKT_SUB.items() if type in types)
+    return f"{cc}_Speedcams_{sub}{(speed or '') if sub in ('Fixed', 'RedLight', 'Section') else ''}.kml"
+
+
+def check_blaupunkt_kml(case: Case):
+    """GPSBabel: every camera once, at its position, in the list of its country, category
+    and speed."""
+    cams = case.cams
+    want = [blaupunkt_list(c, k, t, sp) for c, k, t, sp in zip(cams["country"].tolist(), cams["kind"].tolist(),
+                                                               cams["type"].tolist(), cams["speed"].tolist())]
+    babel = {"lat": [], "lon": [], "file": []}
+    for f, path in case.files:
+        rows = gpsbabel_unicsv("kml", path)
+        assert len(rows) == f.count, f"{case.label}: GPSBabel reads {len(rows)} POIs from {f.name}, declared {f.count}"
+        babel["lat"] += [float(r["Latitude"]) for r in rows]
+        babel["lon"] += [float(r["Longitude"]) for r in rows]
+        babel["file"] += [f.name] * f.count
+    code = codes_of(babel["file"], set(want))
+    expected = {**case.positions(), "file": [code[n] for n in want]}
+    got = {**babel, "file": [code[n] for n in babel["file"]]}
+    tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "file": EXACT}
+    assert_same_multiset(f"{case.label} (gpsbabel)", expected, got, tol, case.ids, {"file": code})
+
+
 def check_kmz(case: Case):
     """The KMZ's ``doc.kml`` (its first entry; GPSBabel does not open archives), checked as
     the plain KML."""
@@ -684,6 +716,7 @@ def check_geojson(case: Case):
 
 
 CHECKS = {
+    "blaupunkt-kml": check_blaupunkt_kml,
     "tomtom-ov2": check_tomtom_ov2,
     "garmin-gpi": check_garmin_gpi,
     "garmin-poi-csv": check_garmin_poi_csv,

@@ -13,7 +13,7 @@ import pytest
 
 from exporters import common
 from exporters.base import CameraSet, ExportError, ExportOptions, OutputFile, SpoolFile, load_plugins, output_file
-from exporters.devices import DEVICES, get_device
+from exporters.devices import DEVICES, Device, get_device
 from exporters.package import build_package, cache_key
 
 from tests.exporters.fixtures import sample_cameras, scaled_cameras
@@ -31,7 +31,10 @@ def many():
 
 
 def device_for(identifier):
-    return next(d for d in DEVICES if d.format == identifier and d.mobile)
+    """A catalog device of the format, or a stand-in for a format no catalog device uses
+    (the plain kml plugin, kept for devices that take only a .kml)."""
+    return next((d for d in DEVICES if d.format == identifier and d.mobile),
+                Device(f"test-{identifier}", "Test", identifier, identifier, "app", install=("Unzip.",)))
 
 
 def spool_listing(path):
