@@ -127,6 +127,7 @@ PROXIMITY_STEPS = ((50, 300), (90, 500), (110, 800))   # (limit up to, km/h; met
 PROXIMITY_ABOVE = 1000                                  # metres above the last step
 PROXIMITY_UNKNOWN = 500                                 # metres when the limit is unknown (0)
 MAX_PROXIMITY_M = 5000
+SPEED_UNITS = ("auto", "kmh", "mph")  # ExportOptions.speed_unit
 
 
 def proximity_by_limit(speed_kmh) -> np.ndarray:
@@ -153,6 +154,9 @@ class ExportOptions:
     mobile: bool = False           # include mobile cameras and zones
     icons: str = "speed"           # icon set: "speed" (speed-limit signs) or "fr-danger" (France)
     fr_danger_zones: bool = False  # cameras in France as danger zones instead of exact positions
+    # speed unit of names, file names, icons and formats that let the file choose:
+    # "auto" = the unit of each camera's country (mph in GB, US...), "kmh" or "mph" for all
+    speed_unit: str = "auto"
     # alert distance where the format carries one: None = by the speed limit of each camera
     # (``proximity_by_limit``), a number = that many metres for every camera
     proximity_m: int | None = None
@@ -164,6 +168,8 @@ class ExportOptions:
     def __post_init__(self):
         if self.icons not in ICON_SETS:
             raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
+        if self.speed_unit not in SPEED_UNITS:
+            raise ExportError(f"unknown speed unit {self.speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
         if self.proximity_m is not None:
             if isinstance(self.proximity_m, bool) or int(self.proximity_m) != self.proximity_m:
                 raise ExportError(f"proximity {self.proximity_m!r} is not a whole number of metres")
@@ -175,7 +181,7 @@ class ExportOptions:
 
     def key(self) -> dict:
         return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
-                "proximity_m": self.proximity_m}
+                "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
 
     def proximity_for(self, speed_kmh) -> np.ndarray:
         """Alert distance in metres per camera with these limits (km/h, 0 = unknown)."""
