@@ -183,17 +183,27 @@ class ExportOptions:
         return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
                 "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
 
-    def proximity_for(self, speed_kmh) -> np.ndarray:
-        """Alert distance in metres per camera with these limits (km/h, 0 = unknown)."""
+    def proximity_for(self, speed_kmh, zone_m=None) -> np.ndarray:
+        """Alert distance in metres per camera with these limits (km/h, 0 = unknown). With
+        ``zone_m`` (per camera, the length of its France danger zone, 0 = not a zone: see
+        ``exporters.france``) a zone's distance is its length, which from the zone's point
+        covers the whole zone, or the option's distance if that is longer."""
         if self.proximity_m is None:
-            return proximity_by_limit(speed_kmh)
-        return np.full(np.shape(speed_kmh), self.proximity_m, dtype=np.int64)
+            out = proximity_by_limit(speed_kmh)
+        else:
+            out = np.full(np.shape(speed_kmh), self.proximity_m, dtype=np.int64)
+        if zone_m is not None:
+            zone = np.asarray(zone_m, dtype=np.int64)
+            out = np.where(zone > 0, np.maximum(zone, self.proximity_m or 0), out)
+        return out
 
     def proximity_text(self) -> str:
         """How far ahead cameras alert, in words: "at 450 m" or the scaled rule."""
+        zones = ("; a France danger zone at its length (300 m to 4 km, or a section's), which covers the whole "
+                 "zone" if self.fr_danger_zones else "")
         if self.proximity_m is None:
-            return f"at a distance set by its speed limit: {proximity_rule_text()}"
-        return f"at {self.proximity_m:,} m"
+            return f"at a distance set by its speed limit: {proximity_rule_text()}{zones}"
+        return f"at {self.proximity_m:,} m{zones}"
 
     def with_(self, **changes) -> "ExportOptions":
         return replace(self, **changes)

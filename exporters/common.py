@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import CameraSet, ExportOptions
 from .schema import CameraType, DirectionMode, Kind
+from .france import france_danger_zones
 from .textrows import group_codes
 
 EARTH_M_PER_DEG = 111_195.0
@@ -18,6 +19,7 @@ CATEGORIES = [
     ("fixed", "Speed cameras", (CameraType.SPEED, CameraType.VARIABLE_LIMIT, CameraType.TUNNEL, CameraType.DISTANCE)),
     ("red-light", "Red-light cameras", (CameraType.RED_LIGHT, CameraType.RED_LIGHT_SPEED)),
     ("section", "Average-speed sections", (CameraType.SECTION_START, CameraType.SECTION_END, CameraType.SECTION)),
+    ("route", "Route enforcement", (CameraType.ROUTE_ENFORCEMENT,)),
     ("other", "Other enforcement", (CameraType.LEVEL_CROSSING, CameraType.BUS_LANE, CameraType.OTHER)),
     ("danger", "Danger zones", (CameraType.DANGER_ZONE,)),
     ("mobile", "Mobile cameras", (CameraType.MOBILE_ZONE, CameraType.MOBILE_CAMERA, CameraType.POLICE_CHECK)),
@@ -146,6 +148,7 @@ SHORT_LABELS = {
     CameraType.TUNNEL: "Tunnel", CameraType.VARIABLE_LIMIT: "Variable limit", CameraType.DANGER_ZONE: "Danger zone",
     CameraType.LEVEL_CROSSING: "Level crossing", CameraType.SECTION: "Section", CameraType.MOBILE_CAMERA: "Mobile",
     CameraType.POLICE_CHECK: "Police check", CameraType.DISTANCE: "Distance", CameraType.BUS_LANE: "Bus lane",
+    CameraType.ROUTE_ENFORCEMENT: "Route enforcement",
     CameraType.OTHER: "Camera",
 }
 
@@ -184,59 +187,3 @@ def poi_names(cameras: CameraSet, *, max_len: int | None = None, speed_marker: s
             base = f"{label} {sp}" if sp else label
             names[k] = fit_name(f"{base} {road}".strip() if road else base, "", max_len)
     return names[codes].tolist()
-
-
-# ---------------------------------------------------------------------------------------
-# France: danger zones instead of exact positions
-
-FR_ZONE_LENGTHS_M = ((50, 300.0), (90, 2000.0), (999, 4000.0))  # speed up to -> zone length
-
-
-def fr_zone_length(speed: np.ndarray) -> np.ndarray:
-    """300 m in towns (limit up to 50), 2 km on other roads, 4 km on motorways (over 90)."""
-    speed = np.asarray(speed)
-    out = np.full(len(speed), 2000.0)
-    out[(speed > 0) & (speed <= 50)] = 300.0
-    out[speed > 90] = 4000.0
-    return out
-
-
-def france_danger_zones(cameras: CameraSet) -> CameraSet:
-    """Cameras in France become danger zones: a stretch that contains the camera.
-
-    The zone is as long as the French rule says for the road (300 m / 2 km / 4 km, from the
-    speed limit); it starts upstream of the camera, at an offset between 10 % and 90 % of the
-    zone length derived from the camera id (deterministic, not the exact position). Without
-    a heading, the zone centre is the camera position snapped to a grid as coarse as the zone.
-    The type becomes danger zone and the speed is dropped, as French law requires.
-    """
-    fr = cameras["country"] == "FR"
-    if not fr.any():
-        return cameras
-    cols = {k: v.copy() for k, v in cameras.columns.items()}
-    idx = np.nonzero(fr)[0]
-    length = fr_zone_length(cols["speed"][idx])
-    frac = 0.1 + 0.8 * ((cols["id"][idx] * 2654435761) % 1000) / 1000.0
-    lat, lon = cols["lat"][idx], cols["lon"][idx]
-    heading = cols["heading"][idx].astype(float)
-    has_heading = ~np.isnan(heading) & (cols["dir_mode"][idx] != DirectionMode.ALL)
-    h = np.radians(np.nan_to_num(heading))
-    m_per_deg_lon = EARTH_M_PER_DEG * np.cos(np.radians(lat))
-    back = length * frac
-    start_lat = np.where(has_heading, lat - back * np.cos(h) / EARTH_M_PER_DEG, lat)
-    start_lon = np.where(has_heading, lon - back * np.sin(h) / m_per_deg_lon, lon)
-    end_lat = np.where(has_heading, start_lat + length * np.cos(h) / EARTH_M_PER_DEG, np.nan)
-    end_lon = np.where(has_heading, start_lon + length * np.sin(h) / m_per_deg_lon, np.nan)
-    grid_lat = length / EARTH_M_PER_DEG
-    grid_lon = length / m_per_deg_lon
-    snapped_lat = (np.floor(lat / grid_lat) + 0.5) * grid_lat
-    snapped_lon = (np.floor(lon / grid_lon) + 0.5) * grid_lon
-    cols["lat"][idx] = np.where(has_heading, start_lat, snapped_lat)
-    cols["lon"][idx] = np.where(has_heading, start_lon, snapped_lon)
-    cols["end_lat"][idx] = end_lat
-    cols["end_lon"][idx] = end_lon
-    cols["type"][idx] = CameraType.DANGER_ZONE
-    cols["speed"][idx] = 0
-    cols["truck_speed"][idx] = 0
-    cols["description"][idx] = [f"Zone de danger ({int(m)} m)" for m in length]
-    return CameraSet(cols)

@@ -390,6 +390,24 @@ def _level_crossing(size: int) -> Image.Image:
     return img
 
 
+def _route(size: int) -> Image.Image:
+    """Route enforcement (a radar car along a route): a blue disc, a white road running into
+    the distance and a red car on it."""
+    img, d = _new(size)
+    s = size / 24
+
+    def r(v):
+        return round(v * s)
+
+    d.ellipse([0, 0, size - 1, size - 1], fill=_c(BLUE))
+    d.polygon([(r(10), r(3)), (r(14), r(3)), (r(19), r(21)), (r(5), r(21))], fill=_c(WHITE))
+    d.rectangle([r(8), r(12), r(16), r(17)], fill=_c(RED))
+    d.rectangle([r(9.5), r(9.5), r(14.5), r(12)], fill=_c(RED))
+    d.ellipse([r(8), r(16), r(10.5), r(18.5)], fill=_c(BLACK))
+    d.ellipse([r(13.5), r(16), r(16), r(18.5)], fill=_c(BLACK))
+    return img
+
+
 # ---------------------------------------------------------------------------------------
 # Public API
 
@@ -399,6 +417,7 @@ SYMBOLS = {
     "section": "section", "section-start": "section", "section-end": "section",
     "mobile": "mobile", "mobile-zone": "mobile", "mobile-camera": "mobile", "police-check": "mobile",
     "danger": "danger", "danger-zone": "danger",
+    "route": "route", "route-enforcement": "route",
     "other": "other", "bus-lane": "other",
     "tunnel": "tunnel", "level-crossing": "level-crossing",
     "fixed": "fixed", "speed": "fixed", "variable-limit": "fixed", "distance": "fixed",
@@ -446,7 +465,7 @@ def draw_icon(category: str, speed: int, size: int, icon_set: str = "speed") -> 
         return _speed_sign(size, speed, "lights") if speed else _traffic_light(size)
     if symbol == "section":
         return _speed_sign(size, speed, "avg") if speed else _section(size)
-    return {"mobile": _mobile, "danger": _danger, "other": _other, "tunnel": _tunnel,
+    return {"mobile": _mobile, "danger": _danger, "other": _other, "tunnel": _tunnel, "route": _route,
             "level-crossing": _level_crossing}[symbol](size)
 
 

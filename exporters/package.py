@@ -97,6 +97,15 @@ def write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, f: OutputFile) ->
         f.copy_to(dest)
 
 
+# The legal-mode note (docs/france.md has the sources).
+FRANCE_NOTE = ("France: no camera position and no speed is given. French law (Code de la route art. R413-15, "
+               "décret n° 2012-3 of 3 January 2012) forbids signalling where speed cameras are; each French camera "
+               "is a 'Zone de danger' (danger sign, no speed) at least as long as the rules agreed with the "
+               "Ministry of the Interior (300 m in built-up areas, 2 km on other roads, 4 km on motorways), "
+               "containing the camera at an undisclosed point; where the format carries an alert distance, it "
+               "covers the whole zone.")
+
+
 def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str]) -> list[str]:
     """The plugin's notes, the device's, then what the package adds (each said once)."""
     notes = list(dict.fromkeys([*plugin_notes, *device.notes]))
@@ -104,8 +113,7 @@ def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str
     if not device.exporter().direction_aware and "direction-aware" not in said:
         notes.append("Alerts are not direction-aware on this device: it warns in both directions of travel.")
     if options.fr_danger_zones:
-        notes.append("Cameras in France are shown as danger zones (300 m in towns, 2 km on other roads, 4 km on "
-                     "motorways), not at their exact position, as French law requires.")
+        notes.append(FRANCE_NOTE)
     if options.icons == "fr-danger" and "danger sign" not in said:
         notes.append("France icon set: every camera icon in this package's files is the danger sign without a "
                      "speed number (an icon belongs to a whole file, so cameras outside France in the same file "

@@ -26,6 +26,7 @@ class CameraType(IntEnum):
     POLICE_CHECK = 13       # police check point
     DISTANCE = 14           # following-distance camera
     BUS_LANE = 15           # bus-lane camera
+    ROUTE_ENFORCEMENT = 16  # speed checks along a listed route by a moving radar car (France: "Itinéraire")
     OTHER = 99              # enforcement of another kind
 
     @property
@@ -68,6 +69,7 @@ TYPE_LABELS = {
     CameraType.POLICE_CHECK: "Police check point",
     CameraType.DISTANCE: "Distance camera",
     CameraType.BUS_LANE: "Bus-lane camera",
+    CameraType.ROUTE_ENFORCEMENT: "Route enforcement (radar car)",
     CameraType.OTHER: "Other enforcement",
 }
 

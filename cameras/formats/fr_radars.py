@@ -13,7 +13,7 @@ Radar fixe                 SPEED
 Radar discriminant         SPEED           truck limit in vitesse_poids_lourds_kmh
 Radar feu rouge            RED_LIGHT
 Radar Vitesse Moyenne      SECTION         average-speed section; length in description
-Itinéraire                 SECTION         route enforcement zone; roads in ``road``,
+Itinéraire                 ROUTE_ENFORCEMENT  a radar car checking speeds along a route; roads in ``road``,
                                            length in description
 Radar Passage à Niveau     LEVEL_CROSSING
 anything else              OTHER           original type kept in description, noted
@@ -60,7 +60,7 @@ TYPES = {
     "radar discriminant": CameraType.SPEED,
     "radar feu rouge": CameraType.RED_LIGHT,
     "radar vitesse moyenne": CameraType.SECTION,
-    "itinéraire": CameraType.SECTION,
+    "itinéraire": CameraType.ROUTE_ENFORCEMENT,
     "radar passage à niveau": CameraType.LEVEL_CROSSING,
 }
 REQUIRED = ("latitude", "longitude", "id", "type")

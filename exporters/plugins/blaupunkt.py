@@ -48,7 +48,7 @@ from exporters.textrows import group_codes, number_pieces, row_sizes, texts, wri
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 MAIN_CATEGORY = "Speedcams"
-SUB_CATEGORY = {"fixed": "Fixed", "red-light": "RedLight", "section": "Section", "other": "Other",
+SUB_CATEGORY = {"fixed": "Fixed", "red-light": "RedLight", "section": "Section", "route": "Route", "other": "Other",
                 "danger": "Danger", "mobile": "Mobile"}
 BY_SPEED = frozenset({"fixed", "red-light", "section"})  # category 2 carries the speed
 NO_COUNTRY = "XX"

@@ -76,6 +76,7 @@ import struct
 import numpy as np
 
 from exporters import common, icons, sizing
+from exporters.france import zone_lengths_of
 from exporters.base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
 from exporters.textrows import group_codes
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_road, cut_rows, file_stem,
@@ -196,6 +197,7 @@ class PoiTexts:
                                                clean_roads=True, max_len=None, speed_marker=" ")
         self.tables = {CODEPAGE: NameTable(names)}
         self.speed = cams["speed"][first].astype(np.int64)
+        self.zone = zone_lengths_of(cams)[first]  # a France zone's length (its description says it)
         self.road, self.description = cams["road"][first], cams["description"][first]
 
     def __len__(self):
@@ -230,7 +232,7 @@ class PoiTexts:
         """Per code of ``codes``: the bytes after the POI's alert-flag byte (name, then the
         alert, bitmap reference and comment records); the alert distance is
         ``options.proximity_for`` the code's speed limit."""
-        proximity = options.proximity_for(self.speed[codes])
+        proximity = options.proximity_for(self.speed[codes], zone_m=self.zone[codes])
         alerts = {m: alert_record(m) for m in np.unique(proximity).tolist()}
         ref = record(T_BITMAP_REF, struct.pack("<H", 0))
         names = self.names(codepage).names

@@ -95,7 +95,10 @@ def notes_for(options: ExportOptions) -> list[str]:
         f"{manual_proximity_m(options):,} m, or the cameras without a known limit (no '@' suffix) stay silent.",
         f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
         "the files are UTF-8.",
-    ]
+    ] + ([
+        "France danger zones are 300 m to 4 km long and POI Loader's manual distance is one for all POIs: to be "
+        "warned before every French zone, set 4,000 m (cameras elsewhere then warn that early too), or take the "
+        "GPX or GPI package, which carry each zone's own distance."] if options.fr_danger_zones else [])
 
 
 @register

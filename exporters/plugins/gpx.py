@@ -47,6 +47,7 @@ from exporters.schema import Kind
 from exporters.textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
                         xml_escape)
 from exporters.bulk import category_groups, rows_of
+from exporters.france import zone_lengths_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, describe_type, directions,
                            encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
                            text_file, type_slugs)
@@ -63,6 +64,7 @@ CATEGORY_SYMBOLS = {
     "red-light": "Flag, Red",
     "section": "Flag, Blue",
     "other": "Flag, Green",
+    "route": "Car",
     "danger": "Restricted Area",
     "mobile": "Police Station",
 }
@@ -84,7 +86,8 @@ def camera_attributes(cams: CameraSet) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """
     _, mode = directions(cams)
     odd_kind = kind_differs(cams)
-    codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], mode, odd_kind)
+    # a France danger zone's length sets its alert distance: zones of different lengths differ
+    codes, first = group_codes(cams["type"], cams["speed"], cams["truck_speed"], mode, odd_kind, zone_lengths_of(cams))
     slugs = type_slugs()
     table = []
     for t, k, sp, ts, m, odd in zip(*(cams[c][first].tolist() for c in ("type", "kind", "speed", "truck_speed")),
@@ -150,7 +153,9 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     labels = ChunkTexts((cams["type"], cams["speed"], cams["truck_speed"], cams["road"]), build_labels)
     attr_codes, attrs, attr_speeds = camera_attributes(cams)
     # the alert distance per attribute code (its speed limit sets it)
-    proximity = options.proximity_for(attr_speeds).tolist()
+    attr_zones = np.zeros(len(attrs), dtype=np.int64)  # zone length per code (one per code, 0 = none)
+    attr_zones[attr_codes] = zone_lengths_of(cams)
+    proximity = options.proximity_for(attr_speeds, zone_m=attr_zones).tolist()
     lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
     description, ids = cams["description"], cams["id"]
     middles = {}

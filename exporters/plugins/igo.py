@@ -43,6 +43,8 @@ DISTANCE               1     fixed camera (no distance code)
 BUS_LANE               1     fixed camera: code 7 is "bus-lane" in one list but "not constant
                              mobile" in another (and our iGO reader reads 7 as a mobile zone)
 OTHER                  1     fixed camera
+ROUTE_ENFORCEMENT      5     mobile: a radar car checking speeds along a route (France's
+                             "Itinéraire"); warned as a mobile camera at the route's point
 any type, kind MOBILE  5     iGO has one mobile code
 =====================  ====  ===================================================
 
@@ -67,6 +69,7 @@ IGO_TYPES = {
     T.SPEED: 1, T.RED_LIGHT: 3, T.RED_LIGHT_SPEED: 2, T.SECTION_START: 4, T.SECTION_END: 4,
     T.MOBILE_ZONE: 5, T.TUNNEL: 1, T.VARIABLE_LIMIT: 1, T.DANGER_ZONE: 8, T.LEVEL_CROSSING: 6,
     T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 5, T.DISTANCE: 1, T.BUS_LANE: 1, T.OTHER: 1,
+    T.ROUTE_ENFORCEMENT: 5,
 }
 IGO_MOBILE = 5
 IGO_HEADER = b"X,Y,TYPE,SPEED,DIRTYPE,DIRECTION"

@@ -35,6 +35,8 @@ SECTION_START, SECTION_END, SECTION (2 rows)    4     section (average speed)
 SECTION without an end point                    1     static camera at its start, counted in
                                                       a note (a lone 4 would open a section)
 MOBILE_ZONE, MOBILE_CAMERA, POLICE_CHECK        5     mobile camera (ambush)
+ROUTE_ENFORCEMENT                               5     mobile camera: a radar car along a route
+                                                      (France's "Itinéraire")
 DANGER_ZONE                                     106   other danger (never announced as a
                                                       camera, fixed or mobile kind)
 DISTANCE, BUS_LANE, OTHER                       1     static camera (no code of their own),
@@ -62,6 +64,7 @@ NAVITEL_TYPES = {
     T.SPEED: 1, T.RED_LIGHT: 3, T.RED_LIGHT_SPEED: 2, T.SECTION_START: 4, T.SECTION_END: 4,
     T.MOBILE_ZONE: 5, T.TUNNEL: 1, T.VARIABLE_LIMIT: 1, T.DANGER_ZONE: 106, T.LEVEL_CROSSING: 3,
     T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 5, T.DISTANCE: 1, T.BUS_LANE: 1, T.OTHER: 1,
+    T.ROUTE_ENFORCEMENT: 5,
 }
 NAVITEL_MOBILE = 5
 NAVITEL_DANGER = 106  # "other danger": a danger zone stays a danger whatever its kind

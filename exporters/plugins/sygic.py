@@ -73,6 +73,8 @@ POLICE_CHECK           9     RADAR_FAV_COPS_PLACE
 DISTANCE               14    RADAR_DISTANCE_CHECK
 BUS_LANE               0     RADAR_SYMBOL (generic camera)
 OTHER                  0     RADAR_SYMBOL (generic camera)
+ROUTE_ENFORCEMENT      5     RADAR_MOBILE_SPEED: a radar car along a route (France's
+                             "Itinéraire")
 =====================  ====  =====================================================
 
 Kind MOBILE: red light / red light + speed -> 7 (RADAR_MOBILE_RED_LIGHT), sections -> 8
@@ -121,6 +123,7 @@ SYGIC_TYPES = {
     T.SPEED: 1, T.RED_LIGHT: 2, T.RED_LIGHT_SPEED: 6, T.SECTION_START: 4, T.SECTION_END: 4,
     T.MOBILE_ZONE: 5, T.TUNNEL: 1, T.VARIABLE_LIMIT: 1, T.DANGER_ZONE: 11, T.LEVEL_CROSSING: 2,
     T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 9, T.DISTANCE: 14, T.BUS_LANE: 0, T.OTHER: 0,
+    T.ROUTE_ENFORCEMENT: 5,
 }
 SYGIC_MOBILE_TYPES = {
     T.RED_LIGHT: 7, T.RED_LIGHT_SPEED: 7, T.SECTION_START: 8, T.SECTION_END: 8, T.SECTION: 8,

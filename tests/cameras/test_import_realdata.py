@@ -39,7 +39,10 @@ def test_the_french_government_list_imports_with_types_speeds_and_overseas_point
     assert report.merged == [] and report.created == 3_264
     assert Camera.objects.filter(type=CameraType.RED_LIGHT).count() > 400
     assert Camera.objects.filter(type=CameraType.LEVEL_CROSSING).count() > 50
-    assert Camera.objects.filter(type=CameraType.SECTION).count() > 250
+    # 80 "Radar Vitesse Moyenne" are average-speed sections; the 258 "Itinéraire" rows are
+    # route enforcement (a radar car along the listed roads), a type of their own
+    assert Camera.objects.filter(type=CameraType.SECTION).count() == 80
+    assert Camera.objects.filter(type=CameraType.ROUTE_ENFORCEMENT).count() == 258
     discriminant = Camera.objects.get(links__ref="23107")  # Radar discriminant, RN88, 90 / 70 km/h
     assert (discriminant.speed, discriminant.truck_speed, discriminant.country) == (90, 70, "FR")
     # Overseas departments (Réunion at -21 degrees) are French, not swapped.

@@ -44,7 +44,7 @@ CATEGORY_TITLE = {
     T.DISTANCE: "Speed cameras", T.RED_LIGHT: "Red-light cameras", T.RED_LIGHT_SPEED: "Red-light cameras",
     T.SECTION_START: "Average-speed sections", T.SECTION_END: "Average-speed sections",
     T.SECTION: "Average-speed sections", T.LEVEL_CROSSING: "Other enforcement", T.BUS_LANE: "Other enforcement",
-    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones",
+    T.OTHER: "Other enforcement", T.DANGER_ZONE: "Danger zones", T.ROUTE_ENFORCEMENT: "Route enforcement",
 }
 MOBILE_TITLE = "Mobile cameras"
 

@@ -30,7 +30,7 @@ KML = "{http://www.opengis.net/kml/2.2}"
 LIST_NAME = re.compile(r"^(?P<cc>[A-Z]{2})_(?P<cat1>[A-Za-z0-9]+)_(?P<cat2>[A-Za-z0-9]+)$")
 SUB = {"Fixed": (T.SPEED, T.VARIABLE_LIMIT, T.TUNNEL, T.DISTANCE), "RedLight": (T.RED_LIGHT, T.RED_LIGHT_SPEED),
        "Section": (T.SECTION_START, T.SECTION_END, T.SECTION), "Other": (T.LEVEL_CROSSING, T.BUS_LANE, T.OTHER),
-       "Danger": (T.DANGER_ZONE,)}
+       "Danger": (T.DANGER_ZONE,), "Route": (T.ROUTE_ENFORCEMENT,)}
 
 
 def export(cameras=None, **options):

@@ -24,6 +24,7 @@ LABEL = {
     T.SECTION_END: "Section end", T.MOBILE_ZONE: "Mobile zone", T.TUNNEL: "Tunnel", T.VARIABLE_LIMIT: "Variable limit",
     T.DANGER_ZONE: "Danger zone", T.LEVEL_CROSSING: "Level crossing", T.SECTION: "Section", T.MOBILE_CAMERA: "Mobile",
     T.POLICE_CHECK: "Police check", T.DISTANCE: "Distance", T.BUS_LANE: "Bus lane", T.OTHER: "Camera",
+    T.ROUTE_ENFORCEMENT: "Route enforcement",
 }
 
 

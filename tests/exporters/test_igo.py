@@ -18,7 +18,8 @@ from .readers.igo_reader import SpeedcamFormatError, read_speedcam, section_pair
 # iGO TYPE per camera type, from shared/formats/igo-speedcam-txt.md §3 (kind MOBILE -> 5).
 IGO_TYPE = {T.SPEED: 1, T.RED_LIGHT: 3, T.RED_LIGHT_SPEED: 2, T.SECTION_START: 4, T.SECTION_END: 4,
             T.MOBILE_ZONE: 5, T.TUNNEL: 1, T.VARIABLE_LIMIT: 1, T.DANGER_ZONE: 8, T.LEVEL_CROSSING: 6,
-            T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 5, T.DISTANCE: 1, T.BUS_LANE: 1, T.OTHER: 1}
+            T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 5, T.DISTANCE: 1, T.BUS_LANE: 1, T.OTHER: 1,
+            T.ROUTE_ENFORCEMENT: 5}
 
 
 export = partial(interchange.export_single, "igo", "speedcam.txt")

@@ -21,7 +21,8 @@ from .readers.sygic_reader import LEGACY_COLUMNS, SygicFormatError, dump, legacy
 # Sygic Type per camera type, names from shared/formats/sygic.md.
 SYGIC_TYPE = {T.SPEED: 1, T.RED_LIGHT: 2, T.RED_LIGHT_SPEED: 6, T.SECTION_START: 4, T.SECTION_END: 4,
               T.MOBILE_ZONE: 5, T.TUNNEL: 1, T.VARIABLE_LIMIT: 1, T.DANGER_ZONE: 11, T.LEVEL_CROSSING: 2,
-              T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 9, T.DISTANCE: 14, T.BUS_LANE: 0, T.OTHER: 0}
+              T.SECTION: 4, T.MOBILE_CAMERA: 5, T.POLICE_CHECK: 9, T.DISTANCE: 14, T.BUS_LANE: 0, T.OTHER: 0,
+              T.ROUTE_ENFORCEMENT: 5}
 SYGIC_MOBILE_TYPE = {T.RED_LIGHT: 7, T.RED_LIGHT_SPEED: 7, T.SECTION_START: 8, T.SECTION_END: 8, T.SECTION: 8,
                      T.POLICE_CHECK: 9, T.DANGER_ZONE: 11}
 
