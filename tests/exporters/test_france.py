@@ -329,7 +329,7 @@ def test_gpx_proximity_is_each_zone_length_as_gpsbabel_reads_it(tmp_path):
 def test_the_notes_state_the_law_and_the_poi_loader_distance():
     from exporters.devices import DEVICES
 
-    device = next(d for d in DEVICES if d.format == "garmin-poi-csv" and not d.withdrawn)
+    device = next(d for d in DEVICES if d.format == "garmin-poi-csv" and not getattr(d, "withdrawn", False))
     notes = package_notes(device, ExportOptions(fr_danger_zones=True), [])
     text = " ".join(notes)
     assert "décret n° 2012-3" in text and "R413-15" in text
