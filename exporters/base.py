@@ -346,6 +346,9 @@ class Exporter:
     max_name_length: ClassVar[int | None] = None
     direction_aware: ClassVar[bool] = False   # the format carries the heading of the enforced traffic
     speed_carried_as: ClassVar[str] = "field"  # "field", "name" or "file" (category per speed)
+    # the limit in POI names (``exporters.units``): "camera" = each camera's in its unit
+    # ("Speed 30 mph A40"), "file" = one unit for the export (its notes say which), "" = none
+    speed_in_names: ClassVar[str] = "camera"
     mobile_supported: ClassVar[bool] = True
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:

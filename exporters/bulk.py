@@ -29,6 +29,7 @@ import numpy as np
 from exporters import common, sizing
 from exporters.base import CameraSet, Exporter, ExportError, ExportOptions, RenderResult
 from exporters.textrows import group_codes
+from exporters.units import MPH_COLUMN, unit_columns
 
 # ---------------------------------------------------------------------------------------
 # Checks
@@ -161,11 +162,12 @@ class PoiExporter(Exporter):
 
 
 def rows_of(cams: CameraSet, idx: np.ndarray, names=("type", "speed", "road")) -> CameraSet:
-    """The rows ``idx`` of ``cams`` with only the columns ``names`` (and ``id``): what a chunk
-    needs to make its names (``common.poi_names`` reads type, speed and road), without
-    copying every column."""
+    """The rows ``idx`` of ``cams`` with only the columns ``names`` (and ``id``, and the unit
+    column ``mph`` when ``cams`` has one): what a chunk needs to make its names
+    (``common.poi_names`` reads type, speed, unit and road), without copying every column."""
     sub = CameraSet.__new__(CameraSet)
-    sub.columns = {name: cams[name][idx] for name in ("id", *names)}
+    extra = (MPH_COLUMN,) if MPH_COLUMN in cams.columns and MPH_COLUMN not in names else ()
+    sub.columns = {name: cams[name][idx] for name in ("id", *names, *extra)}
     return sub
 
 
@@ -191,7 +193,9 @@ def clean_road(road: str) -> str:
 
 
 def file_stem(title: str) -> str:
-    """"Speed cameras 50" -> "Speed_cameras_50": a category as a file name."""
+    """"Speed cameras 50" -> "Speed_cameras_50", "Speed cameras 30 mph" -> "Speed_cameras_30mph":
+    a category as a file name."""
+    title = title.replace(" mph", "mph")
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in title.replace(" ", "_"))
 
 
@@ -202,7 +206,7 @@ def poi_texts(cams: CameraSet, *, max_len: int | None, speed_marker: str):
     ``common.poi_names`` of the road made ``clean_road``, the comment "description, road"
     (each ``one_line``, empty parts left out).
     """
-    codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
+    codes, first = group_codes(cams["type"], cams["speed"], *unit_columns(cams), cams["road"], cams["description"])
     columns = {name: values[first] for name, values in cams.columns.items()}
     roads = [clean_road(r) for r in columns["road"].tolist()]
     columns["road"] = np.array(roads, dtype=object)

@@ -10,6 +10,7 @@ from .base import CameraSet, ExportOptions
 from .schema import CameraType, DirectionMode, Kind
 from .france import france_danger_zones
 from .textrows import group_codes
+from .units import mph_of, shown, shown_speeds, speed_label, unit_columns, with_units
 
 EARTH_M_PER_DEG = 111_195.0
 
@@ -29,10 +30,11 @@ CATEGORY_TITLES = {slug: title for slug, title, _ in CATEGORIES}
 
 @dataclass
 class Category:
-    slug: str          # e.g. "fixed" or "fixed-50" when split by speed
-    title: str         # e.g. "Speed cameras 50"
+    slug: str          # e.g. "fixed" or "fixed-50" when split by speed ("fixed-30mph" in mph)
+    title: str         # e.g. "Speed cameras 50" ("Speed cameras 30 mph")
     index: np.ndarray  # row indices into the camera set, in id order
-    speed: int = 0     # the speed of a per-speed category
+    speed: int = 0     # the speed of a per-speed category, in its unit
+    unit: str = "kmh"  # the unit of ``speed`` ("kmh" or "mph")
 
 
 # CameraType code -> index into CATEGORIES (codes outside the table: "other").
@@ -64,10 +66,11 @@ def category_of(cameras: CameraSet) -> np.ndarray:
 
 
 def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
-    """The cameras an export includes: mobile ones only when asked, France as zones if asked.
+    """The cameras an export includes: mobile ones only when asked, France as zones if asked,
+    with the unit each limit is shown in (``units.with_units``: the column ``mph``).
 
     Columns are only copied when something changes: a set already in id order with nothing
-    left out is returned as it is (so do not change the result in place).
+    left out shares its columns with the given one (so do not change the result in place).
     """
     cams = cameras.sorted()
     if not options.mobile:
@@ -76,7 +79,7 @@ def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
             cams = cams.take(fixed)
     if options.fr_danger_zones:
         cams = france_danger_zones(cams)
-    return cams
+    return with_units(cams, options.speed_unit)
 
 
 def select_index(cameras: CameraSet, options: ExportOptions) -> tuple[CameraSet, np.ndarray]:
@@ -112,11 +115,13 @@ def categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:
     codes = category_codes(cameras)
     split = np.array([by_speed and slug in _BY_SPEED for slug, _, _ in CATEGORIES])
     lo, width = 0, 1
-    if split.any():  # group = category * width + (speed - lowest speed) where split, else category * width
-        speeds = cameras["speed"]
+    if split.any():  # group = category * width + (speed key - lowest key) where split, else category * width
+        # speed key: 2 * the speed in its unit, + 1 for mph (an unknown speed has no unit)
+        shown = shown_speeds(cameras)
+        speeds = 2 * shown + (mph_of(cameras) & (shown > 0))
         lo = int(speeds.min())
         width = int(speeds.max()) - lo + 1
-        group = codes.astype(np.int32) * width  # at most 6 * 65536: int32 (numpy 1.26 and 2 alike)
+        group = codes.astype(np.int32) * width  # at most 6 * 2 * 65536: int32 (numpy 1.26 and 2 alike)
         group += split.astype(np.int32)[codes] * (speeds.astype(np.int32) - lo)
     else:
         group = codes
@@ -133,10 +138,10 @@ def categories(cameras: CameraSet, *, by_speed: bool = False) -> list[Category]:
         slug, title, _ = CATEGORIES[i]
         part = order[start:end]
         if split[i]:
-            sp += lo
-            suffix = f"-{sp}" if sp else "-unknown"
-            label = f" {sp}" if sp else ""
-            result.append(Category(slug + suffix, title + label, part, sp))
+            sp, mph = divmod(sp + lo, 2)
+            suffix = (f"-{sp}mph" if mph else f"-{sp}") if sp else "-unknown"
+            label = f" {speed_label(sp, bool(mph))}" if sp else ""
+            result.append(Category(slug + suffix, title + label, part, sp, "mph" if mph else "kmh"))
         else:
             result.append(Category(slug, title, part))
     return result
@@ -167,23 +172,28 @@ def poi_names(cameras: CameraSet, *, max_len: int | None = None, speed_marker: s
               with_road: bool = True) -> list[str]:
     """Display names: "Speed 50 A7" style, or "Speed A7@50" with ``speed_marker="@"``.
 
-    With "@" the speed is a POI-Loader alert suffix and is kept whole whatever the limit.
-    A name depends on (type, speed, road) only: it is made once per distinct combination.
+    The speed is in each camera's unit (the column ``mph``, see ``exporters.units``): km/h
+    names carry the number alone ("Speed 50 A7"), mph names the unit ("Speed 30 mph A40").
+    With "@" the speed is a POI-Loader alert suffix, a bare number in the unit POI Loader is
+    set to (the caller gives every camera that one unit), kept whole whatever the limit.
+    A name depends on (type, speed, unit, road) only: it is made once per distinct combination.
     """
     if not len(cameras):
         return []
-    columns = (cameras["type"], cameras["speed"]) + ((cameras["road"],) if with_road else ())
+    columns = (cameras["type"], cameras["speed"], *unit_columns(cameras)) + ((cameras["road"],) if with_road else ())
     codes, first = group_codes(*columns)
     types = cameras["type"][first].tolist()
-    speeds = cameras["speed"][first].tolist()
+    mph = mph_of(cameras)[first]
+    speeds = shown(cameras["speed"][first], mph).tolist()
+    mph = mph.tolist()
     roads = cameras["road"][first].tolist() if with_road else [""] * len(types)
     names = np.empty(len(types), dtype=object)
-    for k, (t, sp, road) in enumerate(zip(types, speeds, roads)):
+    for k, (t, sp, in_mph, road) in enumerate(zip(types, speeds, mph, roads)):
         label = SHORT_LABELS.get(t, "Camera")
         if speed_marker == "@":
             base = f"{label} {road}".strip() if road else label
             names[k] = fit_name(base, f"@{sp}" if sp else "", max_len)
         else:
-            base = f"{label} {sp}" if sp else label
+            base = f"{label} {speed_label(sp, in_mph)}" if sp else label
             names[k] = fit_name(f"{base} {road}".strip() if road else base, "", max_len)
     return names[codes].tolist()

@@ -104,9 +104,9 @@ POI_LOADER_INSTALL = (
     "Install Garmin POI Loader (free, Windows or macOS) if you do not have it.",
     "Unzip the package into an empty folder; keep each .csv next to the .bmp of the same name.",
     "Connect the Garmin, start POI Loader, choose the device, then 'Install' and the folder.",
-    "Choose 'Manual' mode, not 'Express': as units choose metric (kilometres per hour), because the speed after "
-    "'@' in the names is in km/h; switch proximity alerts on and enter the distance given under 'What this file "
-    "does'. A CSV file has no field for the alert distance, so the cameras without a known limit (no '@' in "
+    "Choose 'Manual' mode, not 'Express': as units choose the ones named under 'What this file does' ('Metric' "
+    "for km/h, 'Statute' for mph), because the speed after '@' in the names is in that unit; switch proximity "
+    "alerts on and enter the distance given there. A CSV file has no field for the alert distance, so the cameras without a known limit (no '@' in "
     "their names) alert only at the distance you enter here.",
     "POI Loader builds a Poi.gpi on the device; each .csv file becomes one category with its icon.",
     "Models that take .gpi files directly (nüvi, DriveSmart, zūmo) can use the GPI package instead: there every "

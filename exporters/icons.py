@@ -13,7 +13,9 @@ Icon sets (``ExportOptions.icons``):
   posts (average-speed section), radar van (mobile), camera in a speed ring (fixed camera,
   speed unknown), red-bordered triangle with "!" (danger zone) or with a camera (other
   enforcement), tunnel sign, level-crossing cross. Red-light and section cameras with a
-  speed get the speed sign with a small traffic light or "AVG" under the number.
+  speed get the speed sign with a small traffic light or "AVG" under the number. The
+  number is in the category's unit (``exporters.units``): a UK 30 mph camera gets a "30"
+  sign, as the road sign there reads (mph signs carry no unit either).
 - ``"fr-danger"``: the French danger sign (red-bordered triangle with "!") and no number,
   whatever the category, as France requires for camera warnings.
 
@@ -411,7 +413,7 @@ def _route(size: int) -> Image.Image:
 # ---------------------------------------------------------------------------------------
 # Public API
 
-_SPEED_CATEGORY = re.compile(r"^(.*?)-(\d+|unknown)$")
+_SPEED_CATEGORY = re.compile(r"^(.*?)-(\d+|unknown)(mph)?$")  # "fixed-50", "fixed-30mph" (the sign shows 30)
 SYMBOLS = {
     "red-light": "red-light", "red-light-speed": "red-light",
     "section": "section", "section-start": "section", "section-end": "section",
@@ -425,7 +427,10 @@ SYMBOLS = {
 
 
 def parse_category(category) -> tuple[str, int]:
-    """(symbol, speed) from a category object, (slug, speed) pair or slug such as "fixed-50"."""
+    """(symbol, speed) from a category object, (slug, speed) pair or slug such as "fixed-50".
+
+    The speed is the number the sign shows, in the category's unit: "fixed-30mph" (a UK
+    30 mph camera) gives a "30" sign, as the road sign reads."""
     speed = 0
     if hasattr(category, "slug"):
         slug, speed = category.slug, int(getattr(category, "speed", 0) or 0)

@@ -19,6 +19,7 @@ from .base import CameraSet, ExportError, ExportOptions, OutputFile
 from .common import select
 from .devices import Device
 from .schema import CameraType
+from . import units
 
 PACKAGE_FORMAT_VERSION = 1
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -106,12 +107,18 @@ FRANCE_NOTE = ("France: no camera position and no speed is given. French law (Co
                "covers the whole zone.")
 
 
-def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str]) -> list[str]:
+def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str],
+                  counts: "Counts | None" = None) -> list[str]:
     """The plugin's notes, the device's, then what the package adds (each said once)."""
     notes = list(dict.fromkeys([*plugin_notes, *device.notes]))
     said = " ".join(notes)
-    if not device.exporter().direction_aware and "direction-aware" not in said:
+    exporter = device.exporter()
+    if not exporter.direction_aware and "direction-aware" not in said:
         notes.append("Alerts are not direction-aware on this device: it warns in both directions of travel.")
+    if exporter.speed_in_names == "camera" and counts is not None:
+        note = units.names_note_for(options.speed_unit, counts.by_country)
+        if note:
+            notes.append(note)
     if options.fr_danger_zones:
         notes.append(FRANCE_NOTE)
     if options.icons == "fr-danger" and "danger sign" not in said:
@@ -154,7 +161,7 @@ def make_manifest(device: Device, options: ExportOptions, *, release: dict, cove
         },
         "skipped": dict(sorted(skipped.items())),
         "files": sorted(files, key=lambda f: f["name"]),
-        "notes": package_notes(device, options, plugin_notes),
+        "notes": package_notes(device, options, plugin_notes, counts),
         "warnings": limit_warnings(device, files, total_pois),
     }
 

@@ -287,6 +287,7 @@ class PointExporter(Exporter):
     max_name_length = None  # no names in the file
     direction_aware = True
     speed_carried_as = "field"
+    speed_in_names = ""  # no names
     mobile_supported = True
     file_name: ClassVar[str] = ""
     label: ClassVar[str] = ""  # the format's name in messages

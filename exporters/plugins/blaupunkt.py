@@ -16,7 +16,8 @@ Written here:
   without one); category 1 is always ``Speedcams``; category 2 the camera category in
   CamelCase (``Fixed``, ``RedLight``, ``Section``, ``Other``, ``Danger``, ``Mobile``), with
   the speed for the categories split by speed (``Fixed50``; no number when unknown), e.g.
-  ``FR_Speedcams_Fixed50.kml``;
+  ``FR_Speedcams_Fixed50.kml``; a speed shown in mph (``exporters.units``) ends in ``mph``
+  (``GB_Speedcams_Fixed30mph.kml``, placemarks "Speed 30 mph A40", a "30" sign);
 - the KML: a plain KML 2.2 document (UTF-8) named like the file, one ``<Placemark>`` per
   camera in id order with its name ("Speed 50 A7"), its description when it has one, and a
   ``<Point>`` at the camera (a section or zone with an end point: its start, counted in a
@@ -45,6 +46,7 @@ from exporters.icons import draw_icon, to_bmp
 from exporters.interchange import (check_positions, grouped_model, has_end_point, position_errors, stretch_notes,
                                    text_file)
 from exporters.textrows import group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
+from exporters.units import mph_of, shown_speeds
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 MAIN_CATEGORY = "Speedcams"
@@ -76,10 +78,12 @@ def list_groups(cams: CameraSet) -> tuple[np.ndarray, list[tuple[str, str, int, 
         return np.zeros(0, dtype=np.int64), []
     cat = category_codes(cams).astype(np.int64)
     by_speed = np.array([slug in BY_SPEED for slug in _SLUGS])[cat]
-    speed = np.where(by_speed, cams["speed"].astype(np.int64), 0)
+    speed = np.where(by_speed, shown_speeds(cams), 0)  # in the camera's unit (``exporters.units``)
+    mph = mph_of(cams) & (speed > 0)
     countries, country = np.unique(country_codes(cams).astype(str), return_inverse=True)
-    codes, first = group_codes(country, cat, speed)
-    specs = [(f"{countries[country[i]]}_{MAIN_CATEGORY}_{SUB_CATEGORY[_SLUGS[cat[i]]]}{speed[i] or ''}",
+    codes, first = group_codes(country, cat, speed, mph)
+    specs = [(f"{countries[country[i]]}_{MAIN_CATEGORY}_{SUB_CATEGORY[_SLUGS[cat[i]]]}{speed[i] or ''}"
+              f"{'mph' if mph[i] else ''}",
               _SLUGS[cat[i]], int(speed[i]), str(countries[country[i]])) for i in first.tolist()]
     order = sorted(range(len(specs)), key=lambda k: specs[k][0])
     rank = np.empty(len(specs), dtype=np.int64)

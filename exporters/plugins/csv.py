@@ -86,6 +86,7 @@ class CsvExporter(Exporter):
     max_name_length = None
     direction_aware = True
     speed_carried_as = "field"
+    speed_in_names = ""  # no names
     mobile_supported = True
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:

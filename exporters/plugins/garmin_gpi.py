@@ -26,7 +26,8 @@ GPSBabel reads back and that users load on nuvi-class units)::
   every area holds at most ``AREA_SIZE`` (128, GPSBabel's limit) POIs; inside an area the
   POIs are sorted by name, as GPSBabel does. The device searches areas by their box.
 - Names: "Speed 50 A7" (``common.poi_names`` with the speed in the text, cut to 44
-  characters). No "@" anywhere (an "@" in a road name becomes a space): GPSBabel's and POI
+  characters), in the camera's unit (``exporters.units``: "Speed 30 mph A40"); the alert
+  distance is chosen from the limit in km/h whatever the unit shown. No "@" anywhere (an "@" in a road name becomes a space): GPSBabel's and POI
   Loader's "@50" speed markers are an input convention for speed alerts, which this writer
   does not make (see "Alerts").
 - Alerts: every POI has an alert record with a proximity and no speed, so it fires at any
@@ -79,6 +80,7 @@ from exporters import common, icons, sizing
 from exporters.france import zone_lengths_of
 from exporters.base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
 from exporters.textrows import group_codes
+from exporters.units import unit_columns
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_road, cut_rows, file_stem,
                     name_table, one_line, padded, round_half_away, to_codepage)
 
@@ -186,8 +188,9 @@ class PoiTexts:
     ``encode_text``: what ``bulk.poi_texts`` makes, encoded."""
 
     def __init__(self, cams: CameraSet):
-        self.codes, first = group_codes(cams["type"], cams["speed"], cams["road"], cams["description"])
-        name_codes, name_first = group_codes(cams["type"], cams["speed"], cams["road"])
+        unit = unit_columns(cams)  # names show each camera's limit in its unit ("Speed 30 mph A40")
+        self.codes, first = group_codes(cams["type"], cams["speed"], *unit, cams["road"], cams["description"])
+        name_codes, name_first = group_codes(cams["type"], cams["speed"], *unit, cams["road"])
         self.name_of = name_codes[first].astype(np.int64)      # name number per code
         # name bytes per name number, per code page: a fixed-width array (no NUL inside, at
         # most MAX_NAME characters); Windows-1252 at once (``name_replaced``: the name left it),

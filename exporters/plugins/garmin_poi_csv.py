@@ -14,8 +14,11 @@ files are often opened in a spreadsheet. Coordinates are numbers and are never t
   (GPSBabel's own writer cuts names at 24 and loses it). An "@" elsewhere in a road name
   would be taken for a speed marker by POI Loader and GPSBabel, so it becomes a space. 44 is our
   limit, not a documented device one: it keeps names readable on nuvi-class screens.
-- Speed: km/h, as the "@" suffix (the customer chooses km/h in POI Loader); no suffix when
-  the speed is unknown. Categories are not split per speed: one category per kind.
+- Speed: the "@" suffix, a bare number in one unit for the whole package
+  (``units.file_unit``: the option's unit, or with "auto" the unit of most cameras; the
+  notes and INSTALL say which units to choose in POI Loader, which reads the number in the
+  units chosen there); no suffix when the speed is unknown. Categories are not split per
+  speed: one category per kind.
 - Comment: description and road ("Paris centre, Rue de Rivoli").
 - Encoding: UTF-8 without BOM. Camera names are multilingual (German, Polish, Czech,
   Greek...); Windows-1252 would lose many of them, UTF-8 is what GPX (POI Loader's other
@@ -37,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exporters import common, icons, sizing
+from exporters import common, icons, sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
 from exporters.textrows import ChunkTexts, csv_text, number_pieces, row_sizes, write_rows
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
@@ -84,13 +87,13 @@ def manual_proximity_m(options: ExportOptions) -> int:
     return int(options.proximity_for(np.zeros(1, dtype=np.int64))[0])
 
 
-def notes_for(options: ExportOptions) -> list[str]:
+def notes_for(options: ExportOptions, unit: str = "kmh", other: int = 0) -> list[str]:
     return [
         "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
         "whatever your direction of travel.",
-        "The speed limit is the '@' suffix of each name in km/h (for example 'Speed A7@70'): choose km/h in "
-        "POI Loader, which makes it a speed alert (Garmin units are reported to sound a speed alert only when you "
-        "approach faster than the limit).",
+        units.at_speed_note("POI Loader CSV", unit, other),
+        "POI Loader makes the '@' number a speed alert (Garmin units are reported to sound a speed alert only when "
+        "you approach faster than the limit).",
         f"The CSV format has no alert distance: in POI Loader choose 'Manual' mode and set proximity alerts to "
         f"{manual_proximity_m(options):,} m, or the cameras without a known limit (no '@' suffix) stay silent.",
         f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
@@ -109,8 +112,10 @@ class GarminPoiCsv(PoiExporter):
     encoding = "utf-8"
     max_name_length = MAX_NAME
     speed_carried_as = "name"
+    speed_in_names = "file"  # the "@" number, one unit per export
 
     def render_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> RenderResult:
+        cams, unit, other = units.file_unit_cameras(cams, options)
         cats = common.categories(cams, by_speed=False)
         make = line_maker(lon, lat, cams)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
@@ -119,17 +124,25 @@ class GarminPoiCsv(PoiExporter):
             files.append(output_file(f"{cat.title}.csv", lambda out, i=cat.index: write_rows(out, i, make),
                                      options, cat.slug, len(cat.index)))
             files.append(OutputFile(f"{cat.title}.bmp", bmps[cat.slug], cat.slug, 0))
-        return RenderResult(files=files, skipped={}, notes=notes_for(options))
+        return RenderResult(files=files, skipped={}, notes=notes_for(options, unit, int(other.sum())))
+
+    def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        model = super().size_model(cameras, options)
+        if options.speed_unit != "auto":
+            return model
+        unit = units.file_unit(common.select(cameras, options), "auto")
+        return units.FileUnitSizes(model, cameras, options, unit,
+                                   lambda mask: sizing.rendered_sizes(self, cameras, options, mask))
 
     def size_pois(self, cams: CameraSet, lat: np.ndarray, lon: np.ndarray, options: ExportOptions) -> PoiSizeParts:
+        cams, unit, other = units.file_unit_cameras(cams, options)
         bad = invalid_coordinates(lat, lon)  # a subset with these is refused (``PoiSizes``): sized as 0, 0 here
         record_bytes = row_sizes(np.arange(len(cams)), line_maker(np.where(bad, 0.0, lon), np.where(bad, 0.0, lat),
                                                                   cams))
         cats, group = category_groups(cams, by_speed=False)
         bmps = icons.icon_files(cats, ICON_SIZE, ICON_BITS, options.icons)
-        notes = notes_for(options)
-
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
+            notes = notes_for(options, unit, tally.flags["other_unit"])
             files = []
             for k, cat in enumerate(cats):
                 if tally.counts[k]:
@@ -138,4 +151,4 @@ class GarminPoiCsv(PoiExporter):
                     files.append(sizing.FileSize(f"{cat.title}.bmp", cat.slug, 0, len(bmps[cat.slug])))
             return sizing.SizedExport(files, {}, list(notes))
 
-        return PoiSizeParts(group, record_bytes, len(cats), layout)
+        return PoiSizeParts(group, record_bytes, len(cats), layout, {"other_unit": other})

@@ -6,8 +6,9 @@ layout of docs/feed-geojson.md so it re-imports with ``--format geojson``:
 - a camera is a ``Point`` feature, a section or stretch with an end point a ``LineString``
   from start to end; coordinates ``[lon, lat]`` with 6 decimals;
 - the feature ``id`` is the camera id (a number; the importer takes it as ``ref``);
-- ``properties``: ``name`` (display name, "Speed 50 A7"; ignored by the importer),
-  ``kind``, ``type`` (slug), ``speed``/``truck_speed`` (km/h, left out when unknown),
+- ``properties``: ``name`` (display name, "Speed 50 A7", in mph "Speed 30 mph A40" as
+  ``ExportOptions.speed_unit`` says; ignored by the importer), ``kind``, ``type`` (slug),
+  ``speed``/``truck_speed`` (always km/h, the feed's unit; left out when unknown),
   ``direction`` (all/one/both; a mode without a heading is written as ``all``),
   ``heading`` (degrees, left out when none), ``country``, ``road``, ``description``
   (left out when empty) and ``reports`` (mobile zones, left out when 0).
@@ -27,6 +28,7 @@ from exporters.common import poi_names, select, select_index
 from exporters.schema import Kind
 from exporters.textrows import ChunkTexts, group_codes, json_escape, number_pairs, number_pieces, row_sizes, texts, write_rows
 from exporters.bulk import rows_of
+from exporters.units import unit_columns
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 
@@ -51,7 +53,7 @@ def row_maker(cams: CameraSet):
     # ',"kind":"fixed","type":"speed","speed":50,"direction":"one"' per combination
     # ']},"properties":{"name":"..."' per (type, speed, road): the name, and the end of the
     # geometry; made for the rows of each chunk (``ChunkTexts``), no table of every name
-    names = ChunkTexts((cams["type"], cams["speed"], cams["road"]),
+    names = ChunkTexts((cams["type"], cams["speed"], *unit_columns(cams), cams["road"]),
                        lambda rows: texts(poi_names(rows_of(cams, rows)), json_escape, ']},"properties":{"name":"',
                                           '"', always=True))
     _, mode = directions(cams)

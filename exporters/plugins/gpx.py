@@ -6,7 +6,9 @@ GPX (Mercedes COMAND, VW MIB) and apps show files as lists. Each camera is one `
 
 ``name``
     POI Loader style, "Speed A7@50": the ``@50`` suffix is the speed POI Loader turns into a
-    speed alert (km/h when the customer picks kilometres per hour in POI Loader). That suffix
+    speed alert, a bare number in the one unit of the export (``units.file_unit``: the
+    option's, or with "auto" that of most cameras; the notes say which units to pick in POI
+    Loader). That suffix
     is the only "@" of a name: GPSBabel's GPI writer takes whatever follows the *first* "@" as
     the speed, so a road such as "Rue@Gare" would lose the alert (or give a wrong one). The
     road's "@" become spaces (``road_for_name``; POI Loader CSV does the same); the
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exporters import sizing
+from exporters import sizing, units
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from exporters.common import categories, poi_names, select, select_index
 from exporters.schema import Kind
@@ -122,11 +124,12 @@ def file_header(title: str) -> str:
 STRETCHES = "are one waypoint at their start (the end point is only in the extension)"
 
 
-def notes_for(options: ExportOptions, stretches: int) -> list[str]:
-    """The notes of an export with ``stretches`` sections/stretches with an end point."""
-    notes = [f"GPX: the speed limit is the '@' suffix of each name (in POI Loader choose km/h); every camera "
-             f"carries a proximity alert distance (Garmin proximity extension, used by Garmin POI Loader) "
-             f"{options.proximity_text()}.",
+def notes_for(options: ExportOptions, stretches: int, unit: str = "kmh", other: int = 0) -> list[str]:
+    """The notes of an export with ``stretches`` sections/stretches with an end point, whose
+    '@' numbers are in ``unit`` (``other``: cameras from countries of the other unit)."""
+    notes = [units.at_speed_note("GPX", unit, other),
+             f"GPX: every camera carries a proximity alert distance (Garmin proximity extension, used by Garmin "
+             f"POI Loader) {options.proximity_text()}.",
              "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
              "extension for re-import only."]
     return notes + stretch_notes(None, "GPX", STRETCHES, stretches)
@@ -193,10 +196,11 @@ class GpxExporter(Exporter):
     max_name_length = None
     direction_aware = False
     speed_carried_as = "name"
+    speed_in_names = "file"  # the "@" number, one unit per export
     mobile_supported = True
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
-        cams = select(cameras, options)
+        cams, unit, other = units.file_unit_cameras(select(cameras, options), options)
         check_positions(cams, "GPX")
         make = row_maker(cams, options)
         files = []
@@ -208,10 +212,11 @@ class GpxExporter(Exporter):
                                     FOOT],
                                    options, cat.slug, len(cat.index)))
         stretches = int(has_end_point(cams).sum())
-        return RenderResult(files=files, skipped={}, notes=notes_for(options, stretches))
+        return RenderResult(files=files, skipped={}, notes=notes_for(options, stretches, unit, int(other.sum())))
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         cams, index = select_index(cameras, options)
+        cams, unit, other = units.file_unit_cameras(cams, options)
         make = row_maker(cams, options)
         cats, group = category_groups(cams, by_speed=False)
         record_bytes = np.zeros(len(cams), np.int64)
@@ -222,8 +227,13 @@ class GpxExporter(Exporter):
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             files = [sizing.FileSize(f"{cat.title}.gpx", cat.slug, int(count), frames[g] + int(size))
                      for g, (cat, count, size) in enumerate(zip(cats, tally.counts, tally.bytes)) if count]
-            return sizing.SizedExport(files, {}, notes_for(options, tally.flags["stretches"]))
+            return sizing.SizedExport(files, {}, notes_for(options, tally.flags["stretches"], unit,
+                                                           tally.flags["other_unit"]))
 
-        return grouped_model(cameras, cams, index, group, record_bytes, len(cats), layout,
-                             flags={"stretches": has_end_point(cams)},
-                             check=lambda subset: check_positions(subset, "GPX"), errors=position_errors(cams))
+        model = grouped_model(cameras, cams, index, group, record_bytes, len(cats), layout,
+                              flags={"stretches": has_end_point(cams), "other_unit": other},
+                              check=lambda subset: check_positions(subset, "GPX"), errors=position_errors(cams))
+        if options.speed_unit != "auto":
+            return model
+        return units.FileUnitSizes(model, cameras, options, unit,
+                                   lambda mask: sizing.rendered_sizes(self, cameras, options, mask))

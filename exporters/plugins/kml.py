@@ -58,6 +58,7 @@ from exporters.base import CameraSet, Exporter, ExportOptions, OutputFile, Rende
 from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
+from exporters.units import shown_speeds, unit_columns
 from exporters.textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
                         write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
@@ -117,7 +118,7 @@ def icon_styles(cams: CameraSet, options: ExportOptions) -> tuple[np.ndarray, li
     symbol[known] = table[types[known]]
     symbol[cams["kind"] == Kind.MOBILE] = symbol_index["mobile"]
     shows_speed = np.isin(symbol, [symbol_index[s] for s in SPEED_SYMBOLS if s in symbol_index])
-    speed = np.where(shows_speed, cams["speed"], 0).astype(np.int64)
+    speed = np.where(shows_speed, shown_speeds(cams), 0).astype(np.int64)  # the number the sign shows
     if options.icons == "fr-danger":
         french = cams["country"] == "FR"
         # one style for all of them (a symbol of its own, no speed): not one per symbol and
@@ -234,7 +235,7 @@ class Placemarks:
         # Everything per row is made from the rows of the chunk alone, the names once per
         # distinct (type, speed, road) (``ChunkTexts``): with a million distinct roads no table
         # of all names exists, and any chunking gives the same bytes.
-        names = ChunkTexts((cams["type"], cams["speed"], cams["road"]),
+        names = ChunkTexts((cams["type"], cams["speed"], *unit_columns(cams), cams["road"]),
                            lambda rows: texts(poi_names(rows_of(cams, rows)), xml_escape, "<Placemark><name>",
                                               "</name>", always=True))
 

@@ -10,6 +10,8 @@ a leaf of at most ``LEAF_SIZE`` POIs. A node splits at the median along its larg
 
 OV2 has no speed and no heading: speed cameras are split per speed limit (file) and carry
 the limit in the POI name ("Speed 50 A7"); alerts are proximity-only, both directions.
+Limits shown in mph (``exporters.units``: a UK camera with the "auto" unit) are their own
+files and names: ``Speed_cameras_30mph.ov2`` holding "Speed 30 mph A40", with a "30" sign.
 Names are Windows-1252 (GPSBabel's choice, the safe one for legacy NavCore); characters the
 code page lacks are transliterated ("Łódź" -> "Lódz", Cyrillic/Greek to Latin).
 
@@ -38,6 +40,7 @@ import numpy as np
 from exporters import common, icons, sizing
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
 from exporters.textrows import group_codes
+from exporters.units import unit_columns
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_text, cut_rows, file_stem, name_table,
                     round_half_away, to_codepage)
 
@@ -62,12 +65,12 @@ def encode_name(name: str, max_len: int = MAX_NAME) -> tuple[bytes, bool]:
 def encode_names(cameras: CameraSet, max_len: int = MAX_NAME) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(code per camera, cp1252 name bytes per code, whether each code's name was transliterated).
 
-    Names come from ``common.poi_names`` ("Speed 50 Rue de Rivoli"), built once per distinct
-    (type, speed, road). They are a fixed-width bytes array one byte wider than the longest
+    Names come from ``common.poi_names`` ("Speed 50 Rue de Rivoli", "Speed 30 mph A40"),
+    built once per distinct (type, speed, unit, road). They are a fixed-width bytes array one byte wider than the longest
     possible name: viewed as uint8 it is the byte matrix of the names each followed by its
     NUL (``name_matrix``).
     """
-    codes, first = group_codes(cameras["type"], cameras["speed"], cameras["road"])
+    codes, first = group_codes(cameras["type"], cameras["speed"], *unit_columns(cameras), cameras["road"])
     names, replaced = name_table(cameras, first, lambda name: encode_name(name, max_len), max_len + 1,
                                  max_len=None)
     return codes, names, replaced

@@ -35,8 +35,10 @@ Columns written:
   whether Sygic's Angle is the heading of the checked traffic (our assumption, as in iGO)
   or the camera's facing is unknown. A camera with ONE/BOTH but no heading is written as
   ALL and counted in a note.
-- SpeedLimit: in the exporter's unit (``speed_unit``, km/h by default; mph: our km/h
-  rounded half up, 48 -> 30), 0 = unknown.
+- SpeedLimit: in the file's unit, 0 = unknown: the exporter's ``speed_unit`` when given,
+  else the export's (``ExportOptions.speed_unit``: "kmh", "mph", or with "auto" the unit
+  of most of its cameras, ``units.file_unit``; a file has one unit); mph is our km/h
+  rounded half up, 48 -> 30.
 - Osm: 0, as the converter writes.
 - PairId: the start row's Id on both rows of a section with an end point (start, then end
   on the next Id); NULL on every other row. The converters write NULL (they read iGO files,
@@ -112,8 +114,9 @@ import tempfile
 
 import numpy as np
 
-from exporters import sizing
-from exporters.base import CameraSet, ExportOptions, OutputFile, register
+from exporters import sizing, units
+from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, register
+from exporters.common import select
 from exporters.schema import CameraType, DirectionMode, Kind
 from exporters.points import PointExporter, Points, code_lookup
 
@@ -150,16 +153,8 @@ INSERT_INFO = "INSERT INTO Info (Version, CreatedAt, Note) VALUES (?, ?, NULL)"
 
 # SpeedLimitUnits: the unit of SpeedLimit, the same on every row of a file (0 km/h, 1 mph)
 SPEED_UNITS = {"kmh": 0, "mph": 1}
-KM_PER_MILE = 1.609344
-
-
-def speeds_in(kmh: np.ndarray, unit: str) -> np.ndarray:
-    """Speeds (km/h, 0 = unknown) in ``unit``: mph rounded half up to whole numbers (48 km/h,
-    a UK 30 mph limit, is 30), 0 stays 0."""
-    kmh = np.asarray(kmh, dtype=np.int64)
-    if unit == "kmh":
-        return kmh
-    return np.floor(kmh / KM_PER_MILE + 0.5).astype(np.int64)
+KM_PER_MILE = units.KM_PER_MILE
+speeds_in = units.speeds_in  # km/h to the unit: mph rounded half up to whole numbers (48 -> 30), 0 stays 0
 
 
 INSERT_CHUNK = 50_000  # rows per executemany
@@ -577,10 +572,25 @@ class SygicExporter(PointExporter):
     file_name = "offlinespeedcams.dat"
     type_codes = staticmethod(sygic_types)
 
-    def __init__(self, speed_unit: str = "kmh"):
-        if speed_unit not in SPEED_UNITS:
+    def __init__(self, speed_unit: str | None = None):
+        if speed_unit is not None and speed_unit not in SPEED_UNITS:
             raise ValueError(f"unknown speed unit {speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
-        self.speed_unit = speed_unit  # SpeedLimit is written in this unit and SpeedLimitUnits says so
+        # SpeedLimit is written in this unit and SpeedLimitUnits says so; None: the unit of
+        # the export's ``ExportOptions.speed_unit`` (``units.file_unit``: with "auto" that of
+        # most of its cameras, a file has one unit)
+        self.speed_unit = speed_unit
+
+    def for_unit(self, cameras: CameraSet, options: ExportOptions) -> tuple["SygicExporter", str]:
+        """(an exporter with a fixed unit for this export, that unit)."""
+        if self.speed_unit is not None:
+            return self, self.speed_unit
+        unit = units.file_unit(select(cameras, options), options.speed_unit)
+        return type(self)(unit), unit
+
+    def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
+        if self.speed_unit is None:
+            return self.for_unit(cameras, options)[0].render(cameras, options)
+        return super().render(cameras, options)
 
     def columns(self, pts: Points) -> dict[str, np.ndarray]:
         return sygic_columns(pts, self.speed_unit)
@@ -611,6 +621,13 @@ class SygicExporter(PointExporter):
         return notes
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
+        if self.speed_unit is None:
+            fixed, unit = self.for_unit(cameras, options)
+            model = fixed.size_model(cameras, options)
+            if options.speed_unit != "auto":
+                return model
+            return units.FileUnitSizes(model, cameras, options, unit,
+                                       lambda mask: sizing.rendered_sizes(self, cameras, options, mask))
         model = super().size_model(cameras, options)
         if isinstance(model, SygicSizes):
             model.fallback = lambda mask: sizing.rendered_sizes(self, cameras, options, mask)

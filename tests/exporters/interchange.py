@@ -28,6 +28,8 @@ from scipy.spatial import cKDTree
 
 from exporters.base import ExportOptions, OutputFile, get_exporter
 from exporters.common import poi_names
+from exporters.units import with_units
+from cameras.formats.options import MPH_COUNTRIES as IMPORTER_MPH_COUNTRIES
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
 from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras, scaled_cameras
@@ -180,10 +182,31 @@ def sample(id_: int) -> dict:
     return next(r for r in SAMPLE_ROWS if r["id"] == id_)
 
 
-def sample_name(id_: int, **kwargs) -> str:
-    """The display name ``common.poi_names`` gives the fixture camera ``id_``."""
-    cams = sample_cameras()
+def sample_name(id_: int, speed_unit: str = "auto", **kwargs) -> str:
+    """The display name ``common.poi_names`` gives the fixture camera ``id_`` in an export
+    with ``speed_unit`` (the units ``common.select`` adds)."""
+    cams = with_units(sample_cameras(), speed_unit)
     return poi_names(cams.take(cams["id"] == id_), **kwargs)[0]
+
+
+def in_mph(row: dict, speed_unit: str = "auto") -> bool:
+    """Whether an export with ``speed_unit`` shows the row's limit in mph: with "auto" when
+    the camera importer counts its country as an mph country (the sample's GB and US), not
+    from exporters.units."""
+    return speed_unit == "mph" or (speed_unit == "auto" and row.get("country") in IMPORTER_MPH_COUNTRIES)
+
+
+def mph_value(kmh: int) -> int:
+    """km/h to whole mph, rounded to the nearest, halves up (48 -> 30, 80 -> 50)."""
+    return int(math.floor(kmh / 1.609344 + 0.5))
+
+
+def shown_speed(row: dict, speed_unit: str = "auto") -> str:
+    """The limit as a name shows it: "" (unknown), "50" (km/h), "30 mph"."""
+    kmh = row.get("speed", 0)
+    if not kmh:
+        return ""
+    return f"{mph_value(kmh)} mph" if in_mph(row, speed_unit) else str(kmh)
 
 
 def category_title(row: dict) -> str:

@@ -22,6 +22,7 @@ from exporters.schema import CameraType as T
 from exporters.schema import Kind
 
 from tests.exporters.fixtures import SAMPLE_ROWS, sample_cameras
+from tests.exporters import interchange
 from tests.exporters.interchange import assert_same_bytes_in_any_order, check_golden_files, gpsbabel_read_file
 from tests.exporters.fixtures import scaled_cameras
 
@@ -82,7 +83,7 @@ def test_each_list_holds_the_cameras_of_its_country_category_and_speed():
         m = LIST_NAME.match(f.name[:-4])
         doc_name, marks = placemarks(f.data)
         assert doc_name == f.name[:-4] and len(marks) == f.count
-        sub = re.match(r"([A-Za-z]+)(\d*)$", m["cat2"])
+        sub = re.match(r"([A-Za-z]+?)(\d*)(mph)?$", m["cat2"])
         for name, lon, lat in marks:
             row = next(r for r in rows.values() if abs(r["lon"] - lon) < 1e-6 and abs(r["lat"] - lat) < 1e-6)
             seen.append(row["id"])
@@ -91,8 +92,8 @@ def test_each_list_holds_the_cameras_of_its_country_category_and_speed():
                 assert sub[1] == "Mobile"
             else:
                 assert row["type"] in SUB[sub[1]]
-                if sub[1] in ("Fixed", "RedLight", "Section"):
-                    assert int(sub[2] or 0) == row.get("speed", 0)
+                if sub[1] in ("Fixed", "RedLight", "Section"):  # the speed in its unit: GB, US in mph
+                    assert f"{sub[2]}{' mph' if sub[3] else ''}" == interchange.shown_speed(row)
     assert sorted(seen) == sorted(r["id"] for r in SAMPLE_ROWS)  # every camera once
 
 

@@ -36,8 +36,9 @@ def gpi_files(result):
 
 
 def expected_name(row) -> str:
-    """"Speed 50 Rue de Rivoli": label, speed when known, road; at most 44 characters."""
-    parts = [LABEL[row["type"]]] + ([str(row["speed"])] if row.get("speed") else []) + [row.get("road", "")]
+    """"Speed 50 Rue de Rivoli": label, speed when known (in mph for GB and US: "Speed 30 mph
+    Broadway"), road; at most 44 characters."""
+    parts = [LABEL[row["type"]], interchange.shown_speed(row), row.get("road", "")]
     return " ".join(p for p in parts if p)[:44].rstrip()
 
 

@@ -69,7 +69,7 @@ def test_every_file_parses_with_gpxpy_with_names_texts_and_positions():
     assert sorted(got) == list(range(1, 25))
     for row in expected_rows():
         name, wpt = got[row["id"]]
-        assert wpt.name == sample_name(row["id"], speed_marker="@")
+        assert wpt.name == sample_name(row["id"], "kmh", speed_marker="@")  # the sample is mostly km/h: "@" in km/h
         assert (wpt.latitude, wpt.longitude) == (row["lat"], row["lon"])
         assert wpt.description == row["description"]
         assert wpt.type == name[:-4]
@@ -193,7 +193,7 @@ def test_gpsbabel_reads_every_waypoint_with_its_name_position_and_proximity(tmp_
     got = {row["Name"]: row for row in gpsbabel_read_files("gpx", files, tmp_path)}
     assert len(got) == 24
     for row in expected_rows():
-        read = got[sample_name(row["id"], speed_marker="@")]
+        read = got[sample_name(row["id"], "kmh", speed_marker="@")]
         assert abs(float(read["Latitude"]) - row["lat"]) <= 1e-6
         assert abs(float(read["Longitude"]) - row["lon"]) <= 1e-6
         assert read["Proximity"] == scaled_proximity(row.get("speed", 0)), row["id"]
@@ -246,7 +246,7 @@ def test_a_camera_without_a_valid_position_is_refused_with_its_id():
 
 def test_the_notes_say_the_speed_is_in_the_name_and_alerts_are_not_direction_aware():
     notes = " ".join(export("gpx", mobile=True).notes)
-    assert "'@' suffix" in notes and "300 m up to 50 km/h" in notes and "500 m when the limit is unknown" in notes
+    assert "limit after '@' in each name is in km/h" in notes and "300 m up to 50 km/h" in notes and "500 m when the limit is unknown" in notes
     assert "proximity alert distance (Garmin proximity extension, used by Garmin POI Loader) at 250 m." in " ".join(
         export("gpx", proximity_m=250).notes)
     assert "not direction-aware" in notes

@@ -28,8 +28,9 @@ def ov2_files(result):
 
 
 def expected_file(row) -> str:
+    """tomtom/Speed_cameras_50.ov2, in mph for GB and US: tomtom/Speed_cameras_30mph.ov2."""
     prefix = category_title(row).replace(" ", "_")
-    speed = row.get("speed", 0)
+    speed = interchange.shown_speed(row).replace(" ", "")
     return f"tomtom/{prefix}_{speed}.ov2" if prefix in PER_SPEED and speed else f"tomtom/{prefix}.ov2"
 
 

@@ -328,6 +328,26 @@ def lone_sections(cams: CameraSet) -> np.ndarray:
     return (cams["type"] == CameraType.SECTION) & ~(np.isfinite(cams["end_lat"]) & np.isfinite(cams["end_lon"]))
 
 
+def in_mph_country(cams: CameraSet) -> np.ndarray:
+    """Per camera: its country posts limits in mph, as the camera importer counts them."""
+    return np.array([c in interchange.IMPORTER_MPH_COUNTRIES for c in cams["country"].tolist()], dtype=bool)
+
+
+def with_column(cams: CameraSet, name: str, values: np.ndarray) -> CameraSet:
+    out = CameraSet.__new__(CameraSet)
+    out.columns = {**cams.columns, name: values}
+    return out
+
+
+def at_speeds(cams: CameraSet) -> np.ndarray:
+    """The "@" numbers of a POI Loader file (default "auto" unit): one unit for the export,
+    mph when most cameras are in mph countries, else km/h."""
+    mph = in_mph_country(cams)
+    if 2 * int(mph.sum()) > len(mph):
+        return np.array([interchange.mph_value(s) for s in cams["speed"].tolist()], dtype=np.int64)
+    return cams["speed"].astype(np.int64)
+
+
 def per_camera(cams: CameraSet, func, *names) -> np.ndarray:
     """``func(**{name: value})`` for every camera, called once per distinct combination."""
     stacked = np.column_stack([cams[n].astype(np.int64) for n in names])
@@ -342,10 +362,11 @@ def squeezed(text: str) -> str:
 
 
 def garmin_texts(cams: CameraSet) -> tuple[list[str], list[str]]:
-    """(GPI name, POI comment) per camera from the test tables: "Speed 50 A7", "description, road"."""
-    rows = [dict(type=CameraType(t), speed=sp, road=squeezed(road), description=squeezed(desc))
-            for t, sp, road, desc in zip(cams["type"].tolist(), cams["speed"].tolist(), cams["road"].tolist(),
-                                         cams["description"].tolist())]
+    """(GPI name, POI comment) per camera from the test tables: "Speed 50 A7" ("Speed 30 mph
+    A40" in an mph country), "description, road"."""
+    rows = [dict(type=CameraType(t), speed=sp, road=squeezed(road), description=squeezed(desc), country=c)
+            for t, sp, road, desc, c in zip(cams["type"].tolist(), cams["speed"].tolist(), cams["road"].tolist(),
+                                            cams["description"].tolist(), cams["country"].tolist())]
     return [expected_name(r) for r in rows], [expected_comment(r) for r in rows]
 
 
@@ -367,9 +388,12 @@ def category_title(kind: int, type: int) -> str:
 def check_tomtom_ov2(case: Case):
     """Both readers: every camera in the file of its category and speed, at its position; the
     skipper tree is valid; the name holds the speed."""
+    mph = in_mph_country(case.cams)
     files, want_file = [], per_camera(
-        case.cams, lambda kind, type, speed: expected_file(dict(kind=kind, type=CameraType(type), speed=speed)),
-        "kind", "type", "speed")
+        with_column(case.cams, "mph", mph),
+        lambda kind, type, speed, mph: expected_file(dict(kind=kind, type=CameraType(type), speed=speed,
+                                                          country="GB" if mph else "")),
+        "kind", "type", "speed", "mph")
     reader = {"lat": [], "lon": [], "file": [], "name": []}
     babel = {"lat": [], "lon": [], "file": []}
     for f, path in case.files:
@@ -396,10 +420,11 @@ def check_tomtom_ov2(case: Case):
     assert_same_multiset(f"{case.label} (gpsbabel)", expected, {**babel, "file": [code[n] for n in babel["file"]]},
                          tol, case.ids, {"file": code})
     names = np.asarray(reader["name"], dtype=object)[match]
-    for speed, name, cam_id in zip(case.column("speed").tolist(), names, case.ids.tolist()):
+    shown = np.where(mph, [interchange.mph_value(s) for s in case.cams["speed"].tolist()], case.cams["speed"])
+    for speed, name, cam_id in zip(shown.tolist(), names, case.ids.tolist()):
         if speed:
             assert re.search(NUMBER_IN_NAME.format(speed), name), (
-                f"{case.label}: camera {cam_id} ({speed} km/h) is named {name!r}")
+                f"{case.label}: camera {cam_id} ({speed} in its unit) is named {name!r}")
 
 
 def check_garmin_gpi(case: Case):
@@ -466,7 +491,7 @@ def check_garmin_poi_csv(case: Case):
     code = codes_of(reader["file"], set(want_file))
     want_comment = garmin_texts(case.cams)[1]
     text_code = codes_of(reader["comment"], want_comment)
-    expected = {**case.positions(), "file": [code[n] for n in want_file], "speed": case.column("speed"),
+    expected = {**case.positions(), "file": [code[n] for n in want_file], "speed": at_speeds(case.cams),
                 "comment": [text_code[t] for t in want_comment]}
     tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "file": EXACT, "speed": EXACT, "comment": EXACT}
     assert_same_multiset(f"{case.label} (strict CSV reader)", expected,
@@ -495,7 +520,7 @@ def check_gpx(case: Case):
     code = codes_of(babel["file"], set(want_file))
     descriptions = case.column("description").tolist()
     text_code = codes_of(babel["desc"], descriptions)
-    expected = {**case.positions(), "file": [code[n] for n in want_file], "speed": case.column("speed"),
+    expected = {**case.positions(), "file": [code[n] for n in want_file], "speed": at_speeds(case.cams),
                 "desc": [text_code[t] for t in descriptions], "proximity": scaled_proximity(case.column("speed"))}
     got = {**babel, "file": [code[n] for n in babel["file"]], "desc": [text_code[t] for t in babel["desc"]]}
     tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "file": EXACT, "speed": EXACT, "desc": EXACT,
@@ -528,12 +553,14 @@ def check_kml(case: Case):
 
 
 def blaupunkt_list(country: str, kind: int, type: int, speed: int) -> str:
-    """The TravelPilot list a camera belongs in: <CC>_Speedcams_<category>[speed] (test tables)."""
+    """The TravelPilot list a camera belongs in: <CC>_Speedcams_<category>[speed] (test tables),
+    the speed in its country's unit (GB_Speedcams_Fixed30mph)."""
     cc = country.upper() if re.fullmatch(r"[A-Za-z]{2}", country or "") else "XX"
     if kind == Kind.MOBILE or type in MOBILE_TYPES:
         return f"{cc}_Speedcams_Mobile.kml"
     sub = next(name for name, types in BLAUPUNKT_SUB.items() if type in types)
-    return f"{cc}_Speedcams_{sub}{(speed or '') if sub in ('Fixed', 'RedLight', 'Section') else ''}.kml"
+    shown = interchange.shown_speed(dict(speed=speed, country=country)).replace(" ", "")
+    return f"{cc}_Speedcams_{sub}{shown if sub in ('Fixed', 'RedLight', 'Section') else ''}.kml"
 
 
 def check_blaupunkt_kml(case: Case):
