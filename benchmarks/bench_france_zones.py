@@ -69,10 +69,10 @@ def report(title: str, cams: CameraSet) -> None:
 
 
 def main() -> None:
-    default = Path(os.environ.get("SHARED_DATA_DIR", ROOT.parent / "shared" / "data")) / \
-        "fr_radars_automatiques_2023-04-26.csv"
+    data = os.environ.get("SHARED_DATA_DIR", "")
+    default = Path(data) / "fr_radars_automatiques_2023-04-26.csv" if data else None
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=default)
+    parser.add_argument("--file", type=Path, default=default, required=default is None)
     parser.add_argument("--seed", type=int, default=20240601)
     args = parser.parse_args()
     cams = read_cameras(args.file)

@@ -69,7 +69,8 @@ def test_the_french_radar_list_reads_all_3264_rows_as_records(shared):
     assert Counter(r.type for r in records) == {
         CameraType.SPEED: 1_848 + 473,
         CameraType.RED_LIGHT: 534,
-        CameraType.SECTION: 258 + 80,
+        CameraType.SECTION: 80,  # "Radar Vitesse Moyenne"
+        CameraType.ROUTE_ENFORCEMENT: 258,  # "Itinéraire"
         CameraType.LEVEL_CROSSING: 71,
     }
     assert {r.country for r in records} == {"FR"}
@@ -89,7 +90,7 @@ def test_the_french_radar_rows_with_stray_quotes_are_repaired(shared):
     assert len(repaired) == 62
     zone = records["26205"]
     assert zone.line == 3012
-    assert zone.type == CameraType.SECTION
+    assert zone.type == CameraType.ROUTE_ENFORCEMENT
     assert zone.road == "D1083"
     assert '"' not in zone.road + zone.description
     assert zone.description.startswith("Itinéraire (route enforcement zone")
@@ -379,7 +380,7 @@ def test_the_french_reader_maps_types_speeds_and_directions(tmp_path):
     assert got["1"].description == "Radar fixe; both directions (DOUBLE SENS)"
     assert (got["2"].type, got["2"].speed, got["2"].truck_speed) == (CameraType.SPEED, 130, 90)
     assert (got["3"].type, got["3"].description) == (CameraType.RED_LIGHT, "Radar feu rouge; C vers D; PARIS")
-    assert (got["4"].type, got["4"].road) == (CameraType.SECTION, "D1, D2")
+    assert (got["4"].type, got["4"].road) == (CameraType.ROUTE_ENFORCEMENT, "D1, D2")
     assert "12.5 km" in got["4"].description
     assert got["5"].type == CameraType.LEVEL_CROSSING
     assert got["6"].type == CameraType.OTHER and "Radar tronçon" in got["6"].notes[0]
@@ -402,7 +403,7 @@ def test_the_french_reader_repairs_the_route_zone_quoting_slip(tmp_path):
     path = write(tmp_path, "radars.csv", FR_HEADER +
                  FR_PREFIX + '46.0,5.0,26205,"46.25, 6.11",AXIMUM,2017-10-05T16:17:13Z,Itinéraire,"D1083""","""300",,,\n')
     [record], _ = read("fr-radars", path)
-    assert (record.road, record.type) == ("D1083", CameraType.SECTION)
+    assert (record.road, record.type) == ("D1083", CameraType.ROUTE_ENFORCEMENT)
     assert len(record.notes) == 2
 
 
