@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from cameras.coverage import Coverage, CoverageError, read_gpx_route
 from cameras.exporting import device_coverage, latest_release
 from cameras.models import Release
-from exporters.base import ExportError, ExportOptions
+from exporters.base import SPEED_UNITS, ExportError, ExportOptions
 from exporters.devices import get_device
 
 
@@ -32,6 +32,10 @@ def add_arguments(parser) -> None:
                         help="alert distance where the format carries one (Garmin GPI, GPX): 'auto' (default: by "
                              "each camera's speed limit, 300 m up to 50 km/h, 500 m up to 90, 800 m up to 110, "
                              "1000 m above, 500 m when unknown) or a distance in metres for every camera, e.g. 600")
+    parser.add_argument("--units", default="auto", choices=SPEED_UNITS,
+                        help="speed unit of names, file names, icons and the formats that let the file choose: "
+                             "'auto' (default: each camera's country's unit, mph in GB, US...), 'kmh' or 'mph' "
+                             "for every camera (iGO and Navitel speeds stay km/h, as their format defines)")
     parser.add_argument("--release", type=int, help="release number (default: the latest)")
 
 
@@ -52,7 +56,8 @@ def parse(opts: dict, stderr) -> tuple:
     try:
         device = get_device(opts["device"])
         options = ExportOptions(mobile=opts["mobile"], icons=opts["icons"], fr_danger_zones=opts["fr_danger_zones"],
-                                proximity_m=parse_proximity(opts.get("proximity", "auto")))
+                                proximity_m=parse_proximity(opts.get("proximity", "auto")),
+                                speed_unit=opts.get("units") or "auto")
         codes = [c for part in (opts["countries"], opts["regions"]) if part for c in part.split(",") if c.strip()]
         route = None
         if opts["route"]:
