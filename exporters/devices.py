@@ -16,6 +16,9 @@ class Limit:
     value: int
     source: str
     assumed: bool = False
+    # above a hard limit the device ignores the whole file(s), not just the excess: a package
+    # over it is refused (``package.hard_limit_error``), not sent with a warning
+    hard: bool = False
 
     def describe(self, unit: str) -> str:
         text = f"{self.value:,} {unit}"
@@ -50,6 +53,9 @@ class Device:
     # Garmin GPI: why the device needs Windows-1252 text (names outside it transliterated);
     # empty: a file with names outside Windows-1252 is written in UTF-8 (code page 65001)
     transliterate: str = ""
+    # why the device is no longer sold (empty: on sale); a withdrawn device stays in CATALOG
+    # so that orders placed before still resolve, but not in DEVICES (shop, panel, fan-out)
+    withdrawn: str = ""
 
     @property
     def name(self) -> str:
@@ -135,18 +141,32 @@ SYGIC_INSTALL = (
     "Copy the package's offlinespeedcams.dat into that folder, replacing the old file.",
     "Restart Sygic; under Settings > Speed cameras make sure warnings are on.",
 )
-MERCEDES_INSTALL = (
-    "Unzip the package on your computer.",
-    "Copy the .gpx files from the package onto an empty SD card or USB stick, in a folder named 'PersonalPOI'.",
-    "Insert the card in the COMAND unit: Navi > Options > Import personal POIs, then choose the card.",
-    "Keep to the device limit shown on the product page: above it COMAND ignores every POI on the card, "
-    "with no error message.",
+MERCEDES_INSTALL = (  # gplv2/mercedespoi: DAIMLER_GPX_FORMAT.md "SD Card Structure", "Observed Behavior"
+    "Unzip the package on your computer. Its folder 'PersonalPOI' holds one .gpx file per camera category, "
+    "with plain ASCII file names, as COMAND needs.",
+    "Copy the folder 'PersonalPOI' with its files to the root of an SD card, keeping the name 'PersonalPOI' "
+    "exactly as it is. If the card already has a 'PersonalPOI' folder, put our speedcams_*.gpx files into it "
+    "(replacing older ones of the same names) and count its other POIs in: see the last step.",
+    "Not sure COMAND reads the card? Put an MP3 file on it first and play it through COMAND.",
+    "Insert the card in COMAND's SD card slot and leave it there: COMAND reads the POIs from the card, it does "
+    "not copy them. After changing the files, take the card out and insert it again, or restart the "
+    "navigation.",
+    "The cameras appear as personal POIs grouped by category (Speed cameras, Red-light cameras, ...), and "
+    "COMAND warns before each one as described under 'What this file does'.",
+    "Keep to 25,000 POIs on the whole card, ours and any others together: above that COMAND ignores every POI "
+    "on the card, with no error message. For that reason coverages over the limit are not sold for COMAND.",
 )
+MIB2_WITHDRAWN = (
+    "No longer sold. MIB2 head units do not import loose GPX files: they take a 'PersonalPOI' software-update "
+    "package (metainfo2.txt, SQLite databases, SHA-1 checksums). The checksums are publicly described "
+    "(jimmyH/mypois, poifix.py; github.com/jilleb/mib2-toolbox/issues/1), but the unit also checks a signature of the "
+    "package's metainfo2.txt that only Volkswagen can make: the community tools ship a Volkswagen-signed file "
+    "unchanged (raycoarana/poi-to-discover-media: 'Keep main metadata untouched, as we are not able to properly "
+    "calculate it'), and MIB2 Standard units by TechniSat refuse such packages (github.com/jilleb/mib2-toolbox/issues/99). "
+    "We do not sell a package that depends on reusing a vendor's signature.")
 VW_INSTALL = (
-    "Unzip the package on your computer.",
-    "Copy the package's contents to the root of an empty SD card or USB stick (FAT32).",
-    "In the car: Setup (or Menu) > Navigation > Manage memory > Update personal POIs, and choose the card.",
-    "Under Navigation > Map > Personal POIs choose up to 10 categories to show and warn about.",
+    "This device is no longer sold (see 'What this file does'): the package holds GPX files, which MIB2 head "
+    "units do not import. Please contact us about your order.",
 )
 APP_KML_INSTALL = (
     "Unzip the package and send the .kml file to your phone (email, cloud drive or USB).",
@@ -235,15 +255,17 @@ DEVICES: tuple[Device, ...] = (
            coverage_note="Sygic loads one offline camera database for the whole world and shows only the cameras "
                          "near you, so there is nothing to trim: you always get the full database.",
            notes=(FR_NO_SWAP,)),
-    Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "gpx", "head-unit",
-           mobile=False, install=MERCEDES_INSTALL,
-           max_pois=Limit(25_000, "25,000-30,000 POIs in total; above that all POIs are ignored with no error "
-                          "(gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md and STATS.md)"),
-           notes=(FR_NO_SWAP,)),
-    Device("vw-mib", "Volkswagen / Škoda / SEAT", "MIB2 personal POI", "gpx", "head-unit", mobile=False,
-           install=VW_INSTALL,
-           max_categories=Limit(10, "at most 10 POI categories can be selected (PPOI wiki; jimmyH/mypois)"),
-           max_pois=Limit(50_000, "none documented", assumed=True), notes=(FR_NO_SWAP,)),
+    Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "daimler-gpx", "head-unit",
+           mobile=False, install=MERCEDES_INSTALL, default_coverage="central-europe",
+           max_pois=Limit(25_000, "25,000-30,000 POIs on the card, the low end taken; above it every POI is "
+                          "ignored, with no error (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits', STATS.md)",
+                          hard=True),
+           notes=(FR_NO_SWAP,
+                  "Format: GPX 1.1 with Daimler's extensions (gpx: and gpxd: prefixes, WptExtension, POICategory, "
+                  "Activity), as the community reference describes it (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md); "
+                  "Daimler's own XSD files are no longer online.",
+                  "The default coverage, Central Europe, stays well under COMAND's 25,000 POIs (all of Europe "
+                  "has more); a coverage over the limit is refused, with the countries to leave out.")),
     Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "blaupunkt-kml", "pnd",
            icons=IconSpec(22, 22, 8), icon_swap=True, install=BLAUPUNKT_INSTALL,
            max_pois=Limit(30_000, "none documented", assumed=True)),
@@ -253,8 +275,14 @@ DEVICES: tuple[Device, ...] = (
     Device("generic-geojson", "Generic", "GeoJSON file", "geojson", "app", install=GENERIC_INSTALL),
 )
 
+# Devices no longer sold: resolvable by id (orders placed before), never offered.
+WITHDRAWN: tuple[Device, ...] = (
+    Device("vw-mib", "Volkswagen / Škoda / SEAT", "MIB2 personal POI", "gpx", "head-unit", mobile=False,
+           install=VW_INSTALL, withdrawn=MIB2_WITHDRAWN, notes=(MIB2_WITHDRAWN,)),
+)
+
 CATALOG: dict[str, Device] = {}
-for _d in DEVICES:
+for _d in DEVICES + WITHDRAWN:
     if _d.id in CATALOG:
         raise ValueError(f"duplicate device id {_d.id!r}")
     CATALOG[_d.id] = _d
@@ -284,4 +312,9 @@ def validate_catalog() -> list[str]:
             problems.append(f"{d.id}: coverage setup refused without a reason")
         if d.transliterate and d.format in plugins and not hasattr(plugins[d.format](), "transliterate"):
             problems.append(f"{d.id}: format {d.format!r} has no transliteration option")
+        if d.withdrawn:
+            problems.append(f"{d.id}: withdrawn, yet listed for sale")
+    for d in WITHDRAWN:
+        if not d.withdrawn or d.format not in plugins or not d.install:
+            problems.append(f"{d.id}: a withdrawn device needs its reason, a registered format and instructions")
     return problems

@@ -72,6 +72,33 @@ def limit_warnings(device: Device, files: list[dict], total_pois: int) -> list[s
     return warnings
 
 
+def hard_limit_error(device: Device, total_pois: int, by_country: dict[str, int]) -> str | None:
+    """Why a package of ``total_pois`` POIs cannot be sold for ``device``, with what to leave
+    out, or None. Only a hard limit refuses (``devices.Limit.hard``: the device then ignores
+    every POI, not just the excess); other limits give warnings. ``by_country``: the package's
+    cameras per country; the countries to leave out are the largest ones, as few as do it."""
+    limit = device.max_pois
+    if limit is None or not limit.hard or total_pois <= limit.value:
+        return None
+    over = total_pois - limit.value
+    head = (f"{total_pois:,} POIs are over the limit of {device.name}, {limit.value:,} POIs: above "
+            f"it the device ignores every POI, so this coverage is refused. Leave out at least {over:,} POIs")
+    ranked = sorted(((n, c) for c, n in by_country.items() if n), key=lambda nc: (-nc[0], nc[1]))
+    drop, cut = [], 0
+    for n, country in ranked:
+        if cut >= over or len(drop) == len(ranked) - 1:
+            break
+        drop.append(f"{country} ({n:,})")
+        cut += n
+    if cut >= over:
+        left = ", ".join(c for _, c in ranked[len(drop):])
+        return (f"{head}: for example the countries {', '.join(drop)}, which leaves {total_pois - cut:,} POIs in "
+                f"{left}; or choose a smaller region (the default for this device is {device.default_coverage}).")
+    alone = ranked[-1][1] if ranked else "the coverage"  # every country is, when even the smallest is
+    return (f"{head}: {alone} alone is over it, so choose part of it (the cameras along a route, or around your "
+            f"home) or a smaller region (the default for this device is {device.default_coverage}).")
+
+
 def install_guide(device: Device, manifest: dict) -> str:
     lines = [f"Speed cameras for {device.name}", "=" * (18 + len(device.name)), "",
              f"Release {manifest['release']['number']} ({manifest['release']['date']}), "
@@ -197,6 +224,9 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
     result = device.exporter().render(cameras, options)
     files = [{"name": f.name, "category": f.category, "count": f.count, "bytes": f.size, "sha256": f.sha256}
              for f in result.files]
+    refused = hard_limit_error(device, sum(f["count"] for f in files), Counts.of(select(cameras, options)).by_country)
+    if refused:
+        raise ExportError(refused)
     manifest = make_manifest(device, options, release=release, coverage=coverage,
                              counts=Counts.of(select(cameras, options)), files=files, skipped=result.skipped,
                              plugin_notes=result.notes)

@@ -73,6 +73,7 @@ import math
 import re
 import zipfile
 from dataclasses import dataclass
+from xml.etree import ElementTree
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,7 @@ from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
 from . import interchange
 from tests.exporters.interchange import CATEGORY_TITLE, MOBILE_TITLE, gpsbabel_unicsv
+from .readers import daimler_gpx_checker
 from .readers.gpi_reader import read_gpi
 from .readers.igo_reader import read_speedcam
 from .readers.ov2_reader import read_ov2
@@ -100,6 +102,7 @@ from tests.exporters.test_navitel import navitel_type
 from tests.exporters.test_ov2 import expected_file
 from tests.exporters.test_sygic import sygic_type
 from tests.exporters.test_blaupunkt import SUB as BLAUPUNKT_SUB
+from tests.exporters.test_comand import expected_lead_s
 
 pytestmark = pytest.mark.realdata
 
@@ -528,6 +531,36 @@ def check_gpx(case: Case):
     assert_same_multiset(f"{case.label} (gpsbabel)", expected, got, tol, case.ids, {"file": code, "desc": text_code})
 
 
+def check_daimler_gpx(case: Case):
+    """The Daimler GPX checker (readers/daimler_gpx_checker.py): every camera in its category
+    (POICategory, file), at its position, warning with the lead time of its limit; GPSBabel reads
+    every waypoint of each file with the GPX namespace as the default namespace (it reads no
+    prefixed element)."""
+    want_cat = per_camera(case.cams, category_title, "kind", "type")
+    leads = {int(s): expected_lead_s(int(s)) for s in np.unique(case.column("speed"))}
+    got = {"lat": [], "lon": [], "cat": [], "lead": []}
+    ElementTree.register_namespace("", "http://www.topografix.com/GPX/1/1")
+    for f, path in case.files:
+        assert f.name.startswith("PersonalPOI/") and f.name.isascii(), f"{case.label}: {f.name}"
+        wpts = daimler_gpx_checker.read(path.read_bytes())
+        assert len(wpts) == f.count, f"{case.label}: the checker reads {len(wpts)} POIs from {f.name}, declared {f.count}"
+        assert len({w.extension["POICategory"]["Cat"] for w in wpts}) == 1, f"{case.label}: {f.name} mixes categories"
+        got["lat"] += [w.lat for w in wpts]
+        got["lon"] += [w.lon for w in wpts]
+        got["cat"] += [w.extension["POICategory"]["Cat"] for w in wpts]
+        got["lead"] += [int(w.extension["Activity"]["Value"]) for w in wpts]
+        plain = path.with_name(path.stem + "-plain.gpx")
+        plain.write_bytes(ElementTree.tostring(ElementTree.parse(path).getroot(), encoding="utf-8",
+                                               xml_declaration=True))
+        assert len(gpsbabel_unicsv("gpx", plain)) == f.count, f"{case.label}: GPSBabel on {f.name}"
+    code = codes_of(got["cat"], set(want_cat))
+    expected = {**case.positions(), "cat": [code[c] for c in want_cat],
+                "lead": [leads[int(s)] for s in case.column("speed")]}
+    tol = {"lat": POS_TOL["text"], "lon": POS_TOL["text"], "cat": EXACT, "lead": EXACT}
+    assert_same_multiset(f"{case.label} (Daimler GPX checker)", expected, {**got, "cat": [code[c] for c in got["cat"]]},
+                         tol, case.ids, {"cat": code})
+
+
 def check_kml(case: Case):
     """GPSBabel: every camera's point at its position. The project's KML reader: a point per
     camera and a line before each stretch, with the ExtendedData and description of the camera."""
@@ -748,6 +781,7 @@ CHECKS = {
     "garmin-gpi": check_garmin_gpi,
     "garmin-poi-csv": check_garmin_poi_csv,
     "gpx": check_gpx,
+    "daimler-gpx": check_daimler_gpx,
     "kml": check_kml,
     "kmz": check_kmz,
     "igo": check_igo,
