@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cameras.coverage import Coverage
 from cameras.exporting import latest_release, sizer
 from cameras.models import Release
-from exporters.base import ExportError
+from exporters.base import ExportError, ExportOptions
 from exporters.devices import Device, get_device
 
 from portal.services import fulfilment, links, payments
-from portal.forms import PurchaseForm, includes_france, mobile_offered
+from portal.forms import PurchaseForm, mobile_offered
 from portal.models import Order
-from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
+from portal.services.packages import stored_package
 from portal.views.common import owner_first
 from portal.services.pricing import quote
 
@@ -38,16 +38,12 @@ def _device(device_id: str) -> Device:
     return device
 
 
-def _size(device: Device, release: Release | None, spec: dict):
+def _size(device: Device, release: Release | None, coverage: list[str], mobile: bool, icons: str):
     """The package size for the page (None when there is no release or it cannot be sized)."""
     if release is None:
         return None
     try:
-        coverage = Coverage.parse(spec["coverage"])
-        options = export_options(coverage, mobile=spec["mobile"], icons=spec["icons"],
-                                 speed_unit=spec.get("speed_unit", "auto"),
-                                 fr_zone_mode=spec.get("fr_zone_mode", "exact"))
-        return sizer(release, device, options).size(coverage)
+        return sizer(release, device, ExportOptions(mobile=mobile, icons=icons)).size(Coverage.parse(coverage))
     except (ExportError, ValueError, NotImplementedError) as exc:
         log.warning("sizing %s failed: %s", device.id, exc)
         return None
@@ -78,7 +74,7 @@ def size_json(request, device_id):
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     spec = form.spec()
-    size = _size(device, release, spec)
+    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
     if size is None:
         return JsonResponse({"error": "no release to size"}, status=404)
     return JsonResponse({"cameras": size.cameras, "pois": size.pois, "bytes": sum(f["bytes"] for f in size.files),
@@ -95,9 +91,8 @@ def checkout_page(request, device_id):
         return render(request, "portal/shop/device.html", {
             "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
-    spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
-                                            "france": includes_france(device.default_coverage)}
-    size = _size(device, release, spec)
+    spec = form.spec() if request.GET else {"mobile": False, "icons": "speed", "coverage": [device.default_coverage]}
+    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
     return render(request, "portal/shop/checkout.html", {
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
@@ -146,7 +141,6 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
                                  mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
-                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"],
                                  amount=price.amount, currency=price.currency)
     _remember(request, order)
     try:
