@@ -13,6 +13,7 @@ from cameras.lru import LRU
 from cameras.models import Release
 from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import Device
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES
 from exporters.package import hard_limit_error
 
 PRESET_REGIONS = ("europe", "western-europe", "eu", "dach", "benelux", "iberia", "british-isles", "nordic",
@@ -86,6 +87,19 @@ class PurchaseForm(forms.Form):
         if device.coverage_setup:
             self.fields["coverage"] = forms.ChoiceField(label="Coverage", choices=form_coverage_choices(device, release),
                                                         initial=device.default_coverage, required=False)
+        self.fields["speed_unit"] = forms.ChoiceField(
+            label="Speed unit", choices=SPEED_UNIT_CHOICES, initial="auto", required=False,
+            help_text="The unit of the limits in camera names, file names and speed signs.")
+        # shown by the page whenever the chosen coverage includes France (``france_codes``)
+        self.fields["fr_zone_mode"] = forms.ChoiceField(
+            label="Cameras in France", choices=FR_ZONE_MODE_CHOICES, initial="legal", required=False,
+            help_text=FR_ZONE_MODE_HELP)
+
+    def france_codes(self) -> list[str]:
+        """The coverage choices that include France (the page shows the France choice for them)."""
+        codes = [c for c, _ in self.fields["coverage"].choices] if "coverage" in self.fields else \
+            [self.device.default_coverage]
+        return [c for c in codes if includes_france(c)]
 
     def clean(self):
         data = super().clean()
@@ -127,4 +141,14 @@ class PurchaseForm(forms.Form):
             Coverage.parse([coverage])
         except CoverageError as exc:
             raise forms.ValidationError(str(exc))
-        return {"mobile": bool(data.get("mobile")), "icons": data.get("icons") or "speed", "coverage": [coverage]}
+        return {"mobile": bool(data.get("mobile")), "icons": data.get("icons") or "speed", "coverage": [coverage],
+                "speed_unit": data.get("speed_unit") or "auto", "fr_zone_mode": data.get("fr_zone_mode") or "legal",
+                "france": includes_france(coverage)}
+
+
+def includes_france(code: str) -> bool:
+    """Whether a coverage code (a country or a region) includes France."""
+    try:
+        return "FR" in Coverage.parse([code]).countries
+    except CoverageError:
+        return False

@@ -50,6 +50,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
 
+# What the shop and the panel offer for the speed unit and the French cameras (value, label).
+SPEED_UNIT_CHOICES = [
+    ("auto", "each country's unit (mph in the UK and the US, km/h elsewhere)"),
+    ("kmh", "km/h everywhere"),
+    ("mph", "mph everywhere"),
+]
+FR_ZONE_MODE_CHOICES = [
+    ("legal", "danger zones, as French law requires (no exact position, no speed)"),
+    ("exact", "exact camera positions and speeds"),
+]
+FR_ZONE_MODE_HELP = ("French law forbids signalling where speed cameras are, for every driver in France: the legal "
+                     "mode shows each French camera as a danger zone (300 m in towns, 2 km on other roads, 4 km on "
+                     "motorways) with no exact position or speed.")
+
+
 class Order(models.Model):
     """One purchase: a device file with its options and coverage, paid with Stripe.
 
@@ -70,6 +85,12 @@ class Order(models.Model):
     mobile = models.BooleanField(default=False)
     icons = models.CharField(max_length=16, default="speed")
     coverage = models.JSONField(default=list, help_text="country codes and region slugs")
+    # the speed unit of names, file names and icons (ExportOptions.speed_unit)
+    speed_unit = models.CharField(max_length=8, choices=SPEED_UNIT_CHOICES, default="auto")
+    # cameras in France: "legal" = danger zones (ExportOptions.fr_danger_zones, when the
+    # coverage includes France), "exact" = exact positions; orders placed before the choice
+    # existed keep "exact" (their files do not change unasked)
+    fr_zone_mode = models.CharField(max_length=8, choices=FR_ZONE_MODE_CHOICES, default="legal")
     amount = models.PositiveIntegerField(help_text="in the currency's smallest unit (cents)")
     currency = models.CharField(max_length=3, default="eur")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -46,6 +46,7 @@ urlpatterns = [
     path(PURCHASE + "download/<str:token>/", downloads.panel_download, name="download-panel"),
     path(PURCHASE + "changes.png", panel.changes_map, name="panel-changes-map"),
     path(PURCHASE + "icons/", panel.save_icons, name="panel-icons"),
+    path(PURCHASE + "options/", panel.save_options, name="panel-options"),
     path(PURCHASE + "coverage/", panel.coverage, name="panel-coverage"),
     path(PURCHASE + "coverage/size.json", panel.coverage_size, name="panel-coverage-size"),
     path(PURCHASE + "coverage/fit.json", panel.coverage_fit, name="panel-coverage-fit"),

@@ -97,7 +97,8 @@ class Combination:
         return ", ".join(k if v is True else f"{k}={v}" for k, v in changed) or "-"
 
 
-def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed") -> Combination | None:
+def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed", speed_unit: str = "auto",
+              fr_zone_mode: str = "exact") -> Combination | None:
     """The combination an order with these fields is built as (``packages.order_spec``),
     or None (logged) when it cannot be: a device no longer in the catalog, unknown codes."""
     device = CATALOG.get(device_id)
@@ -107,7 +108,8 @@ def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed")
     try:
         chosen = Coverage.parse(list(codes)) if codes else None
         coverage, _ = device_coverage(device, chosen)
-        options = ExportOptions(mobile=bool(mobile), icons=icons)
+        options = packages.export_options(coverage, mobile=mobile, icons=icons, speed_unit=speed_unit,
+                                          fr_zone_mode=fr_zone_mode)
     except (ExportError, ValueError) as exc:
         log.warning("fan-out: orders for %s %s skipped: %s", device_id, codes, exc)
         return None
@@ -115,11 +117,13 @@ def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed")
 
 
 def default_combinations() -> list[Combination]:
-    """Every catalog device with its default coverage and default options."""
+    """Every catalog device with its default coverage and the options a new purchase has by
+    default (``packages.DEFAULT_OPTIONS``: the France legal mode where the coverage has France)."""
     out = []
     for device in DEVICES:
         coverage, _ = device_coverage(device, None)
-        out.append(Combination(device.id, tuple(coverage.labels()), tuple(sorted(ExportOptions().key().items())),
+        options = packages.export_options(coverage, **packages.DEFAULT_OPTIONS)
+        out.append(Combination(device.id, tuple(coverage.labels()), tuple(sorted(options.key().items())),
                                default=True))
     return out
 
@@ -131,11 +135,12 @@ def popular_combinations(now: datetime | None = None, top: int | None = None) ->
     """The distinct combinations of the entitled orders, most ordered first (ties: by device,
     coverage, options), at most ``top`` (None: all). Counted by the database (GROUP BY), then
     merged in Python where two spellings of a coverage are the same (["BE", "FR"] / ["FR", "BE"])."""
-    fields = ("device_id", "coverage", "mobile", "icons")
+    fields = ("device_id", "coverage", "mobile", "icons", "speed_unit", "fr_zone_mode")
     counts: Counter = Counter()
     combos: dict[tuple, Combination] = {}
     for row in entitled_orders(now).values(*fields).annotate(n=Count("pk")).order_by():
-        combo = normalise(row["device_id"], row["coverage"], row["mobile"], row["icons"])
+        combo = normalise(row["device_id"], row["coverage"], row["mobile"], row["icons"], row["speed_unit"],
+                          row["fr_zone_mode"])
         if combo is not None:
             combos.setdefault(combo.ident, combo)
             counts[combo.ident] += row["n"]

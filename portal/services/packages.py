@@ -58,12 +58,35 @@ def download_filename(device_id: str, release_number: int | str | None = None) -
     return f"speedcams-{name[:64]}{suffix}.zip"
 
 
+# The options of a new purchase before the customer changes any (the form's initial values).
+DEFAULT_OPTIONS = {"mobile": False, "icons": "speed", "speed_unit": "auto", "fr_zone_mode": "legal"}
+
+
+def covers_france(coverage: Coverage) -> bool:
+    """Whether cameras in France can be in the coverage (France, or a route or circle, which
+    may cross it)."""
+    return "FR" in coverage.countries or bool(coverage.corridors or coverage.circles)
+
+
+def export_options(coverage: Coverage, *, mobile: bool = False, icons: str = "speed", speed_unit: str = "auto",
+                   fr_zone_mode: str = "exact") -> ExportOptions:
+    """The export options of a purchase's fields. The France legal mode becomes
+    ``fr_danger_zones`` only when the coverage can hold French cameras: elsewhere it changes
+    nothing in the files, so it does not change the package key either."""
+    return ExportOptions(mobile=bool(mobile), icons=icons or "speed", speed_unit=speed_unit or "auto",
+                         fr_danger_zones=fr_zone_mode == "legal" and covers_france(coverage))
+
+
+def order_options(order: Order, coverage: Coverage) -> ExportOptions:
+    return export_options(coverage, mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
+                          fr_zone_mode=order.fr_zone_mode)
+
+
 def order_spec(order: Order) -> tuple[Device, Coverage, ExportOptions]:
     device = get_device(order.device_id)
     chosen = Coverage.parse(order.coverage) if order.coverage else None
     coverage, _ = device_coverage(device, chosen)
-    options = ExportOptions(mobile=order.mobile, icons=order.icons)
-    return device, coverage, options
+    return device, coverage, order_options(order, coverage)
 
 
 def package_filename(device: Device, release: Release) -> str:

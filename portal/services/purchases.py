@@ -39,7 +39,7 @@ from exporters.devices import FR_NO_SWAP
 from exporters.package import cache_key
 from exporters.schema import CameraType
 
-from portal.models import Download, Order
+from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES, Download, Order
 from portal.services import queue
 from portal.services.packages import StoredPackage, order_spec, package_filename, store_path, stored_package
 from portal.services.entitlement import Updates, updates
@@ -309,7 +309,10 @@ def parse_codes(codes: list[str]) -> Coverage:
 
 
 def _options(order: Order) -> ExportOptions:
-    return ExportOptions(mobile=order.mobile, icons=order.icons)
+    """The order's options for sizing any coverage: the France legal mode as it would apply
+    to French cameras (a coverage without them sizes the same either way)."""
+    return ExportOptions(mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
+                         fr_danger_zones=order.fr_zone_mode == "legal")
 
 
 def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:
@@ -364,6 +367,27 @@ def save_icons(order: Order, icons: str) -> Order:
         locked.icons = icons
         locked.package_error = ""
         locked.save(update_fields=["icons", "package_error"])
+    return locked
+
+
+def save_options(order: Order, speed_unit: str, fr_zone_mode: str) -> Order:
+    """The speed unit and the France mode of a purchase; the next file is built with them
+    (they are part of the package key, so the file in the store no longer matches)."""
+    units = {value for value, _ in SPEED_UNIT_CHOICES}
+    modes = {value for value, _ in FR_ZONE_MODE_CHOICES}
+    if speed_unit not in units:
+        raise PanelError(f"unknown speed unit {speed_unit!r}; choose one of: {', '.join(sorted(units))}")
+    if fr_zone_mode not in modes:
+        raise PanelError(f"unknown mode for cameras in France {fr_zone_mode!r}; choose one of: "
+                         f"{', '.join(sorted(modes))}")
+    why = editable(order)
+    if why:
+        raise PanelError(why)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked.speed_unit, locked.fr_zone_mode = speed_unit, fr_zone_mode
+        locked.package_error = ""
+        locked.save(update_fields=["speed_unit", "fr_zone_mode", "package_error"])
     return locked
 
 

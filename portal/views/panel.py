@@ -27,7 +27,7 @@ from cameras.exporting import latest_release, release_index
 from exporters.base import ICON_SET_CHOICES, ExportError
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices
-from portal.models import ErrorReport, Order
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES, ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
@@ -79,6 +79,7 @@ def _panel_context(request, orders, order) -> dict:
         "editable_reason": purchases.editable(order), "icon_sets": ICON_SET_CHOICES,
         "icon_note": "" if device.icon_swap else purchases.icon_note(device),
         "france_in_coverage": "FR" in coverage.countries,
+        "speed_units": SPEED_UNIT_CHOICES, "fr_zone_modes": FR_ZONE_MODE_CHOICES, "fr_zone_help": FR_ZONE_MODE_HELP,
         "past_downloads": list(order.downloads.select_related("release").defer(purchases.NO_CHANGELOG)[:20]),
         "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS,
         "device_choices": _device_choices(), "refunded": _refunded(request.user),
@@ -149,6 +150,19 @@ def save_icons(request, order):
         messages.error(request, str(exc))
         return redirect("panel-order", order.public_id)
     messages.success(request, "Icon set saved: your next download uses it.")
+    return redirect("panel-order", order.public_id)
+
+
+@purchase_view("POST")
+def save_options(request, order):
+    """The speed unit and the France mode (the next download is built with them)."""
+    try:
+        purchases.save_options(order, request.POST.get("speed_unit", ""),
+                               request.POST.get("fr_zone_mode", order.fr_zone_mode))
+    except purchases.PanelError as exc:
+        messages.error(request, str(exc))
+        return redirect("panel-order", order.public_id)
+    messages.success(request, "Options saved: your next download is built with them.")
     return redirect("panel-order", order.public_id)
 
 

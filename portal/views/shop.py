@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cameras.coverage import Coverage
 from cameras.exporting import latest_release, sizer
 from cameras.models import Release
-from exporters.base import ExportError, ExportOptions
+from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
 from portal.services import fulfilment, links, payments
-from portal.forms import PurchaseForm, mobile_offered
+from portal.forms import PurchaseForm, includes_france, mobile_offered
 from portal.models import Order
-from portal.services.packages import stored_package
+from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
 from portal.views.common import owner_first
 from portal.services.pricing import quote
 
@@ -38,15 +38,27 @@ def _device(device_id: str) -> Device:
     return device
 
 
-def _size(device: Device, release: Release | None, coverage: list[str], mobile: bool, icons: str):
+def _size(device: Device, release: Release | None, spec: dict):
     """The package size for the page (None when there is no release or it cannot be sized)."""
     if release is None:
         return None
     try:
-        return sizer(release, device, ExportOptions(mobile=mobile, icons=icons)).size(Coverage.parse(coverage))
+        coverage = Coverage.parse(spec["coverage"])
+        options = export_options(coverage, mobile=spec["mobile"], icons=spec["icons"],
+                                 speed_unit=spec.get("speed_unit", "auto"),
+                                 fr_zone_mode=spec.get("fr_zone_mode", "exact"))
+        return sizer(release, device, options).size(coverage)
     except (ExportError, ValueError, NotImplementedError) as exc:
         log.warning("sizing %s failed: %s", device.id, exc)
         return None
+
+
+def _france_context(form: PurchaseForm, device: Device) -> dict:
+    """The coverage choices that include France, and whether the one shown does (the page
+    shows the France choice only then)."""
+    codes = form.france_codes()
+    shown = form["coverage"].value() if "coverage" in form.fields else device.default_coverage
+    return {"france_codes": codes, "shows_france": (shown or device.default_coverage) in codes}
 
 
 @require_GET
@@ -59,7 +71,8 @@ def device_page(request, device_id):
     # first query of a release builds the size model, which must not hold up the page.
     size = None
     return render(request, "portal/shop/device.html", {
-        "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+        **_france_context(form, device), "device": device, "release": release, "form": form,
+        "quote": quote(device, mobile=False),
         "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
         "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
     })
@@ -74,7 +87,7 @@ def size_json(request, device_id):
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     spec = form.spec()
-    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
+    size = _size(device, release, spec)
     if size is None:
         return JsonResponse({"error": "no release to size"}, status=404)
     return JsonResponse({"cameras": size.cameras, "pois": size.pois, "bytes": sum(f["bytes"] for f in size.files),
@@ -89,10 +102,11 @@ def checkout_page(request, device_id):
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
         return render(request, "portal/shop/device.html", {
-            "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+            **_france_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
-    spec = form.spec() if request.GET else {"mobile": False, "icons": "speed", "coverage": [device.default_coverage]}
-    size = _size(device, release, spec["coverage"], spec["mobile"], spec["icons"])
+    spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
+                                            "france": includes_france(device.default_coverage)}
+    size = _size(device, release, spec)
     return render(request, "portal/shop/checkout.html", {
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
@@ -141,6 +155,7 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
                                  mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
+                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"],
                                  amount=price.amount, currency=price.currency)
     _remember(request, order)
     try:

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from cameras.coverage import Coverage
 from cameras.signals import release_published
 from exporters.base import ExportOptions
 from exporters.devices import DEVICES
@@ -26,8 +27,16 @@ DEFAULT_OPTIONS = tuple(sorted(ExportOptions().key().items()))
 MOBILE = tuple(sorted(ExportOptions(mobile=True).key().items()))
 
 
-def ident(device, coverage, options=DEFAULT_OPTIONS):
-    return device, tuple(coverage), options
+def opts(coverage, mobile=False):
+    """The options of a new order (``packages.DEFAULT_OPTIONS``: the France legal mode, which
+    applies when the coverage includes France)."""
+    options = packages.export_options(Coverage.parse(list(coverage)), **{**packages.DEFAULT_OPTIONS, "mobile": mobile})
+    return tuple(sorted(options.key().items()))
+
+
+def ident(device, coverage, options=None):
+    """A new order's combination: default options, or the mobile option with ``MOBILE``."""
+    return device, tuple(coverage), opts(coverage, mobile=options == MOBILE)
 
 
 def ranked(**kw):
@@ -114,7 +123,7 @@ def test_the_plan_adds_every_catalog_default_once(settings):
     combos = fanout.plan()
     assert combos[0].ident == ident("tomtom-go-classic", ["FR"]) and combos[0].orders == 2
     assert [c.device_id for c in combos[1:]] == [d.id for d in DEVICES]
-    assert all(c.default and c.options == DEFAULT_OPTIONS for c in combos[1:])
+    assert all(c.default and c.options == opts(c.coverage) for c in combos[1:])
     assert len({c.ident for c in combos}) == len(combos)
     # with the TomTom default popular enough, it is listed once, as both
     combos = fanout.plan(top=2)
