@@ -33,6 +33,23 @@ class IconSpec:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A public document the catalog entry relies on, for the file ``format`` the device reads
+    or for its ``limits`` (what it holds; where no figure is published, the document that
+    was checked and what it says, the limit being then marked assumed)."""
+
+    about: str      # "format" or "limits"
+    title: str      # the document, named so that it can be found
+    url: str = ""   # its address, where it has a stable one
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.url})" if self.url else self.title
+
+
+SOURCE_TOPICS = ("format", "limits")
+
+
+@dataclass(frozen=True)
 class Device:
     id: str
     brand: str
@@ -56,10 +73,24 @@ class Device:
     # why the device is no longer sold (empty: on sale); a withdrawn device stays in CATALOG
     # so that orders placed before still resolve, but not in DEVICES (shop, panel, fan-out)
     withdrawn: str = ""
+    # the public documents for its format and its limits (``Source``); validate_catalog wants
+    # at least one of each
+    sources: tuple[Source, ...] = ()
 
     @property
     def name(self) -> str:
         return f"{self.brand} {self.model}"
+
+    def sources_about(self, about: str) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.about == about)
+
+    @property
+    def format_sources(self) -> tuple[Source, ...]:
+        return self.sources_about("format")
+
+    @property
+    def limit_sources(self) -> tuple[Source, ...]:
+        return self.sources_about("limits")
 
     def exporter(self):
         exporter = get_exporter(self.format)
@@ -168,13 +199,6 @@ VW_INSTALL = (
     "This device is no longer sold (see 'What this file does'): the package holds GPX files, which MIB2 head "
     "units do not import. Please contact us about your order.",
 )
-APP_KML_INSTALL = (
-    "Unzip the package and send the .kml file to your phone (email, cloud drive or USB).",
-    "Open it with your map app (for example Organic Maps, OsmAnd or Google Earth): it offers to import it as a "
-    "list of places.",
-    "Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
-    "offers them.",
-)
 APP_KMZ_INSTALL = (
     "Unzip the package and send speedcams.kmz to your phone or computer (email, cloud drive or USB). Keep the "
     ".kmz whole: the camera icons are inside it.",
@@ -208,53 +232,202 @@ GENERIC_INSTALL = (
 FR_NO_SWAP = ("On this device the speed-limit icon is part of the map display, so the France danger icon set "
               "cannot be chosen; French cameras can still be exported as danger zones.")
 
+# Sources, per format and per limit (docs/formats/ says what the code takes from each).
+GPSBABEL = "https://github.com/GPSBabel/gpsbabel"
+OV2_FORMAT = (
+    Source("format", "TomTom Navigator SDK 3.0 manual, pages 'OV2 file structure' and 'External POI files'"),
+    Source("format", "GPSBabel 1.8.0 source, tomtom.cc, and its format page xmldoc/formats/tomtom.xml", GPSBABEL),
+    Source("format", "Gord Thompson's ov2optimizer, pages 'ov2FileFormat' and 'howIndexingHelps'",
+           "https://gordthompson.github.io/ov2optimizer/"),
+)
+OV2_LIMITS = (
+    Source("limits", "TomTom publishes no POI or file-size limit for OV2 files; poi-factory.com users report that "
+                     "large files without skipper records slow weaker units", "https://www.poi-factory.com"),
+    Source("limits", "ov2optimizer, 'howIndexingHelps': TomTom's own files keep at most 20 POIs per skipper block",
+           "https://gordthompson.github.io/ov2optimizer/"),
+)
+MYDRIVE_FORMAT = (
+    Source("format", "'ov2 tomtom adventures', a public write-up on a TomTom Start 52 (nickwasused.github.io, "
+                     "2024-03-01): 2013 and later models import OV2 POI lists through MyDrive and MyDrive Connect"),
+)
+GPI_FORMAT = (
+    Source("format", "GPSBabel 1.8.0 source, garmin_gpi.cc and garmin_gpi.h, and its format page "
+                     "xmldoc/formats/garmin_gpi.xml with the option pages (writecodec, proximity)", GPSBABEL),
+    Source("format", "GPSBabel pull request 154: code page 65001, UTF-8 GPI files with Cyrillic names",
+           "https://github.com/GPSBabel/gpsbabel/pull/154"),
+    Source("format", "KMZRebuilder, GPIReader.cs (an independent reader of the same records)",
+           "https://github.com/dkxce/KMZRebuilder"),
+)
+GARMIN_LIMITS = (
+    Source("limits", "Garmin's custom POI documentation: 'at least 3,000' custom POIs; users report over 30,000 "
+                     "working (freegeographytools.com, 2008)"),
+    Source("limits", "GPSBabel garmin_gpi.cc: the alert distance in whole metres, 16 bits (at most 32,767 m)",
+           GPSBABEL),
+)
+POI_LOADER_FORMAT = (
+    Source("format", "Garmin POI Loader help: file names as categories, the '@speed' convention, units chosen in "
+                     "the loader"),
+    Source("format", "GPSBabel style/garmin_poi.style (the xcsv definition) and its format documentation", GPSBABEL),
+    Source("format", "POI Factory, 'Garmin CSV file format'", "https://www.poi-factory.com"),
+    Source("format", "OWASP, 'CSV Injection'", "https://owasp.org/www-community/attacks/CSV_Injection"),
+)
+POI_LOADER_LIMITS = GARMIN_LIMITS[:1] + (
+    Source("limits", "1e1/Open-GATSO-POI issue 128: POI Loader refuses a malformed file outright"),
+)
+IGO_FORMAT = (
+    Source("format", "The iGO Primo thread on digital-eliteboard.com that defines the speedcam.txt columns"),
+    Source("format", "GPSBabel style/igo2008_poi.style and style/igoprimo_poi.style", GPSBABEL),
+    Source("format", "iGO 8, iGO Primo and NextGen operation manuals (camera warnings, sections)"),
+)
+IGO_LIMITS = (
+    Source("limits", "iGO 8, iGO Primo and NextGen operation manuals, camera-warning chapters: no limit on the "
+                     "number of cameras is stated, so the catalog's limit is assumed"),
+)
+NAVITEL_FORMAT = (
+    Source("format", "Prestigio RoadRunner 545 GPS user manual (Navitel edition), 'File format description' "
+                     "(manuzoid.com copy)"),
+    Source("format", "A public Perl filter script for Navitel SpeedCam.txt files (its Russian header lists the "
+                     "TYPE codes 1-5 and 101-106)"),
+    Source("format", "speedtrap-alert.com Android database help: Navitel's direction against iGO's"),
+)
+NAVITEL_LIMITS = (
+    Source("limits", "Prestigio RoadRunner 545 GPS user manual (Navitel edition): no limit on the number of "
+                     "cameras is stated, so the catalog's limit is assumed"),
+)
+SYGIC_FORMAT = (
+    Source("format", "miszellek/SygicOfflineSpeedcams: README (Sygic 15.6.5 and later) and converter "
+                     "(commit 92316ec: Info, PairId, SpeedLimitUnits)", "https://github.com/miszellek/SygicOfflineSpeedcams"),
+    Source("format", "nodefive/maparadar2sygic (commit 182cf36, 2026): Info Version 2, SpeedLimitUnits 1 for mph",
+           "https://github.com/nodefive/maparadar2sygic"),
+    Source("format", "josephpaturi/sygic-uk-safety-cameras-poi, README (type mapping, folder)",
+           "https://github.com/josephpaturi/sygic-uk-safety-cameras-poi"),
+)
+SYGIC_LIMITS = (
+    Source("limits", "miszellek/SygicOfflineSpeedcams, README: Sygic reads one offline camera database for the "
+                     "whole world (offlinespeedcams.dat) and shows the cameras near the car; no size limit is "
+                     "stated", "https://github.com/miszellek/SygicOfflineSpeedcams"),
+)
+COMAND_FORMAT = (
+    Source("format", "gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md ('File Structure', 'Extension Elements', 'POI Icon "
+                     "Table', 'SD Card Structure') and mercedespoi.py", "https://github.com/gplv2/mercedespoi"),
+    Source("format", "GPX 1.1 schema", "http://www.topografix.com/GPX/1/1/gpx.xsd"),
+)
+COMAND_LIMITS = (
+    Source("limits", "gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits' and STATS.md: 25,000-30,000 POIs on "
+                     "the card, above which every POI is ignored", "https://github.com/gplv2/mercedespoi"),
+)
+BLAUPUNKT_FORMAT = (
+    Source("format", "Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen' (list names "
+                     "<country>_<category1>_<category2>, icons of the same name)"),
+    Source("format", "OGC KML 2.2 schema, ogckml22.xsd", "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
+    Source("format", "Microsoft, BITMAPINFOHEADER structure (the 22 x 22 8-bit BMP icons)"),
+)
+BLAUPUNKT_LIMITS = (
+    Source("limits", "Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen': no number of POIs "
+                     "is stated, so the catalog's limit is assumed"),
+)
+KMZ_FORMAT = (
+    Source("format", "OGC KML 2.2 schema, ogckml22.xsd (element order)", "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
+    Source("format", "Google KML documentation, 'KMZ Files'", "https://developers.google.com/kml/documentation/kmzarchives"),
+    Source("format", "PKWARE, APPNOTE.TXT (the ZIP format)"),
+)
+KMZ_LIMITS = (
+    Source("limits", "Google, 'KML support in Google Maps': Google Maps loads at most 1,000 features, 3 MB KMZ, "
+                     "10 MB KML; Google Earth and Organic Maps publish no limit",
+           "http://code.google.com/apis/kml/documentation/mapsSupport.html"),
+)
+GPX_FORMAT = (
+    Source("format", "GPX 1.1 schema", "http://www.topografix.com/GPX/1/1/gpx.xsd"),
+    Source("format", "Garmin GpxExtensions v3 schema (WaypointExtension Proximity)",
+           "https://www8.garmin.com/xmlschemas/GpxExtensionsv3.xsd"),
+    Source("format", "GPSBabel's GPX reader and writer", GPSBABEL),
+)
+OSMAND_LIMITS = (
+    Source("limits", "osmandapp/OsmAnd issue 3910: a GPX file of 40,477 waypoints made OsmAnd very slow; no limit "
+                     "is published", "https://github.com/osmandapp/OsmAnd/issues/3910"),
+)
+CSV_FORMAT = (
+    Source("format", "The project's CSV feed format, docs/feed-csv.md"),
+    Source("format", "OWASP, 'CSV Injection'", "https://owasp.org/www-community/attacks/CSV_Injection"),
+)
+GEOJSON_FORMAT = (
+    Source("format", "RFC 7946, The GeoJSON Format", "https://www.rfc-editor.org/rfc/rfc7946"),
+    Source("format", "The project's GeoJSON feed format, docs/feed-geojson.md"),
+)
+FEED_LIMITS = (
+    Source("limits", "The project's feed formats, docs/feed-csv.md and docs/feed-geojson.md: no POI limit; what "
+                     "a program can import is that program's limit"),
+)
+MIB2_SOURCES = (
+    Source("format", "jimmyH/mypois, poifix.py (the PersonalPOI package and its SHA-1 checksums)",
+           "https://github.com/jimmyH/mypois"),
+    Source("format", "jilleb/mib2-toolbox issue 99: MIB2 Standard units refuse packages without Volkswagen's "
+                     "signature", "https://github.com/jilleb/mib2-toolbox/issues/99"),
+    Source("limits", "PPOI speed-camera wiki page and jimmyH/mypois issue 15: at most 10 POI categories can be "
+                     "selected", "https://github.com/jimmyH/mypois"),
+)
+
 DEVICES: tuple[Device, ...] = (
     Device("tomtom-go-classic", "TomTom", "GO classic (x20/x30/x40/x50, NavCore)", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
            max_file_bytes=Limit(20_000_000, "no documented limit; unindexed large files slow weaker units "
-                                "(poi-factory.com); skipper records keep big files fast", assumed=True)),
+                                "(poi-factory.com); skipper records keep big files fast", assumed=True),
+           sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-one-xl", "TomTom", "ONE / XL / XXL", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
-           max_file_bytes=Limit(10_000_000, "older ONE/XL units have little memory; none documented", assumed=True)),
+           max_file_bytes=Limit(10_000_000, "older ONE/XL units have little memory; none documented", assumed=True),
+           sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-start-via", "TomTom", "Start / Via (NavCore, before 2013)", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
-           max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
+           max_file_bytes=Limit(10_000_000, "none documented", assumed=True),
+           sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-mydrive", "TomTom", "Start / Via / GO (2013 and later, MyDrive Connect)", "tomtom-ov2", "pnd",
            install=TOMTOM_MYDRIVE_INSTALL,
            notes=("These TomTom models import .ov2 POI lists through MyDrive (plan.tomtom.com) and MyDrive Connect, "
                   "not by copying files into a map folder (a TomTom Start 52 owner's report, 2024). Whether MyDrive "
                   "keeps custom icons is not documented, so the France danger icon set is not offered.",),
-           max_file_bytes=Limit(10_000_000, "none documented", assumed=True)),
+           max_file_bytes=Limit(10_000_000, "none documented", assumed=True),
+           sources=OV2_FORMAT + MYDRIVE_FORMAT + OV2_LIMITS),
     Device("garmin-nuvi", "Garmin", "nüvi (2x5, 2xx7, 2xx8 series)", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
            transliterate="assumed: the nüvi 2x5 to 2xx8 firmware predates UTF-8 GPI files (GPSBabel reads code page "
                          "65001 since 2017, PR 154); no report of these units reading them, so they get Windows-1252",
            max_pois=Limit(50_000, "Garmin documents 'at least 3,000' custom POIs; users report over 30,000 "
-                          "working (freegeographytools.com, 2008)", assumed=True)),
+                          "working (freegeographytools.com, 2008)", assumed=True),
+           sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-drivesmart", "Garmin", "DriveSmart 5x / 6x / 7x", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
-           max_pois=Limit(100_000, "none documented; current units have gigabytes of storage", assumed=True)),
+           max_pois=Limit(100_000, "none documented; current units have gigabytes of storage", assumed=True),
+           sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-zumo", "Garmin", "zūmo (motorcycle) 3x0 / 5x0 / XT", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
-           max_pois=Limit(50_000, "none documented", assumed=True)),
+           max_pois=Limit(50_000, "none documented", assumed=True),
+           sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-poi-loader", "Garmin", "any model, with POI Loader", "garmin-poi-csv", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=POI_LOADER_INSTALL,
-           max_pois=Limit(50_000, "Garmin documents 'at least 3,000'; users load over 30,000", assumed=True)),
+           max_pois=Limit(50_000, "Garmin documents 'at least 3,000'; users load over 30,000", assumed=True),
+           sources=POI_LOADER_FORMAT + POI_LOADER_LIMITS),
     Device("igo-primo", "iGO", "Primo (PNDs and Windows CE units)", "igo", "pnd", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True)),
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True),
+           sources=IGO_FORMAT + IGO_LIMITS),
     Device("igo-nextgen", "iGO", "NextGen (Android and head units)", "igo", "head-unit", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(250_000, "none documented", assumed=True)),
+           notes=(FR_NO_SWAP,), max_pois=Limit(250_000, "none documented", assumed=True),
+           sources=IGO_FORMAT + IGO_LIMITS),
     Device("dynavin-n7", "Dynavin", "N7 series head unit (iGO based)", "igo", "head-unit", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True)),
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True),
+           sources=IGO_FORMAT + IGO_LIMITS),
     Device("navitel", "Navitel", "Navitel Navigator (app and PNDs)", "navitel", "app", install=NAVITEL_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(200_000, "none documented", assumed=True)),
+           notes=(FR_NO_SWAP,), max_pois=Limit(200_000, "none documented", assumed=True),
+           sources=NAVITEL_FORMAT + NAVITEL_LIMITS),
     Device("prestigio-geovision", "Prestigio", "GeoVision (Navitel)", "navitel", "pnd", install=NAVITEL_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(100_000, "none documented", assumed=True)),
+           notes=(FR_NO_SWAP,), max_pois=Limit(100_000, "none documented", assumed=True),
+           sources=NAVITEL_FORMAT + NAVITEL_LIMITS),
     Device("sygic-android", "Sygic", "GPS Navigation for Android (15.6.5+)", "sygic", "app", install=SYGIC_INSTALL,
            coverage_setup=False, default_coverage="world",
            coverage_note="Sygic loads one offline camera database for the whole world and shows only the cameras "
                          "near you, so there is nothing to trim: you always get the full database.",
-           notes=(FR_NO_SWAP,)),
+           notes=(FR_NO_SWAP,),
+           sources=SYGIC_FORMAT + SYGIC_LIMITS),
     Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "daimler-gpx", "head-unit",
            mobile=False, install=MERCEDES_INSTALL, default_coverage="central-europe",
            max_pois=Limit(25_000, "25,000-30,000 POIs on the card, the low end taken; above it every POI is "
@@ -265,20 +438,27 @@ DEVICES: tuple[Device, ...] = (
                   "Activity), as the community reference describes it (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md); "
                   "Daimler's own XSD files are no longer online.",
                   "The default coverage, Central Europe, stays well under COMAND's 25,000 POIs (all of Europe "
-                  "has more); a coverage over the limit is refused, with the countries to leave out.")),
+                  "has more); a coverage over the limit is refused, with the countries to leave out."),
+           sources=COMAND_FORMAT + COMAND_LIMITS),
     Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "blaupunkt-kml", "pnd",
            icons=IconSpec(22, 22, 8), icon_swap=True, install=BLAUPUNKT_INSTALL,
-           max_pois=Limit(30_000, "none documented", assumed=True)),
-    Device("phone-kml", "Phone apps", "Google Earth / Organic Maps (KMZ)", "kmz", "app", install=APP_KMZ_INSTALL),
-    Device("osmand-gpx", "Phone apps", "OsmAnd (GPX)", "gpx", "app", install=APP_GPX_INSTALL),
-    Device("generic-csv", "Generic", "CSV file", "csv", "app", install=GENERIC_INSTALL),
-    Device("generic-geojson", "Generic", "GeoJSON file", "geojson", "app", install=GENERIC_INSTALL),
+           max_pois=Limit(30_000, "none documented", assumed=True),
+           sources=BLAUPUNKT_FORMAT + BLAUPUNKT_LIMITS),
+    Device("phone-kml", "Phone apps", "Google Earth / Organic Maps (KMZ)", "kmz", "app", install=APP_KMZ_INSTALL,
+           sources=KMZ_FORMAT + KMZ_LIMITS),
+    Device("osmand-gpx", "Phone apps", "OsmAnd (GPX)", "gpx", "app", install=APP_GPX_INSTALL,
+           sources=GPX_FORMAT + OSMAND_LIMITS),
+    Device("generic-csv", "Generic", "CSV file", "csv", "app", install=GENERIC_INSTALL,
+           sources=CSV_FORMAT + FEED_LIMITS),
+    Device("generic-geojson", "Generic", "GeoJSON file", "geojson", "app", install=GENERIC_INSTALL,
+           sources=GEOJSON_FORMAT + FEED_LIMITS),
 )
 
 # Devices no longer sold: resolvable by id (orders placed before), never offered.
 WITHDRAWN: tuple[Device, ...] = (
     Device("vw-mib", "Volkswagen / Škoda / SEAT", "MIB2 personal POI", "gpx", "head-unit", mobile=False,
-           install=VW_INSTALL, withdrawn=MIB2_WITHDRAWN, notes=(MIB2_WITHDRAWN,)),
+           install=VW_INSTALL, withdrawn=MIB2_WITHDRAWN, notes=(MIB2_WITHDRAWN,),
+           sources=MIB2_SOURCES),
 )
 
 CATALOG: dict[str, Device] = {}
@@ -317,4 +497,20 @@ def validate_catalog() -> list[str]:
     for d in WITHDRAWN:
         if not d.withdrawn or d.format not in plugins or not d.install:
             problems.append(f"{d.id}: a withdrawn device needs its reason, a registered format and instructions")
+    for d in DEVICES + WITHDRAWN:
+        problems += source_problems(d)
+    return problems
+
+
+def source_problems(device: Device) -> list[str]:
+    """What is missing from a device's sources: at least one public document for its format
+    and one for its limits, each named (a title) and about one of ``SOURCE_TOPICS``."""
+    problems = [f"{device.id}: a source about {s.about!r} (valid: {', '.join(SOURCE_TOPICS)})"
+                for s in device.sources if s.about not in SOURCE_TOPICS]
+    problems += [f"{device.id}: a source without a title" for s in device.sources if not s.title.strip()]
+    problems += [f"{device.id}: a source URL that is not http(s): {s.url!r}" for s in device.sources
+                 if s.url and not s.url.startswith(("http://", "https://"))]
+    for about in SOURCE_TOPICS:
+        if not device.sources_about(about):
+            problems.append(f"{device.id}: no source for its {about}")
     return problems

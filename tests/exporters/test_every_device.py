@@ -51,7 +51,7 @@ from cameras.exporting import release_cameras
 from cameras.importing import import_file
 from cameras.releases import publish_release
 from exporters.base import CameraSet, OutputFile
-from exporters.devices import DEVICES
+from exporters.devices import CATALOG, DEVICES
 from exporters.schema import Kind
 
 from tests.exporters import interchange
@@ -260,3 +260,32 @@ def test_the_sample_lands_in_its_countries_with_mph_limits_stored_in_kmh(sample_
 
 def test_every_device_is_exported_and_every_format_has_a_check():
     assert {d.format for d in DEVICES} <= set(CHECKS)
+
+
+# ---------------------------------------------------------------------------------------
+# Sources
+
+
+@pytest.mark.parametrize("device", list(CATALOG.values()), ids=lambda d: d.id)
+def test_every_device_names_its_sources_for_the_format_and_the_limits(device):
+    assert device.format_sources and device.limit_sources
+    for source in device.sources:
+        assert source.about in ("format", "limits") and len(source.title) > 10
+        assert not source.url or re.fullmatch(r"https?://[^\s]+", source.url)
+
+
+def test_the_catalog_check_refuses_a_device_without_a_source_for_its_format_or_limits(monkeypatch):
+    from dataclasses import replace
+
+    from exporters import devices
+
+    assert devices.validate_catalog() == []
+    tomtom = devices.DEVICES[0]
+    broken = (replace(tomtom, id="no-sources", sources=()),
+              replace(tomtom, id="format-only", sources=tomtom.format_sources),
+              replace(tomtom, id="bad-topic", sources=tomtom.sources + (devices.Source("price", "a price list"),)))
+    monkeypatch.setattr(devices, "DEVICES", devices.DEVICES + broken)
+    problems = devices.validate_catalog()
+    assert problems == ["no-sources: no source for its format", "no-sources: no source for its limits",
+                        "format-only: no source for its limits",
+                        "bad-topic: a source about 'price' (valid: format, limits)"]
