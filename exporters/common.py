@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,13 +67,47 @@ def category_of(cameras: CameraSet) -> np.ndarray:
     return slugs[category_codes(cameras)]
 
 
+# select() results of the current ``same_selection()`` block: (id of the set, options key) ->
+# (the set, the selection); None outside a block (nothing is kept).
+_SELECTIONS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("selections", default=None)
+
+
+@contextlib.contextmanager
+def same_selection():
+    """Within the block, ``select`` of the same camera set object with the same options
+    returns the selection it made before instead of making it again (a package build asks
+    for it in the plugin, once more for its own units, and for the manifest's counts; France
+    danger zones are the costly part). The selections are dropped when the outermost block
+    ends, so nothing outlives the build; blocks nest, and each thread has its own."""
+    token = _SELECTIONS.set({}) if _SELECTIONS.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _SELECTIONS.reset(token)
+
+
 def select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
     """The cameras an export includes: mobile ones only when asked, France as zones if asked,
     with the unit each limit is shown in (``units.with_units``: the column ``mph``).
 
     Columns are only copied when something changes: a set already in id order with nothing
     left out shares its columns with the given one (so do not change the result in place).
+    Inside ``same_selection()`` the same set and options give the same result object.
     """
+    memo = _SELECTIONS.get()
+    if memo is None:
+        return _select(cameras, options)
+    key = (id(cameras), tuple(sorted(options.key().items())))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is cameras:
+        return hit[1]
+    selected = _select(cameras, options)
+    memo[key] = (cameras, selected)  # the set is kept with it, so its id is not reused meanwhile
+    return selected
+
+
+def _select(cameras: CameraSet, options: ExportOptions) -> CameraSet:
     cams = cameras.sorted()
     if not options.mobile:
         fixed = cams["kind"] != Kind.MOBILE

@@ -38,6 +38,7 @@ from the zone start it reaches the zone end; from a snapped centre it covers the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -105,11 +106,14 @@ def offset_fractions(ids, lat, lon, key: bytes | None = None) -> np.ndarray:
     the id and the exact position (their ``repr``) under ``key`` (``zone_key()``)."""
     key = zone_key() if key is None else key
     lo, hi = OFFSET_RANGE
-    out = np.empty(len(ids), dtype=np.float64)
-    for k, (i, a, b) in enumerate(zip(np.asarray(ids).tolist(), np.asarray(lat, dtype=np.float64).tolist(),
-                                      np.asarray(lon, dtype=np.float64).tolist())):
-        digest = hmac.new(key, f"{i}:{a!r}:{b!r}".encode(), hashlib.sha256).digest()
-        out[k] = int.from_bytes(digest[:8], "big") / 2.0 ** 64
+    # one-shot HMAC (OpenSSL's, no HMAC object per camera); the first 8 bytes of each digest,
+    # big-endian, as one uint64 array
+    mac = functools.partial(hmac.digest, key, digest="sha256")
+    messages = map(str.encode, map("{}:{!r}:{!r}".format, np.asarray(ids).tolist(),
+                                   np.asarray(lat, dtype=np.float64).tolist(),
+                                   np.asarray(lon, dtype=np.float64).tolist()))
+    heads = b"".join(digest[:8] for digest in map(mac, messages))
+    out = np.frombuffer(heads, dtype=">u8").astype(np.float64) / 2.0 ** 64
     return lo + (hi - lo) * out
 
 
@@ -188,13 +192,11 @@ def france_danger_zones(cameras: CameraSet, key: bytes | None = None) -> CameraS
     idx = np.flatnonzero(fr)
     lat, lon = cols["lat"][idx].astype(np.float64), cols["lon"][idx].astype(np.float64)
     length = zone_lengths(cols["speed"][idx], cols["road"][idx]).astype(np.float64)
-    frac = offset_fractions(cols["id"][idx], lat, lon, key)
     heading = cols["heading"][idx].astype(np.float64)
     mode = cols["dir_mode"][idx]
     along = np.isfinite(heading) & (mode == DirectionMode.ONE)
     h = np.radians(np.nan_to_num(heading))
     zone = length.copy()
-    back = frac * length  # zone start to camera
 
     # a section with its end point: one zone along it (start upstream of the start camera)
     end_lat, end_lon = cols["end_lat"][idx], cols["end_lon"][idx]
@@ -207,6 +209,12 @@ def france_danger_zones(cameras: CameraSet, key: bytes | None = None) -> CameraS
         zone = np.where(section, whole, zone)
         along |= section
 
+    # zone start to camera: the keyed fraction of the zone (only a stretch along a heading or
+    # a section has a start; a centred zone needs none, so its hash is not computed)
+    frac = np.zeros(len(idx), dtype=np.float64)
+    if along.any():
+        frac[along] = offset_fractions(cols["id"][idx][along], lat[along], lon[along], key)
+    back = frac * length
     start_lat, start_lon = _move(lat, lon, h, -back)
     stop_lat, stop_lon = _move(start_lat, start_lon, h, zone)
     centre_lat, centre_lon = snapped_centres(lat, lon, GRID_FACTOR * zone)
