@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .base import ExportError, get_exporter, load_plugins
+from .base import PROXIMITY_ABOVE, PROXIMITY_STEPS, PROXIMITY_UNKNOWN, ExportError, get_exporter, load_plugins
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,11 @@ class Device:
     @property
     def limit_sources(self) -> tuple[Source, ...]:
         return self.sources_about("limits")
+
+    @property
+    def alerts(self) -> str:
+        """What the device does with the cameras of its format (``FORMAT_ALERTS``)."""
+        return FORMAT_ALERTS.get(self.format, "")
 
     def exporter(self):
         exporter = get_exporter(self.format)
@@ -229,6 +234,44 @@ GENERIC_INSTALL = (
     "software's CSV or GeoJSON import.",
 )
 
+# What the device does with the cameras of each format (the device page's "Alerts" line;
+# docs/formats/ has the details and the sources).
+SCALED_PROXIMITY = ", ".join(f"{m:,} m up to {limit} km/h" for limit, m in PROXIMITY_STEPS) + \
+    f", {PROXIMITY_ABOVE:,} m above"
+FORMAT_ALERTS = {
+    "tomtom-ov2": "The device warns near the POIs of each category file you switch on (Manage POIs > Warn when "
+                  "near POI), at the distance and with the sound you choose per file; one file per category and "
+                  "limit, so each limit can have its own distance.",
+    "garmin-gpi": "Every camera carries its own proximity alert, at a distance set by its limit (" + SCALED_PROXIMITY
+                  + f"; {PROXIMITY_UNKNOWN:,} m when unknown; or one distance you choose), sounding at any speed; the limit is shown in "
+                  "the name.",
+    "garmin-poi-csv": "POI Loader makes the limit after '@' in a name a speed alert, which sounds only above the "
+                      "limit; the proximity distance is one setting you enter in POI Loader (INSTALL.txt gives it), "
+                      "and the cameras without a known limit alert only at that distance.",
+    "gpx": "Every camera carries a proximity distance set by its limit (" + SCALED_PROXIMITY + "; Garmin's "
+           "proximity extension), for apps that read it; OsmAnd warns only where its own alerts for imported "
+           "points are switched on.",
+    "daimler-gpx": "COMAND shows a warning with a tone before each camera, a lead time in seconds set by its limit "
+                   "(the time to cover the distance of the limit at that speed: " + SCALED_PROXIMITY + "), so a "
+                   "faster car is warned earlier.",
+    "igo": "iGO's own speed-camera warning, by camera type, with the limit (SPEED, in km/h as the format defines) "
+           "and the direction of travel.",
+    "navitel": "Navitel's own speed-camera warning, by camera type (Navitel's codes), with the limit (SPEED, in "
+               "km/h as the format defines) and the direction of travel.",
+    "sygic": "Sygic's own speed-camera warning, by camera type, with the limit (in the file's unit) and the "
+             "direction of travel.",
+    "blaupunkt-kml": "POI lists by country, category and limit, each with its icon; a list carries no heading and "
+                     "no alert distance, so warnings are the TravelPilot's POI-list settings.",
+    "kmz": "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
+           "their place or favourite alerts on.",
+    "kml": "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
+           "their place or favourite alerts on.",
+    "csv": "Data for your own software (every field: limit in km/h, heading, direction, section ends); no alerts by "
+           "itself.",
+    "geojson": "Data for your own software (every field: limit in km/h, heading, direction, section ends); no "
+               "alerts by itself.",
+}
+
 FR_NO_SWAP = ("On this device the speed-limit icon is part of the map display, so the France danger icon set "
               "cannot be chosen; French cameras can still be exported as danger zones.")
 
@@ -272,7 +315,8 @@ POI_LOADER_FORMAT = (
     Source("format", "OWASP, 'CSV Injection'", "https://owasp.org/www-community/attacks/CSV_Injection"),
 )
 POI_LOADER_LIMITS = GARMIN_LIMITS[:1] + (
-    Source("limits", "1e1/Open-GATSO-POI issue 128: POI Loader refuses a malformed file outright"),
+    Source("limits", "1e1/Open-GATSO-POI, a user report: POI Loader refuses a malformed file outright",
+           "https://github.com/1e1/Open-GATSO-POI/issues/128"),
 )
 IGO_FORMAT = (
     Source("format", "The iGO Primo thread on digital-eliteboard.com that defines the speedcam.txt columns"),
@@ -343,7 +387,7 @@ GPX_FORMAT = (
     Source("format", "GPSBabel's GPX reader and writer", GPSBABEL),
 )
 OSMAND_LIMITS = (
-    Source("limits", "osmandapp/OsmAnd issue 3910: a GPX file of 40,477 waypoints made OsmAnd very slow; no limit "
+    Source("limits", "An OsmAnd user report: a GPX file of 40,477 waypoints made OsmAnd very slow; no limit "
                      "is published", "https://github.com/osmandapp/OsmAnd/issues/3910"),
 )
 CSV_FORMAT = (
@@ -361,10 +405,10 @@ FEED_LIMITS = (
 MIB2_SOURCES = (
     Source("format", "jimmyH/mypois, poifix.py (the PersonalPOI package and its SHA-1 checksums)",
            "https://github.com/jimmyH/mypois"),
-    Source("format", "jilleb/mib2-toolbox issue 99: MIB2 Standard units refuse packages without Volkswagen's "
+    Source("format", "jilleb/mib2-toolbox, a user report: MIB2 Standard units refuse packages without Volkswagen's "
                      "signature", "https://github.com/jilleb/mib2-toolbox/issues/99"),
-    Source("limits", "PPOI speed-camera wiki page and jimmyH/mypois issue 15: at most 10 POI categories can be "
-                     "selected", "https://github.com/jimmyH/mypois"),
+    Source("limits", "jimmyH/mypois, a user report (and the PPOI speed-camera wiki page): at most 10 POI "
+                     "categories can be selected", "https://github.com/jimmyH/mypois/issues/15"),
 )
 
 DEVICES: tuple[Device, ...] = (
@@ -494,6 +538,8 @@ def validate_catalog() -> list[str]:
             problems.append(f"{d.id}: format {d.format!r} has no transliteration option")
         if d.withdrawn:
             problems.append(f"{d.id}: withdrawn, yet listed for sale")
+        if d.format not in FORMAT_ALERTS:
+            problems.append(f"{d.id}: format {d.format!r} has no alert description (FORMAT_ALERTS)")
     for d in WITHDRAWN:
         if not d.withdrawn or d.format not in plugins or not d.install:
             problems.append(f"{d.id}: a withdrawn device needs its reason, a registered format and instructions")
