@@ -119,17 +119,15 @@ class PurchaseForm(forms.Form):
 
     def _check_hard_limit(self, data) -> None:
         """A coverage over a hard POI limit (the device would ignore every POI) is refused, with
-        the countries to leave out (``exporters.package.hard_limit_error``)."""
-        limit = self.device.max_pois
-        if limit is None or not limit.hard or self.release is None:
-            return
+        the countries to leave out (``hard_limit_refusal``)."""
         try:
             coverage = Coverage.parse([data.get("coverage") or self.device.default_coverage])
-            options = ExportOptions(mobile=bool(data.get("mobile")), icons=data.get("icons") or "speed")
-            size = sizer(self.release, self.device, options).size(coverage)
-        except (CoverageError, ExportError, ValueError, LookupError, OSError, NotImplementedError):
-            return  # not sizeable here: the package build refuses it all the same
-        refused = hard_limit_error(self.device, size.pois, size.by_country)
+        except CoverageError:
+            return  # ``spec`` reports it
+        options = ExportOptions(mobile=bool(data.get("mobile")), icons=data.get("icons") or "speed",
+                                speed_unit=data.get("speed_unit") or "auto",
+                                fr_danger_zones=(data.get("fr_zone_mode") or "legal") == "legal")
+        refused = hard_limit_refusal(self.device, self.release, coverage, options)
         if refused:
             self.add_error("coverage" if "coverage" in self.fields else None, refused)
 
@@ -144,6 +142,23 @@ class PurchaseForm(forms.Form):
         return {"mobile": bool(data.get("mobile")), "icons": data.get("icons") or "speed", "coverage": [coverage],
                 "speed_unit": data.get("speed_unit") or "auto", "fr_zone_mode": data.get("fr_zone_mode") or "legal",
                 "france": includes_france(coverage)}
+
+
+def hard_limit_refusal(device: Device, release: Release | None, coverage: Coverage,
+                       options: ExportOptions) -> str | None:
+    """Why ``coverage`` is refused for ``device``: its POIs (sized with ``options`` on
+    ``release``) are over the device's hard limit, above which the device ignores every POI
+    (``exporters.package.hard_limit_error``, the message names the countries to leave out);
+    None when it fits, the device has no hard limit, or it cannot be sized here (the package
+    build refuses it all the same). The shop's form and the panel's coverage page both ask."""
+    limit = device.max_pois
+    if limit is None or not limit.hard or release is None:
+        return None
+    try:
+        size = sizer(release, device, options).size(coverage)
+    except (CoverageError, ExportError, ValueError, LookupError, OSError, NotImplementedError):
+        return None
+    return hard_limit_error(device, size.pois, size.by_country)
 
 
 def includes_france(code: str) -> bool:

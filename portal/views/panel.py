@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET
 from cameras.coverage import CoverageError
 from cameras.coverage.map import render_map
 from cameras.exporting import latest_release, release_index
-from exporters.base import ICON_SET_CHOICES, ExportError
+from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import DEVICES, get_device
-from portal.forms import coverage_choices
+from portal.forms import coverage_choices, hard_limit_refusal
 from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES, ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
@@ -192,6 +192,10 @@ def coverage(request, order):
     device = get_device(order.device_id)
     if request.method == "POST":
         try:
+            refused = _over_hard_limit(order, device, _codes(request))
+            if refused:
+                messages.error(request, refused)
+                return redirect("panel-coverage", order.public_id)
             purchases.save_coverage(order, _codes(request))
         except (purchases.PanelError, CoverageError) as exc:
             messages.error(request, str(exc))
@@ -205,6 +209,17 @@ def coverage(request, order):
         "selected": list(coverage.codes), "editable_reason": purchases.editable(order),
         "coverage_name": purchases.describe_coverage(list(coverage.codes)),
     })
+
+
+def _over_hard_limit(order, device, codes: list[str]) -> str | None:
+    """The shop's refusal (``forms.hard_limit_refusal``) of a coverage over the device's hard
+    POI limit, sized with the purchase's options on the latest release."""
+    if not device.coverage_setup or not (device.max_pois and device.max_pois.hard):
+        return None
+    coverage = purchases.parse_codes(codes)
+    options = ExportOptions(mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
+                            fr_danger_zones=order.fr_zone_mode == "legal")
+    return hard_limit_refusal(device, latest_release(changelog=False, missing_ok=True), coverage, options)
 
 
 def _coverage_json(request, order, make):
