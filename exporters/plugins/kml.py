@@ -7,7 +7,8 @@ Two plugins write the same document:
   archive holding ``doc.kml`` (first entry, at the root) and the icons ``icons/<style>.png``
   that the document references by relative href, so the icons travel with the document
   (a loose .kml shows default pins once it is moved away from its icons folder);
-- ``kml`` (devices that take only a plain .kml): ``speedcams.kml`` and the loose
+- ``kml`` (software that takes only a plain .kml; no catalog device uses it now, the
+  Blaupunkt TravelPilot gets its own lists from ``blaupunkt-kml``): ``speedcams.kml`` and the loose
   ``icons/<style>.png`` files next to it, with the same relative hrefs.
 
 Layout of the document (docs/formats/kml.md), children in the order of the OGC KML 2.2
@@ -335,7 +336,7 @@ class KmlExporter(Exporter):
     """A plain ``speedcams.kml`` with its icons as loose files (``icons/<style>.png``)."""
 
     identifier = "kml"
-    verbose_name = "KML 2.2, plain .kml with loose icons (devices that take only .kml, e.g. Blaupunkt TPAssist)"
+    verbose_name = "KML 2.2, plain .kml with loose icons (software that takes only .kml)"
     file_extension = ".kml"
     encoding = "utf-8"
     max_name_length = None
