@@ -505,9 +505,13 @@ def to_bmp(image: Image.Image, bits: int = 24, transparent=TRANSPARENT) -> bytes
         colours_used = 0
     else:
         pal = _palette_for(bits, transparent)
-        dist = ((rgb[..., None, :] - pal[None, None, :, :]) ** 2).sum(axis=-1)
-        dist[..., 0] = np.iinfo(np.int32).max  # only see-through pixels take the transparent colour
-        index = dist.argmin(axis=-1).astype(np.uint8)
+        # the nearest palette colour of each distinct colour (an icon has a few), then per pixel
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        distinct, inverse = np.unique(packed, return_inverse=True)
+        colours = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], axis=-1)
+        dist = ((colours[:, None, :] - pal[None, :, :]) ** 2).sum(axis=-1)
+        dist[:, 0] = np.iinfo(np.int32).max  # only see-through pixels take the transparent colour
+        index = dist.argmin(axis=-1).astype(np.uint8)[inverse.reshape(height, width)]
         index[clear] = 0
         if bits == 4:
             if width % 2:

@@ -34,6 +34,7 @@ Files are sorted by name, each .kml before its .bmp; same cameras, same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -101,7 +102,13 @@ def icon_set_for(country: str, options: ExportOptions) -> str:
 
 
 def icon_bmp(slug: str, speed: int, icon_set: str) -> bytes:
-    """The list's icon: 22 x 22 pixels, an 8-bit palette BMP."""
+    """The list's icon: 22 x 22 pixels, an 8-bit palette BMP (made once per slug, speed and
+    set: the lists of every country share it)."""
+    return _icon_bmp(slug, speed, icon_set)
+
+
+@functools.lru_cache(maxsize=256)
+def _icon_bmp(slug: str, speed: int, icon_set: str) -> bytes:
     return to_bmp(draw_icon(slug, speed, ICON_SIZE, icon_set), ICON_BITS)
 
 
