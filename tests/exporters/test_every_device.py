@@ -289,3 +289,19 @@ def test_the_catalog_check_refuses_a_device_without_a_source_for_its_format_or_l
     assert problems == ["no-sources: no source for its format", "no-sources: no source for its limits",
                         "format-only: no source for its limits",
                         "bad-topic: a source about 'price' (valid: format, limits)"]
+
+
+def test_the_readme_lists_every_catalog_device_with_its_format():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    device_rows = [r for r in rows if len(r.split("|")) == 8]  # the device table's six columns
+    for device in CATALOG.values():
+        row = next((r for r in device_rows if f"`{device.id}`" in r.split("|")[1]), None)
+        assert row, f"README has no device row for {device.id}"
+        assert (f"`{device.format}`" in row) != bool(device.withdrawn), row
+        if device.withdrawn:
+            assert "withdrawn" in row and "signature" in row
+    gpi = next(r for r in rows if r.startswith("| `garmin-gpi`"))
+    assert "scaled by the limit" in gpi and "speed + proximity" not in readme
