@@ -243,7 +243,8 @@ FORMAT_ALERTS = {
                   "near POI), at the distance and with the sound you choose per file; one file per category and "
                   "limit, so each limit can have its own distance.",
     "garmin-gpi": "Every camera carries its own proximity alert, at a distance set by its limit (" + SCALED_PROXIMITY
-                  + f"; {PROXIMITY_UNKNOWN:,} m when unknown; or one distance you choose), sounding at any speed; the limit is shown in "
+                  + f"; {PROXIMITY_UNKNOWN:,} m when unknown; or one distance you choose), sounding at any speed; "
+                  "the limit is shown in "
                   "the name.",
     "garmin-poi-csv": "POI Loader makes the limit after '@' in a name a speed alert, which sounds only above the "
                       "limit; the proximity distance is one setting you enter in POI Loader (INSTALL.txt gives it), "
@@ -340,7 +341,8 @@ NAVITEL_LIMITS = (
 )
 SYGIC_FORMAT = (
     Source("format", "miszellek/SygicOfflineSpeedcams: README (Sygic 15.6.5 and later) and converter "
-                     "(commit 92316ec: Info, PairId, SpeedLimitUnits)", "https://github.com/miszellek/SygicOfflineSpeedcams"),
+                     "(commit 92316ec: Info, PairId, SpeedLimitUnits)",
+           "https://github.com/miszellek/SygicOfflineSpeedcams"),
     Source("format", "nodefive/maparadar2sygic (commit 182cf36, 2026): Info Version 2, SpeedLimitUnits 1 for mph",
            "https://github.com/nodefive/maparadar2sygic"),
     Source("format", "josephpaturi/sygic-uk-safety-cameras-poi, README (type mapping, folder)",
@@ -371,8 +373,10 @@ BLAUPUNKT_LIMITS = (
                      "is stated, so the catalog's limit is assumed"),
 )
 KMZ_FORMAT = (
-    Source("format", "OGC KML 2.2 schema, ogckml22.xsd (element order)", "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
-    Source("format", "Google KML documentation, 'KMZ Files'", "https://developers.google.com/kml/documentation/kmzarchives"),
+    Source("format", "OGC KML 2.2 schema, ogckml22.xsd (element order)",
+           "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
+    Source("format", "Google KML documentation, 'KMZ Files'",
+           "https://developers.google.com/kml/documentation/kmzarchives"),
     Source("format", "PKWARE, APPNOTE.TXT (the ZIP format)"),
 )
 KMZ_LIMITS = (

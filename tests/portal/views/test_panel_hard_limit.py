@@ -74,7 +74,8 @@ def test_a_coverage_over_the_hard_limit_is_refused_with_the_shops_message(client
 def test_the_shop_and_the_panel_give_the_same_refusal(release, small_comand):
     options = ExportOptions()
     shop = hard_limit_refusal(small_comand, release, Coverage.parse(["europe"]), options)
-    assert shop and shop.startswith(f"{sizer(release, small_comand, options).size(Coverage.parse(['europe'])).pois:,} POIs")
+    pois = sizer(release, small_comand, options).size(Coverage.parse(["europe"])).pois
+    assert shop and shop.startswith(f"{pois:,} POIs")
     assert hard_limit_refusal(small_comand, release, Coverage.parse([smallest_country(release)]), options) is None
     assert hard_limit_refusal(CATALOG["tomtom-go-classic"], release, Coverage.parse(["europe"]), options) is None
 
