@@ -49,16 +49,28 @@ _POW10 = 10 ** np.arange(19, dtype=np.int64)
 _XML_INVALID = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+# The characters of ``_XML_INVALID`` below 128: an ASCII text is checked with one C-level
+# bytes.translate (much faster than the regular expression's scan), others with the expression.
+_XML_INVALID_ASCII = bytes([*range(1, 9), 11, 12, *range(14, 32)])
+
+
+def _has_xml_invalid(text: str) -> bool:
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data.translate(None, _XML_INVALID_ASCII)) != len(data)
+    return _XML_INVALID.search(text) is not None
+
+
 def xml_escape_invalid(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids (see ``xml_escape``)."""
-    return _XML_INVALID.sub("", text) if _XML_INVALID.search(text) else text
+    return _XML_INVALID.sub("", text) if _has_xml_invalid(text) else text
 
 
 def xml_escape(text: str) -> str:
     """Escape ``& < > "`` (for text and double-quoted attributes), keep CR as ``&#13;`` (a
     parser would turn a raw CR into LF), and strip what XML 1.0 forbids: C0 controls other
     than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF."""
-    if _XML_INVALID.search(text):
+    if _has_xml_invalid(text):
         text = _XML_INVALID.sub("", text)
     if "&" in text:
         text = text.replace("&", "&amp;")
@@ -210,12 +222,18 @@ def texts(values: Sequence | np.ndarray, escape: Callable[[str], str] | None = N
         joined = escape(joined)
     if not (before or after):
         return joined.split(_SEP) if escape is not None else values
-    wrapped = (before + joined.replace(_SEP, after + _SEP + before) + after).split(_SEP)
-    if not always and (before + after) in wrapped:  # empty values (or nothing left after escaping)
-        column = np.asarray(wrapped, dtype=object)
-        column[column == before + after] = ""
-        wrapped = column.tolist()
-    return wrapped
+    wrapped = before + joined.replace(_SEP, after + _SEP + before) + after
+    empty = before + after
+    if not always and empty in wrapped:
+        # empty values (or nothing left after escaping) give "": each value lies between two
+        # separators (one put at each end here); a pass replaces every other one of adjacent
+        # empty values (they share a separator), so two passes replace all of them
+        framed = _SEP + wrapped + _SEP
+        whole = _SEP + empty + _SEP
+        if whole in framed:
+            framed = framed.replace(whole, _SEP + _SEP).replace(whole, _SEP + _SEP)
+            wrapped = framed[1:-1]
+    return wrapped.split(_SEP)
 
 
 def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, list]:
@@ -302,6 +320,8 @@ class ChunkTexts:
             return []
         if self.direct:
             return list(self.build(idx))
+        if len(self.columns) == 1:
+            return self._one_column(idx)
         cols = [col[idx] for col in self.columns]
         codes, first = group_codes(*cols)
         keys = list(zip(*(col[first].tolist() for col in cols)))
@@ -323,6 +343,29 @@ class ChunkTexts:
         table = np.empty(len(values), dtype=object)
         table[:] = values
         return table[codes].tolist()
+
+    def _one_column(self, idx: np.ndarray) -> list[str]:
+        """``__call__`` for one column: its values are the keys, looked up row by row in the
+        cache (no codes needed), the same texts and the same cache decisions."""
+        keys = self.columns[0][idx].tolist()
+        cache = self.cache
+        out = list(map(cache.get, keys))
+        if None not in out:
+            return out
+        first: dict = {}  # each missing value -> its first position in the chunk
+        for k, (key, text) in enumerate(zip(keys, out)):
+            if text is None and key not in first:
+                first[key] = k
+        built = self.build(idx[np.fromiter(first.values(), dtype=np.int64, count=len(first))])
+        made = dict(zip(first, built))
+        if 2 * len(first) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
+            self.direct = True
+            cache.clear()
+        else:
+            if len(cache) + len(first) > TEXT_CACHE:
+                cache.clear()
+            cache.update(made)
+        return [made[key] if text is None else text for key, text in zip(keys, out)]
 
 
 # ---------------------------------------------------------------------------------------

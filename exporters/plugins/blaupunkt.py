@@ -46,8 +46,8 @@ from exporters.common import CATEGORIES, category_codes, poi_names, select, sele
 from exporters.icons import draw_icon, to_bmp
 from exporters.interchange import (check_positions, grouped_model, has_end_point, position_errors, stretch_notes,
                                    text_file)
-from exporters.textrows import group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
-from exporters.units import mph_of, shown_speeds
+from exporters.textrows import ChunkTexts, group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
+from exporters.units import mph_of, shown_speeds, unit_columns
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 MAIN_CATEGORY = "Speedcams"
@@ -115,10 +115,16 @@ def _icon_bmp(slug: str, speed: int, icon_set: str) -> bytes:
 def placemarks(cams: CameraSet):
     """``make(idx)``: the pieces of the placemarks of rows ``idx`` (for ``textrows``)."""
     lat, lon, description = cams["lat"], cams["lon"], cams["description"]
+    # names once per distinct (type, speed, unit, road), descriptions once per distinct text
+    # (``ChunkTexts``, a chunk at a time: no table of every name)
+    names = ChunkTexts((cams["type"], cams["speed"], *unit_columns(cams), cams["road"]),
+                       lambda rows: texts(poi_names(rows_of(cams, rows)), xml_escape, "<Placemark><name>", "</name>",
+                                          always=True))
+    descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], xml_escape, "<description>",
+                                                                 "</description>"))
 
     def make(idx):
-        return [texts(poi_names(rows_of(cams, idx)), xml_escape, "<Placemark><name>", "</name>", always=True),
-                texts(description[idx], xml_escape, "<description>", "</description>"),
+        return [names(idx), descriptions(idx),
                 *number_pieces(lon[idx], 6, prefix="<Point><coordinates>", suffix=","),
                 *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
 

@@ -29,7 +29,7 @@ from exporters import sizing
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from exporters.common import select, select_index
 from exporters.schema import Kind
-from exporters.textrows import csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
+from exporters.textrows import ChunkTexts, csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 
@@ -63,14 +63,17 @@ def row_maker(cams: CameraSet):
     lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
     ids, reports = cams["id"], cams["reports"]
     country, road, description = cams["country"], cams["road"], cams["description"]
+    # each text cell made once per distinct value (``ChunkTexts``; a chunk at a time)
+    country_cells, road_cells, description_cells = (
+        ChunkTexts((column,), lambda rows, column=column: csv_column(column[rows], after=","))
+        for column in (country, road, description))
 
     def make(idx):
         rep = reports[idx]
         return [*number_pieces(ids[idx], suffix=","), kind_type[kt_codes[idx]].tolist(),
                 *number_pieces(lat[idx], 6, suffix=","), *number_pieces(lon[idx], 6, suffix=","),
                 speeds[sp_codes[idx]].tolist(), *number_pieces(heading[idx], 2, trim=True),
-                directions_text[mode[idx]].tolist(), csv_column(country[idx], after=","),
-                csv_column(road[idx], after=","), csv_column(description[idx], after=","),
+                directions_text[mode[idx]].tolist(), country_cells(idx), road_cells(idx), description_cells(idx),
                 number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
                 *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
 

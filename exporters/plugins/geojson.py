@@ -72,6 +72,10 @@ def row_maker(cams: CameraSet):
     attrs = np.asarray(attrs, dtype=object)
     ids, reports = cams["id"], cams["reports"]
     country, road, description = cams["country"], cams["road"], cams["description"]
+    # each text member made once per distinct value (``ChunkTexts``; a chunk at a time)
+    country_texts, road_texts, description_texts = (
+        ChunkTexts((column,), lambda rows, column=column, before=before: texts(column[rows], json_escape, before, '"'))
+        for column, before in ((country, ',"country":"'), (road, ',"road":"'), (description, ',"description":"')))
     last = n - 1
 
     def make(idx):
@@ -86,9 +90,7 @@ def row_maker(cams: CameraSet):
                 names(idx),
                 attrs[attr_codes[idx]].tolist(),
                 *number_pieces(heading[idx], 2, trim=True, prefix=',"heading":'),
-                texts(country[idx], json_escape, ',"country":"', '"'),
-                texts(road[idx], json_escape, ',"road":"', '"'),
-                texts(description[idx], json_escape, ',"description":"', '"'),
+                country_texts(idx), road_texts(idx), description_texts(idx),
                 *number_pieces(rep, when=rep > 0, prefix=',"reports":'), tail]
 
     return make

@@ -161,6 +161,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     proximity = options.proximity_for(attr_speeds, zone_m=attr_zones).tolist()
     lat, lon, heading, end_lat, end_lon = (cams[c] for c in ("lat", "lon", "heading", "end_lat", "end_lon"))
     description, ids = cams["description"], cams["id"]
+    descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], xml_escape, "<desc>", "</desc>"))
     middles = {}
 
     def make(idx, slug, title):
@@ -174,7 +175,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
                  for metres, a in zip(proximity, attrs.tolist())], dtype=object)
         return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
                 *number_pieces(lon[idx], 6, suffix='">'),
-                labels(idx), texts(description[idx], xml_escape, "<desc>", "</desc>"),
+                labels(idx), descriptions(idx),
                 middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
                 *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
                 number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),

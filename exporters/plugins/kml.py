@@ -233,40 +233,35 @@ class Placemarks:
         description, ids = cams["description"], cams["id"]
         has_end = ~np.isnan(end_lat) & ~np.isnan(end_lon)
 
-        # Everything per row is made from the rows of the chunk alone, and the start of each
-        # placemark (name, description, style and the data of few values) once per distinct
-        # (type, speed, unit, road, description, data) (``ChunkTexts``): with a million
-        # distinct roads no table of all of them exists, and any chunking gives the same bytes.
+        # Everything per row is made from the rows of the chunk alone, the names once per
+        # distinct (type, speed, unit, road) and the descriptions once per distinct text
+        # (``ChunkTexts``): with a million distinct roads no table of all names exists, and any
+        # chunking gives the same bytes.
         def names_of(rows):
             return texts(poi_names(rows_of(cams, rows)), xml_escape, "<Placemark><name>", "</name>", always=True)
 
-        def starts_of(rows):
-            return list(map(str.__add__, map(str.__add__, names_of(rows),
-                                             texts(description[rows], html_in_xml, "<description>",
-                                                   "</description>")),
-                            ext_styled[ext_codes[rows]].tolist()))
-
-        starts = ChunkTexts((cams["type"], cams["speed"], *unit_columns(cams), cams["road"], description, ext_codes),
-                            starts_of)
+        names = ChunkTexts((cams["type"], cams["speed"], *unit_columns(cams), cams["road"]), names_of)
+        descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], html_in_xml,
+                                                                     "<description>", "</description>"))
 
         def make(idx):
-            start_piece = starts(idx)
+            start_piece = names(idx)
             lines = np.flatnonzero(has_end[idx])
             if len(lines):
                 # a stretch starts with its LineString placemark, then its point placemark: the
-                # line is put in front of the point's start piece (no extra piece per row)
+                # line is put in front of the point's name piece (no extra piece per row)
                 s = idx[lines]
                 ref = numbers(ids[s])
                 head = numbers(heading[s], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
                 start = number_pairs(lon[s], lat[s], 6, middle=",", suffix=" ")
                 end = number_pairs(end_lon[s], end_lat[s], 6, middle=",")
                 descs = texts(description[s], html_in_xml, "<description>", "</description>")
-                for k, n, d, e, r, h, a, b in zip(lines.tolist(), names_of(s), descs,
-                                                  ext_plain[ext_codes[s]].tolist(), ref, head, start, end):
+                for k, d, e, r, h, a, b in zip(lines.tolist(), descs, ext_plain[ext_codes[s]].tolist(), ref, head,
+                                               start, end):
+                    n = start_piece[k]
                     start_piece[k] = (f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString>"
-                                      f"<coordinates>{a}{b}</coordinates></LineString></Placemark>\n"
-                                      + start_piece[k])
-            return [start_piece, *number_pieces(ids[idx]),
+                                      f"<coordinates>{a}{b}</coordinates></LineString></Placemark>\n{n}")
+            return [start_piece, descriptions(idx), ext_styled[ext_codes[idx]].tolist(), *number_pieces(ids[idx]),
                     *number_pieces(heading[idx], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">'),
                     *number_pieces(lon[idx], 6, prefix=CLOSE_DATA + "<Point><coordinates>", suffix=","),
                     *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
