@@ -13,8 +13,10 @@ written, and writes the same cameras as a GPSBabel unicsv file (``lat,lon,name,d
 * GPSBabel 1.8.0: ``gpsbabel -i unicsv -f in.csv -o <fmt> -F out`` with GPSBABEL_FREEZE_TIME=1
   (process start, reading the CSV and writing the file: what a GPSBabel-based exporter costs).
 
-Targets (issue): OV2, GPX, KML and CSV at least 5x faster than GPSBabel (ratio = GPSBabel /
-ours, on render time); Garmin GPI under 3 s absolute for all cameras. GPSBabel's GPI writer
+Targets: every text format (and OV2) at least 8x faster than GPSBabel (ratio = GPSBabel /
+ours, on render time; for KMZ, Blaupunkt KML, Daimler GPX, iGO and Navitel, which GPSBabel
+cannot write, against its closest writer: kml, kml, gpx, unicsv, unicsv, marked "*");
+Garmin GPI under 3 s absolute for all cameras; Sygic (SQLite) has no peer. GPSBabel's GPI writer
 is quadratic, so the GPI *ratio* is measured on ``--gpi-cameras`` (20,000) cameras only.
 A GPSBabel run slower than ``--slow`` seconds is not repeated (marked "1 run").
 
@@ -49,7 +51,8 @@ from exporters.base import ExportOptions, load_plugins  # noqa: E402
 from exporters.common import poi_names  # noqa: E402
 from tests.exporters.fixtures import scaled_cameras  # noqa: E402
 
-# plugin identifier -> GPSBabel output format (None: GPSBabel has no writer for it)
+# plugin identifier -> GPSBabel output format; for a format GPSBabel cannot write, the
+# closest writer it has (SUBSTITUTES says which and why). Sygic's SQLite database has none.
 PEERS = {
     "tomtom-ov2": "tomtom",
     "gpx": "gpx",
@@ -58,8 +61,17 @@ PEERS = {
     "garmin-poi-csv": "garmin_poi",
     "garmin-gpi": "garmin_gpi,category=Speed cameras,alerts=1,proximity=300m,unique=0",
     "geojson": "geojson",
+    "kmz": "kml",            # GPSBabel writes no KMZ: its KML writer (ours also zips the icons in)
+    "blaupunkt-kml": "kml",  # KML lists per country and category: GPSBabel's one KML file
+    "daimler-gpx": "gpx",    # GPX with Daimler's extensions: GPSBabel's GPX writer
+    "igo": "unicsv",         # iGO speedcam.txt is a CSV text: GPSBabel's unicsv writer
+    "navitel": "unicsv",     # Navitel speedcam.txt likewise
 }
-FIVE_X = {"tomtom-ov2", "gpx", "kml", "csv"}
+SUBSTITUTES = {"kmz", "blaupunkt-kml", "daimler-gpx", "igo", "navitel"}
+# the text formats: at least 8x faster than GPSBabel (OV2, binary, is held to it as well)
+EIGHT_X = {"tomtom-ov2", "gpx", "kml", "kmz", "csv", "garmin-poi-csv", "geojson", "blaupunkt-kml", "daimler-gpx",
+           "igo", "navitel"}
+RATIO = 8
 GPI = "garmin-gpi"
 GPI_LIMIT_S = 3.0
 MEMORY_LIMIT_MB = 500
@@ -130,7 +142,9 @@ def speed(args) -> None:
         return sets[n]
 
     print(f"{args.cameras:,} cameras (scaled_cameras, mobile included), median of {args.runs} runs; "
-          f"{version}; GPSBABEL_FREEZE_TIME=1; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+          f"{version}; GPSBABEL_FREEZE_TIME=1; {os.cpu_count()} CPUs, load "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    results = []
     header = (f"{'format':16} {'gpsbabel -o':12} {'cameras':>9} {'ours s':>8} {'+write s':>9} {'gpsbabel s':>11} "
               f"{'ratio':>11} {'target':>8}  met")
     print(header)
@@ -156,8 +170,8 @@ def speed(args) -> None:
             if len(times) < args.runs:
                 note = f"  (GPSBabel: {len(times)} run, over {args.slow:g} s)"
         ratio = babel_s / ours_small if babel_s else None
-        if ident in FIVE_X:
-            target, met = ">= 5x", (ratio is not None and ratio >= 5)
+        if ident in EIGHT_X:
+            target, met = f">= {RATIO}x", (ratio is not None and ratio >= RATIO)
         elif ident == GPI:
             target, met = f"< {GPI_LIMIT_S:g} s", ours < GPI_LIMIT_S
         else:
@@ -165,11 +179,17 @@ def speed(args) -> None:
         ratio_text = f"{ratio:.1f}x" if ratio else "-"
         if ratio_n != args.cameras and ratio:
             ratio_text += f" @{ratio_n // 1000}k"
-        print(f"{ident:16} {(peer or '-').split(',')[0]:12} {args.cameras:>9,} {ours:>8.3f} {written:>9.3f} "
+        peer_name = (peer or "-").split(",")[0] + ("*" if ident in SUBSTITUTES else "")
+        if met is not None:
+            results.append(met)
+        print(f"{ident:16} {peer_name:12} {args.cameras:>9,} {ours:>8.3f} {written:>9.3f} "
               f"{(f'{babel_s:.3f}' if babel_s else '-'):>11} {ratio_text:>11} {target:>8}  "
-              f"{'-' if met is None else ('yes' if met else 'NO'):3}{note}")
+              f"{'-' if met is None else ('OK' if met else 'MISS'):4}{note}")
     shutil.rmtree(work, ignore_errors=True)
-    print("ours s = render() in memory; +write s = render() and writing the files; ratio = gpsbabel s / ours s"
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; targets: "
+          + ("OK" if all(results) else f"MISS ({results.count(False)} of {len(results)})"))
+    print("ours s = render() in memory; +write s = render() and writing the files; ratio = gpsbabel s / ours s; "
+          "* = GPSBabel cannot write the format: its closest writer"
           + (f"; GPI ratio measured with {args.gpi_cameras:,} cameras (GPSBabel's GPI writer is quadratic)"
              if GPI in wanted else ""))
 
