@@ -100,7 +100,7 @@ class Reader:
 
 READERS: dict[str, Reader] = {}
 # Modules of this package that hold shared code, not readers.
-HELPER_MODULES = frozenset({"base", "xml_helpers", "text_helpers", "mapping", "keywords", "options"})
+HELPER_MODULES = frozenset({"base", "xml_helpers", "text_helpers", "mapping", "keywords", "options", "osm_tags"})
 
 
 def register(cls):
