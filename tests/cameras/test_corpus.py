@@ -121,20 +121,29 @@ def test_taiwan_direction_words_become_headings():
 # --------------------------------------------------------------------------- look-alikes
 
 
-def test_navitel_header_in_a_csv_file_keeps_ids_directions_and_pairs():
+def at(source, lat):
+    return cams(source).get(lat=lat)
+
+
+def test_navitel_header_in_a_csv_file_keeps_directions_and_carriageway_pairs():
     report = load("de_navitel_speedcams-lookalike.csv", "navitel")
     assert report.format == "igo"
-    assert report.rows == 12 and report.created == 12 and not report.merged and not report.rejections
-    assert types("navitel") == {CameraType.SPEED: 12}
+    assert report.rows == 12 and not report.rejections
+    # IDX counts the rows (1..12), so it may serve as id or not; either way IDX 8 and 9
+    # (lines 9 and 10: 17 m apart, no direction, same limit) are the only rows that may be
+    # merged, with the real distance.
+    assert report.created in (11, 12)
+    assert all((m[0], m[2]) == (10, 9) and 15 < m[3] < 20 for m in report.merged)
+    assert set(cams("navitel").values_list("type", flat=True)) == {CameraType.SPEED}
     # Navitel directions point at the approaching driver: turned round, -10 and 360 wrap.
-    assert by_ref("navitel", "2").heading == 0
-    assert by_ref("navitel", "6").heading == 170
-    assert by_ref("navitel", "7").heading == 180
-    # 3 and 4: one camera per carriageway, 13 m apart, opposite ways: two cameras.
-    assert {by_ref("navitel", "3").heading, by_ref("navitel", "4").heading} == {260, 80}
+    assert at("navitel", 52.565405).heading == 0
+    assert at("navitel", 52.631229).heading == 170
+    assert at("navitel", 52.430072).heading == 180
+    # One camera per carriageway, 13 m apart, opposite ways: two cameras.
+    assert {at("navitel", 52.461298).heading, at("navitel", 52.461176).heading} == {260, 80}
     # SPEED 0 is "unknown", not 0 km/h.
-    assert by_ref("navitel", "5").speed is None
-    assert by_ref("navitel", "10").speed == 120
+    assert at("navitel", 52.967689).speed is None
+    assert at("navitel", 52.785932).speed == 120
 
 
 @pytest.mark.xfail(reason="read by the project's geojson reader: nroSerie, calleRuta, velocidadPermitida and "
@@ -163,12 +172,13 @@ def test_openspeedcam_list_with_comments_imports_cameras_and_lists_its_road_haza
     # Codes 100-106 are road hazards and speed-limit signs, not cameras: listed, not stored.
     assert sorted(r.line for r in report.rejections) == [10, 11, 12, 13]
     assert all("code" in r.reason.lower() or "type" in r.reason.lower() for r in report.rejections)
-    assert by_ref("ru", "1").type == CameraType.SPEED and by_ref("ru", "1").speed == 60
-    assert by_ref("ru", "1").heading == 170  # IDX header: Navitel direction, turned round
-    assert by_ref("ru", "2").type == CameraType.RED_LIGHT_SPEED
-    assert by_ref("ru", "3").type == CameraType.RED_LIGHT
-    assert by_ref("ru", "6").kind == Kind.MOBILE
-    start = by_ref("ru", "4")
+    first = at("ru", 55.912345)
+    assert (first.type, first.speed) == (CameraType.SPEED, 60)
+    assert first.heading == 170  # IDX header: Navitel direction, turned round
+    assert at("ru", 55.987654).type == CameraType.RED_LIGHT_SPEED
+    assert at("ru", 56.012345).type == CameraType.RED_LIGHT
+    assert at("ru", 56.301234).kind == Kind.MOBILE
+    start = at("ru", 56.234567)
     assert start.type in (CameraType.SECTION_START, CameraType.SECTION)
     assert (start.end_lat, start.end_lon) == (pytest.approx(56.245678), pytest.approx(38.056789))
 
