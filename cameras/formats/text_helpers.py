@@ -18,7 +18,11 @@ from typing import Mapping
 
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
-from .base import Record, parse_heading, parse_speed, speed_value
+import numpy as np
+
+from .base import Record, file_note, parse_heading, parse_speed
+from .keywords import fold, keyword_type
+from .options import MPH, SESSION, file_unit
 
 # --------------------------------------------------------------------------- properties
 
@@ -137,114 +141,280 @@ def apply_properties(rec: Record, props: Mapping) -> None:
         rec.reports = int(text)
 
 
+# --------------------------------------------------------------------------- speeds in text
+
+_MARK = re.compile(r"@\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?", re.I)
+_UNIT_SPEED = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)(?![\w/])", re.I)
+_NUMBER_UNIT = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpeed:
+    """A speed written in a text: the number, its unit ("kmh", "mph", or "" for a bare
+    number in the file's unit) and the text as written."""
+
+    number: float
+    unit: str
+    shown: str
+
+    def kmh(self, file_unit: str = "kmh") -> int:
+        """The speed in km/h (bare numbers in ``file_unit``); ValueError outside 5-300 km/h."""
+        mph = self.unit == "mph" or (not self.unit and file_unit == "mph")
+        value = round(self.number * MPH) if mph else round(self.number)
+        if not 5 <= value <= 300:
+            raise ValueError(f"speed {self.shown!r} is outside 5-300 km/h"
+                             + (" (read as mph)" if mph and self.unit != "mph" else ""))
+        return value
+
+
+def _unit(word: str | None) -> str:
+    if not word:
+        return ""
+    return "mph" if word.lower().startswith("m") else "kmh"
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def text_speed(text: str) -> tuple[TextSpeed | None, str]:
+    """The speed a name or description states (``@50``, ``@30 mph``, ``50 km/h``, ``25 MPH``)
+    and a note when an ``@`` marker is no speed within 5-300 km/h (then no speed)."""
+    if not text:
+        return None, ""
+    mark = _MARK.search(text)
+    if mark is not None:
+        found = TextSpeed(_number(mark.group(1)), _unit(mark.group(2)), mark.group(0))
+        try:
+            found.kmh()
+        except ValueError:
+            return None, f"speed marker {mark.group(0)!r} ignored: not a speed within 5-300 km/h"
+        return found, ""
+    unit = _UNIT_SPEED.search(text)
+    if unit is not None:
+        return TextSpeed(_number(unit.group(1)), _unit(unit.group(2)), unit.group(0)), ""
+    return None, ""
+
+
+def settle_speeds(records: list[Record], speeds: list[TextSpeed | None], own: bool = False) -> list[tuple[int, str]]:
+    """Set ``records[i].speed`` (km/h) from ``speeds[i]`` where one is given.
+
+    Numbers without a unit take the import's ``--speed-unit``, or with ``auto`` the unit
+    ``options.file_unit`` decides for the whole file (``own``: a file the project exported,
+    whose numbers are km/h). Notes a guessed mph and a unit warning with ``file_note``.
+    Returns (index, reason) for the speeds outside 5-300 km/h, which are left unset.
+    """
+    state = SESSION.get()
+    requested = (state.speed_unit if state is not None and state.speed_unit else "") or "auto"
+    if own and requested == "auto":
+        requested = "kmh"
+    bare = np.array([s.number if s is not None and not s.unit else np.nan for s in speeds], dtype=float)
+    unit = "kmh"
+    if records and not np.all(np.isnan(bare)):
+        lat = np.array([r.lat for r in records], dtype=float)
+        lon = np.array([r.lon for r in records], dtype=float)
+        unit, warning = file_unit(requested, bare, lat, lon)
+        if warning:
+            file_note(warning)
+        if unit == "mph" and requested == "auto":
+            file_note(f"{int(np.count_nonzero(~np.isnan(bare)))} speed(s) without a unit read as mph: most "
+                      f"positions lie in countries that post limits in mph; pass --speed-unit kmh if they are km/h")
+    if state is not None:
+        state.unit = unit
+    problems = []
+    for i, found in enumerate(speeds):
+        if found is None:
+            continue
+        try:
+            records[i].speed = found.kmh(unit)
+        except ValueError as err:
+            problems.append((i, str(err)))
+    return problems
+
+
+# --------------------------------------------------------------------------- what a name says
+
+# The names the project's exporters write (exporters.common.SHORT_LABELS): "Speed A7@50"
+# (GPX, Garmin CSV) or "Speed 50 A7" (KML, OV2): a label, the road and the speed in km/h.
+EXPORT_LABELS = {
+    "Speed": CameraType.SPEED, "Red light": CameraType.RED_LIGHT, "Red light+speed": CameraType.RED_LIGHT_SPEED,
+    "Section start": CameraType.SECTION_START, "Section end": CameraType.SECTION_END,
+    "Mobile zone": CameraType.MOBILE_ZONE, "Tunnel": CameraType.TUNNEL, "Variable limit": CameraType.VARIABLE_LIMIT,
+    "Danger zone": CameraType.DANGER_ZONE, "Level crossing": CameraType.LEVEL_CROSSING,
+    "Section": CameraType.SECTION, "Mobile": CameraType.MOBILE_CAMERA, "Police check": CameraType.POLICE_CHECK,
+    "Distance": CameraType.DISTANCE, "Bus lane": CameraType.BUS_LANE, "Camera": CameraType.OTHER,
+}
+_LABELS = "|".join(re.escape(label) for label in sorted(EXPORT_LABELS, key=len, reverse=True))
+_EXPORT_AT = re.compile(rf"^(?P<label>{_LABELS})(?: (?P<road>.*?))?(?:@(?P<speed>\d{{1,3}}))?$")
+_EXPORT_SPACE = re.compile(rf"^(?P<label>{_LABELS})(?: (?P<speed>\d{{1,3}})(?!\S))?(?: (?P<road>.+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportName:
+    """A name as the project's exporters write it."""
+
+    type: CameraType
+    kind: Kind
+    road: str
+    speed: int | None   # km/h
+
+
+def export_name(name: str, marker: str = "@") -> ExportName | None:
+    """``name`` read as one of our exports' names ("Speed A7@50" with ``marker="@"``, "Speed 50
+    A7" with ``marker=" "``), or None when it does not have that shape."""
+    match = (_EXPORT_AT if marker == "@" else _EXPORT_SPACE).match(name)
+    if match is None:
+        return None
+    type_ = EXPORT_LABELS[match.group("label")]
+    speed = int(match.group("speed")) if match.group("speed") else None
+    if speed is not None and not 5 <= speed <= 300:
+        return None
+    kind = Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
+    return ExportName(type_, kind, (match.group("road") or "").strip(), speed)
+
+
+_WORDS = re.compile(r"[^\W\d_]+")
+# Words of a name that only say what the camera is (the type and speed carry them).
+LABEL_WORDS = frozenset({
+    "max", "maxi", "speed", "fixed", "fix", "camera", "cam", "cams", "radar", "average", "avg", "section",
+    "moyenne", "stop", "red", "redlight", "light", "lights", "tunnel", "mobile", "mobil", "limit", "vitesse",
+    "feu", "feux", "rouge", "start", "end", "fin", "blitzer", "flitser", "zone", "and", "police", "check",
+    "km", "h", "kmh", "kph", "mph", "point", "site", "trap", "gatso", "control", "kamera", "speedcam",
+    "new", "de", "du", "la", "le", "et",
+})
+_SEGMENT = re.compile(r"\S\s+(?:from|between)\s+\S.*\s(?:to|and)\s+\S|\S\s+(?:zwischen)\s+\S.*\sund\s+\S"
+                      r"|\S\s+von\s+\S.*\sbis\s+\S", re.I)
+
+
+def strip_speed(name: str) -> str:
+    """A name without its speed marker (``@50``, ``50 km/h``)."""
+    text = _MARK.sub(" ", name)
+    text = _UNIT_SPEED.sub(" ", text)
+    return " ".join(text.split())
+
+
+def says_more(name: str) -> bool:
+    """Whether ``name`` says more than a camera type and a speed ("max@130" does not,
+    "Blitzer München@50" does)."""
+    return any(word not in LABEL_WORDS for word in _WORDS.findall(fold(strip_speed(name))))
+
+
+def is_street_segment(name: str) -> bool:
+    """"Main St from 1st Ave to Tunnel Ave", "B27 zwischen A und B": a stretch of street."""
+    return bool(_SEGMENT.search(name))
+
+
+def join_texts(*parts: str) -> str:
+    """The non-empty, distinct parts joined with ": " (a name and its description)."""
+    out: list[str] = []
+    for part in parts:
+        part = (part or "").strip()
+        if part and part not in out:
+            out.append(part)
+    return ": ".join(out)
+
+
 # --------------------------------------------------------------------------- GPX / KML names
 
 
 @dataclass(frozen=True, slots=True)
 class NameInfo:
-    """What a POI name says: camera type, kind, speed (km/h) and why a speed was dropped."""
+    """What a POI name says: camera type, kind, speed (km/h, a bare number read as km/h),
+    the speed as written (``text``: its unit may be the file's) and why a speed was dropped."""
 
     type: CameraType
     kind: Kind
     speed: int | None
-    matched: bool      # a keyword or a speed marker was found
+    matched: bool      # a keyword or a speed (even a dropped one) was found in the name
     note: str = ""
+    text: TextSpeed | None = None
 
 
-_SPEED_MARK = re.compile(r"@\s*(\d{1,3}(?:[.,]\d+)?\s*(?:km/?h|mph)?)", re.I)
-_MOBILE = re.compile(r"\bmobil(?:e|er|es)?\b", re.I)
-_POLICE = re.compile(r"\bpolice\b|\bcheck\s*point\b", re.I)
-_SECTION = re.compile(r"\b(?:average|avg|section|moyenne|tron[cç]on|trajectcontrole|tutor)\b", re.I)
-_SECTION_END = re.compile(r"\b(?:end|fin|ende)\b", re.I)
-_TUNNEL = re.compile(r"\btunnel\b", re.I)
-_RED = re.compile(r"\b(?:stop|red(?:[\s_-]*light)?|feux?|rotlicht|ampel)\b", re.I)
-_SPEED_WORD = re.compile(r"\b(?:speed|vitesse)\b", re.I)
-
-
-def _keyword_type(text: str) -> tuple[CameraType, Kind] | None:
-    if _MOBILE.search(text):
-        return CameraType.MOBILE_CAMERA, Kind.MOBILE
-    if _POLICE.search(text):
-        return CameraType.POLICE_CHECK, Kind.MOBILE
-    if _SECTION.search(text):
-        return (CameraType.SECTION_END if _SECTION_END.search(text) else CameraType.SECTION_START), Kind.FIXED
-    if _TUNNEL.search(text):
-        return CameraType.TUNNEL, Kind.FIXED
-    if _RED.search(text):
-        return (CameraType.RED_LIGHT_SPEED if _SPEED_WORD.search(text) else CameraType.RED_LIGHT), Kind.FIXED
-    return None
+def _kind(type_: CameraType) -> Kind:
+    return Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
 
 
 def classify(name: str | None, fallback: str | None = "") -> NameInfo:
     """Camera type, kind and speed from a POI name such as ``max@130`` or ``Redlight@60``.
 
-    ``@NN`` (optionally ``km/h`` or ``mph``) is the speed. Keywords, first match wins:
-    mobile -> MOBILE_CAMERA (kind mobile); police / checkpoint -> POLICE_CHECK (mobile);
-    average / section / moyenne -> SECTION_START (SECTION_END with end / fin / ende);
-    tunnel -> TUNNEL; stop / red / redlight / feu -> RED_LIGHT (RED_LIGHT_SPEED with
-    speed / vitesse); anything else -> SPEED. When ``name`` has neither a keyword nor a speed
-    marker, ``fallback`` (e.g. the description) is classified instead.
+    The type is what ``keywords.keyword_type`` finds in the name (multilingual: red light,
+    Rotlicht, semaforo, average, tronçon, mobile, tunnel as the camera's word...), SPEED when
+    it finds none. The speed is ``@NN`` (optionally ``km/h`` or ``mph``) or a number with
+    its unit (``50 km/h``, ``25 MPH``). ``fallback`` (the description) gives the type when
+    the name has neither a keyword nor a speed, and the speed when the name has none.
     """
     name = (name or "").strip()
-    found = _keyword_type(name)
-    mark = _SPEED_MARK.search(name)
-    if found is None and mark is None and fallback:
-        found = _keyword_type(fallback)
-        mark = _SPEED_MARK.search(fallback)
-    type_, kind = found or (CameraType.SPEED, Kind.FIXED)
-    speed, note = None, ""
-    if mark:
-        try:
-            speed = parse_speed(mark.group(1))
-        except ValueError:
-            note = f"speed marker {mark.group(0)!r} ignored: not a speed within 5-300 km/h"
-    return NameInfo(type_, kind, speed, found is not None or mark is not None, note)
+    found = keyword_type(name, False) if name else None
+    speed, note = text_speed(name)
+    matched = found is not None or speed is not None or bool(note)
+    if fallback and not matched:
+        found = keyword_type(fallback, False)
+    if fallback and speed is None:
+        speed, other = text_speed(fallback)
+        note = note or other
+    type_ = found if found is not None else CameraType.SPEED
+    kmh = speed.kmh() if speed is not None else None
+    return NameInfo(type_, _kind(type_), kmh, matched, note, speed)
 
 
 # --------------------------------------------------------------------------- Garmin CSV / OV2 names
 
-_WORDS = re.compile(r"[^\W\d_]+")
 # Names starting with one of these may give the speed as a trailing number ("max 130").
 NAME_KEYWORDS = frozenset({
     "max", "maxi", "speed", "fixed", "fix", "camera", "cam", "radar", "average", "avg", "section",
     "moyenne", "stop", "red", "redlight", "tunnel", "mobile", "limit", "vitesse",
 })
-RED_WORDS = frozenset({"stop", "red", "redlight", "rouge"})
-SECTION_WORDS = frozenset({"average", "avg", "section", "moyenne"})
+
+
+@dataclass(frozen=True, slots=True)
+class PoiName:
+    """What a Garmin CSV or OV2 name says; ``text`` is the speed as written."""
+
+    type: CameraType
+    kind: Kind
+    speed: int | None
+    text: TextSpeed | None
+
+
 @lru_cache(maxsize=16384)
-def classify_name(name: str) -> tuple[CameraType, Kind, int | None]:
-    """A POI name -> (camera type, kind, speed km/h or None). ValueError on a bad speed."""
+def classify_poi(name: str) -> PoiName:
+    """A POI name (``Fixed camera@50``, lufop ``max @50``, ``max 130``, ``max =`` route-zone
+    vertices) -> type, kind and speed. ValueError on a speed that cannot be one."""
     base = name.strip()
     speed = None
     if "@" in base:
         base, _, tail = base.rpartition("@")
         base = base.strip()
         if tail.strip():
+            match = _NUMBER_UNIT.match(tail)
+            if match is not None:
+                speed = TextSpeed(_number(match.group(1)), _unit(match.group(2)), tail.strip())
             try:
-                speed = speed_value(tail)
+                if speed is None:
+                    raise ValueError
+                speed.kmh()
             except ValueError:
                 raise ValueError(f"speed {tail.strip()!r} after '@' in name {name!r} is not a speed "
                                  f"in 5-300 km/h") from None
     lower = base.lower()
     words = _WORDS.findall(lower)
-    if speed is None and "@" not in name and len(words) >= 1 and words[0] in NAME_KEYWORDS:
+    if speed is None and "@" not in name and words and words[0] in NAME_KEYWORDS:
         last = lower.rsplit(None, 1)[-1] if " " in lower else ""
         if last.isdigit():
+            speed = TextSpeed(float(last), "", last)
             try:
-                speed = speed_value(last)
+                speed.kmh()
             except ValueError:
                 raise ValueError(f"speed {last!r} at the end of name {name!r} is not a speed in 5-300 km/h") from None
+    if speed is None:
+        speed, _ = text_speed(base)
     if lower.startswith(("max =", "max !")):
-        return CameraType.SECTION, Kind.FIXED, speed
-    wordset = set(words)
-    if "mobile" in wordset or "mobil" in wordset:
-        return CameraType.MOBILE_CAMERA, Kind.MOBILE, speed
-    if wordset & RED_WORDS:
-        kind_type = CameraType.RED_LIGHT_SPEED if "speed" in wordset else CameraType.RED_LIGHT
-        return kind_type, Kind.FIXED, speed
-    if wordset & SECTION_WORDS:
-        end = "end" in wordset or "fin" in wordset
-        return (CameraType.SECTION_END if end else CameraType.SECTION_START), Kind.FIXED, speed
-    if "tunnel" in wordset:
-        return CameraType.TUNNEL, Kind.FIXED, speed
-    return CameraType.SPEED, Kind.FIXED, speed
+        return PoiName(CameraType.SECTION, Kind.FIXED, speed.kmh() if speed else None, speed)
+    type_ = keyword_type(base, False) or CameraType.SPEED
+    return PoiName(type_, _kind(type_), speed.kmh() if speed else None, speed)
+
+
+def classify_name(name: str) -> tuple[CameraType, Kind, int | None]:
+    """A POI name -> (camera type, kind, speed km/h or None). ValueError on a bad speed."""
+    found = classify_poi(name)
+    return found.type, found.kind, found.speed

@@ -1,4 +1,5 @@
-"""Feed readers for text and OV2 formats: csv, osm-feed-csv, fr-radars, garmin-csv, igo, ov2.
+"""Feed readers for text and OV2 formats: csv, osm-feed-csv, fr-radars, garmin-csv, ov2
+(iGO and Navitel: test_igo.py).
 
 The readers are plain Python: no database needed.
 """
@@ -461,7 +462,7 @@ def test_the_garmin_csv_reads_names_comments_and_lufop_countries(tmp_path):
     assert rejections == []
     got = [(r.line, r.lat, r.lon, r.type, r.kind, r.speed, r.country, r.description) for r in records]
     assert got == [
-        (1, 52.52001, 13.40495, CameraType.SPEED, Kind.FIXED, 50, "", "Blitzer, Mitte"),
+        (1, 52.52001, 13.40495, CameraType.SPEED, Kind.FIXED, 50, "", "Fixed camera Berlin: Blitzer, Mitte"),
         (2, 48.13715, 11.57612, CameraType.RED_LIGHT, Kind.FIXED, 60, "", "Red light@60"),
         (3, 51.507, -0.1275, CameraType.MOBILE_CAMERA, Kind.MOBILE, None, "", "Mobile site"),
         (4, 51.21367, 7.10675, CameraType.SPEED, Kind.FIXED, 70, "DE", "DE Radar Fixe DE 60"),  # name wins
@@ -506,80 +507,10 @@ def test_the_garmin_csv_merges_surplus_fields_into_the_comment(tmp_path):
 def test_the_garmin_csv_reads_a_latin1_file_correctly(tmp_path):
     path = write(tmp_path, "poi.csv", '11.57,48.13,"Blitzer München@50","Leopoldstraße"\n', encoding="latin-1")
     [record], _ = read("garmin-csv", path)
-    assert (record.description, record.speed) == ("Leopoldstraße", 50)
+    assert (record.description, record.speed) == ("Blitzer München: Leopoldstraße", 50)
     path = write(tmp_path, "poi2.csv", '11.57,48.13,"Blitzer München@50",""\n', encoding="latin-1")
     [record], _ = read("garmin-csv", path)
     assert record.description == "Blitzer München@50"
-
-
-# --------------------------------------------------------------------------- iGO / Navitel
-
-def test_the_igo_reader_maps_types_speeds_and_dirtype(tmp_path):
-    path = write(tmp_path, "speedcam.txt", "X,Y,TYPE,SPEED,DIRTYPE,DIRECTION\r\n"
-                                           "9.49356,45.56791,1,50,1,90\r\n"
-                                           "9.5,45.6,2,0,0,90\r\n"
-                                           "9.6,45.7,4,130,2,270\r\n"
-                                           "9.7,45.8,5,70,0,0\r\n"
-                                           "9.8,45.9,7,0,0,0\r\n"
-                                           "9.9,46.0,42,0,0,0\r\n")
-    records, rejections = read("igo", path)
-    assert rejections == []
-    got = [(r.line, r.lon, r.lat, r.type, r.kind, r.speed, r.dir_mode, r.heading, r.ref) for r in records]
-    assert got == [
-        (2, 9.49356, 45.56791, CameraType.SPEED, Kind.FIXED, 50, DirectionMode.ONE, 90.0, ""),
-        (3, 9.5, 45.6, CameraType.RED_LIGHT_SPEED, Kind.FIXED, None, DirectionMode.ALL, None, ""),
-        (4, 9.6, 45.7, CameraType.SECTION_START, Kind.FIXED, 130, DirectionMode.BOTH, 270.0, ""),
-        (5, 9.7, 45.8, CameraType.MOBILE_CAMERA, Kind.MOBILE, 70, DirectionMode.ALL, None, ""),
-        (6, 9.8, 45.9, CameraType.MOBILE_ZONE, Kind.MOBILE, None, DirectionMode.ALL, None, ""),
-        (7, 9.9, 46.0, CameraType.OTHER, Kind.FIXED, None, DirectionMode.ALL, None, ""),
-    ]
-    assert records[-1].notes == ["iGO TYPE 42 (unknown code) read as OTHER"]
-    assert detect(path).name == "igo"
-
-
-def test_the_igo_reader_rejects_bad_rows(tmp_path):
-    path = write(tmp_path, "speedcam.txt", "X,Y,TYPE,SPEED,DIRTYPE,DIRECTION\n"
-                                           "9.4,45.5,1,50,3,90\n"
-                                           "9.4,45.5,one,50,0,0\n"
-                                           "9.4,45.5,1,50,1,\n"
-                                           "9.4,145.5,1,50,0,0\n"
-                                           "9.4,45.5,1,50\n"
-                                           "9.4,45.5,1,fifty,0,0\n"
-                                           "9.4,45.5,1,50,0,0\n")
-    records, rejections = read("igo", path)
-    assert [r.line for r in records] == [8]
-    assert [(r.line, r.reason) for r in rejections] == [
-        (2, "DIRTYPE '3' is not 0 (all), 1 (one) or 2 (both directions)"),
-        (3, "TYPE 'one' is not a whole number"),
-        (4, "DIRTYPE 1 needs a DIRECTION, but it is empty"),
-        (5, "latitude '145.5' is outside -90..90"),
-        (6, "expected 6 fields (X,Y,TYPE,SPEED,DIRTYPE,DIRECTION), got 4"),
-        (7, "SPEED 'fifty' is not a number (km/h)"),
-    ]
-
-
-def test_the_navitel_variant_turns_the_direction_round_and_keeps_the_index(tmp_path):
-    path = write(tmp_path, "SpeedCam.txt", "IDX,X,Y,TYPE,SPEED,DirType,Direction\n"
-                                           "0,30.3622198104858400,59.8564973840760800,5,60,0,0\n"
-                                           "1,30.4,59.9,1,60,1,90\n"
-                                           "2,30.5,60.0,4,90,2,270\n"
-                                           "3,30.6,60.1,1,60,1,0\n")
-    records, rejections = read("igo", path)
-    assert rejections == []
-    got = [(r.ref, r.type, r.kind, r.speed, r.dir_mode, r.heading) for r in records]
-    assert got == [
-        ("0", CameraType.MOBILE_CAMERA, Kind.MOBILE, 60, DirectionMode.ALL, None),
-        ("1", CameraType.SPEED, Kind.FIXED, 60, DirectionMode.ONE, 270.0),
-        ("2", CameraType.SECTION_START, Kind.FIXED, 90, DirectionMode.BOTH, 90.0),
-        ("3", CameraType.SPEED, Kind.FIXED, 60, DirectionMode.ONE, 180.0),
-    ]
-    assert records[0].lat == pytest.approx(59.85649738407608)
-    assert detect(path).name == "igo"
-
-
-def test_the_igo_reader_refuses_an_unknown_header(tmp_path):
-    with pytest.raises(FormatError, match="neither iGO"):
-        read("igo", write(tmp_path, "x.txt", "LON,LAT,KIND\n1,2,3\n"))
 
 
 # --------------------------------------------------------------------------- OV2
