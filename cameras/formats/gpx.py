@@ -47,7 +47,6 @@ from .base import (
     Record,
     Rejection,
     checked_point,
-    file_note,
     fit,
     register,
 )
@@ -119,7 +118,6 @@ class GpxReader(Reader):
             speeds.append(speed)
         for i, reason in settle_speeds(records, speeds, own=own and bool(records)):
             records[i].notes.append(f"{reason}; speed left empty")
-            file_note(f"{reason}; speed left empty", records[i].line)
         yield from items
 
     @staticmethod
@@ -149,7 +147,6 @@ class GpxReader(Reader):
         speed = info.text
         if info.note:
             rec.notes.append(info.note)
-            file_note(info.note, line)
         road = ""
         point = point_tags(tags) if tags else None
         if ours is not None and (exported := export_name(name, "@")) is not None:
@@ -171,9 +168,7 @@ class GpxReader(Reader):
             rec.heading, rec.dir_mode = point.heading, point.dir_mode
             rec.ref = point.ref or rec.ref
             description = join_texts(point.description, description)
-            for note in point.notes:
-                rec.notes.append(note)
-                file_note(note, line)
+            rec.notes.extend(point.notes)
         if ours is not None:
             attrs = {k: v for k, v in ours.attrib.items() if k in ("ref", "type", "kind", "speed", "truck_speed",
                                                                    "direction", "heading")}

@@ -26,7 +26,7 @@ _KEYWORDS = [
                 r"|\bcouloir\s+(?:de\s+)?bus\b|\bcarril\s+bus\b|\bcorsia\s+preferenziale\b"), CameraType.BUS_LANE),
     (re.compile(r"\blevel\s*crossing\b|\bpassage\s+a\s+niveau\b|\bbahnubergang\b|\bpaso\s+a\s+nivel\b"
                 r"|\bpassaggio\s+a\s+livello\b|\boverweg\b|\brail(?:road|way)?\s+crossing\b"), CameraType.LEVEL_CROSSING),
-    (re.compile(r"\bmobil(?:e|er|es|en)?\b|\bmobiel\b|\bmovil\b"), CameraType.MOBILE_CAMERA),
+    (re.compile(r"\bmobil(?:e|er|es|en)?\b|\bmobiele?\b|\bmovil(?:es)?\b|\bmovel\b"), CameraType.MOBILE_CAMERA),
     (re.compile(r"\baverage\b|\bavg\b|\bsection\b|\btroncon\b|\babschnitt\w*|\bstreckenradar\b"
                 r"|\btutor\b|\btrajectcontrole\b|\bpoint[\s-]*to[\s-]*point\b|\bmoyenne\b|\bvitesse\s+moyenne\b"
                 r"|\bvelocidad\s+media\b|\bvelocita\s+media\b|\bspecs\b|\btramo\b|\bgemiddelde\s+snelheid\b"),

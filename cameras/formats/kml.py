@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -65,6 +66,20 @@ from .text_helpers import (
 from .xml_helpers import SafeXMLParser, check_depth, local, xml_bytes, xml_guard, xml_root_name
 
 _TAGS = re.compile(r"<[^<>]*>")
+
+
+_BREAKS = frozenset({"br", "p", "div", "tr", "li"})
+
+
+def _element_text(el) -> str:
+    """The text of a description, with unescaped HTML elements (``<br/>`` written without
+    CDATA is an XML child) as line breaks."""
+    parts = [el.text or ""]
+    for child in el:
+        parts.append("\n" if local(child.tag).lower() in _BREAKS else "")
+        parts.append(_element_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _lines(text: str | None) -> str:
@@ -139,6 +154,7 @@ class KmlReader(Reader):
         records: list[Record] = []
         speeds: list[TextSpeed | None] = []
         own = True
+        unknown: Counter = Counter()
         with xml_guard(path):
             for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end"),
                                              parser=SafeXMLParser()):
@@ -153,7 +169,8 @@ class KmlReader(Reader):
                     continue
                 line += 1
                 try:
-                    rec, speed, ours = self._record(line, el)
+                    rec, speed, ours, odd = self._record(line, el)
+                    unknown.update(odd)
                 except ValueError as err:
                     items.append(Rejection(fname, line, str(err)))
                 else:
@@ -164,15 +181,18 @@ class KmlReader(Reader):
                 el.clear()
         if line == 0:
             raise FormatError(f"{path}: the KML has no placemarks; nothing to import")
+        if unknown:
+            listed = ", ".join(f"{name!r} ({count})" for name, count in unknown.most_common(8))
+            file_note(f"ExtendedData field(s) that are no camera field were ignored: {listed}")
         for i, reason in settle_speeds(records, speeds, own=own and bool(records)):
             records[i].notes.append(f"{reason}; speed left empty")
-            file_note(f"{reason}; speed left empty", records[i].line)
         yield from items
 
     @staticmethod
-    def _record(line: int, placemark) -> tuple[Record, TextSpeed | None, bool]:
+    def _record(line: int, placemark) -> tuple[Record, TextSpeed | None, bool, list[str]]:
         """The placemark's record, the speed its texts state (set once the file's unit is
-        known) and whether it has our own export's data (type and ref)."""
+        known), whether it has our own export's data (type and ref) and the ExtendedData
+        names that are no camera field."""
         point = line_string = None
         for el in placemark.iter():
             tag = local(el.tag)
@@ -194,7 +214,7 @@ class KmlReader(Reader):
         name_el = _child(placemark, "name")
         name = " ".join((name_el.text or "").split()) if name_el is not None else ""
         desc_el = _child(placemark, "description")
-        raw = _lines(desc_el.text if desc_el is not None else "")
+        raw = _lines(_element_text(desc_el) if desc_el is not None else "")
         extended = _extended_data(placemark)
         tags = tag_lines(raw) or {}
         description = "" if tags else " ".join(raw.split())
@@ -208,7 +228,6 @@ class KmlReader(Reader):
         speed = info.text
         if info.note:
             rec.notes.append(info.note)
-            file_note(info.note, line)
         road = ""
         osm = point_tags(tags) if tags else None
         if ours and (exported := export_name(name, " ")) is not None:
@@ -230,9 +249,7 @@ class KmlReader(Reader):
             rec.heading, rec.dir_mode = osm.heading, osm.dir_mode
             rec.ref = osm.ref or rec.ref
             description = join_texts(osm.description, description)
-            for note in osm.notes:
-                rec.notes.append(note)
-                file_note(note, line)
+            rec.notes.extend(osm.notes)
         rec.road = fit(road, ROAD_MAX, "road", rec.notes)
         rec.description = fit(description, DESCRIPTION_MAX, "description", rec.notes)
         if line_string is not None:
@@ -243,10 +260,7 @@ class KmlReader(Reader):
                 rec.type = CameraType.MOBILE_ZONE
             else:
                 rec.type = CameraType.SECTION
-        unknown = sorted(k for k in extended if k not in PROPERTY_NAMES)
-        if unknown and not ours:
-            file_note(f"ExtendedData field(s) {', '.join(unknown)} are not camera fields; ignored", line)
         apply_properties(rec, extended)
         if extended.get("speed", "").strip():
             speed = None
-        return rec, speed, ours
+        return rec, speed, ours, [k for k in extended if k not in PROPERTY_NAMES]

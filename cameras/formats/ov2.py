@@ -107,10 +107,12 @@ class Ov2Reader(Reader):
         names = [name for _, _, name in found]
         own = bool(records) and all(export_name(name, " ") is not None for name in names)
         if own:  # the project's own export: the label is the type, the name's rest the road
-            for rec, name in zip(records, names):
+            for i, (rec, name) in enumerate(zip(records, names)):
                 found = export_name(name, " ")
                 rec.type, rec.kind = found.type, found.kind
                 rec.road = fit(found.road, ROAD_MAX, "road", rec.notes)
+                if found.speed is not None:
+                    speeds[i] = TextSpeed(float(found.speed), "kmh", str(found.speed))
         dropped = dict(settle_speeds(records, speeds, own=own))
         n = 0
         for item in items:

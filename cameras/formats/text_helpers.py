@@ -145,6 +145,9 @@ def apply_properties(rec: Record, props: Mapping) -> None:
 
 _MARK = re.compile(r"@\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?", re.I)
 _UNIT_SPEED = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)(?![\w/])", re.I)
+# "Speed limit 35", "Limit: 50", "maxspeed=30": a number without its unit after a limit word
+_LIMIT = re.compile(r"\b(?:speed\s*limit|posted\s*limit|limit|maxspeed|vmax|tempolimit)\s*[:=]?\s*(\d{1,3})(?![\d.,]*\d)",
+                    re.I)
 _NUMBER_UNIT = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?\s*$", re.I)
 
 
@@ -178,8 +181,9 @@ def _number(text: str) -> float:
 
 
 def text_speed(text: str) -> tuple[TextSpeed | None, str]:
-    """The speed a name or description states (``@50``, ``@30 mph``, ``50 km/h``, ``25 MPH``)
-    and a note when an ``@`` marker is no speed within 5-300 km/h (then no speed)."""
+    """The speed a name or description states (``@50``, ``@30 mph``, ``50 km/h``, ``25 MPH``,
+    ``Speed limit 35``) and a note when an ``@`` marker is no speed within 5-300 km/h (then no
+    speed)."""
     if not text:
         return None, ""
     mark = _MARK.search(text)
@@ -193,6 +197,14 @@ def text_speed(text: str) -> tuple[TextSpeed | None, str]:
     unit = _UNIT_SPEED.search(text)
     if unit is not None:
         return TextSpeed(_number(unit.group(1)), _unit(unit.group(2)), unit.group(0)), ""
+    limit = _LIMIT.search(text)
+    if limit is not None:
+        found = TextSpeed(float(limit.group(1)), "", limit.group(0))
+        try:
+            found.kmh()
+        except ValueError:
+            return None, ""
+        return found, ""
     return None, ""
 
 
