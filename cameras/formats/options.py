@@ -4,8 +4,9 @@
 on the source) and the speed unit (``--speed-unit kmh|mph|auto``); the readers take them
 with ``SESSION.get()`` and leave what they applied (mapping, unit, warnings) in the
 ``Session`` for the caller to show and store. ``in_mph_country`` says which positions lie
-in countries that post limits in mph; ``unit_warning`` says when speeds look like the
-other unit.
+in countries that post limits in mph; ``looks_like_mph`` whether bare numbers look like mph
+limits; ``unit_warning`` says when speeds look like the other unit; ``file_unit`` decides a
+file's unit from all of these.
 """
 
 from __future__ import annotations
@@ -89,22 +90,50 @@ def unit_warning(speeds: np.ndarray, unit: str) -> str:
     return ""
 
 
+def looks_like_mph(speeds) -> bool:
+    """Whether bare speed numbers look like posted mph limits: (nearly) all multiples of 5 up
+    to 85. Limits converted to km/h (32, 48, 64, 97, 113 for 20-70 mph) are not."""
+    given = np.asarray(speeds, dtype=float)
+    given = given[~np.isnan(given) & (given > 0)]
+    if not len(given):
+        return True
+    mph_like = (given % 5 == 0) & (given <= 85)
+    return bool(mph_like.mean() >= 0.9)
+
+
+def _in_mph(lat, lon, countries) -> np.ndarray:
+    if countries is not None:
+        return np.array([str(c).upper() in MPH_COUNTRIES for c in countries], dtype=bool)
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    inside = np.zeros(len(lat), dtype=bool)
+    ok = ~np.isnan(lat) & ~np.isnan(lon)
+    inside[ok] = in_mph_country(lat[ok], lon[ok])
+    return inside
+
+
 def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,
               countries=None) -> tuple[str, str]:
     """The unit (``kmh`` or ``mph``) of a file's bare speed numbers, and a warning or "".
 
-    ``requested`` is ``kmh``, ``mph`` or ``auto``; ``auto`` is mph when most positions lie in
+    ``requested`` is ``kmh``, ``mph`` or ``auto``. ``auto`` is mph when most positions lie in
     countries that post limits in mph (``countries``: ISO codes per row, when the file gives
-    them; else the positions). The warning says when the numbers look like the other unit.
-    ``speeds`` are the numbers without a unit of their own (NaN where none is given).
+    them; else the positions) and the speeds there look like mph (``looks_like_mph``): a UK
+    list of 20-70 is mph, a UK list written in km/h (48, 64, 97, 113) stays km/h, with a
+    warning. The warning also says when km/h numbers look like mph, or mph numbers like km/h.
+    ``speeds`` are the numbers without a unit of their own (NaN where none is given); when
+    they are one per position, only those in mph countries are looked at.
     """
     if requested != "auto":
         return requested, ""
-    if countries is not None:
-        in_mph = np.array([str(c).upper() in MPH_COUNTRIES for c in countries], dtype=bool)
-    else:
-        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-        ok = ~np.isnan(lat) & ~np.isnan(lon)
-        in_mph = in_mph_country(lat[ok], lon[ok])
-    unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
-    return unit, unit_warning(np.asarray(speeds, dtype=float), unit)
+    speeds = np.asarray(speeds, dtype=float)
+    in_mph = _in_mph(lat, lon, countries)
+    if not len(in_mph) or in_mph.mean() <= 0.5:
+        return "kmh", unit_warning(speeds, "kmh")
+    local = speeds[in_mph] if len(speeds) == len(in_mph) else speeds
+    if looks_like_mph(local):
+        return "mph", unit_warning(speeds, "mph")
+    given = local[~np.isnan(local) & (local > 0)]
+    odd = [f"{v:g}" for v in sorted(set(given[(given % 5 != 0) | (given > 85)].tolist()))[:5]]
+    return "kmh", (f"most positions lie in countries that post limits in mph, but the speeds look like km/h "
+                   f"(values such as {', '.join(odd)}), so they are read as km/h; pass --speed-unit mph "
+                   f"if they are mph")
