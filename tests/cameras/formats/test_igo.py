@@ -7,7 +7,6 @@ Navitel codes 101-106 with ``//`` comments, and a Navitel list whose IDX counts 
 """
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
