@@ -1,11 +1,18 @@
 """What a POI name or a property value says; shared by the readers, not a reader itself.
 
-``classify`` reads the Garmin POI Loader style names of GPX and KML waypoints (``max@130``,
-``Redlight@60``, ``Mobile``) into a ``NameInfo``; ``classify_name`` reads the names of
-Garmin CSV and OV2 records (``Fixed camera@50``, lufop ``max @50``, ``max = ...`` route
-zones) into (type, kind, speed). ``apply_properties`` sets a ``Record``'s fields from
-properties named like the project CSV's columns (GeoJSON properties, KML ExtendedData), with
-the same rules and messages as the CSV reader (docs/feed-csv.md, docs/feed-geojson.md).
+- ``classify`` reads the names of GPX waypoints and KML placemarks (``max@130``,
+  ``Redlight@60``, ``Rotlichtblitzer``...) into a ``NameInfo``; ``classify_poi`` (and
+  ``classify_name``, its (type, kind, speed) tuple) the names of Garmin CSV and OV2 records
+  (``Fixed camera@50``, lufop ``max @50``, ``max 130``, ``max = ...`` route zones). Both take
+  the type from ``keywords.keyword_type``, the one multilingual classifier.
+- ``text_speed`` finds a speed in a text (``@50``, ``50 km/h``, ``25 MPH``, ``Speed limit
+  35``); ``settle_speeds`` converts a file's speeds to km/h once its unit is known (bare
+  numbers: ``--speed-unit``, else ``options.file_unit``).
+- ``export_name`` reads the names our exporters write ("Speed A7@50", "Speed 50 A7");
+  ``says_more``, ``is_street_segment`` and ``join_texts`` decide where a name is kept.
+- ``apply_properties`` sets a ``Record``'s fields from properties named like the project
+  CSV's columns (GeoJSON properties, KML ExtendedData), with the same rules and messages as
+  the CSV reader (docs/feed-csv.md, docs/feed-geojson.md).
 """
 
 from __future__ import annotations
@@ -143,7 +150,7 @@ def apply_properties(rec: Record, props: Mapping) -> None:
 
 # --------------------------------------------------------------------------- speeds in text
 
-_MARK = re.compile(r"@\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?", re.I)
+_MARK = re.compile(r"@\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?(?![^\W_])", re.I)
 _UNIT_SPEED = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)(?![\w/])", re.I)
 # "Speed limit 35", "Limit: 50", "maxspeed=30": a number without its unit after a limit word
 _LIMIT = re.compile(r"\b(?:speed\s*limit|posted\s*limit|limit|maxspeed|vmax|tempolimit)\s*[:=]?\s*(\d{1,3})(?![\d.,]*\d)",
@@ -189,6 +196,8 @@ def text_speed(text: str) -> tuple[TextSpeed | None, str]:
     mark = _MARK.search(text)
     if mark is not None:
         found = TextSpeed(_number(mark.group(1)), _unit(mark.group(2)), mark.group(0))
+        if found.number == 0:  # "@0": no speed given
+            return None, ""
         try:
             found.kmh()
         except ValueError:
@@ -404,7 +413,10 @@ def classify_poi(name: str) -> PoiName:
             try:
                 if speed is None:
                     raise ValueError
-                speed.kmh()
+                if speed.number == 0:  # "@0": no speed given
+                    speed = None
+                else:
+                    speed.kmh()
             except ValueError:
                 raise ValueError(f"speed {tail.strip()!r} after '@' in name {name!r} is not a speed "
                                  f"in 5-300 km/h") from None
