@@ -12,11 +12,12 @@ never the rest of the file), file-level notes (``file_note``, collected by ``col
 for the import report), value checks with readable messages (``checked_point``,
 ``point_problem``, ``position``, ``speed_value``, ``heading_value``, ``parse_speed``,
 ``parse_heading``), ``fit`` with the column limits ``ROAD_MAX`` / ``DESCRIPTION_MAX``, and
-``bearing``. Two helper modules, which are not readers, hold the rest:
-``cameras.formats.xml_helpers`` (safe XML parsing and sniffing for the XML readers) and
-``cameras.formats.text_helpers`` (what a POI name or a property says: ``classify``,
-``classify_name``, ``apply_properties``). Readers take shared code only from these three
-modules, never from one another.
+``bearing``. The other helper modules, which are not readers, hold the rest:
+``xml_helpers`` (safe XML parsing and sniffing), ``text_helpers`` (what a POI name or a
+property says), ``keywords`` (camera types said in words), ``osm_tags`` (OpenStreetMap tag
+rules), ``mapping`` (column mappings of tables) and ``options`` (the import's mapping and
+speed unit). Readers take shared code only from these modules (``HELPER_MODULES``), never
+from one another.
 """
 
 from __future__ import annotations
@@ -353,22 +354,6 @@ def _swallows(lines: list[str], delimiter: str, multiline: bool, expected: int |
         if len(alone) >= max(expected, 2):
             return True
     return False
-
-
-def named_record(line: int, lat: float, lon: float, name: str, description: str, info) -> Record:
-    """A camera whose type, kind and speed are what its name says.
-
-    ``info`` is what ``text_helpers.classify(name, description)`` found (type, kind, speed, whether a
-    keyword or speed marker ``matched``, a ``note`` on a dropped speed). A name that says
-    nothing (a free text such as "A1 km 23") is the description when there is none.
-    """
-    if not description and not info.matched:
-        description = name
-    rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind, speed=info.speed,
-                 description=description)
-    if info.note:
-        rec.notes.append(info.note)
-    return rec
 
 
 def read_text(path: Path) -> tuple[str, str]:

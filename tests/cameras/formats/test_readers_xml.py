@@ -598,7 +598,7 @@ def test_kml_placemarks_become_cameras_and_sections(tmp_path):
             '</Document></kml>'),
 ])
 def test_a_dropped_speed_marker_is_noted_and_a_free_text_name_is_the_description(reader, text, tmp_path):
-    """The step GPX and KML share (``base.named_record``): what the name says, read the same way."""
+    """GPX and KML read what a name says the same way."""
     path = tmp_path / f"names.{reader}"
     path.write_text(text)
     records, rejections = read(reader, path)
