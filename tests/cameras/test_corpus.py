@@ -163,15 +163,20 @@ def test_geojson_with_spanish_property_names_keeps_ids_roads_speeds_and_both_dir
     assert by_ref("ar", "ENFORCER_232").road == "Avenida Juan S. Fern\u00bfndez"
 
 
-@pytest.mark.xfail(reason="FormatError: header 'IDX,X,Y,TYPE,SPEED,DIRTYPE,DIRECTION // OpenSpeedcam 10-03-2026 "
-                          "11:33' is neither iGO nor Navitel (the trailing // comment is not ignored)", strict=True)
 def test_openspeedcam_list_with_comments_imports_cameras_and_lists_its_road_hazards():
     report = load("ru_openspeedcam-lookalike.txt", "ru")
     assert report.format == "igo"
-    assert report.rows == 10
-    # Codes 100-106 are road hazards and speed-limit signs, not cameras: listed, not stored.
-    assert sorted(r.line for r in report.rejections) == [10, 11, 12, 13]
-    assert all("code" in r.reason.lower() or "type" in r.reason.lower() for r in report.rejections)
+    # report.rows counts records: rows 1-3, the section pair 4/5 (one record), 6 and the
+    # danger zone 10; the three road signs are listed in the notes, not counted.
+    assert report.rows == 6 and report.created == 6
+    assert not report.rejections and not report.merged
+    # Codes 100-102 (crossing, speed-limit sign, bump) are road signs, not cameras: each row is
+    # listed in the report with its line and code, and nothing is stored at its position.
+    signs = {line: text for line, text in report.notes if "road sign" in text}
+    assert sorted(signs) == [9, 10, 11]
+    assert all(f"TYPE {code}" in signs[line] for line, code in ((9, 100), (10, 101), (11, 102)))
+    assert not cams("ru").filter(lat__in=[56.401234, 56.411234, 56.421234]).exists()
+    assert at("ru", 56.431234).type == CameraType.DANGER_ZONE  # 106: other danger
     first = at("ru", 55.912345)
     assert (first.type, first.speed) == (CameraType.SPEED, 60)
     assert first.heading == 170  # IDX header: Navitel direction, turned round
@@ -181,13 +186,14 @@ def test_openspeedcam_list_with_comments_imports_cameras_and_lists_its_road_haza
     start = at("ru", 56.234567)
     assert start.type in (CameraType.SECTION_START, CameraType.SECTION)
     assert (start.end_lat, start.end_lon) == (pytest.approx(56.245678), pytest.approx(38.056789))
+    assert cams("ru").count() == 6  # the section's end row is no camera of its own
 
 
-@pytest.mark.xfail(reason="speeds of this GB list are stored as written (30 mph as 30 km/h) and consecutive "
-                          "type-4 rows stay two section starts without end points", strict=True)
 def test_uk_igo_list_in_mph_is_converted_and_its_section_pairs_joined():
     report = load("gb_speedcam_mph-lookalike.txt", "gb-igo")
-    assert report.format == "igo" and report.rows == 11 and not report.rejections
+    # 11 rows, two of them section ends: 9 records (report.rows counts records).
+    assert report.format == "igo" and report.rows == 9 and report.created == 9
+    assert not report.rejections and not report.merged
     assert set(cams("gb-igo").values_list("country", flat=True)) == {"GB"}
     speeds = sorted(s for s in cams("gb-igo").values_list("speed", flat=True) if s)
     assert speeds[0] == mph(20) and mph(30) in speeds and mph(60) in speeds
