@@ -147,6 +147,8 @@ def direction(value: str, along: Callable[[], float | None], notes: list[str]) -
 # --------------------------------------------------------------------------- tags in text
 
 _TAG_LINE = re.compile(r"^\s*(@?[A-Za-z_][\w:.-]*)\s*=\s*(.*?)\s*$")
+# a further tag on the same line: whitespace, a key, "=" (no space before it)
+_NEXT_TAG = re.compile(r"\s+(?=@?[A-Za-z_][\w:.-]*=)")
 _OSM_ID = re.compile(r"^(node|way|relation)/(\d+)$")
 # keys that say a text holds OSM tags (a single "name=..." line is not enough)
 _OSM_KEYS = frozenset({"highway", "enforcement", "maxspeed", "camera:type", "@id", "id", "direction", "type",
@@ -154,10 +156,13 @@ _OSM_KEYS = frozenset({"highway", "enforcement", "maxspeed", "camera:type", "@id
 
 
 def tag_lines(text: str) -> dict[str, str] | None:
-    """The ``key=value`` lines of a text as tags, or None when the text is not such a list.
+    """The ``key=value`` tags of a text, or None when the text is not such a list.
 
-    Every non-empty line must be ``key=value`` and one key must be an OSM camera key
-    (``highway``, ``enforcement``, ``maxspeed``, ``@id``...).
+    Tags stand one per line (overpass turbo, JOSM) or, where a tool joined the lines, side by
+    side: a value runs to the next ``key=`` that follows whitespace, so ``name=Blitzer
+    Leopoldstraße maxspeed=50`` is two tags. Every non-empty line must start with
+    ``key=value`` and one key must be an OSM camera key (``highway``, ``enforcement``,
+    ``maxspeed``, ``@id``...).
     """
     if not text or "=" not in text:
         return None
@@ -165,10 +170,14 @@ def tag_lines(text: str) -> dict[str, str] | None:
     for line in text.splitlines():
         if not line.strip():
             continue
-        match = _TAG_LINE.match(line)
+        first, *more = _NEXT_TAG.split(line.strip())
+        match = _TAG_LINE.match(first)
         if match is None:
             return None
         tags[match.group(1)] = match.group(2)
+        for part in more:
+            key, _, value = part.partition("=")
+            tags[key] = value.strip()
     return tags if tags.keys() & _OSM_KEYS else None
 
 

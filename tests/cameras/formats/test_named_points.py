@@ -140,6 +140,23 @@ def test_a_description_is_tags_only_when_every_line_is_one_and_a_camera_key_is_t
     assert tag_lines(text) is None
 
 
+def test_tags_joined_on_one_line_are_split_at_each_key(tmp_path):
+    # A tool that flattened the desc's lines: each value runs to the next "key=" after a space.
+    assert tag_lines("highway=speed_camera name=Blitzer Leopoldstraße maxspeed=50 direction=NE") == {
+        "highway": "speed_camera", "name": "Blitzer Leopoldstraße", "maxspeed": "50", "direction": "NE"}
+    assert tag_lines("highway=speed_camera website=https://x.org/?a=b") == {
+        "highway": "speed_camera", "website": "https://x.org/?a=b"}
+    path = write(tmp_path, "flat.gpx", """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="overpass turbo" xmlns="http://www.topografix.com/GPX/1/1">
+<wpt lat="48.1371" lon="11.5754"><name>node/1004</name>
+<desc>highway=speed_camera maxspeed=80 direction=NE name=Blitzer Leopoldstraße</desc></wpt>
+</gpx>""")
+    (record,), rejections, _ = read("gpx", path)
+    assert rejections == []
+    assert (record.ref, record.speed, record.heading, record.description) == (
+        "node/1004", 80, 225.0, "Blitzer Leopoldstraße")  # faces NE: traffic goes SW
+
+
 def test_osm_tag_values_of_other_shapes_are_noted_not_rejected():
     point = point_tags({"highway": "speed_camera", "maxspeed": "RO:urban", "direction": "up", "id": "1234"})
     assert (point.ref, point.type, point.speed, point.heading) == ("node/1234", T.SPEED, None, None)
