@@ -637,7 +637,8 @@ def _insert_cameras(src, records, keys, now, progress) -> list[int]:
 
 
 def _executemany(model, fields, rows, *, progress=False, desc="writing", step=20000):
-    """INSERT many rows with one prepared statement (no per-object ORM overhead)."""
+    """INSERT many rows with one prepared statement (no per-object ORM overhead); on
+    PostgreSQL one COPY stream (psycopg's executemany costs a round trip per row)."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -645,6 +646,13 @@ def _executemany(model, fields, rows, *, progress=False, desc="writing", step=20
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for start in tqdm(range(0, len(rows), step), desc=desc, disable=not progress or len(rows) < step,
+                                  unit="batch"):
+                    for row in rows[start:start + step]:
+                        copy.write_row(row)
+            return
         for start in tqdm(range(0, len(rows), step), desc=desc, disable=not progress or len(rows) < step, unit="batch"):
             cur.executemany(sql, rows[start:start + step])
 
