@@ -340,3 +340,62 @@ def test_preview_without_django(tmp_path):
     text = preview(write(tmp_path, "a.csv", "lat;lon;richtung\n50,1;8,6;NE\n"))
     assert "per heading: NE 1" in text
     assert text.endswith("nothing was written (preview)")
+
+
+def _readme_blocks() -> list[str]:
+    """The fenced blocks of the README's table reader example (the list, its mapping, the preview)."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    part = readme[readme.index("A list with its own headers, its mapping file and `--preview`"):]
+    return [block.split("\n", 1)[1] for block in part.split("```")[1:6:2]]
+
+
+@pytest.mark.django_db
+def test_the_readme_example_is_what_preview_prints_and_imports(tmp_path, capsys):
+    listing, mapping, printed = _readme_blocks()
+    path = write(tmp_path, "blitzer.csv", listing)
+    map_file = write(tmp_path, "blitzer.toml", mapping)
+    with pytest.raises(CommandError, match="no latitude/longitude columns found"):
+        call_command("import_cameras", str(path), "--source", "london", "--preview")
+    call_command("import_cameras", str(path), "--source", "london", "--map", str(map_file), "--preview")
+    assert capsys.readouterr().out == printed
+    call_command("import_cameras", str(path), "--source", "london", "--map", str(map_file))
+    assert sorted(Camera.objects.values_list("source_ref", "type", "kind", "speed", "heading", "road")) == [
+        ("A-17", CameraType.RED_LIGHT, Kind.FIXED, 48, 180.0, "Whitehall"),
+        ("A-18", CameraType.SPEED, Kind.FIXED, 32, 0.0, "Parliament Street"),
+        ("B-02", CameraType.SECTION_START, Kind.FIXED, 80, 270.0, "A4 Bath Road"),
+        ("B-03", CameraType.SECTION_END, Kind.FIXED, 80, 270.0, "A4 Great West Road"),
+        ("C-11", CameraType.MOBILE_CAMERA, Kind.MOBILE, 64, None, "A406 North Circular")]
+
+
+def test_an_html_entity_cut_by_the_semicolon_is_one_field_again(tmp_path):
+    path = write(tmp_path, "amp.csv", "Breite;Länge;Bezeichnung;Nr\n50,1;8,6;<b>Radar</b> &amp; feu;1\n"
+                                      "50,2;8,7;Radar &#233;t&eacute;;2\n50,3;8,8;Radar;3;extra\n")
+    result = read_result(path, Session())
+    assert [(r.line, r.ref, r.description) for r in result.items if isinstance(r, Record)] == [
+        (2, "1", "Radar & feu"), (3, "2", "Radar été")]
+    assert [(r.line, r.reason) for r in result.items if isinstance(r, Rejection)] == [
+        (4, "expected 4 fields as in the header, got 5")]
+    assert result.warnings == ["2 row(s) had an HTML entity such as &amp; cut in two by the ';' delimiter; "
+                               "its parts were read as one field"]
+
+
+def test_line_numbers_after_a_field_with_line_breaks(tmp_path):
+    path = write(tmp_path, "multi.csv", 'lat,lon,name\n50.1,8.6,"two\nlines"\n\n50.2,8.7,x\n500,8.8,y\n')
+    result = read_result(path, Session())
+    assert [(r.line, r.description) for r in result.items if isinstance(r, Record)] == [
+        (3, "two lines"), (5, "x")]
+    assert [r.line for r in result.items if isinstance(r, Rejection)] == [6]
+
+
+def test_distinct_values_are_parsed_once_and_rows_keep_their_own(tmp_path):
+    rows = [f"{50 + i / 1000:.4f};{8 + i / 1000:.4f};{('30', '50 km/h', '')[i % 3]};{('N', '', 'SSW')[i % 3]};"
+            f"{('Feu rouge', 'Radar', 'Radar mobile')[i % 3]};" + ("x" * 600 if i == 4 else "") for i in range(9)]
+    path = write(tmp_path, "many.csv", "lat;lon;speed;heading;name;description\n" + "\n".join(rows) + "\n")
+    records = [r for r in read_result(path, Session()).items if isinstance(r, Record)]
+    assert [(r.speed, r.heading, CameraType(r.type).slug, Kind(r.kind).name) for r in records[:3]] == [
+        (30, 0.0, "red-light", "FIXED"), (50, None, "speed", "FIXED"), (None, 202.5, "mobile-camera", "MOBILE")]
+    assert [r.lat for r in records] == [50 + i / 1000 for i in range(9)]
+    assert [len(r.description) for r in records] == [9, 5, 12, 9, 500, 12, 9, 5, 12]
+    assert records[4].notes == ["description cut from 607 to 500 characters"] and records[3].notes == []
+    records[0].notes.append("mine")
+    assert records[3].notes == []  # every record has its own notes list
