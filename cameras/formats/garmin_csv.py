@@ -21,8 +21,14 @@ starts ``max =`` or ``max !``                   SECTION: vertices of French
 ``tunnel`` (the camera's word, not a street)    TUNNEL
 bus lane, level crossing, police check          BUS_LANE, LEVEL_CROSSING,
                                                 POLICE_CHECK
-anything else (``max``, ``Fixed camera``)       SPEED
+a speed or a speed word (``max``, ``Fixed       SPEED
+camera``, ``Radar``, ``Blitzer``, ``@50``)
+no type word and no speed (``Camera E001``)     what the comment says (same
+                                                rules), else the file's type
 ==============================================  ===============================
+
+The file's type (``text_helpers.settle_types``) is the mapping's ``[defaults] type``, else
+the type the file name says (``speed_cameras.csv``), else OTHER; a file note says which.
 
 Speeds: ``@50``, ``@30 mph``, ``max 130`` (a keyword-led name ending in a number), or a
 number with its unit in the name (``30 mph``). Numbers without a unit follow
@@ -62,7 +68,17 @@ from .base import (
     read_text,
     register,
 )
-from .text_helpers import TextSpeed, classify_poi, export_name, join_texts, says_more, settle_speeds, text_speed
+from .text_helpers import (
+    TextSpeed,
+    classify,
+    classify_poi,
+    export_name,
+    join_texts,
+    says_more,
+    settle_speeds,
+    settle_types,
+    text_speed,
+)
 
 ALL = DirectionMode.ALL
 
@@ -141,6 +157,7 @@ class GarminCsvReader(Reader):
         names: list[str] = []
         comments: list[str] = []
         positions: list[int] = []  # index of each record in items
+        untyped: list[Record] = []  # records whose name and comment say no type
         own = True
         for line_no, fields, problem in csv_rows(text):  # one row per line: a stray quote costs one row
             if problem:
@@ -187,6 +204,12 @@ class GarminCsvReader(Reader):
                 notes = []
             rec = Record(line_no, lat, lon, found.type, found.kind, "", None, None, None, ALL, road,
                          description, country, notes=notes)
+            if not found.typed:
+                said = classify(comment) if comment else None
+                if said is not None and said.typed:
+                    rec.type, rec.kind = said.type, said.kind
+                else:
+                    untyped.append(rec)
             positions.append(len(items))
             items.append(rec)
             records.append(rec)
@@ -201,6 +224,8 @@ class GarminCsvReader(Reader):
                 if found.road:
                     comment = "" if comment == found.road else comment.removesuffix(", " + found.road)
                 rec.description = comment
+        else:
+            settle_types(untyped, path)
         dropped = dict(settle_speeds(records, speeds, own=own))
         for i, rec in enumerate(records):
             if len(rec.description) > DESCRIPTION_MAX:

@@ -15,6 +15,9 @@ index. What a waypoint says, strongest first:
   words in several languages (``text_helpers.classify``); speeds as ``@50``, ``50 km/h``,
   ``25 MPH``, else from the description. Numbers without a unit follow ``--speed-unit``
   (``auto``: mph when most waypoints lie in mph countries; our own exports are km/h).
+  Waypoints whose texts say no type (no type or speed word, no speed, no tags) take the
+  file's type (``text_helpers.settle_types``: the mapping's ``[defaults] type``, else the
+  file name's words, else OTHER, with a note).
 
 Names are kept: a street segment ("Main St from 1st Ave to Tunnel Ave") is the ``road``,
 another name that says more than a type and a speed goes before the description; ``<desc>``
@@ -60,6 +63,7 @@ from .text_helpers import (
     join_texts,
     says_more,
     settle_speeds,
+    settle_types,
     strip_speed,
 )
 from .xml_helpers import local, parse_xml, xml_root_name
@@ -105,10 +109,11 @@ class GpxReader(Reader):
         items: list[Record | Rejection] = []
         records: list[Record] = []
         speeds: list[TextSpeed | None] = []
+        untyped: list[Record] = []
         own = True
         for line, el in enumerate(waypoints, 1):
             try:
-                rec, speed, ours = self._record(line, el, version)
+                rec, speed, ours, typed = self._record(line, el, version)
             except ValueError as err:
                 items.append(Rejection(fname, line, str(err)))
                 continue
@@ -116,14 +121,17 @@ class GpxReader(Reader):
             items.append(rec)
             records.append(rec)
             speeds.append(speed)
+            if not typed:
+                untyped.append(rec)
+        settle_types(untyped, path)
         for i, reason in settle_speeds(records, speeds, own=own and bool(records)):
             records[i].notes.append(f"{reason}; speed left empty")
         yield from items
 
     @staticmethod
-    def _record(line: int, el, version: str) -> tuple[Record, TextSpeed | None, bool]:
+    def _record(line: int, el, version: str) -> tuple[Record, TextSpeed | None, bool, bool]:
         """The waypoint's record, the speed its texts state (set once the file's unit is
-        known) and whether it carries our own export's extension."""
+        known), whether it carries our own export's extension and whether it says its type."""
         lat, lon = checked_point(el.get("lat"), el.get("lon"))
         try:
             wpt = gpx_fields_from_xml(GPXWaypoint, el, version)
@@ -183,4 +191,4 @@ class GpxReader(Reader):
             when = wpt.time
             rec.reported_at = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None
                                else when.astimezone(timezone.utc))
-        return rec, speed, ours is not None
+        return rec, speed, ours is not None, info.typed or point is not None or ours is not None

@@ -15,6 +15,9 @@
   name="..">``) with the project's CSV property names (``ref type kind speed truck_speed
   heading direction country road description reported_at reports``) overrides what the name
   says; our own KML export writes them (and names "Speed 50 A7": the road is kept).
+- Point placemarks whose texts say no type (no type or speed word, no speed, no tags or
+  type data) take the file's type (``text_helpers.settle_types``: the mapping's
+  ``[defaults] type``, else the file name's words, else OTHER, with a note).
 - Names are kept: a street segment ("Main St from 1st Ave to Tunnel Ave") is the ``road``
   (and is no tunnel camera), another name that says more than a type and a speed goes before
   the description.
@@ -61,6 +64,7 @@ from .text_helpers import (
     join_texts,
     says_more,
     settle_speeds,
+    settle_types,
     strip_speed,
 )
 from .xml_helpers import SafeXMLParser, check_depth, local, xml_bytes, xml_guard, xml_root_name
@@ -153,6 +157,7 @@ class KmlReader(Reader):
         items: list[Record | Rejection] = []
         records: list[Record] = []
         speeds: list[TextSpeed | None] = []
+        untyped: list[Record] = []
         own = True
         unknown: Counter = Counter()
         with xml_guard(path):
@@ -169,7 +174,7 @@ class KmlReader(Reader):
                     continue
                 line += 1
                 try:
-                    rec, speed, ours, odd = self._record(line, el)
+                    rec, speed, ours, odd, typed = self._record(line, el)
                     unknown.update(odd)
                 except ValueError as err:
                     items.append(Rejection(fname, line, str(err)))
@@ -178,21 +183,24 @@ class KmlReader(Reader):
                     items.append(rec)
                     records.append(rec)
                     speeds.append(speed)
+                    if not typed:
+                        untyped.append(rec)
                 el.clear()
         if line == 0:
             raise FormatError(f"{path}: the KML has no placemarks; nothing to import")
         if unknown:
             listed = ", ".join(f"{name!r} ({count})" for name, count in unknown.most_common(8))
             file_note(f"ExtendedData field(s) that are no camera field were ignored: {listed}")
+        settle_types(untyped, path)
         for i, reason in settle_speeds(records, speeds, own=own and bool(records)):
             records[i].notes.append(f"{reason}; speed left empty")
         yield from items
 
     @staticmethod
-    def _record(line: int, placemark) -> tuple[Record, TextSpeed | None, bool, list[str]]:
+    def _record(line: int, placemark) -> tuple[Record, TextSpeed | None, bool, list[str], bool]:
         """The placemark's record, the speed its texts state (set once the file's unit is
-        known), whether it has our own export's data (type and ref) and the ExtendedData
-        names that are no camera field."""
+        known), whether it has our own export's data (type and ref), the ExtendedData
+        names that are no camera field and whether it says its type."""
         point = line_string = None
         for el in placemark.iter():
             tag = local(el.tag)
@@ -263,4 +271,6 @@ class KmlReader(Reader):
         apply_properties(rec, extended)
         if extended.get("speed", "").strip():
             speed = None
-        return rec, speed, ours, [k for k in extended if k not in PROPERTY_NAMES]
+        typed = (info.typed or osm is not None or line_string is not None
+                 or any(extended.get(k, "").strip() for k in ("type", "kind", "reported_at")))
+        return rec, speed, ours, [k for k in extended if k not in PROPERTY_NAMES], typed

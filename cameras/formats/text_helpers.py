@@ -8,8 +8,12 @@
 - ``text_speed`` finds a speed in a text (``@50``, ``50 km/h``, ``25 MPH``, ``Speed limit
   35``); ``settle_speeds`` converts a file's speeds to km/h once its unit is known (bare
   numbers: ``--speed-unit``, else ``options.file_unit``).
-- ``export_name`` reads the names our exporters write ("Speed A7@50", "Speed 50 A7");
+- ``export_name`` reads the names our exporters write ("Speed A7@50", "Speed 50 A7"); a
+  device number after the generic label ("Camera E001") is no road (``camera_number``);
   ``says_more``, ``is_street_segment`` and ``join_texts`` decide where a name is kept.
+- ``settle_types`` gives the records whose texts say no type the file's type: the mapping's
+  ``[defaults] type``, else a type word in the file name ("speed_cameras", "red_light"),
+  else OTHER; a file note says which.
 - ``apply_properties`` sets a ``Record``'s fields from properties named like the project
   CSV's columns (GeoJSON properties, KML ExtendedData), with the same rules and messages as
   the CSV reader (docs/feed-csv.md, docs/feed-geojson.md).
@@ -21,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
@@ -290,8 +295,21 @@ def export_name(name: str, marker: str = "@") -> ExportName | None:
     speed = int(match.group("speed")) if match.group("speed") else None
     if speed is not None and not 5 <= speed <= 300:
         return None
+    if type_ == CameraType.OTHER and match.group("road") and camera_number(match.group("road")):
+        return None  # "Camera E001": a word for any camera and the device's number
     kind = Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
     return ExportName(type_, kind, (match.group("road") or "").strip(), speed)
+
+
+# "E001", "ASE-017", "0012" (zero-padded), "#12", "No. 5", "Nr 5", "ID 7": a device's number.
+# Road numbers are seldom zero-padded (A7, M25, I-95, D 1075; but Spain's BA-060, OU-0209), so
+# only a name of the generic label ("Camera E001") is read as label and number.
+_CAMERA_NUMBER = re.compile(r"^(?:[^\W\d_]{0,4}[-_ ]?0\d+|(?:#|n[or]\.?|n°|id)\s*\d+)$", re.I)
+
+
+def camera_number(text: str) -> bool:
+    """Whether ``text`` is a device number ("E001", "#12", "No. 5") rather than a road."""
+    return bool(_CAMERA_NUMBER.match(text.strip()))
 
 
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -349,6 +367,7 @@ class NameInfo:
     matched: bool      # a keyword or a speed (even a dropped one) was found in the name
     note: str = ""
     text: TextSpeed | None = None
+    typed: bool = True  # the name or the description says the type (a type or speed word, a speed)
 
 
 def _kind(type_: CameraType) -> Kind:
@@ -360,9 +379,11 @@ def classify(name: str | None, fallback: str | None = "") -> NameInfo:
 
     The type is what ``keywords.keyword_type`` finds in the name (multilingual: red light,
     Rotlicht, semaforo, average, tronçon, mobile, tunnel as the camera's word...), SPEED when
-    it finds none. The speed is ``@NN`` (optionally ``km/h`` or ``mph``) or a number with
-    its unit (``50 km/h``, ``25 MPH``). ``fallback`` (the description) gives the type when
-    the name has neither a keyword nor a speed, and the speed when the name has none.
+    it finds none; ``typed`` is False when neither text says a type, a speed word or a speed
+    (the reader then applies ``settle_types``). The speed is ``@NN`` (optionally ``km/h`` or
+    ``mph``) or a number with its unit (``50 km/h``, ``25 MPH``). ``fallback`` (the
+    description) gives the type when the name has neither a keyword nor a speed, and the
+    speed when the name has none.
     """
     name = (name or "").strip()
     found = keyword_type(name, False) if name else None
@@ -373,9 +394,10 @@ def classify(name: str | None, fallback: str | None = "") -> NameInfo:
     if fallback and speed is None:
         speed, other = text_speed(fallback)
         note = note or other
+    typed = found is not None or speed is not None or bool(note) or says_speed(name) or says_speed(fallback)
     type_ = found if found is not None else CameraType.SPEED
     kmh = speed.kmh() if speed is not None else None
-    return NameInfo(type_, _kind(type_), kmh, matched, note, speed)
+    return NameInfo(type_, _kind(type_), kmh, matched, note, speed, typed)
 
 
 # --------------------------------------------------------------------------- Garmin CSV / OV2 names
@@ -395,6 +417,7 @@ class PoiName:
     kind: Kind
     speed: int | None
     text: TextSpeed | None
+    typed: bool = True  # the name says the type (a type or speed word, a speed)
 
 
 @lru_cache(maxsize=16384)
@@ -424,7 +447,7 @@ def classify_poi(name: str) -> PoiName:
     words = _WORDS.findall(lower)
     if speed is None and "@" not in name and words and words[0] in NAME_KEYWORDS:
         last = lower.rsplit(None, 1)[-1] if " " in lower else ""
-        if last.isdigit():
+        if last.isdigit() and not last.startswith("0"):  # "Camera 012" is a number, no speed
             speed = TextSpeed(float(last), "", last)
             try:
                 speed.kmh()
@@ -434,11 +457,78 @@ def classify_poi(name: str) -> PoiName:
         speed, _ = text_speed(base)
     if lower.startswith(("max =", "max !")):
         return PoiName(CameraType.SECTION, Kind.FIXED, speed.kmh() if speed else None, speed)
-    type_ = keyword_type(base, False) or CameraType.SPEED
-    return PoiName(type_, _kind(type_), speed.kmh() if speed else None, speed)
+    found = keyword_type(base, False)
+    type_ = found or CameraType.SPEED
+    typed = found is not None or speed is not None or says_speed(base)
+    return PoiName(type_, _kind(type_), speed.kmh() if speed else None, speed, typed)
 
 
 def classify_name(name: str) -> tuple[CameraType, Kind, int | None]:
     """A POI name -> (camera type, kind, speed km/h or None). ValueError on a bad speed."""
     found = classify_poi(name)
     return found.type, found.kind, found.speed
+
+
+# --------------------------------------------------------------------------- a file's type
+
+# Words that make a POI name a speed camera's ("max 50", "Radar A7", "Blitzer", "Fixed camera").
+_SPEED_WORDS = (r"speed\w*|radar\w*|blitzer\w*|flitser\w*|flitspa\w*|gatso|vitesse|geschwindigkeit\w*"
+                r"|velocidad|velocita|velocidade|snelheid\w*|autovelox|fotoradar\w*|radary|tempo\w*")
+_SPEED_NAME = re.compile(rf"\b(?:{_SPEED_WORDS}|max|maxi|fixed|fix|laser)\b")
+_SPEED_FILE = re.compile(rf"\b(?:{_SPEED_WORDS})\b")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def says_speed(text: str | None) -> bool:
+    """Whether a POI name or description uses a speed camera's word (max, speed, radar, Blitzer...)."""
+    return bool(text) and _SPEED_NAME.search(fold(text)) is not None
+
+
+def file_name_type(path) -> CameraType | None:
+    """The camera type a file's name says ("ca_ottawa_speed_cameras" -> SPEED,
+    "red_light_cameras" -> RED_LIGHT), or None."""
+    words = fold(_NOT_WORD.sub(" ", _CAMEL.sub(" ", Path(path).stem)))
+    found = keyword_type(words, False)
+    if found is not None:
+        return found
+    return CameraType.SPEED if _SPEED_FILE.search(words) else None
+
+
+def mapping_default_type() -> CameraType | None:
+    """The ``[defaults] type`` of the import's mapping (``--map`` or the source's), or None."""
+    state = SESSION.get()
+    defaults = getattr(state.mapping, "defaults", None) if state is not None else None
+    value = defaults.get("type") if isinstance(defaults, Mapping) else getattr(defaults, "type", None)
+    if is_blank(value):
+        return None
+    try:
+        return CameraType.parse(value)
+    except ValueError:
+        return None  # the mapping's own validation names a bad type
+
+
+def settle_types(records: list[Record], path) -> None:
+    """Give ``records`` (those whose texts say no type) one type for the file, with a note.
+
+    The type is the mapping's ``[defaults] type``, else the type the file name says, else
+    OTHER (nothing in the file says these are speed cameras).
+    """
+    if not records:
+        return
+    name = Path(path).name
+    count = f"{len(records)} record(s) whose names say no camera type"
+    type_ = mapping_default_type()
+    if type_ is not None:
+        note = f"{count} read as {type_.slug}: the mapping's [defaults] type"
+    elif (type_ := file_name_type(path)) is not None:
+        note = (f"{count} read as {type_.slug}: the type the file name {name!r} says; give a mapping "
+                f"file a [defaults] type if that is wrong")
+    else:
+        type_ = CameraType.OTHER
+        note = (f"{count} read as other: neither the names nor the file name {name!r} say a type; give "
+                f"the type in a mapping file ([defaults] type = \"speed\")")
+    kind = _kind(type_)
+    for rec in records:
+        rec.type, rec.kind = type_, kind
+    file_note(note)

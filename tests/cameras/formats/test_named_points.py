@@ -14,9 +14,18 @@ import pytest
 
 from cameras.formats.base import Record, collecting_notes, detect, get_reader
 from cameras.formats.keywords import keyword_type
+from cameras.formats.mapping import Mapping
 from cameras.formats.options import session
 from cameras.formats.osm_tags import point_tags, tag_lines
-from cameras.formats.text_helpers import EXPORT_LABELS, classify, classify_name, classify_poi, text_speed
+from cameras.formats.text_helpers import (
+    EXPORT_LABELS,
+    camera_number,
+    classify,
+    classify_name,
+    classify_poi,
+    export_name,
+    text_speed,
+)
 from cameras.importing import import_file
 from cameras.models import Camera
 from exporters.base import CameraSet, ExportOptions, get_exporter
@@ -272,6 +281,91 @@ def test_garmin_csv_names_in_several_languages_are_typed_and_kept(tmp_path):
         (T.RED_LIGHT, Kind.FIXED, None, "FR Radar Feu Rouge FR"),
     ]
     assert records[-1].country == "FR"
+
+
+# --------------------------------------------------------------------------- names that say no type
+
+def ov2_poi(lon: float, lat: float, name: bytes) -> bytes:
+    body = name + b"\0"
+    return struct.pack("<Biii", 2, 13 + len(body), round(lon * 1e5), round(lat * 1e5)) + body
+
+
+NUMBERED = ov2_poi(-75.74, 45.28, b"Camera E001") + ov2_poi(-75.45, 45.47, b"Camera E002")
+
+
+@pytest.mark.parametrize("text, number", [
+    ("E001", True), ("ASE-017", True), ("0012", True), ("#12", True), ("No. 5", True),
+    ("A7", False), ("M25", False), ("N7", False), ("B2", False), ("I-95", False), ("D 1075", False),
+    ("E40", False), ("Rue de Rivoli", False),
+])
+def test_a_camera_number_is_no_road(text, number):
+    assert camera_number(text) is number
+    # "Camera <road>" is our export of an OTHER camera on that road; "Camera E001" is not ours
+    assert (export_name(f"Camera {text}", " ") is None) is number
+
+
+def test_zero_padded_roads_after_our_other_labels_are_roads():
+    # Spanish provincial roads (DGT list): BA-060, OU-0209
+    assert export_name("Mobile zone BA-060", " ").road == "BA-060"
+    assert export_name("Speed 50 OU-0209", " ").road == "OU-0209"
+
+
+def test_an_ov2_of_numbered_cameras_takes_the_type_its_file_name_says(tmp_path):
+    path = write(tmp_path, "ca_ottawa_speed_cameras_2025.ov2", NUMBERED)
+    records, rejections, notes = read("ov2", path)
+    assert rejections == []
+    assert [(r.type, r.kind, r.road, r.description) for r in records] == [
+        (T.SPEED, Kind.FIXED, "", "Camera E001"), (T.SPEED, Kind.FIXED, "", "Camera E002")]
+    assert notes == ["2 record(s) whose names say no camera type read as speed: the type the file name "
+                     "'ca_ottawa_speed_cameras_2025.ov2' says; give a mapping file a [defaults] type if that "
+                     "is wrong"]
+    red = write(tmp_path, "RedLightCameras.ov2", NUMBERED)
+    assert {r.type for r in read("ov2", red)[0]} == {T.RED_LIGHT}
+
+
+def test_without_a_type_in_the_names_or_the_file_name_the_type_is_other_and_noted(tmp_path):
+    path = write(tmp_path, "pois.ov2", ov2_poi(13.40, 52.52, b"Camera E001") + ov2_poi(13.41, 52.53, b"Camera E002")
+                 + ov2_poi(13.42, 52.54, b"max 50"))
+    records, _, notes = read("ov2", path)
+    assert [(r.type, r.speed) for r in records] == [(T.OTHER, None), (T.OTHER, None), (T.SPEED, 50)]
+    assert len(notes) == 1 and notes[0].startswith("2 record(s) whose names say no camera type read as other: "
+                                                   "neither the names nor the file name 'pois.ov2' say a type")
+
+
+def test_the_mappings_default_type_wins_over_the_file_name(tmp_path):
+    path = write(tmp_path, "speed_cameras.ov2", NUMBERED)
+    mapping = Mapping()
+    mapping.defaults = {"type": "red-light"}  # a mapping file's [defaults] type = "red-light"
+    with collecting_notes() as notes, session(mapping):
+        records = list(get_reader("ov2").read(path))
+    assert {r.type for r in records} == {T.RED_LIGHT}
+    assert [text for _, text in notes] == [
+        "2 record(s) whose names say no camera type read as red-light: the mapping's [defaults] type"]
+
+
+def test_garmin_gpx_and_kml_points_without_a_type_take_the_comment_or_the_files_type(tmp_path):
+    garmin = write(tmp_path, "speed_cameras.csv", '-75.74,45.28,"Camera E001","Red light camera"\n'
+                                                  '-75.45,45.47,"Camera E002",""\n'
+                                                  '-75.46,45.48,"Camera E003","Speed Camera"\n')
+    records, _, notes = read("garmin-csv", garmin)
+    assert [r.type for r in records] == [T.RED_LIGHT, T.SPEED, T.SPEED]
+    assert notes == ["1 record(s) whose names say no camera type read as speed: the type the file name "
+                     "'speed_cameras.csv' says; give a mapping file a [defaults] type if that is wrong"]
+    gpx = write(tmp_path, "red_light_cameras.gpx", """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+<wpt lat="43.65" lon="-79.38"><name>PX 1234</name><desc>Jarvis St and Dundas St</desc></wpt>
+<wpt lat="43.66" lon="-79.39"><name>Speed camera@40</name></wpt>
+</gpx>""")
+    records, _, _ = read("gpx", gpx)
+    assert [r.type for r in records] == [T.RED_LIGHT, T.SPEED]
+    kml = write(tmp_path, "points.kml", """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>Site 17</name><Point><coordinates>-0.1,51.5</coordinates></Point></Placemark>
+<Placemark><name>Site 18</name><LineString><coordinates>-0.1,51.5 -0.2,51.6</coordinates></LineString></Placemark>
+</Document></kml>""")
+    records, _, notes = read("kml", kml)
+    assert [r.type for r in records] == [T.OTHER, T.SECTION]  # a line is a section whatever its name
+    assert len(notes) == 1 and notes[0].startswith("1 record(s) whose names say no camera type read as other")
 
 
 # --------------------------------------------------------------------------- speeds in text
