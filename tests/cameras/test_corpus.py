@@ -437,12 +437,12 @@ def test_uzbekistan_number_plate_readers_are_not_speed_cameras_and_names_are_kep
     assert "АВТО РАДАР" in " ".join(c.road + " " + c.description for c in cams("uz"))
 
 
-# The mapping file gives the column names the copy lost, in the order of the 2018 release.
-@pytest.mark.xfail(reason="FormatError: fr_radars_automatiques_2018_headerless_subset.map.toml: unknown key(s) "
-                          "'header' (without it: could not recognise the format from its content)", strict=True)
-def test_french_radar_list_copied_without_its_header_imports_with_the_column_names():
+# No mapping file: the fr-radars reader recognises the rows of the list without its header and
+# reads the order of the two limits from them (2018: lorry limit, then car limit).
+def test_french_radar_list_copied_without_its_header_is_read_in_its_column_order_without_a_mapping():
     report = load("fr_radars_automatiques_2018_headerless_subset.csv", "fr-2018")
-    assert report.format in ("fr-radars", "table")
+    assert report.format == "fr-radars"
+    assert any("no header row" in text and "lorry limit before car limit" in text for _, text in report.notes)
     assert report.rows == 22 and report.created == 22
     assert not report.rejections and not report.merged
     assert types("fr-2018") == {CameraType.SPEED: 13, CameraType.RED_LIGHT: 3,

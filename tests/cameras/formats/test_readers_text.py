@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
+from cameras.formats.base import FormatError, Record, Rejection, collecting_notes, detect, get_reader
 from cameras.formats.text_helpers import classify_name
 from exporters.schema import CameraType, DirectionMode, Kind
 
@@ -417,6 +417,56 @@ def test_the_french_reader_rejects_bad_positions_and_speeds(tmp_path):
         (2, "latitude '148.1' is outside -90..90"),
         (3, "vitesse_vehicules_legers_kmh 'quatre-vingt' is not a number (km/h)"),
     ]
+
+
+FR_2018_ROWS = (  # the 2018 release's order: ..., longueur_troncon_km, lorry limit, car limit
+    "2018-09-05T12:20:05Z,2018-09-05T12:20:05Z,80,49.95842,2.85479,13598,PARIS VERS LILLE,MORPHO,"
+    "2003-11-05T00:00:00Z,Radar fixe,HEM MONACU,A1,,,130\n"
+    "2018-09-05T12:20:14Z,2018-09-05T12:20:14Z,79,46.299,-0.0571,13806,POITIERS vers MELLE,PARIFEX,"
+    "2011-12-05T00:00:00Z,Radar discriminant,CHEY,RD950,,50,70\n"
+    "2018-09-05T12:25:31Z,2018-09-05T12:25:31Z,2A,41.9,8.7,16515,Nord vers Sud,AXIMUM,"
+    "2013-07-19T00:00:00Z,Radar Passage à Niveau,AJACCIO,,,,\n")
+
+
+def read_with_notes(fmt: str, path: Path):
+    with collecting_notes() as notes:
+        records, rejections = read(fmt, path)
+    return records, rejections, [text for _, text in notes]
+
+
+def test_a_french_list_without_its_header_is_recognised_and_its_limit_order_read_from_the_rows(tmp_path):
+    path = write(tmp_path, "radars.csv", FR_2018_ROWS)
+    assert detect(path).name == "fr-radars"
+    records, rejections, notes = read_with_notes("fr-radars", path)
+    assert rejections == []
+    got = by_ref(records)
+    assert [r.line for r in records] == [1, 2, 3]  # no header: the first line is a camera
+    assert (got["13598"].speed, got["13598"].truck_speed, got["13598"].road) == (130, None, "A1")
+    assert (got["13806"].speed, got["13806"].truck_speed) == (70, 50)  # car 70, not the lorry 50
+    assert got["16515"].type == CameraType.LEVEL_CROSSING
+    assert notes == ["no header row: the columns were read in the order of the Ministry's list, lorry limit "
+                     "before car limit, as in the 2018 release (2 row(s) say so, 0 the other way)"]
+
+
+def test_a_headerless_copy_of_the_2023_list_reads_car_limit_first(tmp_path, shared):
+    lines = shared(FR).read_text(encoding="utf-8").splitlines(keepends=True)[1:200]
+    path = write(tmp_path, "radars-2023.csv", "".join(lines))
+    assert detect(path).name == "fr-radars"
+    records, rejections, notes = read_with_notes("fr-radars", path)
+    assert len(records) + len(rejections) == 199
+    with_header = by_ref(read("fr-radars", write(tmp_path, "with-header.csv", FR_HEADER + "".join(lines)))[0])
+    assert [(r.ref, r.speed, r.truck_speed) for r in records] == [
+        (r.ref, with_header[r.ref].speed, with_header[r.ref].truck_speed) for r in records]
+    assert by_ref(records)["23107"].speed == 90  # ST FERREOL D AUROURE: car 90, lorry 70
+    assert len(notes) == 1 and "car limit before lorry limit, as in the 2023 release" in notes[0]
+
+
+def test_a_headerless_file_of_other_rows_is_not_taken_for_the_french_list(tmp_path):
+    reader = get_reader("fr-radars")
+    other = write(tmp_path, "other.csv", "2018-09-05,2018-09-05,80,49.9,2.8,1,x,y,2003-11-05,Speed,z,A1,,,130\n")
+    assert reader.sniff(other.read_bytes(), other) == 0  # "Speed" is not a type of the list
+    short = write(tmp_path, "short.csv", "2018-09-05T12:20:05Z,2018-09-05T12:20:05Z,80,49.9,2.8,1,Radar fixe\n")
+    assert reader.sniff(short.read_bytes(), short) == 0
 
 
 # --------------------------------------------------------------------------- Garmin CSV
