@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cameras.geo import assign_countries
+
 from .mapping import Mapping
 
 MPH = 1.609344
+UNIT_SAMPLE = 5000  # positions looked at to tell a file's countries
 
 
 @dataclass
@@ -47,33 +50,15 @@ def session(mapping: Mapping | None = None, speed_unit: str | None = None):
         SESSION.reset(token)
 
 
-# Rough boxes (lat_min, lat_max, lon_min, lon_max) of the countries that post limits in mph.
-MPH_BOXES = (
-    (49.85, 60.9, -6.5, 1.8),       # Great Britain
-    (54.0, 55.32, -8.2, -5.4),      # Northern Ireland
-    (49.1, 49.75, -2.7, -2.0),      # Jersey, Guernsey
-    (24.4, 49.4, -125.0, -66.9),    # United States (contiguous)
-    (51.0, 71.5, -170.0, -129.9),   # Alaska
-    (18.9, 22.3, -160.3, -154.8),   # Hawaii
-    (17.8, 18.6, -67.3, -64.5),     # Puerto Rico, US and British Virgin Islands
-    (20.9, 27.3, -79.6, -72.7),     # Bahamas
-    (15.8, 18.5, -89.3, -87.4),     # Belize
-    (19.2, 19.8, -81.5, -79.7),     # Cayman Islands
-    (4.3, 8.6, -11.5, -7.4),        # Liberia
-    (-52.5, -51.0, -61.5, -57.6),   # Falkland Islands
-    (13.2, 20.6, 144.6, 146.1),     # Guam, Northern Mariana Islands
-    (-14.4, -13.4, -172.9, -169.4),  # Samoa, American Samoa
-    (11.9, 18.3, -63.2, -61.1),     # Antigua, St Kitts, Montserrat, Dominica, St Lucia, St Vincent, Grenada
-)
+# Countries that post limits in mph (ISO 3166 alpha-2; UK as an alias of GB).
 MPH_COUNTRIES = frozenset({"GB", "UK", "US", "LR", "BS", "BZ", "KY", "FK", "PR", "VI", "VG", "GU", "MP", "AS",
                            "WS", "AG", "KN", "MS", "DM", "LC", "VC", "GD", "AI", "TC", "SH", "JE", "GG", "IM"})
 
 
 def in_mph_country(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    inside = np.zeros(len(lat), dtype=bool)
-    for lat0, lat1, lon0, lon1 in MPH_BOXES:
-        inside |= (lat >= lat0) & (lat <= lat1) & (lon >= lon0) & (lon <= lon1)
-    return inside
+    """Whether each position lies in a country that posts limits in mph (Natural Earth
+    borders, as the importer assigns countries; not boxes, which would take in Canada)."""
+    return np.isin(assign_countries(lat, lon), list(MPH_COUNTRIES))
 
 
 def unit_warning(speeds: np.ndarray, unit: str) -> str:
@@ -126,6 +111,15 @@ def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarr
     if requested != "auto":
         return requested, ""
     speeds = np.asarray(speeds, dtype=float)
+    rows = len(lat) if countries is None else len(countries)
+    if rows > UNIT_SAMPLE:  # an even sample of the positions tells the countries well enough
+        pick = np.linspace(0, rows - 1, UNIT_SAMPLE).astype(int)
+        if len(speeds) == rows:
+            speeds = speeds[pick]
+        if countries is None:
+            lat, lon = np.asarray(lat, dtype=float)[pick], np.asarray(lon, dtype=float)[pick]
+        else:
+            countries = [countries[i] for i in pick]
     in_mph = _in_mph(lat, lon, countries)
     if not len(in_mph) or in_mph.mean() <= 0.5:
         return "kmh", unit_warning(speeds, "kmh")

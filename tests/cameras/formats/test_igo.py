@@ -297,6 +297,19 @@ def test_file_unit_keeps_the_location_rule_and_looks_at_the_numbers():
     assert file_unit("auto", [30, 40, 48], [0, 0, 0], [0, 0, 0], countries=["GB", "GB", "GB"])[0] == "kmh"
 
 
+def test_canada_and_ireland_post_km_h_though_they_border_mph_countries():
+    # Toronto, Ottawa, Montreal, Vancouver lie south of 49 N; Dublin and Letterkenny beside
+    # Northern Ireland. Borders, not boxes, say they are km/h countries.
+    canada = ([43.65, 45.42, 45.50, 49.28], [-79.38, -75.70, -73.57, -123.12])
+    assert file_unit("auto", [40, 50, 60, 70], *canada) == ("kmh", "")
+    ireland = ([53.35, 54.95, 53.27], [-6.26, -7.73, -9.05])
+    assert file_unit("auto", [50, 60, 80], *ireland) == ("kmh", "")
+    # a big file is judged from an even sample of its positions
+    many = 20_000
+    lat = [51.5 + i * 1e-5 for i in range(many)]
+    assert file_unit("auto", [30.0] * many, lat, [-0.1] * many) == ("mph", "")
+
+
 def uk_cameras():
     rows = [
         dict(id=1, type=T.SPEED, lat=51.507351, lon=-0.127758, speed=48, heading=90.0, dir_mode=1, country="GB"),
