@@ -31,9 +31,14 @@ FIELDS = ("lat", "lon", "wkt", "speed", "heading", "type", "name", "description"
 SPEED_UNITS = ("kmh", "mph", "auto")
 
 
+# Letters Unicode does not decompose into a base letter and an accent ('Długość' -> 'dlugosc').
+_UNDECOMPOSED = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe",
+                               "ð": "d", "þ": "th"})
+
+
 def normalize(name) -> str:
     """A header name without case, accents, spaces or punctuation: 'Compass Direction' -> 'compassdirection'."""
-    text = unicodedata.normalize("NFKD", str(name).casefold())
+    text = unicodedata.normalize("NFKD", str(name).casefold().translate(_UNDECOMPOSED))
     return "".join(ch for ch in text if ch.isalnum() and not unicodedata.combining(ch))
 
 
@@ -59,7 +64,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
                       "richtung", "fahrtrichtung", "angle", "course", "cap", "rumbo", "direccion", "direzione",
                       "direcao", "richting", "направление", "orientation", "dir"),
     "type": _names("camera_type", "type", "cameratype", "type_radar", "typeradar", "radar_type", "tipo",
-                   "typ", "category", "categorie", "kategorie", "categoria", "art", "kind", "тип", "soort"),
+                   "typ", "category", "categorie", "kategorie", "categoria", "art", "kind", "тип", "soort",
+                   "rodzaj", "rodzaj_urzadzenia"),
     "name": _names("name", "nom", "nombre", "nome", "naam", "title", "titel", "titre", "label",
                    "название", "bezeichnung", "nazwa"),
     "description": _names("description", "desc", "descr", "beschreibung", "descripcion", "descrizione",
@@ -67,7 +73,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                           "details", "info"),
     "road": _names("road", "street", "rue", "strasse", "straße", "route", "via", "calle", "rua", "strada",
                    "weg", "straat", "address", "adresse", "direccion_postal", "location", "lieu", "ort",
-                   "улица", "дорога", "road_name", "street_name", "highway", "carretera"),
+                   "улица", "дорога", "road_name", "street_name", "highway", "carretera", "droga", "ulica"),
     "country": _names("country", "country_code", "countrycode", "iso", "iso2", "land", "pays", "pais",
                       "paese", "страна"),
     "id": _names("id", "ref", "reference", "uid", "uuid", "objectid", "fid", "camera_id", "cameraid",

@@ -17,6 +17,7 @@ store.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import html
@@ -44,6 +45,7 @@ from .base import (
     Reader,
     Record,
     Rejection,
+    detect_encoding,
     fit,
     head_text,
     read_text,
@@ -295,8 +297,19 @@ def _has_position(names: set[str]) -> bool:
     return (bool(names & _LAT_LON[0]) and bool(names & _LAT_LON[1])) or bool(names & set(ALIASES["wkt"]))
 
 
+def _head_text(head: bytes) -> str:
+    """The sniffed head as text: UTF-8 (a character cut at the end is fine), else the legacy
+    encoding it is most plausibly in, so that a header such as 'Länge' in cp1252 is read."""
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(codecs.BOM_UTF8))
+        except UnicodeDecodeError:
+            return head.decode(detect_encoding(head), errors="replace")
+    return head_text(head)
+
+
 def _sniff(head: bytes) -> int:
-    text = head_text(head)
+    text = _head_text(head)
     start = text.lstrip()[:1]
     if start == "{" and '"FeatureCollection"' in text[:4096]:
         keys = {k for body in _PROPERTIES.findall(text) for k in _JSON_KEY.findall(body)}
@@ -818,7 +831,7 @@ class TableReader(Reader):
         state = SESSION.get()
         if state is not None and state.mapping is not None and not state.mapping.inferred:
             # a mapping was given for this source: it decides, when the file has its columns
-            text = head_text(head)
+            text = _head_text(head)
             named = [c for c in state.mapping.columns.values()]
             if named and all(c in text for c in named):
                 return 100

@@ -399,3 +399,17 @@ def test_distinct_values_are_parsed_once_and_rows_keep_their_own(tmp_path):
     assert records[4].notes == ["description cut from 607 to 500 characters"] and records[3].notes == []
     records[0].notes.append("mine")
     assert records[3].notes == []  # every record has its own notes list
+
+
+def test_a_legacy_encoded_header_is_recognised_by_auto_detection(tmp_path):
+    path = tmp_path / "blitzer-cp1252.csv"
+    path.write_bytes("Breite;Länge;Straße\n50,1;8,6;Hauptstraße\n".encode("cp1252"))
+    assert detect(path).name == "table"
+    records, rejections = read(path)
+    assert rejections == []
+    assert [(r.lat, r.lon, r.road) for r in records] == [(50.1, 8.6, "Hauptstraße")]
+
+
+def test_letters_without_a_decomposition_are_folded_in_header_names():
+    assert infer(["Szerokość", "Długość", "Prędkość", "Droga", "Rodzaj urządzenia"]).columns == {
+        "lat": "Szerokość", "lon": "Długość", "speed": "Prędkość", "road": "Droga", "type": "Rodzaj urządzenia"}
