@@ -45,6 +45,7 @@ from .base import (
     Reader,
     Record,
     Rejection,
+    csv_rows,
     detect_encoding,
     fit,
     head_text,
@@ -213,34 +214,52 @@ def _fit_row(fields: list[str], width: int) -> list[str] | str | None:
     return f"expected {width} fields as in the header, got {len(fields)}"
 
 
+def _header(fields: list[str]) -> list[str]:
+    header = [h.strip().lstrip("\ufeff").strip('"').strip() for h in fields]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
 def _load_csv(text: str, path: Path, delimiter: str) -> Table:
     head = _head_lines(text)
     if not head:
         raise FormatError(f"{path}: the file is empty; nothing to import")
     delim = delimiter or _delimiter(head)
+    try:
+        header = _header(next(csv.reader(head[:1], delimiter=delim)))
+    except csv.Error as err:
+        raise FormatError(f"{path}: the header row {head[0][:120]!r} is not readable as CSV: {err}") from None
+    rejections: list[Rejection] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
         rows = list(reader)
-    except csv.Error as err:
-        raise FormatError(f"{path}:{reader.line_num}: not readable as CSV: {err}") from None
-    if reader.line_num == len(rows):
-        numbers = range(1, len(rows) + 1)  # one physical line per row (no field spans lines)
+        one_line_rows = reader.line_num == len(rows)
+    except csv.Error:
+        one_line_rows = False
+    if one_line_rows:  # the usual file: one pass of the csv module, row i on line i + 1
+        start = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+        if start is None:
+            raise FormatError(f"{path}: no header row; the first line must name the columns")
+        header = _header(rows[start])
+        body = rows[start + 1:]
+        lines = list(range(start + 2, len(rows) + 1))
     else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        numbers = [reader.line_num for _ in reader]
-    start = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
-    if start is None:
-        raise FormatError(f"{path}: no header row; the first line must name the columns")
-    header = [h.strip().lstrip("\ufeff").strip('"').strip() for h in rows[start]]
-    while header and not header[-1]:
-        header.pop()
+        # A row spans lines (a quoted line break, or a stray quote that would swallow the rows
+        # after it) or a line is not CSV: line by line, so that a bad line costs only its row.
+        body, lines, seen_header = [], [], False
+        for line, fields, reason in csv_rows(text, delim, multiline=True, expected=max(len(header), 2)):
+            if reason is not None:
+                rejections.append(Rejection(path.name, line, reason))
+            elif seen_header:
+                body.append(fields)
+                lines.append(line)
+            else:
+                seen_header = any(c.strip() for c in fields)
     width = len(header)
     if width < 2:
         raise FormatError(f"{path}: the header row {head[0][:120]!r} has fewer than 2 columns with delimiter "
                           f"{delim!r}; give the delimiter in a --map file (delimiter = \";\")")
-    body = rows[start + 1:]
-    lines = list(numbers[start + 1:])
-    rejections: list[Rejection] = []
     odd = np.nonzero(np.fromiter(map(len, body), np.intp, len(body)) != width)[0]
     warnings = []
     if len(odd):

@@ -383,8 +383,17 @@ def test_line_numbers_after_a_field_with_line_breaks(tmp_path):
     path = write(tmp_path, "multi.csv", 'lat,lon,name\n50.1,8.6,"two\nlines"\n\n50.2,8.7,x\n500,8.8,y\n')
     result = read_result(path, Session())
     assert [(r.line, r.description) for r in result.items if isinstance(r, Record)] == [
-        (3, "two lines"), (5, "x")]
+        (2, "two lines"), (5, "x")]
     assert [r.line for r in result.items if isinstance(r, Rejection)] == [6]
+
+
+def test_a_stray_quote_rejects_its_row_and_the_next_rows_are_read(tmp_path):
+    path = write(tmp_path, "stray.csv", 'Breite;Länge;Name\n50,1;8,6;"Radar A\n50,2;8,7;Radar B\n50,3;8,8;Radar C\n')
+    result = read_result(path, Session())
+    assert [(r.line, r.description) for r in result.items if isinstance(r, Record)] == [
+        (3, "Radar B"), (4, "Radar C")]
+    assert [(r.line, r.reason[:40]) for r in result.items if isinstance(r, Rejection)] == [
+        (2, 'a quote (") opens a field on this line a')]
 
 
 def test_distinct_values_are_parsed_once_and_rows_keep_their_own(tmp_path):
