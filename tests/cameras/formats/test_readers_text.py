@@ -217,6 +217,15 @@ def test_the_native_csv_kind_defaults_from_the_type(tmp_path):
         (CameraType.MOBILE_ZONE, Kind.MOBILE), (CameraType.SPEED, Kind.FIXED), (CameraType.SPEED, Kind.FIXED)]
 
 
+def test_the_native_csv_reads_direction_words_as_headings(tmp_path):
+    path = write(tmp_path, "w.csv", "ref,lat,lon,heading,direction\na,50.1,8.6,northbound,\nb,50.2,8.7,EB,both\n"
+                                    "c,50.3,8.8,Richtung Süden,\n")
+    records, rejections = read("csv", path)
+    assert rejections == []
+    assert [(r.heading, r.dir_mode) for r in records] == [
+        (0.0, DirectionMode.ONE), (90.0, DirectionMode.BOTH), (180.0, DirectionMode.ONE)]
+
+
 def test_the_native_csv_heading_without_direction_means_one_direction(tmp_path):
     path = write(tmp_path, "h.csv", "ref,lat,lon,heading,direction\na,50.1,8.6,NE,\nb,50.2,8.7,,\nc,50.3,8.8,45,all\n")
     records, _ = read("csv", path)
@@ -279,6 +288,7 @@ def test_it_rejects_a_bad_native_csv_row_with_line_number_and_reason(tmp_path, r
     ("lat,lon,reports", "50,8,-3", "reports '-3' is not a whole number >= 0"),
     ("lat,lon,reported_at,kind", "50,8,yesterday,mobile", "reported_at 'yesterday' is not an ISO 8601 date/time"),
     ("lat,lon,heading", "50,8,up", "heading 'up' is not a direction in degrees"),
+    ("lat,lon,heading", "50,8,NB/SB", "heading 'NB/SB' names two directions; give one heading and direction both"),
     ("lat,lon,kind", "50,8,parked", "unknown kind 'parked'; valid: fixed, mobile"),
 ])
 def test_it_rejects_other_bad_native_csv_values(tmp_path, columns, row, reason):
