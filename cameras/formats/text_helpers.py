@@ -34,6 +34,7 @@ import numpy as np
 
 from .base import Record, file_note, parse_heading, parse_speed
 from .keywords import fold, keyword_type
+from .mapping import ALIASES, normalize
 from .options import MPH, SESSION, file_unit
 
 # --------------------------------------------------------------------------- properties
@@ -71,7 +72,9 @@ def _speed(value, name: str) -> int | None:
 def _heading(value) -> float | None:
     try:
         return parse_heading(value)
-    except ValueError:
+    except ValueError as err:
+        if "two directions" in str(err):
+            raise
         raise ValueError(f"heading {value!r} is not a direction in degrees 0-359 or a compass point") from None
 
 
@@ -88,6 +91,24 @@ def parse_time(value, name: str = "reported_at") -> datetime:
 
 PROPERTY_NAMES = ("ref", "kind", "type", "speed", "truck_speed", "heading", "direction", "country",
                   "road", "description", "reported_at", "reports")
+
+_PROPERTIES = re.compile(r'"properties"\s*:\s*\{([^{}]*)\}')
+_JSON_KEY = re.compile(r'"([^"\\]{1,60})"\s*:')
+_KNOWN_NAMES = frozenset(a for names in ALIASES.values() for a in names)
+# Properties only the project's geojson reader reads (mobile reports, lorry limits).
+_OWN_ONLY = frozenset({"kind", "truck_speed", "reported_at", "reports"})
+
+
+def foreign_properties(head: str) -> bool:
+    """Whether the GeoJSON features in ``head`` (the start of a file, as text) name their
+    properties in another vocabulary than the project's (cameraType, nroSerie,
+    speedLimitMph...): more of their names are ones the ``table`` reader recognises than the
+    project's own, and none is one only the project's format has. Such files are the
+    ``table`` reader's (docs/feed-table.md); the ``geojson`` reader would ignore them."""
+    keys = {k for body in _PROPERTIES.findall(head) for k in _JSON_KEY.findall(body)}
+    own = keys & set(PROPERTY_NAMES)
+    foreign = {k for k in keys - own if normalize(k) in _KNOWN_NAMES}
+    return bool(foreign) and len(foreign) >= len(own) and not own & _OWN_ONLY
 
 
 def apply_properties(rec: Record, props: Mapping) -> None:
@@ -161,6 +182,13 @@ _UNIT_SPEED = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph
 _LIMIT = re.compile(r"\b(?:speed\s*limit|posted\s*limit|limit|maxspeed|vmax|tempolimit)\s*[:=]?\s*(\d{1,3})(?![\d.,]*\d)",
                     re.I)
 _NUMBER_UNIT = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)\s*(km/?h|kmh|kph|mph|mi/h)?\s*$", re.I)
+# "Speed camera 30", "Radar fixe 50": a bare number ending a name, right after a camera word.
+# Only posted limits (multiples of 5 from 20 to 130): "A40 camera", "camera 2", "Radar Fixe IT
+# 130" (a code before the number) and "Blitzer A7 100" say no speed.
+_TRAILING = re.compile(r"([^\W\d_]+)\s+(\d{2,3})\s*$")
+_CAMERA_LABELS = frozenset({"camera", "cameras", "cam", "radar", "speed", "speedcam", "fixed", "fixe", "fix", "fijo",
+                            "fisso", "blitzer", "flitser", "flitspaal", "fotoradar", "kamera", "camara", "gatso",
+                            "autovelox", "stationary", "stacjonarny", "trap", "vitesse"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +222,8 @@ def _number(text: str) -> float:
 
 def text_speed(text: str) -> tuple[TextSpeed | None, str]:
     """The speed a name or description states (``@50``, ``@30 mph``, ``50 km/h``, ``25 MPH``,
-    ``Speed limit 35``) and a note when an ``@`` marker is no speed within 5-300 km/h (then no
-    speed)."""
+    ``Speed limit 35``, ``Speed camera 30``: a limit ending a camera's name) and a note when
+    an ``@`` marker is no speed within 5-300 km/h (then no speed)."""
     if not text:
         return None, ""
     mark = _MARK.search(text)
@@ -219,6 +247,11 @@ def text_speed(text: str) -> tuple[TextSpeed | None, str]:
         except ValueError:
             return None, ""
         return found, ""
+    trailing = _TRAILING.search(text)
+    if trailing is not None and fold(trailing.group(1)) in _CAMERA_LABELS:
+        number = int(trailing.group(2))
+        if number % 5 == 0 and 20 <= number <= 130:
+            return TextSpeed(float(number), "", trailing.group(2)), ""
     return None, ""
 
 
@@ -521,6 +554,9 @@ def settle_types(records: list[Record], path) -> None:
     type_ = mapping_default_type()
     if type_ is not None:
         note = f"{count} read as {type_.slug}: the mapping's [defaults] type"
+        state = SESSION.get()
+        if state.used is None:
+            state.used = state.mapping  # stored on the source: its next imports use it too
     elif (type_ := file_name_type(path)) is not None:
         note = (f"{count} read as {type_.slug}: the type the file name {name!r} says; give a mapping "
                 f"file a [defaults] type if that is wrong")

@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from cameras.formats.base import Record, collecting_notes, detect, get_reader
 from cameras.formats.keywords import keyword_type
@@ -27,7 +28,7 @@ from cameras.formats.text_helpers import (
     text_speed,
 )
 from cameras.importing import import_file
-from cameras.models import Camera
+from cameras.models import Camera, Source
 from exporters.base import CameraSet, ExportOptions, get_exporter
 from exporters.common import SHORT_LABELS
 from exporters.schema import CameraType, DirectionMode, Kind
@@ -343,6 +344,18 @@ def test_the_mappings_default_type_wins_over_the_file_name(tmp_path):
         "2 record(s) whose names say no camera type read as red-light: the mapping's [defaults] type"]
 
 
+@pytest.mark.django_db
+def test_a_mapping_files_default_type_for_an_ov2_is_kept_for_the_sources_next_imports(tmp_path):
+    path = write(tmp_path, "pois.ov2", NUMBERED)
+    mapping = write(tmp_path, "map.toml", '[defaults]\ntype = "speed"\n')
+    call_command("import_cameras", str(path), "--source", "ottawa", "--map", str(mapping), verbosity=0)
+    assert set(Camera.objects.values_list("type", flat=True)) == {T.SPEED}
+    assert Source.objects.get(name="ottawa").table_mapping["defaults"] == {"type": "speed"}
+    # without --map the stored mapping applies: the cameras stay speed cameras (not OTHER)
+    call_command("import_cameras", str(path), "--source", "ottawa", verbosity=0)
+    assert set(Camera.objects.values_list("type", flat=True)) == {T.SPEED}
+
+
 def test_garmin_gpx_and_kml_points_without_a_type_take_the_comment_or_the_files_type(tmp_path):
     garmin = write(tmp_path, "speed_cameras.csv", '-75.74,45.28,"Camera E001","Red light camera"\n'
                                                   '-75.45,45.47,"Camera E002",""\n'
@@ -374,6 +387,9 @@ def test_garmin_gpx_and_kml_points_without_a_type_take_the_comment_or_the_files_
     ("max@130", (130.0, "")), ("Camera@30 mph", (30.0, "mph")), ("25 MPH", (25.0, "mph")),
     ("Zone 50 km/h", (50.0, "kmh")), ("50km/h", (50.0, "kmh")), ("Speed limit 35", (35.0, "")),
     ("A9 km 120", None), ("Ponte 25 de Abril", None), ("IT Radar Fixe IT 130", None), ("limit 4.5t", None),
+    # a limit ending a name right after a camera word; not a device or road number
+    ("Speed camera 30", (30.0, "")), ("Radar fixe 50", (50.0, "")), ("A40 camera", None), ("camera 2", None),
+    ("Camera 25", (25.0, "")), ("Camera 135", None), ("Radar 015", None), ("Blitzer A7 100", None),
 ])
 def test_speeds_written_in_names_and_descriptions(text, expected):
     found, _ = text_speed(text)
