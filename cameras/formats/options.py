@@ -6,7 +6,8 @@ with ``SESSION.get()`` and leave what they applied (mapping, unit, warnings) in 
 ``Session`` for the caller to show and store. ``in_mph_country`` says which positions lie
 in countries that post limits in mph; ``looks_like_mph`` whether bare numbers look like mph
 limits; ``unit_warning`` says when speeds look like the other unit; ``file_unit`` decides a
-file's unit from all of these.
+file's unit from all of these; ``row_units`` the unit of each row of a file whose positions
+lie in mph and km/h countries alike (a map of a trip through the UK and France).
 """
 
 from __future__ import annotations
@@ -120,7 +121,11 @@ def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarr
             lat, lon = np.asarray(lat, dtype=float)[pick], np.asarray(lon, dtype=float)[pick]
         else:
             countries = [countries[i] for i in pick]
-    in_mph = _in_mph(lat, lon, countries)
+    return _decided(speeds, _in_mph(lat, lon, countries))
+
+
+def _decided(speeds: np.ndarray, in_mph: np.ndarray) -> tuple[str, str]:
+    """``file_unit``'s decision from the rows' speeds and whether each row is in an mph country."""
     if not len(in_mph) or in_mph.mean() <= 0.5:
         return "kmh", unit_warning(speeds, "kmh")
     local = speeds[in_mph] if len(speeds) == len(in_mph) else speeds
@@ -131,3 +136,41 @@ def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarr
     return "kmh", (f"most positions lie in countries that post limits in mph, but the speeds look like km/h "
                    f"(values such as {', '.join(odd)}), so they are read as km/h; pass --speed-unit mph "
                    f"if they are mph")
+
+
+def row_units(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+              countries=None) -> tuple[np.ndarray, str, str]:
+    """Whether each row's bare speed number is mph, the unit in words, and a warning or "".
+
+    ``speeds`` holds one number per row (NaN where the row has no bare number). A file whose
+    rows with speeds all lie in mph countries, or none of them, has one unit (``file_unit``).
+    In ``auto`` mode a file with rows in both has two: the rows in mph countries are mph when
+    their numbers look like mph limits, the others km/h.
+    """
+    speeds = np.asarray(speeds, dtype=float)
+    rows = len(speeds)
+    if requested != "auto":
+        return np.full(rows, requested == "mph"), requested, ""
+    given = np.nonzero(~np.isnan(speeds))[0]
+    if not len(given):  # no bare number: the unit only names what the file's positions use
+        unit, warning = file_unit(requested, speeds, lat, lon, countries)
+        return np.full(rows, unit == "mph"), unit, warning
+    pick = given if len(given) <= UNIT_SAMPLE else given[np.linspace(0, len(given) - 1, UNIT_SAMPLE).astype(int)]
+    sample = _in_mph(np.asarray(lat, dtype=float)[pick], np.asarray(lon, dtype=float)[pick],
+                     None if countries is None else [countries[i] for i in pick])
+    if not sample.any() or sample.all():
+        unit, warning = _decided(speeds[pick], sample)
+        return np.full(rows, unit == "mph"), unit, warning
+    mph = np.zeros(rows, dtype=bool)
+    if looks_like_mph(speeds[pick][sample]):  # then each row's country decides
+        if len(pick) == len(given):
+            inside = given[sample]
+        else:
+            inside = given[_in_mph(np.asarray(lat, dtype=float)[given], np.asarray(lon, dtype=float)[given],
+                                   None if countries is None else [countries[i] for i in given])]
+        if looks_like_mph(speeds[inside]):
+            mph[inside] = True
+            return mph, "mph in mph countries, km/h elsewhere", ""
+    share = f"{int(sample.sum())} of {len(pick)}" + (" sampled" if len(pick) < len(given) else "")
+    return mph, "kmh", (f"{share} speeds lie in countries that post limits in mph, but they look like km/h, so "
+                        f"they are read as km/h; pass --speed-unit mph if they are mph")

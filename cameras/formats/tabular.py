@@ -6,8 +6,11 @@ mapping``) or named in a mapping file; values may use decimal commas, DMS coordi
 compass letters, WKT ``POINT``/``LINESTRING`` columns and HTML. Types and speeds are also
 read from the text of the name and description. Auto-detection tries this reader after the
 project's own formats: its scores stay below theirs, except for files they would refuse
-(a CSV with columns the project CSV does not know, a GeoJSON with none of the project's
-property names).
+or misread (a CSV with columns the project CSV does not know, a GeoJSON whose property
+names are another vocabulary: ``text_helpers.foreign_properties``). Headings go through
+``base.parse_direction`` (direction words in several languages) after the mapping's
+[headings] table; a status column drops planned and removed cameras as listed rejections;
+a second header row is noted, not rejected.
 
 Columns are parsed as whole arrays (pandas), with a per-cell fallback only for the values
 the fast path cannot read. Options (a mapping, the speed unit) come from ``options.session``; the
@@ -17,7 +20,6 @@ store.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gc
 import html
@@ -38,24 +40,25 @@ import pandas as pd
 from exporters.schema import CameraType, DirectionMode, Kind
 
 from .base import (
-    COMPASS,
     DESCRIPTION_MAX,
     ROAD_MAX,
     FormatError,
     Reader,
     Record,
     Rejection,
+    collecting_notes,
     csv_rows,
-    detect_encoding,
+    file_note,
     fit,
     head_text,
+    parse_direction,
     read_text,
     register,
 )
-from .mapping import ALIASES, FIELDS, Mapping, infer, normalize
+from .mapping import ALIASES, Mapping, column_unit, infer, normalize
 from .keywords import fold, keyword_type
-from .options import MPH, SESSION, Session, file_unit
-from .text_helpers import PROPERTY_NAMES
+from .options import MPH, SESSION, Session, row_units
+from .text_helpers import PROPERTY_NAMES, foreign_properties, text_speed
 
 # The project CSV's columns: a header with any other column is refused by that reader.
 PROJECT_COLUMNS = frozenset({*PROPERTY_NAMES, "lat", "lon", "end_lat", "end_lon"})
@@ -73,6 +76,7 @@ class Table:
     rejections: list[Rejection]
     delimiter: str = ""
     warnings: list[str] = field(default_factory=list)
+    joined: dict[str, list[str]] = field(default_factory=dict)  # column made of several -> their names
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -307,7 +311,6 @@ def load_table(path: Path, delimiter: str = "") -> Table:
 # --------------------------------------------------------------------------- sniffing
 
 _JSON_KEY = re.compile(r'"([^"\\]{1,60})"\s*:')
-_PROPERTIES = re.compile(r'"properties"\s*:\s*\{([^{}]*)\}')
 _LAT_LON = (frozenset(ALIASES["lat"]), frozenset(ALIASES["lon"]))
 _WKT_VALUE = re.compile(r"^\s*\"?\s*(?:POINT|LINESTRING)\s*Z?M?\s*\(", re.I)
 
@@ -316,26 +319,11 @@ def _has_position(names: set[str]) -> bool:
     return (bool(names & _LAT_LON[0]) and bool(names & _LAT_LON[1])) or bool(names & set(ALIASES["wkt"]))
 
 
-def _head_text(head: bytes) -> str:
-    """The sniffed head as text: UTF-8 (a character cut at the end is fine), else the legacy
-    encoding it is most plausibly in, so that a header such as 'Länge' in cp1252 is read."""
-    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(codecs.BOM_UTF8))
-        except UnicodeDecodeError:
-            return head.decode(detect_encoding(head), errors="replace")
-    return head_text(head)
-
-
 def _sniff(head: bytes) -> int:
-    text = _head_text(head)
+    text = head_text(head)
     start = text.lstrip()[:1]
     if start == "{" and '"FeatureCollection"' in text[:4096]:
-        keys = {k for body in _PROPERTIES.findall(text) for k in _JSON_KEY.findall(body)}
-        known = {normalize(k) for k in keys}
-        if keys and not keys & set(PROPERTY_NAMES) and known & {a for f in FIELDS for a in ALIASES[f]}:
-            return 92  # the project's geojson reader would ignore every property
-        return 0
+        return 92 if foreign_properties(text) else 0  # the project's geojson reader would ignore them
     if start in ("[", "{"):
         keys = {normalize(k) for k in _JSON_KEY.findall(text)}
         return 30 if _has_position(keys) else 0
@@ -479,7 +467,6 @@ def _wkt_positions(values: pd.Series):
 
 _SPEED = r"(?i)^\s*(\d{1,3}(?:[.,]\d+)?)\s*(km/?h|kph|kmph|mph|mi/h)?\s*$"
 _NO_SPEED = frozenset({"", "0", "none", "null", "nan", "-", "n/a", "na", "variable", "unknown", "?"})
-_NAME_SPEED = r"(?i)(?:@\s*(\d{1,3})\b\s*(km/?h|kph|mph)?|\b(\d{1,3})\s*(km/?h|kph|mph)\b)"
 
 
 def _speeds(values: pd.Series, what: str):
@@ -496,32 +483,50 @@ def _speeds(values: pd.Series, what: str):
     return number, unit, problems
 
 
-def _name_speeds(values: pd.Series):
-    """Distinct names -> the speed they mention (NaN if none) and its unit (True = mph)."""
-    found = values.str.extract(_NAME_SPEED)
-    number = pd.to_numeric(found[0].fillna(found[2]), errors="coerce").to_numpy(float, copy=True)
-    unit = np.array(found[1].fillna(found[3]).fillna("").str.lower().str.startswith("m").to_numpy(), dtype=bool)
-    return number, unit
+def _name_speeds(values: list[str]):
+    """Distinct names -> the speed they state (NaN if none), its unit (True = mph) and whether
+    the unit is written: ``text_helpers.text_speed``, the rule of the named-point readers."""
+    number = np.full(len(values), np.nan)
+    mph = np.zeros(len(values), dtype=bool)
+    written = np.zeros(len(values), dtype=bool)
+    for i, text in enumerate(values):
+        if text and any(ch.isdigit() for ch in text):
+            found, _ = text_speed(text)
+            if found is not None:
+                number[i], mph[i], written[i] = found.number, found.unit == "mph", bool(found.unit)
+    return number, mph, written
 
 
-_NO_HEADING = frozenset({"", "-", "both", "all", "any", "none", "null", "nan", "n/a", "beide", "2"})
+# Header names that only ever hold headings; other ones (direction, sentido, Richtung...) may
+# hold text such as "towards London" or "Ascendente".
+_HEADING_NAMES = frozenset(normalize(n) for n in ("heading", "bearing", "azimuth", "azimut", "compass",
+                                                   "compass_direction", "angle", "course", "cap", "rumbo"))
+_HEADING_HELP = ("is not a direction in degrees 0-359, a compass point (N, NE, SSW...) or a direction word "
+                 "(NB, northbound, 北上...); give it a heading in the [headings] table of a --map file")
 
 
-def _headings(values: pd.Series):
-    """Distinct texts -> degrees (NaN = no direction) and the reason per unreadable value."""
+def _headings(values: pd.Series, table: dict[str, str]):
+    """Distinct texts -> degrees (NaN = no direction), DirectionMode per value and the reason
+    per unreadable value. The mapping's [headings] table first, then numbers (as a whole),
+    then ``base.parse_direction`` for the words."""
     text = values.str.strip()
     number = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").to_numpy(float, copy=True)
+    mode = np.where(np.isnan(number), int(DirectionMode.ALL), int(DirectionMode.ONE)).astype(np.int8)
     problems: dict[int, str] = {}
-    upper = text.str.upper()
-    compass = upper.map(COMPASS).to_numpy(float)
-    blank = text.str.lower().isin(_NO_HEADING - {"2"}).to_numpy()
-    number = np.where(np.isnan(number), compass, number)
-    number[blank] = np.nan
-    bad = (np.isnan(number) & ~blank) | (number < -360) | (number > 720)
-    for i in np.nonzero(bad)[0]:
-        problems[i] = (f"heading {text.iat[i]!r} is not a direction in degrees 0-359 or a compass point "
-                       f"(N, NE, SSW...)")
-    return np.mod(number, 360.0), problems
+    words = np.isnan(number) | (number < -360) | (number > 720)
+    if table:
+        folded = {fold(k).strip(): v for k, v in table.items()}
+        words |= text.map(lambda t: fold(t) in folded).to_numpy(bool)
+    for i in np.nonzero(words)[0].tolist():
+        value = text.iat[i]
+        given = folded.get(fold(value)) if table else None
+        try:
+            heading, mode[i] = parse_direction(value if given is None else given)
+        except ValueError:
+            heading, mode[i] = None, int(DirectionMode.ALL)
+            problems[i] = f"heading {value!r} {_HEADING_HELP}"
+        number[i] = np.nan if heading is None else heading
+    return np.mod(number, 360.0), mode, problems
 
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -588,21 +593,36 @@ def _resolve(table: Table, given: Mapping | None, path: Path) -> Mapping:
         mapping = infer(header)
     else:
         lookup = {normalize(h): h for h in reversed(header)}
-        columns = {}
-        for fname, name in given.columns.items():
+
+        def found(fname: str, name: str) -> str:
             if name in table.columns:
-                columns[fname] = name
-            elif normalize(name) in lookup:
-                columns[fname] = lookup[normalize(name)]
+                return name
+            if normalize(name) in lookup:
+                return lookup[normalize(name)]
+            raise FormatError(f"{path}: the mapping names column {name!r} for {fname}, which this file lacks; "
+                              f"its columns are: {', '.join(header)}. Fix the mapping (--map FILE)")
+
+        columns, used = {}, set()
+        for fname, name in given.columns.items():
+            if isinstance(name, list):  # several columns read as one: "EB" and "WB" -> "EB/WB"
+                names = [found(fname, n) for n in name]
+                used.update(names)
+                joined = " + ".join(names)
+                glue = "/" if fname == "heading" else " / "
+                parts = zip(*(table.columns[n] for n in names))
+                table.columns[joined] = np.array([glue.join(p.strip() for p in row if p.strip()) for row in parts],
+                                                 dtype=object)
+                columns[fname] = joined
+                table.joined[joined] = list(name)
             else:
-                raise FormatError(f"{path}: the mapping names column {name!r} for {fname}, which this file lacks; "
-                                  f"its columns are: {', '.join(header)}. Fix the mapping (--map FILE)")
-        used = set(columns.values())
+                columns[fname] = found(fname, name)
+                used.add(columns[fname])
         rest = infer([h for h in header if h not in used]).columns
         if "wkt" in columns or {"lat", "lon"} <= set(columns):
             rest = {k: v for k, v in rest.items() if k not in ("lat", "lon", "wkt")}
         mapping = Mapping(columns={**rest, **columns}, speed_unit=given.speed_unit, types=dict(given.types),
-                          type_patterns=dict(given.type_patterns), delimiter=given.delimiter, inferred=False)
+                          type_patterns=dict(given.type_patterns), delimiter=given.delimiter, inferred=False,
+                          headings=dict(given.headings), defaults=dict(given.defaults))
     cols = mapping.columns
     if GEOMETRY in table.columns and "wkt" not in cols and not {"lat", "lon"} <= set(cols):
         cols["wkt"] = GEOMETRY
@@ -620,10 +640,62 @@ def _resolve(table: Table, given: Mapping | None, path: Path) -> Mapping:
     return mapping
 
 
+def _second_header(table: Table, cols: dict[str, str]) -> bool:
+    """Whether the first row names the columns again (a translated header, as in lists that
+    carry their names in two languages): text in every column, no number anywhere, no digit
+    in the coordinate columns."""
+    cells = [str(column[0]).strip() for column in table.columns.values()]
+    if not cells or not all(cells):
+        return False
+    if np.isfinite(pd.to_numeric(pd.Series([c.replace(",", ".") for c in cells]), errors="coerce")).any():
+        return False
+    coordinates = [cols[f] for f in ("lat", "lon", "wkt") if f in cols]
+    return bool(coordinates) and not any(ch.isdigit() for f in coordinates for ch in str(table.columns[f][0]))
+
+
+# Status words (folded) of cameras that are not in service, and of cameras that are.
+_INACTIVE = re.compile(
+    r"^(?:planned|planning|proposed|proposal|future|upcoming|coming soon|pending|under construction|"
+    r"in construction|construction|not yet active|not active|non active|inactive|removed|decommissioned|"
+    r"out of service|out-of-service|not in service|disabled|deactivated|retired|closed|suspended|dismantled|"
+    r"abandoned|prevue?s?|en projet|projet|a venir|inactif|inactive|supprimee?|demontee?|hors service|"
+    r"desactivee?|geplant|in planung|inaktiv|ausser betrieb|abgebaut|entfernt|stillgelegt|planificado|"
+    r"planeado|previsto|proyectado|en proyecto|inactivo|fuera de servicio|retirado|desactivado|"
+    r"en construccion|pianificato|inattivo|rimosso|fuori servizio|gepland|inactief|verwijderd|"
+    r"buiten gebruik|planowany|nieaktywny|usuniety|планируется|неактивен|демонтирован)(?![^\W_])")
+_ACTIVE = re.compile(
+    r"^(?:active|activated|operational|operating|in operation|installed|in service|live|enabled|working|"
+    r"functional|online|existing|actif|active|en service|en fonctionnement|aktiv|in betrieb|activo|operativo|"
+    r"en servicio|funcionando|attivo|in funzione|actief|aktywny|действует|работает|активен)(?![^\W_])")
+_BOOLEAN_STATUS = {"yes": 1, "y": 1, "true": 1, "1": 1, "ja": 1, "oui": 1, "si": 1,
+                   "no": 0, "n": 0, "false": 0, "0": 0, "nein": 0, "non": 0}
+
+
+def _statuses(values: pd.Series, column: str) -> tuple[np.ndarray, list[int]]:
+    """Distinct status texts -> 1 (in service), 0 (planned, inactive, removed) or -1 (blank or
+    unknown), and the unknown ones. Yes/no values count in a column named like ``active``."""
+    boolean = normalize(column) in {"active", "isactive", "enabled", "inservice"}
+    verdict = np.full(len(values), -1, dtype=np.int8)
+    unknown = []
+    for u, value in enumerate(values.tolist()):
+        text = " ".join(fold(str(value)).replace("_", " ").split())
+        if not text:
+            continue
+        if boolean and text in _BOOLEAN_STATUS:
+            verdict[u] = _BOOLEAN_STATUS[text]
+        elif _INACTIVE.match(text):
+            verdict[u] = 0
+        elif _ACTIVE.match(text):
+            verdict[u] = 1
+        else:
+            unknown.append(u)
+    return verdict, unknown
+
+
 _TYPE_OF = np.array([CameraType(v) if v in CameraType._value2member_map_ else None
                      for v in range(max(CameraType) + 1)], dtype=object)
 _KIND_OF = np.array([Kind.FIXED, Kind.MOBILE], dtype=object)
-_MODE_OF = np.array([DirectionMode.ALL, DirectionMode.ONE], dtype=object)
+_MODE_OF = np.array([DirectionMode.ALL, DirectionMode.ONE, DirectionMode.BOTH], dtype=object)
 _MOBILE_TYPES = [int(CameraType.MOBILE_CAMERA), int(CameraType.MOBILE_ZONE), int(CameraType.POLICE_CHECK)]
 
 
@@ -682,6 +754,36 @@ def _read_result(path: Path, state: Session | None) -> Result:
         for i, reason in problems.items():
             reasons.setdefault(int(i), reason)
 
+    if n and table.delimiter and _second_header(table, cols):
+        cells = [str(column[0]).strip() for column in table.columns.values()]
+        shown = ", ".join(map(repr, cells[:4])) + (", ..." if len(cells) > 4 else "")
+        file_note(f"line {table.lines[0]} names the columns again ({shown}): read as a second header row, "
+                  f"not a camera", table.lines[0])
+        table.columns = {name: column[1:] for name, column in table.columns.items()}
+        table.lines = table.lines[1:]
+        n -= 1
+
+    named = set(given.columns) if given is not None else set()
+    default_type = CameraType.parse(mapping.defaults["type"]) if mapping.defaults.get("type") else None
+
+    # status: planned, inactive and removed cameras are listed, not stored
+    if "status" in cols:
+        st = column("status")
+        verdict, unknown = _statuses(st.uniques, cols["status"])
+        if not (verdict >= 0).any():
+            if "status" in named:
+                warnings.append(f"status column {cols['status']!r} holds none of the known status words (active, "
+                                f"planned, removed...): every row is read as an active camera")
+            else:
+                del cols["status"]  # not a status column ("state" holding US states)
+        else:
+            reject(st.rows({u: f"status {st.uniques.iat[u].strip()!r}: not an active camera (planned, inactive "
+                               f"and removed cameras are not imported)" for u in np.nonzero(verdict == 0)[0].tolist()}))
+            if unknown:
+                counts = np.bincount(st.codes, minlength=len(st.uniques))
+                listed = ", ".join(f"{st.uniques.iat[u].strip()!r} ({counts[u]})" for u in unknown[:5])
+                warnings.append(f"status value(s) not recognised, read as active cameras: {listed}")
+
     # positions
     end_lat = end_lon = np.full(n, np.nan)
     if "wkt" in cols:
@@ -716,13 +818,40 @@ def _read_result(path: Path, state: Session | None) -> Result:
     for i in np.nonzero((lat == 0) & (lon == 0))[0].tolist():
         reasons.setdefault(i, "position 0,0 (null island) is a missing position, not a camera")
 
+    # heading: degrees and how they apply; an inferred column of other words is text
+    heading = np.full(n, np.nan)
+    mode = np.zeros(n, dtype=np.int8)
+    if "heading" in cols:
+        hd = column("heading")
+        number, modes, problems = _headings(hd.uniques, mapping.headings)
+        counts = np.bincount(hd.codes, minlength=len(hd.uniques))
+        filled = int(counts[(hd.uniques.str.strip() != "").to_numpy(bool)].sum())
+        if (problems and "heading" not in named and normalize(cols["heading"]) not in _HEADING_NAMES
+                and 2 * int(counts[list(problems)].sum()) > filled):
+            # "sentido: Ascendente", "direction: towards London": no directions
+            examples = ", ".join(repr(hd.uniques.iat[u].strip()) for u in list(problems)[:3])
+            target = next((f for f in ("description", "name") if f not in cols), None)
+            column_name = cols.pop("heading")
+            distinct.pop("heading", None)
+            if target is not None:
+                cols[target] = column_name
+            warnings.append(f"column {column_name!r} holds no directions (values such as {examples}); "
+                            + (f"read as the {target}" if target else "ignored")
+                            + "; name a heading column and its words in a --map file ([columns] heading, "
+                              "[headings]) if it is one")
+        else:
+            heading, mode = hd.spread(number), hd.spread(modes)
+            reject(hd.rows(problems))
+    mode[np.isnan(heading)] = int(DirectionMode.ALL)
+
     # texts, cleaned once per distinct value
     name, description, road, type_col = (column(f) for f in ("name", "description", "road", "type"))
     name_u, description_u, road_u, type_u = ([_clean(v) for v in d.uniques] for d in
                                              (name, description, road, type_col))
     country_u = column("country").uniques.str.strip().str.upper()
 
-    # speed and its unit
+    # speed and its unit: a unit written with the value, else the column name's
+    # ("speedLimitMph"), else --speed-unit / the mapping's, else the unit of the country
     speed = np.full(n, np.nan)
     speed_mph = np.zeros(n, dtype=bool)
     explicit = np.zeros(n, dtype=bool)
@@ -732,34 +861,34 @@ def _read_result(path: Path, state: Session | None) -> Result:
         speed, speed_mph = sp.spread(number), sp.spread(unit_u)
         reject(sp.rows(problems))
         explicit = sp.spread(sp.uniques.str.contains(r"(?i)km|mph|kph|mi/h", regex=True).to_numpy(bool))
+        named_unit = column_unit(cols["speed"])
+        if named_unit:
+            speed_mph = np.where(explicit, speed_mph, named_unit == "mph")
+            explicit = explicit | ~np.isnan(speed)
     for fname, d, cleaned in (("name", name, name_u), ("description", description, description_u)):
         if fname not in cols:
             continue
-        texts = pd.Series(cleaned, dtype=object)
-        number_u, unit_u = _name_speeds(texts)
-        number, unit_mph = d.spread(number_u), d.spread(unit_u)
+        number_u, unit_u, written_u = _name_speeds(cleaned)
+        number = d.spread(number_u)
         fill = np.isnan(speed) & ~np.isnan(number)
-        speed[fill], speed_mph[fill] = number[fill], unit_mph[fill]
-        explicit |= d.spread(texts.str.contains(r"(?i)\d\s*(?:km/?h|kph|mph)\b", regex=True).to_numpy(bool))
-    unit, warning = file_unit(state.speed_unit or mapping.speed_unit or "auto", speed[~explicit], lat, lon,
-                              column("country").spread(country_u.to_numpy(object)) if "country" in cols else None)
+        if fill.any():
+            speed[fill], speed_mph[fill] = number[fill], d.spread(unit_u)[fill]
+            explicit[fill] = d.spread(written_u)[fill]
+    mph_rows, unit, warning = row_units(
+        state.speed_unit or mapping.speed_unit or "auto", np.where(explicit, np.nan, speed), lat, lon,
+        column("country").spread(country_u.to_numpy(object)) if "country" in cols else None)
     if warning:
         warnings.append(warning)
-    mph = np.where(explicit, speed_mph, unit == "mph")
+    if "speed" in cols and column_unit(cols["speed"]) and not (~explicit & ~np.isnan(speed)).any():
+        unit = f"{column_unit(cols['speed'])} (the speed column's name says so)"
+    mph = np.where(explicit, speed_mph, mph_rows)
     kmh = np.where(mph, np.round(speed * MPH), np.round(speed))
     kmh[kmh == 0] = np.nan
     for i in np.nonzero((kmh < 5) | (kmh > 300))[0].tolist():
         reasons.setdefault(i, f"speed {speed[i]:g} {'mph' if mph[i] else 'km/h'} is outside 5-300 km/h")
 
-    # heading
-    heading = np.full(n, np.nan)
-    if "heading" in cols:
-        hd = column("heading")
-        number, problems = _headings(hd.uniques)
-        heading = hd.spread(number)
-        reject(hd.rows(problems))
-
-    # types: the type column, else words in the name, else in the description, else speed camera
+    # types: the type column, else words in the name, else in the description, else the
+    # mapping's [defaults] type, else speed camera
     types = _Types(mapping)
 
     def type_codes(cleaned: list[str], whole: bool) -> np.ndarray:
@@ -778,10 +907,11 @@ def _read_result(path: Path, state: Session | None) -> Result:
         missing = code < 0
         if missing.any() and any(cleaned):
             code[missing] = type_codes(cleaned, False)[d.codes[missing]]
-    code[code < 0] = int(CameraType.SPEED)
+    code[code < 0] = int(default_type if default_type is not None else CameraType.SPEED)
     if types.unknown:
         listed = ", ".join(f"{v!r} ({c})" for v, c in types.unknown.most_common(5))
-        warnings.append(f"type value(s) not recognised, read from the name or as speed cameras: {listed}; "
+        fallback = f"as {default_type.slug} (the mapping's default)" if default_type is not None else "as speed cameras"
+        warnings.append(f"type value(s) not recognised, read from the name or {fallback}: {listed}; "
                         f"give them a type in the [types] table of a --map file")
     has_end = ~np.isnan(end_lat)
     code[has_end & (code == int(CameraType.SPEED))] = int(CameraType.SECTION)
@@ -821,7 +951,7 @@ def _read_result(path: Path, state: Session | None) -> Result:
         Record, lines[idx].tolist(), lat[idx].tolist(), lon[idx].tolist(), _TYPE_OF[code[idx]].tolist(),
         _KIND_OF[np.isin(code[idx], _MOBILE_TYPES).astype(np.intp)].tolist(), refs,
         _or_none(kmh[idx], integer=True), repeat(None, m), _or_none(heads),
-        _MODE_OF[(~np.isnan(heads)).astype(np.intp)].tolist(),
+        _MODE_OF[mode[idx]].tolist(),
         np.asarray(road_u, dtype=object)[road_of].tolist(), np.asarray(text_u, dtype=object)[text_of].tolist(),
         np.asarray(country_code, dtype=object)[column("country").codes[idx]].tolist(),
         _or_none(end_lat[idx]), _or_none(end_lon[idx]), repeat(None, m), repeat(0, m), notes_of))
@@ -837,6 +967,9 @@ def _read_result(path: Path, state: Session | None) -> Result:
     if table.rejections:
         items.sort(key=lambda item: item.line)
     mapping.speed_unit = state.speed_unit or mapping.speed_unit
+    for fname, name in list(cols.items()):
+        if name in table.joined:
+            cols[fname] = table.joined[name]
     return Result(items, mapping, unit, warnings)
 
 
@@ -850,8 +983,8 @@ class TableReader(Reader):
         state = SESSION.get()
         if state is not None and state.mapping is not None and not state.mapping.inferred:
             # a mapping was given for this source: it decides, when the file has its columns
-            text = _head_text(head)
-            named = [c for c in state.mapping.columns.values()]
+            text = head_text(head)
+            named = [n for c in state.mapping.columns.values() for n in (c if isinstance(c, list) else [c])]
             if named and all(c in text for c in named):
                 return 100
         try:
@@ -885,7 +1018,8 @@ def _relabel(counter: Counter, label) -> Counter:
 
 def preview(path: Path, state: Session | None = None, rows: int = 10) -> str:
     """The inferred mapping, the first rows as they would be stored and counts; writes nothing."""
-    result = read_result(Path(path), state or Session())
+    with collecting_notes() as notes:
+        result = read_result(Path(path), state or Session())
     records = [r for r in result.items if type(r) is Record]
     rejections = [r for r in result.items if type(r) is Rejection] if len(records) < len(result.items) else []
     out = [f"{Path(path).name}: {len(records)} cameras, {len(rejections)} rejected rows",
@@ -893,6 +1027,7 @@ def preview(path: Path, state: Session | None = None, rows: int = 10) -> str:
     out += ["  " + line for line in result.mapping.describe().splitlines()]
     out.append(f"speeds read as: {result.unit}")
     out += [f"WARNING: {w}" for w in result.warnings]
+    out += [f"note{f' (line {line})' if line else ''}: {text}" for line, text in notes[:rows]]
     out.append(f"first {min(rows, len(records))} rows as they would be stored:")
     out.append("  line  lat         lon          type               kind    speed  heading  ref / description")
     for r in records[:rows]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
-from cameras.formats.mapping import infer, load
+from cameras.formats.base import FormatError, Record, Rejection, collecting_notes, detect, get_reader
+from cameras.formats.mapping import Mapping, infer, load
 from cameras.formats.keywords import keyword_type
 from cameras.formats.options import Session, session
 from cameras.formats.tabular import preview, read_result
@@ -128,6 +128,11 @@ def test_a_google_my_maps_export_with_wkt_html_and_type_in_the_name(tmp_path):
     ("Tunnel camera", CameraType.TUNNEL), ("bus lane camera", CameraType.BUS_LANE),
     ("school zone camera", CameraType.SPEED), ("Speed camera near Tunnel Rd", None),
     ("Speed camera - A1 to Tunnel", None), ("Elm Street", None),
+    ("na czerwonym świetle", CameraType.RED_LIGHT), ("odcinkowy pomiar prędkości", CameraType.SECTION_START),
+    ("redLight", CameraType.RED_LIGHT), ("averageSpeed", CameraType.SECTION_START),
+    # number-plate readers and surveillance cameras enforce no speed: another kind of camera
+    ("ALPR", CameraType.OTHER), ("ANPR camera", CameraType.OTHER), ("number plate reader", CameraType.OTHER),
+    ("traffic_camera", CameraType.OTHER), ("CCTV", CameraType.OTHER), ("Speed camera with ANPR", None),
 ])
 def test_types_from_words_in_the_name(text, expected):
     found = keyword_type(text, whole=False)
@@ -168,7 +173,8 @@ def test_bad_values_are_listed_rejections(tmp_path):
     assert [(r.line, r.reason) for r in rejections] == [
         (2, "latitude 'abc' is not a number or degrees/minutes/seconds such as 48°51'24\"N"),
         (3, "speed 'fast' is not a speed (e.g. 50, '50 km/h' or '30 mph')"),
-        (4, "heading 'up' is not a direction in degrees 0-359 or a compass point (N, NE, SSW...)"),
+        (4, "heading 'up' is not a direction in degrees 0-359, a compass point (N, NE, SSW...) or a direction "
+            "word (NB, northbound, 北上...); give it a heading in the [headings] table of a --map file"),
         (5, "expected 4 fields as in the header, got 5"),
     ]
 
@@ -272,6 +278,11 @@ def test_a_mapping_file_names_columns_id_unit_and_types(tmp_path):
     ("[type_patterns]\n\"(\" = \"speed\"\n", "is not a regular expression"),
     ("colums = 1\n", "unknown key(s) 'colums'"),
     ("[columns\n", "not valid TOML"),
+    ("[defaults]\ntype = \"laser\"\n", "[defaults] type: type 'laser' is not a camera type"),
+    ("[defaults]\nspeed = 50\n", "unknown key(s) in [defaults]: 'speed'; valid: type"),
+    ("[headings]\n\"Dir 1\" = \"up\"\n", "[headings] 'Dir 1' = 'up' is not degrees (0-359) or a direction"),
+    ("[headings]\n\"Dir 1\" = true\n", "[headings] 'Dir 1' must be degrees"),
+    ("[columns]\nlat = [\"a\", \"b\"]\n", "[columns] lat must be a column name in quotes, got"),
 ])
 def test_a_bad_mapping_file_is_refused_with_the_reason(content, message, tmp_path):
     with pytest.raises(FormatError) as err:
@@ -422,3 +433,143 @@ def test_a_legacy_encoded_header_is_recognised_by_auto_detection(tmp_path):
 def test_letters_without_a_decomposition_are_folded_in_header_names():
     assert infer(["Szerokość", "Długość", "Prędkość", "Droga", "Rodzaj urządzenia"]).columns == {
         "lat": "Szerokość", "lon": "Długość", "speed": "Prędkość", "road": "Droga", "type": "Rodzaj urządzenia"}
+
+
+# --------------------------------------------------------------------------- directions in words
+
+@pytest.mark.parametrize("text, heading, mode", [
+    ("NB", 0.0, DirectionMode.ONE), ("Eastbound", 90.0, DirectionMode.ONE), ("S/B", 180.0, DirectionMode.ONE),
+    ("Richtung Norden", 0.0, DirectionMode.ONE), ("direction ouest", 270.0, DirectionMode.ONE),
+    ("hacia el sur", 180.0, DirectionMode.ONE), ("北上", 0.0, DirectionMode.ONE),
+    ("EB/WB", 90.0, DirectionMode.BOTH), ("northbound and southbound", 0.0, DirectionMode.BOTH),
+    ("東西雙向", 90.0, DirectionMode.BOTH), ("NB/EB", None, DirectionMode.ALL), ("both", None, DirectionMode.ALL),
+])
+def test_heading_words_and_two_way_values_in_a_heading_column(text, heading, mode, tmp_path):
+    [rec], rejections = read(write(tmp_path, "h.csv", f"lat;lon;heading\n50.1;8.6;{text}\n"))
+    assert rejections == []
+    assert (rec.heading, rec.dir_mode) == (heading, mode)
+
+
+def test_a_headings_table_gives_the_words_no_list_knows(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\nheading = "Richtung"\n'
+                                               '[headings]\n"Stadtauswärts" = 45\n"beidseitig A-B" = "NE/SW"\n'
+                                               '"Dir 2" = "all"\n"1" = "S"\n'))
+    path = write(tmp_path, "h.csv", "lat;lon;Richtung\n50.1;8.6;stadtauswärts\n50.2;8.6;beidseitig A-B\n"
+                                    "50.3;8.6;Dir 2\n50.4;8.6;1\n50.5;8.6;2\n")
+    records, rejections = read(path, mapping=mapping)
+    assert rejections == []
+    # the table first (even for a number: "1" is south here), then the usual rules ("2": 2 degrees)
+    assert [(r.heading, r.dir_mode) for r in records] == [
+        (45.0, DirectionMode.ONE), (45.0, DirectionMode.BOTH), (None, DirectionMode.ALL),
+        (180.0, DirectionMode.ONE), (2.0, DirectionMode.ONE)]
+
+
+def test_several_columns_read_as_one_heading(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\nheading = ["FIRST", "SECOND"]\nroad = ["Main", "Side"]\n'))
+    path = write(tmp_path, "a.csv", "lat,lon,FIRST,SECOND,Main,Side\n41.9,-87.7,EB,WB,Foster Ave,Pulaski Rd\n"
+                                    "41.8,-87.6,NB,,Western Ave,\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [(r.heading, r.dir_mode, r.road) for r in result.items] == [
+        (90.0, DirectionMode.BOTH, "Foster Ave / Pulaski Rd"), (0.0, DirectionMode.ONE, "Western Ave")]
+    # the mapping keeps the column names (as stored on the source), not the joined column
+    assert result.mapping.columns["heading"] == ["FIRST", "SECOND"]
+    assert Mapping.from_dict(result.mapping.to_dict()).columns["road"] == ["Main", "Side"]
+
+
+def test_an_unknown_word_in_a_heading_column_is_a_rejection_naming_the_headings_table(tmp_path):
+    records, [rejection] = read(write(tmp_path, "h.csv", "lat;lon;bearing\n50.1;8.6;90\n50.2;8.6;uphill\n"))
+    assert [r.heading for r in records] == [90.0]
+    assert "heading 'uphill' is not a direction" in rejection.reason and "[headings]" in rejection.reason
+
+
+def test_a_direction_column_holding_other_words_is_kept_as_text(tmp_path):
+    path = write(tmp_path, "d.csv", "lat;lon;direction\n53.8;-1.5;towards Leeds\n53.9;-1.1;towards York\n"
+                                    "53.7;-1.4;N\n")
+    result = read_result(path)
+    assert [(r.heading, r.description) for r in result.items] == [
+        (None, "towards Leeds"), (None, "towards York"), (None, "N")]
+    assert "column 'direction' holds no directions" in result.warnings[0]
+    assert result.mapping.columns.get("description") == "direction" and "heading" not in result.mapping.columns
+
+
+# --------------------------------------------------------------------------- defaults, status, header rows
+
+def test_a_default_type_for_the_rows_that_say_none(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[defaults]\ntype = "red-light"\n'))
+    path = write(tmp_path, "d.csv", "lat,lon,type,name\n50.1,8.6,,Main St\n50.2,8.6,mobile,\n50.3,8.6,xyz,\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [r.type for r in result.items] == [CameraType.RED_LIGHT, CameraType.MOBILE_CAMERA, CameraType.RED_LIGHT]
+    assert "read from the name or as red-light (the mapping's default): 'xyz' (1)" in result.warnings[0]
+    assert Mapping.from_dict(result.mapping.to_dict()).defaults == {"type": "red-light"}
+    assert "default type: red-light" in result.mapping.describe()
+
+
+def test_planned_and_removed_cameras_are_listed_rejections_naming_their_status(tmp_path):
+    path = write(tmp_path, "s.csv", "lat,lon,Status\n50.1,8.6,Active\n50.2,8.6,Planned\n50.3,8.6,Out of service\n"
+                                    "50.4,8.6,\n50.5,8.6,Installed 2021\n50.6,8.6,Removed (2019)\n50.7,8.6,checking\n")
+    result = read_result(path)
+    kept = [r.lat for r in result.items if isinstance(r, Record)]
+    rejected = {r.line: r.reason for r in result.items if isinstance(r, Rejection)}
+    assert kept == [50.1, 50.4, 50.5, 50.7]
+    assert rejected == {3: "status 'Planned': not an active camera (planned, inactive and removed cameras are not "
+                           "imported)",
+                        4: "status 'Out of service': not an active camera (planned, inactive and removed cameras "
+                           "are not imported)",
+                        7: "status 'Removed (2019)': not an active camera (planned, inactive and removed cameras "
+                           "are not imported)"}
+    assert result.warnings == ["status value(s) not recognised, read as active cameras: 'checking' (1)"]
+
+
+def test_yes_no_in_an_active_column_and_a_state_column_of_us_states(tmp_path):
+    records, rejections = read(write(tmp_path, "a.csv", "lat,lon,active\n50.1,8.6,yes\n50.2,8.6,no\n"))
+    assert [r.lat for r in records] == [50.1] and [r.line for r in rejections] == [3]
+    result = read_result(write(tmp_path, "us.csv", "lat,lon,state\n41.9,-87.7,IL\n34.0,-118.2,CA\n"))
+    assert len(result.items) == 2 and result.warnings == []
+    assert "status" not in result.mapping.columns  # "state" holds states here, not a status
+
+
+def test_a_second_header_row_is_noted_not_rejected(tmp_path):
+    path = write(tmp_path, "tw.csv", "Address,Longitude,Latitude,limit\n設置地址,經度,緯度,速限\n"
+                                     "台9線,121.75933,24.778543,60\n")
+    with collecting_notes() as notes:
+        records, rejections = read(path)
+    assert rejections == [] and [(r.line, r.speed) for r in records] == [(3, 60)]
+    assert notes == [(2, "line 2 names the columns again ('設置地址', '經度', '緯度', '速限'): read as a second "
+                         "header row, not a camera")]
+    # a first row with a number somewhere is a row like any other (here: a bad latitude)
+    _, [bad] = read(write(tmp_path, "x.csv", "name,lat,lon\nRadar,north,8.6\n"))
+    assert bad.line == 2
+
+
+# --------------------------------------------------------------------------- units in names and columns
+
+def test_a_speed_column_named_in_mph(tmp_path):
+    path = write(tmp_path, "u.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.6, 50.1]},
+         "properties": {"cameraType": "fixed", "speedLimitMph": 40, "cameraName": "Test"}}]}))
+    result = read_result(path)
+    [rec] = result.items
+    assert (rec.speed, rec.type, rec.description) == (64, CameraType.SPEED, "Test")  # in Germany, still mph
+    assert result.unit.startswith("mph")
+
+
+def test_bare_speeds_in_names_take_the_unit_of_their_country(tmp_path):
+    path = write(tmp_path, "trip.csv", "WKT,name\n\"POINT (-0.14 51.50)\",Speed camera 30\n"
+                                       "\"POINT (-0.12 51.51)\",Speed camera 40\n\"POINT (2.29 48.86)\",Radar fixe 50\n"
+                                       "\"POINT (13.37 52.51)\",Blitzer 60\n\"POINT (13.38 52.52)\",Camera 2\n")
+    result = read_result(path)
+    assert [r.speed for r in result.items] == [48, 64, 50, 60, None]
+    assert result.unit == "mph in mph countries, km/h elsewhere"
+
+
+def test_a_project_geojson_with_an_extra_property_stays_with_the_geojson_reader(tmp_path):
+    own = write(tmp_path, "own.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"speed": 50, "type": "speed", "heading": 90, "name": "Radar A"}}]}))
+    assert detect(own).name == "geojson"
+    app = write(tmp_path, "app.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"id": "c1", "cameraType": "redLight", "direction": "northbound"}}]}))
+    assert detect(app).name == "table"
+    [rec], _ = read(app)
+    assert (rec.ref, rec.type, rec.heading) == ("c1", CameraType.RED_LIGHT, 0.0)
