@@ -465,8 +465,10 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
         cols["heading"], cols["dir_mode"], cols["end_lat"], cols["end_lon"], speeds, truck_speeds,
         settings.DEDUP_MAX_HEADING_DIFF)
     for i, j, d in repeats:
+        # rows without an id are keyed by position and type: a repeat of that, not of an id
+        what = "the same id listed again" if records[i].ref else "the same position and type listed again (no id)"
         report.merged.append((records[i].line, "repeat of line", records[j].line, round(d, 1),
-                              "the same id listed again: " + _why(cols, i, j, d, dedup.REPEAT_RADIUS_M)))
+                              f"{what}: " + _why(cols, i, j, d, dedup.REPEAT_RADIUS_M)))
     report.repeated_refs.extend((records[i].ref, records[i].line, records[j].line, round(d, 1))
                                 for i, j, d in variants if records[i].ref)
 
