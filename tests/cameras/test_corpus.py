@@ -1,7 +1,6 @@
 """The corpus in tests/data/corpus: camera lists as people publish them, imported with
 ``--format auto`` (and the mapping file shipped beside a list where no inference could know
-its meaning). Each test states what a careful reader of the file would store; where the
-importer does not do that yet the test is marked xfail with what happens now
+its meaning). Each test states what a careful reader of the file would store
 (tests/data/README.md describes every file and its source)."""
 
 from collections import Counter
@@ -50,8 +49,6 @@ def mph(value):
 
 
 # The mapping file says every row is a red-light camera ([defaults] type).
-@pytest.mark.xfail(reason="FormatError: ca_toronto_red_light_cameras_2018.map.toml: unknown key(s) 'defaults' "
-                          "(the mapping format cannot give one type to every row)", strict=True)
 def test_toronto_red_light_cameras_are_red_light_cameras_at_their_latitude_longitude():
     report = load("ca_toronto_red_light_cameras_2018.csv", "toronto")
     assert report.format == "table"
@@ -91,10 +88,12 @@ def test_french_2025_list_in_cp1252_with_equipment_codes_reads_types_speeds_and_
 def test_taiwan_list_with_a_label_row_keeps_every_camera_and_its_section_controls():
     report = load("tw_speed_enforcement_points_subset.csv", "tw")
     assert report.format == "table"
-    assert report.rows == 29
+    # Line 2 repeats the header in Chinese: a second header row, noted, not a camera.
+    assert report.rows == 28
+    assert any(line == 2 and "second header row" in text for line, text in report.notes)
     rejected = {r.line: r.reason for r in report.rejections}
-    # Line 2 repeats the header in Chinese; line 27 lies in the sea (latitude 26.6 instead of 24.6).
-    assert set(rejected) == {2, 27}
+    # Line 27 lies in the sea (latitude 26.6 instead of 24.6).
+    assert set(rejected) == {27}
     assert "country" in rejected[27]
     assert report.created == 26
     # Lines 28/29: two km posts with one copied position, same direction and type.
@@ -108,14 +107,18 @@ def test_taiwan_list_with_a_label_row_keeps_every_camera_and_its_section_control
     assert section.type == CameraType.SECTION_START and section.pk != point.pk
 
 
-@pytest.mark.xfail(reason="the direction text (南下, 北上, 東向, 西往東, 南北雙向) is not read: headings are None",
-                   strict=True)
+# The direction text names compass points (read as headings) or, on the Kinmen bridge, places
+# (the mapping's [headings] table).
 def test_taiwan_direction_words_become_headings():
     load("tw_speed_enforcement_points_subset.csv", "tw")
     assert cams("tw").get(road="台9線117k+772m新澳隧道北上").heading == 0      # 北上方向: northbound
     assert cams("tw").get(road="台9線109k+240m東澳隧道南下").heading == 180    # 南下方向: southbound
     assert cams("tw").get(road="台68線12.3公里處").heading == 90               # 西往東: west to east
-    assert cams("tw").get(road="金湖鎮黃海路(陽明湖路段)").dir_mode == DirectionMode.BOTH  # 南北雙向
+    both = cams("tw").get(road="金湖鎮黃海路(陽明湖路段)")                        # 南北雙向: both ways
+    assert (both.heading % 180, both.dir_mode) == (0, DirectionMode.BOTH)
+    assert cams("tw").get(road="金門大橋5K至0.5K(西向)").heading == 270         # 大金往烈嶼: [headings]
+    assert cams("tw").get(road="台68線12公里處").heading == 270                 # 東往西
+    assert cams("tw").get(road="溪洲路與新溪街口").heading == 0                  # 南往北
 
 
 # --------------------------------------------------------------------------- look-alikes
@@ -146,9 +149,6 @@ def test_navitel_header_in_a_csv_file_keeps_directions_and_carriageway_pairs():
     assert at("navitel", 52.785932).speed == 120
 
 
-@pytest.mark.xfail(reason="read by the project's geojson reader: nroSerie, calleRuta, velocidadPermitida and "
-                          "sentido are ignored (no refs, roads or speeds) and ENFORCER_048/049, facing opposite "
-                          "ways at one point, are merged as 'the same id listed again'", strict=True)
 def test_geojson_with_spanish_property_names_keeps_ids_roads_speeds_and_both_directions():
     report = load("ar_radares_buenos_aires-lookalike.geojson", "ar")
     assert report.rows == 10 and report.created == 10 and not report.merged
@@ -208,8 +208,6 @@ def test_uk_igo_list_in_mph_is_converted_and_its_section_pairs_joined():
     assert any("15" in text for _, text in report.notes)
 
 
-@pytest.mark.xfail(reason="with heading = FIRST APPROACH every row is rejected: the approach codes NB/SB/EB/WB "
-                          "are not read as headings", strict=True)
 def test_chicago_speed_cameras_keep_ids_addresses_and_approach_directions():
     report = load("us_chicago_speed_cameras-lookalike.csv", "chicago")
     assert report.rows == 6 and report.created == 6 and not report.rejections
@@ -219,6 +217,10 @@ def test_chicago_speed_cameras_keep_ids_addresses_and_approach_directions():
     assert by_ref("chicago", "CHI022").heading == 180   # SB
     assert by_ref("chicago", "CHI034").heading == 270   # WB
     assert by_ref("chicago", "CHI045").heading == 90    # EB
+    # A second, opposite approach: the camera checks both ways (the mapping joins both columns).
+    both = by_ref("chicago", "CHI003")
+    assert (both.heading, both.dir_mode) == (90, DirectionMode.BOTH)   # EB, WB
+    assert by_ref("chicago", "CHI018").dir_mode == DirectionMode.ONE
     assert all(s is None for s in cams("chicago").values_list("speed", flat=True))
 
 
@@ -261,16 +263,12 @@ def test_google_my_maps_export_reads_wkt_types_from_names_and_strips_html():
     assert "Birdcage Walk & Horse Guards" in birdcage.description and "<b>" not in birdcage.description
 
 
-@pytest.mark.xfail(reason="a bare number in the name ('Speed camera 30', 'Radar fixe 50') is not read as the "
-                          "speed (speeds None)", strict=True)
 def test_google_my_maps_speeds_in_names_use_the_units_of_their_country():
     load("google_mymaps_export-lookalike.csv", "mymaps")
     assert cams("mymaps").get(lat=51.5014).speed == mph(30)  # London: mph
     assert cams("mymaps").get(lat=48.8584).speed == 50       # Paris: km/h
 
 
-@pytest.mark.xfail(reason="FormatError: could not recognise the format (';' with decimal commas in cp1250, "
-                          "headers Szerokość/Długość/Prędkość)", strict=True)
 def test_polish_list_in_cp1250_with_decimal_commas_reads_types_and_names():
     report = load("pl_fotoradary_cp1250-lookalike.csv", "pl")
     assert report.format == "table" and report.rows == 4 and report.created == 4
@@ -284,17 +282,16 @@ def test_polish_list_in_cp1250_with_decimal_commas_reads_types_and_names():
 
 def test_plain_json_list_of_new_zealand_cameras():
     report = load("nz_safety_cameras-lookalike.json", "nz")
-    assert report.format == "table" and report.rows == 4 and report.created == 4
-    assert types("nz") == {CameraType.RED_LIGHT: 2, CameraType.SPEED: 1, CameraType.SECTION_START: 1}
+    assert report.format == "table" and report.rows == 4 and report.created == 3
+    # RL009 is "Planned": listed with its status, not stored as a camera.
+    assert [(r.line, "'Planned'" in r.reason) for r in report.rejections] == [(4, True)]
+    assert types("nz") == {CameraType.RED_LIGHT: 1, CameraType.SPEED: 1, CameraType.SECTION_START: 1}
     assert set(cams("nz").values_list("country", flat=True)) == {"NZ"}
     assert cams("nz").get(type=CameraType.SPEED).speed == 100  # km/h country: as written
     assert cams("nz").get(type=CameraType.SECTION_START).speed == 80
     assert cams("nz").filter(road="Esmonde Road and Fred Thomas Drive, Takapuna").exists()
 
 
-@pytest.mark.xfail(reason="read by the project's geojson reader: 'direction' values eastbound/westbound/both are "
-                          "rejected (3 of 4 rows) and cameraType, cameraName, roadPrimary, speedLimitMph, "
-                          "properties.id are ignored", strict=True)
 def test_geojson_with_own_camera_property_names_in_mph():
     report = load("gb_cameras_own_properties-lookalike.geojson", "gb-geo")
     assert report.rows == 4 and report.created == 4 and not report.rejections
@@ -312,9 +309,6 @@ def test_geojson_with_own_camera_property_names_in_mph():
 
 # The mapping file says every row is a red-light camera ([defaults] type) and names
 # CAMERA_FACING (Eastbound, Northbound...) as the heading column.
-@pytest.mark.xfail(reason="FormatError: ca_ottawa_red_light_cameras_2024.map.toml: unknown key(s) 'defaults'; "
-                          "without [defaults] every row is rejected: heading 'Eastbound' is not a direction in "
-                          "degrees 0-359 or a compass point", strict=True)
 def test_ottawa_red_light_cameras_keep_their_approach_and_both_cameras_at_one_intersection():
     report = load("ca_ottawa_red_light_cameras_2024.csv", "ottawa-rlc")
     assert report.format == "table"
@@ -386,16 +380,14 @@ def test_toronto_automated_speed_enforcement_list_reads_lon_lat_and_location_tex
     assert first.road == "Kipling Ave. North of Rexdale Blvd."
 
 
-@pytest.mark.xfail(reason="status_clean is not read: the 49 'planned' cameras are stored as active cameras "
-                          "(198 active instead of 149)", strict=True)
 def test_toronto_planned_speed_cameras_are_not_active_cameras():
     report = load("ca_toronto_speed_cameras_ase_clean.csv", "toronto-ase")
     active = cams("toronto-ase").filter(status=Camera.Status.ACTIVE)
     assert active.count() == 149
-    # fid 148-177, 179-183, 185-198 are planned: listed with the reason, or kept inactive.
-    planned_lines = {r.line for r in report.rejections if "planned" in r.reason.lower()}
-    assert not active.filter(links__ref="148").exists()
-    assert 149 in planned_lines or cams("toronto-ase").filter(links__ref="148").exists()
+    # fid 148-177, 179-183, 185-198 are planned: each listed with its status, not stored.
+    planned_lines = {r.line for r in report.rejections if "'planned'" in r.reason}
+    assert len(planned_lines) == len(report.rejections) == 49
+    assert 149 in planned_lines and not cams("toronto-ase").filter(links__ref="148").exists()
     # fid 85 (active) and 179 (planned, 35 m away on the same road) are not one camera.
     assert active.filter(links__ref="85").exists()
 
@@ -421,8 +413,6 @@ def test_uzbekistan_osm_export_reads_speeds_compass_points_and_keeps_close_pairs
     assert at("uz", 41.2559).pk != at("uz", 41.2559013).pk
 
 
-@pytest.mark.xfail(reason="camera_type values alpr and traffic_camera and the road_direction names are not read: "
-                          "all 21 rows are stored as speed cameras without names", strict=True)
 @pytest.mark.parametrize("name", UZ_FILES)
 def test_uzbekistan_number_plate_readers_are_not_speed_cameras_and_names_are_kept(name):
     load(name, "uz")
