@@ -901,7 +901,7 @@ def _read_result(path: Path, state: Session | None) -> Result:
         code = type_col.spread(per)
         counts = np.bincount(type_col.codes, minlength=len(type_u))
         for u, text in enumerate(type_u):
-            if text and per[u] < 0:
+            if text and per[u] < 0 and cols.get("heading") != cols["type"]:  # else: its headings
                 types.unknown[text] += int(counts[u])
     for d, cleaned in ((name, name_u), (description, description_u)):
         missing = code < 0

@@ -573,3 +573,13 @@ def test_a_project_geojson_with_an_extra_property_stays_with_the_geojson_reader(
     assert detect(app).name == "table"
     [rec], _ = read(app)
     assert (rec.ref, rec.type, rec.heading) == ("c1", CameraType.RED_LIGHT, 0.0)
+
+
+def test_one_column_as_type_and_heading_reports_no_direction_as_an_unknown_type(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\ntype = "dir"\nheading = "dir"\n'
+                                               '[type_patterns]\n"區間測速" = "section-start"\n'))
+    path = write(tmp_path, "tw.csv", "lat,lon,dir\n24.5,121.8,北上方向\n24.6,121.8,南北雙向(區間測速)\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [(r.type, r.heading, r.dir_mode) for r in result.items] == [
+        (CameraType.SPEED, 0.0, DirectionMode.ONE), (CameraType.SECTION_START, 0.0, DirectionMode.BOTH)]
+    assert result.warnings == []
