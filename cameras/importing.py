@@ -22,6 +22,7 @@ that accepts no row fails, with ``skip_invalid`` too.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import re
@@ -295,7 +296,8 @@ def read_file(path: Path, fmt: str = "auto", progress: bool = False, notes: list
         try:
             for item in reader.read(path):
                 (records if isinstance(item, Record) else rejections).append(item)
-                bar.update(1)
+                if progress:
+                    bar.update(1)
         except RecursionError:
             raise FormatError(f"{path}: nested too deeply to read as {reader.name}") from None
         finally:
@@ -354,19 +356,37 @@ def _assign_countries(records, cols, path_name, report):
     return keep
 
 
+def _new_camera_row(rec: Record) -> tuple:
+    """The record's values of ``FEED_FIELDS``, in that order, as the database stores them."""
+    heading = rec.heading
+    if heading is not None:
+        heading = None if isinstance(heading, float) and math.isnan(heading) else round(float(heading), 1)
+    return (int(rec.kind), int(rec.type), rec.lat, rec.lon, rec.speed, rec.truck_speed, heading,
+            int(rec.dir_mode), rec.country, rec.road[:200], rec.description[:500], rec.end_lat, rec.end_lon,
+            int(rec.reports or 0))
+
+
 def _new_camera_values(rec: Record) -> dict:
-    return {
-        "kind": int(rec.kind), "type": int(rec.type), "lat": rec.lat, "lon": rec.lon,
-        "speed": rec.speed, "truck_speed": rec.truck_speed,
-        "heading": None if rec.heading is None or (isinstance(rec.heading, float) and math.isnan(rec.heading)) else round(float(rec.heading), 1),
-        "dir_mode": int(rec.dir_mode), "country": rec.country,
-        "road": rec.road[:200], "description": rec.description[:500],
-        "end_lat": rec.end_lat, "end_lon": rec.end_lon, "reports": int(rec.reports or 0),
-    }
+    return dict(zip(FEED_FIELDS, _new_camera_row(rec)))
 
 
 def import_file(path, *, source: str, fmt: str = "auto", skip_invalid: bool = False,
                 dry_run: bool = False, progress: bool = False) -> ImportReport:
+    """Read, check, merge and write one file (see the module docstring); the report says what
+    was done. The cyclic garbage collector is paused meanwhile: the hundreds of thousands of
+    records, keys and rows built here hold no cycles, and its passes over them cost seconds."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _import_file(path, source=source, fmt=fmt, skip_invalid=skip_invalid, dry_run=dry_run,
+                            progress=progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_file(path, *, source: str, fmt: str, skip_invalid: bool, dry_run: bool,
+                 progress: bool) -> ImportReport:
     path = Path(path)
     check_source_name(source)
     file_notes: list[tuple[int, str]] = []
@@ -445,8 +465,10 @@ def _write_cameras(src: Source, records: list[Record], cols, report: ImportRepor
         cols["heading"], cols["dir_mode"], cols["end_lat"], cols["end_lon"], speeds, truck_speeds,
         settings.DEDUP_MAX_HEADING_DIFF)
     for i, j, d in repeats:
+        # rows without an id are keyed by position and type: a repeat of that, not of an id
+        what = "the same id listed again" if records[i].ref else "the same position and type listed again (no id)"
         report.merged.append((records[i].line, "repeat of line", records[j].line, round(d, 1),
-                              "the same id listed again: " + _why(cols, i, j, d, dedup.REPEAT_RADIUS_M)))
+                              f"{what}: " + _why(cols, i, j, d, dedup.REPEAT_RADIUS_M)))
     report.repeated_refs.extend((records[i].ref, records[i].line, records[j].line, round(d, 1))
                                 for i, j, d in variants if records[i].ref)
 
@@ -596,8 +618,11 @@ def _allocate_ids(n: int) -> list[int]:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
-            return [row[0] for row in cur.fetchall()]
+            # the sequence looked up once (per row it costs more than the ids), the ids in one array
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cur.fetchone()[0]
+            cur.execute("SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)", [sequence, n])
+            return sorted(cur.fetchone()[0])
         # SQLite: transactions start IMMEDIATE (settings), so no other writer is in between.
         cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         start = cur.fetchone()[0] + 1
@@ -610,17 +635,15 @@ def _insert_cameras(src, records, keys, now, progress) -> list[int]:
     fields = ["id", "source_id", "source_ref", "status", "first_seen", "last_seen", "last_verified", *FEED_FIELDS]
     ops = connection.ops
     now_db = ops.adapt_datetimefield_value(now)
-    rows = []
-    for cid, rec, key in zip(ids, records, keys):
-        v = _new_camera_values(rec)
-        rows.append((cid, src.id, key, Camera.Status.ACTIVE.value, now_db, now_db, None,
-                     *(v[name] for name in FEED_FIELDS)))
+    head = (src.id, Camera.Status.ACTIVE.value, now_db, now_db, None)
+    rows = [(cid, head[0], key, *head[1:], *_new_camera_row(rec)) for cid, rec, key in zip(ids, records, keys)]
     _executemany(Camera, fields, rows, progress=progress, desc="writing cameras")
     return ids
 
 
 def _executemany(model, fields, rows, *, progress=False, desc="writing", step=20000):
-    """INSERT many rows with one prepared statement (no per-object ORM overhead)."""
+    """INSERT many rows with one prepared statement (no per-object ORM overhead); on
+    PostgreSQL one COPY stream (psycopg's executemany costs a round trip per row)."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -628,6 +651,13 @@ def _executemany(model, fields, rows, *, progress=False, desc="writing", step=20
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for start in tqdm(range(0, len(rows), step), desc=desc, disable=not progress or len(rows) < step,
+                                  unit="batch"):
+                    for row in rows[start:start + step]:
+                        copy.write_row(row)
+            return
         for start in tqdm(range(0, len(rows), step), desc=desc, disable=not progress or len(rows) < step, unit="batch"):
             cur.executemany(sql, rows[start:start + step])
 

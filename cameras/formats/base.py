@@ -12,17 +12,19 @@ never the rest of the file), file-level notes (``file_note``, collected by ``col
 for the import report), value checks with readable messages (``checked_point``,
 ``point_problem``, ``position``, ``speed_value``, ``heading_value``, ``parse_speed``,
 ``parse_heading``), ``fit`` with the column limits ``ROAD_MAX`` / ``DESCRIPTION_MAX``, and
-``bearing``. Two helper modules, which are not readers, hold the rest:
-``cameras.formats.xml_helpers`` (safe XML parsing and sniffing for the XML readers) and
-``cameras.formats.text_helpers`` (what a POI name or a property says: ``classify``,
-``classify_name``, ``apply_properties``). Readers take shared code only from these three
-modules, never from one another.
+``bearing``. The other helper modules, which are not readers, hold the rest:
+``xml_helpers`` (safe XML parsing and sniffing), ``text_helpers`` (what a POI name or a
+property says), ``keywords`` (camera types said in words), ``osm_tags`` (OpenStreetMap tag
+rules), ``mapping`` (column mappings of tables) and ``options`` (the import's mapping and
+speed unit). Readers take shared code only from these modules (``HELPER_MODULES``), never
+from one another.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import importlib
 import json
 import math
@@ -100,7 +102,7 @@ class Reader:
 
 READERS: dict[str, Reader] = {}
 # Modules of this package that hold shared code, not readers.
-HELPER_MODULES = frozenset({"base", "xml_helpers", "text_helpers", "mapping", "keywords", "options"})
+HELPER_MODULES = frozenset({"base", "xml_helpers", "text_helpers", "mapping", "keywords", "options", "osm_tags"})
 
 
 def register(cls):
@@ -355,22 +357,6 @@ def _swallows(lines: list[str], delimiter: str, multiline: bool, expected: int |
     return False
 
 
-def named_record(line: int, lat: float, lon: float, name: str, description: str, info) -> Record:
-    """A camera whose type, kind and speed are what its name says.
-
-    ``info`` is what ``text_helpers.classify(name, description)`` found (type, kind, speed, whether a
-    keyword or speed marker ``matched``, a ``note`` on a dropped speed). A name that says
-    nothing (a free text such as "A1 km 23") is the description when there is none.
-    """
-    if not description and not info.matched:
-        description = name
-    rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind, speed=info.speed,
-                 description=description)
-    if info.note:
-        rec.notes.append(info.note)
-    return rec
-
-
 def read_text(path: Path) -> tuple[str, str]:
     with open(path, "rb") as fh:
         return decode(fh.read())
@@ -405,35 +391,156 @@ COMPASS = {name: i * 22.5 for i, name in enumerate(
     "N NNE NE ENE E ESE SE SSE S SSW SW WSW W WNW NW NNW".split())}
 COMPASS.update({"NORTH": 0.0, "EAST": 90.0, "SOUTH": 180.0, "WEST": 270.0})
 
+# Direction words (folded: lower case, no accents) -> degrees. English, French, German,
+# Spanish, Italian, Portuguese, Dutch, Russian. No single "O": Ost in German, oeste/ouest in
+# the Romance languages.
+_POINTS = {
+    0.0: "n north nord norden norte noord север",
+    45.0: "ne northeast nordest nordosten nordost noreste nordeste noordoost северо-восток",
+    90.0: "e east est ost osten este leste oost восток",
+    135.0: "se southeast sudest sudosten sudost sureste sudeste zuidoost юго-восток",
+    180.0: "s south sud suden sur sul zuid юг",
+    225.0: "sw southwest sudouest sudwesten sudwest suroeste sudoeste zuidwest юго-запад",
+    270.0: "w west ouest westen oeste ovest запад",
+    315.0: "nw northwest nordouest nordwesten nordwest noroeste noordwest северо-запад",
+}
+_DIRECTION_WORDS = {word: degrees for degrees, words in _POINTS.items() for word in words.split()}
+_DIRECTION_WORDS.update({k.lower(): v for k, v in COMPASS.items()})
+_DIRECTION_WORDS.update({"nb": 0.0, "eb": 90.0, "sb": 180.0, "wb": 270.0})
+# Words around a direction that say nothing more: "direction nord", "Richtung Norden",
+# "hacia el norte", "northbound", "nordwärts", "N/B".
+_LEAD_WORDS = sorted(("richtung", "nach", "direction", "dir", "dir.", "sens", "vers", "hacia", "sentido", "direccion",
+                      "direcao", "rumbo", "toward", "towards", "heading", "going", "travelling", "traveling", "verso",
+                      "direzione", "richting", "naar", "на"), key=len, reverse=True)
+_LEAD = re.compile(r"^(?:in\s+|en\s+|em\s+)?(?:" + "|".join(map(re.escape, _LEAD_WORDS)) + r")\s*"
+                   r"(?:(?:de|du|del|do|da|della|le|la|l'|el|al|au|the|het)\s+)?")
+_TRAIL = re.compile(r"(?:[\s-]*bound|[\s-]*wards?|warts|lich)$")
+_ABBREVIATED = re.compile(r"^([nsew])\s*[/.]\s*b\.?$")  # N/B, S.B., E/B: -bound
+_DEGREES = re.compile(r"^([-+]?\d+(?:[.,]\d+)?)\s*(?:°|º|deg|degrees|degres|grad|grados|gradi)?$")
+_BRACKETS = re.compile(r"[(（\[][^)）\]]*[)）\]]")
+_SPLITTERS = (re.compile(r"\s*(?:/|&|\+|,|;|、|\|)\s*|\s+(?:and|et|und|y|e|и|or|ou|oder|o)\s+|\s+"),
+              re.compile(r"\s*-\s*"))
+_NO_DIRECTION = frozenset({"", "-", "none", "null", "nan", "n/a", "na"})
+_ALL_WORDS = frozenset({"all", "any", "alle", "toutes", "todas", "tutte", "all directions", "any direction",
+                        "alle richtungen", "toutes directions", "todas direcciones", "todos los sentidos",
+                        "tous sens", "все"})
+_BOTH_WORDS = frozenset({"both", "both ways", "both directions", "two-way", "two way", "2-way", "bidirectional",
+                         "bi-directional", "beide", "beide richtungen", "beidseitig", "deux sens", "double sens",
+                         "les deux sens", "dans les deux sens", "ambos", "ambos sentidos", "doble sentido",
+                         "ambas direcciones", "doppio senso", "entrambi", "beide richtingen", "оба",
+                         "в обе стороны", "雙向", "双向"})
+# Chinese: 北 N, 東/东 E, 南 S, 西 W; 北上 northbound, 南下 southbound, X向 towards X,
+# X往Y / X向Y / X到Y / X至Y from X to Y, XY雙向 both ways along X-Y; 方向 "direction".
+_HAN = {"北": 0.0, "東": 90.0, "东": 90.0, "南": 180.0, "西": 270.0}
+_HAN_SUFFIX = re.compile(r"(?:方向|車道|车道)$")
+_HAN_ONE = re.compile(r"^(?:[北東东南西][往向到至]([北東东南西])|([北東东南西])向|(北)上|(南)下)$")
+_HAN_BOTH = re.compile(r"^([北東东南西])([北東东南西])[雙双]向$")
+
+
+def _fold_direction(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+
+
+def _one_direction(text: str) -> float | None:
+    """One direction ("northbound", "NB", "N/B", "Richtung Norden", "北上", "西往東") -> degrees."""
+    if text in _DIRECTION_WORDS:
+        return _DIRECTION_WORDS[text]
+    match = _ABBREVIATED.match(text)
+    if match:
+        return _DIRECTION_WORDS[match.group(1)]
+    word = _TRAIL.sub("", _LEAD.sub("", text, count=1), count=1).strip()
+    for form in (word, word.replace(" ", "").replace("-", "")):
+        if form in _DIRECTION_WORDS:
+            return _DIRECTION_WORDS[form]
+    han = _HAN_ONE.match(_HAN_SUFFIX.sub("", text))
+    if han:
+        return _HAN[next(g for g in han.groups() if g)]
+    return None
+
+
+def parse_direction(value) -> tuple[float | None, DirectionMode]:
+    """A heading as written in camera lists -> (degrees of the checked traffic, mode).
+
+    Degrees, compass points (N, SSW, north), direction words in several languages
+    (northbound, NB, N/B, direction nord, Richtung Norden, hacia el norte, 北上, 南下, 東向,
+    西往東) are one direction (ONE); two opposite ones (NB/SB, N-S, northbound and
+    southbound, 南北雙向) are BOTH along the first; both/all/empty and several directions that
+    are not opposite (NB/EB: any approach) are no heading (ALL). ValueError for anything else.
+    """
+    if value is None:
+        return None, DirectionMode.ALL
+    text = _fold_direction(str(value))
+    if len(text) > 80:
+        raise ValueError(f"heading {str(value)[:40]!r}... is not in degrees 0-359")
+    if text in _NO_DIRECTION or text in _ALL_WORDS or text in _BOTH_WORDS:
+        return None, DirectionMode.ALL
+    degrees = _DEGREES.match(text)
+    if degrees:
+        number = float(degrees.group(1).replace(",", "."))
+        if not -360 <= number <= 720:
+            raise ValueError(f"heading {value!r} is not in degrees 0-359")
+        return number % 360.0, DirectionMode.ONE
+    one = _one_direction(text)
+    if one is not None:
+        return one, DirectionMode.ONE
+    han = _HAN_BOTH.match(_HAN_SUFFIX.sub("", text))
+    if han and abs(_HAN[han.group(1)] - _HAN[han.group(2)]) == 180.0:
+        return min(_HAN[han.group(1)], _HAN[han.group(2)]), DirectionMode.BOTH
+    bare = _BRACKETS.sub(" ", text).strip()
+    if bare != text and bare:  # "南北雙向(區間測速)", "Northbound (lane 2)"
+        try:
+            return parse_direction(bare)
+        except ValueError:
+            pass
+    for splitter in _SPLITTERS:
+        parts = [p for p in splitter.split(text) if p]
+        if len(parts) < 2:
+            continue
+        found = [_one_direction(p) for p in parts]
+        if None in found:
+            continue
+        distinct = list(dict.fromkeys(found))
+        if len(distinct) == 1:
+            return distinct[0], DirectionMode.ONE
+        if len(distinct) == 2 and abs(distinct[0] - distinct[1]) == 180.0:
+            return distinct[0], DirectionMode.BOTH
+        return None, DirectionMode.ALL  # several approaches: any direction
+    raise ValueError(f"heading {value!r} is not a direction in degrees 0-359 or a compass point")
+
 
 def parse_heading(value) -> float | None:
-    """Degrees or a compass point -> degrees in [0, 360), None when absent."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if text == "":
-        return None
-    upper = text.upper()
-    if upper in COMPASS:
-        return COMPASS[upper]
-    if len(text) > 40:
+    """Degrees, a compass point or a direction word ("northbound", "NB", "北上") -> degrees
+    in [0, 360), None when absent. A value for two ways ("NB/SB") is a ValueError: the
+    heading is one direction (the formats with a ``direction`` column say "both" there)."""
+    heading, mode = parse_direction(value)
+    if mode == DirectionMode.BOTH:
+        raise ValueError(f"heading {value!r} names two directions; give one heading and direction both")
+    if heading is None and _fold_direction(str(value)) not in _NO_DIRECTION:
         raise ValueError(f"heading {value!r} is not in degrees 0-359")
-    number = float(text.replace(",", "."))
-    if not -360 <= number <= 720:  # also false for NaN; inf is outside
-        raise ValueError(f"heading {value!r} is not in degrees 0-359")
-    return number % 360.0
+    return heading
 
 
 # --------------------------------------------------------------------------- shared helpers
 
 
 def head_text(head: bytes) -> str:
-    """The sniffed head of a file as text (tolerates a multi-byte character cut at the end)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """The sniffed head of a file as text, decoded the way the readers decode the file: UTF-8
+    (a multi-byte character cut at the end is fine), UTF-16 with a BOM, else the legacy
+    encoding ``detect_encoding`` finds, so that sniffers see 'Länge' or 'Długość' in a cp1252
+    or cp1250 file."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return decode(head[: len(head) - len(head) % 2], detect=False)[0]
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    return head.decode("utf-8", errors="replace")
+    return _head_text(head.removeprefix(codecs.BOM_UTF8))
+
+
+@functools.lru_cache(maxsize=4)
+def _head_text(head: bytes) -> str:
+    # every reader's sniff asks for the same head: detect its encoding once
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return head.decode(detect_encoding(head), errors="replace")
 
 
 def number(value, what: str) -> float:
@@ -533,7 +640,10 @@ def speed_value(text: str, name: str = "speed") -> int | None:
 def heading_value(text: str, name: str = "heading") -> float | None:
     try:
         return parse_heading(text)
-    except ValueError:
+    except ValueError as err:
+        if "two directions" in str(err):
+            raise ValueError(f"{name} {text.strip()!r} names two directions; give one heading and direction "
+                             f"both") from None
         raise ValueError(f"{name} {text.strip()!r} is not a direction in degrees 0-359 or a compass point") from None
 
 

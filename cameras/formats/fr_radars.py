@@ -4,6 +4,13 @@ Columns (header row, ``,``): date_heure_dernier_changement, date_heure_creation,
 latitude, longitude, id, direction, equipement, date_installation, type, emplacement, route,
 longueur_troncon_km, vitesse_vehicules_legers_kmh, vitesse_poids_lourds_kmh.
 
+A copy without its header row is recognised by its rows (15 fields, two ISO dates, a
+département code, two coordinates, a known radar type in the 10th field). The releases order
+the two limits differently (2018: lorry limit, then car limit; 2023: car, then lorry); the
+rows tell which: a row that gives one limit gives the car limit, and where both are given
+the lorry limit is the lower. Without such rows the 2018 order is assumed. A file note says
+which order was read and why.
+
 Type mapping:
 
 =========================  ==============  ==========================================
@@ -33,6 +40,7 @@ at a time, so an unbalanced quote can never swallow the lines after it.
 from __future__ import annotations
 
 import csv
+import re
 from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
@@ -47,6 +55,8 @@ from .base import (
     Record,
     Rejection,
     first_line,
+    decode,
+    file_note,
     fit,
     header_fields,
     position,
@@ -72,6 +82,54 @@ LABELS = {
     "radar vitesse moyenne": "Radar Vitesse Moyenne (average-speed section)",
 }
 FIXED, ALL = Kind.FIXED, DirectionMode.ALL
+
+# The columns of a copy without header, by release (they differ in the order of the limits).
+COLUMNS_2023 = ["date_heure_dernier_changement", "date_heure_creation", "departement", "latitude", "longitude",
+                "id", "direction", "equipement", "date_installation", "type", "emplacement", "route",
+                "longueur_troncon_km", "vitesse_vehicules_legers_kmh", "vitesse_poids_lourds_kmh"]
+COLUMNS_2018 = COLUMNS_2023[:13] + ["vitesse_poids_lourds_kmh", "vitesse_vehicules_legers_kmh"]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_DEPARTEMENT = re.compile(r"^(?:0?[1-9]|[1-8]\d|9[0-5]|2[ab]|97[1-8]|98[6-8])$", re.I)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def headerless_row(fields: list[str]) -> bool:
+    """Whether ``fields`` is a data row of the list (as the first line of a copy without header)."""
+    return (len(fields) == 15 and bool(_ISO_DATE.match(fields[0].strip())) and bool(_ISO_DATE.match(fields[1].strip()))
+            and bool(_DEPARTEMENT.match(fields[2].strip())) and _number(fields[3]) and _number(fields[4])
+            and clean(fields[9]).lower() in TYPES)
+
+
+def limit_order(rows) -> tuple[list[str], str]:
+    """The column names of a copy without header and why, from its last two fields (the limits).
+
+    A row with one limit gives the car limit; where both are given the lorry limit is the lower.
+    """
+    car_first = lorry_first = 0
+    for fields in rows:
+        if len(fields) != 15:
+            continue
+        a, b = fields[13].strip(), fields[14].strip()
+        if bool(a) != bool(b):
+            car_first += bool(a)
+            lorry_first += bool(b)
+        elif a and b and _number(a) and _number(b) and float(a) != float(b):
+            car_first += float(a) > float(b)
+            lorry_first += float(a) < float(b)
+    if car_first > lorry_first:
+        return COLUMNS_2023, (f"car limit before lorry limit, as in the 2023 release ({car_first} row(s) "
+                              f"say so, {lorry_first} the other way)")
+    if lorry_first:
+        return COLUMNS_2018, (f"lorry limit before car limit, as in the 2018 release ({lorry_first} row(s) "
+                              f"say so, {car_first} the other way)")
+    return COLUMNS_2018, "lorry limit before car limit, as in the 2018 release (no row tells the order)"
 
 
 def clean(text: str) -> str:
@@ -105,6 +163,13 @@ class FrRadarsReader(Reader):
             return 95
         if {"latitude", "longitude", "emplacement", "vitesse_poids_lourds_kmh"} <= cols:
             return 70
+        text, _ = decode(head, detect=False)
+        lines = [line for line in text.splitlines()[:20] if line.strip()]
+        if len(head) >= 65536 and len(lines) > 1:
+            lines = lines[:-1]  # the last line of a cut head may be partial
+        if lines and headerless_row(next(csv.reader(lines[:1]))):
+            rows = list(csv.reader(lines))
+            return 90 if sum(map(headerless_row, rows)) * 2 > len(rows) else 0
         return 0
 
     def read(self, path: Path) -> Iterator[Record | Rejection]:
@@ -114,11 +179,16 @@ class FrRadarsReader(Reader):
         # split on LF only (str.splitlines would also split on rare separators inside fields)
         # (a CR inside a line is no line end here: a space, or the csv module would stop on it)
         lines = [line.rstrip("\r").replace("\r", " ") for line in text.split("\n")]
-        header_no, names = 0, None
+        header_no, names, first = 0, None, []
         for header_no, line in enumerate(lines, 1):
             if line.strip():
-                names = [c.strip().lower() for c in next(csv.reader([line]))]
+                first = next(csv.reader([line]))
+                names = [c.strip().lower() for c in first]
                 break
+        if headerless_row(first):  # a copy without its header row
+            header_no -= 1
+            names, why = limit_order(csv.reader(lines[header_no:]))
+            file_note(f"no header row: the columns were read in the order of the Ministry's list, {why}")
         missing = [c for c in REQUIRED if c not in (names or ())]
         if missing:
             raise FormatError(f"{path}: not a French radar list: header lacks {', '.join(missing)}")

@@ -1,30 +1,48 @@
 """Garmin POI Loader CSV (reader ``garmin-csv``): ``lon,lat,"name","comment"``, no header.
 
 Layout: docs/formats/garmin-poi-loader-csv.md. The POI name carries the alert speed after
-``@`` (``Fixed camera@50``, lufop ``max @50``); ``text_helpers.classify_name`` turns a name into
-(type, kind, speed) and is shared with the OV2 reader:
+``@`` (``Fixed camera@50``, lufop ``max @50``); ``text_helpers.classify_poi`` turns a name into
+type, kind and speed, with the multilingual words of ``keywords.keyword_type``, and is
+shared with the OV2 reader:
 
 ==============================================  ===============================
-name contains (whole words, case-insensitive)   type / kind
+name                                            type / kind
 ==============================================  ===============================
 starts ``max =`` or ``max !``                   SECTION: vertices of French
                                                 multi-point route zones
                                                 (lufop "Itinéraire")
-``mobile``                                      MOBILE_CAMERA, kind MOBILE
-``stop``, ``red``, ``redlight``, ``feu rouge``  RED_LIGHT (RED_LIGHT_SPEED when
-                                                ``speed`` is in the name too)
-``average``, ``avg``, ``section``, ``moyenne``  SECTION_START (SECTION_END with
-                                                ``end``/``fin``); lufop ``average``
-                                                points do not say start or end
-``tunnel``                                      TUNNEL
-anything else (``max``, ``Fixed camera``)       SPEED
+``mobile``, ``mobiler``, ``móvil``...           MOBILE_CAMERA, kind MOBILE
+``stop``, ``red light``, ``feu rouge``,         RED_LIGHT (RED_LIGHT_SPEED when
+``Rotlicht``, ``semaforo``, ``roodlicht``       a speed word is in the name too)
+``average``, ``section``, ``tronçon``,          SECTION_START (SECTION_END with
+``Abschnitt``, ``tutor``, ``trajectcontrole``   ``end``/``fin``/``Ende``); lufop
+                                                ``average`` points do not say
+                                                start or end
+``tunnel`` (the camera's word, not a street)    TUNNEL
+bus lane, level crossing, police check          BUS_LANE, LEVEL_CROSSING,
+                                                POLICE_CHECK
+a speed or a speed word (``max``, ``Fixed       SPEED
+camera``, ``Radar``, ``Blitzer``, ``@50``)
+no type word and no speed (``Camera E001``)     what the comment says (same
+                                                rules), else the file's type
 ==============================================  ===============================
 
-The lufop comment ``CC Radar Fixe CC NN`` gives the country hint CC (and a speed NN, used
-only when the name has none: the name's speed wins when they disagree). The comment becomes
-the description (the name when there is no comment). The format has no ids: ``ref`` is ""
-and the importer keys records by position. Rows with latitude and longitude swapped are read
-as they are (lon, lat); the importer fixes them against the country polygons.
+The file's type (``text_helpers.settle_types``) is the mapping's ``[defaults] type``, else
+the type the file name says (``speed_cameras.csv``), else OTHER; a file note says which.
+
+Speeds: ``@50``, ``@30 mph``, ``max 130`` (a keyword-led name ending in a number), or a
+number with its unit in the name (``30 mph``). Numbers without a unit follow
+``--speed-unit`` (``auto``: mph when most POIs lie in mph countries). The lufop comment
+``CC Radar Fixe CC NN`` gives the country hint CC (and a speed NN, used only when the name
+has none: the name's speed wins when they disagree).
+
+Names are kept: a name that says more than a type and a speed ("Blitzer München@50") goes
+before the comment in the description ("Blitzer München: Leopoldstraße"); a name alone is
+the description as written. The project's own export ("Speed Rue de Rivoli@50" with the
+comment "Paris centre, Rue de Rivoli") gives back road "Rue de Rivoli", description "Paris
+centre", its type, and speeds in km/h. The format has no ids: ``ref`` is "" and the importer
+keys records by position. Rows with latitude and longitude swapped are read as they are
+(lon, lat); the importer fixes them against the country polygons.
 """
 
 from __future__ import annotations
@@ -39,6 +57,7 @@ from exporters.schema import DirectionMode
 
 from .base import (
     DESCRIPTION_MAX,
+    ROAD_MAX,
     Reader,
     Record,
     Rejection,
@@ -48,16 +67,25 @@ from .base import (
     position,
     read_text,
     register,
-    speed_value,
 )
-from .text_helpers import classify_name
+from .text_helpers import (
+    TextSpeed,
+    classify,
+    classify_poi,
+    export_name,
+    join_texts,
+    says_more,
+    settle_speeds,
+    settle_types,
+    text_speed,
+)
 
 ALL = DirectionMode.ALL
 
 
 @lru_cache(maxsize=4096)
-def lufop_comment(comment: str) -> tuple[str, int | None]:
-    """``"DE Radar Fixe DE 60"`` -> ("DE", 60); other comments -> ("", None)."""
+def lufop_comment(comment: str) -> tuple[str, TextSpeed | None]:
+    """``"DE Radar Fixe DE 60"`` -> ("DE", 60 as written); other comments -> ("", None)."""
     if len(comment) < 9 or comment[2] != " " or not comment.startswith("Radar ", 3):
         return "", None
     country = comment[:2]
@@ -66,11 +94,21 @@ def lufop_comment(comment: str) -> tuple[str, int | None]:
     last = comment.rsplit(None, 1)[-1]
     speed = None
     if last.isdigit():
+        speed = TextSpeed(float(last), "", last)
         try:
-            speed = speed_value(last)
+            speed.kmh()
         except ValueError:
             speed = None
     return country, speed
+
+
+def own_row(name: str, comment: str):
+    """``export_name`` of a row the project's Garmin export wrote ("Speed A7@50" with the
+    comment "description, A7"), else None."""
+    found = export_name(name, "@")
+    if found is None or (found.road and comment != found.road and not comment.endswith(", " + found.road)):
+        return None
+    return found
 
 
 def _is_number(text: str) -> bool:
@@ -111,11 +149,19 @@ class GarminCsvReader(Reader):
         fname = path.name
         text, _ = read_text(path)
         lufop = lufop_comment
-        classify = classify_name
+        classify = classify_poi
         physical: list[str] = []  # the file's lines, split only if a row needs recovering
+        items: list[Record | Rejection] = []
+        records: list[Record] = []
+        speeds: list[TextSpeed | None] = []
+        names: list[str] = []
+        comments: list[str] = []
+        positions: list[int] = []  # index of each record in items
+        untyped: list[Record] = []  # records whose name and comment say no type
+        own = True
         for line_no, fields, problem in csv_rows(text):  # one row per line: a stray quote costs one row
             if problem:
-                yield Rejection(fname, line_no, problem)
+                items.append(Rejection(fname, line_no, problem))
                 continue
             n = len(fields)
             notes = None
@@ -129,31 +175,66 @@ class GarminCsvReader(Reader):
                         physical = io.StringIO(text, newline="").readlines()
                     fields, notes = self._recover(physical[line_no - 1:line_no], fields)
                 else:
-                    yield Rejection(fname, line_no, f"expected 4 fields (lon,lat,\"name\",\"comment\"), got {n}: "
-                                                    f"{','.join(fields)[:80]!r}")
+                    items.append(Rejection(fname, line_no, f"expected 4 fields (lon,lat,\"name\",\"comment\"), "
+                                                           f"got {n}: {','.join(fields)[:80]!r}"))
                     continue
             lon_text, lat_text, name, comment = fields
             try:
                 lat, lon = position(lat_text, lon_text)
-                type_, kind, speed = classify(name)
+                found = classify(name)
             except ValueError as err:
-                yield Rejection(fname, line_no, str(err))
+                items.append(Rejection(fname, line_no, str(err)))
                 continue
+            name = name.strip()
             comment = comment.strip()
-            country = ""
+            speed = found.text
+            country = road = ""
             if comment:
                 country, comment_speed = lufop(comment)
                 if speed is None:
-                    speed = comment_speed
-                description = comment
+                    speed = comment_speed if comment_speed is not None else text_speed(comment)[0]
+            own = own and own_row(name, comment) is not None
+            if not comment:
+                description = name
+            elif says_more(name):
+                description = join_texts(name.rpartition("@")[0].strip() if "@" in name else name, comment)
             else:
-                description = name.strip()
+                description = comment
             if notes is None:
                 notes = []
-            if len(description) > DESCRIPTION_MAX:
-                description = fit(description, DESCRIPTION_MAX, "description", notes)
-            yield Record(line_no, lat, lon, type_, kind, "", speed, None, None, ALL, "",
+            rec = Record(line_no, lat, lon, found.type, found.kind, "", None, None, None, ALL, road,
                          description, country, notes=notes)
+            if not found.typed:
+                said = classify(comment) if comment else None
+                if said is not None and said.typed:
+                    rec.type, rec.kind = said.type, said.kind
+                else:
+                    untyped.append(rec)
+            positions.append(len(items))
+            items.append(rec)
+            records.append(rec)
+            speeds.append(speed)
+            names.append(name)
+            comments.append(comment)
+        own = own and bool(records)
+        if own:  # the project's own export: the label is the type, the name's rest the road
+            for rec, name, comment in zip(records, names, comments):
+                found = export_name(name, "@")
+                rec.type, rec.kind, rec.road = found.type, found.kind, found.road
+                if found.road:
+                    comment = "" if comment == found.road else comment.removesuffix(", " + found.road)
+                rec.description = comment
+        else:
+            settle_types(untyped, path)
+        dropped = dict(settle_speeds(records, speeds, own=own))
+        for i, rec in enumerate(records):
+            if len(rec.description) > DESCRIPTION_MAX:
+                rec.description = fit(rec.description, DESCRIPTION_MAX, "description", rec.notes)
+            if len(rec.road) > ROAD_MAX:
+                rec.road = fit(rec.road, ROAD_MAX, "road", rec.notes)
+            if i in dropped:
+                items[positions[i]] = Rejection(fname, rec.line, f"{dropped[i]} (name {names[i]!r})")
+        yield from items
 
     @staticmethod
     def _recover(lines: list[str], fields: list[str]) -> tuple[list[str], list[str]]:

@@ -6,6 +6,8 @@ same names and rules as the project CSV (``ref kind type speed truck_speed headi
 country road description reported_at reports``); the feature ``id`` is the ref when
 ``properties.ref`` is absent (the property rules are ``text_helpers.apply_properties``,
 shared with the KML reader's ExtendedData). ``Record.line`` is the feature's 1-based index.
+GeoJSON whose properties use other names (``cameraType``, ``nroSerie``...: see
+``text_helpers.foreign_properties``) is left to the ``table`` reader.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Iterator
 from exporters.schema import CameraType
 
 from .base import FormatError, Reader, Record, Rejection, checked_point, json_head_kind, load_json, register
-from .text_helpers import apply_properties, clean_text, is_blank
+from .text_helpers import apply_properties, clean_text, foreign_properties, is_blank
 
 # --------------------------------------------------------------------------- the reader
 
@@ -43,7 +45,7 @@ class GeoJsonReader(Reader):
         if first != "{":
             return 0
         if _FEATURE_COLLECTION.search(text):
-            return 90
+            return 20 if foreign_properties(text) else 90
         if _FEATURE.search(text) and '"geometry"' in text:
             return 60
         return 0

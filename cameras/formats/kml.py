@@ -4,11 +4,23 @@
 - ``<Placemark>`` with a ``<LineString>`` -> a section: first position = start, last = end
   (type SECTION; MOBILE_ZONE when the name says mobile).
 - The type, kind and speed come from the placemark name as for GPX (``text_helpers.classify``:
-  ``max@50``, ``Redlight@60``, ``Mobile``...), else from the description.
-- ``<ExtendedData>`` (``<Data name=".."><value>`` or ``<SchemaData><SimpleData name="..">``)
-  with the project's CSV property names (``ref type kind speed truck_speed heading direction
-  country road description reported_at reports``) overrides what the name says; our own
-  KML export writes them.
+  ``max@50``, ``Redlight@60``, ``Mobile``, words in several languages), else from the
+  description; speeds as ``@50``, ``50 km/h``, ``25 MPH``. Numbers without a unit follow
+  ``--speed-unit`` (``auto``: mph when most placemarks lie in mph countries).
+- OSM tags, as ``key=value`` lines in ``<description>`` or as ``<ExtendedData>`` fields
+  (Overpass and JOSM exports: ``highway``, ``maxspeed``, ``enforcement``, ``direction``,
+  ``camera:type``, ``@id``), are read with the ``osm`` reader's rules
+  (``osm_tags.point_tags``); the OSM id becomes the ref.
+- Other ``<ExtendedData>`` (``<Data name=".."><value>`` or ``<SchemaData><SimpleData
+  name="..">``) with the project's CSV property names (``ref type kind speed truck_speed
+  heading direction country road description reported_at reports``) overrides what the name
+  says; our own KML export writes them (and names "Speed 50 A7": the road is kept).
+- Point placemarks whose texts say no type (no type or speed word, no speed, no tags or
+  type data) take the file's type (``text_helpers.settle_types``: the mapping's
+  ``[defaults] type``, else the file name's words, else OTHER, with a note).
+- Names are kept: a street segment ("Main St from 1st Ave to Tunnel Ave") is the ``road``
+  (and is no tunnel camera), another name that says more than a type and a speed goes before
+  the description.
 - Folders, styles and other geometry are ignored; a placemark without a Point or LineString
   is a rejection. ``Record.line`` is the placemark's 1-based index in the file.
 
@@ -21,6 +33,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -28,19 +41,67 @@ import defusedxml.ElementTree as SafeET
 
 from exporters.schema import CameraType, Kind
 
-from .base import FormatError, Reader, Record, Rejection, checked_point, named_record, register
-from .text_helpers import apply_properties, classify
+from .base import (
+    DESCRIPTION_MAX,
+    ROAD_MAX,
+    FormatError,
+    Reader,
+    Record,
+    Rejection,
+    checked_point,
+    file_note,
+    fit,
+    register,
+)
+from .osm_tags import point_tags, tag_lines
+from .text_helpers import (
+    PROPERTY_NAMES,
+    TextSpeed,
+    apply_properties,
+    classify,
+    export_name,
+    is_street_segment,
+    join_texts,
+    says_more,
+    settle_speeds,
+    settle_types,
+    strip_speed,
+)
 from .xml_helpers import SafeXMLParser, check_depth, local, xml_bytes, xml_guard, xml_root_name
 
 _TAGS = re.compile(r"<[^<>]*>")
 
 
-def _plain(text: str | None) -> str:
-    """Description text without HTML markup and with collapsed whitespace."""
+_BREAKS = frozenset({"br", "p", "div", "tr", "li"})
+
+
+def _element_text(el) -> str:
+    """The text of a description, with unescaped HTML elements (``<br/>`` written without
+    CDATA is an XML child) as line breaks."""
+    parts = [el.text or ""]
+    for child in el:
+        parts.append("\n" if local(child.tag).lower() in _BREAKS else "")
+        parts.append(_element_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _lines(text: str | None) -> str:
+    """Description text without HTML markup, one line per line or ``<br>``."""
     text = text or ""
     if "<" in text:
-        text = _TAGS.sub(" ", re.sub(r"(?i)<br\s*/?>", "\n", text))
-    return " ".join(html.unescape(text).split())
+        text = _TAGS.sub(" ", re.sub(r"(?i)<br\s*/?>|</(?:p|div|tr|li)>", "\n", text))
+    return html.unescape(text)
+
+
+def _plain(text: str | None) -> str:
+    """Description text without HTML markup and with collapsed whitespace."""
+    return " ".join(_lines(text).split())
+
+
+_OSM_ID = re.compile(r"^(?:node|way|relation)/\d+$")
+# ExtendedData names that only OSM exports use (the project's CSV names are PROPERTY_NAMES)
+_OSM_DATA = frozenset({"highway", "enforcement", "maxspeed", "camera:type", "@id", "id", "maxspeed:hgv"})
 
 
 def _child(el, name):
@@ -93,6 +154,12 @@ class KmlReader(Reader):
         root_seen = False
         data = xml_bytes(path)
         check_depth(data, path)
+        items: list[Record | Rejection] = []
+        records: list[Record] = []
+        speeds: list[TextSpeed | None] = []
+        untyped: list[Record] = []
+        own = True
+        unknown: Counter = Counter()
         with xml_guard(path):
             for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end"),
                                              parser=SafeXMLParser()):
@@ -107,15 +174,33 @@ class KmlReader(Reader):
                     continue
                 line += 1
                 try:
-                    yield self._record(line, el)
+                    rec, speed, ours, odd, typed = self._record(line, el)
+                    unknown.update(odd)
                 except ValueError as err:
-                    yield Rejection(fname, line, str(err))
+                    items.append(Rejection(fname, line, str(err)))
+                else:
+                    own = own and ours
+                    items.append(rec)
+                    records.append(rec)
+                    speeds.append(speed)
+                    if not typed:
+                        untyped.append(rec)
                 el.clear()
         if line == 0:
             raise FormatError(f"{path}: the KML has no placemarks; nothing to import")
+        if unknown:
+            listed = ", ".join(f"{name!r} ({count})" for name, count in unknown.most_common(8))
+            file_note(f"ExtendedData field(s) that are no camera field were ignored: {listed}")
+        settle_types(untyped, path)
+        for i, reason in settle_speeds(records, speeds, own=own and bool(records)):
+            records[i].notes.append(f"{reason}; speed left empty")
+        yield from items
 
     @staticmethod
-    def _record(line: int, placemark) -> Record:
+    def _record(line: int, placemark) -> tuple[Record, TextSpeed | None, bool, list[str], bool]:
+        """The placemark's record, the speed its texts state (set once the file's unit is
+        known), whether it has our own export's data (type and ref), the ExtendedData
+        names that are no camera field and whether it says its type."""
         point = line_string = None
         for el in placemark.iter():
             tag = local(el.tag)
@@ -137,17 +222,55 @@ class KmlReader(Reader):
         name_el = _child(placemark, "name")
         name = " ".join((name_el.text or "").split()) if name_el is not None else ""
         desc_el = _child(placemark, "description")
-        description = _plain(desc_el.text if desc_el is not None else "")
+        raw = _lines(_element_text(desc_el) if desc_el is not None else "")
+        extended = _extended_data(placemark)
+        tags = tag_lines(raw) or {}
+        description = "" if tags else " ".join(raw.split())
+        if extended.keys() & _OSM_DATA:
+            tags = {**extended, **tags}
+            extended = {}
+        ours = "type" in extended and "ref" in extended
         info = classify(name, description)
         lat, lon = positions[0]
-        rec = named_record(line, lat, lon, name, description, info)
+        rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind)
+        speed = info.text
+        if info.note:
+            rec.notes.append(info.note)
+        road = ""
+        osm = point_tags(tags) if tags else None
+        if ours and (exported := export_name(name, " ")) is not None:
+            road = exported.road
+        elif _OSM_ID.match(name):
+            rec.ref = name
+        elif osm is not None and name in (" ".join(str(tags.get(k) or "").split()) for k in ("name", "ref")):
+            pass  # the tags' own text (name; ref) is the description below
+        elif is_street_segment(name):
+            road = name
+        elif says_more(name):
+            description = join_texts(strip_speed(name), description)
+        if osm is not None:
+            if not info.matched or tags.keys() & {"enforcement", "camera:type", "tunnel"}:
+                rec.type, rec.kind = osm.type, osm.kind
+            if osm.speed is not None:
+                rec.speed, speed = osm.speed, None
+            rec.truck_speed = osm.truck_speed
+            rec.heading, rec.dir_mode = osm.heading, osm.dir_mode
+            rec.ref = osm.ref or rec.ref
+            description = join_texts(osm.description, description)
+            rec.notes.extend(osm.notes)
+        rec.road = fit(road, ROAD_MAX, "road", rec.notes)
+        rec.description = fit(description, DESCRIPTION_MAX, "description", rec.notes)
         if line_string is not None:
             if len(positions) < 2:
                 raise ValueError(f"a LineString section needs at least 2 positions, got {len(positions)}")
             rec.end_lat, rec.end_lon = positions[-1]
-            if info.kind == Kind.MOBILE:
+            if rec.kind == Kind.MOBILE:
                 rec.type = CameraType.MOBILE_ZONE
             else:
                 rec.type = CameraType.SECTION
-        apply_properties(rec, _extended_data(placemark))
-        return rec
+        apply_properties(rec, extended)
+        if extended.get("speed", "").strip():
+            speed = None
+        typed = (info.typed or osm is not None or line_string is not None
+                 or any(extended.get(k, "").strip() for k in ("type", "kind", "reported_at")))
+        return rec, speed, ours, [k for k in extended if k not in PROPERTY_NAMES], typed

@@ -4,8 +4,10 @@
 on the source) and the speed unit (``--speed-unit kmh|mph|auto``); the readers take them
 with ``SESSION.get()`` and leave what they applied (mapping, unit, warnings) in the
 ``Session`` for the caller to show and store. ``in_mph_country`` says which positions lie
-in countries that post limits in mph; ``unit_warning`` says when speeds look like the
-other unit.
+in countries that post limits in mph; ``looks_like_mph`` whether bare numbers look like mph
+limits; ``unit_warning`` says when speeds look like the other unit; ``file_unit`` decides a
+file's unit from all of these; ``row_units`` the unit of each row of a file whose positions
+lie in mph and km/h countries alike (a map of a trip through the UK and France).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cameras.geo import assign_countries
+
 from .mapping import Mapping
 
 MPH = 1.609344
+UNIT_SAMPLE = 5000  # positions looked at to tell a file's countries
 
 
 @dataclass
@@ -46,33 +51,15 @@ def session(mapping: Mapping | None = None, speed_unit: str | None = None):
         SESSION.reset(token)
 
 
-# Rough boxes (lat_min, lat_max, lon_min, lon_max) of the countries that post limits in mph.
-MPH_BOXES = (
-    (49.85, 60.9, -6.5, 1.8),       # Great Britain
-    (54.0, 55.32, -8.2, -5.4),      # Northern Ireland
-    (49.1, 49.75, -2.7, -2.0),      # Jersey, Guernsey
-    (24.4, 49.4, -125.0, -66.9),    # United States (contiguous)
-    (51.0, 71.5, -170.0, -129.9),   # Alaska
-    (18.9, 22.3, -160.3, -154.8),   # Hawaii
-    (17.8, 18.6, -67.3, -64.5),     # Puerto Rico, US and British Virgin Islands
-    (20.9, 27.3, -79.6, -72.7),     # Bahamas
-    (15.8, 18.5, -89.3, -87.4),     # Belize
-    (19.2, 19.8, -81.5, -79.7),     # Cayman Islands
-    (4.3, 8.6, -11.5, -7.4),        # Liberia
-    (-52.5, -51.0, -61.5, -57.6),   # Falkland Islands
-    (13.2, 20.6, 144.6, 146.1),     # Guam, Northern Mariana Islands
-    (-14.4, -13.4, -172.9, -169.4),  # Samoa, American Samoa
-    (11.9, 18.3, -63.2, -61.1),     # Antigua, St Kitts, Montserrat, Dominica, St Lucia, St Vincent, Grenada
-)
+# Countries that post limits in mph (ISO 3166 alpha-2; UK as an alias of GB).
 MPH_COUNTRIES = frozenset({"GB", "UK", "US", "LR", "BS", "BZ", "KY", "FK", "PR", "VI", "VG", "GU", "MP", "AS",
                            "WS", "AG", "KN", "MS", "DM", "LC", "VC", "GD", "AI", "TC", "SH", "JE", "GG", "IM"})
 
 
 def in_mph_country(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    inside = np.zeros(len(lat), dtype=bool)
-    for lat0, lat1, lon0, lon1 in MPH_BOXES:
-        inside |= (lat >= lat0) & (lat <= lat1) & (lon >= lon0) & (lon <= lon1)
-    return inside
+    """Whether each position lies in a country that posts limits in mph (Natural Earth
+    borders, as the importer assigns countries; not boxes, which would take in Canada)."""
+    return np.isin(assign_countries(lat, lon), list(MPH_COUNTRIES))
 
 
 def unit_warning(speeds: np.ndarray, unit: str) -> str:
@@ -89,22 +76,101 @@ def unit_warning(speeds: np.ndarray, unit: str) -> str:
     return ""
 
 
+def looks_like_mph(speeds) -> bool:
+    """Whether bare speed numbers look like posted mph limits: (nearly) all multiples of 5 up
+    to 85. Limits converted to km/h (32, 48, 64, 97, 113 for 20-70 mph) are not."""
+    given = np.asarray(speeds, dtype=float)
+    given = given[~np.isnan(given) & (given > 0)]
+    if not len(given):
+        return True
+    mph_like = (given % 5 == 0) & (given <= 85)
+    return bool(mph_like.mean() >= 0.9)
+
+
+def _in_mph(lat, lon, countries) -> np.ndarray:
+    if countries is not None:
+        return np.array([str(c).upper() in MPH_COUNTRIES for c in countries], dtype=bool)
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    inside = np.zeros(len(lat), dtype=bool)
+    ok = ~np.isnan(lat) & ~np.isnan(lon)
+    inside[ok] = in_mph_country(lat[ok], lon[ok])
+    return inside
+
+
 def file_unit(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,
               countries=None) -> tuple[str, str]:
     """The unit (``kmh`` or ``mph``) of a file's bare speed numbers, and a warning or "".
 
-    ``requested`` is ``kmh``, ``mph`` or ``auto``; ``auto`` is mph when most positions lie in
+    ``requested`` is ``kmh``, ``mph`` or ``auto``. ``auto`` is mph when most positions lie in
     countries that post limits in mph (``countries``: ISO codes per row, when the file gives
-    them; else the positions). The warning says when the numbers look like the other unit.
-    ``speeds`` are the numbers without a unit of their own (NaN where none is given).
+    them; else the positions) and the speeds there look like mph (``looks_like_mph``): a UK
+    list of 20-70 is mph, a UK list written in km/h (48, 64, 97, 113) stays km/h, with a
+    warning. The warning also says when km/h numbers look like mph, or mph numbers like km/h.
+    ``speeds`` are the numbers without a unit of their own (NaN where none is given); when
+    they are one per position, only those in mph countries are looked at.
     """
     if requested != "auto":
         return requested, ""
-    if countries is not None:
-        in_mph = np.array([str(c).upper() in MPH_COUNTRIES for c in countries], dtype=bool)
-    else:
-        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-        ok = ~np.isnan(lat) & ~np.isnan(lon)
-        in_mph = in_mph_country(lat[ok], lon[ok])
-    unit = "mph" if len(in_mph) and in_mph.mean() > 0.5 else "kmh"
-    return unit, unit_warning(np.asarray(speeds, dtype=float), unit)
+    speeds = np.asarray(speeds, dtype=float)
+    rows = len(lat) if countries is None else len(countries)
+    if rows > UNIT_SAMPLE:  # an even sample of the positions tells the countries well enough
+        pick = np.linspace(0, rows - 1, UNIT_SAMPLE).astype(int)
+        if len(speeds) == rows:
+            speeds = speeds[pick]
+        if countries is None:
+            lat, lon = np.asarray(lat, dtype=float)[pick], np.asarray(lon, dtype=float)[pick]
+        else:
+            countries = [countries[i] for i in pick]
+    return _decided(speeds, _in_mph(lat, lon, countries))
+
+
+def _decided(speeds: np.ndarray, in_mph: np.ndarray) -> tuple[str, str]:
+    """``file_unit``'s decision from the rows' speeds and whether each row is in an mph country."""
+    if not len(in_mph) or in_mph.mean() <= 0.5:
+        return "kmh", unit_warning(speeds, "kmh")
+    local = speeds[in_mph] if len(speeds) == len(in_mph) else speeds
+    if looks_like_mph(local):
+        return "mph", unit_warning(speeds, "mph")
+    given = local[~np.isnan(local) & (local > 0)]
+    odd = [f"{v:g}" for v in sorted(set(given[(given % 5 != 0) | (given > 85)].tolist()))[:5]]
+    return "kmh", (f"most positions lie in countries that post limits in mph, but the speeds look like km/h "
+                   f"(values such as {', '.join(odd)}), so they are read as km/h; pass --speed-unit mph "
+                   f"if they are mph")
+
+
+def row_units(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+              countries=None) -> tuple[np.ndarray, str, str]:
+    """Whether each row's bare speed number is mph, the unit in words, and a warning or "".
+
+    ``speeds`` holds one number per row (NaN where the row has no bare number). A file whose
+    rows with speeds all lie in mph countries, or none of them, has one unit (``file_unit``).
+    In ``auto`` mode a file with rows in both has two: the rows in mph countries are mph when
+    their numbers look like mph limits, the others km/h.
+    """
+    speeds = np.asarray(speeds, dtype=float)
+    rows = len(speeds)
+    if requested != "auto":
+        return np.full(rows, requested == "mph"), requested, ""
+    given = np.nonzero(~np.isnan(speeds))[0]
+    if not len(given):  # no bare number: the unit only names what the file's positions use
+        unit, warning = file_unit(requested, speeds, lat, lon, countries)
+        return np.full(rows, unit == "mph"), unit, warning
+    pick = given if len(given) <= UNIT_SAMPLE else given[np.linspace(0, len(given) - 1, UNIT_SAMPLE).astype(int)]
+    sample = _in_mph(np.asarray(lat, dtype=float)[pick], np.asarray(lon, dtype=float)[pick],
+                     None if countries is None else [countries[i] for i in pick])
+    if not sample.any() or sample.all():
+        unit, warning = _decided(speeds[pick], sample)
+        return np.full(rows, unit == "mph"), unit, warning
+    mph = np.zeros(rows, dtype=bool)
+    if looks_like_mph(speeds[pick][sample]):  # then each row's country decides
+        if len(pick) == len(given):
+            inside = given[sample]
+        else:
+            inside = given[_in_mph(np.asarray(lat, dtype=float)[given], np.asarray(lon, dtype=float)[given],
+                                   None if countries is None else [countries[i] for i in given])]
+        if looks_like_mph(speeds[inside]):
+            mph[inside] = True
+            return mph, "mph in mph countries, km/h elsewhere", ""
+    share = f"{int(sample.sum())} of {len(pick)}" + (" sampled" if len(pick) < len(given) else "")
+    return mph, "kmh", (f"{share} speeds lie in countries that post limits in mph, but they look like km/h, so "
+                        f"they are read as km/h; pass --speed-unit mph if they are mph")

@@ -85,23 +85,22 @@ from .base import (
     checked_point,
     json_head_kind,
     load_json,
-    parse_heading,
-    parse_speed,
     point_problem,
     register,
 )
+from .osm_tags import (
+    AVERAGE_SPEED,
+    NOT_CAMERAS,
+    YES,
+    camera_type,
+    combine,
+    direction,
+    road_of,
+    tag_speed,
+    text_of,
+    values,
+)
 from .xml_helpers import xml_guard, xml_root_name
-
-ENFORCEMENT_TYPES = {
-    "maxspeed": CameraType.SPEED,
-    "traffic_signals": CameraType.RED_LIGHT,
-    "check": CameraType.POLICE_CHECK,
-    "mindistance": CameraType.DISTANCE,
-}
-NOT_CAMERAS = frozenset({"toll", "maxweight", "maxheight", "maxwidth", "maxlength", "maxaxleload"})
-AVERAGE_SPEED = "average_speed"
-YES = frozenset({"yes", "true", "1", "building_passage", "avalanche_protector"})
-
 
 # --------------------------------------------------------------------------- collected data
 
@@ -310,52 +309,6 @@ def _from_xml(path: Path) -> _OsmData:
 # --------------------------------------------------------------------------- camera rules
 
 
-def _angle_between(a: float, b: float) -> float:
-    d = abs(a - b) % 360.0
-    return 360.0 - d if d > 180.0 else d
-
-
-def _combine(headings: list[float]) -> tuple[float | None, DirectionMode, str]:
-    """One heading and mode from several: same way -> ONE, opposite -> BOTH, crossing -> ALL."""
-    first = headings[0]
-    diffs = [_angle_between(first, h) for h in headings[1:]]
-    if any(45.0 < d < 135.0 for d in diffs):
-        listed = ", ".join(f"{h:.0f}°" for h in headings)
-        return None, DirectionMode.ALL, f"directions {listed} cross; direction left open"
-    mode = DirectionMode.BOTH if any(d >= 135.0 for d in diffs) else DirectionMode.ONE
-    return round(first, 1) % 360.0, mode, ""
-
-
-def _speed(value, what: str, notes: list[str]) -> int | None:
-    if value is None or not str(value).strip():
-        return None
-    try:
-        return parse_speed(value)
-    except ValueError:
-        notes.append(f"{what} {value!r} is not a speed in km/h; speed left empty")
-        return None
-
-
-def _values(text) -> list[str]:
-    return [v.strip().lower() for v in str(text or "").split(";") if v.strip()]
-
-
-def _road(tags: dict) -> str:
-    return (tags.get("ref") or tags.get("name") or "").strip()
-
-
-def _text(tags: dict) -> str:
-    parts = []
-    for key in ("name", "description"):
-        value = " ".join(str(tags.get(key) or "").split())
-        if value and value not in parts:
-            parts.append(value)
-    ref = " ".join(str(tags.get("ref") or "").split())
-    if ref:
-        parts.append(f"ref {ref}")
-    return "; ".join(parts)
-
-
 class _Builder:
     """Turns collected OSM data into Records and Rejections."""
 
@@ -409,11 +362,11 @@ class _Builder:
         for rid, line, members, tags in data.relations:
             if tags.get("type") != "enforcement":
                 continue
-            values = _values(tags.get("enforcement"))
-            if not values:
+            found = values(tags.get("enforcement"))
+            if not found:
                 self.reject(line, f"relation/{rid}: type=enforcement without an enforcement=* value")
                 continue
-            rel = _Relation(rid, line, values, tags)
+            rel = _Relation(rid, line, found, tags)
             for mtype, ref, role in members:
                 role = (role or "").strip().lower()
                 if mtype == "node":
@@ -422,10 +375,10 @@ class _Builder:
                     rel.device_ways.append(ref)
                 elif mtype == "way" and role == "section":
                     rel.section_ways.append(ref)
-            if AVERAGE_SPEED in values:
+            if AVERAGE_SPEED in found:
                 sections.append(rel)
                 continue
-            rel.values = [v for v in values if v not in NOT_CAMERAS]
+            rel.values = [v for v in found if v not in NOT_CAMERAS]
             if not rel.values:
                 self.reject(line, f"relation/{rid}: enforcement={tags.get('enforcement')!r} is not camera "
                                   f"enforcement; skipped")
@@ -478,54 +431,40 @@ class _Builder:
             self.reject(line, problem)
             return
         notes: list[str] = []
-        values = [v for rel in rels for v in rel.values]
-        values += [v for v in _values(tags.get("enforcement")) if v not in NOT_CAMERAS and v != AVERAGE_SPEED]
-        mobile = any("mobile" in _values(t.get("camera:type")) for t in [tags, *(r.tags for r in rels)])
-        type_, kind = self.camera_type(values, mobile)
+        found = [v for rel in rels for v in rel.values]
+        found += [v for v in values(tags.get("enforcement")) if v not in NOT_CAMERAS and v != AVERAGE_SPEED]
+        mobile = any("mobile" in values(t.get("camera:type")) for t in [tags, *(r.tags for r in rels)])
+        type_, kind = camera_type(found, mobile)
         way_tags = self.way_tags(nid)
         if type_ == CameraType.SPEED and (tags.get("tunnel") in YES or way_tags.get("tunnel") in YES):
             type_ = CameraType.TUNNEL
 
         speed = None
         for rel in rels:
-            speed = _speed(rel.tags.get("maxspeed"), f"relation/{rel.id} maxspeed", notes)
+            speed = tag_speed(rel.tags.get("maxspeed"), f"relation/{rel.id} maxspeed", notes)
             if speed is not None:
                 break
         if speed is None:
-            speed = _speed(tags.get("maxspeed"), "maxspeed", notes)
+            speed = tag_speed(tags.get("maxspeed"), "maxspeed", notes)
         if speed is None and not tags.get("maxspeed"):
-            speed = _speed(way_tags.get("maxspeed"), "road maxspeed", notes)
+            speed = tag_speed(way_tags.get("maxspeed"), "road maxspeed", notes)
 
         heading, mode = None, DirectionMode.ALL
         bearings = []
         for rel in rels:
             bearings += self.relation_bearings(rel, point)
         if bearings:
-            heading, mode, note = _combine(bearings)
+            heading, mode, note = combine(bearings)
             if note:
                 notes.append(note)
         elif tags.get("direction"):
-            heading, mode = self.direction_tag(nid, tags["direction"], notes)
+            heading, mode = direction(tags["direction"], lambda: self.way_bearing(nid), notes)
 
-        description = _text(tags) or next((_text(r.tags) for r in rels if _text(r.tags)), "")
+        description = text_of(tags) or next((text_of(r.tags) for r in rels if text_of(r.tags)), "")
         self.out.append(Record(
             line=line, lat=point[0], lon=point[1], type=type_, kind=kind, ref=f"node/{nid}", speed=speed,
-            truck_speed=_speed(tags.get("maxspeed:hgv"), "maxspeed:hgv", notes), heading=heading,
-            dir_mode=mode, road=_road(way_tags), description=description, notes=notes))
-
-    @staticmethod
-    def camera_type(values: list[str], mobile: bool) -> tuple[CameraType, Kind]:
-        found = {ENFORCEMENT_TYPES.get(v, CameraType.OTHER) for v in values}
-        if CameraType.POLICE_CHECK in found:
-            return CameraType.POLICE_CHECK, Kind.MOBILE
-        if mobile:
-            return CameraType.MOBILE_CAMERA, Kind.MOBILE
-        if CameraType.RED_LIGHT in found:
-            return (CameraType.RED_LIGHT_SPEED if CameraType.SPEED in found else CameraType.RED_LIGHT), Kind.FIXED
-        for type_ in (CameraType.SPEED, CameraType.DISTANCE, CameraType.OTHER):
-            if type_ in found:
-                return type_, Kind.FIXED
-        return CameraType.SPEED, Kind.FIXED
+            truck_speed=tag_speed(tags.get("maxspeed:hgv"), "maxspeed:hgv", notes), heading=heading,
+            dir_mode=mode, road=road_of(way_tags), description=description, notes=notes))
 
     def relation_bearings(self, rel: _Relation, device: tuple[float, float]) -> list[float]:
         coords = self.data.coords
@@ -540,39 +479,6 @@ class _Builder:
                 if end is not None and end != device:
                     out.append(bearing(device[0], device[1], end[0], end[1]))
         return out
-
-    def direction_tag(self, nid, value: str, notes: list[str]) -> tuple[float | None, DirectionMode]:
-        headings = []
-        for part in (p.strip() for p in value.split(";")):
-            if not part:
-                continue
-            low = part.lower()
-            if low in ("forward", "backward", "both"):
-                along = self.way_bearing(nid)
-                if along is None:
-                    notes.append(f"direction={part} refers to the way the camera is on, which is not in the "
-                                 f"file; direction left open")
-                    return None, DirectionMode.ALL
-                if low in ("forward", "both"):
-                    headings.append(along)
-                if low in ("backward", "both"):
-                    headings.append((along + 180.0) % 360.0)
-                continue
-            try:
-                facing = parse_heading(part)
-            except ValueError:
-                facing = None
-            if facing is None:
-                notes.append(f"direction={value!r} is not degrees, a compass point or forward/backward; "
-                             f"direction left open")
-                return None, DirectionMode.ALL
-            headings.append((facing + 180.0) % 360.0)  # the camera faces the oncoming traffic
-        if not headings:
-            return None, DirectionMode.ALL
-        heading, mode, note = _combine(headings)
-        if note:
-            notes.append(note)
-        return heading, mode
 
     def way_points(self, wid) -> list[tuple[float, float]]:
         nodes, _ = self.ways_by_id.get(wid, ((), {}))
@@ -593,17 +499,17 @@ class _Builder:
             self.reject(rel.line, problem)
             return
         notes: list[str] = []
-        type_, kind = self.camera_type(rel.values, "mobile" in _values(rel.tags.get("camera:type")))
+        type_, kind = camera_type(rel.values, "mobile" in values(rel.tags.get("camera:type")))
         heading, mode = None, DirectionMode.ALL
         bearings = self.relation_bearings(rel, (lat, lon))
         if bearings:
-            heading, mode, note = _combine(bearings)
+            heading, mode, note = combine(bearings)
             if note:
                 notes.append(note)
         self.out.append(Record(
             line=rel.line, lat=lat, lon=lon, type=type_, kind=kind, ref=f"relation/{rel.id}",
-            speed=_speed(rel.tags.get("maxspeed"), "maxspeed", notes), heading=heading, dir_mode=mode,
-            description=_text(rel.tags), notes=notes))
+            speed=tag_speed(rel.tags.get("maxspeed"), "maxspeed", notes), heading=heading, dir_mode=mode,
+            description=text_of(rel.tags), notes=notes))
 
     def section(self, rel: _Relation):
         coords = self.data.coords
@@ -630,17 +536,17 @@ class _Builder:
                 self.reject(rel.line, problem)
                 return
         notes: list[str] = []
-        speed = _speed(rel.tags.get("maxspeed"), "maxspeed", notes)
+        speed = tag_speed(rel.tags.get("maxspeed"), "maxspeed", notes)
         road = ""
         for nid in rel.devices:
             if speed is None:
-                speed = _speed(self.data.tags.get(nid, {}).get("maxspeed"), f"node/{nid} maxspeed", notes)
-            road = road or _road(self.way_tags(nid))
+                speed = tag_speed(self.data.tags.get(nid, {}).get("maxspeed"), f"node/{nid} maxspeed", notes)
+            road = road or road_of(self.way_tags(nid))
         for wid in rel.section_ways:
             wtags = self.ways_by_id.get(wid, ((), {}))[1]
             if speed is None:
-                speed = _speed(wtags.get("maxspeed"), f"way/{wid} maxspeed", notes)
-            road = _road(wtags) or road
+                speed = tag_speed(wtags.get("maxspeed"), f"way/{wid} maxspeed", notes)
+            road = road_of(wtags) or road
             if road:
                 break
         heading = round(bearing(start[0], start[1], end[0], end[1]), 1) % 360.0 if start != end else None
@@ -648,7 +554,7 @@ class _Builder:
             line=rel.line, lat=start[0], lon=start[1], type=CameraType.SECTION, kind=Kind.FIXED,
             ref=f"relation/{rel.id}", speed=speed, heading=heading,
             dir_mode=DirectionMode.ONE if directed and heading is not None else DirectionMode.ALL,
-            road=road, description=_text(rel.tags), end_lat=end[0], end_lon=end[1], notes=notes))
+            road=road, description=text_of(rel.tags), end_lat=end[0], end_lon=end[1], notes=notes))
 
 
 # --------------------------------------------------------------------------- readers

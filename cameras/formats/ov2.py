@@ -12,10 +12,17 @@ A flat sequence of little-endian records, each starting with a type byte:
   as GPSBabel does.
 
 Names are 8-bit text: UTF-8 when valid, else Windows-1252. The name is classified like a
-Garmin POI name (``text_helpers.classify_name``); lufop's ``max 130`` (the ``@`` removed)
-gives speed 130. ``line`` is the 1-based record number counting every record in the file
-(skippers and deleted records too). A record running past the end of the file, or an unknown
-record type, yields a Rejection naming the byte offset and stops the reading.
+Garmin POI name (``text_helpers.classify_poi``: multilingual type words, ``@50``, ``30 mph``);
+lufop's ``max 130`` (the ``@`` removed) gives speed 130. Numbers without a unit follow
+``--speed-unit`` (``auto``: mph when most POIs lie in mph countries). The name is the
+description. A name that says no type ("Camera E001": a word for any camera and the
+device's number) takes the file's type (``text_helpers.settle_types``: the mapping's
+``[defaults] type``, else the file name's words, else OTHER, with a note). A file the
+project exported (every name "Speed 50 A7": a label of ours, the speed in km/h, the road;
+never a device number such as "E001") gives back the type, the speed in km/h and the road.
+``line`` is the 1-based record number counting every record in the file (skippers and
+deleted records too). A record running past the end of the file, or an unknown record type,
+yields a Rejection naming the byte offset and stops the reading.
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ from typing import Iterator
 
 from exporters.schema import DirectionMode
 
-from .base import DESCRIPTION_MAX, Reader, Record, Rejection, decode, fit, register
-from .text_helpers import classify_name
+from .base import DESCRIPTION_MAX, ROAD_MAX, Reader, Record, Rejection, decode, fit, register
+from .text_helpers import TextSpeed, classify_poi, export_name, settle_speeds, settle_types
 
 POI_HEAD = struct.Struct("<Biii")   # type, length, lon, lat
 LENGTH = struct.Struct("<i")
@@ -97,13 +104,39 @@ class Ov2Reader(Reader):
         return 50  # starts with a deleted/category record: plausible, less typical
 
     def read(self, path: Path) -> Iterator[Record | Rejection]:
-        path = Path(path)
+        items = list(self._items(Path(path)))
+        found = [item for item in items if isinstance(item, tuple)]
+        records = [rec for rec, _, _, _ in found]
+        speeds = [speed for _, speed, _, _ in found]
+        names = [name for _, _, name, _ in found]
+        own = bool(records) and all(export_name(name, " ") is not None for name in names)
+        if own:  # the project's own export: the label is the type, the name's rest the road
+            for i, (rec, name) in enumerate(zip(records, names)):
+                found = export_name(name, " ")
+                rec.type, rec.kind = found.type, found.kind
+                rec.road = fit(found.road, ROAD_MAX, "road", rec.notes)
+                if found.speed is not None:
+                    speeds[i] = TextSpeed(float(found.speed), "kmh", str(found.speed))
+        else:
+            settle_types([rec for rec, _, _, typed in found if not typed], path)
+        dropped = dict(settle_speeds(records, speeds, own=own))
+        n = 0
+        for item in items:
+            if isinstance(item, tuple):
+                item = item[0] if n not in dropped else Rejection(Path(path).name, item[0].line,
+                                                                  f"{dropped[n]} (name {names[n]!r})")
+                n += 1
+            yield item
+
+    def _items(self, path: Path) -> Iterator[Rejection | tuple[Record, TextSpeed | None, str, bool]]:
+        """A rejection, or (record, the speed its name states, the name, whether the name says
+        the type), per record of the file."""
         fname = path.name
         data = path.read_bytes()
         size = len(data)
         unpack_poi = POI_HEAD.unpack_from
         unpack_len = LENGTH.unpack_from
-        names: dict[bytes, tuple] = {}  # raw name -> (text, type, kind, speed)
+        names: dict[bytes, tuple] = {}  # raw name -> (text, what it says)
         ALL = DirectionMode.ALL
         pos = number = 0
         while pos < size:
@@ -144,23 +177,19 @@ class Ov2Reader(Reader):
                                                    "not a camera")
                     continue
                 try:
-                    name, type_, kind_, speed = names[raw_name]
+                    name, found = names[raw_name]
                 except KeyError:
                     name = decode(raw_name)[0].strip()
                     try:
-                        type_, kind_, speed = classify_name(name)
+                        found = classify_poi(name)
                     except ValueError as err:
                         yield Rejection(fname, number, str(err))
                         continue
-                    names[raw_name] = name, type_, kind_, speed
-                if extra:
-                    notes = []
-                    description = fit(f"{name}; {extra}", DESCRIPTION_MAX, "description", notes)
-                    yield Record(number, y / 1e5, x / 1e5, type_, kind_, ref, speed, None, None,
-                                 ALL, "", description, notes=notes)
-                else:
-                    yield Record(number, y / 1e5, x / 1e5, type_, kind_, ref, speed, None, None,
-                                 ALL, "", name if len(name) <= DESCRIPTION_MAX else name[:DESCRIPTION_MAX])
+                    names[raw_name] = name, found
+                notes = []
+                description = fit(f"{name}; {extra}" if extra else name, DESCRIPTION_MAX, "description", notes)
+                yield Record(number, y / 1e5, x / 1e5, found.type, found.kind, ref, None, None, None,
+                             ALL, "", description, notes=notes), found.text, name, found.typed
             elif kind == 1:
                 if pos + 21 > size:
                     yield Rejection(fname, number, f"skipper record at byte offset {pos} is truncated "

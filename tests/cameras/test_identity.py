@@ -81,6 +81,19 @@ def test_a_true_repeat_of_an_id_is_one_camera_and_its_report_gives_the_real_dist
     assert why.startswith("the same id listed again: same type (Speed camera), 2.0 m apart")
 
 
+def test_a_row_without_id_listed_twice_is_reported_as_a_repeat_of_its_position_not_of_an_id(tmp_path):
+    path = feed(tmp_path, "noid.csv", row("", PARIS, speed=50), row("", PARIS, speed=50),
+                row("", PARIS, type="red-light"))
+    report = import_file(path, source="noid")
+
+    # The third row is another type at that point: another camera.
+    assert Camera.objects.count() == 2
+    (line, what, first, distance, why), = report.merged
+    assert (line, what, first, distance) == (3, "repeat of line", 2, 0.0)
+    assert why.startswith("the same position and type listed again (no id): same type (Speed camera)")
+    assert "id listed again" not in why
+
+
 # 2. Incompatible directions are never merged, even at identical coordinates.
 
 def test_opposite_directions_at_identical_coordinates_are_two_cameras_within_one_file(tmp_path):

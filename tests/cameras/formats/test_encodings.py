@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cameras.formats.base import Record, collecting_notes, decode, get_reader
+from cameras.formats.base import Record, collecting_notes, decode, get_reader, head_text
 from cameras.importing import import_file
 from cameras.models import Camera
 
@@ -96,3 +96,12 @@ def test_a_kml_in_cp1252_without_declaration_reads(tmp_path):
     records, notes = read("kml", path)
     assert [r.speed for r in records] == [50]
     assert "read as cp1252" in notes[0][1]
+
+
+@pytest.mark.parametrize("encoding, word", [("cp1250", "Długość;Prędkość"), ("cp1252", "Länge;Straße"),
+                                            ("cp1251", "долгота;скорость")])
+def test_every_sniffer_sees_a_legacy_encoded_head_as_the_readers_decode_it(encoding, word):
+    head = f"{word}\n1;2\n".encode(encoding)
+    assert head_text(head) == f"{word}\n1;2\n"
+    # UTF-8 with a multi-byte character cut at the end of the sniffed head stays UTF-8
+    assert head_text("Länge;Straß".encode("utf-8")[:-1]) == "Länge;Stra"

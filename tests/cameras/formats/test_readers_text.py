@@ -1,4 +1,5 @@
-"""Feed readers for text and OV2 formats: csv, osm-feed-csv, fr-radars, garmin-csv, igo, ov2.
+"""Feed readers for text and OV2 formats: csv, osm-feed-csv, fr-radars, garmin-csv, ov2
+(iGO and Navitel: test_igo.py).
 
 The readers are plain Python: no database needed.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
+from cameras.formats.base import FormatError, Record, Rejection, collecting_notes, detect, get_reader
 from cameras.formats.text_helpers import classify_name
 from exporters.schema import CameraType, DirectionMode, Kind
 
@@ -217,6 +218,15 @@ def test_the_native_csv_kind_defaults_from_the_type(tmp_path):
         (CameraType.MOBILE_ZONE, Kind.MOBILE), (CameraType.SPEED, Kind.FIXED), (CameraType.SPEED, Kind.FIXED)]
 
 
+def test_the_native_csv_reads_direction_words_as_headings(tmp_path):
+    path = write(tmp_path, "w.csv", "ref,lat,lon,heading,direction\na,50.1,8.6,northbound,\nb,50.2,8.7,EB,both\n"
+                                    "c,50.3,8.8,Richtung Süden,\n")
+    records, rejections = read("csv", path)
+    assert rejections == []
+    assert [(r.heading, r.dir_mode) for r in records] == [
+        (0.0, DirectionMode.ONE), (90.0, DirectionMode.BOTH), (180.0, DirectionMode.ONE)]
+
+
 def test_the_native_csv_heading_without_direction_means_one_direction(tmp_path):
     path = write(tmp_path, "h.csv", "ref,lat,lon,heading,direction\na,50.1,8.6,NE,\nb,50.2,8.7,,\nc,50.3,8.8,45,all\n")
     records, _ = read("csv", path)
@@ -279,6 +289,7 @@ def test_it_rejects_a_bad_native_csv_row_with_line_number_and_reason(tmp_path, r
     ("lat,lon,reports", "50,8,-3", "reports '-3' is not a whole number >= 0"),
     ("lat,lon,reported_at,kind", "50,8,yesterday,mobile", "reported_at 'yesterday' is not an ISO 8601 date/time"),
     ("lat,lon,heading", "50,8,up", "heading 'up' is not a direction in degrees"),
+    ("lat,lon,heading", "50,8,NB/SB", "heading 'NB/SB' names two directions; give one heading and direction both"),
     ("lat,lon,kind", "50,8,parked", "unknown kind 'parked'; valid: fixed, mobile"),
 ])
 def test_it_rejects_other_bad_native_csv_values(tmp_path, columns, row, reason):
@@ -419,6 +430,56 @@ def test_the_french_reader_rejects_bad_positions_and_speeds(tmp_path):
     ]
 
 
+FR_2018_ROWS = (  # the 2018 release's order: ..., longueur_troncon_km, lorry limit, car limit
+    "2018-09-05T12:20:05Z,2018-09-05T12:20:05Z,80,49.95842,2.85479,13598,PARIS VERS LILLE,MORPHO,"
+    "2003-11-05T00:00:00Z,Radar fixe,HEM MONACU,A1,,,130\n"
+    "2018-09-05T12:20:14Z,2018-09-05T12:20:14Z,79,46.299,-0.0571,13806,POITIERS vers MELLE,PARIFEX,"
+    "2011-12-05T00:00:00Z,Radar discriminant,CHEY,RD950,,50,70\n"
+    "2018-09-05T12:25:31Z,2018-09-05T12:25:31Z,2A,41.9,8.7,16515,Nord vers Sud,AXIMUM,"
+    "2013-07-19T00:00:00Z,Radar Passage à Niveau,AJACCIO,,,,\n")
+
+
+def read_with_notes(fmt: str, path: Path):
+    with collecting_notes() as notes:
+        records, rejections = read(fmt, path)
+    return records, rejections, [text for _, text in notes]
+
+
+def test_a_french_list_without_its_header_is_recognised_and_its_limit_order_read_from_the_rows(tmp_path):
+    path = write(tmp_path, "radars.csv", FR_2018_ROWS)
+    assert detect(path).name == "fr-radars"
+    records, rejections, notes = read_with_notes("fr-radars", path)
+    assert rejections == []
+    got = by_ref(records)
+    assert [r.line for r in records] == [1, 2, 3]  # no header: the first line is a camera
+    assert (got["13598"].speed, got["13598"].truck_speed, got["13598"].road) == (130, None, "A1")
+    assert (got["13806"].speed, got["13806"].truck_speed) == (70, 50)  # car 70, not the lorry 50
+    assert got["16515"].type == CameraType.LEVEL_CROSSING
+    assert notes == ["no header row: the columns were read in the order of the Ministry's list, lorry limit "
+                     "before car limit, as in the 2018 release (2 row(s) say so, 0 the other way)"]
+
+
+def test_a_headerless_copy_of_the_2023_list_reads_car_limit_first(tmp_path, shared):
+    lines = shared(FR).read_text(encoding="utf-8").splitlines(keepends=True)[1:200]
+    path = write(tmp_path, "radars-2023.csv", "".join(lines))
+    assert detect(path).name == "fr-radars"
+    records, rejections, notes = read_with_notes("fr-radars", path)
+    assert len(records) + len(rejections) == 199
+    with_header = by_ref(read("fr-radars", write(tmp_path, "with-header.csv", FR_HEADER + "".join(lines)))[0])
+    assert [(r.ref, r.speed, r.truck_speed) for r in records] == [
+        (r.ref, with_header[r.ref].speed, with_header[r.ref].truck_speed) for r in records]
+    assert by_ref(records)["23107"].speed == 90  # ST FERREOL D AUROURE: car 90, lorry 70
+    assert len(notes) == 1 and "car limit before lorry limit, as in the 2023 release" in notes[0]
+
+
+def test_a_headerless_file_of_other_rows_is_not_taken_for_the_french_list(tmp_path):
+    reader = get_reader("fr-radars")
+    other = write(tmp_path, "other.csv", "2018-09-05,2018-09-05,80,49.9,2.8,1,x,y,2003-11-05,Speed,z,A1,,,130\n")
+    assert reader.sniff(other.read_bytes(), other) == 0  # "Speed" is not a type of the list
+    short = write(tmp_path, "short.csv", "2018-09-05T12:20:05Z,2018-09-05T12:20:05Z,80,49.9,2.8,1,Radar fixe\n")
+    assert reader.sniff(short.read_bytes(), short) == 0
+
+
 # --------------------------------------------------------------------------- Garmin CSV
 
 @pytest.mark.parametrize("name, expected", [
@@ -462,7 +523,7 @@ def test_the_garmin_csv_reads_names_comments_and_lufop_countries(tmp_path):
     assert rejections == []
     got = [(r.line, r.lat, r.lon, r.type, r.kind, r.speed, r.country, r.description) for r in records]
     assert got == [
-        (1, 52.52001, 13.40495, CameraType.SPEED, Kind.FIXED, 50, "", "Blitzer, Mitte"),
+        (1, 52.52001, 13.40495, CameraType.SPEED, Kind.FIXED, 50, "", "Fixed camera Berlin: Blitzer, Mitte"),
         (2, 48.13715, 11.57612, CameraType.RED_LIGHT, Kind.FIXED, 60, "", "Red light@60"),
         (3, 51.507, -0.1275, CameraType.MOBILE_CAMERA, Kind.MOBILE, None, "", "Mobile site"),
         (4, 51.21367, 7.10675, CameraType.SPEED, Kind.FIXED, 70, "DE", "DE Radar Fixe DE 60"),  # name wins
@@ -507,80 +568,10 @@ def test_the_garmin_csv_merges_surplus_fields_into_the_comment(tmp_path):
 def test_the_garmin_csv_reads_a_latin1_file_correctly(tmp_path):
     path = write(tmp_path, "poi.csv", '11.57,48.13,"Blitzer München@50","Leopoldstraße"\n', encoding="latin-1")
     [record], _ = read("garmin-csv", path)
-    assert (record.description, record.speed) == ("Leopoldstraße", 50)
+    assert (record.description, record.speed) == ("Blitzer München: Leopoldstraße", 50)
     path = write(tmp_path, "poi2.csv", '11.57,48.13,"Blitzer München@50",""\n', encoding="latin-1")
     [record], _ = read("garmin-csv", path)
     assert record.description == "Blitzer München@50"
-
-
-# --------------------------------------------------------------------------- iGO / Navitel
-
-def test_the_igo_reader_maps_types_speeds_and_dirtype(tmp_path):
-    path = write(tmp_path, "speedcam.txt", "X,Y,TYPE,SPEED,DIRTYPE,DIRECTION\r\n"
-                                           "9.49356,45.56791,1,50,1,90\r\n"
-                                           "9.5,45.6,2,0,0,90\r\n"
-                                           "9.6,45.7,4,130,2,270\r\n"
-                                           "9.7,45.8,5,70,0,0\r\n"
-                                           "9.8,45.9,7,0,0,0\r\n"
-                                           "9.9,46.0,42,0,0,0\r\n")
-    records, rejections = read("igo", path)
-    assert rejections == []
-    got = [(r.line, r.lon, r.lat, r.type, r.kind, r.speed, r.dir_mode, r.heading, r.ref) for r in records]
-    assert got == [
-        (2, 9.49356, 45.56791, CameraType.SPEED, Kind.FIXED, 50, DirectionMode.ONE, 90.0, ""),
-        (3, 9.5, 45.6, CameraType.RED_LIGHT_SPEED, Kind.FIXED, None, DirectionMode.ALL, None, ""),
-        (4, 9.6, 45.7, CameraType.SECTION_START, Kind.FIXED, 130, DirectionMode.BOTH, 270.0, ""),
-        (5, 9.7, 45.8, CameraType.MOBILE_CAMERA, Kind.MOBILE, 70, DirectionMode.ALL, None, ""),
-        (6, 9.8, 45.9, CameraType.MOBILE_ZONE, Kind.MOBILE, None, DirectionMode.ALL, None, ""),
-        (7, 9.9, 46.0, CameraType.OTHER, Kind.FIXED, None, DirectionMode.ALL, None, ""),
-    ]
-    assert records[-1].notes == ["iGO TYPE 42 (unknown code) read as OTHER"]
-    assert detect(path).name == "igo"
-
-
-def test_the_igo_reader_rejects_bad_rows(tmp_path):
-    path = write(tmp_path, "speedcam.txt", "X,Y,TYPE,SPEED,DIRTYPE,DIRECTION\n"
-                                           "9.4,45.5,1,50,3,90\n"
-                                           "9.4,45.5,one,50,0,0\n"
-                                           "9.4,45.5,1,50,1,\n"
-                                           "9.4,145.5,1,50,0,0\n"
-                                           "9.4,45.5,1,50\n"
-                                           "9.4,45.5,1,fifty,0,0\n"
-                                           "9.4,45.5,1,50,0,0\n")
-    records, rejections = read("igo", path)
-    assert [r.line for r in records] == [8]
-    assert [(r.line, r.reason) for r in rejections] == [
-        (2, "DIRTYPE '3' is not 0 (all), 1 (one) or 2 (both directions)"),
-        (3, "TYPE 'one' is not a whole number"),
-        (4, "DIRTYPE 1 needs a DIRECTION, but it is empty"),
-        (5, "latitude '145.5' is outside -90..90"),
-        (6, "expected 6 fields (X,Y,TYPE,SPEED,DIRTYPE,DIRECTION), got 4"),
-        (7, "SPEED 'fifty' is not a number (km/h)"),
-    ]
-
-
-def test_the_navitel_variant_turns_the_direction_round_and_keeps_the_index(tmp_path):
-    path = write(tmp_path, "SpeedCam.txt", "IDX,X,Y,TYPE,SPEED,DirType,Direction\n"
-                                           "0,30.3622198104858400,59.8564973840760800,5,60,0,0\n"
-                                           "1,30.4,59.9,1,60,1,90\n"
-                                           "2,30.5,60.0,4,90,2,270\n"
-                                           "3,30.6,60.1,1,60,1,0\n")
-    records, rejections = read("igo", path)
-    assert rejections == []
-    got = [(r.ref, r.type, r.kind, r.speed, r.dir_mode, r.heading) for r in records]
-    assert got == [
-        ("0", CameraType.MOBILE_CAMERA, Kind.MOBILE, 60, DirectionMode.ALL, None),
-        ("1", CameraType.SPEED, Kind.FIXED, 60, DirectionMode.ONE, 270.0),
-        ("2", CameraType.SECTION_START, Kind.FIXED, 90, DirectionMode.BOTH, 90.0),
-        ("3", CameraType.SPEED, Kind.FIXED, 60, DirectionMode.ONE, 180.0),
-    ]
-    assert records[0].lat == pytest.approx(59.85649738407608)
-    assert detect(path).name == "igo"
-
-
-def test_the_igo_reader_refuses_an_unknown_header(tmp_path):
-    with pytest.raises(FormatError, match="neither iGO"):
-        read("igo", write(tmp_path, "x.txt", "LON,LAT,KIND\n1,2,3\n"))
 
 
 # --------------------------------------------------------------------------- OV2

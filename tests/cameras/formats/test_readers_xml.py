@@ -522,7 +522,8 @@ def test_gpx_waypoints_become_cameras_and_bad_waypoints_rejections(tmp_path):
     assert (mobile.type, mobile.kind, mobile.description, mobile.line) == (
         CameraType.MOBILE_CAMERA, Kind.MOBILE, "A9 Nord", 2)
     assert mobile.reported_at == datetime(2026, 3, 1, 14, 30, tzinfo=timezone.utc)
-    assert (plain.type, plain.speed, plain.description, plain.line) == (CameraType.SPEED, None, "B2 Ortseingang", 6)
+    # Neither "B2 Ortseingang" nor the file name "cams" says what kind of camera: OTHER (noted).
+    assert (plain.type, plain.speed, plain.description, plain.line) == (CameraType.OTHER, None, "B2 Ortseingang", 6)
     assert [(r.line, r.reason) for r in rejections] == [
         (3, "latitude 'abc' is not a number"),
         (4, "position 0,0 (null island) is a missing position, not a camera"),
@@ -598,7 +599,7 @@ def test_kml_placemarks_become_cameras_and_sections(tmp_path):
             '</Document></kml>'),
 ])
 def test_a_dropped_speed_marker_is_noted_and_a_free_text_name_is_the_description(reader, text, tmp_path):
-    """The step GPX and KML share (``base.named_record``): what the name says, read the same way."""
+    """GPX and KML read what a name says the same way."""
     path = tmp_path / f"names.{reader}"
     path.write_text(text)
     records, rejections = read(reader, path)
@@ -607,8 +608,9 @@ def test_a_dropped_speed_marker_is_noted_and_a_free_text_name_is_the_description
     assert (dropped.type, dropped.kind, dropped.speed, dropped.description, dropped.line) == (
         CameraType.SPEED, Kind.FIXED, None, "", 1)
     assert dropped.notes == ["speed marker '@999' ignored: not a speed within 5-300 km/h"]
+    # "A1 km 23" in a file called "names" says no type: OTHER (a file note says so)
     assert (free.type, free.speed, free.description, free.notes, free.line) == (
-        CameraType.SPEED, None, "A1 km 23", [], 2)
+        CameraType.OTHER, None, "A1 km 23", [], 2)
 
 
 def test_a_kml_without_placemarks_is_refused(tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cameras.formats.base import FormatError, Record, Rejection, detect, get_reader
-from cameras.formats.mapping import infer, load
+from cameras.formats.base import FormatError, Record, Rejection, collecting_notes, detect, get_reader
+from cameras.formats.mapping import Mapping, infer, load
 from cameras.formats.keywords import keyword_type
 from cameras.formats.options import Session, session
 from cameras.formats.tabular import preview, read_result
@@ -128,6 +128,11 @@ def test_a_google_my_maps_export_with_wkt_html_and_type_in_the_name(tmp_path):
     ("Tunnel camera", CameraType.TUNNEL), ("bus lane camera", CameraType.BUS_LANE),
     ("school zone camera", CameraType.SPEED), ("Speed camera near Tunnel Rd", None),
     ("Speed camera - A1 to Tunnel", None), ("Elm Street", None),
+    ("na czerwonym świetle", CameraType.RED_LIGHT), ("odcinkowy pomiar prędkości", CameraType.SECTION_START),
+    ("redLight", CameraType.RED_LIGHT), ("averageSpeed", CameraType.SECTION_START),
+    # number-plate readers and surveillance cameras enforce no speed: another kind of camera
+    ("ALPR", CameraType.OTHER), ("ANPR camera", CameraType.OTHER), ("number plate reader", CameraType.OTHER),
+    ("traffic_camera", CameraType.OTHER), ("CCTV", CameraType.OTHER), ("Speed camera with ANPR", None),
 ])
 def test_types_from_words_in_the_name(text, expected):
     found = keyword_type(text, whole=False)
@@ -168,7 +173,8 @@ def test_bad_values_are_listed_rejections(tmp_path):
     assert [(r.line, r.reason) for r in rejections] == [
         (2, "latitude 'abc' is not a number or degrees/minutes/seconds such as 48°51'24\"N"),
         (3, "speed 'fast' is not a speed (e.g. 50, '50 km/h' or '30 mph')"),
-        (4, "heading 'up' is not a direction in degrees 0-359 or a compass point (N, NE, SSW...)"),
+        (4, "heading 'up' is not a direction in degrees 0-359, a compass point (N, NE, SSW...) or a direction "
+            "word (NB, northbound, 北上...); give it a heading in the [headings] table of a --map file"),
         (5, "expected 4 fields as in the header, got 5"),
     ]
 
@@ -272,6 +278,11 @@ def test_a_mapping_file_names_columns_id_unit_and_types(tmp_path):
     ("[type_patterns]\n\"(\" = \"speed\"\n", "is not a regular expression"),
     ("colums = 1\n", "unknown key(s) 'colums'"),
     ("[columns\n", "not valid TOML"),
+    ("[defaults]\ntype = \"laser\"\n", "[defaults] type: type 'laser' is not a camera type"),
+    ("[defaults]\nspeed = 50\n", "unknown key(s) in [defaults]: 'speed'; valid: type"),
+    ("[headings]\n\"Dir 1\" = \"up\"\n", "[headings] 'Dir 1' = 'up' is not degrees (0-359) or a direction"),
+    ("[headings]\n\"Dir 1\" = true\n", "[headings] 'Dir 1' must be degrees"),
+    ("[columns]\nlat = [\"a\", \"b\"]\n", "[columns] lat must be a column name in quotes, got"),
 ])
 def test_a_bad_mapping_file_is_refused_with_the_reason(content, message, tmp_path):
     with pytest.raises(FormatError) as err:
@@ -340,3 +351,235 @@ def test_preview_without_django(tmp_path):
     text = preview(write(tmp_path, "a.csv", "lat;lon;richtung\n50,1;8,6;NE\n"))
     assert "per heading: NE 1" in text
     assert text.endswith("nothing was written (preview)")
+
+
+def _readme_blocks() -> list[str]:
+    """The fenced blocks of the README's table reader example (the list, its mapping, the preview)."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    part = readme[readme.index("A list with its own headers, its mapping file and `--preview`"):]
+    return [block.split("\n", 1)[1] for block in part.split("```")[1:6:2]]
+
+
+@pytest.mark.django_db
+def test_the_readme_example_is_what_preview_prints_and_imports(tmp_path, capsys):
+    listing, mapping, printed = _readme_blocks()
+    path = write(tmp_path, "blitzer.csv", listing)
+    map_file = write(tmp_path, "blitzer.toml", mapping)
+    with pytest.raises(CommandError, match="no latitude/longitude columns found"):
+        call_command("import_cameras", str(path), "--source", "london", "--preview")
+    call_command("import_cameras", str(path), "--source", "london", "--map", str(map_file), "--preview")
+    assert capsys.readouterr().out == printed
+    call_command("import_cameras", str(path), "--source", "london", "--map", str(map_file))
+    assert sorted(Camera.objects.values_list("source_ref", "type", "kind", "speed", "heading", "road")) == [
+        ("A-17", CameraType.RED_LIGHT, Kind.FIXED, 48, 180.0, "Whitehall"),
+        ("A-18", CameraType.SPEED, Kind.FIXED, 32, 0.0, "Parliament Street"),
+        ("B-02", CameraType.SECTION_START, Kind.FIXED, 80, 270.0, "A4 Bath Road"),
+        ("B-03", CameraType.SECTION_END, Kind.FIXED, 80, 270.0, "A4 Great West Road"),
+        ("C-11", CameraType.MOBILE_CAMERA, Kind.MOBILE, 64, None, "A406 North Circular")]
+
+
+def test_an_html_entity_cut_by_the_semicolon_is_one_field_again(tmp_path):
+    path = write(tmp_path, "amp.csv", "Breite;Länge;Bezeichnung;Nr\n50,1;8,6;<b>Radar</b> &amp; feu;1\n"
+                                      "50,2;8,7;Radar &#233;t&eacute;;2\n50,3;8,8;Radar;3;extra\n")
+    result = read_result(path, Session())
+    assert [(r.line, r.ref, r.description) for r in result.items if isinstance(r, Record)] == [
+        (2, "1", "Radar & feu"), (3, "2", "Radar été")]
+    assert [(r.line, r.reason) for r in result.items if isinstance(r, Rejection)] == [
+        (4, "expected 4 fields as in the header, got 5")]
+    assert result.warnings == ["2 row(s) had an HTML entity such as &amp; cut in two by the ';' delimiter; "
+                               "its parts were read as one field"]
+
+
+def test_line_numbers_after_a_field_with_line_breaks(tmp_path):
+    path = write(tmp_path, "multi.csv", 'lat,lon,name\n50.1,8.6,"two\nlines"\n\n50.2,8.7,x\n500,8.8,y\n')
+    result = read_result(path, Session())
+    assert [(r.line, r.description) for r in result.items if isinstance(r, Record)] == [
+        (2, "two lines"), (5, "x")]
+    assert [r.line for r in result.items if isinstance(r, Rejection)] == [6]
+
+
+def test_a_stray_quote_rejects_its_row_and_the_next_rows_are_read(tmp_path):
+    path = write(tmp_path, "stray.csv", 'Breite;Länge;Name\n50,1;8,6;"Radar A\n50,2;8,7;Radar B\n50,3;8,8;Radar C\n')
+    result = read_result(path, Session())
+    assert [(r.line, r.description) for r in result.items if isinstance(r, Record)] == [
+        (3, "Radar B"), (4, "Radar C")]
+    assert [(r.line, r.reason[:40]) for r in result.items if isinstance(r, Rejection)] == [
+        (2, 'a quote (") opens a field on this line a')]
+
+
+def test_distinct_values_are_parsed_once_and_rows_keep_their_own(tmp_path):
+    rows = [f"{50 + i / 1000:.4f};{8 + i / 1000:.4f};{('30', '50 km/h', '')[i % 3]};{('N', '', 'SSW')[i % 3]};"
+            f"{('Feu rouge', 'Radar', 'Radar mobile')[i % 3]};" + ("x" * 600 if i == 4 else "") for i in range(9)]
+    path = write(tmp_path, "many.csv", "lat;lon;speed;heading;name;description\n" + "\n".join(rows) + "\n")
+    records = [r for r in read_result(path, Session()).items if isinstance(r, Record)]
+    assert [(r.speed, r.heading, CameraType(r.type).slug, Kind(r.kind).name) for r in records[:3]] == [
+        (30, 0.0, "red-light", "FIXED"), (50, None, "speed", "FIXED"), (None, 202.5, "mobile-camera", "MOBILE")]
+    assert [r.lat for r in records] == [50 + i / 1000 for i in range(9)]
+    assert [len(r.description) for r in records] == [9, 5, 12, 9, 500, 12, 9, 5, 12]
+    assert records[4].notes == ["description cut from 607 to 500 characters"] and records[3].notes == []
+    records[0].notes.append("mine")
+    assert records[3].notes == []  # every record has its own notes list
+
+
+def test_a_legacy_encoded_header_is_recognised_by_auto_detection(tmp_path):
+    path = tmp_path / "blitzer-cp1252.csv"
+    path.write_bytes("Breite;Länge;Straße\n50,1;8,6;Hauptstraße\n".encode("cp1252"))
+    assert detect(path).name == "table"
+    records, rejections = read(path)
+    assert rejections == []
+    assert [(r.lat, r.lon, r.road) for r in records] == [(50.1, 8.6, "Hauptstraße")]
+
+
+def test_letters_without_a_decomposition_are_folded_in_header_names():
+    assert infer(["Szerokość", "Długość", "Prędkość", "Droga", "Rodzaj urządzenia"]).columns == {
+        "lat": "Szerokość", "lon": "Długość", "speed": "Prędkość", "road": "Droga", "type": "Rodzaj urządzenia"}
+
+
+# --------------------------------------------------------------------------- directions in words
+
+@pytest.mark.parametrize("text, heading, mode", [
+    ("NB", 0.0, DirectionMode.ONE), ("Eastbound", 90.0, DirectionMode.ONE), ("S/B", 180.0, DirectionMode.ONE),
+    ("Richtung Norden", 0.0, DirectionMode.ONE), ("direction ouest", 270.0, DirectionMode.ONE),
+    ("hacia el sur", 180.0, DirectionMode.ONE), ("北上", 0.0, DirectionMode.ONE),
+    ("EB/WB", 90.0, DirectionMode.BOTH), ("northbound and southbound", 0.0, DirectionMode.BOTH),
+    ("東西雙向", 90.0, DirectionMode.BOTH), ("NB/EB", None, DirectionMode.ALL), ("both", None, DirectionMode.ALL),
+])
+def test_heading_words_and_two_way_values_in_a_heading_column(text, heading, mode, tmp_path):
+    [rec], rejections = read(write(tmp_path, "h.csv", f"lat;lon;heading\n50.1;8.6;{text}\n"))
+    assert rejections == []
+    assert (rec.heading, rec.dir_mode) == (heading, mode)
+
+
+def test_a_headings_table_gives_the_words_no_list_knows(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\nheading = "Richtung"\n'
+                                               '[headings]\n"Stadtauswärts" = 45\n"beidseitig A-B" = "NE/SW"\n'
+                                               '"Dir 2" = "all"\n"1" = "S"\n'))
+    path = write(tmp_path, "h.csv", "lat;lon;Richtung\n50.1;8.6;stadtauswärts\n50.2;8.6;beidseitig A-B\n"
+                                    "50.3;8.6;Dir 2\n50.4;8.6;1\n50.5;8.6;2\n")
+    records, rejections = read(path, mapping=mapping)
+    assert rejections == []
+    # the table first (even for a number: "1" is south here), then the usual rules ("2": 2 degrees)
+    assert [(r.heading, r.dir_mode) for r in records] == [
+        (45.0, DirectionMode.ONE), (45.0, DirectionMode.BOTH), (None, DirectionMode.ALL),
+        (180.0, DirectionMode.ONE), (2.0, DirectionMode.ONE)]
+
+
+def test_several_columns_read_as_one_heading(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\nheading = ["FIRST", "SECOND"]\nroad = ["Main", "Side"]\n'))
+    path = write(tmp_path, "a.csv", "lat,lon,FIRST,SECOND,Main,Side\n41.9,-87.7,EB,WB,Foster Ave,Pulaski Rd\n"
+                                    "41.8,-87.6,NB,,Western Ave,\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [(r.heading, r.dir_mode, r.road) for r in result.items] == [
+        (90.0, DirectionMode.BOTH, "Foster Ave / Pulaski Rd"), (0.0, DirectionMode.ONE, "Western Ave")]
+    # the mapping keeps the column names (as stored on the source), not the joined column
+    assert result.mapping.columns["heading"] == ["FIRST", "SECOND"]
+    assert Mapping.from_dict(result.mapping.to_dict()).columns["road"] == ["Main", "Side"]
+
+
+def test_an_unknown_word_in_a_heading_column_is_a_rejection_naming_the_headings_table(tmp_path):
+    records, [rejection] = read(write(tmp_path, "h.csv", "lat;lon;bearing\n50.1;8.6;90\n50.2;8.6;uphill\n"))
+    assert [r.heading for r in records] == [90.0]
+    assert "heading 'uphill' is not a direction" in rejection.reason and "[headings]" in rejection.reason
+
+
+def test_a_direction_column_holding_other_words_is_kept_as_text(tmp_path):
+    path = write(tmp_path, "d.csv", "lat;lon;direction\n53.8;-1.5;towards Leeds\n53.9;-1.1;towards York\n"
+                                    "53.7;-1.4;N\n")
+    result = read_result(path)
+    assert [(r.heading, r.description) for r in result.items] == [
+        (None, "towards Leeds"), (None, "towards York"), (None, "N")]
+    assert "column 'direction' holds no directions" in result.warnings[0]
+    assert result.mapping.columns.get("description") == "direction" and "heading" not in result.mapping.columns
+
+
+# --------------------------------------------------------------------------- defaults, status, header rows
+
+def test_a_default_type_for_the_rows_that_say_none(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[defaults]\ntype = "red-light"\n'))
+    path = write(tmp_path, "d.csv", "lat,lon,type,name\n50.1,8.6,,Main St\n50.2,8.6,mobile,\n50.3,8.6,xyz,\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [r.type for r in result.items] == [CameraType.RED_LIGHT, CameraType.MOBILE_CAMERA, CameraType.RED_LIGHT]
+    assert "read from the name or as red-light (the mapping's default): 'xyz' (1)" in result.warnings[0]
+    assert Mapping.from_dict(result.mapping.to_dict()).defaults == {"type": "red-light"}
+    assert "default type: red-light" in result.mapping.describe()
+
+
+def test_planned_and_removed_cameras_are_listed_rejections_naming_their_status(tmp_path):
+    path = write(tmp_path, "s.csv", "lat,lon,Status\n50.1,8.6,Active\n50.2,8.6,Planned\n50.3,8.6,Out of service\n"
+                                    "50.4,8.6,\n50.5,8.6,Installed 2021\n50.6,8.6,Removed (2019)\n50.7,8.6,checking\n")
+    result = read_result(path)
+    kept = [r.lat for r in result.items if isinstance(r, Record)]
+    rejected = {r.line: r.reason for r in result.items if isinstance(r, Rejection)}
+    assert kept == [50.1, 50.4, 50.5, 50.7]
+    assert rejected == {3: "status 'Planned': not an active camera (planned, inactive and removed cameras are not "
+                           "imported)",
+                        4: "status 'Out of service': not an active camera (planned, inactive and removed cameras "
+                           "are not imported)",
+                        7: "status 'Removed (2019)': not an active camera (planned, inactive and removed cameras "
+                           "are not imported)"}
+    assert result.warnings == ["status value(s) not recognised, read as active cameras: 'checking' (1)"]
+
+
+def test_yes_no_in_an_active_column_and_a_state_column_of_us_states(tmp_path):
+    records, rejections = read(write(tmp_path, "a.csv", "lat,lon,active\n50.1,8.6,yes\n50.2,8.6,no\n"))
+    assert [r.lat for r in records] == [50.1] and [r.line for r in rejections] == [3]
+    result = read_result(write(tmp_path, "us.csv", "lat,lon,state\n41.9,-87.7,IL\n34.0,-118.2,CA\n"))
+    assert len(result.items) == 2 and result.warnings == []
+    assert "status" not in result.mapping.columns  # "state" holds states here, not a status
+
+
+def test_a_second_header_row_is_noted_not_rejected(tmp_path):
+    path = write(tmp_path, "tw.csv", "Address,Longitude,Latitude,limit\n設置地址,經度,緯度,速限\n"
+                                     "台9線,121.75933,24.778543,60\n")
+    with collecting_notes() as notes:
+        records, rejections = read(path)
+    assert rejections == [] and [(r.line, r.speed) for r in records] == [(3, 60)]
+    assert notes == [(2, "line 2 names the columns again ('設置地址', '經度', '緯度', '速限'): read as a second "
+                         "header row, not a camera")]
+    # a first row with a number somewhere is a row like any other (here: a bad latitude)
+    _, [bad] = read(write(tmp_path, "x.csv", "name,lat,lon\nRadar,north,8.6\n"))
+    assert bad.line == 2
+
+
+# --------------------------------------------------------------------------- units in names and columns
+
+def test_a_speed_column_named_in_mph(tmp_path):
+    path = write(tmp_path, "u.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.6, 50.1]},
+         "properties": {"cameraType": "fixed", "speedLimitMph": 40, "cameraName": "Test"}}]}))
+    result = read_result(path)
+    [rec] = result.items
+    assert (rec.speed, rec.type, rec.description) == (64, CameraType.SPEED, "Test")  # in Germany, still mph
+    assert result.unit.startswith("mph")
+
+
+def test_bare_speeds_in_names_take_the_unit_of_their_country(tmp_path):
+    path = write(tmp_path, "trip.csv", "WKT,name\n\"POINT (-0.14 51.50)\",Speed camera 30\n"
+                                       "\"POINT (-0.12 51.51)\",Speed camera 40\n\"POINT (2.29 48.86)\",Radar fixe 50\n"
+                                       "\"POINT (13.37 52.51)\",Blitzer 60\n\"POINT (13.38 52.52)\",Camera 2\n")
+    result = read_result(path)
+    assert [r.speed for r in result.items] == [48, 64, 50, 60, None]
+    assert result.unit == "mph in mph countries, km/h elsewhere"
+
+
+def test_a_project_geojson_with_an_extra_property_stays_with_the_geojson_reader(tmp_path):
+    own = write(tmp_path, "own.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"speed": 50, "type": "speed", "heading": 90, "name": "Radar A"}}]}))
+    assert detect(own).name == "geojson"
+    app = write(tmp_path, "app.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+         "properties": {"id": "c1", "cameraType": "redLight", "direction": "northbound"}}]}))
+    assert detect(app).name == "table"
+    [rec], _ = read(app)
+    assert (rec.ref, rec.type, rec.heading) == ("c1", CameraType.RED_LIGHT, 0.0)
+
+
+def test_one_column_as_type_and_heading_reports_no_direction_as_an_unknown_type(tmp_path):
+    mapping = load(write(tmp_path, "map.toml", '[columns]\ntype = "dir"\nheading = "dir"\n'
+                                               '[type_patterns]\n"區間測速" = "section-start"\n'))
+    path = write(tmp_path, "tw.csv", "lat,lon,dir\n24.5,121.8,北上方向\n24.6,121.8,南北雙向(區間測速)\n")
+    result = read_result(path, Session(mapping=mapping))
+    assert [(r.type, r.heading, r.dir_mode) for r in result.items] == [
+        (CameraType.SPEED, 0.0, DirectionMode.ONE), (CameraType.SECTION_START, 0.0, DirectionMode.BOTH)]
+    assert result.warnings == []
