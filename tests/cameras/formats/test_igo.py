@@ -330,7 +330,7 @@ def test_a_uk_list_we_export_in_km_h_imports_to_the_same_km_h(tmp_path, plugin):
     path.write_bytes(data)
     report = import_file(path, source=f"own-{plugin}")
     got = sorted(Camera.objects.values_list("type", "speed", "end_lat", "end_lon"), key=lambda t: t[1])
-    first = T.SPEED if plugin == "navitel" else T.RED_LIGHT_SPEED
+    first = T.RED_LIGHT_SPEED  # Navitel has its own code 2 for red light + speed, as iGO
     assert got == sorted([(T.SPEED, 48, None, None), (T.SPEED, 64, None, None), (first, 97, None, None),
                           (T.SECTION, 113, 53.43, -2.94), (T.SPEED, 32, None, None)], key=lambda t: t[1])
     assert not any("converted" in n for n in notes_of(report))
