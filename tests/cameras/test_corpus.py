@@ -435,8 +435,14 @@ def test_french_radar_list_copied_without_its_header_is_read_in_its_column_order
     assert any("no header row" in text and "lorry limit before car limit" in text for _, text in report.notes)
     assert report.rows == 22 and report.created == 22
     assert not report.rejections and not report.merged
+    # Rows: 10 Radar fixe + 3 Radar discriminant (speed), 3 Radar feu rouge, 2 Radar Passage à
+    # Niveau, 2 Radar Vitesse Moyenne (sections: 16772, 16773) and 2 Itinéraire (route enforcement
+    # along listed roads, not an average-speed section: 16875, 16876).
     assert types("fr-2018") == {CameraType.SPEED: 13, CameraType.RED_LIGHT: 3,
-                                CameraType.LEVEL_CROSSING: 2, CameraType.SECTION: 4}
+                                CameraType.LEVEL_CROSSING: 2, CameraType.SECTION: 2,
+                                CameraType.ROUTE_ENFORCEMENT: 2}
+    assert by_ref("fr-2018", "16772").type == CameraType.SECTION
+    assert by_ref("fr-2018", "16876").type == CameraType.ROUTE_ENFORCEMENT
     assert by_ref("fr-2018", "13598").speed == 130
     assert by_ref("fr-2018", "13806").speed == 70      # car limit 70, not the lorry limit 50
     assert by_ref("fr-2018", "12923").speed is None    # red light, no limit given
