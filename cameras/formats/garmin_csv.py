@@ -40,7 +40,8 @@ Names are kept: a name that says more than a type and a speed ("Blitzer München
 before the comment in the description ("Blitzer München: Leopoldstraße"); a name alone is
 the description as written. The project's own export ("Speed Rue de Rivoli@50" with the
 comment "Paris centre, Rue de Rivoli") gives back road "Rue de Rivoli", description "Paris
-centre", its type, and speeds in km/h. The format has no ids: ``ref`` is "" and the importer
+centre", its type, and speeds in km/h: its ``@NN`` are in the package's one unit, km/h or
+mph, which ``options.export_unit`` tells from the numbers and positions. The format has no ids: ``ref`` is "" and the importer
 keys records by position. Rows with latitude and longitude swapped are read as they are
 (lon, lat); the importer fixes them against the country polygons.
 """

@@ -4,7 +4,7 @@
 light, feu rouge, Rotlicht, semaforo, roodlicht, na czerwonym świetle; average speed,
 section, tronçon, Abschnitt, tutor, trajectcontrole, odcinkowy pomiar; mobile; tunnel (only
 as the camera's own word, not in a street name such as "... to Tunnel Ave"); school zone;
-bus lane; level crossing; police check. Number-plate readers and surveillance cameras
+bus lane; level crossing; police check; route enforcement (itinéraire). Number-plate readers and surveillance cameras
 (ALPR, ANPR, CCTV, traffic_camera) are OTHER: they enforce no speed. POI names also use
 short labels: ``stop`` (red light, Garmin lists), ``average`` (a section point),
 ``Tunnel@80`` (a name that starts with the word). Camel case (``redLight``,
@@ -30,6 +30,8 @@ def fold(text: str) -> str:
 
 
 _KEYWORDS = [
+    # France's "Itinéraire" radars: a radar car checking speeds along listed roads
+    (re.compile(r"\bitinerair\w*|\broute[\s_-]*enforcement\b"), CameraType.ROUTE_ENFORCEMENT),
     (re.compile(r"\bbus\s*(?:lane|only|gate)\b|\bbus(?:spur|fahrstreifen|baan)\b|\bvoie\s+(?:de\s+)?bus\b"
                 r"|\bcouloir\s+(?:de\s+)?bus\b|\bcarril\s+bus\b|\bcorsia\s+preferenziale\b"), CameraType.BUS_LANE),
     (re.compile(r"\blevel\s*crossing\b|\bpassage\s+a\s+niveau\b|\bbahnubergang\b|\bpaso\s+a\s+nivel\b"

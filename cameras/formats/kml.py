@@ -240,6 +240,8 @@ class KmlReader(Reader):
         osm = point_tags(tags) if tags else None
         if ours and (exported := export_name(name, " ")) is not None:
             road = exported.road
+            if exported.speed is not None:  # "Speed 50 A7" is km/h, "Speed 30 mph A40" mph
+                speed = TextSpeed(float(exported.speed), exported.unit, str(exported.speed))
         elif _OSM_ID.match(name):
             rec.ref = name
         elif osm is not None and name in (" ".join(str(tags.get(k) or "").split()) for k in ("name", "ref")):

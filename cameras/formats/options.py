@@ -6,7 +6,9 @@ with ``SESSION.get()`` and leave what they applied (mapping, unit, warnings) in 
 ``Session`` for the caller to show and store. ``in_mph_country`` says which positions lie
 in countries that post limits in mph; ``looks_like_mph`` whether bare numbers look like mph
 limits; ``unit_warning`` says when speeds look like the other unit; ``file_unit`` decides a
-file's unit from all of these; ``row_units`` the unit of each row of a file whose positions
+file's unit from all of these; ``export_unit`` the one unit of a file the project exported and ``posted_kmh`` the km/h
+limits its mph numbers were written from;
+``row_units`` the unit of each row of a file whose positions
 lie in mph and km/h countries alike (a map of a trip through the UK and France).
 """
 
@@ -136,6 +138,53 @@ def _decided(speeds: np.ndarray, in_mph: np.ndarray) -> tuple[str, str]:
     return "kmh", (f"most positions lie in countries that post limits in mph, but the speeds look like km/h "
                    f"(values such as {', '.join(odd)}), so they are read as km/h; pass --speed-unit mph "
                    f"if they are mph")
+
+
+def export_unit(speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> str:
+    """The unit (``kmh`` or ``mph``) of the bare speed numbers of a file the project exported.
+
+    Such a file has one unit, chosen by the export (each camera's country's, the package's
+    majority, or the buyer's), and nothing in it says which. Limits are posted in multiples
+    of 5 in each country's unit: the unit under which more numbers read back as such limits
+    wins (a US 30 mph camera written as 48 is km/h, written as 30 is mph; a French 50 km/h
+    camera written as 31 is mph). A tie is decided as ``file_unit`` decides.
+    """
+    speeds = np.asarray(speeds, dtype=float)
+    given = np.nonzero(~np.isnan(speeds))[0]
+    if not len(given):
+        return "kmh"
+    if len(given) > UNIT_SAMPLE:
+        given = given[np.linspace(0, len(given) - 1, UNIT_SAMPLE).astype(int)]
+    numbers = speeds[given]
+    in_mph = _in_mph(np.asarray(lat, dtype=float)[given], np.asarray(lon, dtype=float)[given], None)
+
+    def posted(factor: float) -> int:
+        """How many numbers, read in a unit ``factor`` km/h long, are a multiple of 5 in
+        their country's unit, as the export wrote it (rounded to a whole number)."""
+        local = np.where(in_mph, MPH, 1.0) / factor   # the country's unit, in the file's
+        limit = np.rint(numbers / local / 5) * 5
+        return int(np.count_nonzero(np.rint(limit * local) == numbers))
+
+    as_kmh, as_mph = posted(1.0), posted(MPH)
+    if as_kmh != as_mph:
+        return "kmh" if as_kmh > as_mph else "mph"
+    return _decided(numbers, in_mph)[0]
+
+
+def posted_kmh(mph: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """km/h for whole mph numbers the project wrote from km/h values (``round(kmh / MPH)``).
+
+    Outside mph countries limits are posted in km/h, in multiples of 5: the one such limit
+    that rounds to the number is the value it was written from (70 km/h is written 43 mph,
+    which is 69 km/h). Elsewhere, and where no multiple of 5 fits, ``round(mph * MPH)``.
+    """
+    mph = np.asarray(mph, dtype=float)
+    kmh = np.rint(mph * MPH)
+    limit = np.rint(mph * MPH / 5) * 5
+    fits = np.rint(limit / MPH) == mph
+    if fits.any():
+        fits &= ~_in_mph(lat, lon, None)
+    return np.where(fits, limit, kmh).astype(int)
 
 
 def row_units(requested: str, speeds: np.ndarray, lat: np.ndarray, lon: np.ndarray,

@@ -18,7 +18,8 @@ lufop's ``max 130`` (the ``@`` removed) gives speed 130. Numbers without a unit 
 description. A name that says no type ("Camera E001": a word for any camera and the
 device's number) takes the file's type (``text_helpers.settle_types``: the mapping's
 ``[defaults] type``, else the file name's words, else OTHER, with a note). A file the
-project exported (every name "Speed 50 A7": a label of ours, the speed in km/h, the road;
+project exported (every name "Speed 50 A7" or "Speed 30 mph A40": a label of ours, the speed
+in km/h, or in mph when the name says so, the road;
 never a device number such as "E001") gives back the type, the speed in km/h and the road.
 ``line`` is the 1-based record number counting every record in the file (skippers and
 deleted records too). A record running past the end of the file, or an unknown record type,
@@ -116,7 +117,7 @@ class Ov2Reader(Reader):
                 rec.type, rec.kind = found.type, found.kind
                 rec.road = fit(found.road, ROAD_MAX, "road", rec.notes)
                 if found.speed is not None:
-                    speeds[i] = TextSpeed(float(found.speed), "kmh", str(found.speed))
+                    speeds[i] = TextSpeed(float(found.speed), found.unit, str(found.speed))
         else:
             settle_types([rec for rec, _, _, typed in found if not typed], path)
         dropped = dict(settle_speeds(records, speeds, own=own))

@@ -8,7 +8,8 @@
 - ``text_speed`` finds a speed in a text (``@50``, ``50 km/h``, ``25 MPH``, ``Speed limit
   35``); ``settle_speeds`` converts a file's speeds to km/h once its unit is known (bare
   numbers: ``--speed-unit``, else ``options.file_unit``).
-- ``export_name`` reads the names our exporters write ("Speed A7@50", "Speed 50 A7"); a
+- ``export_name`` reads the names our exporters write ("Speed A7@50", "Speed 50 A7",
+  "Speed 30 mph A40"); a
   device number after the generic label ("Camera E001") is no road (``camera_number``);
   ``says_more``, ``is_street_segment`` and ``join_texts`` decide where a name is kept.
 - ``settle_types`` gives the records whose texts say no type the file's type: the mapping's
@@ -35,7 +36,7 @@ import numpy as np
 from .base import Record, file_note, parse_heading, parse_speed
 from .keywords import fold, keyword_type
 from .mapping import ALIASES, normalize
-from .options import MPH, SESSION, file_unit
+from .options import MPH, SESSION, export_unit, file_unit, posted_kmh
 
 # --------------------------------------------------------------------------- properties
 
@@ -260,27 +261,32 @@ def settle_speeds(records: list[Record], speeds: list[TextSpeed | None], own: bo
 
     Numbers without a unit take the import's ``--speed-unit``, or with ``auto`` the unit
     ``options.file_unit`` decides for the whole file (``own``: a file the project exported,
-    whose numbers are km/h). Notes a guessed mph and a unit warning with ``file_note``.
+    whose bare numbers are all in the one unit of its package, km/h or mph:
+    ``options.export_unit`` tells which; its mph numbers in km/h countries go back to the km/h
+    limit they were written from, ``options.posted_kmh``). Notes a guessed mph and a unit
+    warning with ``file_note``.
     Returns (index, reason) for the speeds outside 5-300 km/h, which are left unset.
     """
     state = SESSION.get()
     requested = (state.speed_unit if state is not None and state.speed_unit else "") or "auto"
-    if own and requested == "auto":
-        requested = "kmh"
     bare = np.array([s.number if s is not None and not s.unit else np.nan for s in speeds], dtype=float)
     unit = "kmh"
     if records and not np.all(np.isnan(bare)):
         lat = np.array([r.lat for r in records], dtype=float)
         lon = np.array([r.lon for r in records], dtype=float)
-        unit, warning = file_unit(requested, bare, lat, lon)
+        if own and requested == "auto":
+            unit, warning = export_unit(bare, lat, lon), ""
+        else:
+            unit, warning = file_unit(requested, bare, lat, lon)
         if warning:
             file_note(warning)
-        if unit == "mph" and requested == "auto":
+        if unit == "mph" and requested == "auto" and not own:
             file_note(f"{int(np.count_nonzero(~np.isnan(bare)))} speed(s) without a unit read as mph: most "
                       f"positions lie in countries that post limits in mph; pass --speed-unit kmh if they are km/h")
     if state is not None:
         state.unit = unit
     problems = []
+    in_mph: list[int] = []  # our own export's mph numbers: km/h limits written in mph lose a little
     for i, found in enumerate(speeds):
         if found is None:
             continue
@@ -288,24 +294,36 @@ def settle_speeds(records: list[Record], speeds: list[TextSpeed | None], own: bo
             records[i].speed = found.kmh(unit)
         except ValueError as err:
             problems.append((i, str(err)))
+            continue
+        if own and (found.unit == "mph" or (not found.unit and unit == "mph")):
+            in_mph.append(i)
+    if in_mph:
+        back = posted_kmh(np.array([speeds[i].number for i in in_mph], dtype=float),
+                          np.array([records[i].lat for i in in_mph], dtype=float),
+                          np.array([records[i].lon for i in in_mph], dtype=float))
+        for i, kmh in zip(in_mph, back.tolist()):
+            records[i].speed = int(kmh)
     return problems
 
 
 # --------------------------------------------------------------------------- what a name says
 
 # The names the project's exporters write (exporters.common.SHORT_LABELS): "Speed A7@50"
-# (GPX, Garmin CSV) or "Speed 50 A7" (KML, OV2): a label, the road and the speed in km/h.
+# (GPX, Garmin CSV: the number in the package's one unit, km/h or mph) or "Speed 50 A7",
+# "Speed 30 mph A40" (KML, OV2: a bare number is km/h, mph says so): a label, the road, the speed.
 EXPORT_LABELS = {
     "Speed": CameraType.SPEED, "Red light": CameraType.RED_LIGHT, "Red light+speed": CameraType.RED_LIGHT_SPEED,
     "Section start": CameraType.SECTION_START, "Section end": CameraType.SECTION_END,
     "Mobile zone": CameraType.MOBILE_ZONE, "Tunnel": CameraType.TUNNEL, "Variable limit": CameraType.VARIABLE_LIMIT,
     "Danger zone": CameraType.DANGER_ZONE, "Level crossing": CameraType.LEVEL_CROSSING,
     "Section": CameraType.SECTION, "Mobile": CameraType.MOBILE_CAMERA, "Police check": CameraType.POLICE_CHECK,
-    "Distance": CameraType.DISTANCE, "Bus lane": CameraType.BUS_LANE, "Camera": CameraType.OTHER,
+    "Distance": CameraType.DISTANCE, "Bus lane": CameraType.BUS_LANE,
+    "Route enforcement": CameraType.ROUTE_ENFORCEMENT, "Camera": CameraType.OTHER,
 }
 _LABELS = "|".join(re.escape(label) for label in sorted(EXPORT_LABELS, key=len, reverse=True))
 _EXPORT_AT = re.compile(rf"^(?P<label>{_LABELS})(?: (?P<road>.*?))?(?:@(?P<speed>\d{{1,3}}))?$")
-_EXPORT_SPACE = re.compile(rf"^(?P<label>{_LABELS})(?: (?P<speed>\d{{1,3}})(?!\S))?(?: (?P<road>.+))?$")
+_EXPORT_SPACE = re.compile(
+    rf"^(?P<label>{_LABELS})(?: (?P<speed>\d{{1,3}})(?: (?P<unit>mph))?(?!\S))?(?: (?P<road>.+))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,23 +333,25 @@ class ExportName:
     type: CameraType
     kind: Kind
     road: str
-    speed: int | None   # km/h
+    speed: int | None   # as written
+    unit: str = ""      # "kmh" or "mph" when the name says; "" for "@NN" (the package's unit)
 
 
 def export_name(name: str, marker: str = "@") -> ExportName | None:
     """``name`` read as one of our exports' names ("Speed A7@50" with ``marker="@"``, "Speed 50
-    A7" with ``marker=" "``), or None when it does not have that shape."""
+    A7" or "Speed 30 mph A40" with ``marker=" "``), or None when it does not have that shape."""
     match = (_EXPORT_AT if marker == "@" else _EXPORT_SPACE).match(name)
     if match is None:
         return None
     type_ = EXPORT_LABELS[match.group("label")]
     speed = int(match.group("speed")) if match.group("speed") else None
-    if speed is not None and not 5 <= speed <= 300:
+    unit = "" if marker == "@" else (match.group("unit") or "kmh")
+    if speed is not None and not 5 <= (round(speed * MPH) if unit == "mph" else speed) <= 300:
         return None
     if type_ == CameraType.OTHER and match.group("road") and camera_number(match.group("road")):
         return None  # "Camera E001": a word for any camera and the device's number
     kind = Kind.MOBILE if type_ in MOBILE_TYPES else Kind.FIXED
-    return ExportName(type_, kind, (match.group("road") or "").strip(), speed)
+    return ExportName(type_, kind, (match.group("road") or "").strip(), speed, unit)
 
 
 # "E001", "ASE-017", "0012" (zero-padded), "#12", "No. 5", "Nr 5", "ID 7": a device's number.

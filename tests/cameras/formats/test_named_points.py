@@ -229,6 +229,7 @@ def test_the_speed_unit_option_decides_bare_numbers_and_explicit_units_still_win
     ("Speed camera near Tunnel Rd@40", (T.SPEED, Kind.FIXED, 40)),
     ("Bus stop Main St@30", (T.SPEED, Kind.FIXED, 30)),
     ("Radar feu rouge", (T.RED_LIGHT, Kind.FIXED, None)),   # "radar" means camera, not speed
+    ("Itinéraire RD 1075@80", (T.ROUTE_ENFORCEMENT, Kind.FIXED, 80)),
 ])
 def test_garmin_and_gpx_names_in_several_languages(name, expected):
     assert classify_name(name) == expected
@@ -430,8 +431,10 @@ OWN_ROWS = [  # US and UK cameras: their km/h values are not multiples of 5, as 
 ]
 
 
-def own_files(identifier: str, suffix: str, tmp_path: Path) -> list[Path]:
-    result = get_exporter(identifier).render(CameraSet.from_records(OWN_ROWS), ExportOptions(mobile=True))
+def own_files(identifier: str, suffix: str, tmp_path: Path, speed_unit: str = "auto",
+              rows: list[dict] = OWN_ROWS) -> list[Path]:
+    result = get_exporter(identifier).render(CameraSet.from_records(rows),
+                                             ExportOptions(mobile=True, speed_unit=speed_unit))
     paths = []
     for f in result.files:
         if f.name.endswith(suffix):
@@ -441,24 +444,54 @@ def own_files(identifier: str, suffix: str, tmp_path: Path) -> list[Path]:
     return paths
 
 
-@pytest.mark.parametrize("identifier, fmt, suffix", [
-    ("gpx", "gpx", ".gpx"), ("kml", "kml", ".kml"), ("garmin-poi-csv", "garmin-csv", ".csv"),
-    ("tomtom-ov2", "ov2", ".ov2"),
-])
+# French cameras: km/h limits, which an mph export writes as 31, 56, 81 (not multiples of 5).
+FR_ROWS = [
+    dict(id=11, type=T.SPEED, lat=48.8566, lon=2.3522, speed=50, country="FR", road="Rue de Rivoli",
+         description="Paris centre"),
+    dict(id=12, type=T.SPEED, lat=45.7640, lon=4.8357, speed=90, country="FR", road="D383", description=""),
+    dict(id=13, type=T.SPEED, lat=43.2965, lon=5.3698, speed=130, country="FR", road="A7", description=""),
+    dict(id=14, type=T.RED_LIGHT_SPEED, lat=44.8378, lon=-0.5792, speed=70, country="FR", road="Cours Victor Hugo",
+         description=""),
+    dict(id=15, type=T.ROUTE_ENFORCEMENT, lat=47.2184, lon=-1.5536, speed=110, country="FR", road="RN165",
+         description=""),
+]  # (a lone 80 km/h would be ambiguous in a one-row file in mph: "@50" is also a km/h limit)
+OWN_FORMATS = [("gpx", "gpx", ".gpx"), ("kml", "kml", ".kml"), ("garmin-poi-csv", "garmin-csv", ".csv"),
+               ("tomtom-ov2", "ov2", ".ov2")]
+
+
+# The names carry mph for GB/US cameras ("Speed 30 mph A40", POI Loader "@30" in the package's
+# unit) with the default "auto", and the buyer may ask for km/h or mph everywhere: reading
+# any of these back gives the stored km/h, type and road.
+@pytest.mark.parametrize("speed_unit", ["auto", "kmh", "mph"])
+@pytest.mark.parametrize("rows", [OWN_ROWS, FR_ROWS], ids=["us-uk", "fr"])
+@pytest.mark.parametrize("identifier, fmt, suffix", OWN_FORMATS)
 def test_our_own_exports_of_us_and_uk_cameras_read_back_to_the_same_km_h_types_and_roads(
-        identifier, fmt, suffix, tmp_path):
+        identifier, fmt, suffix, rows, speed_unit, tmp_path):
     got = {}
-    for path in own_files(identifier, suffix, tmp_path):
+    paths = own_files(identifier, suffix, tmp_path, speed_unit, rows)
+    assert paths
+    for path in paths:
         records, rejections, _ = read(fmt, path)
         assert rejections == []
         for rec in records:
             got.setdefault((round(rec.lat, 4), round(rec.lon, 4)), rec)
-    assert len(got) == len(OWN_ROWS)
-    for row in OWN_ROWS:
+    assert len(got) == len(rows)
+    for row in rows:
         rec = got[(round(row["lat"], 4), round(row["lon"], 4))]
         assert (rec.speed, rec.type, rec.road) == (row["speed"], row["type"], row["road"]), (identifier, row)
         if fmt in ("kml", "garmin-csv"):
             assert rec.description == row["description"], (identifier, row)
+
+
+def test_a_poi_loader_export_in_mph_is_told_from_one_in_km_h_by_its_numbers(tmp_path):
+    # Same US/UK cameras, same positions: "@30" (mph package) and "@48" (km/h package).
+    mph, = own_files("garmin-poi-csv", "Speed cameras.csv", tmp_path / "mph", "mph") if (tmp_path / "mph").mkdir() \
+        is None else []
+    kmh, = own_files("garmin-poi-csv", "Speed cameras.csv", tmp_path / "kmh", "kmh") if (tmp_path / "kmh").mkdir() \
+        is None else []
+    assert "@30" in mph.read_text() and "@48" in kmh.read_text()
+    assert [r.speed for r in read("garmin-csv", mph)[0]] == [r.speed for r in read("garmin-csv", kmh)[0]] \
+        == [48, 113, 80, 97]
 
 
 def test_the_export_labels_the_readers_know_are_the_exporters_labels():

@@ -133,6 +133,9 @@ def test_a_google_my_maps_export_with_wkt_html_and_type_in_the_name(tmp_path):
     # number-plate readers and surveillance cameras enforce no speed: another kind of camera
     ("ALPR", CameraType.OTHER), ("ANPR camera", CameraType.OTHER), ("number plate reader", CameraType.OTHER),
     ("traffic_camera", CameraType.OTHER), ("CCTV", CameraType.OTHER), ("Speed camera with ANPR", None),
+    # France's radar cars along listed roads: not an average-speed section
+    ("Itinéraire", CameraType.ROUTE_ENFORCEMENT), ("Radar itinéraire RD 1075", CameraType.ROUTE_ENFORCEMENT),
+    ("Route enforcement RN165", CameraType.ROUTE_ENFORCEMENT), ("route_enforcement", CameraType.ROUTE_ENFORCEMENT),
 ])
 def test_types_from_words_in_the_name(text, expected):
     found = keyword_type(text, whole=False)
