@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 CHUNK_ROWS = 4096
 _SEP = "\x00"  # joins a text column; removed from values first, never produced by escaping
@@ -292,6 +293,22 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return key.astype(np.int32) if span < 2**31 else key, representative
 
 
+def codes_of(column: np.ndarray) -> np.ndarray:
+    """``column`` as integers with equal values sharing a code: integer columns as they are,
+    text (object) columns factorized (pandas' hash table; ``factorize`` when a value is
+    missing, None or NaN, which pandas would not code as itself)."""
+    column = np.asarray(column)
+    if column.dtype != object:
+        return column
+    try:
+        codes = pd.factorize(column)[0]
+    except TypeError:  # unhashable values: factorize raises for them as well
+        codes = None
+    if codes is None or (len(codes) and int(codes.min()) < 0):
+        return factorize(column)[0]
+    return codes
+
+
 TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at most (then it starts afresh)
 
 
@@ -314,6 +331,14 @@ class ChunkTexts:
         self.columns, self.build = tuple(columns), build
         self.cache: dict = {}
         self.direct = False
+        self.keys: np.ndarray | None = None  # code per row of the combined columns, made on first use
+
+    def _row_keys(self) -> np.ndarray:
+        """One code per row for the combination of ``columns``, for all rows at once (cheaper
+        than grouping the columns chunk by chunk): equal combinations, equal codes."""
+        if self.keys is None:
+            self.keys = group_codes(*(codes_of(col) for col in self.columns))[0].astype(np.int64)
+        return self.keys
 
     def __call__(self, idx: np.ndarray) -> list[str]:
         if not len(idx):
@@ -322,9 +347,8 @@ class ChunkTexts:
             return list(self.build(idx))
         if len(self.columns) == 1:
             return self._one_column(idx)
-        cols = [col[idx] for col in self.columns]
-        codes, first = group_codes(*cols)
-        keys = list(zip(*(col[first].tolist() for col in cols)))
+        uniq, first, codes = np.unique(self._row_keys()[idx], return_index=True, return_inverse=True)
+        keys = uniq.tolist()
         cache = self.cache
         values = list(map(cache.get, keys))
         missing = [k for k, v in enumerate(values) if v is None]
@@ -342,7 +366,7 @@ class ChunkTexts:
                     values[k] = cache[keys[k]] = text
         table = np.empty(len(values), dtype=object)
         table[:] = values
-        return table[codes].tolist()
+        return table[codes.reshape(-1)].tolist()
 
     def _one_column(self, idx: np.ndarray) -> list[str]:
         """``__call__`` for one column: its values are the keys, looked up row by row in the
@@ -400,10 +424,11 @@ def _table(kind: str, width: int, prefix: str, suffix: str, trim: bool = False, 
     return table
 
 
-def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, keep: int = 0,
-                  scaled: bool = False, when: np.ndarray | None = None, prefix: str = "", suffix: str = "",
-                  missing: str = "") -> list[list[str]]:
-    """``prefix + number + suffix`` per row as a few pieces (lists of str); where the value
+def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, keep: int = 0,
+                 scaled: bool = False, when: np.ndarray | None = None, prefix: str = "", suffix: str = "",
+                 missing: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
+    """``prefix + number + suffix`` per row as a few pieces, each (a table code per row, the
+    table of strings): ``table[code]`` is the piece (``number_pieces``); where the value
     is NaN or ``when`` is false, the pieces give ``missing`` (default: nothing).
 
     Integers are written as they are, or with ``scaled`` as fixed-point numbers in units of
@@ -466,8 +491,31 @@ def number_pieces(values: np.ndarray, decimals: int = 0, *, trim: bool = False, 
         empty = len(table) - 1
         if not ok.all():
             code = np.where(ok, code, empty)
-        pieces.append(table[code].tolist())
+        pieces.append((code.astype(np.int16 if len(table) < 2**15 else np.int32), table))
     return pieces
+
+
+def number_pieces(values: np.ndarray, decimals: int = 0, **kwargs) -> list[list[str]]:
+    """``prefix + number + suffix`` per row as a few pieces (lists of str); see ``number_codes``
+    for the options."""
+    return [table[code].tolist() for code, table in number_codes(values, decimals, **kwargs)]
+
+
+class NumberColumn:
+    """``number_pieces`` of a whole column, the numpy work done once for all rows (a table
+    code per row and piece: 2 bytes each); ``column(idx)`` gives the pieces of rows ``idx``.
+    A row's text is the same as ``number_pieces`` of any chunk holding it gives (a chunk may
+    need fewer groups of digits: a group before the leading one is "")."""
+
+    def __init__(self, values: np.ndarray, decimals: int = 0, **kwargs):
+        self.args = (values, decimals, kwargs)
+        self.codes: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+    def __call__(self, idx: np.ndarray) -> list[list[str]]:
+        if self.codes is None:
+            values, decimals, kwargs = self.args
+            self.codes = number_codes(values, decimals, **kwargs)
+        return [table[code[idx]].tolist() for code, table in self.codes]
 
 
 def numbers(values: np.ndarray, decimals: int = 0, **kwargs) -> list[str]:

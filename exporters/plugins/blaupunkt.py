@@ -46,7 +46,8 @@ from exporters.common import CATEGORIES, category_codes, poi_names, select, sele
 from exporters.icons import draw_icon, to_bmp
 from exporters.interchange import (check_positions, grouped_model, has_end_point, position_errors, stretch_notes,
                                    text_file)
-from exporters.textrows import ChunkTexts, group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
+from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes, texts, write_rows,
+                                xml_escape)
 from exporters.units import mph_of, shown_speeds, unit_columns
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -66,10 +67,19 @@ _SLUGS = [slug for slug, _, _ in CATEGORIES]
 
 def country_codes(cams: CameraSet) -> np.ndarray:
     """The list's country code per camera: the ISO code in capitals, ``XX`` when missing or not two letters."""
-    values = cams["country"]
-    uniques, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    fixed = np.array([u.upper() if _CODE.match(u.upper()) else NO_COUNTRY for u in uniques.tolist()], dtype=object)
-    return fixed[inverse] if len(values) else np.array([], dtype=object)
+    codes, fixed = _country_table(cams)
+    return np.asarray(fixed, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
+
+
+def _country_table(cams: CameraSet) -> tuple[np.ndarray, list[str]]:
+    """(code per camera, list country code per code): the country column factorized, each
+    distinct value made a code once (``str`` of it, as numpy's ``astype(str)``)."""
+    codes, values = factorize(np.asarray(cams["country"], dtype=object))
+    fixed = []
+    for value in values:
+        text = str(value).rstrip("\x00").upper()  # as numpy's astype(str), which drops trailing NULs
+        fixed.append(text if _CODE.match(text) else NO_COUNTRY)
+    return codes, fixed
 
 
 def list_groups(cams: CameraSet) -> tuple[np.ndarray, list[tuple[str, str, int, str]]]:
@@ -81,7 +91,9 @@ def list_groups(cams: CameraSet) -> tuple[np.ndarray, list[tuple[str, str, int, 
     by_speed = np.array([slug in BY_SPEED for slug in _SLUGS])[cat]
     speed = np.where(by_speed, shown_speeds(cams), 0)  # in the camera's unit (``exporters.units``)
     mph = mph_of(cams) & (speed > 0)
-    countries, country = np.unique(country_codes(cams).astype(str), return_inverse=True)
+    codes, fixed = _country_table(cams)
+    countries, of_code = np.unique(np.asarray(fixed, dtype=str), return_inverse=True)  # sorted, as before
+    country = of_code.reshape(-1)[codes]
     codes, first = group_codes(country, cat, speed, mph)
     specs = [(f"{countries[country[i]]}_{MAIN_CATEGORY}_{SUB_CATEGORY[_SLUGS[cat[i]]]}{speed[i] or ''}"
               f"{'mph' if mph[i] else ''}",
@@ -123,10 +135,12 @@ def placemarks(cams: CameraSet):
     descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], xml_escape, "<description>",
                                                                  "</description>"))
 
+    # the numbers' digits are worked out once for all rows (``NumberColumn``), picked per chunk
+    lon_text = NumberColumn(lon, 6, prefix="<Point><coordinates>", suffix=",")
+    lat_text = NumberColumn(lat, 6, suffix="</coordinates></Point></Placemark>\n")
+
     def make(idx):
-        return [names(idx), descriptions(idx),
-                *number_pieces(lon[idx], 6, prefix="<Point><coordinates>", suffix=","),
-                *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
+        return [names(idx), descriptions(idx), *lon_text(idx), *lat_text(idx)]
 
     return make
 

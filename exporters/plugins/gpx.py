@@ -46,7 +46,7 @@ from exporters import sizing, units
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from exporters.common import categories, poi_names, select, select_index
 from exporters.schema import Kind
-from exporters.textrows import (ChunkTexts, group_codes, number_pairs, number_pieces, row_sizes, texts, write_rows,
+from exporters.textrows import (ChunkTexts, NumberColumn, group_codes, number_pairs, row_sizes, texts, write_rows,
                         xml_escape)
 from exporters.bulk import category_groups, rows_of
 from exporters.france import zone_lengths_of
@@ -163,6 +163,11 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     description, ids = cams["description"], cams["id"]
     descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], xml_escape, "<desc>", "</desc>"))
     middles = {}
+    # the numbers' digits are worked out once for all rows (``NumberColumn``), picked per chunk
+    lat_text = NumberColumn(lat, 6, prefix='<wpt lat="', suffix='" lon="')
+    lon_text = NumberColumn(lon, 6, suffix='">')
+    id_text = NumberColumn(ids)
+    heading_text = NumberColumn(heading, 2, trim=True, prefix='" heading="')
 
     def make(idx, slug, title):
         middle = middles.get(slug)
@@ -173,11 +178,8 @@ def row_maker(cams: CameraSet, options: ExportOptions):
             middle = middles[slug] = np.asarray(
                 [f"{text}{metres}</gpxx:Proximity></gpxx:WaypointExtension><sc:camera {a}"
                  for metres, a in zip(proximity, attrs.tolist())], dtype=object)
-        return [*number_pieces(lat[idx], 6, prefix='<wpt lat="', suffix='" lon="'),
-                *number_pieces(lon[idx], 6, suffix='">'),
-                labels(idx), descriptions(idx),
-                middle[attr_codes[idx]].tolist(), *number_pieces(ids[idx]),
-                *number_pieces(heading[idx], 2, trim=True, prefix='" heading="'),
+        return [*lat_text(idx), *lon_text(idx), labels(idx), descriptions(idx),
+                middle[attr_codes[idx]].tolist(), *id_text(idx), *heading_text(idx),
                 number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),
                 '"/></extensions></wpt>\n']
 

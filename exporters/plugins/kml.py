@@ -60,8 +60,8 @@ from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
 from exporters.units import shown_speeds, unit_columns
-from exporters.textrows import (ChunkTexts, factorize, group_codes, number_pairs, number_pieces, numbers, row_sizes, texts,
-                        write_parts, write_rows, xml_escape, xml_escape_invalid)
+from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, number_pairs, numbers, row_sizes,
+                        texts, write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
@@ -244,6 +244,12 @@ class Placemarks:
         descriptions = ChunkTexts((description,), lambda rows: texts(description[rows], html_in_xml,
                                                                      "<description>", "</description>"))
 
+        # the numbers' digits are worked out once for all rows (``NumberColumn``), picked per chunk
+        id_text = NumberColumn(ids)
+        heading_text = NumberColumn(heading, 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
+        lon_text = NumberColumn(lon, 6, prefix=CLOSE_DATA + "<Point><coordinates>", suffix=",")
+        lat_text = NumberColumn(lat, 6, suffix="</coordinates></Point></Placemark>\n")
+
         def make(idx):
             start_piece = names(idx)
             lines = np.flatnonzero(has_end[idx])
@@ -261,10 +267,8 @@ class Placemarks:
                     n = start_piece[k]
                     start_piece[k] = (f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString>"
                                       f"<coordinates>{a}{b}</coordinates></LineString></Placemark>\n{n}")
-            return [start_piece, descriptions(idx), ext_styled[ext_codes[idx]].tolist(), *number_pieces(ids[idx]),
-                    *number_pieces(heading[idx], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">'),
-                    *number_pieces(lon[idx], 6, prefix=CLOSE_DATA + "<Point><coordinates>", suffix=","),
-                    *number_pieces(lat[idx], 6, suffix="</coordinates></Point></Placemark>\n")]
+            return [start_piece, descriptions(idx), ext_styled[ext_codes[idx]].tolist(), *id_text(idx),
+                    *heading_text(idx), *lon_text(idx), *lat_text(idx)]
 
         self.make = make
 
