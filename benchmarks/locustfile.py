@@ -42,7 +42,7 @@ from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.runners import MasterRunner
 
-DEVICES = ["tomtom-go-classic", "garmin-drivesmart", "igo-primo", "navitel", "sygic-android", "vw-mib",
+DEVICES = ["tomtom-go-classic", "garmin-drivesmart", "igo-primo", "navitel", "sygic-android",
            "osmand-gpx", "phone-kml"]
 # Viewports a visitor of the preview map looks at: the world, Europe, countries, cities.
 VIEWPORTS = [

@@ -26,13 +26,16 @@ def shop(settings, tmp_path, live_server, localstripe, smtp_sink, celery_worker_
     return release
 
 
-def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, number=VISA, three_ds=False):
+def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr_zone_mode=None, number=VISA,
+                   three_ds=False):
     page.goto(f"{base}/devices/{device}/")
     assert page.locator("aside.install li").count() >= 3          # instructions before buying
     if mobile:
         page.check("input[name=mobile]")
     if coverage:
         page.select_option("select[name=coverage]", coverage)
+    if fr_zone_mode:  # the France choice shows once the coverage includes France
+        page.select_option("select[name=fr_zone_mode]", fr_zone_mode)
     page.click("button:has-text('Buy')")
     page.wait_for_selector("#card input[placeholder=number]")
     page.fill("#email", email)
@@ -91,7 +94,9 @@ def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_both_emai
     page.goto(base + "/")
     page.click(f"a[href='/devices/{TOMTOM}/']")
     assert "Installation" in page.inner_text("aside.install")
-    order = pay_in_browser(page, base, TOMTOM, "nina@example.com", mobile=True, coverage="FR")
+    # exact positions, chosen on purpose: the default danger zones (French law) have no mobile files
+    order = pay_in_browser(page, base, TOMTOM, "nina@example.com", mobile=True, coverage="FR", fr_zone_mode="exact")
+    assert order.fr_zone_mode == "exact"
     assert order.status == Order.Status.PAID and order.mobile and order.amount == 2490
 
     # the download button on the success page gives the package
