@@ -43,28 +43,21 @@ from gpxpy.gpxfield import gpx_fields_from_xml
 from exporters.schema import Kind
 
 from .base import (
-    DESCRIPTION_MAX,
-    ROAD_MAX,
     FormatError,
     Reader,
     Record,
     Rejection,
     checked_point,
-    fit,
     register,
 )
-from .osm_tags import point_tags, tag_lines
+from .osm_tags import tag_lines
 from .text_helpers import (
     TextSpeed,
     apply_properties,
-    classify,
     export_name,
-    is_street_segment,
-    join_texts,
-    says_more,
+    named_point,
     settle_speeds,
     settle_types,
-    strip_speed,
 )
 from .xml_helpers import local, parse_xml, xml_root_name
 
@@ -72,7 +65,6 @@ from .xml_helpers import local, parse_xml, xml_root_name
 
 _GPX_NS = re.compile(r"^\{http://www\.topografix\.com/GPX/1/[01]\}")
 CAMERA_TAG = "{urn:speedcam-portal:camera:1}camera"
-_OSM_ID = re.compile(r"^(?:node|way|relation)/\d+$")
 
 
 def _clean(text) -> str:
@@ -150,33 +142,8 @@ class GpxReader(Reader):
                 texts.append(text)
         description = "; ".join(texts)
         ours = el.find(f"extensions/{CAMERA_TAG}")
-        info = classify(name, description)
-        rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind)
-        speed = info.text
-        if info.note:
-            rec.notes.append(info.note)
-        road = ""
-        point = point_tags(tags) if tags else None
-        if ours is not None and (exported := export_name(name, "@")) is not None:
-            road = exported.road
-        elif _OSM_ID.match(name):
-            rec.ref = name
-        elif point is not None and name in (_clean(tags.get("name")), _clean(tags.get("ref"))):
-            pass  # the tags' own text (name; ref) is the description below
-        elif is_street_segment(name):
-            road = name
-        elif says_more(name):
-            description = join_texts(strip_speed(name), description)
-        if point is not None:
-            if not info.matched or tags.keys() & {"enforcement", "camera:type", "tunnel"}:
-                rec.type, rec.kind = point.type, point.kind
-            if point.speed is not None:
-                rec.speed, speed = point.speed, None
-            rec.truck_speed = point.truck_speed
-            rec.heading, rec.dir_mode = point.heading, point.dir_mode
-            rec.ref = point.ref or rec.ref
-            description = join_texts(point.description, description)
-            rec.notes.extend(point.notes)
+        exported = export_name(name, "@") if ours is not None else None
+        rec, speed, point, info = named_point(line, lat, lon, name, description, tags, exported)
         if ours is not None:
             attrs = {k: v for k, v in ours.attrib.items() if k in ("ref", "type", "kind", "speed", "truck_speed",
                                                                    "direction", "heading")}
@@ -185,8 +152,6 @@ class GpxReader(Reader):
                 speed = None
             if ours.get("end_lat") is not None or ours.get("end_lon") is not None:
                 rec.end_lat, rec.end_lon = checked_point(ours.get("end_lat"), ours.get("end_lon"), "end")
-        rec.road = fit(road, ROAD_MAX, "road", rec.notes)
-        rec.description = fit(description, DESCRIPTION_MAX, "description", rec.notes)
         if rec.kind == Kind.MOBILE and wpt.time is not None:
             when = wpt.time
             rec.reported_at = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None

@@ -42,30 +42,23 @@ import defusedxml.ElementTree as SafeET
 from exporters.schema import CameraType, Kind
 
 from .base import (
-    DESCRIPTION_MAX,
-    ROAD_MAX,
     FormatError,
     Reader,
     Record,
     Rejection,
     checked_point,
     file_note,
-    fit,
     register,
 )
-from .osm_tags import point_tags, tag_lines
+from .osm_tags import tag_lines
 from .text_helpers import (
     PROPERTY_NAMES,
     TextSpeed,
     apply_properties,
-    classify,
     export_name,
-    is_street_segment,
-    join_texts,
-    says_more,
+    named_point,
     settle_speeds,
     settle_types,
-    strip_speed,
 )
 from .xml_helpers import SafeXMLParser, check_depth, local, xml_bytes, xml_guard, xml_root_name
 
@@ -99,7 +92,6 @@ def _plain(text: str | None) -> str:
     return " ".join(_lines(text).split())
 
 
-_OSM_ID = re.compile(r"^(?:node|way|relation)/\d+$")
 # ExtendedData names that only OSM exports use (the project's CSV names are PROPERTY_NAMES)
 _OSM_DATA = frozenset({"highway", "enforcement", "maxspeed", "camera:type", "@id", "id", "maxspeed:hgv"})
 
@@ -230,38 +222,9 @@ class KmlReader(Reader):
             tags = {**extended, **tags}
             extended = {}
         ours = "type" in extended and "ref" in extended
-        info = classify(name, description)
         lat, lon = positions[0]
-        rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind)
-        speed = info.text
-        if info.note:
-            rec.notes.append(info.note)
-        road = ""
-        osm = point_tags(tags) if tags else None
-        if ours and (exported := export_name(name, " ")) is not None:
-            road = exported.road
-            if exported.speed is not None:  # "Speed 50 A7" is km/h, "Speed 30 mph A40" mph
-                speed = TextSpeed(float(exported.speed), exported.unit, str(exported.speed))
-        elif _OSM_ID.match(name):
-            rec.ref = name
-        elif osm is not None and name in (" ".join(str(tags.get(k) or "").split()) for k in ("name", "ref")):
-            pass  # the tags' own text (name; ref) is the description below
-        elif is_street_segment(name):
-            road = name
-        elif says_more(name):
-            description = join_texts(strip_speed(name), description)
-        if osm is not None:
-            if not info.matched or tags.keys() & {"enforcement", "camera:type", "tunnel"}:
-                rec.type, rec.kind = osm.type, osm.kind
-            if osm.speed is not None:
-                rec.speed, speed = osm.speed, None
-            rec.truck_speed = osm.truck_speed
-            rec.heading, rec.dir_mode = osm.heading, osm.dir_mode
-            rec.ref = osm.ref or rec.ref
-            description = join_texts(osm.description, description)
-            rec.notes.extend(osm.notes)
-        rec.road = fit(road, ROAD_MAX, "road", rec.notes)
-        rec.description = fit(description, DESCRIPTION_MAX, "description", rec.notes)
+        exported = export_name(name, " ") if ours else None
+        rec, speed, osm, info = named_point(line, lat, lon, name, description, tags, exported)
         if line_string is not None:
             if len(positions) < 2:
                 raise ValueError(f"a LineString section needs at least 2 positions, got {len(positions)}")

@@ -33,10 +33,11 @@ from exporters.schema import MOBILE_TYPES, CameraType, DirectionMode, Kind
 
 import numpy as np
 
-from .base import Record, file_note, parse_heading, parse_speed
+from .base import DESCRIPTION_MAX, ROAD_MAX, Record, file_note, fit, parse_heading, parse_speed
 from .keywords import fold, keyword_type
 from .mapping import ALIASES, normalize
 from .options import MPH, SESSION, export_unit, file_unit, posted_kmh
+from .osm_tags import PointTags, point_tags
 
 # --------------------------------------------------------------------------- properties
 
@@ -451,6 +452,56 @@ def classify(name: str | None, fallback: str | None = "") -> NameInfo:
     type_ = found if found is not None else CameraType.SPEED
     kmh = speed.kmh() if speed is not None else None
     return NameInfo(type_, _kind(type_), kmh, matched, note, speed, typed)
+
+
+_OSM_ID = re.compile(r"^(?:node|way|relation)/\d+$")
+
+
+def named_point(line: int, lat: float, lon: float, name: str, description: str, tags: dict,
+                exported: ExportName | None = None,
+                ) -> tuple[Record, TextSpeed | None, PointTags | None, NameInfo]:
+    """A GPX waypoint's or KML placemark's record from its name, description and OSM tags.
+
+    The type, kind and speed come from the name (``classify``), then from the tags (the ``osm``
+    reader's rules, ``osm_tags.point_tags``), which also give the ref, truck speed, heading and
+    description. ``exported`` is the name read as one of our exports' names (the caller reads it
+    only for its own exports): its road is kept, and a speed with its unit ("Speed 50 A7") is the
+    speed. Otherwise an OSM id name is the ref, a street segment is the road and a name that says
+    more than a type and a speed goes before the description. Returns the record (road and
+    description fitted), the speed its texts state (set once the file's unit is known), what
+    the tags say (None without tags) and what the name says (``typed``...)."""
+    info = classify(name, description)
+    rec = Record(line=line, lat=lat, lon=lon, type=info.type, kind=info.kind)
+    speed = info.text
+    if info.note:
+        rec.notes.append(info.note)
+    road = ""
+    point = point_tags(tags) if tags else None
+    if exported is not None:
+        road = exported.road
+        if exported.speed is not None and exported.unit:  # "Speed 50 A7" is km/h, "Speed 30 mph A40" mph
+            speed = TextSpeed(float(exported.speed), exported.unit, str(exported.speed))
+    elif _OSM_ID.match(name):
+        rec.ref = name
+    elif point is not None and name in (" ".join(str(tags.get(k) or "").split()) for k in ("name", "ref")):
+        pass  # the tags' own text (name; ref) is the description below
+    elif is_street_segment(name):
+        road = name
+    elif says_more(name):
+        description = join_texts(strip_speed(name), description)
+    if point is not None:
+        if not info.matched or tags.keys() & {"enforcement", "camera:type", "tunnel"}:
+            rec.type, rec.kind = point.type, point.kind
+        if point.speed is not None:
+            rec.speed, speed = point.speed, None
+        rec.truck_speed = point.truck_speed
+        rec.heading, rec.dir_mode = point.heading, point.dir_mode
+        rec.ref = point.ref or rec.ref
+        description = join_texts(point.description, description)
+        rec.notes.extend(point.notes)
+    rec.road = fit(road, ROAD_MAX, "road", rec.notes)
+    rec.description = fit(description, DESCRIPTION_MAX, "description", rec.notes)
+    return rec, speed, point, info
 
 
 # --------------------------------------------------------------------------- Garmin CSV / OV2 names
