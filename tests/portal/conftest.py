@@ -49,6 +49,12 @@ def eager(settings):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def eager_raising(eager):
+    """``eager``, and a failing task's error is raised in the test (the panel's builds)."""
+    app.conf.task_eager_propagates = True
+
+
 # ---------------------------------------------------------------------------------------
 # The cast: an owner and an outsider, each a customer with a paid order of their own
 

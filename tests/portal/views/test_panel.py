@@ -9,7 +9,6 @@ from datetime import timezone as dt_timezone
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,28 +21,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean(settings, tmp_path):
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _clean(settings, local_cache):
     settings.UPDATE_MONTHS = 12
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
 def release(tmp_path):
     return first_release(tmp_path)
-
-
-@pytest.fixture
-def eager():
-    from portal.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -114,7 +98,7 @@ def test_the_selector_lists_each_paid_purchase_and_shows_the_one_chosen(client, 
 
 
 def test_the_latest_file_downloads_through_a_signed_link_and_each_download_is_recorded(
-        client, lea, release, eager, django_capture_on_commit_callbacks):
+        client, lea, release, eager_raising, django_capture_on_commit_callbacks):
     order = built(paid_order(lea, mobile=True), django_capture_on_commit_callbacks, client)
     assert order.package_key and order.release == release
     page = page_of(client, order)
@@ -133,7 +117,7 @@ def test_the_latest_file_downloads_through_a_signed_link_and_each_download_is_re
 
 
 def test_a_forged_or_another_orders_link_gives_nothing_and_an_expired_one_a_fresh_link(
-        client, lea, release, eager, django_capture_on_commit_callbacks, settings):
+        client, lea, release, eager_raising, django_capture_on_commit_callbacks, settings):
     order = built(paid_order(lea), django_capture_on_commit_callbacks, client)
     other = built(paid_order(lea, device="garmin-nuvi"), django_capture_on_commit_callbacks, client)
     link = download_link(page_of(client, order))
@@ -162,7 +146,7 @@ def test_a_file_not_built_yet_is_queued_once_and_shown_as_being_built(client, le
 
 
 def test_a_package_in_the_store_for_the_same_settings_is_offered_without_a_build(
-        client, lea, release, eager, django_capture_on_commit_callbacks, monkeypatch):
+        client, lea, release, eager_raising, django_capture_on_commit_callbacks, monkeypatch):
     first = built(paid_order(lea, coverage=["BE"]), django_capture_on_commit_callbacks, client)
     from portal import tasks
 
@@ -197,7 +181,7 @@ def test_a_one_time_purchase_states_its_update_period_from_the_setting(client, l
 
 
 def test_after_the_update_period_the_last_file_stays_but_new_releases_are_not_offered(
-        client, lea, tmp_path, eager, django_capture_on_commit_callbacks, monkeypatch):
+        client, lea, tmp_path, eager_raising, django_capture_on_commit_callbacks, monkeypatch):
     paid = timezone.now() - timedelta(days=400)
     with time_machine.travel(paid - timedelta(hours=1)):
         first = first_release(tmp_path)
@@ -245,7 +229,7 @@ def test_an_annual_subscription_gets_new_releases_until_its_end(client, lea, tmp
 
 
 def test_what_changed_counts_only_the_cameras_in_the_customers_coverage(
-        client, lea, release, eager, django_capture_on_commit_callbacks):
+        client, lea, release, eager_raising, django_capture_on_commit_callbacks):
     order = built(paid_order(lea, coverage=["FR"]), django_capture_on_commit_callbacks, client)
     client.get(download_link(page_of(client, order)))        # the last download: release 1
     second, touched = next_release({"FR": {"added": 2, "removed": 1, "moved": 3}, "DE": {"added": 5, "removed": 4}})
@@ -274,7 +258,7 @@ def test_without_a_panel_download_changes_count_from_the_file_of_the_purchase(cl
     assert changes.since == release and changes.added == 1 and "with your purchase" in changes.since_label
 
 
-def test_with_the_latest_release_downloaded_nothing_changed(client, lea, release, eager,
+def test_with_the_latest_release_downloaded_nothing_changed(client, lea, release, eager_raising,
                                                              django_capture_on_commit_callbacks):
     order = built(paid_order(lea), django_capture_on_commit_callbacks, client)
     client.get(download_link(page_of(client, order)))
@@ -307,7 +291,7 @@ def test_a_fit_suggestion_adds_the_nearest_countries_that_still_fit(client, lea,
     assert data["added"][0]["country"] in {"NL", "FR", "DE", "LU"}     # neighbours first
 
 
-def test_saving_a_coverage_makes_the_next_download_use_it(client, lea, release, eager,
+def test_saving_a_coverage_makes_the_next_download_use_it(client, lea, release, eager_raising,
                                                           django_capture_on_commit_callbacks):
     order = built(paid_order(lea, coverage=["FR"]), django_capture_on_commit_callbacks, client)
     page = client.get(reverse("panel-coverage", args=[order.public_id])).content.decode()
@@ -336,7 +320,7 @@ def test_a_device_without_coverage_setup_shows_why_and_refuses_changes(client, l
 # France icons
 
 
-def test_a_device_that_can_swap_icons_saves_the_danger_set_for_the_next_file(client, lea, release, eager,
+def test_a_device_that_can_swap_icons_saves_the_danger_set_for_the_next_file(client, lea, release, eager_raising,
                                                                             django_capture_on_commit_callbacks):
     order = built(paid_order(lea), django_capture_on_commit_callbacks, client)
     assert 'name="icons" value="fr-danger"' in page_of(client, order)

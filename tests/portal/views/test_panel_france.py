@@ -5,20 +5,11 @@ import html
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from tests.portal.panelkit import customer, first_release, paid_order
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean(settings, tmp_path):
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache")]
 
 
 def test_the_icon_section_states_the_law_and_points_to_the_danger_zones(client, tmp_path):

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.urls import reverse
 
 from exporters import devices
@@ -21,15 +20,7 @@ from portal.forms import hard_limit_refusal
 
 from tests.portal.panelkit import customer, first_release, paid_order
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean(settings, tmp_path):
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache")]
 
 
 @pytest.fixture

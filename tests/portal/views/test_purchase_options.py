@@ -11,7 +11,6 @@ import re
 import zipfile
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from portal.models import Order
@@ -23,29 +22,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean(settings, tmp_path):
-    settings.PACKAGES_DIR = tmp_path / "packages"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _clean(settings, local_cache):
     settings.SITE_URL = "https://shop.example"
     settings.UPDATE_MONTHS = 12
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
 def release(tmp_path):
     return first_release(tmp_path)
-
-
-@pytest.fixture
-def eager():
-    from portal.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -83,7 +67,7 @@ def test_the_shop_offers_the_unit_always_and_the_france_choice_for_a_coverage_wi
     assert 'data-testid="fr-zone-mode"' not in checkout  # no France in the coverage
 
 
-def test_a_purchase_in_mph_gives_mph_names_and_ov2_file_names(client, release, started, eager,
+def test_a_purchase_in_mph_gives_mph_names_and_ov2_file_names(client, release, started, eager_raising,
                                                               django_capture_on_commit_callbacks):
     r = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
                     {"email": "ana@example.com", "coverage": "GB", "speed_unit": "mph"})
@@ -153,7 +137,7 @@ def download(client, order) -> bytes:
     return body(client.get(re.search(r'id="download" href="([^"]+)"', page).group(1)))
 
 
-def test_switching_the_unit_in_the_panel_rebuilds_the_file(client, release, eager,
+def test_switching_the_unit_in_the_panel_rebuilds_the_file(client, release, eager_raising,
                                                           django_capture_on_commit_callbacks):
     lea = customer()
     client.force_login(lea)
