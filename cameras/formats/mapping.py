@@ -183,19 +183,27 @@ _TOP_KEYS = ("columns", "id", "speed_unit", "types", "type_patterns", "headings"
 _DEFAULT_KEYS = ("type",)
 
 
+def _table(data: dict, key: str, where: str, known, shape: str, noun: str = "key", valid: str = "valid",
+           note: str = "") -> dict:
+    """The mapping's [key] table (empty when not given), refused when it is no table or has a
+    key not in ``known``; ``shape`` says what the table holds ("a table of ...")."""
+    table = data.get(key) or {}
+    if not isinstance(table, dict):
+        raise FormatError(f"{where}: [{key}] must be a table {shape}")
+    bad = [k for k in table if k not in known]
+    if bad:
+        raise FormatError(f"{where}: unknown {noun}(s) in [{key}]: {', '.join(map(repr, bad))}; "
+                          f"{valid}: {', '.join(known)}{note}")
+    return table
+
+
 def _validated(data, where: str) -> Mapping:
     if not isinstance(data, dict):
         raise FormatError(f"{where}: a mapping is a table of keys ({', '.join(_TOP_KEYS)})")
     unknown = [k for k in data if k not in _TOP_KEYS]
     if unknown:
         raise FormatError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(_TOP_KEYS)}")
-    columns = data.get("columns") or {}
-    if not isinstance(columns, dict):
-        raise FormatError(f"{where}: [columns] must be a table of field = \"column name\"")
-    bad = [k for k in columns if k not in FIELDS]
-    if bad:
-        raise FormatError(f"{where}: unknown field(s) in [columns]: {', '.join(map(repr, bad))}; "
-                          f"valid fields: {', '.join(FIELDS)}")
+    columns = _table(data, "columns", where, FIELDS, "of field = \"column name\"", noun="field", valid="valid fields")
     cols: dict = {}
     for key, value in columns.items():
         if key in JOINABLE and isinstance(value, list) and value and all(isinstance(v, str) and v.strip()
@@ -228,13 +236,8 @@ def _validated(data, where: str) -> Mapping:
                     raise FormatError(f"{where}: [type_patterns] {value!r} is not a regular expression: {err}") from None
             target[str(value)] = type_slug(slug, f"{where}: [{key}] {value!r}")
     headings = _headings(data.get("headings"), where)
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        raise FormatError(f"{where}: [defaults] must be a table such as type = \"red-light\"")
-    bad = [k for k in defaults if k not in _DEFAULT_KEYS]
-    if bad:
-        raise FormatError(f"{where}: unknown key(s) in [defaults]: {', '.join(map(repr, bad))}; valid: "
-                          f"{', '.join(_DEFAULT_KEYS)} (the speed unit is the top-level speed_unit)")
+    defaults = _table(data, "defaults", where, _DEFAULT_KEYS, "such as type = \"red-light\"",
+                      note=" (the speed unit is the top-level speed_unit)")
     defaults = {"type": type_slug(defaults["type"], f"{where}: [defaults] type")} if "type" in defaults else {}
     delimiter = data.get("delimiter") or ""
     if delimiter == "\\t":
