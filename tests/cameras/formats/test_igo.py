@@ -255,26 +255,39 @@ def test_an_end_row_far_from_its_start_is_not_paired(tmp_path):
 
 # --------------------------------------------------------------------------- units
 
-def test_auto_reads_a_uk_list_of_20_to_70_as_mph(tmp_path):
-    path = write(tmp_path, "gb.txt", IGO + "-0.12,51.50,1,30,0,0\r\n-0.13,51.51,1,40,0,0\r\n"
-                                           "-1.90,52.48,1,70,0,0\r\n-1.91,52.49,2,20,0,0\r\n")
-    records, _, notes, state = read(path)
-    assert [r.speed for r in records] == [48, 64, 113, 32]
-    assert state.unit == "mph"
-    assert any(n.startswith("SPEED read as mph") for n in notes)
-    records, _, notes, state = read(path, speed_unit="kmh")
+UK_MPH = (30, 40, 70, 20)
+UK_KMH = (48, 64, 97, 113)
+
+
+def uk_list(tmp_path, speeds):
+    """Four cameras in England (London, Birmingham) with these speeds; in mph the last is a
+    red-light camera."""
+    last = "2" if speeds == UK_MPH else "1"
+    places = ("-0.12,51.50,1", "-0.13,51.51,1", "-1.90,52.48,1", f"-1.91,52.49,{last}")
+    return write(tmp_path, "gb.txt", IGO + "".join(f"{at},{speed},0,0\r\n" for at, speed in zip(places, speeds)))
+
+
+@pytest.mark.parametrize("speeds, kmh, unit, note", [
+    (UK_MPH, [48, 64, 113, 32], "mph", "SPEED read as mph"),
+    (UK_KMH, [48, 64, 97, 113], "kmh", "speeds look like km/h (values such as 48, 64, 97, 113)"),
+], ids=["20-70 as mph", "48-113 stay km/h"])
+def test_auto_reads_a_uk_list_in_the_unit_its_speeds_fit(tmp_path, speeds, kmh, unit, note):
+    records, _, notes, state = read(uk_list(tmp_path, speeds))
+    assert [r.speed for r in records] == kmh
+    assert state.unit == unit
+    assert any(note in n for n in notes)
+
+
+def test_a_uk_list_in_mph_can_be_read_as_km_h(tmp_path):
+    path = uk_list(tmp_path, UK_MPH)
+    records, _, _, state = read(path, speed_unit="kmh")
     assert [r.speed for r in records] == [30, 40, 70, 20] and state.unit == "kmh"
     records, _, _, _ = read(path, mapping=Mapping.from_dict({"speed_unit": "kmh"}))
     assert [r.speed for r in records] == [30, 40, 70, 20]
 
 
-def test_a_uk_list_in_km_h_stays_km_h_with_a_warning_and_mph_elsewhere_is_an_option(tmp_path):
-    path = write(tmp_path, "gb-kmh.txt", IGO + "-0.12,51.50,1,48,0,0\r\n-0.13,51.51,1,64,0,0\r\n"
-                                               "-1.90,52.48,1,97,0,0\r\n-1.91,52.49,1,113,0,0\r\n")
-    records, _, notes, state = read(path)
-    assert [r.speed for r in records] == [48, 64, 97, 113]
-    assert state.unit == "kmh"
-    assert any("speeds look like km/h (values such as 48, 64, 97, 113)" in n for n in notes)
+def test_a_uk_list_in_km_h_is_read_with_a_warning_and_mph_elsewhere_is_an_option(tmp_path):
+    _, _, _, state = read(uk_list(tmp_path, UK_KMH))
     assert state.warnings and "read as km/h" in state.warnings[0]
 
     de = write(tmp_path, "de.txt", IGO + "8.6,50.1,1,25,0,0\r\n8.7,50.2,1,35,0,0\r\n8.8,50.3,1,45,0,0\r\n")
