@@ -321,9 +321,10 @@ TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at mos
 
 class ChunkTexts:
     """Text per row made once per distinct combination of ``columns`` (e.g. a name from
-    type, speed and road), a chunk of rows at a time: ``texts(idx)`` groups the rows ``idx``
-    (``group_codes``), looks each combination up in a cache and calls ``build(rows)`` (camera
-    rows, one per missing combination; a list of str) for the others only.
+    type, speed and road), a chunk of rows at a time: the combinations are coded once for all
+    rows (``group_codes``); ``texts(idx)`` looks the codes of the rows ``idx`` up in a cache
+    (an array by code) and calls ``build(rows)`` (camera rows, one per missing combination;
+    a list of str) for the others only.
 
     Few combinations (the usual case) are built once for the whole file; with a distinct
     text per camera (a million roads) the cache is emptied whenever it would exceed
@@ -336,15 +337,19 @@ class ChunkTexts:
 
     def __init__(self, columns: Sequence[np.ndarray], build: Callable[[np.ndarray], list[str]]):
         self.columns, self.build = tuple(columns), build
-        self.cache: dict = {}
         self.direct = False
         self.keys: np.ndarray | None = None  # code per row of the combined columns, made on first use
+        self.cache: np.ndarray | None = None  # text per code (None: not made, or dropped)
+        self.cached: np.ndarray | None = None  # per code: whether ``cache`` holds its text
+        self.size = 0  # texts ``cache`` holds
 
     def _row_keys(self) -> np.ndarray:
-        """One code per row for the combination of ``columns``, for all rows at once (cheaper
-        than grouping the columns chunk by chunk): equal combinations, equal codes."""
+        """One code per row (0..k-1) for the combination of ``columns``, for all rows at once
+        (cheaper than grouping the columns chunk by chunk): equal combinations, equal codes."""
         if self.keys is None:
-            self.keys = group_codes(*(codes_of(col) for col in self.columns))[0].astype(np.int64)
+            self.keys, first = group_codes(*(codes_of(col) for col in self.columns))
+            self.cache = np.full(len(first), None, dtype=object)
+            self.cached = np.zeros(len(first), dtype=bool)
         return self.keys
 
     def __call__(self, idx: np.ndarray) -> list[str]:
@@ -352,51 +357,30 @@ class ChunkTexts:
             return []
         if self.direct:
             return list(self.build(idx))
-        if len(self.columns) == 1:
-            return self._one_column(idx)
-        uniq, first, codes = np.unique(self._row_keys()[idx], return_index=True, return_inverse=True)
-        keys = uniq.tolist()
-        cache = self.cache
-        values = list(map(cache.get, keys))
-        missing = [k for k, v in enumerate(values) if v is None]
-        if missing:
-            built = self.build(idx[first[missing]])
-            if 2 * len(missing) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
-                self.direct = True
-                cache.clear()
-                for k, text in zip(missing, built):
-                    values[k] = text
-            else:
-                if len(cache) + len(missing) > TEXT_CACHE:
-                    cache.clear()
-                for k, text in zip(missing, built):
-                    values[k] = cache[keys[k]] = text
-        table = np.empty(len(values), dtype=object)
-        table[:] = values
-        return table[codes.reshape(-1)].tolist()
-
-    def _one_column(self, idx: np.ndarray) -> list[str]:
-        """``__call__`` for one column: its values are the keys, looked up row by row in the
-        cache (no codes needed), the same texts and the same cache decisions."""
-        keys = self.columns[0][idx].tolist()
-        cache = self.cache
-        out = list(map(cache.get, keys))
-        if None not in out:
-            return out
-        first: dict = {}  # each missing value -> its first position in the chunk
-        for k, (key, text) in enumerate(zip(keys, out)):
-            if text is None and key not in first:
-                first[key] = k
-        built = self.build(idx[np.fromiter(first.values(), dtype=np.int64, count=len(first))])
-        made = dict(zip(first, built))
-        if 2 * len(first) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
+        codes = self._row_keys()[idx]
+        cache, cached = self.cache, self.cached
+        missing = ~cached[codes]
+        if not missing.any():
+            return cache[codes].tolist()
+        out = cache[codes]  # the texts made before (taken before the cache may be emptied below)
+        at = np.flatnonzero(missing)
+        new_codes, first = np.unique(codes[at], return_index=True)  # each missing combination once
+        built = np.empty(len(new_codes), dtype=object)
+        built[:] = list(self.build(idx[at[first]]))
+        if 2 * len(new_codes) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
             self.direct = True
-            cache.clear()
+            self.cache = self.cached = None
+            self.size = 0
         else:
-            if len(cache) + len(first) > TEXT_CACHE:
-                cache.clear()
-            cache.update(made)
-        return [made[key] if text is None else text for key, text in zip(keys, out)]
+            if self.size + len(new_codes) > TEXT_CACHE:
+                cache[:] = None
+                cached[:] = False
+                self.size = 0
+            cache[new_codes] = built
+            cached[new_codes] = True
+            self.size += len(new_codes)
+        out[at] = built[np.searchsorted(new_codes, codes[at])]
+        return out.tolist()
 
 
 # ---------------------------------------------------------------------------------------
