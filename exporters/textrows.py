@@ -271,23 +271,36 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(columns[0])
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    key = np.zeros(n, np.int64)
+    key = None  # all zeros until a column with more than one value
     span = 1
     for col in columns:
         col = np.asarray(col)
-        col = (factorize(col)[0] if col.dtype == object else col).astype(np.int64)
-        lo = int(col.min())
-        width = int(col.max()) - lo + 1
-        if width <= 1:
-            continue
-        col = col - lo
+        if col.dtype == object:
+            col = factorize(col)[0]
+        if col.dtype.kind in "biu":  # min and max on the column as it is, one int64 copy made
+            lo = int(col.min())
+            width = int(col.max()) - lo + 1
+            if width <= 1:
+                continue
+            col = np.subtract(col, lo, dtype=np.int64)
+        else:
+            col = col.astype(np.int64)
+            lo = int(col.min())
+            width = int(col.max()) - lo + 1
+            if width <= 1:
+                continue
+            col = col - lo
         if width > 4 * n + 1024:  # a wide column (ids, codes of many values): renumber it first
             col, width = _compact(col, width)
-        key = key * width + col
+        if key is None:
+            key = col
+        else:
+            key *= width
+            key += col
         span *= width
         if span > 4 * n + 1024:  # keep the combined key small: renumber what is used
             key, span = _compact(key, span)
-    key, span = _compact(key, span)
+    key, span = _compact(np.zeros(n, np.int64) if key is None else key, span)
     representative = np.empty(span, np.int64)
     representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
     return key.astype(np.int32) if span < 2**31 else key, representative
