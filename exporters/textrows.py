@@ -455,13 +455,19 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
     d = decimals if is_float or scaled else 0
     if not 0 <= keep <= min(d, 3):
         raise ValueError(f"keep={keep}: at most the decimals written, and at most 3")
+    all_ok = bool(ok.all())
+    src = v if all_ok else np.where(ok, v, 0)
     if is_float:
-        q = np.rint(np.where(ok, v, 0).astype(np.float64) * 10.0 ** d).astype(np.int64)
+        q = np.rint(src.astype(np.float64) * 10.0 ** d).astype(np.int64)
     else:
-        q = np.where(ok, v, 0).astype(np.int64)
+        q = src.astype(np.int64)
     neg = q < 0
     a = np.abs(q)
-    whole = a // _POW10[d]
+    wrapped = bool(n) and int(a.min()) < 0  # a value beyond int64 once scaled: keep every modulo as before
+    if d:
+        whole, frac = np.divmod(a, _POW10[d])
+    else:
+        whole = a
     groups = 1  # groups of three digits in the largest integer part
     while groups < 7 and n and int(whole.max()) >= _POW10[3 * groups]:
         groups += 1
@@ -471,7 +477,10 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
     lead_at = groups - used
     parts: list[tuple[np.ndarray, str, int, str, bool, int]] = []  # (codes, kind, width, prefix, trim, keep)
     for j in range(groups):
-        value = (whole // _POW10[3 * (groups - 1 - j)]) % 1000
+        div = _POW10[3 * (groups - 1 - j)]
+        value = whole // div if div > 1 else whole
+        if j or wrapped:  # the first group is below 1000 already (``groups`` is chosen so)
+            value = value % 1000
         if groups == 1:
             parts.append((value + 1000 * neg, "lead", 3, prefix, False, 0))
         else:
@@ -480,11 +489,12 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
             code = np.where(j < lead_at, 3000, np.where(j == lead_at, value + 1000 * neg, 2000 + value))
             parts.append((code, "lead+group", 3, prefix, False, 0))
     if d:
-        frac = a - whole * _POW10[d]
         for start in range(0, d, 3):
             width = min(3, d - start)
             rest = d - start - width  # digits after this group
-            value = (frac // _POW10[rest]) % _POW10[width]
+            value = frac // _POW10[rest] if rest else frac
+            if start or wrapped:  # the first group is below 10**width already
+                value = value % _POW10[width]
             if trim and rest:  # non-zero digits follow: the group in full (second half of the table)
                 value = value + _POW10[width] * (frac % _POW10[rest] != 0)
             parts.append((value, "fraction" if start == 0 else "group", width, "", trim, keep if start == 0 else 0))
@@ -493,7 +503,7 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
         last = i == len(parts) - 1
         table = _table(kind, width, pre, suffix if last else "", trimmed, missing if last else "", kept)
         empty = len(table) - 1
-        if not ok.all():
+        if not all_ok:
             code = np.where(ok, code, empty)
         pieces.append((code.astype(np.int16 if len(table) < 2**15 else np.int32), table))
     return pieces
