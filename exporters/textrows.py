@@ -36,7 +36,6 @@ from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 CHUNK_ROWS = 4096
 _SEP = "\x00"  # joins a text column; removed from values first, never produced by escaping
@@ -306,27 +305,13 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return key.astype(np.int32) if span < 2**31 else key, representative
 
 
-def factorize_fast(values: Sequence | np.ndarray) -> tuple[np.ndarray, list]:
-    """``factorize`` (code per value, distinct values in first-seen order), with pandas' hash
-    table when it codes every value as itself (no missing value: None or NaN; pandas would
-    give those -1), else with ``factorize``. The same codes and values either way."""
-    column = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
-    try:
-        codes, uniques = pd.factorize(column)
-    except TypeError:  # unhashable values: factorize raises for them as well
-        return factorize(values)
-    if len(codes) and int(codes.min()) < 0:
-        return factorize(values)
-    return codes, list(uniques)
-
-
 def codes_of(column: np.ndarray) -> np.ndarray:
     """``column`` as integers with equal values sharing a code: integer columns as they are,
-    text (object) columns factorized (``factorize_fast``)."""
+    text (object) columns factorized (``factorize``)."""
     column = np.asarray(column)
     if column.dtype != object:
         return column
-    return factorize_fast(column)[0]
+    return factorize(column)[0]
 
 
 TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at most (then it starts afresh)

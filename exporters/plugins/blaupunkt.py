@@ -46,7 +46,7 @@ from exporters.common import CATEGORIES, category_codes, poi_names, select, sele
 from exporters.icons import draw_icon, to_bmp
 from exporters.interchange import (check_positions, grouped_model, has_end_point, position_errors, stretch_notes,
                                    text_file)
-from exporters.textrows import (ChunkTexts, NumberColumn, factorize_fast, group_codes, row_sizes, texts, write_rows,
+from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes, texts, write_rows,
                                 xml_escape)
 from exporters.units import mph_of, shown_speeds, unit_columns
 
@@ -74,7 +74,7 @@ def country_codes(cams: CameraSet) -> np.ndarray:
 def _country_table(cams: CameraSet) -> tuple[np.ndarray, list[str]]:
     """(code per camera, list country code per code): the country column factorized, each
     distinct value made a code once (``str`` of it, as numpy's ``astype(str)``)."""
-    codes, values = factorize_fast(np.asarray(cams["country"], dtype=object))
+    codes, values = factorize(np.asarray(cams["country"], dtype=object))
     fixed = []
     for value in values:
         text = str(value).rstrip("\x00").upper()  # as numpy's astype(str), which drops trailing NULs

@@ -60,7 +60,7 @@ from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
 from exporters.units import shown_speeds, unit_columns
-from exporters.textrows import (ChunkTexts, NumberColumn, factorize, factorize_fast, group_codes, row_sizes,
+from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes,
                         texts, write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
@@ -175,7 +175,7 @@ def extended_data(cams: CameraSet, style_codes: np.ndarray,
 
 def country_groups(countries: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """(folder name, row indices in id order) per country, sorted; no country last."""
-    codes, values = factorize_fast(countries)
+    codes, values = factorize(countries)
     groups = []
     for code, value in sorted(enumerate(values), key=lambda cv: (cv[1] in ("", None), str(cv[1] or ""))):
         groups.append((str(value) if value else UNKNOWN_COUNTRY, np.flatnonzero(codes == code)))
