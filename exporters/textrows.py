@@ -36,7 +36,6 @@ from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 CHUNK_ROWS = 4096
 _SEP = "\x00"  # joins a text column; removed from values first, never produced by escaping
@@ -271,23 +270,36 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(columns[0])
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    key = np.zeros(n, np.int64)
+    key = None  # all zeros until a column with more than one value
     span = 1
     for col in columns:
         col = np.asarray(col)
-        col = (factorize(col)[0] if col.dtype == object else col).astype(np.int64)
-        lo = int(col.min())
-        width = int(col.max()) - lo + 1
-        if width <= 1:
-            continue
-        col = col - lo
+        if col.dtype == object:
+            col = factorize(col)[0]
+        if col.dtype.kind in "biu":  # min and max on the column as it is, one int64 copy made
+            lo = int(col.min())
+            width = int(col.max()) - lo + 1
+            if width <= 1:
+                continue
+            col = np.subtract(col, lo, dtype=np.int64)
+        else:
+            col = col.astype(np.int64)
+            lo = int(col.min())
+            width = int(col.max()) - lo + 1
+            if width <= 1:
+                continue
+            col = col - lo
         if width > 4 * n + 1024:  # a wide column (ids, codes of many values): renumber it first
             col, width = _compact(col, width)
-        key = key * width + col
+        if key is None:
+            key = col
+        else:
+            key *= width
+            key += col
         span *= width
         if span > 4 * n + 1024:  # keep the combined key small: renumber what is used
             key, span = _compact(key, span)
-    key, span = _compact(key, span)
+    key, span = _compact(np.zeros(n, np.int64) if key is None else key, span)
     representative = np.empty(span, np.int64)
     representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
     return key.astype(np.int32) if span < 2**31 else key, representative
@@ -295,18 +307,11 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def codes_of(column: np.ndarray) -> np.ndarray:
     """``column`` as integers with equal values sharing a code: integer columns as they are,
-    text (object) columns factorized (pandas' hash table; ``factorize`` when a value is
-    missing, None or NaN, which pandas would not code as itself)."""
+    text (object) columns factorized (``factorize``)."""
     column = np.asarray(column)
     if column.dtype != object:
         return column
-    try:
-        codes = pd.factorize(column)[0]
-    except TypeError:  # unhashable values: factorize raises for them as well
-        codes = None
-    if codes is None or (len(codes) and int(codes.min()) < 0):
-        return factorize(column)[0]
-    return codes
+    return factorize(column)[0]
 
 
 TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at most (then it starts afresh)
@@ -314,9 +319,10 @@ TEXT_CACHE = 1 << 16  # distinct texts ``ChunkTexts`` keeps across chunks at mos
 
 class ChunkTexts:
     """Text per row made once per distinct combination of ``columns`` (e.g. a name from
-    type, speed and road), a chunk of rows at a time: ``texts(idx)`` groups the rows ``idx``
-    (``group_codes``), looks each combination up in a cache and calls ``build(rows)`` (camera
-    rows, one per missing combination; a list of str) for the others only.
+    type, speed and road), a chunk of rows at a time: the combinations are coded once for all
+    rows (``group_codes``); ``texts(idx)`` looks the codes of the rows ``idx`` up in a cache
+    (an array by code) and calls ``build(rows)`` (camera rows, one per missing combination;
+    a list of str) for the others only.
 
     Few combinations (the usual case) are built once for the whole file; with a distinct
     text per camera (a million roads) the cache is emptied whenever it would exceed
@@ -329,15 +335,19 @@ class ChunkTexts:
 
     def __init__(self, columns: Sequence[np.ndarray], build: Callable[[np.ndarray], list[str]]):
         self.columns, self.build = tuple(columns), build
-        self.cache: dict = {}
         self.direct = False
         self.keys: np.ndarray | None = None  # code per row of the combined columns, made on first use
+        self.cache: np.ndarray | None = None  # text per code (None: not made, or dropped)
+        self.cached: np.ndarray | None = None  # per code: whether ``cache`` holds its text
+        self.size = 0  # texts ``cache`` holds
 
     def _row_keys(self) -> np.ndarray:
-        """One code per row for the combination of ``columns``, for all rows at once (cheaper
-        than grouping the columns chunk by chunk): equal combinations, equal codes."""
+        """One code per row (0..k-1) for the combination of ``columns``, for all rows at once
+        (cheaper than grouping the columns chunk by chunk): equal combinations, equal codes."""
         if self.keys is None:
-            self.keys = group_codes(*(codes_of(col) for col in self.columns))[0].astype(np.int64)
+            self.keys, first = group_codes(*(codes_of(col) for col in self.columns))
+            self.cache = np.full(len(first), None, dtype=object)
+            self.cached = np.zeros(len(first), dtype=bool)
         return self.keys
 
     def __call__(self, idx: np.ndarray) -> list[str]:
@@ -345,51 +355,30 @@ class ChunkTexts:
             return []
         if self.direct:
             return list(self.build(idx))
-        if len(self.columns) == 1:
-            return self._one_column(idx)
-        uniq, first, codes = np.unique(self._row_keys()[idx], return_index=True, return_inverse=True)
-        keys = uniq.tolist()
-        cache = self.cache
-        values = list(map(cache.get, keys))
-        missing = [k for k, v in enumerate(values) if v is None]
-        if missing:
-            built = self.build(idx[first[missing]])
-            if 2 * len(missing) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
-                self.direct = True
-                cache.clear()
-                for k, text in zip(missing, built):
-                    values[k] = text
-            else:
-                if len(cache) + len(missing) > TEXT_CACHE:
-                    cache.clear()
-                for k, text in zip(missing, built):
-                    values[k] = cache[keys[k]] = text
-        table = np.empty(len(values), dtype=object)
-        table[:] = values
-        return table[codes.reshape(-1)].tolist()
-
-    def _one_column(self, idx: np.ndarray) -> list[str]:
-        """``__call__`` for one column: its values are the keys, looked up row by row in the
-        cache (no codes needed), the same texts and the same cache decisions."""
-        keys = self.columns[0][idx].tolist()
-        cache = self.cache
-        out = list(map(cache.get, keys))
-        if None not in out:
-            return out
-        first: dict = {}  # each missing value -> its first position in the chunk
-        for k, (key, text) in enumerate(zip(keys, out)):
-            if text is None and key not in first:
-                first[key] = k
-        built = self.build(idx[np.fromiter(first.values(), dtype=np.int64, count=len(first))])
-        made = dict(zip(first, built))
-        if 2 * len(first) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
+        codes = self._row_keys()[idx]
+        cache, cached = self.cache, self.cached
+        missing = ~cached[codes]
+        if not missing.any():
+            return cache[codes].tolist()
+        out = cache[codes]  # the texts made before (taken before the cache may be emptied below)
+        at = np.flatnonzero(missing)
+        new_codes, first = np.unique(codes[at], return_index=True)  # each missing combination once
+        built = np.empty(len(new_codes), dtype=object)
+        built[:] = list(self.build(idx[at[first]]))
+        if 2 * len(new_codes) > len(idx) and len(idx) >= 64:  # mostly new texts: no cache from now on
             self.direct = True
-            cache.clear()
+            self.cache = self.cached = None
+            self.size = 0
         else:
-            if len(cache) + len(first) > TEXT_CACHE:
-                cache.clear()
-            cache.update(made)
-        return [made[key] if text is None else text for key, text in zip(keys, out)]
+            if self.size + len(new_codes) > TEXT_CACHE:
+                cache[:] = None
+                cached[:] = False
+                self.size = 0
+            cache[new_codes] = built
+            cached[new_codes] = True
+            self.size += len(new_codes)
+        out[at] = built[np.searchsorted(new_codes, codes[at])]
+        return out.tolist()
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,13 +440,19 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
     d = decimals if is_float or scaled else 0
     if not 0 <= keep <= min(d, 3):
         raise ValueError(f"keep={keep}: at most the decimals written, and at most 3")
+    all_ok = bool(ok.all())
+    src = v if all_ok else np.where(ok, v, 0)
     if is_float:
-        q = np.rint(np.where(ok, v, 0).astype(np.float64) * 10.0 ** d).astype(np.int64)
+        q = np.rint(src.astype(np.float64) * 10.0 ** d).astype(np.int64)
     else:
-        q = np.where(ok, v, 0).astype(np.int64)
+        q = src.astype(np.int64)
     neg = q < 0
     a = np.abs(q)
-    whole = a // _POW10[d]
+    wrapped = bool(n) and int(a.min()) < 0  # a value beyond int64 once scaled: keep every modulo as before
+    if d:
+        whole, frac = np.divmod(a, _POW10[d])
+    else:
+        whole = a
     groups = 1  # groups of three digits in the largest integer part
     while groups < 7 and n and int(whole.max()) >= _POW10[3 * groups]:
         groups += 1
@@ -467,7 +462,10 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
     lead_at = groups - used
     parts: list[tuple[np.ndarray, str, int, str, bool, int]] = []  # (codes, kind, width, prefix, trim, keep)
     for j in range(groups):
-        value = (whole // _POW10[3 * (groups - 1 - j)]) % 1000
+        div = _POW10[3 * (groups - 1 - j)]
+        value = whole // div if div > 1 else whole
+        if j or wrapped:  # the first group is below 1000 already (``groups`` is chosen so)
+            value = value % 1000
         if groups == 1:
             parts.append((value + 1000 * neg, "lead", 3, prefix, False, 0))
         else:
@@ -476,11 +474,12 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
             code = np.where(j < lead_at, 3000, np.where(j == lead_at, value + 1000 * neg, 2000 + value))
             parts.append((code, "lead+group", 3, prefix, False, 0))
     if d:
-        frac = a - whole * _POW10[d]
         for start in range(0, d, 3):
             width = min(3, d - start)
             rest = d - start - width  # digits after this group
-            value = (frac // _POW10[rest]) % _POW10[width]
+            value = frac // _POW10[rest] if rest else frac
+            if start or wrapped:  # the first group is below 10**width already
+                value = value % _POW10[width]
             if trim and rest:  # non-zero digits follow: the group in full (second half of the table)
                 value = value + _POW10[width] * (frac % _POW10[rest] != 0)
             parts.append((value, "fraction" if start == 0 else "group", width, "", trim, keep if start == 0 else 0))
@@ -489,7 +488,7 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
         last = i == len(parts) - 1
         table = _table(kind, width, pre, suffix if last else "", trimmed, missing if last else "", kept)
         empty = len(table) - 1
-        if not ok.all():
+        if not all_ok:
             code = np.where(ok, code, empty)
         pieces.append((code.astype(np.int16 if len(table) < 2**15 else np.int32), table))
     return pieces

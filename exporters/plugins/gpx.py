@@ -46,7 +46,7 @@ from exporters import sizing, units
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from exporters.common import categories, poi_names, select, select_index
 from exporters.schema import Kind
-from exporters.textrows import (ChunkTexts, NumberColumn, group_codes, number_pairs, row_sizes, texts, write_rows,
+from exporters.textrows import (ChunkTexts, NumberColumn, group_codes, row_sizes, texts, write_rows,
                         xml_escape)
 from exporters.bulk import category_groups, rows_of
 from exporters.france import zone_lengths_of
@@ -168,6 +168,23 @@ def row_maker(cams: CameraSet, options: ExportOptions):
     lon_text = NumberColumn(lon, 6, suffix='">')
     id_text = NumberColumn(ids)
     heading_text = NumberColumn(heading, 2, trim=True, prefix='" heading="')
+    # end points (stretches only): worked out once for all of them, as ``number_pairs`` writes them
+    end_lat64, end_lon64 = np.asarray(end_lat, np.float64), np.asarray(end_lon, np.float64)
+    has_end = ~np.isnan(end_lat64) & ~np.isnan(end_lon64)
+    end_rows = np.flatnonzero(has_end)
+    end_at = np.full(len(has_end), -1, np.int64)
+    end_at[end_rows] = np.arange(len(end_rows))
+    end_texts = [NumberColumn(end_lat64[end_rows], 6, prefix='" end_lat="', suffix='" end_lon="'),
+                 NumberColumn(end_lon64[end_rows], 6)]
+
+    def end_points(idx):
+        out = [""] * len(idx)
+        lines = np.flatnonzero(has_end[idx])
+        if len(lines):
+            at = end_at[idx[lines]]
+            for k, text in zip(lines.tolist(), map("".join, zip(*(p for col in end_texts for p in col(at))))):
+                out[k] = text
+        return out
 
     def make(idx, slug, title):
         middle = middles.get(slug)
@@ -180,7 +197,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
                  for metres, a in zip(proximity, attrs.tolist())], dtype=object)
         return [*lat_text(idx), *lon_text(idx), labels(idx), descriptions(idx),
                 middle[attr_codes[idx]].tolist(), *id_text(idx), *heading_text(idx),
-                number_pairs(end_lat[idx], end_lon[idx], 6, prefix='" end_lat="', middle='" end_lon="'),
+                end_points(idx),
                 '"/></extensions></wpt>\n']
 
     return make

@@ -60,7 +60,7 @@ from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
 from exporters.units import shown_speeds, unit_columns
-from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, number_pairs, numbers, row_sizes,
+from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes,
                         texts, write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
@@ -250,25 +250,42 @@ class Placemarks:
         lon_text = NumberColumn(lon, 6, prefix=CLOSE_DATA + "<Point><coordinates>", suffix=",")
         lat_text = NumberColumn(lat, 6, suffix="</coordinates></Point></Placemark>\n")
 
+        # a stretch's line placemark: its coordinates worked out once for all stretches, as
+        # ``number_pairs`` writes them (nothing for a pair with a missing value)
+        stretch_rows = np.flatnonzero(has_end)
+        stretch_at = np.full(len(has_end), -1, np.int64)
+        stretch_at[stretch_rows] = np.arange(len(stretch_rows))
+        s_lon, s_lat, s_end_lon, s_end_lat = (col[stretch_rows].astype(np.float64)
+                                              for col in (lon, lat, end_lon, end_lat))
+        start_ok = ~np.isnan(s_lon) & ~np.isnan(s_lat)
+        end_ok = ~np.isnan(s_end_lon) & ~np.isnan(s_end_lat)
+        line_coords = [NumberColumn(s_lon, 6, suffix=",", when=start_ok),
+                       NumberColumn(s_lat, 6, suffix=" ", when=start_ok),
+                       NumberColumn(s_end_lon, 6, suffix=",", when=end_ok), NumberColumn(s_end_lat, 6, when=end_ok)]
+
         def make(idx):
             start_piece = names(idx)
+            descs = descriptions(idx)
+            ext_rows = ext_codes[idx]
+            id_pieces, heading_pieces = id_text(idx), heading_text(idx)
             lines = np.flatnonzero(has_end[idx])
             if len(lines):
                 # a stretch starts with its LineString placemark, then its point placemark: the
-                # line is put in front of the point's name piece (no extra piece per row)
-                s = idx[lines]
-                ref = numbers(ids[s])
-                head = numbers(heading[s], 2, trim=True, prefix='</SimpleData><SimpleData name="heading">')
-                start = number_pairs(lon[s], lat[s], 6, middle=",", suffix=" ")
-                end = number_pairs(end_lon[s], end_lat[s], 6, middle=",")
-                descs = texts(description[s], html_in_xml, "<description>", "</description>")
-                for k, d, e, r, h, a, b in zip(lines.tolist(), descs, ext_plain[ext_codes[s]].tolist(), ref, head,
-                                               start, end):
-                    n = start_piece[k]
-                    start_piece[k] = (f"{n}{d}<styleUrl>#stretch</styleUrl>{e}{r}{h}{CLOSE_DATA}<LineString>"
-                                      f"<coordinates>{a}{b}</coordinates></LineString></Placemark>\n{n}")
-            return [start_piece, descriptions(idx), ext_styled[ext_codes[idx]].tolist(), *id_text(idx),
-                    *heading_text(idx), *lon_text(idx), *lat_text(idx)]
+                # line is put in front of the point's name piece (no extra piece per row); its
+                # description, ref and heading are those of the point
+                at = stretch_at[idx[lines]]
+                ks = lines.tolist()
+                m = len(ks)
+                own = [[piece[k] for k in ks] for piece in (start_piece, descs)]
+                columns = [*own, ["<styleUrl>#stretch</styleUrl>"] * m, ext_plain[ext_rows[lines]].tolist(),
+                           *([piece[k] for k in ks] for piece in (*id_pieces, *heading_pieces)),
+                           [CLOSE_DATA + "<LineString><coordinates>"] * m,
+                           *(piece for coords in line_coords for piece in coords(at)),
+                           ["</coordinates></LineString></Placemark>\n"] * m, own[0]]
+                for k, text in zip(ks, map("".join, zip(*columns))):
+                    start_piece[k] = text
+            return [start_piece, descs, ext_styled[ext_rows].tolist(), *id_pieces, *heading_pieces,
+                    *lon_text(idx), *lat_text(idx)]
 
         self.make = make
 
