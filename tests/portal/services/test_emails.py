@@ -242,3 +242,15 @@ def test_the_same_email_sent_by_two_workers_at_once_goes_out_once(order, kind, m
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ana@example.com"]
     assert sorted(results.values()) == [False, True]
     assert EmailRecord.objects.get(order=order, kind=kind, key=key).sent_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_every_email_links_to_the_address_the_site_is_served_on(order, kind, settings):
+    settings.SITE_URL = "http://127.0.0.1:8101"
+    tasks.send_order_email.run(order.pk, kind, key_for(kind, order))
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    assert "http://127.0.0.1:8101/" in message.body and "http://127.0.0.1:8101/" in html
+    assert ":8000" not in message.body and ":8000" not in html
+    assert "shop.example" not in message.body + html
