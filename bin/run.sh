@@ -1,4 +1,4 @@
-# Parts of ./run, sourced (and called by the tests).
+# Parts of ./run, sourced (and called by the tests): the site address and the fake Stripe.
 # Usage: . bin/run.sh   (needs PY set to a python, see bin/venv.sh)
 
 # The address the shop is served on, for the links in emails: SITE_URL when set, else
@@ -9,4 +9,44 @@ site_url() {
     else
         echo "http://${HOST:-127.0.0.1}:${PORT:-8000}"
     fi
+}
+
+# True when something already listens on 127.0.0.1:$1 (or the port cannot be bound).
+port_taken() {
+    "$PY" -c "import socket,sys
+s = socket.socket()
+try:
+    s.bind(('127.0.0.1', int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)" "$1"
+}
+
+# Start localstripe on $STRIPE_PORT (default 8420) in the background (LOCALSTRIPE: its pid)
+# and wait until it answers; when it cannot start, say why and how to fix it, and fail.
+start_localstripe() {
+    STRIPE_PORT="${STRIPE_PORT:-8420}"
+    local log="${LOCALSTRIPE_LOG:-var/log/localstripe.log}"
+    if port_taken "$STRIPE_PORT"; then
+        echo "ERROR: localstripe (the fake Stripe server) cannot start: port $STRIPE_PORT is already in use." >&2
+        echo "       Stop the program using it (another ./run? see: lsof -i :$STRIPE_PORT)," >&2
+        echo "       or pick a free port: STRIPE_PORT=8421 ./run" >&2
+        return 1
+    fi
+    echo "==> no STRIPE_SECRET_KEY: starting localstripe on port $STRIPE_PORT (log: $log)"
+    "$PY" -m localstripe --port "$STRIPE_PORT" >"$log" 2>&1 &
+    LOCALSTRIPE=$!
+    export STRIPE_API_BASE="http://localhost:$STRIPE_PORT" STRIPE_JS_URL="http://localhost:$STRIPE_PORT/js.stripe.com/v3/"
+    local _
+    for _ in $(seq 50); do
+        if ! kill -0 "$LOCALSTRIPE" 2>/dev/null; then
+            break
+        fi
+        "$PY" -c "import urllib.request,sys; urllib.request.urlopen('$STRIPE_JS_URL', timeout=1)" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "ERROR: localstripe (the fake Stripe server) did not start on port $STRIPE_PORT; see $log" >&2
+    echo "       Is the port free (lsof -i :$STRIPE_PORT)? Another port: STRIPE_PORT=8421 ./run" >&2
+    kill "$LOCALSTRIPE" 2>/dev/null || true
+    return 1
 }
