@@ -106,6 +106,8 @@ def verify_webhook(payload: bytes, signature: str):
         raise ValueError(f"bad signature: {exc}") from None
     except ValueError as exc:
         raise ValueError(f"bad payload: {exc}") from None
+    except (AttributeError, TypeError):  # the stripe library reads the body as an object
+        raise ValueError("bad payload: the event is not a JSON object") from None
 
 
 def refund(order: Order) -> str:

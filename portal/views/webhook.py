@@ -73,7 +73,11 @@ def stripe_webhook(request):
     try:
         payments.verify_webhook(request.body, request.headers.get("Stripe-Signature", ""))
         event = json.loads(request.body.decode("utf-8"))  # verified: read it as plain JSON
-        event["id"], event["type"], event["data"]["object"]
+        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+            return HttpResponseBadRequest("the event is not a JSON object with a data object")
+        event["id"], event["type"]
+        if not isinstance(event["data"].get("object"), dict):
+            return HttpResponseBadRequest("the event's data.object is not a JSON object")
         mismatch = _event_mismatch(event)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return HttpResponseBadRequest(str(exc))

@@ -182,3 +182,23 @@ def test_an_event_whose_processing_failed_is_processed_when_stripe_sends_it_agai
     assert sorted(EmailRecord.objects.filter(order=order).values_list("kind", flat=True)) == ["account", "file"]
     assert queued_builds == [order.pk]
     assert StripeEvent.objects.get(pk="evt_retry").processed_at is not None
+
+
+# --------------------------------------------------------------------------- malformed signed events
+
+
+@pytest.mark.parametrize("obj", [[{"id": "pi_audit"}], "pi_audit", 42, None])
+def test_a_signed_event_whose_data_object_is_not_an_object_is_refused_with_400_and_stored_nowhere(client, obj):
+    payload = json.dumps({"id": "evt_list", "object": "event", "type": "payment_intent.succeeded",
+                          "data": {"object": obj}}).encode()
+    response = deliver(client, payload)
+    assert response.status_code == 400
+    assert b"data.object is not a JSON object" in response.content
+    assert not StripeEvent.objects.filter(pk="evt_list").exists()
+
+
+@pytest.mark.parametrize("payload", [b"[1, 2]", b'{"id": "evt_x", "type": "charge.refunded", "data": [1]}'])
+def test_a_signed_event_that_is_not_an_object_is_refused_with_400(client, payload):
+    response = deliver(client, payload)
+    assert response.status_code == 400
+    assert b"not a JSON object" in response.content
