@@ -14,6 +14,7 @@ from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import OperationalError, connection
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal import tasks
@@ -254,3 +255,36 @@ def test_every_email_links_to_the_address_the_site_is_served_on(order, kind, set
     assert "http://127.0.0.1:8101/" in message.body and "http://127.0.0.1:8101/" in html
     assert ":8000" not in message.body and ":8000" not in html
     assert "shop.example" not in message.body + html
+
+
+ENTITIES = ("&#x27;", "&#39;", "&amp;", "&gt;", "&lt;", "&quot;")
+
+
+@pytest.mark.django_db
+def test_the_text_part_says_quotes_ampersands_and_brackets_literally_and_the_html_part_escapes_them(order):
+    outcome = "The camera on O'Brien Road & Main St > exit 3 is back in the file."
+    report = ErrorReport.objects.create(order=order, text="O'Brien Road & Main St", outcome=outcome,
+                                        status="repackaged", resolved_at=timezone.now())
+    tasks.send_order_email.run(order.pk, Kind.REPORT_OUTCOME, str(report.pk))
+    (message,) = mail.outbox
+    assert outcome in message.body
+    assert not any(entity in message.body or entity in message.subject for entity in ENTITIES)
+    html = message.alternatives[0][0]
+    assert "O&#x27;Brien Road &amp; Main St &gt; exit 3" in html and outcome not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", EVERY_KIND)
+def test_no_text_part_holds_html_entities(order, kind):
+    tasks.send_order_email.run(order.pk, kind, key_for(kind, order))
+    (message,) = mail.outbox
+    assert not any(entity in message.body or entity in message.subject for entity in ENTITIES), message.body
+
+
+def test_the_password_reset_text_email_says_the_address_literally():
+    context = {"email": "o'neil&sons@example.com", "site": "https://shop.example", "uid": "MQ", "token": "abc-123",
+               "valid_hours": 24}
+    body = render_to_string("portal/accounts/password_reset_email.txt", context)
+    subject = render_to_string("portal/accounts/password_reset_subject.txt", context)
+    assert "o'neil&sons@example.com" in body and subject.strip()
+    assert not any(entity in body + subject for entity in ENTITIES)
