@@ -110,6 +110,17 @@ def verify_webhook(payload: bytes, signature: str):
         raise ValueError("bad payload: the event is not a JSON object") from None
 
 
+def is_full_refund(charge: dict) -> bool:
+    """Whether a ``charge.refunded`` event's charge is refunded in full (its amount_refunded
+    reaches its amount); a partial refund (a goodwill gesture made in the Stripe dashboard)
+    leaves the order paid. A charge without the amounts is judged by Stripe's ``refunded``
+    flag, and one with neither counts as refunded in full."""
+    amount, refunded = charge.get("amount"), charge.get("amount_refunded")
+    if isinstance(amount, int) and isinstance(refunded, int):
+        return refunded >= amount
+    return bool(charge.get("refunded", True))
+
+
 def refund(order: Order) -> str:
     """Refund the order's payment in full; returns the refund id."""
     _configure()

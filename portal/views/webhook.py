@@ -104,6 +104,10 @@ def stripe_webhook(request):
             error = obj.get("last_payment_error") or {}
             fulfilment.payment_failed(order.pk, error.get("message", "the payment did not go through"))
         elif event["type"] == "charge.refunded":
-            fulfilment.refunded(order.pk)
+            if payments.is_full_refund(obj):
+                fulfilment.refunded(order.pk)
+            else:
+                log.info("order %s partially refunded (%s of %s): it stays paid", order.public_id,
+                         obj.get("amount_refunded"), obj.get("amount"))
     StripeEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
     return HttpResponse("ok")

@@ -202,3 +202,35 @@ def test_a_signed_event_that_is_not_an_object_is_refused_with_400(client, payloa
     response = deliver(client, payload)
     assert response.status_code == 400
     assert b"not a JSON object" in response.content
+
+
+# --------------------------------------------------------------------------- partial and full refunds
+
+
+def charge_refunded(order: Order, refunded_amount: int, event_id: str, **extra) -> bytes:
+    return stripe_event("charge.refunded", {"id": "ch_audit", "object": "charge", "payment_intent": order.payment_intent,
+                                            "amount": order.amount, "amount_refunded": refunded_amount,
+                                            "refunded": refunded_amount >= order.amount, **extra}, event_id)
+
+
+def test_a_partial_refund_leaves_the_order_paid(client):
+    order = new_order(status=Order.Status.PAID)
+    assert deliver(client, charge_refunded(order, 500, "evt_partial")).status_code == 200
+    order.refresh_from_db()
+    assert (order.status, order.refunded_at) == (Order.Status.PAID, None)
+    assert StripeEvent.objects.get(pk="evt_partial").processed_at is not None
+
+
+def test_partial_refunds_adding_up_to_the_full_amount_revoke_the_order(client):
+    order = new_order(status=Order.Status.PAID)
+    deliver(client, charge_refunded(order, 500, "evt_partial"))
+    assert deliver(client, charge_refunded(order, order.amount, "evt_rest")).status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED and order.refunded_at is not None
+
+
+def test_a_refund_of_the_full_amount_revokes_the_order(client):
+    order = new_order(status=Order.Status.PAID)
+    deliver(client, charge_refunded(order, order.amount, "evt_full"))
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
