@@ -341,11 +341,15 @@ STALE_FILE_DAYS = env_int("STALE_FILE_DAYS", 183)  # "your file is over six mont
 REMINDERS_EVERY_SECONDS = env_int("REMINDERS_EVERY_SECONDS", 3600)  # Celery beat period of send_reminders
 
 # Customer panel: login rate limits, password reset, panel download links, cookie security.
-# Failed logins allowed per email and per client IP within LOGIN_RATE_WINDOW seconds; then
-# logins are refused with "try again in N minutes" until the window ends.
+# Failed logins allowed per account (its email) and per client IP within LOGIN_RATE_WINDOW
+# seconds; the next failure locks that account (or IP) for LOGIN_LOCK_SECONDS from then, and
+# every message about the lock names that one duration. The per-IP limit is much higher: many
+# customers share an address (an office, a mobile carrier), and one person's typos must not
+# lock them all out.
 LOGIN_FAILURES_PER_EMAIL = env_int("LOGIN_FAILURES_PER_EMAIL", 5)
-LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 5)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50)
 LOGIN_RATE_WINDOW = env_int("LOGIN_RATE_WINDOW", 15 * 60)
+LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 15 * 60)
 PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)   # reset emails per address per window
 PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)        # reset requests per client IP per window
 PASSWORD_RESET_RATE_WINDOW = env_int("PASSWORD_RESET_RATE_WINDOW", 3600)

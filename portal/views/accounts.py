@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
-from portal.lib.ratelimit import client_ip, login_limiters, minutes, reset_limiters, reset_token_limiter
+from portal.lib.ratelimit import Limiter, client_ip, login_limiters, minutes, reset_limiters, reset_token_limiter
 from portal.models import User
 
 
@@ -36,16 +36,34 @@ def _login_key(value: str) -> str:
     return f"user:{user_id}" if user_id is not None else email
 
 
+def login_locks() -> tuple[Limiter, Limiter]:
+    """The locks of an account and of a client IP: set (for LOGIN_LOCK_SECONDS from that
+    moment) when its failures reach the limit, so "try again in N minutes" and "paused for
+    N minutes" name the same duration."""
+    lock = settings.LOGIN_LOCK_SECONDS
+    return Limiter("login-lock-email", 1, lock), Limiter("login-lock-ip", 1, lock)
+
+
+def unlock_account(user_id: int) -> None:
+    """Forget the failures and the lock of an account (a login, a new password)."""
+    by_email, _by_ip = login_limiters()
+    lock_email, _lock_ip = login_locks()
+    for limiter in (by_email, lock_email):
+        limiter.reset(f"user:{user_id}")
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login with a limit on failures per email and per client IP: past the limit
-    every attempt (even with the right password) is refused until the window ends."""
+    """Django's login with a lock per account (its email) and a much higher one per client
+    IP: past LOGIN_FAILURES_PER_EMAIL failures the account, past LOGIN_FAILURES_PER_IP the
+    IP, refuses every attempt (even with the right password) for LOGIN_LOCK_SECONDS. Other
+    accounts tried from the same IP are not affected by one account's lock."""
 
     template_name = "portal/accounts/login.html"
 
     def _blocked_for(self, request) -> int:
-        by_email, by_ip = login_limiters()
+        lock_email, lock_ip = login_locks()
         email = _login_key(request.POST.get("username"))
-        return max(by_email.blocked_for(email) if email else 0, by_ip.blocked_for(client_ip(request)))
+        return max(lock_email.blocked_for(email) if email else 0, lock_ip.blocked_for(client_ip(request)))
 
     def _locked(self, form, seconds: int):
         form.errors.clear()
@@ -61,25 +79,26 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         by_email, by_ip = login_limiters()
-        email = _login_key(self.request.POST.get("username"))
-        if email:
-            by_email.hit(email)
-        by_ip.hit(client_ip(self.request))
+        lock_email, lock_ip = login_locks()
+        email, ip = _login_key(self.request.POST.get("username")), client_ip(self.request)
+        for counter, lock, ident in ((by_email, lock_email, email), (by_ip, lock_ip, ip)):
+            if ident and counter.hit(ident) >= counter.limit:
+                lock.hit(ident)        # locked from now for LOGIN_LOCK_SECONDS
+                counter.reset(ident)   # after the lock, a fresh count
         seconds = self._blocked_for(self.request)
         if seconds:
             return self._locked(form, seconds)
-        left = min(by_email.remaining(email) if email else by_email.limit, by_ip.remaining(client_ip(self.request)))
+        left = min(by_email.remaining(email) if email else by_email.limit, by_ip.remaining(ip))
         context = self.get_context_data(form=form, attempts_left=left if left <= 2 else None)
         return self.render_to_response(context)
 
     def form_valid(self, form):
-        by_email, _by_ip = login_limiters()
-        by_email.reset(f"user:{form.get_user().pk}")
+        unlock_account(form.get_user().pk)
         return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("window_minutes", minutes(settings.LOGIN_RATE_WINDOW))
+        context.setdefault("lock_minutes", minutes(settings.LOGIN_LOCK_SECONDS))
         context["email"] = _normal_email(self.request.POST.get("username", self.request.GET.get("email", "")))
         return context
 
@@ -144,8 +163,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        by_email, _by_ip = login_limiters()
-        by_email.reset(f"user:{form.user.pk}")  # a new password lifts a login block on the account
+        unlock_account(form.user.pk)  # a new password lifts a login lock on the account
         messages.success(self.request, "Your new password is set, and you are logged in.")
         return response
 
