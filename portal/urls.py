@@ -13,6 +13,7 @@ urlpatterns = [
     # Home page, device picker and the preview map
     path("", home.home, name="home-page"),
     path("map/clusters.json", home.map_clusters, name="home-map-clusters"),
+    path("favicon.ico", home.favicon, name="home-favicon"),
 
     # Shop: device pages, checkout, payment and the order page
     path("devices/<slug:device_id>/", shop.device_page, name="shop-device"),

@@ -8,7 +8,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_safe
 
@@ -164,3 +165,10 @@ def map_clusters(request):
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={CLUSTER_MAX_AGE}"
     return response
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every site: the static icon (its hashed
+    name in production, so the redirect is permanent and the icon itself cached)."""
+    return redirect(static("portal/favicon.ico"), permanent=True)
