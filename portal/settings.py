@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request whose Content-Length is over its limit gets 413 before any parsing.
+    "portal.lib.request_size.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (portal/static, django-leaflet's Leaflet, the admin's) straight from the
     # WSGI app, before sessions and the rest; see the static-files block below.
@@ -336,6 +338,17 @@ UPGRADE_DAYS = env_int("UPGRADE_DAYS", 7)  # a one-time purchase may become annu
 REPORT_MAX_CHARS = env_int("REPORT_MAX_CHARS", 4000)  # error report text
 REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 2 * 1024 * 1024)  # error report screenshot (PNG or JPEG)
 REPORT_MAX_OPEN = env_int("REPORT_MAX_OPEN", 3)  # open reports per purchase
+
+# Request size caps, checked on Content-Length before the body is read (portal.lib.request_size):
+# 1 MB of data (plus room for the envelope) everywhere, 10 MB for the error report form (its
+# screenshot; the form itself refuses a screenshot over REPORT_MAX_BYTES with a message).
+# Django's own caps then bound what is parsed (400 over them).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)  # a body without files
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024)
+REQUEST_SIZE_LIMITS = [(r"^/account/purchases/[^/]+/report/$", env_int("REQUEST_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))]
+FILE_UPLOAD_MAX_MEMORY_SIZE = REPORT_MAX_BYTES + 64 * 1024  # a larger upload is spooled to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FILES = 2
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 14)  # reminder this many days before a renewal
 STALE_FILE_DAYS = env_int("STALE_FILE_DAYS", 183)  # "your file is over six months old" after this many days
 REMINDERS_EVERY_SECONDS = env_int("REMINDERS_EVERY_SECONDS", 3600)  # Celery beat period of send_reminders

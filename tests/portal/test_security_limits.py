@@ -1,0 +1,59 @@
+"""Limits an anonymous or hostile client meets: request bodies over their size cap are
+refused with 413 before anything parses them, a screenshot that would decompress into an
+enormous bitmap is refused with a message, and production refuses the demo Stripe values."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.models import StripeEvent
+
+pytestmark = pytest.mark.django_db
+
+MB = 1024 * 1024
+
+
+def post_sized(client, url, length: int, body: bytes = b"x", content_type="application/x-www-form-urlencoded"):
+    """A POST announcing ``length`` bytes (the test client sends only ``body``): what counts is
+    that the answer comes from the header, before anything reads the body."""
+    return client.generic("POST", url, body, content_type=content_type, CONTENT_LENGTH=str(length))
+
+
+def test_an_anonymous_form_post_over_one_megabyte_is_refused_with_413_before_the_csrf_check():
+    client = Client(enforce_csrf_checks=True)   # a parsed body without a CSRF token would be a 403
+    response = post_sized(client, reverse("accounts-login"), 200 * MB)
+    assert response.status_code == 413
+    assert response.content.decode() == "The request is too large (200.0\xa0MB); this page accepts at most 1.1\xa0MB."
+
+
+def test_a_real_body_over_the_limit_is_refused_and_one_under_it_is_served(client):
+    big = b"email=a%40example.com&password=" + b"x" * (MB + 100 * 1024)
+    assert client.post(reverse("accounts-login"), big, content_type="application/x-www-form-urlencoded"
+                       ).status_code == 413
+    assert client.post(reverse("accounts-login"), {"username": "a@example.com", "password": "wrong"}
+                       ).status_code == 200
+
+
+def test_a_webhook_body_over_the_limit_is_refused_and_nothing_is_stored(client):
+    response = post_sized(client, reverse("webhook-stripe"), 2 * MB, b"{}", content_type="application/json")
+    assert response.status_code == 413 and not StripeEvent.objects.exists()
+
+
+def test_the_report_form_accepts_a_larger_body_up_to_ten_megabytes(owner_client, owner_order):
+    url = reverse("panel-report", args=[owner_order.public_id])
+    # 5 MB reaches the report view, which answers with its own page and the screenshot limit
+    within = post_sized(owner_client, url, 5 * MB, content_type="multipart/form-data; boundary=xyz")
+    assert within.status_code == 413 and "a screenshot may be at most 2.0\xa0MB" in within.content.decode()
+    over = post_sized(owner_client, url, 11 * MB, content_type="multipart/form-data; boundary=xyz")
+    assert over.status_code == 413 and "this page accepts at most 10.0\xa0MB" in over.content.decode()
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_a_malformed_content_length_is_a_bad_request(client, length):
+    response = client.generic("POST", reverse("accounts-login"), b"x", CONTENT_LENGTH=length)
+    assert response.status_code == 400 and "Content-Length" in response.content.decode()
+
+
+def test_django_parses_at_most_one_megabyte_of_form_data(settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MB
+    assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 3 * MB
