@@ -218,6 +218,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTH_USER_MODEL = "portal.User"
+# The debug page (DEBUG=1) masks passwords inside URLs (DATABASE_URL, REDIS_URL ...) too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.lib.error_reports.MaskedExceptionReporterFilter"
+
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "panel-home"
 LOGOUT_REDIRECT_URL = "home-page"
