@@ -340,6 +340,7 @@ STRIPE_ANNUAL_PRODUCT = env_str("STRIPE_ANNUAL_PRODUCT", "speedcams-annual")  # 
 UPGRADE_DAYS = env_int("UPGRADE_DAYS", 7)  # a one-time purchase may become annual within this many days of payment
 REPORT_MAX_CHARS = env_int("REPORT_MAX_CHARS", 4000)  # error report text
 REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 2 * 1024 * 1024)  # error report screenshot (PNG or JPEG)
+REPORT_MAX_PIXELS = env_int("REPORT_MAX_PIXELS", 40_000_000)  # its width x height, checked before decoding
 REPORT_MAX_OPEN = env_int("REPORT_MAX_OPEN", 3)  # open reports per purchase
 
 # Request size caps, checked on Content-Length before the body is read (portal.lib.request_size):

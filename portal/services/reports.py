@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import warnings
 
 from django import forms
 from django.conf import settings
@@ -39,6 +40,10 @@ class ReportError(Exception):
     """A refused staff action; the message says why."""
 
 
+class ScreenshotTooLarge(Exception):
+    """A screenshot whose pixel count is over REPORT_MAX_PIXELS (a decompression bomb)."""
+
+
 def sniff_image(data: bytes) -> str:
     """The MIME type of a PNG or JPEG judged by its content (magic bytes, then Pillow
     parsing the file); raises ValueError for anything else, whatever its name says."""
@@ -50,10 +55,24 @@ def sniff_image(data: bytes) -> str:
         raise ValueError("The screenshot must be a PNG or JPEG image; this file is not one.")
     from PIL import Image
 
+    max_pixels = settings.REPORT_MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format
-            image.verify()
+        with warnings.catch_warnings():
+            # Pillow warns from 89 megapixels; the limit below is ours and lower
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                fmt = image.format
+                width, height = image.size
+                if width * height > max_pixels:  # refused before any pixel is decoded
+                    raise ScreenshotTooLarge(
+                        f"The screenshot is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels); "
+                        f"the limit is {max_pixels / 1e6:.0f} megapixels. Please send a smaller image.")
+                image.verify()
+    except ScreenshotTooLarge as exc:
+        raise ValueError(str(exc)) from None
+    except Image.DecompressionBombError:  # so large that Pillow refuses even to open it
+        raise ValueError(f"The screenshot could not be read as an image: it has far more than "
+                         f"{max_pixels / 1e6:.0f} megapixels. Please send a smaller image.") from None
     except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged file)
         raise ValueError("The screenshot could not be read as an image; it may be damaged.") from None
     if fmt != expected:

@@ -2,15 +2,20 @@
 refused with 413 before anything parses them, a screenshot that would decompress into an
 enormous bitmap is refused with a message, and production refuses the demo Stripe values."""
 
+import struct
+import zlib
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import StripeEvent
+from portal.models import ErrorReport, StripeEvent
 
 pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
+REPORT_MAX_BYTES_DEFAULT = 2 * MB
 
 
 def post_sized(client, url, length: int, body: bytes = b"x", content_type="application/x-www-form-urlencoded"):
@@ -57,3 +62,46 @@ def test_a_malformed_content_length_is_a_bad_request(client, length):
 def test_django_parses_at_most_one_megabyte_of_form_data(settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MB
     assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 3 * MB
+
+
+# --------------------------------------------------------------------------- screenshots
+
+
+def png_of(width: int, height: int) -> bytes:
+    """A PNG of ``width`` x ``height`` pixels of one colour: a few kilobytes that decompress
+    into width * height * 3 bytes."""
+    row = b"\0" + b"\0" * (width * 3)                      # filter byte + black pixels
+    raw = zlib.compress(row * height, 9)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def send_report(client, order, text, screenshot: bytes):
+    return client.post(reverse("panel-report", args=[order.public_id]),
+                       {"text": text, "screenshot": SimpleUploadedFile("shot.png", screenshot, "image/png")})
+
+
+def test_a_144_megapixel_screenshot_is_refused_with_the_limit_and_the_text_is_kept(owner_client, owner_order):
+    bomb = png_of(12_000, 12_000)                          # 144 megapixels, about 420 MB decoded
+    assert len(bomb) < REPORT_MAX_BYTES_DEFAULT
+    text = "My Garmin shows no cameras near Lyon since the update"
+    response = send_report(owner_client, owner_order, text, bomb)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The screenshot is 12000 × 12000 pixels (144 megapixels); the limit is 40 megapixels." in page
+    assert text in page                                    # the customer does not type it again
+    assert not ErrorReport.objects.exists()
+
+
+def test_a_screenshot_under_the_pixel_limit_is_accepted(owner_client, owner_order):
+    response = send_report(owner_client, owner_order, "crash", png_of(1920, 1080))
+    assert response.status_code == 302 and ErrorReport.objects.get().screenshot_type == "image/png"
+
+
+def test_the_pixel_limit_is_a_setting(owner_client, owner_order, settings):
+    settings.REPORT_MAX_PIXELS = 1_000_000
+    response = send_report(owner_client, owner_order, "crash", png_of(1920, 1080))
+    assert response.status_code == 400 and "the limit is 1 megapixels" in response.content.decode()
