@@ -273,6 +273,35 @@ STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# PRODUCTION=1 refuses Stripe test keys, the demo and placeholder values of ./run, localstripe
+# and .env.example, and an API or Stripe.js URL other than Stripe's (a payment must be real).
+STRIPE_PLACEHOLDER_MARKERS = ("demo", "localstripe", "example", "_or_test_", "from_the_dashboard", "...")
+
+
+def _stripe_production_problems() -> list[str]:
+    problems = []
+    for name, live in (("STRIPE_SECRET_KEY", ("sk_live_", "rk_live_")), ("STRIPE_PUBLISHABLE_KEY", ("pk_live_",)),
+                       ("STRIPE_WEBHOOK_SECRET", ("whsec_",))):
+        value = globals()[name]
+        if not value:
+            continue
+        if value.startswith(("sk_test_", "rk_test_", "pk_test_")):
+            problems.append(f"{name} is a test key ({value[:8]}...): set the live key ({live[0]}...)")
+        elif not value.startswith(live):
+            problems.append(f"{name} does not start with {' or '.join(live)}: set the value from the Stripe dashboard")
+        elif any(marker in value.lower() for marker in STRIPE_PLACEHOLDER_MARKERS):
+            problems.append(f"{name} is a demo or placeholder value ({value[:len(live[0])]}...): "
+                            "set the value from the Stripe dashboard")
+    if STRIPE_API_BASE.rstrip("/") != "https://api.stripe.com":
+        problems.append(f"STRIPE_API_BASE is {STRIPE_API_BASE!r}: set STRIPE_API_BASE=https://api.stripe.com")
+    if not STRIPE_JS_URL.startswith("https://js.stripe.com/"):
+        problems.append(f"STRIPE_JS_URL is {STRIPE_JS_URL!r}: set STRIPE_JS_URL=https://js.stripe.com/v3/")
+    return problems
+
+
+if PRODUCTION and _stripe_production_problems():
+    raise ImproperlyConfigured("PRODUCTION=1 refuses test and demo Stripe values: "
+                               + "; ".join(_stripe_production_problems()))
 UPDATE_MONTHS = env_int("UPDATE_MONTHS", 12)  # updates included with a one-time purchase
 PACKAGES_DIR = Path(env_str("PACKAGES_DIR", str(VAR_DIR / "packages")))  # content-addressed package store
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)

@@ -23,6 +23,8 @@ SCRUBBED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOW_INSECURE_
             "PRODUCTION", "STATIC_ROOT", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
             "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "CLIENT_IP_HEADER",
             "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS",
+            # the test run's localstripe values, which production refuses
+            "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_JS_URL",
             "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by the browser fixture (tests/services.py); fails check --deploy
 
 

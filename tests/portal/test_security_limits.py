@@ -2,8 +2,12 @@
 refused with 413 before anything parses them, a screenshot that would decompress into an
 enormous bitmap is refused with a message, and production refuses the demo Stripe values."""
 
+import os
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -105,3 +109,51 @@ def test_the_pixel_limit_is_a_setting(owner_client, owner_order, settings):
     settings.REPORT_MAX_PIXELS = 1_000_000
     response = send_report(owner_client, owner_order, "crash", png_of(1920, 1080))
     assert response.status_code == 400 and "the limit is 1 megapixels" in response.content.decode()
+
+
+# --------------------------------------------------------------------------- production refuses test Stripe values
+
+ROOT = Path(__file__).resolve().parents[2]
+LIVE = {"STRIPE_SECRET_KEY": "sk_live_" + "a1B2" * 6, "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "c3D4" * 6,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "e5F6" * 8, "STRIPE_API_BASE": "https://api.stripe.com",
+        "STRIPE_JS_URL": "https://js.stripe.com/v3/"}
+
+
+def import_settings(tmp_path, production="1", **stripe):
+    """Import portal.settings in a fresh interpreter with PRODUCTION=1 (by default) and these Stripe values."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("STRIPE_", "DJANGO_", "DEBUG", "DATABASE_URL", "REDIS_URL"))}
+    env.update(PRODUCTION=production, DEBUG="0", SECRET_KEY="k" * 60, ALLOWED_HOSTS="shop.example.com",
+               SITE_URL="https://shop.example.com", VAR_DIR=str(tmp_path / "var"), **stripe)
+    return subprocess.run([sys.executable, "-c", "import portal.settings"], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=60)
+
+
+def test_production_starts_with_live_stripe_values(tmp_path):
+    result = import_settings(tmp_path, **LIVE)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("STRIPE_SECRET_KEY", "sk_test_demo", "STRIPE_SECRET_KEY is a test key (sk_test_...): set the live key (sk_live_...)"),
+    ("STRIPE_SECRET_KEY", "sk_test_localstripe", "STRIPE_SECRET_KEY is a test key"),
+    ("STRIPE_PUBLISHABLE_KEY", "pk_test_demo", "STRIPE_PUBLISHABLE_KEY is a test key (pk_test_...): set the live key"),
+    ("STRIPE_SECRET_KEY", "sk_live_or_test_key", "STRIPE_SECRET_KEY is a demo or placeholder value"),
+    ("STRIPE_WEBHOOK_SECRET", "whsec_demo", "STRIPE_WEBHOOK_SECRET is a demo or placeholder value"),
+    ("STRIPE_WEBHOOK_SECRET", "whsec_localstripe", "STRIPE_WEBHOOK_SECRET is a demo or placeholder value"),
+    ("STRIPE_WEBHOOK_SECRET", "whsec_from_the_dashboard", "STRIPE_WEBHOOK_SECRET is a demo or placeholder value"),
+    ("STRIPE_API_BASE", "http://127.0.0.1:8420", "set STRIPE_API_BASE=https://api.stripe.com"),
+    ("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/", "set STRIPE_JS_URL=https://js.stripe.com/v3/"),
+])
+def test_production_refuses_test_and_demo_stripe_values_and_says_what_to_set(tmp_path, name, value, message):
+    result = import_settings(tmp_path, **dict(LIVE, **{name: value}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: PRODUCTION=1 refuses test and demo Stripe values" in result.stderr
+    assert message in result.stderr
+
+
+def test_without_production_the_demo_stripe_values_are_accepted(tmp_path):
+    demo = dict(STRIPE_SECRET_KEY="sk_test_demo", STRIPE_PUBLISHABLE_KEY="pk_test_demo",
+                STRIPE_WEBHOOK_SECRET="whsec_demo", STRIPE_API_BASE="http://127.0.0.1:8420")
+    result = import_settings(tmp_path, production="0", **demo)
+    assert result.returncode == 0, result.stderr
