@@ -1,8 +1,49 @@
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from portal.models import EmailRecord, ErrorReport, Order, StripeEvent, User
 from portal.services import fulfilment, payments, reports
+from portal.lib.ratelimit import minutes
+from portal.views import accounts
+
+
+class AdminLoginView(accounts.LoginView):
+    """/admin/login/ behind the panel login's locks: the same failure counters and locks per
+    account and per client IP (a failure here counts there and the other way round), so a
+    locked account is refused even with the right password. Staff only, in the admin's page."""
+
+    template_name = "admin/login.html"
+    authentication_form = AdminAuthenticationForm
+    redirect_authenticated_user = False
+
+    def get(self, request, *args, **kwargs):
+        if request.user.is_active and request.user.is_staff:  # already in: the admin index
+            return HttpResponseRedirect(reverse("admin:index"))
+        return super().get(request, *args, **kwargs)
+
+    def get_default_redirect_url(self):
+        return reverse("admin:index")
+
+    def _locked(self, form, seconds: int):
+        response = super()._locked(form, seconds)
+        response.context_data["form"].errors[NON_FIELD_ERRORS] = form.error_class(
+            [f"Too many failed login attempts. Please try again in {minutes(seconds)} "
+             f"minute{'s' if minutes(seconds) != 1 else ''}."], error_class="nonfield")
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(admin.site.each_context(self.request), title="Log in", subtitle=None,
+                       site_header=admin.site.site_header, app_path=self.request.get_full_path(),
+                       username=self.request.user.get_username())
+        if REDIRECT_FIELD_NAME not in self.request.GET and REDIRECT_FIELD_NAME not in self.request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index")
+        return context
 
 
 @admin.register(User)

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from portal import admin as portal_admin
 from portal.views import accounts, downloads, home, panel, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
@@ -58,5 +59,7 @@ urlpatterns = [
          name="panel-new-release-emails"),
     path("account/purchases/<uuid:public_id>/report/", panel.report, name="panel-report"),
 
+    # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
+    path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
 ]

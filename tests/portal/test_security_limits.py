@@ -7,14 +7,17 @@ import struct
 import subprocess
 import sys
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from portal.models import ErrorReport, StripeEvent
+from portal.models import ErrorReport, StripeEvent, User
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +160,60 @@ def test_without_production_the_demo_stripe_values_are_accepted(tmp_path):
                 STRIPE_WEBHOOK_SECRET="whsec_demo", STRIPE_API_BASE="http://127.0.0.1:8420")
     result = import_settings(tmp_path, production="0", **demo)
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- the admin login
+
+STAFF_PASSWORD = "staff-Pa55word-long"
+
+
+@pytest.fixture
+def staff(local_cache, settings):
+    settings.LOGIN_FAILURES_PER_EMAIL = 5
+    settings.LOGIN_FAILURES_PER_IP = 50
+    settings.LOGIN_LOCK_SECONDS = 15 * 60
+    return User.objects.create_user("boss@example.com", STAFF_PASSWORD, is_staff=True, is_superuser=True)
+
+
+def admin_login(client, password, email="boss@example.com", ip="10.0.0.1"):
+    return client.post(reverse("admin:login"), {"username": email, "password": password, "next": "/admin/"},
+                       REMOTE_ADDR=ip)
+
+
+def test_the_admin_login_works_with_the_right_password(client, staff):
+    response = admin_login(client, STAFF_PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_twelve_wrong_admin_passwords_lock_the_account_and_the_right_one_is_refused(client, staff):
+    for attempt in range(12):
+        admin_login(client, f"guess-{attempt}", ip=f"10.0.1.{attempt}")   # each from another IP
+    response = admin_login(client, STAFF_PASSWORD, ip="10.0.2.1")
+    assert response.status_code == 429
+    assert "Too many failed login attempts. Please try again in 15 minutes." in response.content.decode()
+    assert client.get("/admin/").status_code == 302                       # not logged in
+    # the panel login honours the same lock
+    assert client.post(reverse("accounts-login"), {"username": "boss@example.com", "password": STAFF_PASSWORD},
+                       REMOTE_ADDR="10.0.2.2").status_code == 429
+
+
+def test_an_account_locked_by_the_panel_login_is_locked_in_the_admin_too(client, staff):
+    for attempt in range(5):
+        client.post(reverse("accounts-login"), {"username": "boss@example.com", "password": "wrong"},
+                    REMOTE_ADDR="10.0.3.1")
+    assert admin_login(client, STAFF_PASSWORD, ip="10.0.3.2").status_code == 429
+
+
+def test_the_admin_lock_ends_after_its_duration(client, staff):
+    for attempt in range(5):
+        admin_login(client, "wrong")
+    assert admin_login(client, STAFF_PASSWORD).status_code == 429
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert admin_login(client, STAFF_PASSWORD).status_code == 302
+
+
+def test_a_customer_cannot_log_in_to_the_admin(client, staff):
+    User.objects.create_user("lea@example.com", "lea-Pa55word-long")
+    response = admin_login(client, "lea-Pa55word-long", email="lea@example.com")
+    assert response.status_code == 200 and "staff account" in response.content.decode()
