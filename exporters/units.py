@@ -203,9 +203,12 @@ def file_unit_cameras(cams: CameraSet, options) -> tuple[CameraSet, str, np.ndar
     """For a format with one unit per export (POI Loader's "@" numbers): (``cams`` with every
     camera in that unit, the unit, per camera whether its country posts limits in the other
     unit). ``cams`` are the selected cameras."""
-    unit = file_unit(cams, options.speed_unit)
-    other = (mph_countries(cams["country"]) != (unit == "mph")) if options.speed_unit == "auto" else \
-        np.zeros(len(cams), dtype=bool)
+    if check_unit(options.speed_unit) == "auto":  # the countries once: the majority and the others
+        in_mph = mph_countries(cams["country"])
+        unit = majority_unit(in_mph)
+        other = in_mph != (unit == "mph")
+    else:
+        unit, other = options.speed_unit, np.zeros(len(cams), dtype=bool)
     return with_mph(cams, np.full(len(cams), unit == "mph", dtype=bool)), unit, other
 
 
