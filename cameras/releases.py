@@ -1,7 +1,7 @@
 """Numbered, immutable releases of the active cameras.
 
-``publish_release()`` freezes every active camera into a Parquet snapshot under
-``settings.RELEASES_DIR`` (columns exactly ``exporters.schema.SNAPSHOT_COLUMNS``) and records a
+``publish_release()`` freezes every active camera into a Parquet snapshot in the file store
+(``cameras.storage``: ``settings.RELEASES_DIR`` by default) (columns exactly ``exporters.schema.SNAPSHOT_COLUMNS``) and records a
 ``Release`` row with the file's sha256, counts and a changelog against the previous release.
 ``load_snapshot()`` reads a snapshot back as a ``pyarrow.Table`` for the exporters.
 
@@ -15,8 +15,9 @@ Snapshot file
 
 Order of writes
     The file is written to a temporary name first. Then, in one transaction, the number is
-    taken (``Release.number`` is unique), the row is inserted and the file is hard-linked to its
-    final name (a link fails rather than replace an existing file). If anything fails before the
+    taken (``Release.number`` is unique), the row is inserted and the file is placed in the
+    store under its final name (``cameras.storage``: a hard link on the disk, which fails rather
+    than replace an existing file; an upload to a temporary key and a copy in an object store). If anything fails before the
     commit the file is removed again, so no row points at a missing file and no file is left
     without a row. Only a crash of the process between the link and the commit can leave an
     orphan file behind; the next publish then stops with a clear error naming it.
@@ -59,6 +60,7 @@ from . import history
 from .distance import haversine_m
 from .models import Camera, Release
 from .signals import release_published
+from .storage import get_store
 
 __all__ = [
     "ReleaseError",
@@ -133,8 +135,15 @@ def snapshot_name(number: int) -> str:
     return f"release-{number:06d}.parquet"
 
 
+def snapshot_store_name(file_name: str) -> str:
+    return f"releases/{file_name}"
+
+
 def snapshot_path(release: Release) -> Path:
-    return Path(settings.RELEASES_DIR) / release.snapshot
+    """Where the snapshot is on the local disk (the store's local copy with an object store)."""
+    store = get_store()
+    name = snapshot_store_name(release.snapshot)
+    return store.local_path(name) if store.remote else store.path(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,30 +329,6 @@ def _write_temp(directory: Path, data: pa.Buffer) -> Path:
     return path
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _place(temp: Path, path: Path) -> None:
-    """Give the temporary file its final name, atomically, never replacing an existing file."""
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        raise
-    except OSError:
-        # A filesystem without hard links: claim the name exclusively, then replace our own
-        # (empty) claim. Nobody reads the name before the release row is committed.
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
-        os.replace(temp, path)
 
 
 def _latest_release() -> Release | None:
@@ -352,7 +337,7 @@ def _latest_release() -> Release | None:
 
 def _commit(temp: Path, table: pa.Table, counts: dict, sha256: str) -> Release:
     """Take the next number, insert the row and link the file, all or nothing."""
-    directory = Path(settings.RELEASES_DIR)
+    store = get_store()
     final = None
     try:
         with transaction.atomic():
@@ -373,19 +358,21 @@ def _commit(temp: Path, table: pa.Table, counts: dict, sha256: str) -> Release:
                 history=True,
             )
             history.record_history(number, previous, previous_table, table)
-            path = directory / release.snapshot
+            name = snapshot_store_name(release.snapshot)
             try:
-                _place(temp, path)
+                store.place(name, temp, replace=False)  # atomic, never over an existing file
             except FileExistsError:
                 raise ReleaseError(
-                    f"snapshot file {path} already exists but release {number} is not recorded: "
+                    f"snapshot file {_where(store, name)} already exists but release {number} is not recorded: "
                     "probably left by an interrupted publish. Check it and remove it, then publish again."
                 ) from None
-            final = path
-            _fsync_dir(directory)
+            except BaseException:
+                store.delete(name)  # placed, then failed (syncing the folder): it is ours, under our number
+                raise
+            final = name
     except BaseException:
         if final is not None:
-            final.unlink(missing_ok=True)
+            store.delete(final)
         raise
     return release
 
@@ -396,8 +383,7 @@ def publish_release(progress=False, *, allow_empty: bool = False) -> Release:
     ``progress=True`` shows a tqdm bar on stderr with the stages read, write and changelog.
     The returned release carries ``timings`` (seconds per stage, not stored).
     """
-    directory = Path(settings.RELEASES_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = get_store().spool_dir(snapshot_store_name(snapshot_name(1)))
     timings = {}
     started = time.perf_counter()
     with tqdm(total=3, desc="publish", unit="stage", disable=not progress, leave=True) as bar:
@@ -443,6 +429,11 @@ def publish_release(progress=False, *, allow_empty: bool = False) -> Release:
 # Loading
 
 
+def _where(store, name: str) -> str:
+    """A snapshot's place, for messages: its file on the local disk, its name in an object store."""
+    return f"{settings.STORAGE_URL}/{name}" if store.remote else str(store.path(name))
+
+
 def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None = None,
                   columns: list[str] | None = None) -> pa.Table:
     """A release's snapshot as a ``pyarrow.Table`` (columns ``SNAPSHOT_COLUMNS``, sorted by id).
@@ -459,26 +450,36 @@ def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None =
             release_or_path = Release.objects.get(number=release_or_path)
         except Release.DoesNotExist:
             raise SnapshotError(f"there is no release {release_or_path}") from None
+    store = get_store()
+    name = None  # the store's name of the file, when it is in the store
     if isinstance(release_or_path, Release):
         release = release_or_path
-        path = snapshot_path(release)
-        label = f"release {release.number} snapshot {path}"
+        name = snapshot_store_name(release.snapshot)
+        label = f"release {release.number} snapshot {_where(store, name)}"
         expected = expected or release.sha256
+        path = None
     else:
         path = Path(release_or_path)
         if path.parent == Path("."):
-            path = Path(settings.RELEASES_DIR) / path
-        label = f"snapshot {path}"
+            name, path = snapshot_store_name(path.name), None
+        label = f"snapshot {_where(store, name) if name else path}"
         if verify and not expected:
-            release = Release.objects.filter(snapshot=path.name).first()
+            release = Release.objects.filter(snapshot=Path(name or path).name).first()
             if release is None:
                 raise SnapshotError(f"cannot verify {label}: no release is recorded for it; pass sha256=")
             expected = release.sha256
 
     try:
+        if path is None:
+            path = store.local_path(name)
         if verify:
             data = path.read_bytes()
             actual = hashlib.sha256(data).hexdigest()
+            if actual != expected and store.remote and name is not None:
+                store.forget(name)  # a stale local copy: check the store's own bytes
+                path = store.local_path(name)
+                data = path.read_bytes()
+                actual = hashlib.sha256(data).hexdigest()
             if actual != expected:
                 raise SnapshotError(
                     f"{label} is corrupt: sha256 is {actual}, expected {expected}. "
@@ -492,7 +493,8 @@ def load_snapshot(release_or_path, *, verify: bool = False, sha256: str | None =
                 schema = parquet.schema_arrow
                 table = parquet.read(columns=columns)
     except FileNotFoundError:
-        raise SnapshotError(f"{label} is missing (RELEASES_DIR={settings.RELEASES_DIR})") from None
+        where = f"STORAGE_URL={settings.STORAGE_URL}" if store.remote else f"RELEASES_DIR={settings.RELEASES_DIR}"
+        raise SnapshotError(f"{label} is missing ({where})") from None
     except (pa.ArrowException, OSError) as exc:
         raise SnapshotError(f"{label} is corrupt or not a Parquet snapshot: {exc}") from exc
 
@@ -543,22 +545,21 @@ def restore_snapshot(release: Release, *, replace_corrupt: bool = True) -> str:
     """Write release ``release``'s snapshot file from the database when it is missing (or,
     with ``replace_corrupt``, fails its checksum). Returns what was done: 'ok' (the file was
     already right), 'restored' or 'replaced'."""
-    path = snapshot_path(release)
+    store = get_store()
+    name = snapshot_store_name(release.snapshot)
     try:
         load_snapshot(release, verify=True, columns=["id"])
         return "ok"
     except SnapshotError:
-        exists = path.exists()
+        exists = store.exists(name)
         if exists and not replace_corrupt:
             raise
     _table, data = rebuild_snapshot(release)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _write_temp(path.parent, data)
+    temp = _write_temp(store.spool_dir(name), data)
     try:
-        os.replace(temp, path)  # the rebuilt bytes match the recorded checksum: safe to replace
+        store.place(name, temp)  # the rebuilt bytes match the recorded checksum: safe to replace
     finally:
         temp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
     return "replaced" if exists else "restored"
 
 

@@ -307,6 +307,30 @@ PACKAGES_DIR = Path(env_str("PACKAGES_DIR", str(VAR_DIR / "packages")))  # conte
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)
 DOWNLOAD_LINK_MAX_AGE = env_int("DOWNLOAD_LINK_MAX_AGE", 14 * 24 * 3600)  # seconds a signed link stays valid
 
+# File storage (cameras/storage.py, README "Several machines"). Empty STORAGE_URL: release
+# snapshots, packages and backups stay in RELEASES_DIR, PACKAGES_DIR and BACKUPS_DIR on this
+# machine. STORAGE_URL=s3://BUCKET/PREFIX: in an S3-compatible object store that every web
+# node and worker shares (AWS_S3_ENDPOINT_URL for one other than AWS; keys from the env).
+STORAGE_URL = env_str("STORAGE_URL", "")
+BACKUPS_DIR = Path(env_str("BACKUPS_DIR", str(VAR_DIR / "backups")))
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "")
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "")
+AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "")  # default: "path" with a custom endpoint
+# Downloads from the object store: "redirect" (to a presigned URL valid STORAGE_URL_MAX_AGE
+# seconds, after the ownership check) or "stream" (through the web node).
+STORAGE_DOWNLOADS = env_str("STORAGE_DOWNLOADS", "redirect")
+STORAGE_URL_MAX_AGE = env_int("STORAGE_URL_MAX_AGE", 60)
+STORAGE_CACHE_DIR = Path(env_str("STORAGE_CACHE_DIR", str(VAR_DIR / "cache")))  # local copies of snapshots
+STORAGE_SPOOL_DIR = Path(env_str("STORAGE_SPOOL_DIR", str(VAR_DIR / "spool")))  # files on their way up
+if STORAGE_URL:
+    from cameras.storage import parse_storage_url
+
+    parse_storage_url(STORAGE_URL)  # a malformed URL stops the start-up, saying what to fix
+if STORAGE_DOWNLOADS not in ("redirect", "stream"):
+    raise ImproperlyConfigured(f"STORAGE_DOWNLOADS={STORAGE_DOWNLOADS!r}: use redirect or stream")
+
 # Email: SMTP when EMAIL_HOST is set, else printed on the console (development).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

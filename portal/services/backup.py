@@ -11,7 +11,10 @@
                          packages can all be rebuilt, byte-identical, from the database
 
 The archive is written under a temporary name and renamed when complete, so a backup that
-fails half-way never looks like a good one.
+fails half-way never looks like a good one. The files come from the file store
+(``cameras.storage``, local or the shared object store) and go back into it. A path
+``store:NAME`` is the archive ``backups/NAME`` in the store: with an object store, a backup
+made on one machine can be restored on any other.
 
 ``restore_backup(path)`` first checks every member against the manifest (and refuses names
 that would land outside their folder) before it changes anything; it refuses a database that
@@ -45,6 +48,7 @@ from tqdm import tqdm
 
 from cameras.models import Camera, Release
 from cameras.releases import SnapshotError, load_snapshot, restore_snapshot
+from cameras.storage import get_store
 from portal.models import Order, User
 
 FORMAT = 1
@@ -64,8 +68,18 @@ def _engine() -> str:
     return vendor
 
 
-def _roots() -> dict[str, Path]:
-    return {"releases": Path(settings.RELEASES_DIR), "packages": Path(settings.PACKAGES_DIR)}
+STORE_PREFIX = "store:"
+
+
+def _store_backup_name(path) -> str | None:
+    """``backups/NAME`` for a path ``store:NAME``, else None (a local file)."""
+    text = str(path)
+    if not text.startswith(STORE_PREFIX):
+        return None
+    name = text[len(STORE_PREFIX):]
+    if not name or "/" in name or name.startswith("."):
+        raise BackupError(f"{text}: name the archive in the store as store:NAME (no folder, no leading dot)")
+    return f"backups/{name}"
 
 
 def _sha256(path: Path) -> str:
@@ -149,28 +163,36 @@ def _restore_database(engine: str, source: Path) -> None:
 # --------------------------------------------------------------------------- backup
 
 
-def _store_files(packages: bool) -> list[tuple[str, Path]]:
+def _store_files(packages: bool, work: Path) -> list[tuple[str, Path]]:
+    """(member name, local file) of every stored release snapshot and package; files of an
+    object store are downloaded into ``work``."""
+    store = get_store()
     files = []
-    for root_name, root in _roots().items():
+    for root_name in FILE_ROOTS:
         if root_name == "packages" and not packages:
             continue
-        if not root.exists():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp"):
-                files.append((f"{root_name}/{path.relative_to(root).as_posix()}", path))
+        for name in store.names(root_name):
+            if store.remote:
+                local = work / "files" / name
+                local.parent.mkdir(parents=True, exist_ok=True)
+                store.download(name, local)
+            else:
+                local = store.path(name)
+            files.append((name, local))
     return files
 
 
 def make_backup(path: Path | str, *, packages: bool = True, progress: bool = False) -> dict:
-    """Write the backup archive ``path`` and return its manifest."""
-    path = Path(path)
+    """Write the backup archive ``path`` (or ``store:NAME``) and return its manifest."""
+    in_store = _store_backup_name(path)
+    store = get_store()
+    path = store.spool_dir(in_store) / Path(in_store).name if in_store else Path(path)
     engine = _engine()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=path.parent) as work:
         dump = Path(work) / DATABASE_MEMBERS[engine]
         _dump_database(engine, dump)
-        members = [(dump.name, dump), *_store_files(packages)]
+        members = [(dump.name, dump), *_store_files(packages, Path(work))]
         sizes = {name: file.stat().st_size for name, file in members}
         total = sum(sizes.values())
         manifest = {
@@ -199,7 +221,10 @@ def make_backup(path: Path | str, *, packages: bool = True, progress: bool = Fal
                     bar.update(sizes[name])
             with open(temp, "rb+") as f:
                 os.fsync(f.fileno())
-            os.replace(temp, path)
+            if in_store:
+                store.place(in_store, temp)
+            else:
+                os.replace(temp, path)
         finally:
             temp.unlink(missing_ok=True)
     return manifest
@@ -211,6 +236,20 @@ def make_backup(path: Path | str, *, packages: bool = True, progress: bool = Fal
 def _safe_member(name: str) -> bool:
     parts = PurePosixPath(name).parts
     return bool(parts) and not PurePosixPath(name).is_absolute() and ".." not in parts and "\x00" not in name
+
+
+@contextmanager
+def _local_archive(path):
+    """A local file of the archive ``path`` (``store:NAME``: fetched from the store first)."""
+    in_store = _store_backup_name(path)
+    if not in_store:
+        yield Path(path)
+        return
+    try:
+        with get_store().as_file(in_store) as local:
+            yield local
+    except FileNotFoundError:
+        raise BackupError(f"{path}: the store holds no backup {in_store}") from None
 
 
 @contextmanager
@@ -237,9 +276,14 @@ def read_manifest(path: Path | str) -> dict:
 
 
 def check_backup(path: Path | str, into: Path | None = None, *, progress: bool = False) -> dict:
-    """Check every member of the archive against its manifest (extracting them into ``into``
-    when given). Raises ``BackupError`` naming the first bad member; returns the manifest."""
-    path = Path(path)
+    """Check every member of the archive (a file or ``store:NAME``) against its manifest
+    (extracting them into ``into`` when given). Raises ``BackupError`` naming the first bad
+    member; returns the manifest."""
+    with _local_archive(path) as local:
+        return _check(local, into, progress=progress)
+
+
+def _check(path: Path, into: Path | None, *, progress: bool) -> dict:
     manifest = read_manifest(path)
     expected = manifest["files"]
     seen = set()
@@ -280,26 +324,32 @@ def check_backup(path: Path | str, into: Path | None = None, *, progress: bool =
     return manifest
 
 
-def _place_file(source: Path, target: Path, mode: int, sha256: str) -> str:
-    """Put ``source`` (whose checksum is ``sha256``) at ``target`` atomically; 'same' when
-    the target already holds those bytes."""
-    if target.exists() and _sha256(target) == sha256:
-        return "same"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-restore-", dir=target.parent)
+def _place_file(source: Path, name: str, mode: int, sha256: str) -> str:
+    """Put ``source`` (whose checksum is ``sha256``) in the store as ``name``, atomically;
+    'same' when the local store already holds those bytes there."""
+    store = get_store()
+    if not store.remote:
+        target = store.path(name)
+        if target.exists() and _sha256(target) == sha256:
+            return "same"
+    fd, temp = tempfile.mkstemp(prefix=".tmp-restore-", dir=store.spool_dir(name))
     os.close(fd)
     try:
         shutil.copyfile(source, temp)
         os.chmod(temp, mode)
-        os.replace(temp, target)
+        store.place(name, Path(temp))
     finally:
         Path(temp).unlink(missing_ok=True)
     return "written"
 
 
 def restore_backup(path: Path | str, *, force: bool = False, progress: bool = False) -> dict:
-    """Restore the archive ``path`` (see the module docstring). Returns a report dict."""
-    path = Path(path)
+    """Restore the archive ``path`` (or ``store:NAME``; see the module docstring). Returns a report dict."""
+    with _local_archive(path) as local:
+        return _restore(local, force=force, progress=progress)
+
+
+def _restore(path: Path, *, force: bool, progress: bool) -> dict:
     engine = _engine()
     manifest = read_manifest(path)
     if manifest["engine"] != engine:
@@ -311,19 +361,18 @@ def restore_backup(path: Path | str, *, force: bool = False, progress: bool = Fa
             said = ", ".join(f"{n} {name}" for name, n in held.items())
             raise BackupError(f"the database already holds data ({said}); restoring replaces all of it. "
                               "Run again with --force to do so")
-    roots = _roots()
     report = {"files_written": 0, "files_same": 0, "releases_checked": 0, "releases_rebuilt": 0}
-    with tempfile.TemporaryDirectory(prefix=".restore-", dir=roots["releases"].parent if
-                                     roots["releases"].parent.exists() else None) as work:
+    near = Path(settings.RELEASES_DIR).parent if not get_store().remote else Path(settings.STORAGE_SPOOL_DIR)
+    near.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=near) as work:
         work = Path(work)
-        check_backup(path, work, progress=progress)  # nothing changed before this passes
+        _check(path, work, progress=progress)  # nothing changed before this passes
         _restore_database(engine, work / DATABASE_MEMBERS[engine])
         call_command("migrate", interactive=False, verbosity=0)  # a backup from an older version
         files = [name for name in manifest["files"] if name.split("/", 1)[0] in FILE_ROOTS]
         for name in tqdm(files, desc="files", unit="file", disable=not progress):
-            root, relative = name.split("/", 1)
-            mode = 0o444 if root == "releases" else 0o644
-            outcome = _place_file(work / name, roots[root] / relative, mode, manifest["files"][name]["sha256"])
+            mode = 0o444 if name.startswith("releases/") else 0o644
+            outcome = _place_file(work / name, name, mode, manifest["files"][name]["sha256"])
             report["files_written" if outcome == "written" else "files_same"] += 1
     problems = []
     for release in Release.objects.order_by("number"):

@@ -94,7 +94,7 @@ def _file_context(order: Order) -> tuple[dict, tuple | None]:
     context = {"download_url": links.download_url(order, stored.key, absolute=True), "filename": stored.filename,
                "size": stored.size, "file_release": stored.release, "attached": attached,
                "link_days": settings.DOWNLOAD_LINK_MAX_AGE // 86400}
-    return context, ((stored.filename, stored.path.read_bytes(), "application/zip") if attached else None)
+    return context, ((stored.filename, stored.read_bytes(), "application/zip") if attached else None)
 
 
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:

@@ -219,7 +219,7 @@ def build_combination(device_id: str, coverage: list[str], options: dict, releas
         device = get_device(device_id)
         chosen = Coverage.parse(list(coverage))
         opts = ExportOptions(**options)
-        existed = packages.store_path(cache_key(release.sha256, device, chosen.labels(), opts)).exists()
+        existed = packages.is_stored(cache_key(release.sha256, device, chosen.labels(), opts))
         stored = packages.ensure_package(device, chosen, opts, release=release)
     except Exception as exc:  # noqa: BLE001 -- one combination never stops the others
         if isinstance(exc, (ExportError, ValueError, Release.DoesNotExist)):

@@ -1,9 +1,11 @@
-"""The package store: content-addressed zips on disk, outside static and media roots.
+"""The package store: content-addressed zips in the file store (``cameras.storage``: on disk
+under PACKAGES_DIR, outside static and media roots, or in the shared object store).
 
 A package's address is ``exporters.package.cache_key`` (release sha256, device, coverage,
-options): an unchanged combination is built once and then served from the store. Files are
-written to a temporary name and renamed into place, so a reader never sees half a zip and
-two builders of the same key cannot corrupt each other."""
+options): an unchanged combination is built once and then served from the store, whichever
+machine built it. The exporter writes to a local spool file and the store places it atomically
+(a rename on disk; a temporary key copied to its final key in an object store), so a reader
+never sees half a zip and two builders of the same key cannot corrupt each other."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 
 from cameras.coverage import Coverage
+from cameras.storage import get_store
 from cameras.exporting import device_coverage, export_package, latest_release
 from cameras.models import Release
 from exporters.base import ExportOptions
@@ -28,25 +31,49 @@ from portal.models import Order
 @dataclass
 class StoredPackage:
     key: str
-    path: Path
     release: Release
     filename: str
 
     @property
+    def name(self) -> str:
+        return store_name(self.key)
+
+    @property
+    def path(self) -> Path:
+        """The package's file on the local disk (with an object store: a cached copy, fetched once)."""
+        store = get_store()
+        return store.local_path(self.name) if store.remote else store.path(self.name)
+
+    @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        return get_store().size(self.name)
+
+    def read_bytes(self) -> bytes:
+        return get_store().read_bytes(self.name)
+
+    def modified(self) -> float:
+        return get_store().modified(self.name)
 
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def store_path(key: str) -> Path:
-    """The file of a package key (a sha256 hex digest, nothing else: no path can be made
+def store_name(key: str) -> str:
+    """The store name of a package key (a sha256 hex digest, nothing else: no path can be made
     of it); ValueError for anything that is not a key."""
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(f"not a package key: {key!r}")
-    return Path(settings.PACKAGES_DIR) / key[:2] / f"{key}.zip"
+    return f"packages/{key[:2]}/{key}.zip"
+
+
+def store_path(key: str) -> Path:
+    """The file of a package key in the local store (PACKAGES_DIR)."""
+    return Path(settings.PACKAGES_DIR) / store_name(key).split("/", 1)[1]
+
+
+def is_stored(key: str) -> bool:
+    return get_store().exists(store_name(key))
 
 
 def download_filename(device_id: str, release_number: int | str | None = None) -> str:
@@ -98,22 +125,20 @@ def ensure_package(device: Device, coverage: Coverage, options: ExportOptions,
     """The stored package for this combination, built now if the store does not hold it."""
     release = release or latest_release(changelog=False)
     key = cache_key(release.sha256, device, coverage.labels(), options)
-    path = store_path(key)
-    if not path.exists():
+    store, name = get_store(), store_name(key)
+    if not store.exists(name):
         package = export_package(device, coverage, options, release=release)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".zip", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".zip", dir=store.spool_dir(name))
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(package.data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
+            store.place(name, Path(tmp))
+        finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-            raise
-    return StoredPackage(key, path, release, package_filename(device, release))
+    return StoredPackage(key, release, package_filename(device, release))
 
 
 def package_for_order(order: Order) -> StoredPackage:
@@ -125,8 +150,7 @@ def stored_package(order: Order) -> StoredPackage | None:
     """The package the order's latest file was built from, if it is in the store."""
     if not order.package_key or order.release is None:
         return None
-    path = store_path(order.package_key)
-    if not path.exists():
+    if not is_stored(order.package_key):
         return None
     device = get_device(order.device_id)
-    return StoredPackage(order.package_key, path, order.release, package_filename(device, order.release))
+    return StoredPackage(order.package_key, order.release, package_filename(device, order.release))

@@ -41,7 +41,7 @@ from exporters.schema import CameraType
 
 from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES, Download, Order
 from portal.services import queue
-from portal.services.packages import StoredPackage, order_spec, package_filename, store_path, stored_package
+from portal.services.packages import StoredPackage, is_stored, order_spec, package_filename, stored_package
 from portal.services.entitlement import Updates, updates
 
 BUILD_QUEUE_TTL = 600          # seconds before a queued build of the same package may be queued again
@@ -119,15 +119,14 @@ def file_state(order: Order, *, queue: bool = True) -> FileState:
     if not upd.active or latest is None:
         return FileState(previous, latest_release=latest, updates=upd)
     key = wanted_key(order, latest)
-    path = store_path(key)
-    if path.exists():
+    if is_stored(key):
         device = order_spec(order)[0]
         if order.package_key != key or order.release_id != latest.pk:
-            size = path.stat().st_size
+            size = StoredPackage(key, latest, "").size
             Order.objects.filter(pk=order.pk).update(package_key=key, release=latest, package_bytes=size,
                                                      package_error="")
             order.package_key, order.release, order.package_bytes, order.package_error = key, latest, size, ""
-        return FileState(StoredPackage(key, path, latest, package_filename(device, latest)), latest_release=latest,
+        return FileState(StoredPackage(key, latest, package_filename(device, latest)), latest_release=latest,
                          updates=upd)
     if order.package_error:
         return FileState(previous, error=order.package_error, latest_release=latest, updates=upd)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import warnings
 
 from django import forms
@@ -21,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+
+from cameras.storage import get_store
 
 from portal.services import emails, fulfilment, packages, payments
 from portal.services import queue
@@ -176,20 +177,22 @@ def rebuild(order: Order) -> packages.StoredPackage:
     """Take the order's package out of the store and build it again (same release and
     spec). The old file is set aside, and put back if the build fails."""
     device, coverage, options = packages.order_spec(order)
+    store = get_store()
     aside = None
     if order.package_key:
-        path = packages.store_path(order.package_key)
-        if path.exists():
-            aside = path.with_name(f".repackaged-{path.name}")
-            os.replace(path, aside)
+        name = packages.store_name(order.package_key)
+        if store.exists(name):
+            folder, _, file = name.rpartition("/")
+            aside = f"{folder}/.repackaged-{file}"
+            store.rename(name, aside)
     try:
         stored = packages.ensure_package(device, coverage, options, release=order.release)
     except BaseException:
-        if aside is not None and not packages.store_path(order.package_key).exists():
-            os.replace(aside, packages.store_path(order.package_key))
+        if aside is not None and not packages.is_stored(order.package_key):
+            store.rename(aside, packages.store_name(order.package_key))
         raise
-    if aside is not None and aside.exists():
-        aside.unlink()
+    if aside is not None:
+        store.delete(aside)
     with transaction.atomic():
         Order.objects.filter(pk=order.pk).update(package_key=stored.key, release=stored.release,
                                                  package_bytes=stored.size, package_error="")
@@ -204,6 +207,6 @@ def rebuild_and_send(report_id: int) -> bool:
     if not order.is_paid or emails.was_sent(order.pk, EmailRecord.Kind.REPACKAGED, report.pk):
         return False
     stored = packages.stored_package(order)
-    if stored is None or stored.path.stat().st_mtime < report.resolved_at.timestamp():
+    if stored is None or stored.modified() < report.resolved_at.timestamp():
         rebuild(order)  # not when a retry (after an SMTP failure) finds the file rebuilt already
     return emails.send(order.pk, EmailRecord.Kind.REPACKAGED, report.pk)

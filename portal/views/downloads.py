@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from portal.models import Download, Order
 from portal.services import links, purchases
-from portal.services.packages import download_filename, store_path, stored_package
+from portal.services.delivery import package_response
+from portal.services.packages import download_filename, is_stored, stored_package
 from portal.views.common import purchase_view
 
 
@@ -35,18 +36,18 @@ def link_download(request, token):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     stored = stored_package(order)
+    current = stored is not None and stored.key == key
     try:
-        path = stored.path if stored is not None and stored.key == key else store_path(key)
+        if not current and not is_stored(key):
+            raise FileNotFoundError(key)
+        # an older file of this order: still valid while it is in the store
+        response = package_response(key, stored.filename if current else download_filename(order.device_id))
     except ValueError:  # not a package key (a signed value can still be anything)
         raise Http404("no such download") from None
-    if not path.exists():
-        raise Http404("the file is no longer available; download the latest one from your customer panel")
-    current = stored is not None and stored.key == key
+    except FileNotFoundError:
+        raise Http404("the file is no longer available; download the latest one from your customer panel") from None
     Download.objects.create(order=order, release=order.release if current else None, package_key=key, via="email")
-    if current:
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=stored.filename)
-    # an older file of this order: still valid while it is in the store
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=download_filename(order.device_id))
+    return response
 
 
 @never_cache
@@ -65,12 +66,11 @@ def panel_download(request, order, token):
         raise Http404("no such download")
     key, release_number = link.key, link.release_number
     try:
-        path = store_path(key)
+        response = package_response(key, download_filename(order.device_id, release_number))
     except ValueError:
         raise Http404("no such download") from None
-    if not path.exists():
+    except FileNotFoundError:
         messages.info(request, "That file is no longer stored; here is the current one.")
         return redirect("panel-order", order.public_id)
     purchases.record_download(order, key, release_number)
-    return FileResponse(open(path, "rb"), as_attachment=True,
-                        filename=download_filename(order.device_id, release_number))
+    return response

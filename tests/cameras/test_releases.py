@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections
 
-from cameras import releases
+from cameras import releases, storage
 from cameras.models import Camera, Release, Source
 from cameras.releases import (
     EmptyReleaseError,
@@ -378,7 +378,7 @@ def test_a_failure_after_the_file_is_linked_removes_the_file_and_the_row(make, m
         assert files_in_releases_dir().count("release-000001.parquet") == 1
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr(releases, "_fsync_dir", fail)
+    monkeypatch.setattr(storage, "_fsync_dir", fail)  # the store syncs the folder once the file is placed
     with pytest.raises(DatabaseError):
         publish_release()
     assert not Release.objects.exists()

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         rows = []
         for i, c in enumerate(combos, start=1):
             try:
-                stored = packages.store_path(c.key(release)).exists()
+                stored = packages.is_stored(c.key(release))
             except Exception as exc:  # noqa: BLE001 -- shown, and the task will log it too
                 stored = None
                 self.stderr.write(f"{c.device_id} {','.join(c.coverage)}: {exc}")
