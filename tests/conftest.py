@@ -54,6 +54,9 @@ from tests.services import (  # noqa: E402,F401
     webhook_sink,
 )
 
+# An S3 API (moto server mode) for the object store: see tests/s3.py.
+from tests.s3 import s3_server, s3_store  # noqa: E402,F401
+
 
 def pytest_configure(config):
     configure_test_process(config)
