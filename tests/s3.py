@@ -54,9 +54,9 @@ def s3_server():
     if given and s3_answers(given):
         yield given
         return
-    try:
-        import moto.server  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
         service_missing("moto is not installed (pip install -e '.[test]'): no S3 server for the storage tests")
     process, url = None, ""
     for _attempt in range(3):  # a port taken between the choice and the bind: try another

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from cameras.models import Camera, CameraVersion, Release
-from cameras.releases import load_snapshot, publish_release
+from cameras.releases import load_snapshot
 from cameras.storage import get_store, parse_storage_url
 from portal.models import Download, Order, User
 from portal.services import links, packages
