@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -195,6 +196,7 @@ class S3Store(Store):
 
         self.url = url
         self.bucket_name, self.prefix = parse_storage_url(url)
+        self._seen: dict[str, float] = {}  # name -> until when "it exists" is believed
         endpoint = settings.AWS_S3_ENDPOINT_URL or None
         self.storage = S3Storage(
             bucket_name=self.bucket_name, location=self.prefix, endpoint_url=endpoint,
@@ -202,7 +204,8 @@ class S3Store(Store):
             region_name=settings.AWS_S3_REGION_NAME or None,
             # A custom endpoint (MinIO, moto, an IP) rarely has a DNS name per bucket.
             addressing_style=settings.AWS_S3_ADDRESSING_STYLE or ("path" if endpoint else None),
-            querystring_auth=True, querystring_expire=settings.STORAGE_URL_MAX_AGE, file_overwrite=True,
+            signature_version="s3v4", querystring_auth=True, querystring_expire=settings.STORAGE_URL_MAX_AGE,
+            file_overwrite=True,
             default_acl=None)
 
     @property
@@ -224,11 +227,21 @@ class S3Store(Store):
             raise
 
     def exists(self, name):
+        """Whether ``name`` is stored. A yes is remembered for STORAGE_EXISTS_TTL seconds in
+        this process: names never change meaning (immutable snapshots, content-addressed
+        packages), so on a release-day rush a download costs no request to the store before
+        its redirect. Deleting through this store forgets it at once; a file deleted by
+        another machine may be announced as there for that long (the customer then gets the
+        store's 404, and the panel a rebuilt file on the next visit)."""
+        until = self._seen.get(name)
+        if until is not None and until > time.monotonic():
+            return True
         try:
             self._head(name)
-            return True
         except FileNotFoundError:
             return False
+        self._seen[name] = time.monotonic() + settings.STORAGE_EXISTS_TTL
+        return True
 
     def size(self, name):
         return int(self._head(name)["ContentLength"])
@@ -317,6 +330,7 @@ class S3Store(Store):
                 Path(spare).unlink(missing_ok=True)
 
     def delete(self, name):
+        self._seen.pop(name, None)
         self.client.delete_object(Bucket=self.bucket_name, Key=self.key(name))
         self.forget(name)
 

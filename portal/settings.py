@@ -322,6 +322,7 @@ AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "")  # default: "pa
 # seconds, after the ownership check) or "stream" (through the web node).
 STORAGE_DOWNLOADS = env_str("STORAGE_DOWNLOADS", "redirect")
 STORAGE_URL_MAX_AGE = env_int("STORAGE_URL_MAX_AGE", 60)
+STORAGE_EXISTS_TTL = env_int("STORAGE_EXISTS_TTL", 60)  # seconds a web node trusts "this file is stored"
 STORAGE_CACHE_DIR = Path(env_str("STORAGE_CACHE_DIR", str(VAR_DIR / "cache")))  # local copies of snapshots
 STORAGE_SPOOL_DIR = Path(env_str("STORAGE_SPOOL_DIR", str(VAR_DIR / "spool")))  # files on their way up
 if STORAGE_URL:
