@@ -245,11 +245,11 @@ def _local_archive(path):
     if not in_store:
         yield Path(path)
         return
-    try:
-        with get_store().as_file(in_store) as local:
-            yield local
-    except FileNotFoundError:
-        raise BackupError(f"{path}: the store holds no backup {in_store}") from None
+    store = get_store()
+    if not store.exists(in_store):
+        raise BackupError(f"{path}: the store holds no backup {in_store}")
+    with store.as_file(in_store) as local:
+        yield local
 
 
 @contextmanager

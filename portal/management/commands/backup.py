@@ -13,7 +13,8 @@ class Command(BaseCommand):
             "manage.py restore FILE")
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the archive to write, e.g. backups/speedcam-2026-11-26.tar")
+        parser.add_argument("path", help="the archive to write, e.g. backups/speedcam-2026-11-26.tar, or store:NAME "
+                                         "for backups/NAME in the file store (STORAGE_URL)")
         parser.add_argument("--without-packages", action="store_true",
                             help="leave the package store out (every package can be rebuilt from the database)")
 

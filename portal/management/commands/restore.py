@@ -12,7 +12,7 @@ class Command(BaseCommand):
             "the database, applies newer migrations and puts back release snapshots and packages.")
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the archive made by manage.py backup")
+        parser.add_argument("path", help="the archive made by manage.py backup (store:NAME: backups/NAME in the file store)")
         parser.add_argument("--force", action="store_true", help="replace a database that already holds data")
         parser.add_argument("--check", action="store_true", help="only check the archive; change nothing")
 
