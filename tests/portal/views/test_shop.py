@@ -369,10 +369,10 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
     """The device comes from the URL and the amount from the server, whatever is posted."""
     from portal.services import payments
 
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
     r = client.post(reverse("shop-checkout-start", args=["igo-primo"]),
                     {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
-                     "currency": "usd"})
+                     "currency": "usd", "checkout": "0b7e2a52-6f1e-4a51-9d0b-6a8a2d1c3e4f", "token": "tok_x"})
     assert r.status_code == 200
     order = Order.objects.get()
     assert order.device_id == "igo-primo" and order.amount == BASE_PRICES["pnd"] and order.currency == "eur"
