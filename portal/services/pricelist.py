@@ -2,11 +2,13 @@
 annual subscription), the size of its file for each coverage offered, and the countries each
 region holds.
 
-Sizing every device over every coverage is a few hundred size-model queries, and building a
-format's size model is the slow part (seconds on a world release, once per format). So the
-sizes are computed once per release and kept in the cache (shared by every web process and
-kept until the next release changes the key); the page only formats them. The prices are
-computed on each request: they are a few additions over settings."""
+Sizing every device over every coverage takes about a minute on a 200,000-camera release
+(building the size model of each format and option set is the slow part;
+benchmarks/bench_prices.py). So the sizes are computed once per release by a Celery task, the
+first request of the release queueing it, and kept in the cache (shared by every web process;
+the key changes with the release); until they are there the page shows the prices and says
+the sizes are on their way. The prices are computed on each request: a few additions over
+settings."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import DEVICES, Device
 
-from portal.forms import PRESET_REGIONS, mobile_offered
+from portal.services import queue
+from portal.services.catalog import PRESET_REGIONS, mobile_offered
 from portal.services.packages import DEFAULT_OPTIONS, export_options
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE, device_annual_price, format_amount, quote
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 KIND_NAMES = {"pnd": "Navigation devices", "head-unit": "Car head units", "app": "Phone and tablet apps"}
 SIZES_TTL = 30 * 24 * 3600  # the key changes with the release; this only bounds a stale entry
+QUEUED_TTL = 600
 
 
 @dataclass(frozen=True)
@@ -88,22 +92,37 @@ def _size_bytes(device: Device, release: Release, code: str) -> int | None:
         return None
 
 
+def _sizes_key(release: Release) -> str:
+    return f"pricelist:sizes:v1:{release.sha256}"
+
+
 def sizes(release: Release) -> dict[str, dict[str, int | None]]:
     """{device id: {coverage code: bytes}} with the shop's default options (fixed cameras),
-    for the coverages each device takes; computed once per release (the cache)."""
-    key = f"pricelist:sizes:v1:{release.sha256}"
-    table = cache.get(key)
+    for the coverages each device takes; computed once per release (the cache). Slow: the
+    worker's (``tasks.compute_price_list_sizes``)."""
+    table = cache.get(_sizes_key(release))
     if table is None:
         table = {d.id: {code: _size_bytes(d, release, code) for code in coverages() if _offered(d, code)}
                  for d in devices_on_sale()}
-        cache.set(key, table, SIZES_TTL)
+        cache.set(_sizes_key(release), table, SIZES_TTL)
     return table
 
 
-def rows(release: Release | None) -> list[tuple[str, list[DeviceRow]]]:
-    """The devices by kind, each with its prices and (with a release) its sizes per coverage."""
+def ready_sizes(release: Release) -> dict[str, dict[str, int | None]] | None:
+    """The release's sizes if computed; else None, and their computation is queued (once per
+    QUEUED_TTL, so a worker that lost the task is asked again)."""
+    table = cache.get(_sizes_key(release))
+    if table is None and cache.add(f"pricelist:queued:{release.sha256}", 1, QUEUED_TTL):
+        queue.price_list_sizes(release.number)
+        table = cache.get(_sizes_key(release))   # a worker running tasks inline has them now
+    return table
+
+
+def rows(release: Release | None, table: dict | None) -> list[tuple[str, list[DeviceRow]]]:
+    """The devices by kind, each with its prices and (with the sizes, ``ready_sizes``) its
+    size per coverage."""
     currency = settings.SHOP_CURRENCY
-    table = sizes(release) if release is not None else {}
+    table = table or {}
     codes = coverages()
     grouped: dict[str, list[DeviceRow]] = {}
     for device in devices_on_sale():

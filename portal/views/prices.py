@@ -16,8 +16,10 @@ from portal.services import pricelist
 def price_list(request):
     release = latest_release(changelog=False, missing_ok=True)
     codes = pricelist.coverages()
+    sizes = pricelist.ready_sizes(release) if release is not None else None
     return render(request, "portal/shop/prices.html", {
-        "release": release, "groups": pricelist.rows(release), "rule": pricelist.rule(),
+        "release": release, "sizes": sizes is not None, "groups": pricelist.rows(release, sizes),
+        "rule": pricelist.rule(),
         "regions": pricelist.region_infos(codes), "coverage_names": [_name(code) for code in codes],
     })
 

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from cameras import exporting, regions
 from exporters.devices import DEVICES, get_device
-from portal.services import pricelist
+from portal import tasks
+from portal.services import pricelist, queue
 
 from tests.releases import demo_release
 
@@ -19,7 +20,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def release(tmp_path, local_cache):
-    return demo_release(tmp_path, cameras=300)
+    """A release, sized for the price list as the worker does it."""
+    release = demo_release(tmp_path, cameras=300)
+    tasks.compute_price_list_sizes(release.number)
+    return release
 
 
 def text(fragment: str) -> str:
@@ -84,6 +88,21 @@ def test_sizes_are_computed_once_per_release(client, release, monkeypatch):
     monkeypatch.setattr(pricelist, "sizer", lambda *a, **kw: calls.append(a) or real(*a, **kw))
     prices_page(client)
     assert calls == []
+
+
+def test_until_the_worker_has_sized_the_release_the_page_says_so_and_queues_it_once(client, tmp_path, local_cache,
+                                                                                     monkeypatch):
+    release = demo_release(tmp_path, cameras=300)
+    queued = []
+    monkeypatch.setattr(queue, "price_list_sizes", queued.append)          # no worker
+    for _ in range(2):
+        page = prices_page(client)
+        assert f"The file sizes for release {release.number} are being computed" in text(page)
+        assert row(page, "tomtom-go-classic")[1] == "€19.90" and len(row(page, "tomtom-go-classic")) == 5
+    assert queued == [release.number]
+    tasks.compute_price_list_sizes(release.number)                          # what the worker does
+    page = prices_page(client)
+    assert "being computed" not in page and row(page, "garmin-nuvi")[5].endswith("MB")
 
 
 def test_each_region_lists_its_countries_by_name(client, release):
