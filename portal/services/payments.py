@@ -56,11 +56,9 @@ class ChargeResult:
 
 def _declined(exc: stripe.error.CardError) -> str:
     code = getattr(exc, "code", "") or ""
-    if code in ("authentication_required", "payment_intent_authentication_failure"):
-        return AUTHENTICATION_FAILED
     if code in ("expired_card", "incorrect_cvc", "incorrect_number", "invalid_expiry_year", "invalid_cvc"):
         return f"{(exc.user_message or 'the card details are wrong').rstrip('.')}. Check them and pay again"
-    return DECLINED
+    return failure_message({"code": code, "message": exc.user_message})
 
 
 def save_card(order: Order, token: str) -> str:
@@ -174,8 +172,19 @@ def _result(intent) -> ChargeResult:
     if status == "processing":
         return ChargeResult("processing")
     error = getattr(intent, "last_payment_error", None)
-    code = (getattr(error, "code", "") or "") if error else ""
-    return ChargeResult("failed", message=AUTHENTICATION_FAILED if "authentication" in code else DECLINED)
+    return ChargeResult("failed", message=failure_message(error.to_dict() if hasattr(error, "to_dict") else error))
+
+
+def failure_message(error: dict | None) -> str:
+    """What the customer reads for a failed payment (a PaymentIntent's ``last_payment_error``,
+    a card error): a failed 3-D Secure check in words (Stripe's message is for developers:
+    "The provided PaymentMethod has failed authentication."), a decline with the bank's
+    reason when Stripe gives one, and what to do."""
+    error = error or {}
+    if "authentication" in str(error.get("code") or ""):
+        return AUTHENTICATION_FAILED
+    reason = str(error.get("message") or "").strip().rstrip(".")
+    return f"{reason}. Try another card, or ask your bank why" if reason else DECLINED
 
 
 def verify_webhook(payload: bytes, signature: str):

@@ -61,7 +61,7 @@ def test_a_declined_card_is_a_failed_charge_with_a_message_not_an_error(client, 
     started = start(client, number=DECLINED_ON_CHARGE)
     result = payments.charge(Order.objects.get(public_id=started["order"]))
     assert result.status == "failed"
-    assert result.message == "your bank declined the card. Try another card, or ask your bank why"
+    assert result.message == "Your card was declined. Try another card, or ask your bank why"
 
 
 def test_an_order_without_a_saved_card_is_not_charged(client, shop):

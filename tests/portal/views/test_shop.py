@@ -170,7 +170,9 @@ def test_a_failed_payment_makes_no_account_and_no_file(client, release):
                                                       "metadata": {"order": str(order.public_id)}})
     assert post_event(client, payload).status_code == 200
     order.refresh_from_db()
-    assert order.status == Order.Status.FAILED and order.failure_message == "Your card was declined."
+    # Stripe's reason, and what to do
+    assert order.status == Order.Status.FAILED
+    assert order.failure_message == "Your card was declined. Try another card, or ask your bank why"
     assert User.objects.count() == 0 and EmailRecord.objects.count() == 0 and mail.outbox == []
 
 
