@@ -10,7 +10,7 @@ import stripe
 
 from portal.models import Order
 
-from tests.portal.e2e.test_shop_e2e import pay_in_browser
+from tests.portal.e2e.test_shop_e2e import fill_card, pay_in_browser
 from tests.portal.shopping import NEEDS_3DS, make_release
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,16 +28,6 @@ def shop(settings, tmp_path, live_server, localstripe, smtp_sink, celery_worker_
 
 def succeeded_intents() -> list:
     return [pi for pi in stripe.PaymentIntent.list(limit=100).data if pi.status == "succeeded"]
-
-
-def fill_card(page, email, number):
-    page.wait_for_selector("#card input[placeholder=number]")
-    page.fill("#email", email)
-    page.fill("#card input[placeholder=number]", number)
-    page.fill("#card input[placeholder=exp_month]", "12")
-    page.fill("#card input[placeholder=exp_year]", "34")
-    page.fill("#card input[placeholder=cvc]", "123")
-    page.fill("#card input[placeholder=postal_code]", "75001")
 
 
 def test_back_after_paying_then_pay_charges_nothing_and_leads_to_the_order(shop, live_server, page):
