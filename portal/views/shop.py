@@ -177,13 +177,13 @@ def order_view(*methods):
     return owner_first(_own_order, *methods)
 
 
-def _already_paid(order: Order, status: int = 409) -> JsonResponse:
+def _already_paid(order: Order) -> JsonResponse:
     order_url = reverse("shop-order", args=[order.public_id])
     return JsonResponse({"paid": True, "order_url": order_url,
-                         "message": "This checkout is already paid. Nothing more was charged."}, status=status)
+                         "message": "This checkout is already paid. Nothing more was charged."}, status=409)
 
 
-def _checkout_order(request, checkout: uuid.UUID, fields: dict) -> tuple[Order, bool]:
+def _checkout_order(checkout: uuid.UUID, fields: dict) -> tuple[Order, bool]:
     """The checkout's order, made by its first Pay (two at once: one order)."""
     order = Order.objects.filter(checkout=checkout).first()
     if order is not None:
@@ -217,7 +217,7 @@ def checkout_start(request, device_id):
     fields = dict(email=form.cleaned_data["email"].strip().lower(), device_id=device.id, mobile=spec["mobile"],
                   icons=spec["icons"], coverage=spec["coverage"], speed_unit=spec["speed_unit"],
                   fr_zone_mode=spec["fr_zone_mode"], amount=price.amount, currency=price.currency)
-    order, created = _checkout_order(request, checkout, fields)
+    order, created = _checkout_order(checkout, fields)
     if not created:
         if not _mine(request, order):
             raise Http404("no such checkout")
