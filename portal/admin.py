@@ -83,7 +83,8 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("email", "public_id", "payment_intent", "subscription_id")
     readonly_fields = ("public_id", "amount", "currency", "stripe_customer", "setup_intent", "payment_intent",
                        "paid_at", "fulfilled_at", "refunded_at", "package_key", "package_bytes", "release",
-                       "plan", "subscription_id", "subscription_status", "subscription_end")
+                       "plan", "subscription_id", "subscription_status", "subscription_end",
+                       "payment_method", "charge_started_at", "charge_attempts", "upgraded_at", "upgrade_amount")
     inlines = [ErrorReportInline, EmailRecordInline]
     actions = ["refund_orders"]
 

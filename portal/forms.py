@@ -15,14 +15,7 @@ from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import Device
 from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES
 from exporters.package import hard_limit_error
-
-PRESET_REGIONS = ("europe", "western-europe", "eu", "dach", "benelux", "iberia", "british-isles", "nordic",
-                  "world")
-
-
-def mobile_offered(device: Device, release: Release | None) -> bool:
-    """Mobile cameras are offered where the device shows them and the release has some."""
-    return bool(device.mobile and release is not None and release.counts.get("kind", {}).get("mobile", 0))
+from portal.services.catalog import PRESET_REGIONS, mobile_offered
 
 
 @dataclass(frozen=True)

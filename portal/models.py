@@ -96,8 +96,16 @@ class Order(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     failure_message = models.TextField(blank=True)
     stripe_customer = models.CharField(max_length=64, blank=True)
-    setup_intent = models.CharField(max_length=64, blank=True)
+    setup_intent = models.CharField(max_length=64, blank=True, help_text="orders paid before checkout saved cards directly")
+    payment_method = models.CharField(max_length=64, blank=True, help_text="the card saved at checkout (Stripe id)")
     payment_intent = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # One checkout page = one order = one payment: the key the page carries (Back and reload
+    # keep it), so paying again from that page finds this order instead of making another.
+    checkout = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # The charge in progress (a second request for the same order waits, it does not charge
+    # again) and how many were tried (a declined card may be retried on the same checkout).
+    charge_started_at = models.DateTimeField(null=True, blank=True)
+    charge_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
@@ -115,6 +123,8 @@ class Order(models.Model):
                                            help_text="active, canceled (no renewal) or ended")
     subscription_end = models.DateTimeField(null=True, blank=True)
     email_new_releases = models.BooleanField(default=False)
+    upgraded_at = models.DateTimeField(null=True, blank=True, help_text="when the purchase became annual")
+    upgrade_amount = models.PositiveIntegerField(default=0, help_text="what the upgrade charged (cents)")
 
     class Meta:
         ordering = ["-created_at"]

@@ -302,7 +302,7 @@ def _stripe_production_problems() -> list[str]:
 if PRODUCTION and _stripe_production_problems():
     raise ImproperlyConfigured("PRODUCTION=1 refuses test and demo Stripe values: "
                                + "; ".join(_stripe_production_problems()))
-UPDATE_MONTHS = env_int("UPDATE_MONTHS", 12)  # updates included with a one-time purchase
+UPDATE_MONTHS = env_int("UPDATE_MONTHS", 1)  # updates included with a one-time purchase (the annual subscription: 12 months)
 PACKAGES_DIR = Path(env_str("PACKAGES_DIR", str(VAR_DIR / "packages")))  # content-addressed package store
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)
 DOWNLOAD_LINK_MAX_AGE = env_int("DOWNLOAD_LINK_MAX_AGE", 14 * 24 * 3600)  # seconds a signed link stays valid

@@ -23,9 +23,11 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from cameras.models import Release
 from exporters.base import ExportError
 from portal.models import EmailRecord, ErrorReport, Order
-from portal.services import emails, fanout, packages, queue, recovery, reminders, reports, subscriptions
+from portal.services import (emails, fanout, packages, pricelist, queue, recovery, reminders, reports,
+                             subscriptions)
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +171,12 @@ def build_combination(device_id: str, coverage: list[str], options: dict, releas
 @shared_task(name="portal.fanout.after_fanout", acks_late=True)
 def after_fanout(results, release_number: int) -> dict:
     return fanout.after_fanout(results, release_number)
+
+
+@shared_task(name="portal.tasks.compute_price_list_sizes", acks_late=True)
+def compute_price_list_sizes(release_number: int) -> int:
+    """The price list's file sizes for a release (a minute of size models on a world release)."""
+    return len(pricelist.sizes(Release.objects.get(number=release_number)))
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import admin as portal_admin
-from portal.views import accounts, downloads, home, panel, shop, webhook
+from portal.views import accounts, downloads, home, panel, prices, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", home.favicon, name="home-favicon"),
 
     # Shop: device pages, checkout, payment and the order page
+    path("prices/", prices.price_list, name="shop-prices"),
     path("devices/<slug:device_id>/", shop.device_page, name="shop-device"),
     path("devices/<slug:device_id>/size.json", shop.size_json, name="shop-device-size"),
     path("devices/<slug:device_id>/checkout/", shop.checkout_page, name="shop-checkout"),

@@ -1,20 +1,40 @@
 """Stripe, and the only module that imports it.
 
-Flow (Stripe.js Card Element): ``start`` creates a Customer and a SetupIntent the browser
-confirms with ``confirmCardSetup``; ``charge`` then creates and confirms a PaymentIntent
-with the saved payment method, for the amount of the order (computed on the server). A card
-that needs 3-D Secure comes back ``requires_action`` and the browser finishes it with
-``confirmCardPayment``. Saving the card is what lets a customer upgrade later in one click.
-The API base and keys are settings (tests point them at localstripe)."""
+Flow (Stripe.js Card Element): the browser turns the card into a token (``createToken``, no
+authentication yet); ``save_card`` attaches it to the order's Customer; ``charge`` creates
+and confirms one PaymentIntent with that card, for the amount of the order (computed on the
+server). A card that needs 3-D Secure comes back ``requires_action`` and the browser finishes
+it with ``confirmCardPayment``: the only challenge of the purchase. (It used to be a
+SetupIntent confirmed in the browser, then a PaymentIntent: a 3-D Secure card was challenged
+twice.) The card stays on the Customer, which is what lets a customer upgrade later in one
+click. The API base and keys are settings (tests point them at localstripe).
+
+One order, one payment: ``charge`` claims the order with a conditional UPDATE (exactly one of
+two concurrent requests wins, on PostgreSQL and SQLite alike), the loser reports the payment
+in progress, and every Stripe call that creates something carries an idempotency key, so a
+retried request returns the same object instead of charging again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import stripe
 from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
 
 from portal.models import Order
+
+# A charge claimed longer ago than this was interrupted (a crash between the claim and the
+# answer from Stripe): it may be claimed again, with the same idempotency key.
+CHARGE_CLAIM_SECONDS = 120
+
+# What the customer reads when a payment does not go through: what happened and what to do.
+DECLINED = "your bank declined the card. Try another card, or ask your bank why"
+AUTHENTICATION_FAILED = ("your bank's security check (3-D Secure) was not completed. Pay again and approve the "
+                         "payment in the window or app of your bank, or use another card")
+UNAVAILABLE = "the payment service did not answer. Please try again in a minute"
 
 
 class PaymentError(Exception):
@@ -34,51 +54,112 @@ class ChargeResult:
     message: str = ""
 
 
-def start(order: Order) -> str:
-    """A Customer and a SetupIntent for the order; returns the SetupIntent's client secret."""
+def _declined(exc: stripe.error.CardError) -> str:
+    code = getattr(exc, "code", "") or ""
+    if code in ("expired_card", "incorrect_cvc", "incorrect_number", "invalid_expiry_year", "invalid_cvc"):
+        return f"{(exc.user_message or 'the card details are wrong').rstrip('.')}. Check them and pay again"
+    return failure_message({"code": code, "message": exc.user_message})
+
+
+def save_card(order: Order, token: str) -> str:
+    """Attach the browser's card token to the order's Customer (made once per order); it is
+    the card the next ``charge`` uses. Returns the card's id."""
+    if not isinstance(token, str) or not token.startswith("tok_"):
+        raise PaymentError("the card was not read; please enter it again")
     _configure()
+    key = f"order-{order.public_id}"
     try:
-        customer = stripe.Customer.create(email=order.email, metadata={"order": str(order.public_id)})
-        intent = stripe.SetupIntent.create(customer=customer.id, payment_method_types=["card"],
-                                           metadata={"order": str(order.public_id)})
-    except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc.user_message or exc}); please try again")
-    order.stripe_customer, order.setup_intent = customer.id, intent.id
-    order.save(update_fields=["stripe_customer", "setup_intent"])
-    return intent.client_secret
+        if not order.stripe_customer:
+            customer = stripe.Customer.create(email=order.email, metadata={"order": str(order.public_id)},
+                                              idempotency_key=f"{key}-customer")
+            order.stripe_customer = customer.id
+            order.save(update_fields=["stripe_customer"])
+        card = stripe.Customer.create_source(order.stripe_customer, source=token, idempotency_key=f"{key}-{token}")
+        # the card of this attempt is the one renewals charge too
+        stripe.Customer.modify(order.stripe_customer, default_source=card.id)
+    except stripe.error.CardError as exc:
+        raise PaymentError(_declined(exc))
+    except stripe.error.StripeError:
+        raise PaymentError(UNAVAILABLE)
+    Order.objects.filter(pk=order.pk).update(payment_method=card.id, charge_attempts=F("charge_attempts") + 1)
+    order.refresh_from_db(fields=["payment_method", "charge_attempts"])
+    return card.id
+
+
+def _no_intent() -> Q:
+    return Q(payment_intent__isnull=True) | Q(payment_intent="")
 
 
 def charge(order: Order) -> ChargeResult:
-    """Charge the order's amount to the card saved by its confirmed SetupIntent."""
+    """Charge the order's amount to the card saved by ``save_card``, once: a request that
+    finds the payment made or under way gets its status instead."""
     _configure()
-    if order.payment_intent:  # already charged (a double click): report the existing payment
-        return payment_status(order)
-    try:
-        setup = stripe.SetupIntent.retrieve(order.setup_intent)
-    except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
-    if setup.status != "succeeded" or not setup.payment_method:
-        raise PaymentError("the card was not confirmed; please enter it again")
+    now = timezone.now()
+    claimed = (Order.objects.filter(_no_intent(), pk=order.pk, status=Order.Status.PENDING)
+               .filter(Q(charge_started_at__isnull=True)
+                       | Q(charge_started_at__lt=now - timedelta(seconds=CHARGE_CLAIM_SECONDS)))
+               .update(charge_started_at=now))
+    if not claimed:
+        order.refresh_from_db()
+        if order.payment_intent:
+            return payment_status(order)
+        if order.status == Order.Status.PAID:
+            return ChargeResult("succeeded")
+        if order.status != Order.Status.PENDING:
+            return ChargeResult("failed", message=order.failure_message or DECLINED)
+        return ChargeResult("processing")     # another request is charging it right now
+    if not order.payment_method or not order.stripe_customer:
+        Order.objects.filter(pk=order.pk).update(charge_started_at=None)
+        raise PaymentError("the card was not saved; please enter it again")
     try:
         intent = stripe.PaymentIntent.create(
             amount=order.amount, currency=order.currency, customer=order.stripe_customer,
-            payment_method=setup.payment_method, confirm=True,
-            metadata={"order": str(order.public_id)}, idempotency_key=f"order-{order.public_id}-charge")
+            payment_method=order.payment_method, confirm=True, metadata={"order": str(order.public_id)},
+            idempotency_key=f"order-{order.public_id}-charge-{order.charge_attempts}")
     except stripe.error.CardError as exc:
-        return ChargeResult("failed", message=exc.user_message or "the card was declined")
-    except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        Order.objects.filter(pk=order.pk).update(charge_started_at=None)
+        return ChargeResult("failed", message=_declined(exc))
+    except stripe.error.StripeError:
+        # not known to have charged: the same idempotency key makes a retry safe
+        Order.objects.filter(pk=order.pk).update(charge_started_at=None)
+        raise PaymentError(UNAVAILABLE)
+    Order.objects.filter(pk=order.pk).update(payment_intent=intent.id)
     order.payment_intent = intent.id
-    order.save(update_fields=["payment_intent"])
     return _result(intent)
+
+
+def reopen(order: Order) -> str:
+    """Make a checkout's order payable again after a payment that did not go through (a
+    declined card, 3-D Secure failed or abandoned), so the customer can retry on the same
+    page. Returns "" when it was reopened, else why not ("paid", "processing")."""
+    if order.status == Order.Status.PAID or order.status == Order.Status.REFUNDED:
+        return "paid"
+    if order.payment_intent:
+        result = payment_status(order)
+        if result.status == "succeeded":
+            return "paid"
+        if result.status == "processing":
+            return "processing"
+        if result.status == "requires_action":   # an earlier 3-D Secure window left open: close it
+            try:
+                stripe.PaymentIntent.cancel(order.payment_intent)
+            except stripe.error.StripeError:
+                raise PaymentError(UNAVAILABLE)
+    updated = (Order.objects.filter(pk=order.pk, status__in=[Order.Status.PENDING, Order.Status.FAILED],
+                                    payment_intent=order.payment_intent)
+               .update(status=Order.Status.PENDING, payment_intent=None, failure_message="", charge_started_at=None))
+    if not updated:
+        return "processing"
+    order.status, order.payment_intent, order.failure_message = Order.Status.PENDING, None, ""
+    return ""
 
 
 def payment_status(order: Order) -> ChargeResult:
     _configure()
     try:
         intent = stripe.PaymentIntent.retrieve(order.payment_intent)
-    except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+    except stripe.error.StripeError:
+        raise PaymentError(UNAVAILABLE)
     return _result(intent)
 
 
@@ -91,8 +172,19 @@ def _result(intent) -> ChargeResult:
     if status == "processing":
         return ChargeResult("processing")
     error = getattr(intent, "last_payment_error", None)
-    message = (getattr(error, "message", "") or "") if error else ""
-    return ChargeResult("failed", message=message or "the payment did not go through")
+    return ChargeResult("failed", message=failure_message(error.to_dict() if hasattr(error, "to_dict") else error))
+
+
+def failure_message(error: dict | None) -> str:
+    """What the customer reads for a failed payment (a PaymentIntent's ``last_payment_error``,
+    a card error): a failed 3-D Secure check in words (Stripe's message is for developers:
+    "The provided PaymentMethod has failed authentication."), a decline with the bank's
+    reason when Stripe gives one, and what to do."""
+    error = error or {}
+    if "authentication" in str(error.get("code") or ""):
+        return AUTHENTICATION_FAILED
+    reason = str(error.get("message") or "").strip().rstrip(".")
+    return f"{reason}. Try another card, or ask your bank why" if reason else DECLINED
 
 
 def verify_webhook(payload: bytes, signature: str):
@@ -196,9 +288,10 @@ def ensure_annual_plan(plan_id: str, amount: int, currency: str, nickname: str) 
 
 
 def _saved_payment_method(order: Order) -> str:
-    """The card the customer paid the order with (the PaymentIntent's, else the SetupIntent's)."""
-    pm = ""
-    if order.payment_intent:
+    """The card the customer paid the order with (the one saved at checkout, else the
+    PaymentIntent's, else the SetupIntent's of orders paid before cards were saved directly)."""
+    pm = order.payment_method
+    if not pm and order.payment_intent:
         pm = stripe.PaymentIntent.retrieve(order.payment_intent).payment_method or ""
     if not pm and order.setup_intent:
         pm = stripe.SetupIntent.retrieve(order.setup_intent).payment_method or ""
@@ -234,20 +327,25 @@ def subscribe(order: Order, plan_id: str, credit: int) -> SubscriptionInfo:
         pm = _saved_payment_method(order)
         if not pm:
             raise PaymentError("this purchase has no saved card; please contact us")
-        if stripe.PaymentMethod.retrieve(pm).customer != order.stripe_customer:
-            stripe.PaymentMethod.attach(pm, customer=order.stripe_customer)
-        stripe.Customer.modify(order.stripe_customer, invoice_settings={"default_payment_method": pm})
+        if pm.startswith("card_"):   # a card saved at checkout: already the Customer's
+            stripe.Customer.modify(order.stripe_customer, default_source=pm)
+        else:
+            if stripe.PaymentMethod.retrieve(pm).customer != order.stripe_customer:
+                stripe.PaymentMethod.attach(pm, customer=order.stripe_customer)
+            stripe.Customer.modify(order.stripe_customer, invoice_settings={"default_payment_method": pm})
         if credit > 0:
             pending = stripe.InvoiceItem.list(customer=order.stripe_customer, limit=100).data
             if not any(_metadata(ii).get("order") == meta["order"] and not ii.invoice for ii in pending):
                 stripe.InvoiceItem.create(customer=order.stripe_customer, amount=-credit, currency=order.currency,
-                                          description="Credit: the one-time purchase already paid", metadata=meta)
+                                          description="Credit: the one-time purchase already paid", metadata=meta,
+                                         idempotency_key=f"order-{order.public_id}-annual-credit")
         sub = stripe.Subscription.create(customer=order.stripe_customer, items=[{"plan": plan_id}], metadata=meta,
-                                         payment_behavior="error_if_incomplete")
+                                         payment_behavior="error_if_incomplete",
+                                         idempotency_key=f"order-{order.public_id}-annual")
     except stripe.error.CardError as exc:
-        raise PaymentError(exc.user_message or "the card was declined")
-    except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc.user_message or exc}); please try again")
+        raise PaymentError(_declined(exc))
+    except stripe.error.StripeError:
+        raise PaymentError(UNAVAILABLE)
     info = _subscription_info(sub)
     if info.status not in ("active", "trialing"):
         raise PaymentError("the card was declined; nothing was charged")

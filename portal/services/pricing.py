@@ -28,9 +28,16 @@ class Quote:
 
 def annual_price(order) -> int:
     """What a year of the annual subscription costs for this order's device and options."""
-    kind = get_device(order.device_id).kind
-    price = settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"])
-    return price + (settings.ANNUAL_MOBILE_SURCHARGE if order.mobile else 0)
+    return device_annual_price(get_device(order.device_id), mobile=order.mobile)
+
+
+def device_annual_price(device: Device, *, mobile: bool) -> int:
+    price = settings.ANNUAL_PRICES.get(device.kind, settings.ANNUAL_PRICES["pnd"])
+    return price + (settings.ANNUAL_MOBILE_SURCHARGE if mobile else 0)
+
+
+def months_of_updates(months: int) -> str:
+    return f"{months} month{'' if months == 1 else 's'} of updates"
 
 
 def format_amount(amount: int, currency: str) -> str:
@@ -39,7 +46,7 @@ def format_amount(amount: int, currency: str) -> str:
 
 
 def quote(device: Device, *, mobile: bool) -> Quote:
-    lines = [(f"{device.name}: fixed cameras, {settings.UPDATE_MONTHS} months of updates",
+    lines = [(f"{device.name}: fixed cameras, {months_of_updates(settings.UPDATE_MONTHS)}",
               BASE_PRICES.get(device.kind, BASE_PRICES["pnd"]))]
     if mobile:
         lines.append(("Mobile cameras and zones", MOBILE_SURCHARGE))

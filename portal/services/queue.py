@@ -64,6 +64,11 @@ def rebuild_and_send(report_id: int) -> None:
     on_commit(_tasks().rebuild_and_send, report_id)
 
 
+def price_list_sizes(release_number: int) -> None:
+    """Size every device over every coverage of the release, for the price list."""
+    on_commit(_tasks().compute_price_list_sizes, release_number)
+
+
 def fanout(release_number: int, combinations: list[tuple[str, list[str], dict]], priority: int):
     """Build each (device, coverage, options) of the release, then queue the new-release
     emails; returns the chord's result."""

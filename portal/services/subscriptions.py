@@ -29,6 +29,7 @@ from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_m
 
 log = logging.getLogger(__name__)
 
+ANNUAL_MONTHS = 12  # what a year of the annual subscription brings, from the upgrade
 
 
 class SubscriptionError(Exception):
@@ -45,6 +46,17 @@ def upgrade_cost(order: Order) -> int:
 
 def plan_id(order: Order) -> str:
     return f"annual-{annual_price(order)}-{order.currency}"
+
+
+def annual_end(upgraded_at: datetime, period_end: datetime | None = None) -> datetime:
+    """The end of the first paid year: 12 months from the upgrade (not from the one-time
+    purchase, whose short UPDATE_MONTHS it replaces). Stripe's period end is that same
+    instant give or take its clock; it is kept when it agrees within a day (the renewal
+    check compares with it), and the year from the upgrade is used when it falls short."""
+    year = add_months(upgraded_at, ANNUAL_MONTHS)
+    if period_end is not None and period_end >= year - timedelta(days=1):
+        return period_end
+    return year
 
 
 def upgrade_deadline(order: Order) -> datetime | None:
@@ -89,17 +101,21 @@ def upgrade(order_id: int, now: datetime | None = None) -> Order:
         if refusal:
             raise SubscriptionError(refusal)
         price = annual_price(order)
+        cost = upgrade_cost(order)
         try:
             plan = payments.ensure_annual_plan(plan_id(order), price, order.currency,
                                                nickname=f"Annual, {price / 100:.2f} {order.currency}")
             info = payments.subscribe(order, plan, credit=min(order.amount, price))
         except payments.PaymentError as exc:
             raise SubscriptionError(f"The upgrade did not go through: {exc}.") from exc
+        upgraded_at = timezone.now()
         order.plan = "annual"
         order.subscription_id = info.id
         order.subscription_status = CANCELED if info.cancel_at_period_end else ACTIVE
-        order.subscription_end = _when(info.current_period_end) or add_months(timezone.now(), 12)
-        order.save(update_fields=["plan", "subscription_id", "subscription_status", "subscription_end"])
+        order.subscription_end = annual_end(upgraded_at, _when(info.current_period_end))
+        order.upgraded_at, order.upgrade_amount = upgraded_at, cost
+        order.save(update_fields=["plan", "subscription_id", "subscription_status", "subscription_end",
+                                  "upgraded_at", "upgrade_amount"])
     log.info("order %s: upgraded to subscription %s", order.public_id, order.subscription_id)
     return order
 

@@ -18,6 +18,8 @@ def purchase_extra(order):
     return {
         "can_upgrade": subscriptions.can_upgrade(order, now),
         "upgrade_deadline": subscriptions.upgrade_deadline(order),
+        "annual_until": entitlement.add_months(now, subscriptions.ANNUAL_MONTHS),
+        "one_time_until": entitlement.one_time_until(order),
         "upgrade_cost": format_amount(subscriptions.upgrade_cost(order), order.currency),
         "annual_price": format_amount(subscriptions.annual_price(order), order.currency),
         "annual": annual,

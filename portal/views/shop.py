@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cameras.coverage import Coverage
@@ -18,10 +22,11 @@ from exporters.devices import Device, get_device
 
 from portal.services import fulfilment, links, payments
 from portal.forms import PurchaseForm, includes_france, mobile_offered
-from portal.models import Order
+from portal.models import EmailRecord, Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
 from portal.views.common import owner_first
-from portal.services.pricing import quote
+from portal.services.entitlement import add_months
+from portal.services.pricing import device_annual_price, format_amount, quote
 
 log = logging.getLogger(__name__)
 SESSION_ORDERS = "orders"
@@ -75,6 +80,8 @@ def device_page(request, device_id):
         "quote": quote(device, mobile=False),
         "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
         "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
+        "one_time_until": add_months(timezone.now(), settings.UPDATE_MONTHS), "upgrade_days": settings.UPGRADE_DAYS,
+        "annual_price": format_amount(device_annual_price(device, mobile=False), settings.SHOP_CURRENCY),
     })
 
 
@@ -95,25 +102,53 @@ def size_json(request, device_id):
                          "price": quote(device, mobile=spec["mobile"]).display})
 
 
+def _checkout_key(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+@never_cache  # Back and reload ask the server again: a paid checkout must say so
 @require_GET
 def checkout_page(request, device_id):
+    """The checkout: one page, one key (``checkout`` in the URL, put there by the page's
+    script), one payment. Back or a reload after paying shows the payment and a link to the
+    order instead of a card form."""
     device = _device(device_id)
     release = latest_release(changelog=False, missing_ok=True)
-    form = PurchaseForm(device, release, request.GET or None, require_email=False)
-    if request.GET and not form.is_valid():
+    params = request.GET.copy()
+    key = _checkout_key(params.pop("checkout", [None])[-1])
+    form = PurchaseForm(device, release, params or None, require_email=False)
+    if params and not form.is_valid():
         return render(request, "portal/shop/device.html", {
             **_france_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
-    spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
-                                            "france": includes_france(device.default_coverage)}
-    size = _size(device, release, spec)
+    order = Order.objects.filter(checkout=key).first() if key else None
+    if order is not None and not _mine(request, order):
+        order = None      # someone else's checkout link: a fresh checkout
+    if order is None and (key is None or Order.objects.filter(checkout=key).exists()):
+        key = uuid.uuid4()
+    spec = form.spec() if params else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
+                                       "france": includes_france(device.default_coverage)}
+    paid = order is not None and order.status in (Order.Status.PAID, Order.Status.REFUNDED)
+    size = None if paid else _size(device, release, spec)
     return render(request, "portal/shop/checkout.html", {
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "start_url": reverse("shop-checkout-start", args=[device.id]),
+        "start_url": reverse("shop-checkout-start", args=[device.id]), "checkout": key,
+        "paid_order": order if paid else None, "customer": _customer_kind(request, order),
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
+
+
+def _customer_kind(request, order: Order | None = None) -> str:
+    """"existing" for a signed-in customer or an order whose account existed before it was
+    paid (no new login is emailed to them), else "new"."""
+    if order is not None and order.user_id is not None:
+        return "new" if order.emails.filter(kind=EmailRecord.Kind.ACCOUNT).exists() else "existing"
+    return "existing" if request.user.is_authenticated else "new"
 
 
 def _remember(request, order: Order) -> None:
@@ -122,14 +157,16 @@ def _remember(request, order: Order) -> None:
         request.session[SESSION_ORDERS] = (orders + [str(order.public_id)])[-20:]
 
 
+def _mine(request, order: Order) -> bool:
+    """This browser placed the order, or the logged-in customer owns it."""
+    placed = str(order.public_id) in request.session.get(SESSION_ORDERS, [])
+    return placed or (request.user.is_authenticated and order.user_id == request.user.pk)
+
+
 def _own_order(request, public_id) -> Order:
     """The order if this browser placed it or the logged-in customer owns it; 404 otherwise."""
     order = Order.objects.filter(public_id=public_id).first()
-    if order is None:
-        raise Http404("no such order")
-    mine = str(order.public_id) in request.session.get(SESSION_ORDERS, [])
-    owner = request.user.is_authenticated and order.user_id == request.user.pk
-    if not (mine or owner):
+    if order is None or not _mine(request, order):
         raise Http404("no such order")
     return order
 
@@ -140,9 +177,29 @@ def order_view(*methods):
     return owner_first(_own_order, *methods)
 
 
+def _already_paid(order: Order) -> JsonResponse:
+    order_url = reverse("shop-order", args=[order.public_id])
+    return JsonResponse({"paid": True, "order_url": order_url,
+                         "message": "This checkout is already paid. Nothing more was charged."}, status=409)
+
+
+def _checkout_order(checkout: uuid.UUID, fields: dict) -> tuple[Order, bool]:
+    """The checkout's order, made by its first Pay (two at once: one order)."""
+    order = Order.objects.filter(checkout=checkout).first()
+    if order is not None:
+        return order, False
+    try:
+        with transaction.atomic():
+            return Order.objects.create(checkout=checkout, **fields), True
+    except IntegrityError:
+        return Order.objects.get(checkout=checkout), False
+
+
 @require_POST
 def checkout_start(request, device_id):
-    """Create the order (amount from the server) and its SetupIntent; JSON for Stripe.js."""
+    """Pay on a checkout page: its order (made once per checkout, amount from the server),
+    the card the browser tokenised saved on it; JSON for Stripe.js. A checkout already paid
+    answers 409 with the link to its order, and charges nothing."""
     device = _device(device_id)
     release = latest_release(changelog=False, missing_ok=True)
     if release is None:
@@ -151,26 +208,46 @@ def checkout_start(request, device_id):
     if not form.is_valid():
         return JsonResponse({"errors": {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}},
                             status=400)
+    checkout = _checkout_key(request.POST.get("checkout"))
+    if checkout is None:
+        return JsonResponse({"errors": {"__all__": ["this checkout page is out of date: reload it, then pay"]}},
+                            status=400)
     spec = form.spec()
     price = quote(device, mobile=spec["mobile"])
-    order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
-                                 mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
-                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"],
-                                 amount=price.amount, currency=price.currency)
+    fields = dict(email=form.cleaned_data["email"].strip().lower(), device_id=device.id, mobile=spec["mobile"],
+                  icons=spec["icons"], coverage=spec["coverage"], speed_unit=spec["speed_unit"],
+                  fr_zone_mode=spec["fr_zone_mode"], amount=price.amount, currency=price.currency)
+    order, created = _checkout_order(checkout, fields)
+    if not created:
+        if not _mine(request, order):
+            raise Http404("no such checkout")
+        try:
+            why = payments.reopen(order)
+        except payments.PaymentError as exc:
+            return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=502)
+        if why == "paid":
+            return _already_paid(order)
+        if why == "processing":
+            return JsonResponse({"paid": False, "order_url": reverse("shop-order", args=[order.public_id]),
+                                 "message": "The payment of this checkout is being confirmed."}, status=409)
+        # a new attempt on the same page: what the page says now (the email may be corrected)
+        Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(**fields)
+        order.refresh_from_db()
     _remember(request, order)
     try:
-        client_secret = payments.start(order)
+        payments.save_card(order, request.POST.get("token", ""))
     except payments.PaymentError as exc:
         fulfilment.payment_failed(order.pk, str(exc))
-        return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=502)
-    return JsonResponse({"order": str(order.public_id), "client_secret": client_secret, "amount": price.display,
+        return JsonResponse({"errors": {"__all__": [f"Payment failed: {exc}. Nothing was charged."]}}, status=402)
+    return JsonResponse({"order": str(order.public_id), "amount": price.display,
                          "pay_url": reverse("shop-order-pay", args=[order.public_id]),
                          "order_url": reverse("shop-order", args=[order.public_id])})
 
 
 @order_view("POST")
 def order_pay(request, order):
-    """Charge the card the browser saved; the browser finishes 3-D Secure if asked."""
+    """Charge the card saved at checkout, once (``payments.charge``); the browser finishes
+    3-D Secure if asked, then asks again for the outcome."""
     if order.status == Order.Status.PAID:
         return JsonResponse({"status": "succeeded", "next": reverse("shop-order", args=[order.public_id])})
     if order.status == Order.Status.REFUNDED:
@@ -219,7 +296,7 @@ def _refresh(order: Order) -> Order:
 def order_page(request, order):
     order = _refresh(order)
     return render(request, "portal/shop/order.html", {"order": order, "device": get_device(order.device_id),
-                                                 "state": _status(order),
+                                                 "state": _status(order), "customer": _customer_kind(request, order),
                                                  "status_url": reverse("shop-order-status", args=[order.public_id])})
 
 

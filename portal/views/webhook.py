@@ -37,6 +37,8 @@ def _event_mismatch(event: dict) -> str:
     if order is None:
         return ""
     intent = obj.get("id") if kind.startswith("payment_intent.") else obj.get("payment_intent")
+    if kind == "payment_intent.payment_failed":
+        return ""  # an earlier attempt of a retried checkout may fail late: recorded, then ignored
     if order.payment_intent and intent and intent != order.payment_intent:
         return f"the event's payment {intent} is not the payment of order {order.public_id}"
     customer = obj.get("customer")
@@ -100,9 +102,9 @@ def stripe_webhook(request):
             if not order.payment_intent:
                 Order.objects.filter(pk=order.pk, payment_intent__isnull=True).update(payment_intent=obj.get("id"))
             fulfilment.payment_succeeded(order.pk)
-        elif event["type"] == "payment_intent.payment_failed":
-            error = obj.get("last_payment_error") or {}
-            fulfilment.payment_failed(order.pk, error.get("message", "the payment did not go through"))
+        elif event["type"] == "payment_intent.payment_failed" and obj.get("id") == order.payment_intent:
+            # the current attempt only: a checkout reopened for another card has none yet
+            fulfilment.payment_failed(order.pk, payments.failure_message(obj.get("last_payment_error")))
         elif event["type"] == "charge.refunded":
             if payments.is_full_refund(obj):
                 fulfilment.refunded(order.pk)

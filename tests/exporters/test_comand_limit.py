@@ -4,6 +4,7 @@ resolves for old orders but is not sold. The demo release has 600 cameras, so th
 lowered for these tests (the real 25,000 is checked on real data in test_comand.py)."""
 
 import json
+import uuid
 import zipfile
 from dataclasses import replace
 
@@ -49,7 +50,8 @@ def test_export_refuses_a_coverage_over_the_hard_limit_and_names_what_to_leave_o
 
 
 def post_checkout(client, device_id, **fields):
-    return client.post(reverse("shop-checkout-start", args=[device_id]), {"email": "a@example.com", **fields})
+    return client.post(reverse("shop-checkout-start", args=[device_id]),
+                       {"email": "a@example.com", "checkout": str(uuid.uuid4()), "token": "tok_x", **fields})
 
 
 def test_the_shop_refuses_a_coverage_over_the_hard_limit_with_the_countries_to_leave_out(client, release,
@@ -64,7 +66,7 @@ def test_the_shop_refuses_a_coverage_over_the_hard_limit_with_the_countries_to_l
 def test_the_shop_takes_a_coverage_within_the_hard_limit(client, release, small_comand, monkeypatch):
     from portal.services import payments
 
-    monkeypatch.setattr(payments, "start", lambda order: "seti_secret")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
     counts = release.counts["country"]
     small = min((c for c in counts if counts[c]), key=lambda c: counts[c])
     assert counts[small] <= 100

@@ -28,6 +28,7 @@ HISTORIC_NAMES = {
     "build_combination": "portal.fanout.build_combination",
     "after_fanout": "portal.fanout.after_fanout",
     "ping": "portal.health.ping",
+    "compute_price_list_sizes": "portal.tasks.compute_price_list_sizes",
 }
 
 

@@ -21,9 +21,11 @@ import pytest
 import stripe
 import time_machine
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from portal.services import subscriptions
+from portal.services.entitlement import add_months
 from portal.models import EmailRecord, ErrorReport, Order
 from portal.services.packages import store_path
 from tests.services import guarded_page
@@ -81,7 +83,10 @@ def test_the_annual_upgrade_on_day_6_charges_the_difference_to_the_saved_card(sh
     with time_machine.travel(order.paid_at + timedelta(days=6), tick=True):
         log_in(page, base, EMAIL, password)
         page.goto(panel_url(base, order))
+        # a one-time purchase: a month of releases; the upgrade: a year from today, renewing
+        assert "with 1 month of updates" in page.inner_text("#updates")
         offer = page.inner_text("#upgrade-form")
+        assert f"every new release for 12 months from today, until {add_months(timezone.now(), 12):%-d %B %Y}" in offer
         assert "renewing at €34.90 a year" in offer and "You pay only the difference now, €10.00" in offer
         deadline = order.paid_at + timedelta(days=7)
         assert f"Offered until {deadline:%-d %B %Y}" in offer
@@ -94,6 +99,7 @@ def test_the_annual_upgrade_on_day_6_charges_the_difference_to_the_saved_card(sh
         assert "Your annual subscription is active" in page.inner_text("#subscription-state")
         assert page.locator("#cancel-renewal").is_visible() and page.locator("#upgrade").count() == 0
         assert "Annual subscription, new releases included until" in page.inner_text("#updates")
+        assert "renews on that date" in page.inner_text("#updates")
         page.reload()                                                   # (a second click is not offered)
         assert page.locator("#upgrade").count() == 0
 
@@ -101,6 +107,7 @@ def test_the_annual_upgrade_on_day_6_charges_the_difference_to_the_saved_card(sh
     assert order.plan == "annual" and order.subscription_status == "active" and order.subscription_id
     assert order.status == Order.Status.PAID and order.amount == 2490            # the purchase itself unchanged
     assert f"until {order.subscription_end:%d %B %Y}" in said
+    assert order.subscription_end == add_months(order.upgraded_at, 12) and order.upgrade_amount == 1000
     # the Stripe side: one subscription on the customer of the purchase, on the annual plan
     [sub] = stripe.Subscription.list(customer=order.stripe_customer, status="all").data
     assert sub.id == order.subscription_id and sub.status == "active"

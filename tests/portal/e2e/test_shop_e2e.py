@@ -26,6 +26,17 @@ def shop(settings, tmp_path, live_server, localstripe, smtp_sink, celery_worker_
     return release
 
 
+def fill_card(page, email, number=VISA):
+    """The email and the card, typed into the checkout (localstripe's card fields)."""
+    page.wait_for_selector("#card input[placeholder=number]")
+    page.fill("#email", email)
+    page.fill("#card input[placeholder=number]", number)
+    page.fill("#card input[placeholder=exp_month]", "12")
+    page.fill("#card input[placeholder=exp_year]", "34")
+    page.fill("#card input[placeholder=cvc]", "123")
+    page.fill("#card input[placeholder=postal_code]", "75001")
+
+
 def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr_zone_mode=None, number=VISA,
                    three_ds=False):
     page.goto(f"{base}/devices/{device}/")
@@ -37,17 +48,10 @@ def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr
     if fr_zone_mode:  # the France choice shows once the coverage includes France
         page.select_option("select[name=fr_zone_mode]", fr_zone_mode)
     page.click("button:has-text('Buy')")
-    page.wait_for_selector("#card input[placeholder=number]")
-    page.fill("#email", email)
-    page.fill("#card input[placeholder=number]", number)
-    page.fill("#card input[placeholder=exp_month]", "12")
-    page.fill("#card input[placeholder=exp_year]", "34")
-    page.fill("#card input[placeholder=cvc]", "123")
-    page.fill("#card input[placeholder=postal_code]", "75001")
+    fill_card(page, email, number)
     page.click("#pay")
-    if three_ds:  # localstripe's 3-D Secure modal: once for the card setup, once for the payment
-        for _ in range(2):
-            page.click("text=Complete authentication", timeout=20_000)
+    if three_ds:  # localstripe's 3-D Secure window: once, for the payment (not for saving the card)
+        page.click("text=Complete authentication", timeout=20_000)
     page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/$"), timeout=30_000)
     page.wait_for_selector("#download", timeout=60_000)
     return Order.objects.get(public_id=page.url.rstrip("/").split("/")[-1])

@@ -14,7 +14,7 @@ from portal.models import Order
 from portal.services import payments
 from portal.services.pricing import quote
 
-from tests.portal.shopping import DECLINED_ON_CHARGE, confirm_setup, make_release, start
+from tests.portal.shopping import DECLINED_ON_CHARGE, make_release, start
 from tests.portal.views.test_shop import event, sign
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,6 @@ def shop(tmp_path, localstripe):
 
 def paid(client, **data) -> Order:
     started = start(client, **data)
-    confirm_setup(started)
     order = Order.objects.get(public_id=started["order"])
     assert payments.charge(order).status == "succeeded"
     order.refresh_from_db()
@@ -59,15 +58,17 @@ def test_charging_twice_makes_one_payment(client, shop):
 
 
 def test_a_declined_card_is_a_failed_charge_with_a_message_not_an_error(client, shop):
-    started = start(client)
-    confirm_setup(started, DECLINED_ON_CHARGE)
+    started = start(client, number=DECLINED_ON_CHARGE)
     result = payments.charge(Order.objects.get(public_id=started["order"]))
-    assert result.status == "failed" and "declined" in result.message
+    assert result.status == "failed"
+    assert result.message == "Your card was declined. Try another card, or ask your bank why"
 
 
-def test_a_card_that_was_never_confirmed_is_not_charged(client, shop):
+def test_an_order_without_a_saved_card_is_not_charged(client, shop):
     order = Order.objects.get(public_id=start(client)["order"])
-    with pytest.raises(payments.PaymentError, match="card was not confirmed"):
+    Order.objects.filter(pk=order.pk).update(payment_method="")
+    order.refresh_from_db()
+    with pytest.raises(payments.PaymentError, match="card was not saved"):
         payments.charge(order)
     assert stripe.PaymentIntent.list(limit=100).data == [] and Order.objects.get(pk=order.pk).payment_intent is None
 

@@ -1,8 +1,8 @@
-"""The payment flow against localstripe (a stateful fake Stripe): real Customers,
-SetupIntents, PaymentIntents, refunds, and signed webhooks delivered to the running app.
+"""The payment flow against localstripe (a stateful fake Stripe): real Customers, cards,
+PaymentIntents, refunds, and signed webhooks delivered to the running app.
 
-The browser's part (Stripe.js confirming the SetupIntent) is done here through the API with
-a PaymentMethod; test_shop_e2e.py does it in Chromium."""
+The browser's part (Stripe.js tokenising the card) is done here through the API;
+test_shop_e2e.py does it in Chromium."""
 
 import pytest
 import stripe
@@ -12,7 +12,7 @@ from django.urls import reverse
 from portal.services import fulfilment
 from portal.models import Order, StripeEvent, User
 
-from tests.portal.shopping import DECLINED_ON_CHARGE, NEEDS_3DS, confirm_setup, make_release, start, wait_for
+from tests.portal.shopping import DECLINED_ON_CHARGE, NEEDS_3DS, make_release, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,6 @@ def shop(tmp_path, settings, localstripe, live_server):
 
 def test_a_card_payment_is_charged_the_server_amount_and_fulfilled_once(client, shop):
     data = start(client, amount="1", price="0.01")   # a tampered amount is ignored
-    confirm_setup(data)
     paid = client.post(data["pay_url"]).json()
     assert paid["status"] == "succeeded"
     order = Order.objects.get(public_id=data["order"])
@@ -55,8 +54,7 @@ def test_a_card_payment_is_charged_the_server_amount_and_fulfilled_once(client, 
 
 
 def test_a_card_needing_3d_secure_comes_back_for_the_browser(client, shop):
-    data = start(client)
-    confirm_setup(data, NEEDS_3DS)
+    data = start(client, number=NEEDS_3DS)
     paid = client.post(data["pay_url"]).json()
     assert paid["status"] == "requires_action" and paid["client_secret"]
     order = Order.objects.get(public_id=data["order"])
@@ -66,8 +64,7 @@ def test_a_card_needing_3d_secure_comes_back_for_the_browser(client, shop):
 
 
 def test_a_declined_card_gets_a_clear_message_no_account_and_no_file(client, shop):
-    data = start(client)
-    confirm_setup(data, DECLINED_ON_CHARGE)
+    data = start(client, number=DECLINED_ON_CHARGE)
     paid = client.post(data["pay_url"]).json()
     assert paid["status"] == "failed" and "declined" in paid["message"]
     order = Order.objects.get(public_id=data["order"])
@@ -87,7 +84,6 @@ def test_an_abandoned_payment_leaves_no_account_and_no_file(client, shop):
 
 def test_a_refund_through_the_api_revokes_the_downloads(client, shop):
     data = start(client)
-    confirm_setup(data)
     client.post(data["pay_url"])
     order = Order.objects.get(public_id=data["order"])
     assert wait_for(lambda: Order.objects.get(pk=order.pk).package_key != "")

@@ -1,10 +1,17 @@
 """services.pricing: what a device's file costs, with and without mobile cameras, and how
 amounts in cents are shown."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from exporters.devices import get_device
 from portal.services.pricing import format_amount, quote
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("device_id, without, with_mobile", [
@@ -47,3 +54,17 @@ def test_the_quote_is_in_the_shops_currency(settings):
 ])
 def test_amounts_in_cents_are_shown_with_the_currency_and_two_decimals(amount, currency, shown):
     assert format_amount(amount, currency) == shown
+
+
+def test_a_one_time_purchase_includes_one_month_of_updates_unless_configured(settings):
+    """The annual subscription is what brings a year of releases; a one-time purchase is its
+    file plus a short period (UPDATE_MONTHS, 1 unless set), said in the singular."""
+    env = {k: v for k, v in os.environ.items() if k not in {"UPDATE_MONTHS", "DATABASE_URL", "REDIS_URL"}}
+    probe = "import django; from django.conf import settings; django.setup(); print(settings.UPDATE_MONTHS)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                            env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1"
+    settings.UPDATE_MONTHS = 1
+    device = get_device("garmin-nuvi")
+    assert quote(device, mobile=False).lines[0][0] == f"{device.name}: fixed cameras, 1 month of updates"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.services import purchases as panel, subscriptions
 from portal.models import EmailRecord, Order
+from portal.services.entitlement import add_months
 from portal.services.reminders import send_reminders
 
 from tests.portal.shopping import buy, make_release
@@ -80,11 +81,43 @@ def test_an_upgrade_on_day_6_makes_a_stripe_subscription_and_charges_only_the_di
     charge = stripe.PaymentIntent.retrieve(invoice.payment_intent)
     assert charge.amount == 1000 and charge.payment_method == stripe.PaymentIntent.retrieve(
         order.payment_intent).payment_method                              # the saved card, no card entry
-    # the paid period comes from Stripe; the panel shows it and offers cancel, not upgrade
-    assert abs(order.subscription_end - (timezone.now() + timedelta(days=365))) < timedelta(days=2)
+    # a year from the upgrade (Stripe's period end, or later when the app's clock is ahead of
+    # localstripe's, as here); the panel shows it and offers cancel, not upgrade
+    assert order.subscription_end == add_months(order.upgraded_at, 12)
+    assert order.upgraded_at - order.paid_at >= timedelta(days=6)
     page = panel_page(client, order)
     assert "Your annual subscription is active" in page and 'id="cancel-renewal"' in page
     assert 'id="upgrade"' not in page
+
+
+def updates_cell(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", re.search(r'<td id="updates"[^>]*>(.*?)</td>', page, re.S).group(1)).split())
+
+
+def test_the_upgrade_moves_the_end_from_a_month_after_the_purchase_to_a_year_after_the_upgrade(client, order,
+                                                                                               settings):
+    """The one-time purchase brings a month of releases (UPDATE_MONTHS, 1 by default); the
+    annual subscription a year from the upgrade, renewing. The upgrade records when, what it
+    charged and the new end, and the panel says it."""
+    settings.UPDATE_MONTHS = 1
+    one_time_end = add_months(order.paid_at, 1)
+    assert panel.updates(order).until == one_time_end
+    assert f"new releases are included until {one_time_end:%-d %B %Y}" in updates_cell(panel_page(client, order))
+    moment = order.paid_at + timedelta(days=6)
+    with time_machine.travel(moment, tick=False):
+        offer = re.sub(r"\s+", " ", re.search(r'<p id="upgrade-offer">(.*?)</p>', panel_page(client, order),
+                                              re.S).group(1))
+        assert f"until <strong>{add_months(moment, 12):%-d %B %Y}</strong>" in offer
+        assert f"this purchase alone includes them until {one_time_end:%-d %B %Y}" in offer
+        upgrade(client, order)
+    order.refresh_from_db()
+    # localstripe's clock is not moved: its period ends a year from the real now, earlier
+    # than a year from the (travelled) upgrade, which is what the customer paid for
+    assert order.upgraded_at == moment and order.subscription_end == add_months(moment, 12)
+    assert order.upgrade_amount == 2990 + 500 - 2490
+    assert panel.updates(order, one_time_end + timedelta(days=1)).active      # past the one-time month
+    assert updates_cell(panel_page(client, order)) == (
+        f"Annual subscription, new releases included until {order.subscription_end:%-d %B %Y}, renews on that date.")
 
 
 def test_an_upgrade_on_day_8_is_refused_with_a_clear_message(client, order):

@@ -48,7 +48,7 @@ from portal.models import EmailRecord, Order, StripeEvent, User
 from portal.services.recovery import resume_orders
 from tests.services import ROOT, CeleryWorker, _point_celery_app_at, free_port, service_missing, wait_until
 
-from tests.portal.shopping import buy, confirm_setup, make_release, start, wait_for
+from tests.portal.shopping import buy, make_release, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,7 +108,6 @@ def assert_delivered_once(smtp_sink, order: Order, worker: CeleryWorker):
 def charged_order(client, email: str) -> Order:
     """Checkout and a successful charge, without the fulfilment: what the webhook is for."""
     started = start(client, email=email)
-    confirm_setup(started)
     order = Order.objects.get(public_id=started["order"])
     result = payments.charge(order)
     assert result.status == "succeeded"

@@ -8,6 +8,7 @@ import importlib
 import io
 import json
 import re
+import uuid
 import zipfile
 
 import pytest
@@ -34,10 +35,15 @@ def release(tmp_path):
 
 @pytest.fixture
 def started(monkeypatch):
-    """The checkout starts without Stripe (the order is created as the view creates it)."""
+    """The checkout starts without Stripe (the order is created as the view creates it); each
+    post is its own checkout page (``checkout()``)."""
     from portal.services import payments
 
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
+
+
+def checkout() -> str:
+    return str(uuid.uuid4())
 
 
 def package_of(order: Order) -> zipfile.ZipFile:
@@ -70,7 +76,7 @@ def test_the_shop_offers_the_unit_always_and_the_france_choice_for_a_coverage_wi
 def test_a_purchase_in_mph_gives_mph_names_and_ov2_file_names(client, release, started, eager_raising,
                                                               django_capture_on_commit_callbacks):
     r = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                    {"email": "ana@example.com", "coverage": "GB", "speed_unit": "mph"})
+                    {"email": "ana@example.com", "coverage": "GB", "speed_unit": "mph", "checkout": checkout()})
     assert r.status_code == 200, r.content
     order = Order.objects.get()
     assert (order.speed_unit, order.fr_zone_mode) == ("mph", "legal")
@@ -87,7 +93,7 @@ def test_a_purchase_in_mph_gives_mph_names_and_ov2_file_names(client, release, s
 def test_a_new_purchase_with_france_is_in_the_legal_mode_unless_the_customer_chooses_exact(client, release,
                                                                                            started):
     for coverage, mode in (("FR", ""), ("FR", "exact"), ("GB", "")):
-        data = {"email": "bo@example.com", "coverage": coverage}
+        data = {"email": "bo@example.com", "coverage": coverage, "checkout": checkout()}
         if mode:
             data["fr_zone_mode"] = mode
         assert client.post(reverse("shop-checkout-start", args=["garmin-nuvi"]), data).status_code == 200
@@ -105,7 +111,7 @@ def test_a_new_purchase_with_france_is_in_the_legal_mode_unless_the_customer_cho
 
 def test_a_bad_unit_is_refused(client, release, started):
     r = client.post(reverse("shop-checkout-start", args=["igo-primo"]), {"email": "a@example.com",
-                                                                          "speed_unit": "knots"})
+                                                                          "speed_unit": "knots", "checkout": checkout()})
     assert r.status_code == 400 and "speed_unit" in r.json()["errors"]
     assert Order.objects.count() == 0
 

@@ -170,7 +170,9 @@ def test_a_failed_payment_makes_no_account_and_no_file(client, release):
                                                       "metadata": {"order": str(order.public_id)}})
     assert post_event(client, payload).status_code == 200
     order.refresh_from_db()
-    assert order.status == Order.Status.FAILED and order.failure_message == "Your card was declined."
+    # Stripe's reason, and what to do
+    assert order.status == Order.Status.FAILED
+    assert order.failure_message == "Your card was declined. Try another card, or ask your bank why"
     assert User.objects.count() == 0 and EmailRecord.objects.count() == 0 and mail.outbox == []
 
 
@@ -369,10 +371,10 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
     """The device comes from the URL and the amount from the server, whatever is posted."""
     from portal.services import payments
 
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
     r = client.post(reverse("shop-checkout-start", args=["igo-primo"]),
                     {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
-                     "currency": "usd"})
+                     "currency": "usd", "checkout": "0b7e2a52-6f1e-4a51-9d0b-6a8a2d1c3e4f", "token": "tok_x"})
     assert r.status_code == 200
     order = Order.objects.get()
     assert order.device_id == "igo-primo" and order.amount == BASE_PRICES["pnd"] and order.currency == "eur"

@@ -143,6 +143,30 @@ def test_the_same_event_delivered_twice_fulfils_the_order_once(client, queued_bu
     assert stored.id == "evt_once" and stored.processed_at == fulfilled_at   # processed once, the first time
 
 
+def test_a_late_failure_of_an_earlier_attempt_leaves_the_checkout_retried_since_alone(client):
+    """A checkout paid again with another card: the first attempt's failure arriving now must
+    not fail the order while its new payment is under way."""
+    order = new_order(payment_intent=None)            # reopened for another card
+    late = stripe_event("payment_intent.payment_failed", {"id": "pi_first_attempt", "object": "payment_intent",
+                                                          "last_payment_error": {"message": "Your card was declined."},
+                                                          "metadata": {"order": str(order.public_id)}}, "evt_late")
+    assert deliver(client, late).status_code == 200   # recorded, not refused (Stripe would retry)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING and order.failure_message == ""
+    assert StripeEvent.objects.get(pk="evt_late").processed_at is not None
+
+
+def test_a_failed_3d_secure_check_is_recorded_in_words(client):
+    order = new_order()
+    deliver(client, stripe_event("payment_intent.payment_failed", {
+        "id": order.payment_intent, "object": "payment_intent", "metadata": {"order": str(order.public_id)},
+        "last_payment_error": {"code": "payment_intent_authentication_failure",
+                               "message": "The provided PaymentMethod has failed authentication."}}, "evt_3ds"))
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED
+    assert order.failure_message.startswith("your bank's security check (3-D Secure) was not completed")
+
+
 def test_an_old_failure_event_delivered_again_does_not_replace_the_latest_failure_reason(client):
     order = new_order()
     first_failure = failed(order, "Your card was declined.", "evt_fail_1")
@@ -151,7 +175,7 @@ def test_an_old_failure_event_delivered_again_does_not_replace_the_latest_failur
     deliver(client, first_failure)                                     # Stripe sends the first one again
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED
-    assert order.failure_message == "Your card has insufficient funds."
+    assert order.failure_message == "Your card has insufficient funds. Try another card, or ask your bank why"
 
 
 def test_an_event_whose_processing_failed_is_processed_when_stripe_sends_it_again(
