@@ -21,7 +21,7 @@ from django.utils import timezone
 from cameras.exporting import latest_release
 from cameras.models import Release
 
-from portal.services import emails, packages, payments
+from portal.services import emails, invoices, packages, payments
 from portal.services.pricing import annual_price
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
@@ -89,6 +89,7 @@ def upgrade(order_id: int, now: datetime | None = None) -> Order:
         if refusal:
             raise SubscriptionError(refusal)
         price = annual_price(order)
+        charged = upgrade_cost(order)
         try:
             plan = payments.ensure_annual_plan(plan_id(order), price, order.currency,
                                                nickname=f"Annual, {price / 100:.2f} {order.currency}")
@@ -100,6 +101,8 @@ def upgrade(order_id: int, now: datetime | None = None) -> Order:
         order.subscription_status = CANCELED if info.cancel_at_period_end else ACTIVE
         order.subscription_end = _when(info.current_period_end) or add_months(timezone.now(), 12)
         order.save(update_fields=["plan", "subscription_id", "subscription_status", "subscription_end"])
+        if charged > 0:
+            invoices.issue_upgrade(order, charged)  # with its receipt email, once the upgrade commits
     log.info("order %s: upgraded to subscription %s", order.public_id, order.subscription_id)
     return order
 
@@ -150,7 +153,10 @@ def end_expired(now: datetime | None = None) -> int:
             if info.status in ("active", "trialing") and end and end > now:
                 new_end = end
         if new_end is not None:
-            Order.objects.filter(pk=order.pk).update(subscription_end=new_end)
+            with transaction.atomic():
+                Order.objects.filter(pk=order.pk).update(subscription_end=new_end)
+                order.subscription_end = new_end
+                invoices.issue_renewal(order, new_end)  # once per period: its source names the end
         else:
             Order.objects.filter(pk=order.pk, subscription_status__in=RUNNING).update(subscription_status=ENDED)
             count += 1
