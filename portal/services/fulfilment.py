@@ -43,11 +43,11 @@ def payment_failed(order_id: int, message: str) -> Order:
 def _record_card_country(order_id: int) -> None:
     """The VAT evidence from Stripe (the paying card's country), read before the order row is
     locked (a network call) and only while the order waits for its fulfilment."""
-    order = Order.objects.get(pk=order_id)
-    if order.fulfilled_at is None and order.status == Order.Status.PAID and not order.card_country:
-        country = payments.card_country(order)
-        if country:
-            Order.objects.filter(pk=order_id).update(card_country=country)
+    waiting = Order.objects.filter(pk=order_id, fulfilled_at__isnull=True, status=Order.Status.PAID, card_country="")
+    order = waiting.only("payment_intent", "setup_intent").first()  # a hint: the update below is conditional
+    country = payments.card_country(order) if order is not None else ""
+    if country:
+        waiting.update(card_country=country)
 
 
 def fulfil(order_id: int) -> Order:

@@ -80,7 +80,8 @@ def _issue(order: Order | None, *, source: str, reason: str, lines: list[tuple[s
                 net=split.net, vat_rate=split.rate, vat=split.vat, gross=gross,
                 vat_note=split.note, updates_until=updates_until)
             if order is not None:
-                EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key=number, to=order.email)
+                to = order.user.email if order.user_id else order.email.strip().lower()
+                EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key=number, to=to)
                 queue.order_email(order.pk, EmailRecord.Kind.RECEIPT, number)
     except IntegrityError:
         return Invoice.objects.get(source=source), False
@@ -128,11 +129,12 @@ def issue_renewal(order: Order, period_end: datetime) -> Invoice:
                   lines=lines, updates_until=period_end, evidence=order)[0]
 
 
-def credit(invoice: Invoice, refunded_so_far: int | None = None) -> Invoice | None:
+def credit(invoice: Invoice, refunded_so_far: int | None = None, order: Order | None = None) -> Invoice | None:
     """The credit note for what was refunded of ``invoice`` and not credited yet:
     ``refunded_so_far`` is the payment's total refunded (Stripe's ``amount_refunded``),
     None for a full refund. None when nothing is left to credit (the staff refund, then
-    Stripe's ``charge.refunded`` event for it)."""
+    Stripe's ``charge.refunded`` event for it). ``order``: the invoice's order, when the
+    caller holds it (locked)."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         target = invoice.gross if refunded_so_far is None else min(max(refunded_so_far, 0), invoice.gross)
@@ -142,7 +144,7 @@ def credit(invoice: Invoice, refunded_so_far: int | None = None) -> Invoice | No
         full = target == invoice.gross and credited == 0
         text = (f"Refund of invoice {invoice.number}" if full
                 else f"Partial refund of invoice {invoice.number}")
-        return _issue(invoice.order, source=f"refund:{invoice.number}:{target}", reason=Reason.REFUND,
+        return _issue(order or invoice.order, source=f"refund:{invoice.number}:{target}", reason=Reason.REFUND,
                       lines=[(text, credited - target)], updates_until=None, credited=invoice,
                       evidence=invoice)[0]
 
@@ -150,11 +152,11 @@ def credit(invoice: Invoice, refunded_so_far: int | None = None) -> Invoice | No
 def credit_order(order: Order, refunded_so_far: int | None = None) -> Invoice | None:
     """A refund of the order's own payment (the purchase): its credit note."""
     invoice = order.invoices.filter(reason=Reason.PURCHASE, kind=Invoice.Kind.INVOICE).first()
-    return credit(invoice, refunded_so_far) if invoice is not None else None
+    return credit(invoice, refunded_so_far, order) if invoice is not None else None
 
 
 def credit_latest_subscription_payment(order: Order) -> Invoice | None:
     """A refund of the subscription's latest payment (the upgrade or the last renewal)."""
     invoice = (order.invoices.filter(reason__in=(Reason.UPGRADE, Reason.RENEWAL), kind=Invoice.Kind.INVOICE)
                .order_by("-issued_at", "-pk").first())
-    return credit(invoice) if invoice is not None else None
+    return credit(invoice, order=order) if invoice is not None else None

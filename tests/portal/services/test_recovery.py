@@ -58,7 +58,8 @@ def test_a_paid_order_never_fulfilled_is_fulfilled(builds, django_capture_on_com
         assert resumed() == [(str(order.public_id), "fulfil", "paid but not fulfilled", True)]
     order.refresh_from_db()
     assert order.fulfilled_at and order.user == User.objects.get(email="ana@example.com")
-    assert sorted(order.emails.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE]
+    assert sorted(order.emails.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE,
+                                                                  EmailRecord.Kind.RECEIPT]
     assert builds == [order.pk]
 
 
