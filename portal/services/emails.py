@@ -21,7 +21,8 @@ password in that same transaction: if SMTP fails, nothing is kept and the retry 
 one, so the password that works is the one in the email that went out.
 
 - The receipt (RECEIPT, key: the invoice number): its record is made with the invoice
-  (``services.invoices``), in the transaction that issues it, and swept like a delivery email.
+  (``services.invoices``), in the transaction that issues it, and sent like a delivery
+  email (the purchase's by the package build's sweep, the others queued at once).
 
 Templates are subject / text / HTML triples under templates/portal/email/<kind>_*. The file
 emails attach the package when it is at most EMAIL_ATTACHMENT_MAX_BYTES, and always give a
@@ -104,7 +105,8 @@ def _receipt_context(order: Order, number: str) -> dict:
     """A receipt: the invoice (or credit note) ``number`` of the order, its lines and totals."""
     invoice = Invoice.objects.select_related("credited").get(number=number, order=order)
     cur = invoice.currency
-    return {"invoice": invoice, "total": format_amount(invoice.gross, cur), "net": format_amount(invoice.net, cur),
+    return {"invoice": invoice, "total": format_amount(invoice.gross, cur), "refund": format_amount(-invoice.gross, cur),
+            "net": format_amount(invoice.net, cur),
             "vat": format_amount(invoice.vat, cur), "rate": invoice_pdf.rate_text(invoice.vat_rate),
             "lines": [{"description": line["description"], "amount": format_amount(line["amount"], cur)}
                       for line in invoice.lines]}

@@ -52,9 +52,10 @@ def _take_number(prefix: str, when: datetime) -> tuple[str, int, str]:
 
 def _issue(order: Order | None, *, source: str, reason: str, lines: list[tuple[str, int]],
            updates_until: datetime | None, credited: Invoice | None = None,
-           evidence: Invoice | Order) -> tuple[Invoice, bool]:
-    """The invoice for ``source`` (True: issued now), with its receipt email recorded and
-    queued once the transaction commits. ``evidence`` gives the buyer and the countries."""
+           evidence: Invoice | Order, send: bool = True) -> tuple[Invoice, bool]:
+    """The invoice for ``source`` (True: issued now), with its receipt email recorded and,
+    with ``send``, queued once the transaction commits. ``evidence`` gives the buyer and the
+    countries."""
     existing = Invoice.objects.filter(source=source).first()
     if existing is not None:
         return existing, False
@@ -82,7 +83,8 @@ def _issue(order: Order | None, *, source: str, reason: str, lines: list[tuple[s
             if order is not None:
                 to = order.user.email if order.user_id else order.email.strip().lower()
                 EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key=number, to=to)
-                queue.order_email(order.pk, EmailRecord.Kind.RECEIPT, number)
+                if send:
+                    queue.order_email(order.pk, EmailRecord.Kind.RECEIPT, number)
     except IntegrityError:
         return Invoice.objects.get(source=source), False
     return invoice, True
@@ -100,13 +102,15 @@ def _until(when: datetime | None) -> str:
 
 def issue_purchase(order: Order) -> Invoice:
     """The purchase's invoice (call it in the fulfilment's transaction, order row locked).
-    The lines are the price list's when they add up to what was paid."""
+    The lines are the price list's when they add up to what was paid. Its receipt goes out
+    with the order's other first emails: the package build queues every unsent one (and
+    the recovery job resumes a lost build), and a build that fails still sends it."""
     until = entitlement.one_time_until(order)
     priced = quote(get_device(order.device_id), mobile=order.mobile)
     lines = list(priced.lines) if priced.amount == order.amount else [(_what(order), order.amount)]
     lines[0] = (f"{_what(order)}; updates included until {_until(until)}", lines[0][1])
     return _issue(order, source=f"purchase:{order.public_id}", reason=Reason.PURCHASE, lines=lines,
-                  updates_until=until, evidence=order)[0]
+                  updates_until=until, evidence=order, send=False)[0]
 
 
 def issue_upgrade(order: Order, charged: int) -> Invoice:

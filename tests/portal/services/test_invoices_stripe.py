@@ -83,6 +83,7 @@ def test_a_partial_refund_in_the_stripe_dashboard_gets_a_credit_note_and_the_ord
     assert (note.gross, note.net, note.vat) == (-490, -408, -82)
     [message] = receipts(note.number)
     assert message.subject == f"Your refund: credit note {note.number}"
+    assert f"we refunded €4.90 of invoice {order.invoices.get(kind='invoice').number}" in message.body
     assert attached_figures(message) == {"number": note.number, "net": -408, "vat": -82, "total": -490, "rate": "20"}
     client.force_login(order.user)
     assert client.get(reverse("invoices-pdf", args=[note.public_id])).status_code == 200
