@@ -13,7 +13,10 @@ from django.utils import timezone
 from portal.models import EmailRecord, Invoice, Order
 from portal.services.reminders import send_reminders
 from tests.portal.invoicekit import figures, pdf_text
-from tests.portal.services.test_subscriptions import order, shop, upgrade  # noqa: F401  (fixtures)
+from tests.portal.services import test_subscriptions
+from tests.portal.services.test_subscriptions import upgrade
+
+order, shop = test_subscriptions.order, test_subscriptions.shop  # the fixtures: a purchase made against localstripe
 from tests.portal.views.test_webhook import deliver, stripe_event
 
 pytestmark = pytest.mark.django_db(transaction=True)

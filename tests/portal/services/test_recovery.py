@@ -77,6 +77,14 @@ def test_a_built_order_with_an_unsent_email_gets_its_build_queued_to_send_it(own
     assert builds == [order.pk]
 
 
+def test_a_built_order_whose_receipt_was_not_sent_gets_its_build_queued_to_send_it(owner, builds):
+    order = paid_order(owner, paid_at=a_while_ago(), package_key=KEY)
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.FILE, to=owner.email, sent_at=timezone.now())
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key="INV-2026-000001", to=owner.email)
+    assert resumed() == [(str(order.public_id), "build", "emails not sent", True)]
+    assert builds == [order.pk]
+
+
 def test_a_delivered_order_is_left_alone(owner, builds):
     order = paid_order(owner, paid_at=a_while_ago(), package_key=KEY)
     EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.FILE, to=owner.email, sent_at=timezone.now())
