@@ -86,7 +86,10 @@ def _issue(order: Order | None, *, source: str, reason: str, lines: list[tuple[s
                 if send:
                     queue.order_email(order.pk, EmailRecord.Kind.RECEIPT, number)
     except IntegrityError:
-        return Invoice.objects.get(source=source), False
+        existing = Invoice.objects.filter(source=source).first()
+        if existing is None:  # not the same payment issued twice: a real error
+            raise
+        return existing, False
     return invoice, True
 
 
