@@ -30,6 +30,8 @@ VAT_NOTE = ("Prices include VAT at the rate of your country in the EU (the price
 class BillingForm(forms.Form):
     billing_country = forms.ChoiceField(
         label="Billing country (where you live)", choices=country_choices, required=False,
+        # the longest names ("South Georgia and the South Sandwich Islands") are wider than a phone
+        widget=forms.Select(attrs={"style": "max-width:100%"}),
         error_messages={"invalid_choice": "%(value)s is not a country in the list: choose your billing country "
                                           "in the list."})
 
