@@ -208,7 +208,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf), name="portal_invoice_pdf")] + \
+        return [path("<int:object_id>/pdf/", self.admin_site.admin_view(self.pdf), name="portal_invoice_pdf")] + \
             super().get_urls()
 
     @admin.display(description="PDF")
@@ -216,10 +216,10 @@ class InvoiceAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:portal_invoice_pdf", args=[invoice.pk]),
                            invoice_pdf.filename(invoice))
 
-    def pdf(self, request, pk):
+    def pdf(self, request, object_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        invoice = get_object_or_404(Invoice.objects.select_related("credited"), pk=pk)
+        invoice = get_object_or_404(Invoice.objects.select_related("credited"), pk=object_id)
         response = HttpResponse(invoice_pdf.render(invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice_pdf.filename(invoice)}"'
         return response

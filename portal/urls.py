@@ -60,7 +60,7 @@ urlpatterns = [
     path("account/purchases/<uuid:public_id>/report/", panel.report, name="panel-report"),
 
     # Invoices and credit notes (PDF), the customer's own
-    path("account/invoices/<uuid:public_id>.pdf", invoices.pdf, name="invoices-pdf"),
+    path("account/invoices/<uuid:invoice_id>.pdf", invoices.pdf, name="invoices-pdf"),
 
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),

@@ -16,9 +16,8 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
-from portal.billing import VAT_NOTE, BillingForm
 from portal.services import fulfilment, links, payments
-from portal.forms import PurchaseForm, includes_france, mobile_offered
+from portal.forms import VAT_NOTE, BillingForm, PurchaseForm, includes_france, mobile_offered
 from portal.models import Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
 from portal.views.common import owner_first
