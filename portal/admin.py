@@ -3,11 +3,14 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from portal.models import EmailRecord, ErrorReport, Order, StripeEvent, User
-from portal.services import fulfilment, payments, reports
+from portal.models import EmailRecord, ErrorReport, Invoice, Order, StripeEvent, User
+from portal.services import fulfilment, invoice_pdf, payments, reports, vat_report
 from portal.lib.ratelimit import minutes
 from portal.views import accounts
 
@@ -84,7 +87,8 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = ("public_id", "amount", "currency", "stripe_customer", "setup_intent", "payment_intent",
                        "paid_at", "fulfilled_at", "refunded_at", "package_key", "package_bytes", "release",
                        "plan", "subscription_id", "subscription_status", "subscription_end",
-                       "payment_method", "charge_started_at", "charge_attempts", "upgraded_at", "upgrade_amount")
+                       "payment_method", "charge_started_at", "charge_attempts", "upgraded_at", "upgrade_amount",
+                       "billing_country", "card_country", "ip_country")
     inlines = [ErrorReportInline, EmailRecordInline]
     actions = ["refund_orders"]
 
@@ -178,3 +182,55 @@ class ErrorReportAdmin(admin.ModelAdmin):
     @admin.action(description="Close without action (emails the outcome)", permissions=["change"])
     def close(self, request, queryset):
         self._act(request, queryset, reports.close, "closed; the customer is told by email.")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Invoices and credit notes, read-only (issued by ``services.invoices``, never changed);
+    the PDF of each, and the VAT report (CSV) of the selected ones per quarter and country."""
+
+    list_display = ("number", "kind", "reason", "issued_at", "buyer_email", "billing_country", "vat_rate", "net",
+                    "vat", "gross", "pdf_link")
+    list_filter = ("kind", "reason", "billing_country")
+    date_hierarchy = "issued_at"
+    search_fields = ("number", "buyer_email", "order__public_id")
+    actions = ["vat_report"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("<int:object_id>/pdf/", self.admin_site.admin_view(self.pdf), name="portal_invoice_pdf")] + \
+            super().get_urls()
+
+    @admin.display(description="PDF")
+    def pdf_link(self, invoice):
+        return format_html('<a href="{}">{}</a>', reverse("admin:portal_invoice_pdf", args=[invoice.pk]),
+                           invoice_pdf.filename(invoice))
+
+    def pdf(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice.objects.select_related("credited"), pk=object_id)
+        response = HttpResponse(invoice_pdf.render(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf.filename(invoice)}"'
+        return response
+
+    @admin.action(description="VAT report (CSV) of the selected invoices, per quarter and country")
+    def vat_report(self, request, queryset):
+        rows = vat_report.summarise(queryset.values(*vat_report.FIELDS).iterator(chunk_size=2000))
+        quarters = sorted({r.quarter for r in rows})
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = quarters[0] if len(quarters) == 1 else f"{quarters[0]}-{quarters[-1]}" if quarters else "empty"
+        response["Content-Disposition"] = f'attachment; filename="vat-report-{name}.csv"'
+        vat_report.write_csv(rows, response)
+        return response

@@ -125,6 +125,12 @@ class Order(models.Model):
     email_new_releases = models.BooleanField(default=False)
     upgraded_at = models.DateTimeField(null=True, blank=True, help_text="when the purchase became annual")
     upgrade_amount = models.PositiveIntegerField(default=0, help_text="what the upgrade charged (cents)")
+    # VAT evidence (portal.services.vat): the billing country asked at checkout, the country of
+    # the card that paid (Stripe's PaymentMethod card.country) and of the buyer's IP address
+    # (portal.services.geo); ISO 3166-1 alpha-2, "" when unknown.
+    billing_country = models.CharField(max_length=2, blank=True)
+    card_country = models.CharField(max_length=2, blank=True)
+    ip_country = models.CharField(max_length=2, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -166,6 +172,7 @@ class EmailRecord(models.Model):
         STALE_FILE = "stale-file", "file older than six months"
         REPACKAGED = "repackaged", "a rebuilt file after an error report"
         REPORT_OUTCOME = "report-outcome", "the outcome of an error report"
+        RECEIPT = "receipt", "a receipt with its invoice (key: the invoice number)"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -220,3 +227,70 @@ class ErrorReport(models.Model):
 
     def __str__(self):
         return f"Report {self.pk} on {self.order_id} ({self.status})"
+
+
+class InvoiceSequence(models.Model):
+    """The last number issued in a series ("INV-2026", "CN-2026"): the row is locked while an
+    invoice takes the next number, in the transaction that creates the invoice, so numbers
+    are gap-free (a rolled-back payment gives its number back) and never duplicated."""
+
+    series = models.CharField(max_length=32, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.series}: {self.last}"
+
+
+class Invoice(models.Model):
+    """An invoice (or a credit note, with negative amounts) for one payment: an immutable
+    snapshot of who paid what, with its VAT, that survives the order and the account (both
+    links are SET_NULL; everything the document shows is copied here). Issued by
+    ``portal.services.invoices`` only; never changed after (``save`` refuses)."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "invoice"
+        CREDIT_NOTE = "credit-note", "credit note"
+
+    class Reason(models.TextChoices):
+        PURCHASE = "purchase", "purchase"
+        UPGRADE = "upgrade", "annual upgrade"
+        RENEWAL = "renewal", "subscription renewal"
+        REFUND = "refund", "refund"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INVOICE)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    series = models.CharField(max_length=32)
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=48, unique=True)
+    # what the invoice is for, unique: a webhook retried, a task run twice issue it once
+    source = models.CharField(max_length=128, unique=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    credited = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes",
+                                 help_text="the invoice a credit note refers to")
+    issued_at = models.DateTimeField(default=timezone.now, db_index=True)
+    buyer_email = models.EmailField()
+    billing_country = models.CharField(max_length=2, blank=True)
+    card_country = models.CharField(max_length=2, blank=True)
+    ip_country = models.CharField(max_length=2, blank=True)
+    lines = models.JSONField(default=list, help_text="[{description, amount}]: amounts VAT included, in cents")
+    currency = models.CharField(max_length=3)
+    net = models.IntegerField(help_text="cents; negative on a credit note")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="percent")
+    vat = models.IntegerField()
+    gross = models.IntegerField()
+    vat_note = models.CharField(max_length=200, blank=True)
+    updates_until = models.DateTimeField(null=True, blank=True, help_text="until when updates are included")
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["series", "sequence"], name="one_invoice_per_series_number")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"invoice {self.number} is issued: it cannot be changed (issue a credit note)")
+        super().save(*args, **kwargs)

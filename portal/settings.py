@@ -331,6 +331,18 @@ if STORAGE_URL:
     parse_storage_url(STORAGE_URL)  # a malformed URL stops the start-up, saying what to fix
 if STORAGE_DOWNLOADS not in ("redirect", "stream"):
     raise ImproperlyConfigured(f"STORAGE_DOWNLOADS={STORAGE_DOWNLOADS!r}: use redirect or stream")
+# Invoices and VAT (portal/services/invoices.py, vat.py): the seller printed on every invoice,
+# the number series' prefixes (numbered per calendar year: INV-2026-000001), and where the
+# IP country of the VAT evidence comes from: the header a CDN sets (e.g. HTTP_CF_IPCOUNTRY),
+# or empty for the offline database bundled with geoip2fast.
+SELLER_NAME = env_str("SELLER_NAME", "Speedcam Files")
+SELLER_ADDRESS = env_str("SELLER_ADDRESS", "")  # lines separated by "|" or newlines
+SELLER_VAT_NUMBER = env_str("SELLER_VAT_NUMBER", "")
+SELLER_EMAIL = env_str("SELLER_EMAIL", "")
+INVOICE_PREFIX = env_str("INVOICE_PREFIX", "INV")
+CREDIT_NOTE_PREFIX = env_str("CREDIT_NOTE_PREFIX", "CN")
+DEFAULT_BILLING_COUNTRY = env_str("DEFAULT_BILLING_COUNTRY", "FR")  # the checkout's choice when the IP says nothing
+IP_COUNTRY_HEADER = env_str("IP_COUNTRY_HEADER", "")
 
 # Email: SMTP when EMAIL_HOST is set, else printed on the console (development).
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -82,6 +82,11 @@ def _build_order_package(self, order_id: int) -> str:
     except ExportError as exc:  # the combination cannot be built: say so, do not retry
         Order.objects.filter(pk=order_id).update(package_error=str(exc))
         log.error("order %s: package failed: %s", order_id, exc)
+        # the payment's receipt does not wait for a file that staff must sort out
+        with transaction.atomic():
+            for key in EmailRecord.objects.filter(order_id=order_id, kind=EmailRecord.Kind.RECEIPT,
+                                                  sent_at__isnull=True).values_list("key", flat=True):
+                queue.order_email(order_id, EmailRecord.Kind.RECEIPT, key)
         return "failed"
     except LookupError as exc:  # no release yet: wait for one
         raise self.retry(exc=exc, countdown=60)

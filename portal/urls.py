@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import admin as portal_admin
-from portal.views import accounts, downloads, home, panel, prices, shop, webhook
+from portal.views import accounts, downloads, home, invoices, panel, prices, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
@@ -59,6 +59,9 @@ urlpatterns = [
     path("account/purchases/<uuid:public_id>/new-release-emails/", panel.new_release_emails,
          name="panel-new-release-emails"),
     path("account/purchases/<uuid:public_id>/report/", panel.report, name="panel-report"),
+
+    # Invoices and credit notes (PDF), the customer's own
+    path("account/invoices/<uuid:invoice_id>.pdf", invoices.pdf, name="invoices-pdf"),
 
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),

@@ -20,6 +20,10 @@ lock: two workers running the same task send it once. The account email sets a f
 password in that same transaction: if SMTP fails, nothing is kept and the retry makes a new
 one, so the password that works is the one in the email that went out.
 
+- The receipt (RECEIPT, key: the invoice number): its record is made with the invoice
+  (``services.invoices``), in the transaction that issues it, and sent like a delivery
+  email (the purchase's by the package build's sweep, the others queued at once).
+
 Templates are subject / text / HTML triples under templates/portal/email/<kind>_*. The file
 emails attach the package when it is at most EMAIL_ATTACHMENT_MAX_BYTES, and always give a
 signed download link."""
@@ -39,8 +43,8 @@ from cameras.exporting import latest_release
 from cameras.models import Release
 from exporters.devices import get_device
 
-from portal.models import EmailRecord, ErrorReport, Order
-from portal.services import entitlement, links
+from portal.models import EmailRecord, ErrorReport, Invoice, Order
+from portal.services import entitlement, invoice_pdf, links
 from portal.services.packages import stored_package
 from portal.services.pricing import annual_price, format_amount
 
@@ -97,6 +101,17 @@ def _file_context(order: Order) -> tuple[dict, tuple | None]:
     return context, ((stored.filename, stored.read_bytes(), "application/zip") if attached else None)
 
 
+def _receipt_context(order: Order, number: str) -> dict:
+    """A receipt: the invoice (or credit note) ``number`` of the order, its lines and totals."""
+    invoice = Invoice.objects.select_related("credited").get(number=number, order=order)
+    cur = invoice.currency
+    return {"invoice": invoice, "total": format_amount(invoice.gross, cur), "refund": format_amount(-invoice.gross, cur),
+            "net": format_amount(invoice.net, cur),
+            "vat": format_amount(invoice.vat, cur), "rate": invoice_pdf.rate_text(invoice.vat_rate),
+            "lines": [{"description": line["description"], "amount": format_amount(line["amount"], cur)}
+                      for line in invoice.lines]}
+
+
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
     site = settings.SITE_URL.rstrip("/")
@@ -136,6 +151,10 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
             if not files:
                 raise RuntimeError(f"order {order.pk}: the rebuilt package is not in the store")
             context.update(files)
+    elif kind == Kind.RECEIPT:
+        context.update(_receipt_context(order, key))
+        invoice = context["invoice"]
+        attachment = (invoice_pdf.filename(invoice), invoice_pdf.render(invoice), "application/pdf")
     elif kind not in DELIVERY:
         raise ValueError(f"not an email kind: {kind}")
     return context, attachment

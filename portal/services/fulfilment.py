@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import EmailRecord, Order, User
-from portal.services import payments, queue
+from portal.services import invoices, payments, queue
 
 
 def payment_succeeded(order_id: int) -> Order:
@@ -40,8 +40,19 @@ def payment_failed(order_id: int, message: str) -> Order:
     return order
 
 
+def _record_card_country(order_id: int) -> None:
+    """The VAT evidence from Stripe (the paying card's country), read before the order row is
+    locked (a network call) and only while the order waits for its fulfilment."""
+    waiting = Order.objects.filter(pk=order_id, fulfilled_at__isnull=True, status=Order.Status.PAID, card_country="")
+    order = waiting.only("payment_intent", "setup_intent").first()  # a hint: the update below is conditional
+    country = payments.card_country(order) if order is not None else ""
+    if country:
+        waiting.update(card_country=country)
+
+
 def fulfil(order_id: int) -> Order:
-    """Account + email records + package build, once per order (a paid order only)."""
+    """Account + invoice + email records + package build, once per order (a paid order only)."""
+    _record_card_country(order_id)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.fulfilled_at is not None or order.status != Order.Status.PAID:
@@ -54,6 +65,7 @@ def fulfil(order_id: int) -> Order:
         order.user = user
         order.fulfilled_at = timezone.now()
         order.save(update_fields=["user", "fulfilled_at"])
+        invoices.issue_purchase(order)  # its number taken in this transaction: no gap if it rolls back
         EmailRecord.objects.get_or_create(order=order, kind=EmailRecord.Kind.FILE, defaults={"to": email})
         kind = EmailRecord.Kind.ACCOUNT if new_account else EmailRecord.Kind.DEVICE_ADDED
         EmailRecord.objects.get_or_create(order=order, kind=kind, defaults={"to": email})
@@ -64,13 +76,24 @@ def fulfil(order_id: int) -> Order:
 
 
 def refunded(order_id: int) -> Order:
-    """A refunded order: its downloads are revoked (links and the panel check the status)."""
+    """A refunded order: its downloads are revoked (links and the panel check the status), and
+    what was not credited yet of its invoice is (a credit note)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Order.Status.REFUNDED:
             order.status = Order.Status.REFUNDED
             order.refunded_at = timezone.now()
             order.save(update_fields=["status", "refunded_at"])
+        invoices.credit_order(order)
+    return order
+
+
+def partially_refunded(order_id: int, refunded_so_far: int) -> Order:
+    """Part of the payment was refunded (a goodwill gesture): the order stays paid and its
+    invoice gets a credit note for the part not credited yet."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        invoices.credit_order(order, refunded_so_far)
     return order
 
 

@@ -152,6 +152,20 @@ def reopen(order: Order) -> str:
         return "processing"
     order.status, order.payment_intent, order.failure_message = Order.Status.PENDING, None, ""
     return ""
+def card_country(order: Order) -> str:
+    """The issuing country of the card that paid the order (its PaymentMethod's
+    ``card.country``; localstripe says "FR"), "" when Stripe does not say or cannot be
+    reached: VAT evidence, best effort."""
+    if not order.payment_intent and not order.setup_intent:
+        return ""
+    _configure()
+    try:
+        pm = _saved_payment_method(order)
+        card = stripe.PaymentMethod.retrieve(pm).to_dict().get("card") if pm else None
+    except stripe.error.StripeError:
+        return ""
+    country = str((card or {}).get("country") or "").upper()
+    return country if len(country) == 2 and country.isalpha() else ""
 
 
 def payment_status(order: Order) -> ChargeResult:

@@ -42,7 +42,8 @@ def months_of_updates(months: int) -> str:
 
 def format_amount(amount: int, currency: str) -> str:
     symbol = {"eur": "€", "usd": "$", "gbp": "£"}.get(currency.lower(), currency.upper() + " ")
-    return f"{symbol}{amount // 100}.{amount % 100:02d}"
+    sign = "-" if amount < 0 else ""  # a credit note's amounts
+    return f"{sign}{symbol}{abs(amount) // 100}.{abs(amount) % 100:02d}"
 
 
 def quote(device: Device, *, mobile: bool) -> Quote:

@@ -13,8 +13,8 @@ step only starts when the previous one queued it. A step is lost when
 - an email's retries were used up (SMTP down for hours).
 
 ``resume_orders`` finds those orders -- paid, not refunded, paid within
-``RESUME_ORDERS_MAX_AGE_DAYS``, with the fulfilment, the package or one of the delivery emails
-missing for at least ``RESUME_ORDERS_AFTER_SECONDS`` -- and runs the step again: the
+``RESUME_ORDERS_MAX_AGE_DAYS``, with the fulfilment, the package, one of the delivery emails
+or a receipt missing for at least ``RESUME_ORDERS_AFTER_SECONDS`` -- and runs the step again: the
 fulfilment, or ``build_order_package`` (which takes the package from the store and queues
 each unsent email). An order whose package cannot be built (``package_error``) is left to
 staff. Running it while the work is merely slow (a busy worker, an SMTP retry pending) is
@@ -64,8 +64,9 @@ def stuck_orders(older_than: float | None = None, max_age_days: int | None = Non
     max_age_days = settings.RESUME_ORDERS_MAX_AGE_DAYS if max_age_days is None else max_age_days
     now = timezone.now()
     cutoff = now - timedelta(seconds=older_than)
-    unsent = EmailRecord.objects.filter(order=OuterRef("pk"), kind__in=DELIVERY_EMAILS, key="",
-                                        sent_at__isnull=True)
+    # the delivery emails, and the receipts (the build's sweep sends every unsent record)
+    unsent = EmailRecord.objects.filter(Q(kind__in=DELIVERY_EMAILS, key="") | Q(kind=EmailRecord.Kind.RECEIPT),
+                                        order=OuterRef("pk"), sent_at__isnull=True)
     return (Order.objects.filter(status=Order.Status.PAID, paid_at__gte=now - timedelta(days=max_age_days),
                                  package_error="")
             .annotate(unsent=Exists(unsent))

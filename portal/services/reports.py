@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cameras.storage import get_store
 
-from portal.services import emails, fulfilment, packages, payments
+from portal.services import emails, fulfilment, invoices, packages, payments
 from portal.services import queue
 from portal.models import EmailRecord, ErrorReport, Order
 
@@ -156,7 +156,8 @@ def refund(report_id: int, outcome: str = "") -> ErrorReport:
     try:
         fulfilment.refund(order.pk)  # a second call (a retried action) finds it refunded
         if order.subscription_id and order.subscription_status != "ended":
-            payments.end_subscription(order.subscription_id, refund_last_payment=True)
+            if payments.end_subscription(order.subscription_id, refund_last_payment=True):
+                invoices.credit_latest_subscription_payment(order)
             Order.objects.filter(pk=order.pk).update(subscription_status="ended", subscription_end=timezone.now())
     except (payments.PaymentError, ValueError) as exc:
         raise ReportError(str(exc)) from exc

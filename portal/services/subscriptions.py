@@ -21,7 +21,7 @@ from django.utils import timezone
 from cameras.exporting import latest_release
 from cameras.models import Release
 
-from portal.services import emails, packages, payments
+from portal.services import emails, invoices, packages, payments
 from portal.services.pricing import annual_price
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
@@ -116,6 +116,8 @@ def upgrade(order_id: int, now: datetime | None = None) -> Order:
         order.upgraded_at, order.upgrade_amount = upgraded_at, cost
         order.save(update_fields=["plan", "subscription_id", "subscription_status", "subscription_end",
                                   "upgraded_at", "upgrade_amount"])
+        if cost > 0:
+            invoices.issue_upgrade(order, cost)  # with its receipt email, once the upgrade commits
     log.info("order %s: upgraded to subscription %s", order.public_id, order.subscription_id)
     return order
 
@@ -166,7 +168,10 @@ def end_expired(now: datetime | None = None) -> int:
             if info.status in ("active", "trialing") and end and end > now:
                 new_end = end
         if new_end is not None:
-            Order.objects.filter(pk=order.pk).update(subscription_end=new_end)
+            with transaction.atomic():
+                Order.objects.filter(pk=order.pk).update(subscription_end=new_end)
+                order.subscription_end = new_end
+                invoices.issue_renewal(order, new_end)  # once per period: its source names the end
         else:
             Order.objects.filter(pk=order.pk, subscription_status__in=RUNNING).update(subscription_status=ENDED)
             count += 1

@@ -21,7 +21,7 @@ from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
 from portal.services import fulfilment, links, payments
-from portal.forms import PurchaseForm, includes_france, mobile_offered
+from portal.forms import VAT_NOTE, BillingForm, PurchaseForm, includes_france, mobile_offered
 from portal.models import EmailRecord, Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
 from portal.views.common import owner_first
@@ -138,6 +138,7 @@ def checkout_page(request, device_id):
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
         "start_url": reverse("shop-checkout-start", args=[device.id]), "checkout": key,
         "paid_order": order if paid else None, "customer": _customer_kind(request, order),
+        "billing": BillingForm(request), "vat_note": VAT_NOTE,
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
@@ -204,10 +205,10 @@ def checkout_start(request, device_id):
     release = latest_release(changelog=False, missing_ok=True)
     if release is None:
         return JsonResponse({"errors": {"__all__": ["the camera database is not published yet"]}}, status=409)
-    form = PurchaseForm(device, release, request.POST)
-    if not form.is_valid():
-        return JsonResponse({"errors": {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}},
-                            status=400)
+    form, billing = PurchaseForm(device, release, request.POST), BillingForm(request, request.POST)
+    if not (form.is_valid() & billing.is_valid()):
+        errors = {**form.errors.get_json_data(), **billing.errors.get_json_data()}
+        return JsonResponse({"errors": {k: [e["message"] for e in v] for k, v in errors.items()}}, status=400)
     checkout = _checkout_key(request.POST.get("checkout"))
     if checkout is None:
         return JsonResponse({"errors": {"__all__": ["this checkout page is out of date: reload it, then pay"]}},
@@ -216,7 +217,8 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     fields = dict(email=form.cleaned_data["email"].strip().lower(), device_id=device.id, mobile=spec["mobile"],
                   icons=spec["icons"], coverage=spec["coverage"], speed_unit=spec["speed_unit"],
-                  fr_zone_mode=spec["fr_zone_mode"], amount=price.amount, currency=price.currency)
+                  fr_zone_mode=spec["fr_zone_mode"], amount=price.amount, currency=price.currency,
+                  billing_country=billing.cleaned_data["billing_country"], ip_country=billing.ip_country)
     order, created = _checkout_order(checkout, fields)
     if not created:
         if not _mine(request, order):

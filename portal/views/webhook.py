@@ -111,5 +111,7 @@ def stripe_webhook(request):
             else:
                 log.info("order %s partially refunded (%s of %s): it stays paid", order.public_id,
                          obj.get("amount_refunded"), obj.get("amount"))
+                if isinstance(obj.get("amount_refunded"), int):
+                    fulfilment.partially_refunded(order.pk, obj["amount_refunded"])
     StripeEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
     return HttpResponse("ok")

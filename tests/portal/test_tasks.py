@@ -137,3 +137,14 @@ def test_the_recovery_task_answers_how_many_orders_it_queued(owner, monkeypatch)
     stuck = paid_order(owner, paid_at=a_while_ago)
     paid_order(owner)                                   # recent: left alone
     assert tasks.resume_orders_task.apply().result == 1 and queued == [stuck.pk]
+
+
+@pytest.mark.django_db
+def test_a_build_that_fails_still_queues_the_payments_receipt(owner, release, emails_queued, retries,
+                                                              django_capture_on_commit_callbacks):
+    order = paid_order(owner, device="mercedes-comand", coverage=("DE",), mobile=True)
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.FILE, to=owner.email)
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key="INV-2026-000007", to=owner.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert build(order).result == "failed"
+    assert emails_queued == [(order.pk, EmailRecord.Kind.RECEIPT, "INV-2026-000007")] and retries == []

@@ -267,10 +267,10 @@ def test_a_report_repackaged_by_staff_brings_a_rebuilt_file_by_email_once(shop, 
     data = download(page)
     assert data["device"]["id"] == "tomtom-go-classic" and data["options"]["mobile"] is True
 
-    # the rebuilt file was emailed once (account, file, rebuilt; and once the worker has nothing
-    # queued or held, no 4th email can come)
+    # the rebuilt file was emailed once (account, file, receipt, rebuilt; and once the worker has
+    # nothing queued or held, no 5th email can come)
     celery_worker_process.wait_idle()
-    assert len(rebuilt_mails()) == 1 and len(mails_to(smtp_sink, EMAIL)) == 3
+    assert len(rebuilt_mails()) == 1 and len(mails_to(smtp_sink, EMAIL)) == 4
     assert EmailRecord.objects.filter(order=order, kind="repackaged", sent_at__isnull=False).count() == 1
 
 
@@ -278,7 +278,7 @@ def test_a_report_refunded_by_staff_refunds_the_payment_in_stripe_and_revokes_th
         shop, live_server, page, staff_page, smtp_sink, django_user_model, celery_worker_process):
     order = purchase()
     base = live_server.url
-    assert wait_for(lambda: len(mails_to(smtp_sink, EMAIL)) == 2, 30)
+    assert wait_for(lambda: len(mails_to(smtp_sink, EMAIL)) == 3, 30)  # the login, the file, the receipt
     file_mail = next(m for m in mails_to(smtp_sink, EMAIL) if subject(m).startswith("Your speed camera file"))
     # (the worker writes links with its own SITE_URL: the path, on the live server)
     file_text = file_mail.get_body(("plain",)).get_content()
@@ -319,5 +319,8 @@ def test_a_report_refunded_by_staff_refunds_the_payment_in_stripe_and_revokes_th
     [outcome] = [m for m in mails_to(smtp_sink, EMAIL) if subject(m).endswith(": refunded")]
     text = outcome.get_body(("plain",)).get_content()
     assert "We refunded your purchase in full" in text and "The refund of €24.90 goes back" in text
-    celery_worker_process.wait_idle()                               # account, file, outcome: no 4th
-    assert len(mails_to(smtp_sink, EMAIL)) == 3 and len(stripe.Refund.list(limit=100).data) == 1
+    # account, file, receipt, outcome and the refund's credit note: no 6th
+    celery_worker_process.wait_idle()
+    assert len(mails_to(smtp_sink, EMAIL)) == 5 and len(stripe.Refund.list(limit=100).data) == 1
+    [note] = [m for m in mails_to(smtp_sink, EMAIL) if subject(m).startswith("Your refund: credit note")]
+    assert "we refunded €24.90" in note.get_body(("plain",)).get_content()

@@ -11,6 +11,7 @@ import pytest
 
 from portal.models import EmailRecord, Order, StripeEvent
 
+from tests.portal.invoicekit import figures, pdf_text
 from tests.portal.shopping import NEEDS_3DS, VISA, buy, make_release, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,10 +27,12 @@ def shop(settings, tmp_path, live_server, localstripe, smtp_sink, celery_worker_
     return release
 
 
-def fill_card(page, email, number=VISA):
-    """The email and the card, typed into the checkout (localstripe's card fields)."""
+def fill_card(page, email, number=VISA, billing_country=None):
+    """The email, the billing country and the card, typed into the checkout (localstripe's card fields)."""
     page.wait_for_selector("#card input[placeholder=number]")
     page.fill("#email", email)
+    if billing_country:
+        page.select_option("select[name=billing_country]", billing_country)
     page.fill("#card input[placeholder=number]", number)
     page.fill("#card input[placeholder=exp_month]", "12")
     page.fill("#card input[placeholder=exp_year]", "34")
@@ -38,7 +41,7 @@ def fill_card(page, email, number=VISA):
 
 
 def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr_zone_mode=None, number=VISA,
-                   three_ds=False):
+                   three_ds=False, billing_country=None):
     page.goto(f"{base}/devices/{device}/")
     assert page.locator("aside.install li").count() >= 3          # instructions before buying
     if mobile:
@@ -48,7 +51,7 @@ def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr
     if fr_zone_mode:  # the France choice shows once the coverage includes France
         page.select_option("select[name=fr_zone_mode]", fr_zone_mode)
     page.click("button:has-text('Buy')")
-    fill_card(page, email, number)
+    fill_card(page, email, number, billing_country)
     page.click("#pay")
     if three_ds:  # localstripe's 3-D Secure window: once, for the payment (not for saving the card)
         page.click("text=Complete authentication", timeout=20_000)
@@ -92,15 +95,16 @@ def settled(worker, order) -> None:
     worker.wait_idle()
 
 
-def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_both_emails(shop, live_server, page,
+def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_the_three_emails(shop, live_server, page,
                                                                                     smtp_sink, celery_worker_process):
     base = live_server.url
     page.goto(base + "/")
     page.click(f"a[href='/devices/{TOMTOM}/']")
     assert "Installation" in page.inner_text("aside.install")
     # exact positions, chosen on purpose: the default danger zones (French law) have no mobile files
-    order = pay_in_browser(page, base, TOMTOM, "nina@example.com", mobile=True, coverage="FR", fr_zone_mode="exact")
-    assert order.fr_zone_mode == "exact"
+    order = pay_in_browser(page, base, TOMTOM, "nina@example.com", mobile=True, coverage="FR", fr_zone_mode="exact",
+                           billing_country="DE")
+    assert order.fr_zone_mode == "exact" and order.billing_country == "DE"
     assert order.status == Order.Status.PAID and order.mobile and order.amount == 2490
 
     # the download button on the success page gives the package
@@ -111,11 +115,22 @@ def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_both_emai
     assert manifest["device"]["id"] == TOMTOM and manifest["options"]["mobile"] is True
     assert manifest["counts"]["by_country"].keys() == {"FR"}
 
-    assert smtp_sink.wait_for(2, timeout=30)
+    assert smtp_sink.wait_for(3, timeout=30)
     messages = mails_to(smtp_sink, "nina@example.com")
     subjects = sorted(subject(m) for m in messages)
-    assert subjects == ["Your customer panel login", "Your speed camera file for TomTom GO classic "
-                                                     "(x20/x30/x40/x50, NavCore)"]
+    invoice = order.invoices.get()
+    assert subjects == ["Your customer panel login",
+                        f"Your receipt: invoice {invoice.number} for TomTom GO classic (x20/x30/x40/x50, NavCore)",
+                        "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, NavCore)"]
+    # the receipt: what was bought, until when updates come, and the invoice PDF with German VAT
+    receipt = next(m for m in messages if subject(m).startswith("Your receipt"))
+    receipt_text = receipt.get_body(("plain",)).get_content()
+    assert "€24.90" in receipt_text and "VAT 19 %: €3.98" in receipt_text
+    assert f"Updates are included until {invoice.updates_until:%-d %B %Y}." in receipt_text
+    [pdf] = list(receipt.iter_attachments())
+    assert pdf.get_filename() == f"{invoice.number}.pdf" and pdf.get_content_type() == "application/pdf"
+    assert figures(pdf_text(pdf.get_content())) == {"number": invoice.number, "net": 2092, "vat": 398,
+                                                    "total": 2490, "rate": "19"}
     file_mail = next(m for m in messages if subject(m).startswith("Your speed camera file"))
     [attachment] = list(file_mail.iter_attachments())
     package = zipfile.ZipFile(io.BytesIO(attachment.get_content()))
@@ -129,19 +144,25 @@ def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_both_emai
     assert "TomTom GO classic" in page.inner_text("#purchases")
     # each email went out once, even though the webhook and the success page both fulfilled
     settled(celery_worker_process, order)
-    assert len(mails_to(smtp_sink, "nina@example.com")) == 2
-    assert EmailRecord.objects.filter(order=order, sent_at__isnull=False).count() == 2
+    assert len(mails_to(smtp_sink, "nina@example.com")) == 3
+    assert EmailRecord.objects.filter(order=order, sent_at__isnull=False).count() == 3
+    # the panel lists the invoice, and its link gives the same PDF
+    page.goto(f"{base}/account/")
+    link = page.locator(f"#invoices tr[data-invoice='{invoice.number}'] a")
+    with page.expect_download() as download:
+        link.click()
+    assert open(download.value.path(), "rb").read() == pdf.get_content()
 
 
 def test_a_returning_customer_buys_for_a_second_device_and_finds_both_in_one_account(shop, live_server, page,
                                                                                    smtp_sink):
     base = live_server.url
     pay_in_browser(page, base, TOMTOM, "omar@example.com")
-    assert smtp_sink.wait_for(2, timeout=30)
+    assert smtp_sink.wait_for(3, timeout=30)
     password = password_in(next(m for m in mails_to(smtp_sink, "omar@example.com")
                                 if subject(m) == "Your customer panel login"))
     pay_in_browser(page, base, "garmin-nuvi", "omar@example.com")
-    assert smtp_sink.wait_for(4, timeout=30)
+    assert smtp_sink.wait_for(6, timeout=30)  # the login, and for each device its file and receipt
     subjects = [subject(m) for m in mails_to(smtp_sink, "omar@example.com")]
     assert subjects.count("Your customer panel login") == 1
     assert "Garmin nüvi (2x5, 2xx7, 2xx8 series) was added to your customer panel" in subjects
@@ -197,9 +218,9 @@ def test_with_smtp_down_the_file_is_ready_and_the_emails_go_out_once_it_is_back(
     assert wait_for(lambda: EmailRecord.objects.filter(order=order).exclude(last_error="").exists(), 30)
     assert not EmailRecord.objects.filter(order=order, sent_at__isnull=False).exists()
     smtp_sink.start()
-    assert smtp_sink.wait_for(2, timeout=60)     # the retries (5 s, then 10 s, ...) deliver them
+    assert smtp_sink.wait_for(3, timeout=60)     # the retries (5 s, then 10 s, ...) deliver them
     assert wait_for(lambda: sorted(EmailRecord.objects.filter(order=order, sent_at__isnull=False)
-                                   .values_list("kind", flat=True)) == ["account", "file"], 10)
+                                   .values_list("kind", flat=True)) == ["account", "file", "receipt"], 10)
     # a duplicate would come from a task retried after its email went out (or from the webhook)
     settled(celery_worker_process, order)
-    assert len(mails_to(smtp_sink, "ivy@example.com")) == 2   # none twice
+    assert len(mails_to(smtp_sink, "ivy@example.com")) == 3   # none twice

@@ -42,7 +42,9 @@ def test_a_payment_confirmed_three_times_makes_one_account_one_set_of_emails_and
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.paid_at and order.fulfilled_at
     assert User.objects.count() == 1 and order.user.email == "ana@example.com"
-    assert email_kinds(order) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE]
+    # the receipt (with the purchase's one invoice) is recorded at fulfilment like the delivery emails
+    assert email_kinds(order) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE, EmailRecord.Kind.RECEIPT]
+    assert order.invoices.count() == 1
     assert builds == [order.pk]
 
 
@@ -60,7 +62,8 @@ def test_a_new_email_gets_an_account_and_the_account_email(builds):
     user = User.objects.get()
     assert user.email == "ana.new@example.com" and not user.has_usable_password()
     records = EmailRecord.objects.filter(order=order)
-    assert sorted(records.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE]
+    assert sorted(records.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE,
+                                                              EmailRecord.Kind.RECEIPT]
     assert set(records.values_list("to", flat=True)) == {"ana.new@example.com"}
     assert not records.filter(sent_at__isnull=False).exists()   # recorded now, sent by the build
 
@@ -70,7 +73,7 @@ def test_an_existing_customer_gets_the_device_added_email_and_no_second_account(
     fulfilment.payment_succeeded(order.pk)
     order.refresh_from_db()
     assert order.user == owner and User.objects.count() == 1
-    assert email_kinds(order) == [EmailRecord.Kind.DEVICE_ADDED, EmailRecord.Kind.FILE]
+    assert email_kinds(order) == [EmailRecord.Kind.DEVICE_ADDED, EmailRecord.Kind.FILE, EmailRecord.Kind.RECEIPT]
     assert list(owner.orders.order_by("pk")) == [owner_order, order]
 
 

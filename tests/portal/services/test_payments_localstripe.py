@@ -45,7 +45,9 @@ def test_a_card_payment_is_charged_the_server_amount_and_fulfilled_once(client, 
     assert order.fulfilled_at and order.package_key
     assert User.objects.count() == 1
     assert sorted(m.subject for m in mail.outbox) == [
-        "Your customer panel login", "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, NavCore)"]
+        "Your customer panel login",
+        f"Your receipt: invoice {order.invoices.get().number} for TomTom GO classic (x20/x30/x40/x50, NavCore)",
+        "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, NavCore)"]
     # paying again (a double click) charges nothing more
     again = client.post(data["pay_url"]).json()
     assert again["status"] == "succeeded"

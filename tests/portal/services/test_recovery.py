@@ -58,7 +58,8 @@ def test_a_paid_order_never_fulfilled_is_fulfilled(builds, django_capture_on_com
         assert resumed() == [(str(order.public_id), "fulfil", "paid but not fulfilled", True)]
     order.refresh_from_db()
     assert order.fulfilled_at and order.user == User.objects.get(email="ana@example.com")
-    assert sorted(order.emails.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE]
+    assert sorted(order.emails.values_list("kind", flat=True)) == [EmailRecord.Kind.ACCOUNT, EmailRecord.Kind.FILE,
+                                                                  EmailRecord.Kind.RECEIPT]
     assert builds == [order.pk]
 
 
@@ -72,6 +73,14 @@ def test_a_built_order_with_an_unsent_email_gets_its_build_queued_to_send_it(own
     order = paid_order(owner, paid_at=a_while_ago(), package_key=KEY)
     EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.FILE, to=owner.email, sent_at=timezone.now())
     EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.DEVICE_ADDED, to=owner.email)
+    assert resumed() == [(str(order.public_id), "build", "emails not sent", True)]
+    assert builds == [order.pk]
+
+
+def test_a_built_order_whose_receipt_was_not_sent_gets_its_build_queued_to_send_it(owner, builds):
+    order = paid_order(owner, paid_at=a_while_ago(), package_key=KEY)
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.FILE, to=owner.email, sent_at=timezone.now())
+    EmailRecord.objects.create(order=order, kind=EmailRecord.Kind.RECEIPT, key="INV-2026-000001", to=owner.email)
     assert resumed() == [(str(order.public_id), "build", "emails not sent", True)]
     assert builds == [order.pk]
 

@@ -126,8 +126,12 @@ def test_refund_refunds_through_stripe_revokes_the_link_and_tells_the_customer(c
     assert order.status == Order.Status.REFUNDED and filed.status == "refunded"
     assert [r.payment_intent for r in stripe.Refund.list(limit=100).data] == [order.payment_intent]
     assert client.get(link).status_code == 404
-    [message] = mail.outbox
+    # the outcome, and the refund's credit note (a receipt with its PDF)
+    message, credit_note = sorted(mail.outbox, key=lambda m: "credit note" in m.subject)
     assert message.subject.endswith(": refunded") and "The refund of €24.90 goes back" in message.body
+    [cn] = order.invoices.filter(kind="credit-note")
+    assert cn.gross == -2490 and cn.credited.reason == "purchase"
+    assert credit_note.subject == f"Your refund: credit note {cn.number}" and credit_note.attachments[0][0] == f"{cn.number}.pdf"
     # the order's downloads are revoked in the panel too, and reporting again is refused
     client.force_login(order.user)
     assert client.get(reverse("panel-order", args=[order.public_id])).status_code == 404
@@ -142,6 +146,9 @@ def test_refund_of_an_upgraded_purchase_ends_the_subscription_and_refunds_both_p
     assert order.status == Order.Status.REFUNDED and order.subscription_status == "ended"
     assert stripe.Subscription.retrieve(order.subscription_id).status == "canceled"
     assert sorted(r.amount for r in stripe.Refund.list(limit=100).data) == [1000, 2490]
+    # each refunded payment is credited against its own invoice
+    credits = {cn.credited.reason: cn.gross for cn in order.invoices.filter(kind="credit-note")}
+    assert credits == {"purchase": -2490, "upgrade": -1000}
 
 
 def test_the_order_admin_refunds_too(client, order, staff):

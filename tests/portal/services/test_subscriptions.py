@@ -200,6 +200,9 @@ def test_an_active_subscription_that_renewed_in_stripe_takes_the_new_period(clie
 
 def test_new_releases_are_emailed_once_each_to_subscribers_who_asked(client, order, tmp_path):
     upgrade(client, order)
+    [receipt] = mail.outbox                                              # the upgrade's, with its invoice
+    assert receipt.subject.startswith("Your receipt: invoice INV-")
+    mail.outbox.clear()
     page = client.post(reverse("panel-new-release-emails", args=[order.public_id]), {"on": "1"},
                        follow=True).content.decode()
     assert "We will email you each new release" in page

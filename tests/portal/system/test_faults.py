@@ -54,6 +54,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 FILE_SUBJECT = "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, NavCore)"
 LOGIN_SUBJECT = "Your customer panel login"
+RECEIPT_SUBJECT = re.compile(r"Your receipt: invoice INV-\d{4}-\d{6} for TomTom GO classic")
 ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -80,14 +81,16 @@ def password_in(message) -> str:
 
 
 def assert_delivered_once(smtp_sink, order: Order, worker: CeleryWorker):
-    """The customer got exactly the file email (a valid package attached) and the login email
-    (a password that works), once each; the order page offers the file."""
-    assert smtp_sink.wait_for(2, timeout=40)
+    """The customer got exactly the file email (a valid package attached), the login email
+    (a password that works) and the receipt, once each; the order page offers the file."""
+    assert smtp_sink.wait_for(3, timeout=40)
     # A duplicate would come from a task run again after its email went out: once the worker
     # has nothing queued or held (a retry waiting for its countdown is held), none can come.
     worker.wait_idle()
     messages = mails_to(smtp_sink, order.email)
-    assert sorted(subject(m) for m in messages) == [LOGIN_SUBJECT, FILE_SUBJECT], [subject(m) for m in messages]
+    subjects = sorted(subject(m) for m in messages)
+    assert len(subjects) == 3 and subjects[0::2] == [LOGIN_SUBJECT, FILE_SUBJECT], subjects
+    assert RECEIPT_SUBJECT.match(subjects[1]), subjects
     file_mail = next(m for m in messages if subject(m) == FILE_SUBJECT)
     [attachment] = list(file_mail.iter_attachments())
     package = zipfile.ZipFile(io.BytesIO(attachment.get_content()))
@@ -100,7 +103,7 @@ def assert_delivered_once(smtp_sink, order: Order, worker: CeleryWorker):
     assert order.user_id == user.pk and user.check_password(password_in(login_mail))
     assert order.package_key and order.fulfilled_at
     assert sorted(EmailRecord.objects.filter(order=order, sent_at__isnull=False).values_list("kind", flat=True)) \
-        == ["account", "file"]
+        == ["account", "file", "receipt"]
     assert User.objects.filter(email=order.email).count() == 1
     return package
 
@@ -191,11 +194,12 @@ def test_smtp_refusing_mail_for_a_while_is_retried_and_each_email_arrives_once_w
     celery_worker_process.restart(EMAIL_RETRY_SECONDS=1)
     smtp_sink.reject()
     order = buy(client, email="uma@example.com")
-    assert wait_for(lambda: smtp_sink.rejected >= 6, 30)      # both emails refused, retried, refused again
-    assert smtp_sink.messages == []
     records = EmailRecord.objects.filter(order=order)
-    assert records.count() == 2 and not records.filter(sent_at__isnull=False).exists()
-    assert all("451" in r.last_error for r in records)
+    # the three emails (login, file, receipt) refused, retried, refused again
+    assert wait_for(lambda: smtp_sink.rejected >= 6 and records.count() == 3
+                    and all("451" in r.last_error for r in records), 30)
+    assert smtp_sink.messages == []
+    assert not records.filter(sent_at__isnull=False).exists()
     assert client.get(f"/orders/{order.public_id}/status.json").json()["file_ready"] is True  # meanwhile
     smtp_sink.accept()
     assert_delivered_once(smtp_sink, order, celery_worker_process)
@@ -329,7 +333,7 @@ def test_redis_restarted_while_a_build_is_queued(persistent, redis_worker, priva
         assert_delivered_once(smtp_sink, order, redis_worker)
     assert resume_orders(older_than=0) == []       # nothing left to resume, nothing sent twice
     redis_worker.wait_idle()
-    assert len(mails_to(smtp_sink, order.email)) == 2
+    assert len(mails_to(smtp_sink, order.email)) == 3
 
 
 def test_redis_down_when_the_webhook_fulfils_the_order_loses_nothing(redis_worker, private_redis, client,
@@ -635,5 +639,5 @@ def test_the_same_webhook_delivered_many_times_at_once_fulfils_the_order_once(
     assert StripeEvent.objects.filter(type="payment_intent.succeeded").count() == 1
     assert StripeEvent.objects.get(type="payment_intent.succeeded").processed_at is not None
     assert_delivered_once(smtp_sink, order, celery_worker_process)
-    assert EmailRecord.objects.filter(order=order).count() == 2
+    assert EmailRecord.objects.filter(order=order).count() == 3
     assert Order.objects.filter(email="vera@example.com", fulfilled_at__isnull=False).count() == 1

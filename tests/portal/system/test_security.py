@@ -51,7 +51,7 @@ from cameras.coverage import CoverageError, read_gpx_route
 from cameras.formats.base import FormatError, Rejection, load_readers
 from cameras.models import Camera, ImportRun
 from exporters.devices import DEVICES
-from portal.services import fulfilment, links, purchases as panel
+from portal.services import fulfilment, invoices, links, purchases as panel
 from portal.models import Download, EmailRecord, ErrorReport, Order, StripeEvent, User
 from portal.services.packages import download_filename, ensure_package, order_spec, package_filename, store_path
 from portal.lib.ratelimit import client_ip
@@ -121,6 +121,7 @@ class Customers:
         self.order_a = self._order(self.a, release)
         self.order_b = self._order(self.b, release)
         self.stored = panel.file_state(self.order_a, queue=False).file
+        self.invoice_a = invoices.issue_purchase(self.order_a)  # A's invoice PDF: B must get 404
 
     @staticmethod
     def _order(user, release):
@@ -137,6 +138,7 @@ class Customers:
         """A's own, genuine identifiers for this pattern (what A's links carry)."""
         a, stored = self.order_a, panel.file_state(self.order_a, queue=False).file
         values = {"public_id": a.public_id, "device_id": a.device_id, "uidb64": self.uid(self.a),
+                  "invoice_id": self.invoice_a.public_id,
                   "token": {"download-panel": links.panel_token(a, stored) if stored else "",
                             "download-link": links.download_token(a, a.package_key),
                             "accounts-password-reset-confirm": default_token_generator.make_token(self.a)}.get(name)}
@@ -155,7 +157,7 @@ class Customers:
         }
         assert stored_b is not None
         values = {"public_id": a.public_id, "device_id": a.device_id, "uidb64": self.uid(self.a),
-                  "token": tokens.get(name)}
+                  "invoice_id": self.invoice_a.public_id, "token": tokens.get(name)}
         missing = [p for p in params if values.get(p) is None]
         assert not missing, (f"URL {name!r} takes {missing}: teach the security sweep how another customer would "
                              f"forge it (Customers.attack_kwargs) and what they must get")
@@ -311,7 +313,7 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
     browser.force_login(people.b)
     stored_b = panel.file_state(b, queue=False).file
     values = {"public_id": b.public_id, "device_id": b.device_id, "uidb64": people.uid(people.b),
-              "token": links.panel_token(b, stored_b)}
+              "token": links.panel_token(b, stored_b), "invoice_id": people.invoice_a.public_id}
     data = dict(ATTACK_POST, username=people.b.email, password="eve-password-77", email=people.b.email,
                 old_password="eve-password-77", coverage="FR")
     swept = []

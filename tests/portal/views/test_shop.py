@@ -153,13 +153,15 @@ def test_a_signed_payment_event_fulfils_the_order_once(client, release, eager, d
     assert order.status == Order.Status.PAID and order.fulfilled_at and order.user.email == "ana@example.com"
     assert order.package_key and order.release == release
     subjects = sorted(m.subject for m in mail.outbox)
-    assert subjects == ["Your customer panel login", "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, "
-                                                      "NavCore)"]
+    assert subjects == ["Your customer panel login",
+                        "Your receipt: invoice INV-%d-000001 for TomTom GO classic (x20/x30/x40/x50, NavCore)"
+                        % order.paid_at.year,
+                        "Your speed camera file for TomTom GO classic (x20/x30/x40/x50, NavCore)"]
     # a replayed event, and a second event for the same payment: no-ops
     with django_capture_on_commit_callbacks(execute=True):
         assert post_event(client, succeeded(order)).content == b"already received"
         assert post_event(client, succeeded(order, event_id="evt_2")).status_code == 200
-    assert len(mail.outbox) == 2 and User.objects.count() == 1
+    assert len(mail.outbox) == 3 and User.objects.count() == 1
     assert StripeEvent.objects.count() == 2
 
 
@@ -202,8 +204,8 @@ def test_fulfilment_called_twice_does_the_work_once(release, eager, django_captu
         fulfilment.payment_succeeded(order.pk)
     builds = [c for c in callbacks if "build_order_package" in repr(c)]
     assert len(builds) == 1  # one package build queued (which then queued the two emails)
-    assert EmailRecord.objects.filter(order=order).count() == 2
-    assert len(mail.outbox) == 2
+    assert EmailRecord.objects.filter(order=order).count() == 3  # and the receipt
+    assert len(mail.outbox) == 3 and order.invoices.count() == 1
 
 
 def test_a_returning_customer_gets_the_device_added_not_a_new_password(release, eager,
@@ -219,8 +221,8 @@ def test_a_returning_customer_gets_the_device_added_not_a_new_password(release, 
     second.refresh_from_db()
     assert first.user == second.user and User.objects.count() == 1
     kinds = sorted(EmailRecord.objects.values_list("order__device_id", "kind"))
-    assert kinds == [("garmin-nuvi", "device-added"), ("garmin-nuvi", "file"), ("tomtom-go-classic", "account"),
-                     ("tomtom-go-classic", "file")]
+    assert kinds == [("garmin-nuvi", "device-added"), ("garmin-nuvi", "file"), ("garmin-nuvi", "receipt"),
+                     ("tomtom-go-classic", "account"), ("tomtom-go-classic", "file"), ("tomtom-go-classic", "receipt")]
     assert [m.subject for m in mail.outbox].count("Your customer panel login") == 1
 
 
@@ -258,10 +260,11 @@ def test_an_email_is_sent_once_even_when_its_task_runs_twice(release, eager, dja
     order = new_order(status=Order.Status.PAID)
     with django_capture_on_commit_callbacks(execute=True):
         fulfilment.fulfil(order.pk)
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 3
     assert emails.send(order.pk, "file") is False
     assert emails.send(order.pk, "account") is False
-    assert len(mail.outbox) == 2
+    assert emails.send(order.pk, "receipt", order.invoices.get().number) is False
+    assert len(mail.outbox) == 3
 
 
 def test_smtp_down_keeps_nothing_and_the_retry_sends_a_working_password(client, release, monkeypatch,
@@ -362,7 +365,7 @@ def test_the_owner_sees_the_order_after_logging_in(client, release, eager, djang
     order.refresh_from_db()
     client.force_login(order.user)
     state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
-    assert state["file_ready"] and state["emails_sent"] == ["account", "file"]
+    assert state["file_ready"] and state["emails_sent"] == ["account", "file", "receipt"]
     page = client.get(reverse("panel-home")).content.decode()
     assert "TomTom GO classic" in page and state["filename"] in page
 

@@ -93,7 +93,7 @@ def test_a_payment_event_after_the_refund_leaves_the_order_refunded_without_emai
     download = client.get(reverse("shop-order-status", args=[order.public_id])).json()["download_url"]
     assert download and client.get(download).status_code == 200
     sent = len(mail.outbox)
-    assert sent == 2
+    assert sent == 3  # the login, the file and the receipt
 
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, refunded(order, "evt_refund")).status_code == 200
@@ -104,7 +104,9 @@ def test_a_payment_event_after_the_refund_leaves_the_order_refunded_without_emai
     state = client.get(reverse("shop-order-status", args=[order.public_id])).json()
     assert (state["status"], state["paid"], state["download_url"]) == ("refunded", False, "")
     assert client.get(download).status_code == 404
-    assert len(mail.outbox) == sent and EmailRecord.objects.filter(order=order).count() == 2
+    # the refund's credit note is the one email more; the late payment event sends nothing
+    assert [m.subject for m in mail.outbox[sent:]] == [f"Your refund: credit note CN-{order.refunded_at.year}-000001"]
+    assert EmailRecord.objects.filter(order=order).count() == 4
 
 
 def test_a_payment_event_after_a_refund_of_an_unfulfilled_order_makes_no_account_email_or_build(
@@ -137,8 +139,9 @@ def test_the_same_event_delivered_twice_fulfils_the_order_once(client, queued_bu
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.fulfilled_at == fulfilled_at
     assert User.objects.count() == 1
-    assert sorted(EmailRecord.objects.filter(order=order).values_list("kind", flat=True)) == ["account", "file"]
-    assert queued_builds == [order.pk]
+    assert sorted(EmailRecord.objects.filter(order=order).values_list("kind", flat=True)) == ["account", "file",
+                                                                                               "receipt"]
+    assert queued_builds == [order.pk] and order.invoices.count() == 1
     [stored] = StripeEvent.objects.all()
     assert stored.id == "evt_once" and stored.processed_at == fulfilled_at   # processed once, the first time
 
@@ -203,8 +206,9 @@ def test_an_event_whose_processing_failed_is_processed_when_stripe_sends_it_agai
         assert deliver(client, payload).status_code == 200           # Stripe's retry, the same event id
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.fulfilled_at is not None
-    assert sorted(EmailRecord.objects.filter(order=order).values_list("kind", flat=True)) == ["account", "file"]
-    assert queued_builds == [order.pk]
+    assert sorted(EmailRecord.objects.filter(order=order).values_list("kind", flat=True)) == ["account", "file",
+                                                                                               "receipt"]
+    assert queued_builds == [order.pk] and order.invoices.count() == 1
     assert StripeEvent.objects.get(pk="evt_retry").processed_at is not None
 
 
