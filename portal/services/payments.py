@@ -81,8 +81,11 @@ def save_card(order: Order, token: str) -> str:
         raise PaymentError(_declined(exc))
     except stripe.error.StripeError:
         raise PaymentError(UNAVAILABLE)
-    Order.objects.filter(pk=order.pk).update(payment_method=card.id, charge_attempts=F("charge_attempts") + 1)
-    order.refresh_from_db(fields=["payment_method", "charge_attempts"])
+    # the issuing country of the card of this attempt: VAT evidence (portal.services.vat)
+    country = str(getattr(card, "country", "") or "").upper()
+    Order.objects.filter(pk=order.pk).update(payment_method=card.id, charge_attempts=F("charge_attempts") + 1,
+                                             card_country=country if len(country) == 2 and country.isalpha() else "")
+    order.refresh_from_db(fields=["payment_method", "charge_attempts", "card_country"])
     return card.id
 
 

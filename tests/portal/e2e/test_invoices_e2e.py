@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_the_billing_country_select_fits_the_screen_and_is_posted(live_server, page, release, width, monkeypatch,
                                                                   settings):
     settings.DEFAULT_BILLING_COUNTRY = "FR"
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")  # the payment is other tests' part
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")  # the payment is other tests' part
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(live_server.url + reverse("shop-checkout", args=["tomtom-go-classic"]))
     select = page.locator("select[name=billing_country]")

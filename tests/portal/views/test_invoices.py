@@ -2,6 +2,7 @@
 checkout's billing country (validated, defaulted from the IP country, kept as evidence), and
 for staff the admin's PDF and VAT report CSV and ``manage.py vat_report``."""
 
+import uuid
 import csv
 import io
 from datetime import datetime, timezone as dt_timezone
@@ -81,7 +82,7 @@ def test_a_refunded_purchase_keeps_its_invoice_and_credit_note_in_the_panel(clie
 
 @pytest.fixture
 def no_stripe(monkeypatch):
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
 
 
 def test_checkout_asks_the_billing_country_defaulting_to_the_ip_country(client, release, settings):
@@ -97,13 +98,13 @@ def test_checkout_asks_the_billing_country_defaulting_to_the_ip_country(client, 
 
 def test_the_billing_country_is_validated_and_kept_with_the_ip_country(client, release, no_stripe):
     bad = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                      {"email": "ana@example.com", "billing_country": "XX"})
+                      {"email": "ana@example.com", "billing_country": "XX", "checkout": str(uuid.uuid4())})
     assert bad.status_code == 400
     assert bad.json()["errors"]["billing_country"] == [
         "XX is not a country in the list: choose your billing country in the list."]
     assert not Order.objects.exists()
     ok = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                     {"email": "ana@example.com", "billing_country": "PL"}, REMOTE_ADDR="85.214.132.117")
+                     {"email": "ana@example.com", "billing_country": "PL", "checkout": str(uuid.uuid4())}, REMOTE_ADDR="85.214.132.117")
     assert ok.status_code == 200
     order = Order.objects.get()
     assert (order.billing_country, order.ip_country) == ("PL", "DE")
@@ -113,9 +114,9 @@ def test_without_the_field_the_order_takes_the_default_and_a_cdn_header_can_give
         client, release, no_stripe, settings):
     settings.IP_COUNTRY_HEADER = "HTTP_CF_IPCOUNTRY"
     settings.DEFAULT_BILLING_COUNTRY = "FR"
-    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "a@example.com"},
+    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "a@example.com", "checkout": str(uuid.uuid4())},
                 HTTP_CF_IPCOUNTRY="it")
-    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "b@example.com"},
+    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "b@example.com", "checkout": str(uuid.uuid4())},
                 HTTP_CF_IPCOUNTRY="XX")  # Cloudflare's "unknown"
     italy, unknown = Order.objects.order_by("pk")
     assert (italy.billing_country, italy.ip_country) == ("IT", "IT")
