@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from cameras import regions
+
 
 @dataclass(frozen=True)
 class LegalNote:
@@ -81,3 +83,9 @@ def notes_for(countries: Iterable[str]) -> list[LegalNote]:
 def install_notes() -> dict[str, str]:
     """The whole table as plain data for the exporters: country -> one line of INSTALL.txt."""
     return {code: note.line for code, note in NOTES.items()}
+
+
+def notes_for_coverage(codes: Iterable[str] | str) -> list[LegalNote]:
+    """The notes for a coverage given as region slugs and/or country codes (unknown codes
+    raise ValueError, as ``regions.expand`` does)."""
+    return notes_for(regions.expand(codes))

@@ -6,8 +6,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from portal.models import EmailRecord, ErrorReport, Order, StripeEvent, User
-from portal.services import fulfilment, payments, reports
+from portal.models import ContactMessage, EmailRecord, ErrorReport, Order, StripeEvent, User
+from portal.services import contact, fulfilment, payments, reports
 from portal.lib.ratelimit import minutes
 from portal.views import accounts
 
@@ -177,3 +177,45 @@ class ErrorReportAdmin(admin.ModelAdmin):
     @admin.action(description="Close without action (emails the outcome)", permissions=["change"])
     def close(self, request, queryset):
         self._act(request, queryset, reports.close, "closed; the customer is told by email.")
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title, parameter_name = "answered", "answered"
+
+    def lookups(self, request, model_admin):
+        return (("no", "not yet"), ("yes", "answered"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ContactMessage)
+class ContactMessageAdmin(admin.ModelAdmin):
+    """Contact messages: staff read them and write the answer, which is emailed once when saved
+    (``contact.answer``); after that the answer is read-only."""
+
+    list_display = ("created_at", "name", "email", "callback", "phone", "preferred_time", "answered_at")
+    list_filter = (AnsweredFilter, "callback")
+    search_fields = ("email", "name", "message")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "name", "email", "user", "message", "callback", "phone", "preferred_time",
+              "confirmation_sent_at", "answer", "answered_by", "answered_at", "answer_sent_at")
+    readonly = ("created_at", "name", "email", "user", "message", "callback", "phone", "preferred_time",
+                "confirmation_sent_at", "answered_by", "answered_at", "answer_sent_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly + (("answer",) if obj is not None and obj.answered_at else ())
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Only the answer is editable: it goes through ``contact.answer`` (stored and emailed once)."""
+        if "answer" not in form.changed_data or not obj.answer.strip():
+            return
+        if contact.answer(obj.pk, obj.answer, request.user):
+            messages.success(request, f"The answer is on its way to {obj.email}.")
+        else:
+            messages.error(request, "This message was answered already; the new text was not sent.")

@@ -16,7 +16,7 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
-from portal.services import fulfilment, links, payments
+from portal.services import fulfilment, legal_notes, links, payments
 from portal.forms import PurchaseForm, includes_france, mobile_offered
 from portal.models import Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
@@ -61,6 +61,13 @@ def _france_context(form: PurchaseForm, device: Device) -> dict:
     return {"france_codes": codes, "shows_france": (shown or device.default_coverage) in codes}
 
 
+def _legal_context(form: PurchaseForm, device: Device) -> dict:
+    """The legal notes of every coverage choice, and of the one shown (``legal_notes``)."""
+    codes = [c for c, _ in form.fields["coverage"].choices] if "coverage" in form.fields else [device.default_coverage]
+    chosen = (form["coverage"].value() if "coverage" in form.fields else None) or device.default_coverage
+    return legal_notes.page_context(codes, chosen)
+
+
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
@@ -71,8 +78,8 @@ def device_page(request, device_id):
     # first query of a release builds the size model, which must not hold up the page.
     size = None
     return render(request, "portal/shop/device.html", {
-        **_france_context(form, device), "device": device, "release": release, "form": form,
-        "quote": quote(device, mobile=False),
+        **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
+        "form": form, "quote": quote(device, mobile=False),
         "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
         "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
     })
@@ -102,7 +109,7 @@ def checkout_page(request, device_id):
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
         return render(request, "portal/shop/device.html", {
-            **_france_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+            **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
     spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
                                             "france": includes_france(device.default_coverage)}
@@ -111,6 +118,7 @@ def checkout_page(request, device_id):
         "device": device, "release": release, "spec": spec, "quote": quote(device, mobile=spec["mobile"]),
         "size": size, "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
         "start_url": reverse("shop-checkout-start", args=[device.id]),
+        "legal_required": legal_notes.required(spec["coverage"][0]), "legal_ack_label": legal_notes.ACK_LABEL,
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
@@ -155,7 +163,7 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
                                  mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
-                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"],
+                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"], legal_ack=spec["legal_ack"],
                                  amount=price.amount, currency=price.currency)
     _remember(request, order)
     try:

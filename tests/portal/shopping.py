@@ -23,7 +23,8 @@ def card(number: str) -> str:
 
 
 def start(client, device="tomtom-go-classic", **data) -> dict:
-    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR"}
+    # legal_ack: the checkout's box for the law of the coverage's countries (France here)
+    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR", "legal_ack": "on"}
     fields.update(data)
     response = client.post(reverse("shop-checkout-start", args=[device]), fields)
     assert response.status_code == 200, response.content

@@ -44,6 +44,8 @@ def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr
     page.fill("#card input[placeholder=exp_year]", "34")
     page.fill("#card input[placeholder=cvc]", "123")
     page.fill("#card input[placeholder=postal_code]", "75001")
+    if page.locator("#legal_ack").count():  # the coverage holds a country with a legal note
+        page.check("#legal_ack")
     page.click("#pay")
     if three_ds:  # localstripe's 3-D Secure modal: once for the card setup, once for the payment
         for _ in range(2):
@@ -163,6 +165,7 @@ def test_a_declined_card_shows_the_reason_and_nothing_is_made(shop, live_server,
     page.fill("#card input[placeholder=exp_month]", "12")
     page.fill("#card input[placeholder=exp_year]", "34")
     page.fill("#card input[placeholder=cvc]", "123")
+    page.check("#legal_ack")  # the default coverage holds France and Germany
     page.click("#pay")
     page.wait_for_selector("#message:has-text('declined')")
     assert Order.objects.get(email="dan@example.com").user is None

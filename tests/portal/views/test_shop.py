@@ -372,7 +372,7 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
     monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
     r = client.post(reverse("shop-checkout-start", args=["igo-primo"]),
                     {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
-                     "currency": "usd"})
+                     "currency": "usd", "legal_ack": "on"})
     assert r.status_code == 200
     order = Order.objects.get()
     assert order.device_id == "igo-primo" and order.amount == BASE_PRICES["pnd"] and order.currency == "eur"
