@@ -28,7 +28,7 @@ def _common() -> dict:
         # the longest window a login, reset or contact counter lives
         "counter_hours": -(-max(settings.LOGIN_RATE_WINDOW, settings.LOGIN_LOCK_SECONDS, settings.PASSWORD_RESET_RATE_WINDOW,
                                 settings.CONTACT_RATE_WINDOW) // 3600),
-        "legal_notes": list(legal.NOTES.values()),
+        "legal_notes": list(legal.NOTES.values()), "link_days": -(-settings.DOWNLOAD_LINK_MAX_AGE // 86400),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -63,4 +64,5 @@ def delete_account(request):
                 return render(request, "portal/accounts/deleted.html")
         else:
             status = 400
-    return render(request, "portal/accounts/delete.html", {"form": form, "error": error}, status=status)
+    return render(request, "portal/accounts/delete.html",
+                  {"form": form, "error": error, "link_days": -(-settings.DOWNLOAD_LINK_MAX_AGE // 86400)}, status=status)

@@ -28,6 +28,7 @@ HISTORIC_NAMES = {
     "build_combination": "portal.fanout.build_combination",
     "after_fanout": "portal.fanout.after_fanout",
     "ping": "portal.health.ping",
+    "send_contact_email": "portal.contact.send_contact_email",
 }
 
 
