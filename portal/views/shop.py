@@ -109,7 +109,8 @@ def checkout_page(request, device_id):
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
         return render(request, "portal/shop/device.html", {
-            **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+            **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
+            "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
     spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
                                             "france": includes_france(device.default_coverage)}
@@ -163,7 +164,8 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     order = Order.objects.create(email=form.cleaned_data["email"].strip().lower(), device_id=device.id,
                                  mobile=spec["mobile"], icons=spec["icons"], coverage=spec["coverage"],
-                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"], legal_ack=spec["legal_ack"],
+                                 speed_unit=spec["speed_unit"], fr_zone_mode=spec["fr_zone_mode"],
+                                 legal_ack=spec["legal_ack"],
                                  amount=price.amount, currency=price.currency)
     _remember(request, order)
     try:
