@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from cameras.coverage import CameraIndex, Coverage
 from cameras.coverage.fitting import Sizer
+from cameras.legal import install_notes
 from cameras.lru import LRU
 from cameras.models import Release
 from cameras.releases import load_snapshot
@@ -107,10 +108,11 @@ def build_spooled(cameras: CameraSet, device: Device, options: ExportOptions, *,
     so a million cameras stay far below 500 MB of memory. The directory is removed
     afterwards; the package bytes are the same as without spooling."""
     if options.spool_dir is not None:
-        return build_package(cameras, device, options, release=release, coverage=coverage)
+        return build_package(cameras, device, options, release=release, coverage=coverage,
+                             legal_notes=install_notes())
     with tempfile.TemporaryDirectory(prefix=".export-spool-", dir=spool_parent) as spool_dir:
         return build_package(cameras, device, options.with_(spool_dir=spool_dir), release=release,
-                             coverage=coverage)
+                             coverage=coverage, legal_notes=install_notes())
 
 
 def export_package(device: Device, coverage: Coverage | list[str], options: ExportOptions,

@@ -235,8 +235,22 @@ _REGIONS = (
     )),
 )
 
-#: slug -> Region, in a stable order (world, continents, European groups, other subregions).
-REGIONS: dict[str, Region] = {r.slug: r for r in _REGIONS}
+
+
+def _without_switzerland(region: Region) -> Region:
+    """``region`` less CH: the catalog's default coverages (warning of controls is an offence
+    in Switzerland, SVG Art. 98a: ``cameras.legal``), so Swiss cameras are only sold to a
+    customer who chooses Switzerland (or a region holding it) and acknowledges the note."""
+    return Region(f"{region.slug}-no-ch", f"{region.name} without Switzerland",
+                  tuple(c for c in region.countries if c != "CH"))
+
+
+_BY_SLUG = {r.slug: r for r in _REGIONS}
+
+#: slug -> Region, in a stable order (world, continents, European groups, other subregions,
+#: then the default coverages without Switzerland).
+REGIONS: dict[str, Region] = {r.slug: r for r in (*_REGIONS, *(_without_switzerland(_BY_SLUG[slug])
+                                                                 for slug in ("europe", "central-europe", "world")))}
 
 #: The 27 EU member states (2020-), without Åland.
 EU_MEMBER_STATES: tuple[str, ...] = (

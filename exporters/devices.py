@@ -64,7 +64,8 @@ class Device:
     max_categories: Limit | None = None
     coverage_setup: bool = True        # the customer may choose the coverage
     coverage_note: str = ""            # why not, when coverage_setup is False
-    default_coverage: str = "europe"
+    # never Switzerland: warning of controls is an offence there (cameras.legal, a test)
+    default_coverage: str = "europe-no-ch"
     install: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     # Garmin GPI: why the device needs Windows-1252 text (names outside it transliterated);
@@ -471,13 +472,14 @@ DEVICES: tuple[Device, ...] = (
            notes=(FR_NO_SWAP,), max_pois=Limit(100_000, "none documented", assumed=True),
            sources=NAVITEL_FORMAT + NAVITEL_LIMITS),
     Device("sygic-android", "Sygic", "GPS Navigation for Android (15.6.5+)", "sygic", "app", install=SYGIC_INSTALL,
-           coverage_setup=False, default_coverage="world",
+           coverage_setup=False, default_coverage="world-no-ch",
            coverage_note="Sygic loads one offline camera database for the whole world and shows only the cameras "
-                         "near you, so there is nothing to trim: you always get the full database.",
+                         "near you, so there is nothing to trim: you always get the full database, less "
+                         "Switzerland, where warning of speed cameras is an offence.",
            notes=(FR_NO_SWAP,),
            sources=SYGIC_FORMAT + SYGIC_LIMITS),
     Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "daimler-gpx", "head-unit",
-           mobile=False, install=MERCEDES_INSTALL, default_coverage="central-europe",
+           mobile=False, install=MERCEDES_INSTALL, default_coverage="central-europe-no-ch",
            max_pois=Limit(25_000, "25,000-30,000 POIs on the card, the low end taken; above it every POI is "
                           "ignored, with no error (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits', STATS.md)",
                           hard=True),

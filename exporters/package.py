@@ -14,6 +14,7 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -105,7 +106,9 @@ def hard_limit_error(device: Device, total_pois: int, by_country: dict[str, int]
             f"home) or a smaller region (the default for this device is {device.default_coverage}).")
 
 
-def install_guide(device: Device, manifest: dict) -> str:
+def install_guide(device: Device, manifest: dict, legal_notes: Mapping[str, str] | None = None) -> str:
+    """The package's INSTALL.txt. ``legal_notes`` (country code -> one line, given by the
+    caller: ``cameras.legal``) are printed for the countries the package holds cameras of."""
     lines = [f"Speed cameras for {device.name}", "=" * (18 + len(device.name)), "",
              f"Release {manifest['release']['number']} ({manifest['release']['date']}), "
              f"coverage: {', '.join(manifest['coverage']['codes'])}, {manifest['counts']['total']:,} cameras.", "",
@@ -113,6 +116,9 @@ def install_guide(device: Device, manifest: dict) -> str:
     lines += [f"{i}. {step}" for i, step in enumerate(device.install, start=1)]
     lines += ["", "What this file does", "-------------------"]
     lines += [f"- {note}" for note in manifest["notes"]]
+    laws = [line for code, line in sorted((legal_notes or {}).items()) if code in manifest["counts"]["by_country"]]
+    if laws:
+        lines += ["", "THE LAW WHERE YOU DRIVE", "-----------------------"] + [f"- {line}" for line in laws]
     if manifest["warnings"]:
         lines += ["", "WARNINGS", "--------"] + [f"- {w}" for w in manifest["warnings"]]
     lines += ["", "Files", "-----"]
@@ -208,9 +214,9 @@ def make_manifest(device: Device, options: ExportOptions, *, release: dict, cove
     }
 
 
-def companion_entries(device: Device, manifest: dict) -> dict[str, bytes]:
+def companion_entries(device: Device, manifest: dict, legal_notes: Mapping[str, str] | None = None) -> dict[str, bytes]:
     """The files the package adds to the plugin's: the installation guide and the manifest."""
-    return {"INSTALL.txt": install_guide(device, manifest).encode("utf-8"),
+    return {"INSTALL.txt": install_guide(device, manifest, legal_notes).encode("utf-8"),
             "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()}
 
 
@@ -218,7 +224,7 @@ SHA256_PLACEHOLDER = "0" * 64  # same length as a real digest: the manifest's si
 
 
 def package_sizes(sized, device: Device, options: ExportOptions, *, release: dict, coverage: list[str],
-                  counts: Counts) -> tuple[list[dict], dict]:
+                  counts: Counts, legal_notes: Mapping[str, str] | None = None) -> tuple[list[dict], dict]:
     """Every file the package will hold (plugin files, INSTALL.txt, manifest.json) with its
     POI count and exact byte size, from a ``sizing.SizedExport``, without building anything;
     and the manifest (its checksums are placeholders)."""
@@ -227,13 +233,13 @@ def package_sizes(sized, device: Device, options: ExportOptions, *, release: dic
     manifest = make_manifest(device, options, release=release, coverage=coverage, counts=counts, files=files,
                              skipped=sized.skipped, plugin_notes=sized.notes)
     extra = [{"name": name, "category": "", "count": 0, "bytes": len(data)}
-             for name, data in companion_entries(device, manifest).items()]
+             for name, data in companion_entries(device, manifest, legal_notes).items()]
     return sorted([{k: f[k] for k in ("name", "category", "count", "bytes")} for f in files] + extra,
                   key=lambda f: f["name"]), manifest
 
 
 def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *, release: dict,
-                  coverage: list[str]) -> Package:
+                  coverage: list[str], legal_notes: Mapping[str, str] | None = None) -> Package:
     """Render ``cameras`` (already cut to the coverage) for ``device`` and pack everything."""
     check_options(device, options)
     with same_selection():  # the plugin and the counts share one selection (France zones made once)
@@ -248,7 +254,7 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
                              counts=counts, files=files, skipped=result.skipped,
                              plugin_notes=result.notes)
     entries: dict[str, bytes | OutputFile] = {f.name: f for f in result.files}
-    entries.update(companion_entries(device, manifest))
+    entries.update(companion_entries(device, manifest, legal_notes))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(entries):

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from portal.models import EmailRecord, ErrorReport, Invoice, Order, StripeEvent, User
-from portal.services import fulfilment, invoice_pdf, payments, reports, vat_report
+from portal.models import ContactMessage, EmailRecord, ErrorReport, Invoice, Order, StripeEvent, User
+from portal.services import contact, fulfilment, invoice_pdf, payments, reports, vat_report
 from portal.lib.ratelimit import minutes
 from portal.views import accounts
 
@@ -234,3 +234,45 @@ class InvoiceAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="vat-report-{name}.csv"'
         vat_report.write_csv(rows, response)
         return response
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title, parameter_name = "answered", "answered"
+
+    def lookups(self, request, model_admin):
+        return (("no", "not yet"), ("yes", "answered"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ContactMessage)
+class ContactMessageAdmin(admin.ModelAdmin):
+    """Contact messages: staff read them and write the answer, which is emailed once when saved
+    (``contact.answer``); after that the answer is read-only."""
+
+    list_display = ("created_at", "name", "email", "callback", "phone", "preferred_time", "answered_at")
+    list_filter = (AnsweredFilter, "callback")
+    search_fields = ("email", "name", "message")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "name", "email", "user", "message", "callback", "phone", "preferred_time",
+              "confirmation_sent_at", "answer", "answered_by", "answered_at", "answer_sent_at")
+    readonly = ("created_at", "name", "email", "user", "message", "callback", "phone", "preferred_time",
+                "confirmation_sent_at", "answered_by", "answered_at", "answer_sent_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly + (("answer",) if obj is not None and obj.answered_at else ())
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Only the answer is editable: it goes through ``contact.answer`` (stored and emailed once)."""
+        if "answer" not in form.changed_data or not obj.answer.strip():
+            return
+        if contact.answer(obj.pk, obj.answer, request.user):
+            messages.success(request, f"The answer is on its way to {obj.email}.")
+        else:
+            messages.error(request, "This message was answered already; the new text was not sent.")

@@ -20,6 +20,7 @@ from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CH
 from exporters.package import hard_limit_error
 from portal.services.catalog import PRESET_REGIONS, mobile_offered
 from portal.services import geo
+from portal.services import legal_notes
 
 
 # --------------------------------------------------------------------------- the billing country
@@ -112,6 +113,9 @@ class PurchaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.device, self.release = device, release
         self.fields["email"].required = require_email
+        # checkout (the email's form) requires the legal notes' acknowledgement (legal_notes.required)
+        self.require_legal_ack = require_email
+        self.fields["legal_ack"] = forms.BooleanField(required=False, label=legal_notes.ACK_LABEL)
         if mobile_offered(device, release):
             self.fields["mobile"] = forms.BooleanField(label="Mobile cameras and zones", required=False)
         if device.icon_swap:
@@ -149,6 +153,9 @@ class PurchaseForm(forms.Form):
                 self.add_error(None, f"option {name!r} is not offered for this device: {why[name]}")
         if not self.errors:
             self._check_hard_limit(data)
+        notes = legal_notes.required(data.get("coverage") or self.device.default_coverage)
+        if self.require_legal_ack and notes and not data.get("legal_ack"):
+            self.add_error("legal_ack", legal_notes.ack_error(notes))
         return data
 
     def _check_hard_limit(self, data) -> None:
@@ -175,7 +182,9 @@ class PurchaseForm(forms.Form):
             raise forms.ValidationError(str(exc))
         return {"mobile": bool(data.get("mobile")), "icons": data.get("icons") or "speed", "coverage": [coverage],
                 "speed_unit": data.get("speed_unit") or "auto", "fr_zone_mode": data.get("fr_zone_mode") or "legal",
-                "france": includes_france(coverage)}
+                "france": includes_france(coverage),
+                # the countries whose note was acknowledged (checkout refuses a purchase without it)
+                "legal_ack": [n.country for n in legal_notes.required(coverage)] if data.get("legal_ack") else []}
 
 
 def hard_limit_refusal(device: Device, release: Release | None, coverage: Coverage,

@@ -131,6 +131,8 @@ class Order(models.Model):
     billing_country = models.CharField(max_length=2, blank=True)
     card_country = models.CharField(max_length=2, blank=True)
     ip_country = models.CharField(max_length=2, blank=True)
+    # the countries whose legal note (cameras.legal) the customer acknowledged at checkout
+    legal_ack = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -294,3 +296,26 @@ class Invoice(models.Model):
         if not self._state.adding:
             raise ValueError(f"invoice {self.number} is issued: it cannot be changed (issue a credit note)")
         super().save(*args, **kwargs)
+class ContactMessage(models.Model):
+    """A message from the contact page, with an optional callback request. Staff answer it in
+    the admin; the confirmation and the answer are each emailed once (``services.contact``)."""
+
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+    message = models.TextField()
+    callback = models.BooleanField(default=False, help_text="the customer asked to be called back")
+    phone = models.CharField(max_length=32, blank=True)
+    preferred_time = models.CharField(max_length=100, blank=True, help_text="when to call, in the customer's words")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_messages")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True, help_text="emailed to the customer once, when saved")
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Message {self.pk} from {self.email}"

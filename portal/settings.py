@@ -8,6 +8,7 @@ PostgreSQL, ``REDIS_URL`` points Celery and the cache at Redis. See ``.env.examp
 import os
 from pathlib import Path
 
+from csp import constants as csp_constants
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -102,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "leaflet",
+    "csp",
     "portal",
     "cameras",
 ]
@@ -110,6 +112,8 @@ MIDDLEWARE = [
     # First: a request whose Content-Length is over its limit gets 413 before any parsing.
     "portal.lib.request_size.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp), with Stripe's and the tiles' origins from the settings
+    "portal.lib.csp.ContentSecurityPolicyMiddleware",
     # Static files (portal/static, django-leaflet's Leaflet, the admin's) straight from the
     # WSGI app, before sessions and the rest; see the static-files block below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -331,14 +335,10 @@ if STORAGE_URL:
     parse_storage_url(STORAGE_URL)  # a malformed URL stops the start-up, saying what to fix
 if STORAGE_DOWNLOADS not in ("redirect", "stream"):
     raise ImproperlyConfigured(f"STORAGE_DOWNLOADS={STORAGE_DOWNLOADS!r}: use redirect or stream")
-# Invoices and VAT (portal/services/invoices.py, vat.py): the seller printed on every invoice,
-# the number series' prefixes (numbered per calendar year: INV-2026-000001), and where the
-# IP country of the VAT evidence comes from: the header a CDN sets (e.g. HTTP_CF_IPCOUNTRY),
-# or empty for the offline database bundled with geoip2fast.
-SELLER_NAME = env_str("SELLER_NAME", "Speedcam Files")
-SELLER_ADDRESS = env_str("SELLER_ADDRESS", "")  # lines separated by "|" or newlines
-SELLER_VAT_NUMBER = env_str("SELLER_VAT_NUMBER", "")
-SELLER_EMAIL = env_str("SELLER_EMAIL", "")
+# Invoices and VAT (portal/services/invoices.py, vat.py): the number series' prefixes (numbered
+# per calendar year: INV-2026-000001), and where the IP country of the VAT evidence comes from:
+# the header a CDN sets (e.g. HTTP_CF_IPCOUNTRY), or empty for the offline database bundled
+# with geoip2fast. The seller printed on every invoice is SELLER_* (the legal pages' block below).
 INVOICE_PREFIX = env_str("INVOICE_PREFIX", "INV")
 CREDIT_NOTE_PREFIX = env_str("CREDIT_NOTE_PREFIX", "CN")
 DEFAULT_BILLING_COUNTRY = env_str("DEFAULT_BILLING_COUNTRY", "FR")  # the checkout's choice when the IP says nothing
@@ -463,3 +463,38 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if SITE_URL.startswith("https://"):
     CSRF_TRUSTED_ORIGINS = ["https://" + SITE_URL.split("://", 1)[1].split("/", 1)[0]]
+
+# --------------------------------------------------------------------------- help, contact, legal pages
+# The seller named on the legal notice, the terms and the privacy policy (set them in production).
+SELLER_NAME = env_str("SELLER_NAME", "SpeedCam Files (demo seller)")
+SELLER_ADDRESS = env_str("SELLER_ADDRESS", "1 Example Street, 75001 Paris, France")  # invoices: lines split at "|"
+SELLER_EMAIL = env_str("SELLER_EMAIL", "support@example.com")
+SELLER_PHONE = env_str("SELLER_PHONE", "")
+SELLER_REGISTRATION = env_str("SELLER_REGISTRATION", "")   # company register and number
+SELLER_VAT_NUMBER = env_str("SELLER_VAT_NUMBER", "")
+SELLER_HOST = env_str("SELLER_HOST", "")                   # the web host's name and address
+# Contact form: messages per address and per client IP per window, and the message's length;
+# its request body is capped before parsing (REQUEST_SIZE_LIMITS).
+CONTACT_MESSAGES_PER_EMAIL = env_int("CONTACT_MESSAGES_PER_EMAIL", 3)
+CONTACT_MESSAGES_PER_IP = env_int("CONTACT_MESSAGES_PER_IP", 10)
+CONTACT_RATE_WINDOW = env_int("CONTACT_RATE_WINDOW", 3600)
+CONTACT_MAX_CHARS = env_int("CONTACT_MAX_CHARS", 4000)
+REQUEST_SIZE_LIMITS = [(r"^/contact/$", env_int("CONTACT_MAX_BYTES", 32 * 1024))] + REQUEST_SIZE_LIMITS
+
+# Content-Security-Policy (django-csp; portal.lib.csp adds Stripe's and the tiles' origins):
+# scripts from this site or with the response's nonce, never inline otherwise; styles allow
+# inline (templates use style attributes; no script can be injected through them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

@@ -26,8 +26,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from cameras.models import Release
 from exporters.base import ExportError
 from portal.models import EmailRecord, ErrorReport, Order
-from portal.services import (emails, fanout, packages, pricelist, queue, recovery, reminders, reports,
-                             subscriptions)
+from portal.services import (contact, emails, fanout, packages, pricelist, queue, recovery, reminders,
+                             reports, subscriptions)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,20 @@ def _send_email(task, order_id: int, kind: str, key: str) -> bool:
         raise _database_retry(task, exc)
     except TEMPORARY as exc:
         raise _email_retry(task, exc, order_id, kind, key)
+
+
+@shared_task(name="portal.contact.send_contact_email", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=12, ignore_result=True)
+def send_contact_email(self, message_id: int, kind: str) -> bool:
+    """A contact message's confirmation or answer (``contact.send``), sent once."""
+    try:
+        return contact.send(message_id, kind)
+    except DATABASE_DOWN as exc:
+        raise _database_retry(self, exc)
+    except TEMPORARY as exc:
+        delay = min(EMAIL_RETRY_MAX_SECONDS, settings.EMAIL_RETRY_SECONDS * 2 ** self.request.retries)
+        log.warning("contact message %s: %s email failed (%s); retry in %s s", message_id, kind, exc, delay)
+        raise self.retry(exc=exc, countdown=delay)
 
 
 # ---------------------------------------------------------------------------------------

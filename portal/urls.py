@@ -1,12 +1,13 @@
 """Every URL of the site, in one table. Each name starts with the part of the site it belongs to
-(home-, shop-, webhook-, download-, accounts-, panel-), the module of portal/views/ that serves it."""
+(home-, shop-, webhook-, download-, accounts-, panel-, pages-), the module of portal/views/ that serves it
+(pages-: views/pages.py; accounts-data and accounts-delete: views/privacy.py)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import admin as portal_admin
-from portal.views import accounts, downloads, home, invoices, panel, prices, shop, webhook
+from portal.views import accounts, downloads, home, invoices, pages, panel, prices, privacy, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
@@ -62,6 +63,16 @@ urlpatterns = [
 
     # Invoices and credit notes (PDF), the customer's own
     path("account/invoices/<uuid:invoice_id>.pdf", invoices.pdf, name="invoices-pdf"),
+    # Help, contact and legal pages; the customer's data (download, delete the account)
+    path("help/", pages.help_page, name="pages-help"),
+    path("contact/", pages.contact_page, name="pages-contact"),
+    path("legal/terms/", pages.legal_page, {"page": "terms"}, name="pages-terms"),
+    path("legal/privacy/", pages.legal_page, {"page": "privacy"}, name="pages-privacy"),
+    path("legal/notice/", pages.legal_page, {"page": "notice"}, name="pages-notice"),
+    path("legal/refunds/", pages.legal_page, {"page": "refunds"}, name="pages-refunds"),
+    path("legal/camera-laws/", pages.legal_page, {"page": "camera_laws"}, name="pages-legal-notes"),
+    path("account/data.json", privacy.data_download, name="accounts-data"),
+    path("account/delete/", privacy.delete_account, name="accounts-delete"),
 
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),

@@ -916,10 +916,12 @@ def _tile_hosts() -> set[str]:
     return {host} | ({f"{s}.{host[2:]}" for s in "abc"} if "{s}" in url else set())
 
 
-def guarded_page(browser):
+def guarded_page(browser, *, enforce_csp: bool = False):
     """Generator behind the ``page`` fixture: yields the page, fails on close if it tried to
-    reach the internet."""
-    context = browser.new_context()
+    reach the internet. The site's Content-Security-Policy is bypassed unless ``enforce_csp``:
+    Playwright's ``wait_for_function`` evaluates its predicate with eval, which the policy
+    forbids; the CSP tests (tests/portal/e2e/test_csp_e2e.py) enforce it and wait otherwise."""
+    context = browser.new_context(bypass_csp=not enforce_csp)
     blocked: list[str] = []
     tile_hosts = _tile_hosts()
 

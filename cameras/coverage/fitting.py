@@ -23,6 +23,7 @@ from exporters.schema import CameraType
 
 from cameras.coverage import CameraIndex, Coverage
 from cameras.distance import EARTH_RADIUS_KM
+from cameras.legal import install_notes
 
 # Camera types a customer may agree to leave out when a coverage does not fit, least
 # important first (the device still warns of speed, red-light and section cameras).
@@ -90,7 +91,7 @@ class Sizer:
         counts = Counts(int(m.sum()), {c: int(n) for c, n in zip(self.index.country_names, by_country) if n},
                         {t: int(n) for t, n in zip(self.type_names, by_type) if n})
         files, manifest = package_sizes(sized, self.device, self.options, release=self.release,
-                                        coverage=coverage.labels(), counts=counts)
+                                        coverage=coverage.labels(), counts=counts, legal_notes=install_notes())
         d = self.device
         return PackageSize(coverage, files, counts.total, sized.pois, manifest["warnings"], counts.by_country,
                            counts.by_type, d.max_pois.value if d.max_pois else None,

@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 
 class Limiter:
@@ -80,6 +82,24 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def email_key(value: str) -> str:
+    """An email address as the database compares it, for a limiter's key: NFKC (what the
+    login form does, and the reset form's lookup too), trimmed, then the database's own
+    ``UPPER()``, which is what Django's ``email__iexact`` compares on both sides. Python's
+    case mappings differ from the database's (PostgreSQL folds the dotless 'ı' into 'I' and
+    keeps 'ß', Python's upper() turns 'ß' into 'SS'; SQLite folds ASCII only), so a key made
+    in Python would give spellings that reach the same account counters of their own. With
+    this key every spelling the lookup treats as one address shares one counter, whether an
+    account exists or not."""
+    value = (value or "")[:1024]
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value or "\x00" in value or len(value) > 254:  # no account has such a name, nor may a query carry it
+        return value.lower()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT UPPER(%s)", [value])
+        return cursor.fetchone()[0]
+
+
 def minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
@@ -101,3 +121,4 @@ def reset_token_limiter() -> Limiter:
     the reset-confirm page answers 429 until the window ends."""
     return Limiter("reset-token-ip", settings.PASSWORD_RESET_TOKEN_FAILURES_PER_IP,
                    settings.PASSWORD_RESET_RATE_WINDOW)
+

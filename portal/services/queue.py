@@ -54,6 +54,11 @@ def order_email(order_id: int, kind: str, key="") -> None:
     on_commit(_tasks().send_order_email, order_id, kind, str(key))
 
 
+def contact_email(message_id: int, kind: str) -> None:
+    """Send a contact message's confirmation or answer (``services.contact``), once."""
+    on_commit(_tasks().send_contact_email, message_id, kind)
+
+
 def new_release(order_id: int, number: int) -> None:
     """Build the subscriber's file from release ``number`` and email it."""
     on_commit(_tasks().deliver_new_release, order_id, number)

@@ -12,7 +12,8 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
-from portal.lib.ratelimit import Limiter, client_ip, login_limiters, minutes, reset_limiters, reset_token_limiter
+from portal.lib.ratelimit import (Limiter, client_ip, email_key, login_limiters, minutes, reset_limiters,
+                                  reset_token_limiter)
 from portal.models import User
 
 
@@ -28,12 +29,14 @@ def _normal_email(value: str) -> str:
 def _login_key(value: str) -> str:
     """The failure counter of a login name: the account it reaches (the same lookup as the
     authentication backend, case-insensitive), so no spelling of an address gets a
-    counter of its own; an address without an account counts by its normal form."""
+    counter of its own; an address without an account counts by the database's normal form
+    of it (``email_key``), so its spellings share a counter exactly as an account's do."""
     email = _normal_email(value)
     if not email or "\x00" in email or len(email) > 254:  # no account has such a name (nor may a query carry it)
         return email
-    user_id = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
-    return f"user:{user_id}" if user_id is not None else email
+    user_id = User.objects.filter(email__iexact=unicodedata.normalize("NFKC", value).strip()
+                                  ).values_list("pk", flat=True).first()
+    return f"user:{user_id}" if user_id is not None else email_key(value)
 
 
 def login_locks() -> tuple[Limiter, Limiter]:
@@ -108,7 +111,8 @@ class AnyPasswordResetForm(PasswordResetForm):
     out yet (their password is still unusable) so nobody is locked out of a purchase."""
 
     def get_users(self, email):
-        return User.objects.filter(email__iexact=email, is_active=True)
+        # NFKC first, as the login form does, so the limiter's key (email_key) and the lookup agree
+        return User.objects.filter(email__iexact=unicodedata.normalize("NFKC", email).strip(), is_active=True)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -134,7 +138,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         by_email, by_ip = reset_limiters()
         by_ip.hit(client_ip(self.request))
-        email = _normal_email(form.cleaned_data["email"])
+        email = email_key(form.cleaned_data["email"])  # as the database compares it: one counter for all spellings
         if by_email.hit(email) > by_email.limit:
             return HttpResponseRedirect(self.get_success_url())  # the same answer; no email
         self.extra_email_context = {"site": settings.SITE_URL.rstrip("/"),

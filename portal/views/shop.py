@@ -20,7 +20,7 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
-from portal.services import fulfilment, links, payments
+from portal.services import fulfilment, legal_notes, links, payments
 from portal.forms import VAT_NOTE, BillingForm, PurchaseForm, includes_france, mobile_offered
 from portal.models import EmailRecord, Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
@@ -66,6 +66,13 @@ def _france_context(form: PurchaseForm, device: Device) -> dict:
     return {"france_codes": codes, "shows_france": (shown or device.default_coverage) in codes}
 
 
+def _legal_context(form: PurchaseForm, device: Device) -> dict:
+    """The legal notes of every coverage choice, and of the one shown (``legal_notes``)."""
+    codes = [c for c, _ in form.fields["coverage"].choices] if "coverage" in form.fields else [device.default_coverage]
+    chosen = (form["coverage"].value() if "coverage" in form.fields else None) or device.default_coverage
+    return legal_notes.page_context(codes, chosen)
+
+
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
@@ -76,8 +83,8 @@ def device_page(request, device_id):
     # first query of a release builds the size model, which must not hold up the page.
     size = None
     return render(request, "portal/shop/device.html", {
-        **_france_context(form, device), "device": device, "release": release, "form": form,
-        "quote": quote(device, mobile=False),
+        **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
+        "form": form, "quote": quote(device, mobile=False),
         "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
         "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
         "one_time_until": add_months(timezone.now(), settings.UPDATE_MONTHS), "upgrade_days": settings.UPGRADE_DAYS,
@@ -122,7 +129,8 @@ def checkout_page(request, device_id):
     form = PurchaseForm(device, release, params or None, require_email=False)
     if params and not form.is_valid():
         return render(request, "portal/shop/device.html", {
-            **_france_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
+            **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
+            "form": form, "quote": quote(device, mobile=False),
             "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
     order = Order.objects.filter(checkout=key).first() if key else None
     if order is not None and not _mine(request, order):
@@ -139,6 +147,7 @@ def checkout_page(request, device_id):
         "start_url": reverse("shop-checkout-start", args=[device.id]), "checkout": key,
         "paid_order": order if paid else None, "customer": _customer_kind(request, order),
         "billing": BillingForm(request), "vat_note": VAT_NOTE,
+        "legal_required": legal_notes.required(spec["coverage"][0]), "legal_ack_label": legal_notes.ACK_LABEL,
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
@@ -217,7 +226,7 @@ def checkout_start(request, device_id):
     price = quote(device, mobile=spec["mobile"])
     fields = dict(email=form.cleaned_data["email"].strip().lower(), device_id=device.id, mobile=spec["mobile"],
                   icons=spec["icons"], coverage=spec["coverage"], speed_unit=spec["speed_unit"],
-                  fr_zone_mode=spec["fr_zone_mode"], amount=price.amount, currency=price.currency,
+                  fr_zone_mode=spec["fr_zone_mode"], legal_ack=spec["legal_ack"], amount=price.amount, currency=price.currency,
                   billing_country=billing.cleaned_data["billing_country"], ip_country=billing.ip_country)
     order, created = _checkout_order(checkout, fields)
     if not created:

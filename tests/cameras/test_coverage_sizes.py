@@ -199,7 +199,7 @@ def test_coverage_command_with_a_route(release, tmp_path, capsys):
 def test_a_device_without_coverage_setup_gets_its_default_with_the_reason(release, capsys):
     call_command("coverage", "--device", "sygic-android", "--countries", "FR")
     captured = capsys.readouterr()
-    assert "default coverage only (world)" in captured.err
+    assert "default coverage only (world-no-ch)" in captured.err
     assert "coverage world" in captured.out
 
 

@@ -54,7 +54,7 @@ def test_a_device_with_fixed_coverage_gets_its_default_with_the_reason(release, 
     err = capsys.readouterr().err
     assert "default coverage only" in err
     manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
-    assert manifest["coverage"]["codes"] == ["world"]
+    assert manifest["coverage"]["codes"] == ["world-no-ch"]
 
 
 def test_devices_lists_the_catalog_as_a_table_and_as_json(capsys):

@@ -204,7 +204,7 @@ def test_the_catalog_entry_uses_daimler_gpx_with_a_hard_limit_and_a_default_cove
     assert device.format == "daimler-gpx" and not device.mobile
     assert device.max_pois.value == 25_000 and device.max_pois.hard and not device.max_pois.assumed
     assert "gplv2/mercedespoi" in device.max_pois.source
-    assert device.default_coverage == "central-europe"
+    assert device.default_coverage == "central-europe-no-ch"
     assert any("DAIMLER_GPX_FORMAT.md" in n for n in device.notes)
     steps = " ".join(device.install)
     assert "PersonalPOI" in steps and "root of an SD card" in steps and "25,000" in steps

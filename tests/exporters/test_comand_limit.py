@@ -33,7 +33,7 @@ def test_export_builds_the_default_coverage_for_comand(release, tmp_path):
     call_command("export", "--device", "mercedes-comand", "-o", str(out))
     zf = zipfile.ZipFile(out)
     manifest = json.loads(zf.read("manifest.json"))
-    assert manifest["coverage"]["codes"] == ["central-europe"]
+    assert manifest["coverage"]["codes"] == ["central-europe-no-ch"]
     assert set(manifest["counts"]["by_country"]) <= {"AT", "CH", "CZ", "DE", "HU", "LI", "PL", "SI", "SK"}
     card = checker.check_card({n: zf.read(n) for n in zf.namelist() if n.startswith("PersonalPOI/")})
     assert sum(len(w) for w in card.values()) == manifest["counts"]["pois"] > 0

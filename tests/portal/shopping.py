@@ -27,8 +27,10 @@ def card_token(number: str = VISA) -> str:
 def start(client, device="tomtom-go-classic", *, number=VISA, checkout=None, status=200, **data) -> dict:
     """Pay on a checkout page (a new one unless ``checkout`` is given): its order, with the
     card saved; the charge is ``pay_url``'s."""
-    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR", "checkout": checkout or str(uuid.uuid4()),
+    fields = {"email": "lea@example.com", "mobile": "on", "coverage": "FR", "legal_ack": "on",
+              "checkout": checkout or str(uuid.uuid4()),
               "token": card_token(number)}
+    # legal_ack: the checkout's box for the law of the coverage's countries (France here)
     fields.update(data)
     response = client.post(reverse("shop-checkout-start", args=[device]), fields)
     assert response.status_code == status, response.content

@@ -34,9 +34,9 @@ def test_without_a_release_only_the_regions_are_offered():
 def test_the_shop_form_lists_the_default_first_then_the_same_choices(release):
     offered = coverage_choices(release)
     form_choices = list(PurchaseForm(TOMTOM, release).fields["coverage"].choices)
-    assert form_choices[0] == ("europe", "Europe (default)")
+    assert form_choices[0] == ("europe-no-ch", "Europe without Switzerland (default)")
     assert [code for code, _ in form_choices[1:]] == (
-        [r.code for r in offered.regions if r.code != "europe"] + [c.code for c in offered.countries])
+        [r.code for r in offered.regions] + [c.code for c in offered.countries])
     assert ("FR", "France only") in form_choices
 
 

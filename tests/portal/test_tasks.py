@@ -29,6 +29,7 @@ HISTORIC_NAMES = {
     "after_fanout": "portal.fanout.after_fanout",
     "ping": "portal.health.ping",
     "compute_price_list_sizes": "portal.tasks.compute_price_list_sizes",
+    "send_contact_email": "portal.contact.send_contact_email",
 }
 
 

@@ -184,6 +184,8 @@
 
     map.on("moveend", schedule);
     checkboxes.forEach(function (c) { c.addEventListener("change", schedule); });
+    // the filter applies as it changes: never submitted (an inline onsubmit would need 'unsafe-inline')
+    document.getElementById("map-filter").addEventListener("submit", function (e) { e.preventDefault(); });
     document.querySelectorAll("#map-filter [data-select]").forEach(function (b) {
       b.addEventListener("click", function () {
         var on = b.getAttribute("data-select") === "all";

@@ -38,6 +38,8 @@ def fill_card(page, email, number=VISA, billing_country=None):
     page.fill("#card input[placeholder=exp_year]", "34")
     page.fill("#card input[placeholder=cvc]", "123")
     page.fill("#card input[placeholder=postal_code]", "75001")
+    if page.locator("#legal_ack").count():  # the coverage holds a country with a legal note
+        page.check("#legal_ack")
 
 
 def pay_in_browser(page, base, device, email, *, mobile=False, coverage=None, fr_zone_mode=None, number=VISA,
@@ -188,6 +190,7 @@ def test_a_declined_card_shows_the_reason_and_nothing_is_made(shop, live_server,
     page.fill("#card input[placeholder=exp_month]", "12")
     page.fill("#card input[placeholder=exp_year]", "34")
     page.fill("#card input[placeholder=cvc]", "123")
+    page.check("#legal_ack")  # the default coverage holds France and Germany
     page.click("#pay")
     page.wait_for_selector("#message:has-text('declined')")
     assert Order.objects.get(email="dan@example.com").user is None

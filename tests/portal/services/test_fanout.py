@@ -89,7 +89,7 @@ def test_popular_combinations_are_the_entitled_orders_ranked_by_count():
         (ident("tomtom-go-classic", ["FR"], MOBILE), 3),
         (ident("navitel", ["PL"]), 2),
         (ident("igo-primo", ["DE"]), 1),
-        (ident("sygic-android", ["world"]), 1),
+        (ident("sygic-android", ["world-no-ch"]), 1),  # Sygic takes its default only
     ]
     assert ranked(top=2) == ranked()[:2]
     assert ranked(top=0) == []
@@ -116,7 +116,7 @@ def test_the_update_period_is_the_panels_to_the_hour(settings, now, months):
 @pytest.mark.django_db
 def test_the_plan_adds_every_catalog_default_once(settings):
     lea = customer()
-    paid_order(lea, "tomtom-go-classic", ["europe"])          # the TomTom's default combination
+    paid_order(lea, "tomtom-go-classic", ["europe-no-ch"])    # the TomTom's default combination
     paid_order(lea, "tomtom-go-classic", ["FR"])
     paid_order(lea, "tomtom-go-classic", ["FR"])
     settings.FANOUT_TOP = 1
@@ -127,7 +127,7 @@ def test_the_plan_adds_every_catalog_default_once(settings):
     assert len({c.ident for c in combos}) == len(combos)
     # with the TomTom default popular enough, it is listed once, as both
     combos = fanout.plan(top=2)
-    tomtom = [c for c in combos if c.ident == ident("tomtom-go-classic", ["europe"])]
+    tomtom = [c for c in combos if c.ident == ident("tomtom-go-classic", ["europe-no-ch"])]
     assert len(tomtom) == 1 and tomtom[0].orders == 1 and tomtom[0].default
     assert len(combos) == 1 + len(DEVICES)
     assert fanout.plan(top=5, defaults=False) == fanout.popular_combinations()
@@ -218,7 +218,7 @@ def test_the_command_prints_the_plan_and_a_dry_run_builds_nothing(tmp_path, sett
     assert lines[0] == f"Release {release.number} ({release.camera_count:,} cameras): {1 + len(DEVICES)} combinations"
     assert lines[2].split() == ["1", "2", "garmin-nuvi", "DE", "mobile", "to", "build"]
     assert "igo-primo" in text and "dach" not in text            # only the top one, then the defaults
-    assert "world (default)" in text                             # Sygic's default
+    assert "world-no-ch (default)" in text                             # Sygic's default
     assert text.rstrip().endswith("dry run: nothing scheduled")
     assert store_files(settings) == {}
     with pytest.raises(CommandError, match="there is no release 99"):

@@ -95,7 +95,7 @@ def test_an_orders_package_is_made_of_its_device_coverage_and_options(owner, rel
 def test_an_order_without_a_coverage_gets_its_devices_default(owner, release, exports):
     order = paid_order(owner, coverage=())
     stored = packages.package_for_order(order)
-    assert manifest(stored.path.read_bytes())["coverage"]["codes"] == Coverage.parse(["europe"]).labels()
+    assert manifest(stored.path.read_bytes())["coverage"]["codes"] == Coverage.parse(["europe-no-ch"]).labels()
 
 
 def test_the_stored_package_of_an_order_is_found_only_while_it_is_in_the_store(owner, release):

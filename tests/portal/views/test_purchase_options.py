@@ -93,7 +93,7 @@ def test_a_purchase_in_mph_gives_mph_names_and_ov2_file_names(client, release, s
 def test_a_new_purchase_with_france_is_in_the_legal_mode_unless_the_customer_chooses_exact(client, release,
                                                                                            started):
     for coverage, mode in (("FR", ""), ("FR", "exact"), ("GB", "")):
-        data = {"email": "bo@example.com", "coverage": coverage, "checkout": checkout()}
+        data = {"email": "bo@example.com", "coverage": coverage, "legal_ack": "on", "checkout": checkout()}
         if mode:
             data["fr_zone_mode"] = mode
         assert client.post(reverse("shop-checkout-start", args=["garmin-nuvi"]), data).status_code == 200

@@ -377,7 +377,8 @@ def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release
     monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
     r = client.post(reverse("shop-checkout-start", args=["igo-primo"]),
                     {"email": "a@example.com", "device": "garmin-nuvi", "device_id": "garmin-nuvi", "amount": "1",
-                     "currency": "usd", "checkout": "0b7e2a52-6f1e-4a51-9d0b-6a8a2d1c3e4f", "token": "tok_x"})
+                     "currency": "usd", "checkout": "0b7e2a52-6f1e-4a51-9d0b-6a8a2d1c3e4f", "token": "tok_x",
+                           "legal_ack": "on"})
     assert r.status_code == 200
     order = Order.objects.get()
     assert order.device_id == "igo-primo" and order.amount == BASE_PRICES["pnd"] and order.currency == "eur"

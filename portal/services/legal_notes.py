@@ -1,0 +1,46 @@
+"""The per-country legal notes (``cameras.legal``) in the shop: which coverage choices carry
+which notes (the device page shows them as the coverage changes), and the acknowledgement
+checkout requires when the coverage includes such a country."""
+
+from __future__ import annotations
+
+from cameras import legal
+
+ACK_LABEL = "I have read the law on speed-camera warnings in the countries above and will follow it."
+ACK_MESSAGE = ("Please confirm you have read the law for {names}: warning of speed cameras is prohibited or "
+               "restricted there (tick the box above the Pay button).")
+
+
+def countries_by_choice(codes) -> dict[str, list[str]]:
+    """coverage choice -> the countries of its notes (only the choices that have some)."""
+    out = {}
+    for code in codes:
+        try:
+            countries = [note.country for note in legal.notes_for_coverage([code])]
+        except ValueError:
+            continue
+        if countries:
+            out[code] = countries
+    return out
+
+
+def page_context(codes, chosen: str) -> dict:
+    """What the device page's notes need: every note any choice may show, which choice shows
+    which, and the ones of the choice shown first."""
+    by_choice = countries_by_choice(codes)
+    wanted = {c for countries in by_choice.values() for c in countries}
+    return {"legal_notes": [n for n in legal.NOTES.values() if n.country in wanted],
+            "legal_by_coverage": by_choice, "legal_shown": by_choice.get(chosen, [])}
+
+
+def required(coverage_code: str) -> list[legal.LegalNote]:
+    """The notes a purchase of this coverage must acknowledge ([] when none, or an unknown code:
+    the form refuses that separately)."""
+    try:
+        return legal.notes_for_coverage([coverage_code])
+    except ValueError:
+        return []
+
+
+def ack_error(notes: list[legal.LegalNote]) -> str:
+    return ACK_MESSAGE.format(names=", ".join(n.name for n in notes))
