@@ -116,7 +116,7 @@ import numpy as np
 
 from exporters import sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, register
-from exporters.common import select
+from exporters.common import same_selection, select
 from exporters.schema import CameraType, DirectionMode, Kind
 from exporters.points import PointExporter, Points, code_lookup
 
@@ -589,7 +589,8 @@ class SygicExporter(PointExporter):
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         if self.speed_unit is None:
-            return self.for_unit(cameras, options)[0].render(cameras, options)
+            with same_selection():  # the unit's selection is the render's: made (and looked up) once
+                return self.for_unit(cameras, options)[0].render(cameras, options)
         return super().render(cameras, options)
 
     def columns(self, pts: Points) -> dict[str, np.ndarray]:
