@@ -205,11 +205,10 @@ def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
             result = load_plugins()[identifier]().render(cams, options)
             size = sum(f.size for f in result.files)
         else:
-            from exporters.devices import DEVICES
+            from benchmarks._setup import package_device
             from exporters.package import build_package
 
-            devices = [d for d in DEVICES if d.format == identifier]
-            device = next((d for d in devices if d.mobile), devices[0])
+            device = package_device(identifier, prefer_mobile=True)
             options = options.with_(mobile=device.mobile)
             package = build_package(cams, device, options, release={"number": 1, "date": "2026-01-01",
                                                                     "sha256": "0" * 64}, coverage=["world"])
