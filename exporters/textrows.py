@@ -294,11 +294,13 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if key is None:
             key = col
         else:
+            if span * width > 4 * n + 1024:
+                # keep the combined key small: renumber what is used *before* widening it, so
+                # the renumbering takes the table path of ``_compact`` (a sort otherwise)
+                key, span = _compact(key, span)
             key *= width
             key += col
         span *= width
-        if span > 4 * n + 1024:  # keep the combined key small: renumber what is used
-            key, span = _compact(key, span)
     key, span = _compact(np.zeros(n, np.int64) if key is None else key, span)
     representative = np.empty(span, np.int64)
     representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
