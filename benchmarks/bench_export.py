@@ -212,7 +212,15 @@ def speed(args) -> None:
 
 
 def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
-    """Print "before peak output seconds" (MB, MB, MB, s) for one render or package build."""
+    """Print "before peak output seconds" (MB, MB, MB, s) for one render or package build. A
+    package for a device with a hard POI limit under ``n`` (COMAND: 25,000) is built with as
+    many cameras as its limit, as bench_memory.py does: a larger coverage is refused."""
+    if what == "package":
+        from benchmarks._setup import package_device
+
+        device = package_device(identifier, prefer_mobile=True)
+        if device.max_pois and device.max_pois.hard:
+            n = min(n, device.max_pois.value)
     cams = scaled_cameras(n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
@@ -222,10 +230,8 @@ def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
             result = load_plugins()[identifier]().render(cams, options)
             size = sum(f.size for f in result.files)
         else:
-            from benchmarks._setup import package_device
             from exporters.package import build_package
 
-            device = package_device(identifier, prefer_mobile=True)
             options = options.with_(mobile=device.mobile)
             package = build_package(cams, device, options, release={"number": 1, "date": "2026-01-01",
                                                                     "sha256": "0" * 64}, coverage=["world"])
