@@ -87,12 +87,23 @@ def write_unicsv(cams, path: Path) -> None:
             out.writerow([f"{lat:.6f}", f"{lon:.6f}", name, desc])
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (GPSBabel runs), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU_TIMES: list[float] = []  # CPU seconds of each run of the last ``median_time``
+
+
 def median_time(fn, runs: int, slow: float = float("inf")) -> tuple[float, list[float]]:
     times = []
+    CPU_TIMES.clear()
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         fn()
         times.append(time.perf_counter() - start)
+        CPU_TIMES.append(cpu_seconds() - start_cpu)
         if times[-1] > slow:
             break
     return statistics.median(times), times
@@ -146,27 +157,30 @@ def speed(args) -> None:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results = []
     header = (f"{'format':16} {'gpsbabel -o':12} {'cameras':>9} {'ours s':>8} {'+write s':>9} {'gpsbabel s':>11} "
-              f"{'ratio':>11} {'target':>8}  met")
+              f"{'ratio':>11} {'CPU ratio':>9} {'target':>8}  met")
     print(header)
     print("-" * len(header))
     for ident in wanted:
         plugin = plugins[ident]()
         cams, src = camera_set(args.cameras)
         ours, _ = median_time(ours_runner(plugin, cams, options), args.runs)
+        ours_cpu = statistics.median(CPU_TIMES)
         outdir = work / f"ours-{ident}"
         written, _ = median_time(ours_runner(plugin, cams, options, outdir), args.runs)
         peer = PEERS.get(ident)
-        babel_s, ratio_n, note = None, args.cameras, ""
+        babel_s, ratio_n, note, cpu_ratio = None, args.cameras, "", None
         if ident == GPI:
             ratio_n = args.gpi_cameras
         if peer and gpsbabel:
             if ratio_n != args.cameras:
                 small, small_src = camera_set(ratio_n)
                 ours_small, _ = median_time(ours_runner(plugin, small, options), args.runs)
+                ours_small_cpu = statistics.median(CPU_TIMES)
             else:
-                small_src, ours_small = src, ours
+                small_src, ours_small, ours_small_cpu = src, ours, ours_cpu
             babel_s, times = median_time(gpsbabel_runner(gpsbabel, peer, small_src, work / f"babel-{ident}"),
                                          args.runs, slow=args.slow)
+            cpu_ratio = statistics.median(CPU_TIMES) / ours_small_cpu
             if len(times) < args.runs:
                 note = f"  (GPSBabel: {len(times)} run, over {args.slow:g} s)"
         ratio = babel_s / ours_small if babel_s else None
@@ -183,19 +197,30 @@ def speed(args) -> None:
         if met is not None:
             results.append(met)
         print(f"{ident:16} {peer_name:12} {args.cameras:>9,} {ours:>8.3f} {written:>9.3f} "
-              f"{(f'{babel_s:.3f}' if babel_s else '-'):>11} {ratio_text:>11} {target:>8}  "
+              f"{(f'{babel_s:.3f}' if babel_s else '-'):>11} {ratio_text:>11} "
+              f"{(f'{cpu_ratio:.1f}x' if cpu_ratio else '-'):>9} {target:>8}  "
               f"{'-' if met is None else ('OK' if met else 'MISS'):4}{note}")
     shutil.rmtree(work, ignore_errors=True)
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; targets: "
           + ("OK" if all(results) else f"MISS ({results.count(False)} of {len(results)})"))
-    print("ours s = render() in memory; +write s = render() and writing the files; ratio = gpsbabel s / ours s; "
+    print("ours s = render() in memory; +write s = render() and writing the files; ratio = gpsbabel s / ours s "
+          "(the target); CPU ratio = the same with the median CPU seconds of each side (user + system: steadier "
+          "than wall time on a machine other processes share); "
           "* = GPSBabel cannot write the format: its closest writer"
           + (f"; GPI ratio measured with {args.gpi_cameras:,} cameras (GPSBabel's GPI writer is quadratic)"
              if GPI in wanted else ""))
 
 
 def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
-    """Print "before peak output seconds" (MB, MB, MB, s) for one render or package build."""
+    """Print "before peak output seconds" (MB, MB, MB, s) for one render or package build. A
+    package for a device with a hard POI limit under ``n`` (COMAND: 25,000) is built with as
+    many cameras as its limit, as bench_memory.py does: a larger coverage is refused."""
+    if what == "package":
+        from benchmarks._setup import package_device
+
+        device = package_device(identifier, prefer_mobile=True)
+        if device.max_pois and device.max_pois.hard:
+            n = min(n, device.max_pois.value)
     cams = scaled_cameras(n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
@@ -205,11 +230,8 @@ def memory_child(identifier: str, n: int, what: str, spool: bool) -> None:
             result = load_plugins()[identifier]().render(cams, options)
             size = sum(f.size for f in result.files)
         else:
-            from exporters.devices import DEVICES
             from exporters.package import build_package
 
-            devices = [d for d in DEVICES if d.format == identifier]
-            device = next((d for d in devices if d.mobile), devices[0])
             options = options.with_(mobile=device.mobile)
             package = build_package(cams, device, options, release={"number": 1, "date": "2026-01-01",
                                                                     "sha256": "0" * 64}, coverage=["world"])

@@ -4,7 +4,8 @@
         [--exact-france] [--in-memory]
 
 For every registered format, a device of the catalog that uses it (the first on sale; for
-COMAND, whose hard limit is 25,000 POIs, its limit) gets a package built in a child process
+COMAND, whose hard limit is 25,000 POIs, its limit; for a format no catalog device reads, the
+plain ``kml``, a stand-in device: ``_setup.package_device``) gets a package built in a child process
 started for it alone: ``scaled_cameras(n)`` (tests/exporters/fixtures.py), then
 ``build_package`` as ``cameras.exporting.build_spooled`` runs it in the fan-out and in
 ``manage.py export`` (the plugin's large files spooled to a temporary directory and streamed
@@ -44,13 +45,13 @@ def rss_mb() -> float:
 
 
 def child(fmt: str, n: int, exact_france: bool, in_memory: bool) -> None:
+    from benchmarks._setup import package_device
     from exporters.base import ExportOptions, load_plugins
-    from exporters.devices import DEVICES
     from exporters.package import build_package
     from tests.exporters.fixtures import scaled_cameras
 
     load_plugins()
-    device = next(d for d in DEVICES if d.format == fmt)
+    device = package_device(fmt)
     if device.max_pois and device.max_pois.hard and device.max_pois.value < n:
         n = device.max_pois.value
     cams = scaled_cameras(n)
@@ -70,7 +71,7 @@ def child(fmt: str, n: int, exact_france: bool, in_memory: bool) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cameras", type=int, default=1_000_000)
-    ap.add_argument("--formats", help="comma-separated format identifiers (default: every format a device uses)")
+    ap.add_argument("--formats", help="comma-separated format identifiers (default: every registered format)")
     ap.add_argument("--runs", type=int, default=1, help="fresh processes per format (median)")
     ap.add_argument("--exact-france", action="store_true")
     ap.add_argument("--in-memory", action="store_true", help="plugin files held in memory (no spool directory)")
@@ -80,9 +81,11 @@ def main() -> None:
         child(args.child, args.cameras, args.exact_france, args.in_memory)
         return
 
+    from exporters.base import load_plugins
     from exporters.devices import DEVICES
 
-    formats = list(dict.fromkeys(d.format for d in DEVICES))
+    # the formats of the catalog first, in its order, then those no device reads (plain kml)
+    formats = list(dict.fromkeys([d.format for d in DEVICES] + sorted(load_plugins())))
     if args.formats:
         formats = [f.strip() for f in args.formats.split(",")]
     print(f"peak RSS of build_package, {args.cameras:,} cameras (scaled_cameras), one fresh process per format "

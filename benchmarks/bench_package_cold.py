@@ -68,7 +68,7 @@ def child(device_id: str, n: int, runs: int, exact_france: bool, in_memory: bool
         n = limit
     cams = scaled_cameras(n)
     release = {"number": 1, "date": "2026-01-01", "sha256": "0" * 64}
-    times, size = [], 0
+    times, cpu, size = [], [], 0
     for run in range(runs):
         if run:
             clear_caches()
@@ -76,12 +76,13 @@ def child(device_id: str, n: int, runs: int, exact_france: bool, in_memory: bool
         with tempfile.TemporaryDirectory(prefix="bench-cold-") as spool:
             options = ExportOptions(mobile=device.mobile, fr_danger_zones=not exact_france,
                                     spool_dir=None if in_memory else spool)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             package = build_package(cams, device, options, release=release, coverage=["world"])
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             size = len(package.data)
         del package
-    print(json.dumps({"n": n, "limit": limit is not None and limit <= n, "times": times, "bytes": size}))
+    print(json.dumps({"n": n, "limit": limit is not None and limit <= n, "times": times, "cpu": cpu, "bytes": size}))
 
 
 def main() -> None:
@@ -105,7 +106,8 @@ def main() -> None:
           f"{'exact' if args.exact_france else 'legal zones'}, "
           f"{'in memory' if args.in_memory else 'spooled'}; first build + median of {args.runs}; "
           f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    header = f"{'device':24} {'format':15} {'cameras':>9} {'first s':>8} {'median s':>9} {'zip MB':>7}  < {TARGET_S:g} s"
+    header = (f"{'device':24} {'format':15} {'cameras':>9} {'first s':>8} {'median s':>9} {'CPU s':>6} {'zip MB':>7}  "
+              f"< {TARGET_S:g} s")
     print(header)
     print("-" * len(header))
     missed = []
@@ -126,8 +128,10 @@ def main() -> None:
             missed.append(ident)
         count = f"{res['n']:,}" + (" limit" if res["limit"] else "")
         print(f"{ident:24} {formats.get(ident, '?'):15} {count:>9} {res['times'][0]:>8.3f} {median:>9.3f} "
-              f"{res['bytes'] / 2**20:>7.2f}  {'OK' if ok else 'MISS'}")
+              f"{statistics.median(res['cpu']):>6.3f} {res['bytes'] / 2**20:>7.2f}  {'OK' if ok else 'MISS'}")
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"CPU s = median CPU time of the builds (process_time: what the build costs on a machine that other "
+          f"processes share; the target is on wall time); "
           f"target: every device's first and median build under {TARGET_S:g} s: "
           + ("OK" if not missed else f"MISS ({', '.join(missed)})"))
 

@@ -127,12 +127,19 @@ def install_guide(device: Device, manifest: dict, legal_notes: Mapping[str, str]
     return "\r\n".join(lines)
 
 
+def zip_level(entry) -> int:
+    """The deflate level of a package entry: the file's own (``OutputFile.zip_level``) or
+    ``ZIP_LEVEL``."""
+    level = getattr(entry, "zip_level", None)
+    return ZIP_LEVEL if level is None else level
+
+
 def write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, f: OutputFile) -> None:
-    """``zf.writestr(info, f.read_bytes(), compresslevel=ZIP_LEVEL)`` without reading the file into
+    """``zf.writestr(info, f.read_bytes(), compresslevel=zip_level(f))`` without reading the file into
     memory: the same header (the size is known beforehand, so the zip64 choice is the same),
     the same compressor, the data fed in chunks; the bytes are identical."""
     info.file_size = f.size
-    info._compresslevel = ZIP_LEVEL  # what writestr(compresslevel=...) sets (3.13: an alias of compress_level)
+    info._compresslevel = zip_level(f)  # what writestr(compresslevel=...) sets (3.13: an alias of compress_level)
     with zf.open(info, mode="w") as dest:
         f.copy_to(dest)
 
@@ -268,6 +275,6 @@ def build_package(cameras: CameraSet, device: Device, options: ExportOptions, *,
             if isinstance(entry, OutputFile) and entry.path is not None:
                 write_streamed(zf, info, entry)  # a spooled file: never read whole into memory
             else:
-                zf.writestr(info, entry.data if isinstance(entry, OutputFile) else entry, compresslevel=ZIP_LEVEL)
+                zf.writestr(info, entry.data if isinstance(entry, OutputFile) else entry, compresslevel=zip_level(entry))
     filename = f"speedcams-{device.id}-r{release['number']}.zip"
     return Package(data=buf.getvalue(), manifest=manifest, filename=filename)

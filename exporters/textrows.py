@@ -294,11 +294,13 @@ def group_codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if key is None:
             key = col
         else:
+            if span * width > 4 * n + 1024:
+                # keep the combined key small: renumber what is used *before* widening it, so
+                # the renumbering takes the table path of ``_compact`` (a sort otherwise)
+                key, span = _compact(key, span)
             key *= width
             key += col
         span *= width
-        if span > 4 * n + 1024:  # keep the combined key small: renumber what is used
-            key, span = _compact(key, span)
     key, span = _compact(np.zeros(n, np.int64) if key is None else key, span)
     representative = np.empty(span, np.int64)
     representative[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
@@ -385,6 +387,15 @@ class ChunkTexts:
 # Numbers
 
 
+def _mod(values: np.ndarray, m, quotient: np.ndarray | None = None) -> np.ndarray:
+    """``values % m`` (floored, as numpy's) for an integer array and a positive integer: as
+    ``values - (values // m) * m``, since numpy divides by a scalar several times faster
+    than it takes a remainder (``divmod`` and ``%`` have no such fast path); ``quotient``:
+    ``values // m`` when already known. Exact in int64's wrap-around arithmetic."""
+    q = values // m if quotient is None else quotient
+    return values - q * m
+
+
 @lru_cache(maxsize=256)
 def _table(kind: str, width: int, prefix: str, suffix: str, trim: bool = False, missing: str = "",
            keep: int = 0) -> np.ndarray:
@@ -450,7 +461,8 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
     a = np.abs(q)
     wrapped = bool(n) and int(a.min()) < 0  # a value beyond int64 once scaled: keep every modulo as before
     if d:
-        whole, frac = np.divmod(a, _POW10[d])
+        whole = a // _POW10[d]
+        frac = _mod(a, _POW10[d], whole)
     else:
         whole = a
     groups = 1  # groups of three digits in the largest integer part
@@ -465,7 +477,7 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
         div = _POW10[3 * (groups - 1 - j)]
         value = whole // div if div > 1 else whole
         if j or wrapped:  # the first group is below 1000 already (``groups`` is chosen so)
-            value = value % 1000
+            value = _mod(value, 1000)
         if groups == 1:
             parts.append((value + 1000 * neg, "lead", 3, prefix, False, 0))
         else:
@@ -479,9 +491,9 @@ def number_codes(values: np.ndarray, decimals: int = 0, *, trim: bool = False, k
             rest = d - start - width  # digits after this group
             value = frac // _POW10[rest] if rest else frac
             if start or wrapped:  # the first group is below 10**width already
-                value = value % _POW10[width]
+                value = _mod(value, _POW10[width])
             if trim and rest:  # non-zero digits follow: the group in full (second half of the table)
-                value = value + _POW10[width] * (frac % _POW10[rest] != 0)
+                value = value + _POW10[width] * (_mod(frac, _POW10[rest]) != 0)
             parts.append((value, "fraction" if start == 0 else "group", width, "", trim, keep if start == 0 else 0))
     pieces = []
     for i, (code, kind, width, pre, trimmed, kept) in enumerate(parts):

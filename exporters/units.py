@@ -130,12 +130,21 @@ def majority_unit(mph: np.ndarray) -> str:
     return "mph" if 2 * int(np.count_nonzero(mph)) > len(mph) else "kmh"
 
 
+def auto_mph(cameras: CameraSet) -> np.ndarray:
+    """Per camera: whether its country posts limits in mph, for a set exported with the
+    "auto" unit. ``common.select`` has then already looked the countries up (its
+    ``MPH_COLUMN`` is exactly this), so the column is used; the countries are looked up
+    only for a set without it. Call it only when the option is "auto"."""
+    col = cameras.columns.get(MPH_COLUMN)
+    return mph_countries(cameras["country"]) if col is None else col
+
+
 def file_unit(cameras: CameraSet, speed_unit: str) -> str:
     """The one unit of a file that carries one for all its speeds: the forced unit, or with
     "auto" the unit most of ``cameras`` are shown in (``majority_unit``)."""
     if check_unit(speed_unit) != "auto":
         return speed_unit
-    return majority_unit(mph_countries(cameras["country"]))
+    return majority_unit(auto_mph(cameras))
 
 
 def speed_label(speed: int, mph: bool) -> str:
@@ -202,9 +211,10 @@ class FileUnitSizes(SizeModel):
 def file_unit_cameras(cams: CameraSet, options) -> tuple[CameraSet, str, np.ndarray]:
     """For a format with one unit per export (POI Loader's "@" numbers): (``cams`` with every
     camera in that unit, the unit, per camera whether its country posts limits in the other
-    unit). ``cams`` are the selected cameras."""
+    unit). ``cams`` are the selected cameras (``common.select`` with ``options``): with "auto"
+    their countries were looked up there, and are not looked up again (``auto_mph``)."""
     if check_unit(options.speed_unit) == "auto":  # the countries once: the majority and the others
-        in_mph = mph_countries(cams["country"])
+        in_mph = auto_mph(cams)
         unit = majority_unit(in_mph)
         other = in_mph != (unit == "mph")
     else:

@@ -93,7 +93,9 @@ def notes_for(options: ExportOptions, unit: str = "kmh", other: int = 0) -> list
         "whatever your direction of travel.",
         units.at_speed_note("POI Loader CSV", unit, other),
         "POI Loader makes the '@' number a speed alert (Garmin units are reported to sound a speed alert only when "
-        "you approach faster than the limit).",
+        "you approach faster than the limit), so a camera with a known limit stays silent while you keep to it: "
+        "a POI has one alert, and one with a speed is a speed alert. Models that read .gpi files (nüvi, "
+        "DriveSmart, zūmo) can take the GPI package instead, where every camera warns at any speed.",
         f"The CSV format has no alert distance: in POI Loader choose 'Manual' mode and set proximity alerts to "
         f"{manual_proximity_m(options):,} m, or the cameras without a known limit (no '@' suffix) stay silent.",
         f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "

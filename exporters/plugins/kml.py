@@ -51,6 +51,7 @@ import io
 import os
 import tempfile
 import zipfile
+from functools import lru_cache
 
 import numpy as np
 
@@ -214,7 +215,9 @@ def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
     return notes
 
 
+@lru_cache(maxsize=512)
 def icon_png(spec: tuple) -> bytes:
+    """The PNG of a style's icon, encoded once per process (as ``draw_icon`` draws it once)."""
     symbol, speed, icon_set = spec
     return _png(draw_icon(symbol, speed, ICON_SIZE, icon_set))
 

@@ -228,6 +228,8 @@ def test_the_notes_give_the_poi_loader_distance_the_format_cannot_carry(tmp_path
     notes = " ".join(result.notes)
     assert "choose 'Manual' mode and set proximity alerts to 500 m" in notes
     assert "no '@' suffix" in notes and "only when you approach faster than the limit" in notes
+    assert "a camera with a known limit stays silent while you keep to it" in notes
+    assert "the GPI package instead, where every camera warns at any speed" in notes
     assert "set proximity alerts to 1,200 m" in " ".join(export(proximity_m=1200).notes)
 
 

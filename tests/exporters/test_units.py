@@ -196,6 +196,22 @@ def test_a_mixed_package_takes_the_unit_of_most_cameras_and_says_so():
     assert "'Statute' (miles per hour)" in " ".join(gpx.notes)
 
 
+@pytest.mark.parametrize("identifier", ["gpx", "garmin-poi-csv", "sygic", "kmz", "tomtom-ov2", "garmin-gpi"])
+def test_each_camera_s_country_unit_is_looked_up_once_per_render(identifier, monkeypatch):
+    """The country lookup is made by the selection; a format with one unit per file (the
+    GPX and POI Loader '@' numbers, Sygic's SpeedLimitUnits) takes the majority from it
+    instead of looking every camera's country up a second time. The file still takes the
+    unit of most cameras (3 GB, 2 FR: mph)."""
+    looked_up = []
+    lookup = units.mph_countries
+    monkeypatch.setattr(units, "mph_countries", lambda countries: looked_up.append(len(countries)) or
+                        lookup(countries))
+    result = render(identifier, uk_cameras(FR[:2]))
+    assert looked_up == [5]
+    if identifier == "gpx":
+        assert "<name>Speed N7@31</name>" in "".join(f.data.decode() for f in result.files)
+
+
 @pytest.mark.parametrize("speed_unit,cams,units_byte,a40", [
     ("auto", uk_cameras(), 1, 30), ("auto", uk_cameras(FR), 0, 48), ("mph", uk_cameras(FR), 1, 30),
     ("kmh", uk_cameras(), 0, 48)])
