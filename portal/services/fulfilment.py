@@ -44,7 +44,7 @@ def _record_card_country(order_id: int) -> None:
     """The VAT evidence from Stripe (the paying card's country), read before the order row is
     locked (a network call) and only while the order waits for its fulfilment."""
     waiting = Order.objects.filter(pk=order_id, fulfilled_at__isnull=True, status=Order.Status.PAID, card_country="")
-    order = waiting.only("payment_intent", "setup_intent").first()  # a hint: the update below is conditional
+    order = waiting.only("payment_intent", "setup_intent", "payment_method", "stripe_customer").first()  # a hint: the update below is conditional
     country = payments.card_country(order) if order is not None else ""
     if country:
         waiting.update(card_country=country)

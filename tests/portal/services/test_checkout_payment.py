@@ -77,7 +77,7 @@ def test_another_browser_with_the_checkout_link_gets_a_fresh_checkout(client, sh
     assert f'value="{checkout}"' not in page          # a new key: its Pay makes its own order
     # and Pay with the old key from the other browser is refused without a word about the order
     response = other.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                          {"email": "x@example.com", "coverage": "FR", "checkout": checkout, "token": "tok_x"})
+                          {"email": "x@example.com", "coverage": "FR", "legal_ack": "on", "checkout": checkout, "token": "tok_x"})
     assert response.status_code == 404 and data["order"] not in response.content.decode()
 
 
@@ -123,7 +123,7 @@ def test_a_declined_card_can_be_retried_on_the_same_checkout_and_one_payment_goe
 
 def test_a_card_declined_when_saved_says_so_in_words(client, shop):
     response = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                           {"email": "lea@example.com", "coverage": "FR", "checkout": str(uuid.uuid4()),
+                           {"email": "lea@example.com", "coverage": "FR", "legal_ack": "on", "checkout": str(uuid.uuid4()),
                             "token": stripe.Token.create(card={"number": "4000000000000002", "exp_month": 12,
                                                                "exp_year": 2034, "cvc": "123"}).id})
     assert response.status_code == 402

@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from portal.services import packages
 
 from tests.nginx import Nginx
 from tests.portal.panelkit import next_release
-from tests.portal.shopping import confirm_setup, make_release, wait_for
+from tests.portal.shopping import card_token, make_release, wait_for
 from tests.portal.system.test_faults import Gunicorn
 from tests.s3 import new_bucket, s3_environment
 from tests.services import ROOT, free_port, service_missing
@@ -123,10 +124,11 @@ def test_a_customer_is_served_whichever_machine_answers_and_when_a_web_node_dies
     assert nora.get("/devices/tomtom-go-classic/checkout/").status_code == 200   # the CSRF cookie
 
     # 1. the purchase, through nginx (the card step is Stripe.js's, against localstripe)
-    started = nora.post("/devices/tomtom-go-classic/checkout/start/", {"email": EMAIL, "coverage": "FR"})
+    started = nora.post("/devices/tomtom-go-classic/checkout/start/",
+                        {"email": EMAIL, "coverage": "FR", "legal_ack": "on", "checkout": str(uuid.uuid4()),
+                         "token": card_token()})
     assert started.status_code == 200, started.text[-2000:]
     started = started.json()
-    confirm_setup(started)
     paid = nora.post(started["pay_url"].replace(machines["site"], ""))
     assert paid.status_code == 200 and paid.json()["status"] == "succeeded", paid.text[-2000:]
     order = Order.objects.get(public_id=started["order"])

@@ -98,13 +98,13 @@ def test_checkout_asks_the_billing_country_defaulting_to_the_ip_country(client, 
 
 def test_the_billing_country_is_validated_and_kept_with_the_ip_country(client, release, no_stripe):
     bad = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                      {"email": "ana@example.com", "billing_country": "XX", "checkout": str(uuid.uuid4())})
+                      {"email": "ana@example.com", "billing_country": "XX", "legal_ack": "on", "checkout": str(uuid.uuid4())})
     assert bad.status_code == 400
     assert bad.json()["errors"]["billing_country"] == [
         "XX is not a country in the list: choose your billing country in the list."]
     assert not Order.objects.exists()
     ok = client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]),
-                     {"email": "ana@example.com", "billing_country": "PL", "checkout": str(uuid.uuid4())}, REMOTE_ADDR="85.214.132.117")
+                     {"email": "ana@example.com", "billing_country": "PL", "legal_ack": "on", "checkout": str(uuid.uuid4())}, REMOTE_ADDR="85.214.132.117")
     assert ok.status_code == 200
     order = Order.objects.get()
     assert (order.billing_country, order.ip_country) == ("PL", "DE")
@@ -114,9 +114,9 @@ def test_without_the_field_the_order_takes_the_default_and_a_cdn_header_can_give
         client, release, no_stripe, settings):
     settings.IP_COUNTRY_HEADER = "HTTP_CF_IPCOUNTRY"
     settings.DEFAULT_BILLING_COUNTRY = "FR"
-    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "a@example.com", "checkout": str(uuid.uuid4())},
+    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "a@example.com", "legal_ack": "on", "checkout": str(uuid.uuid4())},
                 HTTP_CF_IPCOUNTRY="it")
-    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "b@example.com", "checkout": str(uuid.uuid4())},
+    client.post(reverse("shop-checkout-start", args=["tomtom-go-classic"]), {"email": "b@example.com", "legal_ack": "on", "checkout": str(uuid.uuid4())},
                 HTTP_CF_IPCOUNTRY="XX")  # Cloudflare's "unknown"
     italy, unknown = Order.objects.order_by("pk")
     assert (italy.billing_country, italy.ip_country) == ("IT", "IT")

@@ -4,6 +4,8 @@ where the coverage holds no such country."""
 
 import json
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -28,11 +30,13 @@ def started(monkeypatch):
     """The checkout starts without Stripe (the order is created as the view creates it)."""
     from portal.services import payments
 
-    monkeypatch.setattr(payments, "start", lambda order: "seti_x_secret_y")
+    monkeypatch.setattr(payments, "save_card", lambda order, token: "card_x")
 
 
 def start(client, device="tomtom-go-classic", **data):
-    return client.post(reverse("shop-checkout-start", args=[device]), {"email": "lea@example.com", **data})
+    """Pay on a new checkout page (its key), with the card step stubbed out."""
+    return client.post(reverse("shop-checkout-start", args=[device]),
+                       {"email": "lea@example.com", "checkout": str(uuid.uuid4()), **data})
 
 
 def test_the_device_page_shows_the_notes_of_the_default_coverage_and_knows_every_choices(client, release):
