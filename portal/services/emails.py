@@ -104,6 +104,8 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
                "panel_url": site + reverse("accounts-login") if kind in DELIVERY else panel_url(),
                "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS}
     attachment = None
+    if kind in DELIVERY:
+        context["order_url"] = links.order_url(order, absolute=True)
     if kind in KEYED:
         context["key"] = key
     if kind == Kind.FILE:

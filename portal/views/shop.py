@@ -123,14 +123,21 @@ def _remember(request, order: Order) -> None:
 
 
 def _own_order(request, public_id) -> Order:
-    """The order if this browser placed it or the logged-in customer owns it; 404 otherwise."""
+    """The order if this browser placed it, the logged-in customer owns it (or placed it with
+    their address, before its payment made them its owner) or the request carries the key of
+    the order's email link; 404 otherwise. A browser that came with the key remembers the
+    order, so the page's status polling works without it."""
     order = Order.objects.filter(public_id=public_id).first()
     if order is None:
         raise Http404("no such order")
     mine = str(order.public_id) in request.session.get(SESSION_ORDERS, [])
-    owner = request.user.is_authenticated and order.user_id == request.user.pk
+    user = request.user
+    owner = user.is_authenticated and (order.user_id == user.pk if order.user_id is not None
+                                       else order.email.lower() == user.email.lower())
     if not (mine or owner):
-        raise Http404("no such order")
+        if not links.opens_order(order, request.GET.get("key", "")):
+            raise Http404("no such order")
+        _remember(request, order)
     return order
 
 
