@@ -307,14 +307,17 @@ PACKAGES_DIR = Path(env_str("PACKAGES_DIR", str(VAR_DIR / "packages")))  # conte
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 8 * 1024 * 1024)
 DOWNLOAD_LINK_MAX_AGE = env_int("DOWNLOAD_LINK_MAX_AGE", 14 * 24 * 3600)  # seconds a signed link stays valid
 
-# Email: SMTP when EMAIL_HOST is set, else printed on the console (development).
+# Email: SMTP when EMAIL_HOST is set, else one file per message in EMAIL_FILE_PATH when that is
+# set (./run sets var/mail, for the web server and the worker alike), else the console.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.filebased.EmailBackend" if EMAIL_FILE_PATH
                         else "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Speed camera files <shop@localhost>")
 # An order email that failed (SMTP down) is retried after this many seconds, doubling each time
