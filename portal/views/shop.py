@@ -16,7 +16,7 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
-from portal.services import fulfilment, links, payments
+from portal.services import fulfilment, links, naming, payments
 from portal.forms import PurchaseForm, includes_france, mobile_offered
 from portal.models import Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
@@ -61,21 +61,23 @@ def _france_context(form: PurchaseForm, device: Device) -> dict:
     return {"france_codes": codes, "shows_france": (shown or device.default_coverage) in codes}
 
 
+def _device_context(device: Device, release: Release | None, form: PurchaseForm) -> dict:
+    """What the device page shows (also when the checkout sends it back with errors). The
+    size against the device's limit comes from size.json (fetched by the page): the first
+    query of a release builds the size model, which must not hold up the page."""
+    return {**_france_context(form, device), "device": device, "release": release, "form": form,
+            "quote": quote(device, mobile=False),
+            "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
+            "mobile_extra": quote(device, mobile=True).line_display(-1),
+            "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}
+
+
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
     release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, require_email=False)
-    exporter = device.exporter()
-    # The size against the device's limit comes from size.json (fetched by the page): the
-    # first query of a release builds the size model, which must not hold up the page.
-    size = None
-    return render(request, "portal/shop/device.html", {
-        **_france_context(form, device), "device": device, "release": release, "form": form,
-        "quote": quote(device, mobile=False),
-        "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
-        "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
-    })
+    return render(request, "portal/shop/device.html", _device_context(device, release, form))
 
 
 @require_GET
@@ -90,7 +92,8 @@ def size_json(request, device_id):
     size = _size(device, release, spec)
     if size is None:
         return JsonResponse({"error": "no release to size"}, status=404)
-    return JsonResponse({"cameras": size.cameras, "pois": size.pois, "bytes": sum(f["bytes"] for f in size.files),
+    return JsonResponse({"cameras": size.cameras, "pois": size.pois, **naming.size_texts(size),
+                         "bytes": sum(f["bytes"] for f in size.files),
                          "fits": size.fits, "warnings": size.warnings, "max_pois": size.max_pois,
                          "price": quote(device, mobile=spec["mobile"]).display})
 
@@ -101,9 +104,7 @@ def checkout_page(request, device_id):
     release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, request.GET or None, require_email=False)
     if request.GET and not form.is_valid():
-        return render(request, "portal/shop/device.html", {
-            **_france_context(form, device), "device": device, "release": release, "form": form, "quote": quote(device, mobile=False),
-            "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
+        return render(request, "portal/shop/device.html", _device_context(device, release, form), status=400)
     spec = form.spec() if request.GET else {**DEFAULT_OPTIONS, "coverage": [device.default_coverage],
                                             "france": includes_france(device.default_coverage)}
     size = _size(device, release, spec)
@@ -225,8 +226,9 @@ def _refresh(order: Order) -> Order:
 @order_view("GET", "HEAD")
 def order_page(request, order):
     order = _refresh(order)
+    stored = stored_package(order) if order.status == Order.Status.PAID else None
     return render(request, "portal/shop/order.html", {"order": order, "device": get_device(order.device_id),
-                                                 "state": _status(order),
+                                                 "state": _status(order), "cameras": stored.cameras if stored else None,
                                                  "status_url": reverse("shop-order-status", args=[order.public_id])})
 
 
