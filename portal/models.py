@@ -58,11 +58,12 @@ SPEED_UNIT_CHOICES = [
 ]
 FR_ZONE_MODE_CHOICES = [
     ("legal", "danger zones, as French law requires (no exact position, no speed)"),
-    ("exact", "exact camera positions and speeds"),
+    ("exact", "exact camera positions and speeds (not for use in France)"),
 ]
-FR_ZONE_MODE_HELP = ("French law forbids signalling where speed cameras are, for every driver in France: the legal "
-                     "mode shows each French camera as a danger zone (300 m in towns, 2 km on other roads, 4 km on "
-                     "motorways) with no exact position or speed.")
+FR_ZONE_MODE_HELP = ("French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed "
+                     "cameras are, for every driver in France: only danger zones are allowed. The legal mode shows "
+                     "each French camera as a danger zone of at least 300 m in built-up areas, 2 km on other roads "
+                     "and 4 km on motorways, with no exact position and no speed.")
 
 
 class Order(models.Model):
