@@ -66,6 +66,9 @@ FR_ZONE_MODE_HELP = ("French law (Code de la route art. R413-15, décret n° 201
                      "and 4 km on motorways, with no exact position and no speed.")
 
 
+LABEL_MAX = 40  # characters of a purchase's own name
+
+
 class Order(models.Model):
     """One purchase: a device file with its options and coverage, paid with Stripe.
 
@@ -116,6 +119,8 @@ class Order(models.Model):
                                            help_text="active, canceled (no renewal) or ended")
     subscription_end = models.DateTimeField(null=True, blank=True)
     email_new_releases = models.BooleanField(default=False)
+    # the customer's own name for the purchase ("Dad's car"), told apart from an identical one
+    label = models.CharField(max_length=LABEL_MAX, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

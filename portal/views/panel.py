@@ -27,7 +27,7 @@ from cameras.exporting import latest_release, release_index
 from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices, hard_limit_refusal
-from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES, ErrorReport, Order
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, LABEL_MAX, SPEED_UNIT_CHOICES, ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
@@ -81,7 +81,7 @@ def _panel_context(request, orders, order) -> dict:
         "france_in_coverage": "FR" in coverage.countries,
         "speed_units": SPEED_UNIT_CHOICES, "fr_zone_modes": FR_ZONE_MODE_CHOICES, "fr_zone_help": FR_ZONE_MODE_HELP,
         "past_downloads": list(order.downloads.select_related("release").defer(purchases.NO_CHANGELOG)[:20]),
-        "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS,
+        "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS, "label_max": LABEL_MAX,
         "device_choices": _device_choices(), "refunded": _refunded(request.user),
     }
 
