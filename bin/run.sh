@@ -13,7 +13,8 @@ site_url() {
 
 # Migrate, then load the demo data and publish the first release, each only when the database
 # has none (a restart keeps the data and publishes nothing). has_data answers by exit status:
-# 0 present, 10 absent, anything else an error, which stops here.
+# 0 present, 10 absent, anything else an error, which stops here. DEMO_CAMERAS sets the demo's
+# size (default: load_demo's).
 prepare_data() {
     "$PY" manage.py migrate --noinput
     local what rc
