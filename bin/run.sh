@@ -11,6 +11,44 @@ site_url() {
     fi
 }
 
+# Migrate, then load the demo data and publish the first release, each only when the database
+# has none (a restart keeps the data and publishes nothing). has_data answers by exit status:
+# 0 present, 10 absent, anything else an error, which stops here. DEMO_CAMERAS sets the demo's
+# size (default: load_demo's).
+prepare_data() {
+    "$PY" manage.py migrate --noinput
+    local what rc
+    for what in cameras release; do
+        rc=0
+        "$PY" manage.py has_data "$what" || rc=$?
+        if [ "$rc" -eq 10 ]; then
+            if [ "$what" = cameras ]; then
+                echo "==> loading demo data"
+                "$PY" manage.py load_demo ${DEMO_CAMERAS:+--cameras "$DEMO_CAMERAS"}
+            else
+                echo "==> publishing the first release"
+                "$PY" manage.py publish_release
+            fi
+        elif [ "$rc" -ne 0 ]; then
+            echo "ERROR: could not read the database (manage.py has_data $what: exit $rc)" >&2
+            return "$rc"
+        fi
+    done
+}
+
+# Without EMAIL_HOST, every email (the web server's password resets and the worker's order
+# emails alike) is written to one file per message in $EMAIL_FILE_PATH (default var/mail).
+dev_email() {
+    if [ -z "${EMAIL_HOST:-}" ]; then
+        EMAIL_FILE_PATH="${EMAIL_FILE_PATH:-$PWD/var/mail}"
+        export EMAIL_FILE_PATH
+        mkdir -p "$EMAIL_FILE_PATH"
+        echo "==> emails are written to $EMAIL_FILE_PATH/ (one file per message), since EMAIL_HOST is not set"
+    else
+        echo "==> emails are sent through $EMAIL_HOST"
+    fi
+}
+
 # True when something already listens on 127.0.0.1:$1 (or the port cannot be bound).
 port_taken() {
     "$PY" -c "import socket,sys

@@ -113,7 +113,9 @@ def _object_column(col, step: int = 65536) -> np.ndarray:
 
 
 # The icon sets, with what the shop and the panel call them; ICON_SETS: the values.
-ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs (French law)"))
+# The danger icon set changes pictures only; what French law requires is the danger-zone mode
+# (ExportOptions.fr_danger_zones), so its label does not claim the law.
+ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs instead of speed-limit signs"))
 ICON_SETS = tuple(value for value, _label in ICON_SET_CHOICES)
 
 

@@ -80,7 +80,25 @@ class Device:
 
     @property
     def name(self) -> str:
+        """Brand and model, the brand once ("Navitel Navigator", not "Navitel Navitel Navigator")."""
+        if self.model.lower().startswith(self.brand.lower() + " "):
+            return self.model
         return f"{self.brand} {self.model}"
+
+    @property
+    def direction_alerts(self) -> str:
+        """Whether and how the device warns by the direction of travel, from what its format
+        does (a data file warns of nothing; an app that warns only about imported places
+        switched on cannot be direction-aware without a heading in the file)."""
+        if self.format in DATA_ONLY_FORMATS:
+            return ("No alerts by itself: the file carries each camera's heading and direction for your own "
+                    "software to use.")
+        if self.format in OPT_IN_ALERT_FORMATS:
+            return ("No alerts by default: apps warn about imported places only where you switch their own place "
+                    "alerts on, and such alerts are not direction-aware (the file carries no heading).")
+        if self.exporter().direction_aware:
+            return "Direction-aware alerts: the device warns only when you drive towards the camera."
+        return "Alerts are not direction-aware on this device: it warns in both directions of travel."
 
     def sources_about(self, about: str) -> tuple[Source, ...]:
         return tuple(s for s in self.sources if s.about == about)
@@ -234,6 +252,11 @@ GENERIC_INSTALL = (
     "Unzip the package. The file documents its columns in the included INSTALL.txt; import it with your "
     "software's CSV or GeoJSON import.",
 )
+
+# Formats that are data for the customer's own software (no alerts at all), and formats whose
+# apps warn only where the customer switches their place alerts on (``Device.direction_alerts``).
+DATA_ONLY_FORMATS = frozenset({"csv", "geojson"})
+OPT_IN_ALERT_FORMATS = frozenset({"kml", "kmz", "gpx"})
 
 # What the device does with the cameras of each format (the device page's "Alerts" line;
 # docs/formats/ has the details and the sources).

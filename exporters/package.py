@@ -160,7 +160,7 @@ def package_notes(device: Device, options: ExportOptions, plugin_notes: list[str
     said = " ".join(notes)
     exporter = device.exporter()
     if not exporter.direction_aware and "direction-aware" not in said:
-        notes.append("Alerts are not direction-aware on this device: it warns in both directions of travel.")
+        notes.append(device.direction_alerts)
     if exporter.speed_in_names == "camera" and counts is not None:
         note = units.names_note_for(options.speed_unit, counts.by_country)
         if note:

@@ -58,11 +58,15 @@ SPEED_UNIT_CHOICES = [
 ]
 FR_ZONE_MODE_CHOICES = [
     ("legal", "danger zones, as French law requires (no exact position, no speed)"),
-    ("exact", "exact camera positions and speeds"),
+    ("exact", "exact camera positions and speeds (not for use in France)"),
 ]
-FR_ZONE_MODE_HELP = ("French law forbids signalling where speed cameras are, for every driver in France: the legal "
-                     "mode shows each French camera as a danger zone (300 m in towns, 2 km on other roads, 4 km on "
-                     "motorways) with no exact position or speed.")
+FR_ZONE_MODE_HELP = ("French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed "
+                     "cameras are, for every driver in France: only danger zones are allowed. The legal mode shows "
+                     "each French camera as a danger zone of at least 300 m in built-up areas, 2 km on other roads "
+                     "and 4 km on motorways, with no exact position and no speed.")
+
+
+LABEL_MAX = 40  # characters of a purchase's own name
 
 
 class Order(models.Model):
@@ -133,6 +137,8 @@ class Order(models.Model):
     ip_country = models.CharField(max_length=2, blank=True)
     # the countries whose legal note (cameras.legal) the customer acknowledged at checkout
     legal_ack = models.JSONField(default=list, blank=True)
+    # the customer's own name for the purchase ("Dad's car"), told apart from an identical one
+    label = models.CharField(max_length=LABEL_MAX, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -344,14 +344,17 @@ CREDIT_NOTE_PREFIX = env_str("CREDIT_NOTE_PREFIX", "CN")
 DEFAULT_BILLING_COUNTRY = env_str("DEFAULT_BILLING_COUNTRY", "FR")  # the checkout's choice when the IP says nothing
 IP_COUNTRY_HEADER = env_str("IP_COUNTRY_HEADER", "")
 
-# Email: SMTP when EMAIL_HOST is set, else printed on the console (development).
+# Email: SMTP when EMAIL_HOST is set, else one file per message in EMAIL_FILE_PATH when that is
+# set (./run sets var/mail, for the web server and the worker alike), else the console.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.filebased.EmailBackend" if EMAIL_FILE_PATH
                         else "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Speed camera files <shop@localhost>")
 # An order email that failed (SMTP down) is retried after this many seconds, doubling each time

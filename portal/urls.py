@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import admin as portal_admin
-from portal.views import accounts, downloads, home, invoices, pages, panel, prices, privacy, shop, webhook
+from portal.views import accounts, downloads, home, invoices, labels, pages, panel, prices, privacy, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
@@ -51,6 +51,7 @@ urlpatterns = [
     path(PURCHASE + "changes.png", panel.changes_map, name="panel-changes-map"),
     path(PURCHASE + "icons/", panel.save_icons, name="panel-icons"),
     path(PURCHASE + "options/", panel.save_options, name="panel-options"),
+    path(PURCHASE + "label/", labels.save_label, name="panel-label"),
     path(PURCHASE + "coverage/", panel.coverage, name="panel-coverage"),
     path(PURCHASE + "coverage/size.json", panel.coverage_size, name="panel-coverage-size"),
     path(PURCHASE + "coverage/fit.json", panel.coverage_fit, name="panel-coverage-fit"),

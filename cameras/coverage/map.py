@@ -12,15 +12,17 @@ from __future__ import annotations
 import functools
 import io
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cameras import geo
+from cameras import geo, regions
 from cameras.coverage import CameraIndex, Coverage
 from cameras.distance import KM_PER_DEG
 
-WIDTH, HEIGHT, LEGEND = 960, 640, 86
+WIDTH, HEIGHT = 960, 640
+PAD, GAP = 12, 16  # the legend's margin, and the space between its text and its key
 CELL = 6
 SEA, LAND, COVERED, BORDER = (205, 225, 238), (228, 228, 224), (252, 244, 214), (255, 255, 255)
 RAMP = ((254, 217, 118), (253, 141, 60), (227, 26, 28), (128, 0, 38))
@@ -95,7 +97,7 @@ def render_map(index: CameraIndex, coverage: Coverage, mask: np.ndarray | None =
         y = height - oy - (_merc_y(lat) - y0) * scale
         return x, y
 
-    img = Image.new("RGB", (width, height + LEGEND), SEA)
+    img = Image.new("RGB", (width, height), SEA)
     draw = ImageDraw.Draw(img, "RGBA")
     for iso2, ring, _ in _country_shapes():
         lon, lat = ring[:, 0], ring[:, 1]
@@ -133,20 +135,95 @@ def render_map(index: CameraIndex, coverage: Coverage, mask: np.ndarray | None =
         r = c.km / KM_PER_DEG / math.cos(math.radians(c.lat)) * scale
         draw.ellipse([x[0] - r, y[0] - r, x[0] + r, y[0] + r], outline=ROUTE + (255,), width=3)
 
-    # legend
-    draw.rectangle([0, height, width, height + LEGEND], fill=(255, 255, 255))
-    big, small = _font(18), _font(13)
-    draw.text((12, height + 8), title or f"Coverage: {coverage.describe()}", fill=TEXT, font=big)
-    for i, line in enumerate(list(lines)[:3]):
-        draw.text((12, height + 34 + 16 * i), line, fill=TEXT, font=small)
-    lx = width - 260
-    draw.text((lx, height + 8), "cameras per cell", fill=TEXT, font=small)
-    for i, colour in enumerate(RAMP):
-        draw.rectangle([lx + i * 40, height + 28, lx + i * 40 + 38, height + 42], fill=colour)
-    draw.text((lx, height + 46), "1", fill=TEXT, font=small)
-    draw.text((lx + 4 * 40 - 30, height + 46), f"{top:,}", fill=TEXT, font=small)
-    draw.rectangle([lx, height + 66, lx + 14, height + 78], fill=OUTSIDE)
-    draw.text((lx + 20, height + 64), "not in the coverage", fill=TEXT, font=small)
+    legend = legend_layout(draw, width, title or f"Coverage: {coverage_names(coverage)}", list(lines)[:3], top)
+    # the picture above, the legend below it, as tall as its layout needs
+    full = Image.new("RGB", (width, height + legend.height), (255, 255, 255))
+    full.paste(img, (0, 0))
+    img, draw = full, ImageDraw.Draw(full, "RGBA")
+    for text, (x, y), font in legend.texts:
+        draw.text((x, height + y), text, fill=TEXT, font=font)
+    for (x0, y0, x1, y1), colour in legend.swatches:
+        draw.rectangle([x0, height + y0, x1, height + y1], fill=colour)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+def coverage_names(coverage: Coverage) -> str:
+    """The coverage's regions and countries by name (the picture's default title), with its
+    routes and home circles counted."""
+    names = regions.country_names()
+    parts = [regions.REGIONS[c].name if c in regions.REGIONS else names.get(c, c) for c in coverage.codes]
+    parts += ["your route"] * bool(coverage.corridors) + ["around your home"] * bool(coverage.circles)
+    return ", ".join(parts) or coverage.describe()
+
+
+@dataclass
+class Legend:
+    """Where each piece of the legend goes, in pixels from the legend's top left: the texts
+    (text, (x, y), font) and the colour swatches ((x0, y0, x1, y1), colour); ``boxes`` are the
+    title, the lines and the key as rectangles (x0, y0, x1, y1), which never intersect."""
+
+    height: int
+    texts: list = field(default_factory=list)
+    swatches: list = field(default_factory=list)
+    boxes: dict = field(default_factory=dict)
+
+
+def _wrap(draw, text: str, font, width: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels (a longer word is cut)."""
+    out, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > width:
+            out.append(line)
+            line = word
+        else:
+            line = trial
+        while draw.textlength(line, font=font) > width and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and draw.textlength(line[:cut], font=font) > width:
+                cut -= 1
+            out.append(line[:cut])
+            line = line[cut:]
+    return out + ([line] if line else [])
+
+
+def legend_layout(draw, width: int, title: str, lines: list[str], top: int) -> Legend:
+    """The legend under a map ``width`` pixels wide: the title and the lines on the left, the
+    colour key (the density ramp from 1 to ``top`` cameras, and the grey of cameras outside
+    the coverage) on the right when both fit side by side, else below the text. Texts are
+    wrapped to their column, so nothing overlaps whatever the width and the title."""
+    big, small = _font(18), _font(13)
+    key_labels = ["cameras per cell", "not in the coverage"]
+    key_w = max(4 * 40 - 2, 20 + max(int(draw.textlength(t, font=small)) for t in key_labels))
+    key_h = 80
+    natural = max([draw.textlength(title, font=big)] + [draw.textlength(t, font=small) for t in lines])
+    side_by_side = PAD + natural + GAP + key_w + PAD <= width or width - 2 * PAD - GAP - key_w >= 0.55 * width
+    text_w = (width - 2 * PAD - GAP - key_w) if side_by_side else width - 2 * PAD
+    legend = Legend(0)
+    y = 8
+    for row in _wrap(draw, title, big, text_w):
+        legend.texts.append((row, (PAD, y), big))
+        y += 22
+    title_box = (PAD, 8, PAD + text_w, y)
+    y += 4
+    for line in lines:
+        for row in _wrap(draw, line, small, text_w):
+            legend.texts.append((row, (PAD, y), small))
+            y += 16
+    text_bottom = y
+    legend.boxes = {"title": title_box}
+    if lines:
+        legend.boxes["lines"] = (PAD, title_box[3] + 4, PAD + text_w, text_bottom)
+    kx, ky = (width - PAD - key_w, 8) if side_by_side else (PAD, text_bottom + GAP // 2)
+    legend.texts.append((key_labels[0], (kx, ky), small))
+    for i, colour in enumerate(RAMP):
+        legend.swatches.append(((kx + i * 40, ky + 20, kx + i * 40 + 38, ky + 34), colour))
+    legend.texts.append(("1", (kx, ky + 38), small))
+    legend.texts.append((f"{top:,}", (kx + 4 * 40 - 2 - int(draw.textlength(f"{top:,}", font=small)), ky + 38), small))
+    legend.swatches.append(((kx, ky + 58, kx + 14, ky + 70), OUTSIDE))
+    legend.texts.append((key_labels[1], (kx + 20, ky + 56), small))
+    legend.boxes["key"] = (kx, ky, kx + key_w, ky + key_h)
+    legend.height = max(text_bottom, ky + key_h) + 8
+    return legend

@@ -44,7 +44,7 @@ from cameras.models import Release
 from exporters.devices import get_device
 
 from portal.models import EmailRecord, ErrorReport, Invoice, Order
-from portal.services import entitlement, invoice_pdf, links
+from portal.services import entitlement, invoice_pdf, links, naming
 from portal.services.packages import stored_package
 from portal.services.pricing import annual_price, format_amount
 
@@ -96,6 +96,7 @@ def _file_context(order: Order) -> tuple[dict, tuple | None]:
         return {}, None
     attached = stored.size <= settings.EMAIL_ATTACHMENT_MAX_BYTES
     context = {"download_url": links.download_url(order, stored.key, absolute=True), "filename": stored.filename,
+               "cameras": stored.cameras,
                "size": stored.size, "file_release": stored.release, "attached": attached,
                "link_days": settings.DOWNLOAD_LINK_MAX_AGE // 86400}
     return context, ((stored.filename, stored.read_bytes(), "application/zip") if attached else None)
@@ -117,8 +118,11 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site,
                "panel_url": site + reverse("accounts-login") if kind in DELIVERY else panel_url(),
-               "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS}
+               "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS,
+               "order_number": naming.order_number(order), "coverage_name": naming.coverage_name(order.coverage)}
     attachment = None
+    if kind in DELIVERY:
+        context["order_url"] = links.order_url(order, absolute=True)
     if kind in KEYED:
         context["key"] = key
     if kind == Kind.FILE:

@@ -15,7 +15,12 @@ number or ''>:<kind>"``; ``read(token, kind)`` refuses a token of the other kind
 link never opens a file without a login. Tokens signed before there was one signer (salt
 "portal.download" over ``"<public id>:<key>"`` in the emails, "portal.panel.download" over
 ``"<public id>:<key>:<release>"`` on the panel) are still read, each by its own kind of
-link, until they expire like the others."""
+link, until they expire like the others.
+
+The order page's email link, ``/orders/<order>/?key=<token>``, carries an ``order_token``:
+``Signer(salt=ORDER_SALT)`` over the order's public id. It opens that order's page (status
+and a fresh download link) in any browser, without expiring: what it shows is the order's
+own state, and the downloads it offers expire like every email link."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from django.urls import reverse
 SALT = "portal.links"
 EMAIL, PANEL = "email", "panel"
 OLD_SALTS = {EMAIL: "portal.download", PANEL: "portal.panel.download"}
+ORDER_SALT = "portal.order-page"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,25 @@ def panel_token(order, package) -> str:
 
 def panel_url(order, package) -> str:
     return reverse("download-panel", args=[order.public_id, panel_token(order, package)])
+
+
+def order_token(order) -> str:
+    """The key of the order page's email link (the signature alone: the URL holds the id)."""
+    return signing.Signer(salt=ORDER_SALT).sign(str(order.public_id)).rsplit(":", 1)[1]
+
+
+def order_url(order, absolute: bool = False) -> str:
+    path = f"{reverse('shop-order', args=[order.public_id])}?key={order_token(order)}"
+    return settings.SITE_URL.rstrip("/") + path if absolute else path
+
+
+def opens_order(order, token: str) -> bool:
+    """Whether ``token`` is the key of ``order``'s page link."""
+    try:
+        signing.Signer(salt=ORDER_SALT).unsign(f"{order.public_id}:{token}")
+    except signing.BadSignature:
+        return False
+    return True
 
 
 def read(token: str, kind: str) -> Link:

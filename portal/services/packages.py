@@ -9,9 +9,12 @@ never sees half a zip and two builders of the same key cannot corrupt each other
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +56,16 @@ class StoredPackage:
 
     def modified(self) -> float:
         return get_store().modified(self.name)
+
+    @functools.cached_property
+    def cameras(self) -> int | None:
+        """The cameras in the file (its manifest's ``counts.total``: a section is one camera),
+        the number every page and email gives for it; None when the zip cannot be read."""
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return int(json.loads(zf.read("manifest.json"))["counts"]["total"])
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
 
 
 _KEY = re.compile(r"[0-9a-f]{64}")

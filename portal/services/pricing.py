@@ -25,6 +25,10 @@ class Quote:
     def display(self) -> str:
         return format_amount(self.amount, self.currency)
 
+    def line_display(self, index: int) -> str:
+        """One line's amount as money ("€5.00"), never as a count of cents."""
+        return format_amount(self.lines[index][1], self.currency)
+
 
 def annual_price(order) -> int:
     """What a year of the annual subscription costs for this order's device and options."""

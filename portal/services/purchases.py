@@ -27,7 +27,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from cameras import regions
 from cameras.coverage import CameraIndex, Coverage, CoverageError
 from cameras.coverage.fitting import propose_fit
 from cameras.coverage.map import render_map
@@ -40,7 +39,7 @@ from exporters.package import cache_key
 from exporters.schema import CameraType
 
 from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES, Download, Order
-from portal.services import queue
+from portal.services import naming, queue
 from portal.services.packages import StoredPackage, is_stored, order_spec, package_filename, stored_package
 from portal.services.entitlement import Updates, updates
 
@@ -317,7 +316,7 @@ def _options(order: Order) -> ExportOptions:
 def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:
     device = order_spec(order)[0]
     size = sizer(release, device, _options(order)).size(coverage)
-    return {"coverage": coverage.labels(), "cameras": size.cameras, "pois": size.pois,
+    return {"coverage": coverage.labels(), "cameras": size.cameras, "pois": size.pois, **naming.size_texts(size),
             "bytes": sum(f["bytes"] for f in size.files), "fits": size.fits, "warnings": size.warnings,
             "max_pois": size.max_pois, "max_file_bytes": size.max_file_bytes,
             "largest_file": max((f["bytes"] for f in size.files), default=0),
@@ -401,14 +400,7 @@ def icon_note(device) -> str:
 
 
 def describe_coverage(codes: list[str]) -> str:
-    names = regions.country_names()
-    out = []
-    for code in codes:
-        if code in regions.REGIONS:
-            out.append(regions.REGIONS[code].name)
-        else:
-            out.append(names.get(code, code))
-    return ", ".join(out)
+    return naming.coverage_name(codes)
 
 
 def coverage_error(exc: Exception) -> str:

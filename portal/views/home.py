@@ -3,6 +3,7 @@ release) and the map's cluster endpoint."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -37,6 +38,14 @@ def _changelog_text(release_pk: int, sha256: str) -> str:
     return _CHANGELOG_TEXTS.get((release_pk, sha256), lambda: changelog_text(Release.objects.get(pk=release_pk)))
 
 
+def model_patterns(model: str) -> list[str]:
+    """The model-number patterns of a catalog model, x standing for any digit: "GO classic
+    (x20/x30/x40/x50)" -> x20 x30 x40 x50, "DriveSmart 5x / 6x / 7x" -> 5x 6x 7x, so the
+    picker finds "tomtom go 520" and "drivesmart 66" (portal/static/portal/map.js)."""
+    tokens = re.findall(r"(?<![a-z0-9.])[0-9x]*[0-9][0-9x]*(?![a-z0-9])", model.lower())
+    return [t for t in tokens if "x" in t]
+
+
 @lru_cache(maxsize=1)
 def device_brands() -> list[dict]:
     """The catalog grouped by brand (brands in catalog order): [{'brand', 'slug', 'devices'}]."""
@@ -49,7 +58,10 @@ def device_brands() -> list[dict]:
         groups.setdefault(d.brand, []).append({
             "id": d.id, "brand": d.brand, "model": d.model, "name": d.name, "format": format_name,
             "kind": KIND_LABELS.get(d.kind, d.kind),
-            "search": " ".join((d.brand, d.model, d.id, format_name, d.format, d.kind)).lower(),
+            # the format's long name stays out: "GPX 1.1 waypoints (Garmin POI Loader, ...)" made
+            # "garmin" find OsmAnd
+            "search": " ".join((d.brand, d.model, d.id, d.format, d.kind)).lower(),
+            "models": " ".join(model_patterns(d.model)),
         })
     return [{"brand": brand, "slug": f"brand-{i}", "devices": devices}
             for i, (brand, devices) in enumerate(groups.items())]

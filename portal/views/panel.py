@@ -27,7 +27,7 @@ from cameras.exporting import latest_release, release_index
 from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices, hard_limit_refusal
-from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES, ErrorReport, Order
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, LABEL_MAX, SPEED_UNIT_CHOICES, ErrorReport, Order
 from portal.services import emails, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
@@ -81,7 +81,7 @@ def _panel_context(request, orders, order) -> dict:
         "france_in_coverage": "FR" in coverage.countries,
         "speed_units": SPEED_UNIT_CHOICES, "fr_zone_modes": FR_ZONE_MODE_CHOICES, "fr_zone_help": FR_ZONE_MODE_HELP,
         "past_downloads": list(order.downloads.select_related("release").defer(purchases.NO_CHANGELOG)[:20]),
-        "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS,
+        "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS, "label_max": LABEL_MAX,
         "device_choices": _device_choices(), "refunded": _refunded(request.user),
     }
 
@@ -281,10 +281,6 @@ def add_device(request):
 # ---------------------------------------------------------------------------------------
 # Per-purchase actions: annual upgrade, cancel the renewal, new-release emails, error reports
 
-# Room for the multipart envelope and the text around a screenshot of the maximum size.
-UPLOAD_OVERHEAD = 64 * 1024
-
-
 def _own_order(request, public_id) -> Order:
     order = Order.objects.filter(public_id=public_id, user=request.user).select_related("release").first()
     if order is None:
@@ -354,10 +350,9 @@ def report(request, order):
     """GET: the report form on its own page; POST: file the report (400 with the reasons)."""
     if request.method == "GET":
         return _report_page(request, order, reports.ReportForm())
-    too_big = int(request.META.get("CONTENT_LENGTH") or 0) > settings.REPORT_MAX_BYTES + UPLOAD_OVERHEAD
-    if too_big:  # refuse before reading a huge body
-        return _report_page(request, order, reports.ReportForm(), status=413, errors=[
-            f"The upload is too large: a screenshot may be at most {filesizeformat(settings.REPORT_MAX_BYTES)}."])
+    # A screenshot over REPORT_MAX_BYTES is refused by the form, with the customer's text kept
+    # on the re-shown page; the body itself is capped by RequestSizeLimitMiddleware
+    # (REQUEST_SIZE_LIMITS), and the page checks the file's size before sending it.
     form = reports.ReportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -373,5 +368,6 @@ def report(request, order):
 def _report_page(request, order, form, status=200, errors=()):
     return render(request, "portal/panel/report.html",
                   {"order": order, "form": form, "report_max_bytes": filesizeformat(settings.REPORT_MAX_BYTES),
+                   "report_max_size": settings.REPORT_MAX_BYTES,
                    "back_url": purchase_url(order), "errors": list(errors)},
                   status=status)

@@ -20,7 +20,7 @@ from cameras.models import Release
 from exporters.base import ExportError
 from exporters.devices import Device, get_device
 
-from portal.services import fulfilment, legal_notes, links, payments
+from portal.services import fulfilment, legal_notes, links, naming, payments
 from portal.forms import VAT_NOTE, BillingForm, PurchaseForm, includes_france, mobile_offered
 from portal.models import EmailRecord, Order
 from portal.services.packages import DEFAULT_OPTIONS, export_options, stored_package
@@ -73,23 +73,26 @@ def _legal_context(form: PurchaseForm, device: Device) -> dict:
     return legal_notes.page_context(codes, chosen)
 
 
+def _device_context(device: Device, release: Release | None, form: PurchaseForm) -> dict:
+    """What the device page shows (also when the checkout sends it back with errors). The
+    size against the device's limit comes from size.json (fetched by the page): the first
+    query of a release builds the size model, which must not hold up the page."""
+    return {**_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
+            "form": form, "size": None,
+            "quote": quote(device, mobile=False),
+            "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
+            "mobile_extra": quote(device, mobile=True).line_display(-1),
+            "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS,
+            "one_time_until": add_months(timezone.now(), settings.UPDATE_MONTHS), "upgrade_days": settings.UPGRADE_DAYS,
+            "annual_price": format_amount(device_annual_price(device, mobile=False), settings.SHOP_CURRENCY)}
+
+
 @require_GET
 def device_page(request, device_id):
     device = _device(device_id)
     release = latest_release(changelog=False, missing_ok=True)
     form = PurchaseForm(device, release, require_email=False)
-    exporter = device.exporter()
-    # The size against the device's limit comes from size.json (fetched by the page): the
-    # first query of a release builds the size model, which must not hold up the page.
-    size = None
-    return render(request, "portal/shop/device.html", {
-        **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
-        "form": form, "quote": quote(device, mobile=False),
-        "mobile_quote": quote(device, mobile=True) if mobile_offered(device, release) else None,
-        "size": size, "exporter": exporter, "update_months": settings.UPDATE_MONTHS,
-        "one_time_until": add_months(timezone.now(), settings.UPDATE_MONTHS), "upgrade_days": settings.UPGRADE_DAYS,
-        "annual_price": format_amount(device_annual_price(device, mobile=False), settings.SHOP_CURRENCY),
-    })
+    return render(request, "portal/shop/device.html", _device_context(device, release, form))
 
 
 @require_GET
@@ -104,7 +107,8 @@ def size_json(request, device_id):
     size = _size(device, release, spec)
     if size is None:
         return JsonResponse({"error": "no release to size"}, status=404)
-    return JsonResponse({"cameras": size.cameras, "pois": size.pois, "bytes": sum(f["bytes"] for f in size.files),
+    return JsonResponse({"cameras": size.cameras, "pois": size.pois, **naming.size_texts(size),
+                         "bytes": sum(f["bytes"] for f in size.files),
                          "fits": size.fits, "warnings": size.warnings, "max_pois": size.max_pois,
                          "price": quote(device, mobile=spec["mobile"]).display})
 
@@ -128,10 +132,7 @@ def checkout_page(request, device_id):
     key = _checkout_key(params.pop("checkout", [None])[-1])
     form = PurchaseForm(device, release, params or None, require_email=False)
     if params and not form.is_valid():
-        return render(request, "portal/shop/device.html", {
-            **_france_context(form, device), **_legal_context(form, device), "device": device, "release": release,
-            "form": form, "quote": quote(device, mobile=False),
-            "exporter": device.exporter(), "update_months": settings.UPDATE_MONTHS}, status=400)
+        return render(request, "portal/shop/device.html", _device_context(device, release, form), status=400)
     order = Order.objects.filter(checkout=key).first() if key else None
     if order is not None and not _mine(request, order):
         order = None      # someone else's checkout link: a fresh checkout
@@ -174,10 +175,21 @@ def _mine(request, order: Order) -> bool:
 
 
 def _own_order(request, public_id) -> Order:
-    """The order if this browser placed it or the logged-in customer owns it; 404 otherwise."""
+    """The order if this browser placed it, the logged-in customer owns it (or placed it with
+    their address, before its payment made them its owner) or the request carries the key of
+    the order's email link; 404 otherwise. A browser that came with the key remembers the
+    order, so the page's status polling works without it."""
     order = Order.objects.filter(public_id=public_id).first()
-    if order is None or not _mine(request, order):
+    if order is None:
         raise Http404("no such order")
+    mine = str(order.public_id) in request.session.get(SESSION_ORDERS, [])
+    user = request.user
+    owner = user.is_authenticated and (order.user_id == user.pk if order.user_id is not None
+                                       else order.email.lower() == user.email.lower())
+    if not (mine or owner):
+        if not links.opens_order(order, request.GET.get("key", "")):
+            raise Http404("no such order")
+        _remember(request, order)
     return order
 
 
@@ -306,8 +318,10 @@ def _refresh(order: Order) -> Order:
 @order_view("GET", "HEAD")
 def order_page(request, order):
     order = _refresh(order)
+    stored = stored_package(order) if order.status == Order.Status.PAID else None
     return render(request, "portal/shop/order.html", {"order": order, "device": get_device(order.device_id),
                                                  "state": _status(order), "customer": _customer_kind(request, order),
+                                                 "cameras": stored.cameras if stored else None,
                                                  "status_url": reverse("shop-order-status", args=[order.public_id])})
 
 

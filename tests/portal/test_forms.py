@@ -51,7 +51,7 @@ def test_the_panel_coverage_page_offers_the_same_choices_with_camera_counts(rele
     for choice in offered.regions + offered.countries:
         assert f'name="codes" value="{choice.code}"' in page
     france = next(c for c in offered.countries if c.code == "FR")
-    assert f"France <span class=\"muted\">(FR, {france.cameras} cameras)</span>" in page
+    assert f"France <span class=\"muted\">({france.cameras:,} cameras)</span>" in page   # the name, not the code
 
 
 def test_a_new_release_gets_its_own_counts(release):

@@ -16,6 +16,14 @@
     var groups = list.querySelectorAll(".brand-group");
     picker.hidden = false;
 
+    // A number matches a model-number pattern of the device (x: any digit): 520 matches x20.
+    function modelMatch(li, word) {
+      if (!/^\d+$/.test(word)) return false;
+      return (li.getAttribute("data-models") || "").split(" ").filter(Boolean).some(function (p) {
+        return new RegExp("^" + p.replace(/x/g, "\\d") + "$").test(word);
+      });
+    }
+
     function apply() {
       var wanted = brand.value;
       var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -25,7 +33,7 @@
         var brandOk = !wanted || group.getAttribute("data-brand") === wanted;
         group.querySelectorAll("li").forEach(function (li) {
           var text = li.getAttribute("data-search") || "";
-          var ok = brandOk && words.every(function (w) { return text.indexOf(w) !== -1; });
+          var ok = brandOk && words.every(function (w) { return text.indexOf(w) !== -1 || modelMatch(li, w); });
           li.hidden = !ok;
           if (ok) groupShown++;
         });

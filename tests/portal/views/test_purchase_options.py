@@ -66,7 +66,7 @@ def test_the_shop_offers_the_unit_always_and_the_france_choice_for_a_coverage_wi
     assert {"europe", "western-europe", "FR"} <= set(codes) and "GB" not in codes and "british-isles" not in codes
     assert "hidden" not in block[2]  # the default coverage, Europe, includes France
     assert 'value="legal" selected' in page or re.search(r'<option value="legal"[^>]*selected', page)
-    assert "French law forbids signalling where speed cameras are, for every driver in France" in page
+    assert "forbids signalling where speed cameras are, for every driver in France: only danger zones" in page
     checkout = client.get(reverse("shop-checkout", args=["tomtom-go-classic"]),
                           {"coverage": "GB", "speed_unit": "mph"}).content.decode()
     assert "mph everywhere" in checkout and 'name="speed_unit" value="mph"' in checkout

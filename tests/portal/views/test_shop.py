@@ -370,6 +370,39 @@ def test_the_owner_sees_the_order_after_logging_in(client, release, eager, djang
     assert "TomTom GO classic" in page and state["filename"] in page
 
 
+def test_the_order_page_opens_from_the_email_link_in_another_browser(client, release, eager,
+                                                                     django_capture_on_commit_callbacks):
+    order = new_order(status=Order.Status.PAID)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilment.fulfil(order.pk)
+    file_mail = next(m for m in mail.outbox if "ready" in m.body)
+    url = next(line.split(": ", 1)[1] for line in file_mail.body.splitlines() if line.startswith("Your order page"))
+    assert url.startswith("https://shop.example/orders/")
+    path = url.removeprefix("https://shop.example")
+    page = client.get(path)   # a browser that never saw the checkout, not logged in
+    assert page.status_code == 200 and b"Your file is ready" in page.content
+    # the page's polling (no key in its URL) works in that browser from then on
+    assert client.get(reverse("shop-order-status", args=[order.public_id])).json()["file_ready"]
+    assert url in file_mail.alternatives[0][0]
+
+
+def test_the_order_page_refuses_a_wrong_or_borrowed_key(client, release):
+    order, other = new_order(), new_order(payment_intent="pi_456")
+    wrong = links.order_url(other).split("?key=")[1]
+    for key in (wrong, "", "x" * 27, links.order_token(order) + "x"):
+        assert client.get(reverse("shop-order", args=[order.public_id]), {"key": key}).status_code == 404
+    assert client.get(reverse("shop-order-status", args=[order.public_id])).status_code == 404
+
+
+def test_a_signed_in_customer_sees_their_order_before_its_payment_makes_them_its_owner(client, release):
+    customer = User.objects.create_user("ana@example.com", "pw-ana-123456")
+    order = new_order()   # placed from another browser with the customer's address; no user yet
+    client.force_login(customer)
+    assert client.get(reverse("shop-order", args=[order.public_id])).status_code == 200
+    client.force_login(User.objects.create_user("eve@example.com", "pw-eve-123456"))
+    assert client.get(reverse("shop-order", args=[order.public_id])).status_code == 404
+
+
 def test_a_tampered_product_or_amount_in_the_checkout_is_ignored(client, release, monkeypatch):
     """The device comes from the URL and the amount from the server, whatever is posted."""
     from portal.services import payments

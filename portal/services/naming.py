@@ -1,0 +1,97 @@
+"""What a customer reads for the codes an order stores: coverage (regions, countries, routes,
+home circles, left-out types), icon sets, the France mode, the speed unit, and counts of
+cameras. Pages and emails show these names, never the codes (``western-europe``, ``FR``,
+``fr-danger``, ``speed``), so every template takes them from here (``{% load names %}``).
+
+"Cameras" is one definition for every page and email: the cameras of the package
+(``PackageSize.cameras``, the manifest's ``counts.total``), where a section is one camera,
+whatever number of POIs the device's format writes for it (two for iGO, one for TomTom).
+The device's POI count appears only next to its POI limit. Counts are worded with
+``ngettext`` ("1 camera", "2 cameras"), ready for translation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext, ngettext
+
+from cameras import regions
+from cameras.coverage import Coverage, CoverageError
+from exporters.base import ICON_SET_CHOICES, ExportError
+from exporters.devices import get_device
+from exporters.schema import CameraType
+
+from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES
+
+ICON_SET_NAMES = dict(ICON_SET_CHOICES)
+FR_ZONE_MODE_NAMES = dict(FR_ZONE_MODE_CHOICES)
+SPEED_UNIT_NAMES = dict(SPEED_UNIT_CHOICES)
+
+
+def cameras(count: int | None) -> str:
+    """'1 camera', '12,345 cameras' (empty for an unknown count)."""
+    if count is None:
+        return ""
+    count = int(count)
+    return ngettext("%(count)s camera", "%(count)s cameras", count) % {"count": f"{count:,}"}
+
+
+def country_name(code: str) -> str:
+    return regions.country_names().get(code, code)
+
+
+def code_name(code: str) -> str:
+    """A region slug or a country code, named."""
+    region = regions.REGIONS.get(code)
+    return region.name if region is not None else country_name(code)
+
+
+def coverage_name(coverage) -> str:
+    """A coverage (a ``Coverage`` or the list an order stores), named: 'Western Europe',
+    'France, Belgium', 'a 5 km corridor along your route', 'within 50 km of 48.8566, 2.3522',
+    'without level crossings'."""
+    if not isinstance(coverage, Coverage):
+        codes = [str(c) for c in (coverage or [])]
+        try:
+            coverage = Coverage.parse(codes)
+        except CoverageError:
+            return ", ".join(code_name(c) for c in codes)
+    parts = [code_name(c) for c in coverage.codes]
+    parts += [gettext("a %(km)s km corridor along your route") % {"km": f"{c.km:g}"} for c in coverage.corridors]
+    parts += [gettext("within %(km)s km of %(lat).4f, %(lon).4f") % {"km": f"{c.km:g}", "lat": c.lat, "lon": c.lon}
+              for c in coverage.circles]
+    parts += [gettext("without %(type)s") % {"type": CameraType(t).label.lower()} for t in sorted(coverage.exclude_types)]
+    return ", ".join(parts)
+
+
+def icon_set_name(value: str) -> str:
+    return ICON_SET_NAMES.get(value, value)
+
+
+def fr_zone_mode_name(value: str) -> str:
+    return FR_ZONE_MODE_NAMES.get(value, value)
+
+
+def speed_unit_name(value: str) -> str:
+    return SPEED_UNIT_NAMES.get(value, value)
+
+
+def device_name(device_id: str) -> str:
+    try:
+        return get_device(device_id).name
+    except ExportError:
+        return device_id
+
+
+def size_texts(size) -> dict:
+    """The words for a ``PackageSize`` the pages show live (size.json): the cameras, and the
+    device's POIs against its limit where it has one."""
+    limit = ""
+    if size.max_pois:
+        limit = ngettext("%(count)s POI of the %(max)s the device takes", "%(count)s POIs of the %(max)s the device takes",
+                         size.pois) % {"count": f"{size.pois:,}", "max": f"{size.max_pois:,}"}
+    return {"cameras_text": cameras(size.cameras), "limit_text": limit}
+
+
+def order_number(order) -> str:
+    """The order's reference for the customer: the first 8 characters of its public id, in
+    capitals ("3F2A9C1B"), the same on the order page, in the panel and in the emails."""
+    return str(order.public_id).replace("-", "")[:8].upper()
