@@ -39,6 +39,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # the language of the customer's emails and package INSTALL.txt (settings.LANGUAGES);
+    # set from the page the first purchase was made on, changeable in the panel
+    language = models.CharField(max_length=8, default="en")
 
     objects = UserManager()
 
@@ -95,6 +98,9 @@ class Order(models.Model):
     # coverage includes France), "exact" = exact positions; orders placed before the choice
     # existed keep "exact" (their files do not change unasked)
     fr_zone_mode = models.CharField(max_length=8, choices=FR_ZONE_MODE_CHOICES, default="legal")
+    # the language of the page the order was placed on (settings.LANGUAGES); its emails and
+    # INSTALL.txt follow the account's language once the order has one (``Order.customer_language``)
+    language = models.CharField(max_length=8, default="en")
     amount = models.PositiveIntegerField(help_text="in the currency's smallest unit (cents)")
     currency = models.CharField(max_length=3, default="eur")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -145,6 +151,12 @@ class Order(models.Model):
 
     def __str__(self):
         return f"Order {self.public_id} ({self.device_id}, {self.email})"
+
+    @property
+    def customer_language(self) -> str:
+        """The language of this order's emails and INSTALL.txt: the account's (the customer
+        can change it in the panel), else the one the order was placed in."""
+        return (self.user.language if self.user_id and self.user.language else self.language) or "en"
 
     @property
     def is_paid(self) -> bool:
@@ -319,6 +331,7 @@ class ContactMessage(models.Model):
     answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
     answer_sent_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=8, default="en", help_text="the language of the page it was sent from")
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,18 +4,33 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
 
 from portal import admin as portal_admin
 from portal.views import accounts, downloads, home, invoices, labels, pages, panel, prices, privacy, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
+# Not pages, so never in another language: the webhook, the emailed download link, the icon,
+# the language chooser (set_language) and the admin
 urlpatterns = [
+    path("favicon.ico", home.favicon, name="home-favicon"),
+    path("stripe/webhook/", webhook.stripe_webhook, name="webhook-stripe"),
+    path("download/<str:token>/", downloads.link_download, name="download-link"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
+    path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),
+    path("admin/", admin.site.urls),
+]
+
+# The pages, in every language of settings.LANGUAGES: /fr/prices/ is French; English has no
+# prefix, so the addresses of the English-only site (and links already emailed) still work.
+# portal.lib.language sends an unprefixed page to the customer's language.
+urlpatterns += i18n_patterns(
     # Home page, device picker and the preview map
     path("", home.home, name="home-page"),
     path("map/clusters.json", home.map_clusters, name="home-map-clusters"),
-    path("favicon.ico", home.favicon, name="home-favicon"),
 
     # Shop: device pages, checkout, payment and the order page
     path("prices/", prices.price_list, name="shop-prices"),
@@ -26,10 +41,8 @@ urlpatterns = [
     path("orders/<uuid:public_id>/", shop.order_page, name="shop-order"),
     path("orders/<uuid:public_id>/pay/", shop.order_pay, name="shop-order-pay"),
     path("orders/<uuid:public_id>/status.json", shop.order_status, name="shop-order-status"),
-    path("stripe/webhook/", webhook.stripe_webhook, name="webhook-stripe"),
 
     # Downloads: the signed link from an email, and the panel's link (below)
-    path("download/<str:token>/", downloads.link_download, name="download-link"),
 
     # Accounts: login, logout, passwords
     path("account/login/", accounts.LoginView.as_view(), name="accounts-login"),
@@ -74,8 +87,5 @@ urlpatterns = [
     path("legal/camera-laws/", pages.legal_page, {"page": "camera_laws"}, name="pages-legal-notes"),
     path("account/data.json", privacy.data_download, name="accounts-data"),
     path("account/delete/", privacy.delete_account, name="accounts-delete"),
-
-    # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
-    path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),
-    path("admin/", admin.site.urls),
-]
+    prefix_default_language=False,
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.utils import translation
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +38,8 @@ def submit(*, name: str, email: str, message: str, callback: bool = False, phone
         msg = ContactMessage.objects.create(
             name=name.strip(), email=email.strip(), message=message.strip(), callback=callback,
             phone=phone.strip() if callback else "", preferred_time=preferred_time.strip() if callback else "",
-            user=user if user is not None and user.is_authenticated else None)
+            user=user if user is not None and user.is_authenticated else None,
+            language=translation.get_language() or "en")
         queue.contact_email(msg.pk, CONFIRMATION)
     return msg
 

@@ -61,7 +61,8 @@ def fulfil(order_id: int) -> Order:
         user = User.objects.filter(email__iexact=email).first()
         new_account = user is None
         if new_account:
-            user = User.objects.create_user(email=email, password=None)  # the password is set when emailed
+            # the password is set when emailed; the account speaks the language the order was placed in
+            user = User.objects.create_user(email=email, password=None, language=order.language or "en")
         order.user = user
         order.fulfilled_at = timezone.now()
         order.save(update_fields=["user", "fulfilled_at"])

@@ -45,9 +45,9 @@ def months_of_updates(months: int) -> str:
 
 
 def format_amount(amount: int, currency: str) -> str:
-    symbol = {"eur": "€", "usd": "$", "gbp": "£"}.get(currency.lower(), currency.upper() + " ")
-    sign = "-" if amount < 0 else ""  # a credit note's amounts
-    return f"{sign}{symbol}{abs(amount) // 100}.{abs(amount) % 100:02d}"
+    """Cents as money in the active language ("€5.00", "5,00 €"; a credit note's are negative)."""
+    from portal.services import l10n
+    return l10n.money(amount, currency)
 
 
 def quote(device: Device, *, mobile: bool) -> Quote:

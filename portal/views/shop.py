@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -212,6 +212,8 @@ def _checkout_order(checkout: uuid.UUID, fields: dict) -> tuple[Order, bool]:
         return order, False
     try:
         with transaction.atomic():
+            # the language of the page it was bought on: its emails and INSTALL.txt (Order.language)
+            fields.setdefault("language", translation.get_language() or "en")
             return Order.objects.create(checkout=checkout, **fields), True
     except IntegrityError:
         return Order.objects.get(checkout=checkout), False

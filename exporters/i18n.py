@@ -1,0 +1,63 @@
+"""Translation for the exporters, which also run without Django (benchmarks, scripts).
+
+With Django configured, ``gettext``/``ngettext`` are Django's, in the language that is active
+(``override``, or the request's); without it they return the English text. ``gettext_noop``
+marks a constant for the catalog without translating it: translate it where it is shown,
+``gettext(constant)``. The names are the ones ``makemessages`` (xgettext) looks for, so
+everything marked here lands in the catalog."""
+
+from __future__ import annotations
+
+import contextlib
+
+
+def _django_ready() -> bool:
+    try:
+        from django.conf import settings
+        return bool(settings.configured)
+    except Exception:  # pragma: no cover - Django not installed
+        return False
+
+
+def gettext_noop(message: str) -> str:
+    return message
+
+
+def gettext(message: str) -> str:
+    if not message or not _django_ready():
+        return message
+    from django.utils import translation
+    return translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, number: int) -> str:
+    if not _django_ready():
+        return singular if number == 1 else plural
+    from django.utils import translation
+    return translation.ngettext(singular, plural, number)
+
+
+def pgettext(context: str, message: str) -> str:
+    if not _django_ready():
+        return message
+    from django.utils import translation
+    return translation.pgettext(context, message)
+
+
+@contextlib.contextmanager
+def override(language: str | None):
+    """Run the block in ``language`` (a code of settings.LANGUAGES); a no-op without Django."""
+    if not language or not _django_ready():
+        yield
+        return
+    from django.utils import translation
+    with translation.override(language):
+        yield
+
+
+def language() -> str:
+    """The active language code ("en" without Django)."""
+    if not _django_ready():
+        return "en"
+    from django.utils import translation
+    return translation.get_language() or "en"
