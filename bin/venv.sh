@@ -33,4 +33,6 @@ ensure_venv() {
         "$PY" -c 'import django, geopandas, celery' || { echo "dependency install failed" >&2; return 1; }
         touch "$stamp"
     fi
+    # The translation catalogs, compiled from the committed .po files (.mo files are not committed)
+    "$PY" bin/catalogs.py compile || { echo "the translation catalogs do not compile (bin/catalogs.py)" >&2; return 1; }
 }

@@ -5,10 +5,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.conf.urls.i18n import i18n_patterns
-from django.urls import include, path
+from django.urls import path
 
 from portal import admin as portal_admin
-from portal.views import accounts, downloads, home, invoices, labels, pages, panel, prices, privacy, shop, webhook
+from portal.views import accounts, downloads, home, invoices, labels, language, pages, panel, prices, privacy, shop, webhook
 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("favicon.ico", home.favicon, name="home-favicon"),
     path("stripe/webhook/", webhook.stripe_webhook, name="webhook-stripe"),
     path("download/<str:token>/", downloads.link_download, name="download-link"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),

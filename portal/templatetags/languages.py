@@ -1,0 +1,35 @@
+"""{% load languages %}: the language chooser of every page and its hreflang alternates.
+
+The chooser posts to Django's ``set_language`` with the current address as ``next``: it
+stores the choice (cookie) and sends the customer to the same page in that language. The
+alternates name the same page in each language (``x-default``: the unprefixed English one)."""
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
+
+register = template.Library()
+
+
+def _here(request) -> str:
+    return request.get_full_path() if request is not None else "/"
+
+
+@register.inclusion_tag("portal/_language_chooser.html", takes_context=True)
+def language_chooser(context):
+    current = translation.get_language() or settings.LANGUAGE_CODE
+    names = dict(settings.LANGUAGES)
+    return {"languages": settings.LANGUAGES, "current": current, "current_name": names.get(current, current),
+            "next": _here(context.get("request")), "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("portal/_alternate_links.html", takes_context=True)
+def alternate_links(context):
+    request = context.get("request")
+    if request is None:
+        return {"alternates": []}
+    path = request.path
+    alternates = [(code, request.build_absolute_uri(translate_url(path, code))) for code, _ in settings.LANGUAGES]
+    alternates.append(("x-default", request.build_absolute_uri(translate_url(path, settings.LANGUAGE_CODE))))
+    return {"alternates": alternates}
