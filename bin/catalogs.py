@@ -52,7 +52,25 @@ def update() -> int:
         args += ["-l", code]
     for name in IGNORE:
         args += ["-i", name]
-    return subprocess.call(args, cwd=ROOT)
+    status = subprocess.call(args, cwd=ROOT)
+    if status == 0:
+        for po in catalogs():
+            tidy_header(po)
+    return status
+
+
+def tidy_header(po: Path) -> None:
+    """makemessages leaves a new catalog's header fuzzy with placeholders: name the
+    language and the project, and unflag it."""
+    code = po.parent.parent.name
+    text = po.read_text(encoding="utf-8")
+    head, sep, rest = text.partition('msgid ""\nmsgstr ""\n')
+    head = head.replace("#, fuzzy\n", "")
+    rest = rest.replace('"Language: \\n"', f'"Language: {code}\\n"', 1)
+    rest = rest.replace('"Project-Id-Version: PACKAGE VERSION\\n"', '"Project-Id-Version: speedcam-portal\\n"', 1)
+    rest = rest.replace('"Language-Team: LANGUAGE <LL@li.org>\\n"', f'"Language-Team: {code}\\n"', 1)
+    po.write_text(head.replace("SOME DESCRIPTIVE TITLE.", f"speedcam-portal, {code} catalog.") + sep + rest,
+                  encoding="utf-8")
 
 
 def problems(po: Path) -> list[str]:
