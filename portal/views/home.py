@@ -114,7 +114,7 @@ def home(request):
     countries = []
     changelog = ""
     if release is not None:
-        countries = [{"code": code, "name": names.get(code, code or "unknown"), "count": count}
+        countries = [{"code": code, "name": names.get(code, code or _("unknown")), "count": count}
                      for code, count in release.counts_by_country_sorted]
         changelog = _changelog_text(release.pk, release.sha256)
     types = [t for t in map_types(release) if t["count"] or release is None]
