@@ -8,17 +8,17 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _, gettext_lazy
 
 from cameras import regions
 from cameras.coverage import Coverage, CoverageError
 from cameras.exporting import sizer
 from cameras.lru import LRU
 from cameras.models import Release
-from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
+from exporters.base import ExportError, ExportOptions
 from exporters.devices import Device
-from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES
 from exporters.package import hard_limit_error
-from portal.services.catalog import PRESET_REGIONS, mobile_offered
+from portal.services.catalog import PRESET_REGIONS, REGION_NAMES, mobile_offered, region_name
 from portal.services import geo
 from portal.services import legal_notes
 
@@ -37,17 +37,36 @@ def billing_country_choices() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(names.items(), key=lambda item: item[1]))
 
 
-VAT_NOTE = ("Prices include VAT at the rate of your country in the EU (the price stays the same, your invoice "
-            "shows the VAT); outside the EU no VAT is charged.")
+VAT_NOTE = gettext_lazy("Prices include VAT at the rate of your country in the EU (the price stays the same, your "
+                        "invoice shows the VAT); outside the EU no VAT is charged.")
+
+# The choices of the purchase form, as the customer reads them (the same values as
+# portal.models' and exporters.base's choices, whose English they repeat).
+SPEED_UNIT_CHOICES = [
+    ("auto", gettext_lazy("each country's unit (mph in the UK and the US, km/h elsewhere)")),
+    ("kmh", gettext_lazy("km/h everywhere")),
+    ("mph", gettext_lazy("mph everywhere")),
+]
+FR_ZONE_MODE_CHOICES = [
+    ("legal", gettext_lazy("danger zones, as French law requires (no exact position, no speed)")),
+    ("exact", gettext_lazy("exact camera positions and speeds (not for use in France)")),
+]
+FR_ZONE_MODE_HELP = gettext_lazy(
+    "French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed cameras are, for "
+    "every driver in France: only danger zones are allowed. The legal mode shows each French camera as a danger "
+    "zone of at least 300 m in built-up areas, 2 km on other roads and 4 km on motorways, with no exact position "
+    "and no speed.")
+ICON_SET_CHOICES = (("speed", gettext_lazy("speed-limit signs")),
+                    ("fr-danger", gettext_lazy("danger signs instead of speed-limit signs")))
 
 
 class BillingForm(forms.Form):
     billing_country = forms.ChoiceField(
-        label="Billing country (where you live)", choices=billing_country_choices, required=False,
+        label=gettext_lazy("Billing country (where you live)"), choices=billing_country_choices, required=False,
         # the longest names ("South Georgia and the South Sandwich Islands") are wider than a phone
         widget=forms.Select(attrs={"style": "max-width:100%"}),
-        error_messages={"invalid_choice": "%(value)s is not a country in the list: choose your billing country "
-                                          "in the list."})
+        error_messages={"invalid_choice": gettext_lazy("%(value)s is not a country in the list: choose your "
+                                                       "billing country in the list.")})
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,7 +106,8 @@ _CHOICES: LRU[CoverageChoices] = LRU(8)
 def _coverage_choices(release: Release | None) -> CoverageChoices:
     names = regions.country_names()
     counts = release.counts.get("country", {}) if release is not None else {}
-    presets = tuple(CoverageChoice(slug, regions.REGIONS[slug].name,
+    # the region names stay lazy (this is cached across requests in every language)
+    presets = tuple(CoverageChoice(slug, REGION_NAMES.get(slug, regions.REGIONS[slug].name),
                                    sum(counts.get(c, 0) for c in regions.REGIONS[slug].countries))
                     for slug in PRESET_REGIONS if slug in regions.REGIONS)
     countries = tuple(CoverageChoice(code, names.get(code, code), n)
@@ -100,14 +120,14 @@ def form_coverage_choices(device: Device, release: Release | None) -> list[tuple
     then each country alone."""
     offered = coverage_choices(release)
     default = device.default_coverage
-    first = ((default, f"{regions.REGIONS[default].name} (default)") if default in regions.REGIONS
+    first = ((default, _("%(region)s (default)") % {"region": region_name(default)}) if default in regions.REGIONS
              else (default, default))
-    return ([first] + [(r.code, r.name) for r in offered.regions if r.code != default]
-            + [(c.code, f"{c.name} only") for c in offered.countries])
+    return ([first] + [(r.code, str(r.name)) for r in offered.regions if r.code != default]
+            + [(c.code, _("%(country)s only") % {"country": c.name}) for c in offered.countries])
 
 
 class PurchaseForm(forms.Form):
-    email = forms.EmailField(label="Your email address (your login)", max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Your email address (your login)"), max_length=254)
 
     def __init__(self, device: Device, release: Release | None, *args, require_email: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,22 +135,22 @@ class PurchaseForm(forms.Form):
         self.fields["email"].required = require_email
         # checkout (the email's form) requires the legal notes' acknowledgement (legal_notes.required)
         self.require_legal_ack = require_email
-        self.fields["legal_ack"] = forms.BooleanField(required=False, label=legal_notes.ACK_LABEL)
+        self.fields["legal_ack"] = forms.BooleanField(required=False, label=_(str(legal_notes.ACK_LABEL)))
         if mobile_offered(device, release):
-            self.fields["mobile"] = forms.BooleanField(label="Mobile cameras and zones", required=False)
+            self.fields["mobile"] = forms.BooleanField(label=_("Mobile cameras and zones"), required=False)
         if device.icon_swap:
             self.fields["icons"] = forms.ChoiceField(
-                label="Icons for cameras in France", initial="speed", required=False,
+                label=_("Icons for cameras in France"), initial="speed", required=False,
                 choices=ICON_SET_CHOICES)
         if device.coverage_setup:
-            self.fields["coverage"] = forms.ChoiceField(label="Coverage", choices=form_coverage_choices(device, release),
+            self.fields["coverage"] = forms.ChoiceField(label=_("Coverage"), choices=form_coverage_choices(device, release),
                                                         initial=device.default_coverage, required=False)
         self.fields["speed_unit"] = forms.ChoiceField(
-            label="Speed unit", choices=SPEED_UNIT_CHOICES, initial="auto", required=False,
-            help_text="The unit of the limits in camera names, file names and speed signs.")
+            label=_("Speed unit"), choices=SPEED_UNIT_CHOICES, initial="auto", required=False,
+            help_text=_("The unit of the limits in camera names, file names and speed signs."))
         # shown by the page whenever the chosen coverage includes France (``france_codes``)
         self.fields["fr_zone_mode"] = forms.ChoiceField(
-            label="Cameras in France", choices=FR_ZONE_MODE_CHOICES, initial="legal", required=False,
+            label=_("Cameras in France"), choices=FR_ZONE_MODE_CHOICES, initial="legal", required=False,
             help_text=FR_ZONE_MODE_HELP)
 
     def france_codes(self) -> list[str]:
@@ -143,14 +163,17 @@ class PurchaseForm(forms.Form):
         data = super().clean()
         offered = {"mobile": "mobile" in self.fields, "icons": "icons" in self.fields,
                    "coverage": "coverage" in self.fields}
-        why = {"mobile": f"{self.device.name} cannot show mobile cameras" if not self.device.mobile
-               else "this release has no mobile cameras",
-               "icons": f"{self.device.name} cannot swap icon sets",
-               "coverage": f"{self.device.name} takes the default coverage only: {self.device.coverage_note}"}
+        device = {"device": self.device.name}
+        why = {"mobile": _("%(device)s cannot show mobile cameras") % device if not self.device.mobile
+               else _("this release has no mobile cameras"),
+               "icons": _("%(device)s cannot swap icon sets") % device,
+               "coverage": _("%(device)s takes the default coverage only: %(note)s") % {
+                   **device, "note": self.device.coverage_note}}
         for name, ok in offered.items():
             if not ok and self.data.get(name) not in (None, "", "0", "off", "false", "speed",
                                                       self.device.default_coverage):
-                self.add_error(None, f"option {name!r} is not offered for this device: {why[name]}")
+                self.add_error(None, _("option %(option)s is not offered for this device: %(why)s") % {
+                    "option": repr(name), "why": why[name]})
         if not self.errors:
             self._check_hard_limit(data)
         notes = legal_notes.required(data.get("coverage") or self.device.default_coverage)

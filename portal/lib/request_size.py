@@ -15,6 +15,8 @@ import re
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -32,18 +34,26 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # before LocaleMiddleware: a refusal speaks the language of the address (/fr/...)
+        language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            refused = self._refusal(request)
+        return refused if refused is not None else self.get_response(request)
+
+    @staticmethod
+    def _refusal(request):
         raw = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw)
         except ValueError:
-            return HttpResponseBadRequest("The request's Content-Length is not a number.",
+            return HttpResponseBadRequest(_("The request's Content-Length is not a number."),
                                           content_type="text/plain; charset=utf-8")
         if length < 0:
-            return HttpResponseBadRequest("The request's Content-Length is negative.",
+            return HttpResponseBadRequest(_("The request's Content-Length is negative."),
                                           content_type="text/plain; charset=utf-8")
         limit = limit_for(request.path_info)
         if length > limit:
-            return HttpResponse(f"The request is too large ({filesizeformat(length)}); this page accepts at "
-                                f"most {filesizeformat(limit)}.", status=413,
+            return HttpResponse(_("The request is too large (%(size)s); this page accepts at most %(limit)s.") % {
+                                "size": filesizeformat(length), "limit": filesizeformat(limit)}, status=413,
                                 content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        return None

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.translation import gettext as _, gettext_lazy
 
 from cameras.coverage import CameraIndex
 from exporters.schema import CameraType
@@ -81,13 +82,14 @@ def _number(param: str, text: str, lo: float, hi: float, what: str) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or not lo <= value <= hi:
-        raise MapQueryError(param, f"{what} must be a number from {lo:g} to {hi:g}, got {text!r}",
-                            f"a number from {lo:g} to {hi:g}")
+        raise MapQueryError(param, _("%(what)s must be a number from %(lo)s to %(hi)s, got %(value)s") % {
+                                "what": what, "lo": f"{lo:g}", "hi": f"{hi:g}", "value": repr(text)},
+                            _("a number from %(lo)s to %(hi)s") % {"lo": f"{lo:g}", "hi": f"{hi:g}"})
     return value
 
 
-BBOX_VALID = ("west,south,east,north in degrees (WGS84): longitudes from -180 to 180, latitudes from -90 to 90, "
-              "south below north; west greater than east crosses the antimeridian")
+BBOX_VALID = gettext_lazy("west,south,east,north in degrees (WGS84): longitudes from -180 to 180, latitudes from "
+                          "-90 to 90, south below north; west greater than east crosses the antimeridian")
 
 
 def parse_query(params) -> MapQuery:
@@ -96,29 +98,33 @@ def parse_query(params) -> MapQuery:
     type, present and empty means none."""
     bbox = params.get("bbox")
     if bbox is None or not str(bbox).strip():
-        raise MapQueryError("bbox", "the bbox parameter is required", BBOX_VALID)
+        raise MapQueryError("bbox", _("the bbox parameter is required"), str(BBOX_VALID))
     parts = str(bbox).split(",")
     if len(parts) != 4:
-        raise MapQueryError("bbox", f"bbox must have 4 comma-separated numbers, got {len(parts)}", BBOX_VALID)
+        raise MapQueryError("bbox", _("bbox must have 4 comma-separated numbers, got %(count)s") % {
+            "count": len(parts)}, str(BBOX_VALID))
     names = ("west", "south", "east", "north")
     try:
         west, east = (_number("bbox", parts[i], -180, 180, f"bbox {names[i]}") for i in (0, 2))
         south, north = (_number("bbox", parts[i], -90, 90, f"bbox {names[i]}") for i in (1, 3))
     except MapQueryError as exc:
-        raise MapQueryError("bbox", exc.message, BBOX_VALID) from None
+        raise MapQueryError("bbox", exc.message, str(BBOX_VALID)) from None
     if south >= north:
-        raise MapQueryError("bbox", f"bbox south ({south:g}) must be below north ({north:g})", BBOX_VALID)
+        raise MapQueryError("bbox", _("bbox south (%(south)s) must be below north (%(north)s)") % {
+            "south": f"{south:g}", "north": f"{north:g}"}, str(BBOX_VALID))
 
     zoom_text = params.get("zoom")
-    zoom_valid = f"an integer from {MIN_ZOOM} to {MAX_ZOOM}"
+    zoom_valid = _("an integer from %(min)s to %(max)s") % {"min": MIN_ZOOM, "max": MAX_ZOOM}
     if zoom_text is None or not str(zoom_text).strip():
-        raise MapQueryError("zoom", "the zoom parameter is required", zoom_valid)
+        raise MapQueryError("zoom", _("the zoom parameter is required"), zoom_valid)
     try:
         zoom = int(str(zoom_text).strip())
     except ValueError:
-        raise MapQueryError("zoom", f"zoom must be an integer, got {zoom_text!r}", zoom_valid) from None
+        raise MapQueryError("zoom", _("zoom must be an integer, got %(value)s") % {"value": repr(zoom_text)},
+                            zoom_valid) from None
     if not MIN_ZOOM <= zoom <= MAX_ZOOM:
-        raise MapQueryError("zoom", f"zoom must be from {MIN_ZOOM} to {MAX_ZOOM}, got {zoom}", zoom_valid)
+        raise MapQueryError("zoom", _("zoom must be from %(min)s to %(max)s, got %(value)s") % {
+            "min": MIN_ZOOM, "max": MAX_ZOOM, "value": zoom}, zoom_valid)
 
     types = None
     if "types" in params:
@@ -129,8 +135,8 @@ def parse_query(params) -> MapQuery:
                 continue
             t = TYPE_SLUGS.get(token.lower())
             if t is None:
-                raise MapQueryError("types", f"unknown camera type {token!r}",
-                                    "comma-separated type slugs: " + ", ".join(TYPE_SLUGS))
+                raise MapQueryError("types", _("unknown camera type %(value)s") % {"value": repr(token)},
+                                    _("comma-separated type slugs: %(slugs)s") % {"slugs": ", ".join(TYPE_SLUGS)})
             types.add(int(t))
         types = frozenset(types)
     return MapQuery(west, south, east, north, zoom, types)

@@ -23,6 +23,7 @@ import stripe
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from portal.models import Order
 
@@ -31,10 +32,11 @@ from portal.models import Order
 CHARGE_CLAIM_SECONDS = 120
 
 # What the customer reads when a payment does not go through: what happened and what to do.
-DECLINED = "your bank declined the card. Try another card, or ask your bank why"
-AUTHENTICATION_FAILED = ("your bank's security check (3-D Secure) was not completed. Pay again and approve the "
-                         "payment in the window or app of your bank, or use another card")
-UNAVAILABLE = "the payment service did not answer. Please try again in a minute"
+# (Lazy: each is read in the language of the request that shows it; ``str()`` where stored.)
+DECLINED = gettext_lazy("your bank declined the card. Try another card, or ask your bank why")
+AUTHENTICATION_FAILED = gettext_lazy("your bank's security check (3-D Secure) was not completed. Pay again and "
+                                     "approve the payment in the window or app of your bank, or use another card")
+UNAVAILABLE = gettext_lazy("the payment service did not answer. Please try again in a minute")
 
 
 class PaymentError(Exception):
@@ -57,7 +59,8 @@ class ChargeResult:
 def _declined(exc: stripe.error.CardError) -> str:
     code = getattr(exc, "code", "") or ""
     if code in ("expired_card", "incorrect_cvc", "incorrect_number", "invalid_expiry_year", "invalid_cvc"):
-        return f"{(exc.user_message or 'the card details are wrong').rstrip('.')}. Check them and pay again"
+        return _("%(reason)s. Check them and pay again") % {
+            "reason": (exc.user_message or _("the card details are wrong")).rstrip(".")}
     return failure_message({"code": code, "message": exc.user_message})
 
 
@@ -65,7 +68,7 @@ def save_card(order: Order, token: str) -> str:
     """Attach the browser's card token to the order's Customer (made once per order); it is
     the card the next ``charge`` uses. Returns the card's id."""
     if not isinstance(token, str) or not token.startswith("tok_"):
-        raise PaymentError("the card was not read; please enter it again")
+        raise PaymentError(_("the card was not read; please enter it again"))
     _configure()
     key = f"order-{order.public_id}"
     try:
@@ -80,7 +83,7 @@ def save_card(order: Order, token: str) -> str:
     except stripe.error.CardError as exc:
         raise PaymentError(_declined(exc))
     except stripe.error.StripeError:
-        raise PaymentError(UNAVAILABLE)
+        raise PaymentError(str(UNAVAILABLE))
     # the issuing country of the card of this attempt: VAT evidence (portal.services.vat)
     country = str(getattr(card, "country", "") or "").upper()
     Order.objects.filter(pk=order.pk).update(payment_method=card.id, charge_attempts=F("charge_attempts") + 1,
@@ -109,11 +112,11 @@ def charge(order: Order) -> ChargeResult:
         if order.status == Order.Status.PAID:
             return ChargeResult("succeeded")
         if order.status != Order.Status.PENDING:
-            return ChargeResult("failed", message=order.failure_message or DECLINED)
+            return ChargeResult("failed", message=order.failure_message or str(DECLINED))
         return ChargeResult("processing")     # another request is charging it right now
     if not order.payment_method or not order.stripe_customer:
         Order.objects.filter(pk=order.pk).update(charge_started_at=None)
-        raise PaymentError("the card was not saved; please enter it again")
+        raise PaymentError(_("the card was not saved; please enter it again"))
     try:
         intent = stripe.PaymentIntent.create(
             amount=order.amount, currency=order.currency, customer=order.stripe_customer,
@@ -125,7 +128,7 @@ def charge(order: Order) -> ChargeResult:
     except stripe.error.StripeError:
         # not known to have charged: the same idempotency key makes a retry safe
         Order.objects.filter(pk=order.pk).update(charge_started_at=None)
-        raise PaymentError(UNAVAILABLE)
+        raise PaymentError(str(UNAVAILABLE))
     Order.objects.filter(pk=order.pk).update(payment_intent=intent.id)
     order.payment_intent = intent.id
     return _result(intent)
@@ -147,7 +150,7 @@ def reopen(order: Order) -> str:
             try:
                 stripe.PaymentIntent.cancel(order.payment_intent)
             except stripe.error.StripeError:
-                raise PaymentError(UNAVAILABLE)
+                raise PaymentError(str(UNAVAILABLE))
     updated = (Order.objects.filter(pk=order.pk, status__in=[Order.Status.PENDING, Order.Status.FAILED],
                                     payment_intent=order.payment_intent)
                .update(status=Order.Status.PENDING, payment_intent=None, failure_message="", charge_started_at=None))
@@ -176,7 +179,7 @@ def payment_status(order: Order) -> ChargeResult:
     try:
         intent = stripe.PaymentIntent.retrieve(order.payment_intent)
     except stripe.error.StripeError:
-        raise PaymentError(UNAVAILABLE)
+        raise PaymentError(str(UNAVAILABLE))
     return _result(intent)
 
 
@@ -199,9 +202,9 @@ def failure_message(error: dict | None) -> str:
     reason when Stripe gives one, and what to do."""
     error = error or {}
     if "authentication" in str(error.get("code") or ""):
-        return AUTHENTICATION_FAILED
+        return str(AUTHENTICATION_FAILED)
     reason = str(error.get("message") or "").strip().rstrip(".")
-    return f"{reason}. Try another card, or ask your bank why" if reason else DECLINED
+    return _("%(reason)s. Try another card, or ask your bank why") % {"reason": reason} if reason else str(DECLINED)
 
 
 def verify_webhook(payload: bytes, signature: str):
@@ -236,7 +239,7 @@ def refund(order: Order) -> str:
     try:
         return stripe.Refund.create(payment_intent=order.payment_intent).id
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the refund failed ({exc})")
+        raise PaymentError(_("the refund failed (%(error)s)") % {"error": exc})
 
 
 # --------------------------------------------------------------------------- subscriptions
@@ -298,9 +301,9 @@ def ensure_annual_plan(plan_id: str, amount: int, currency: str, nickname: str) 
                     raise
                 plan = stripe.Plan.retrieve(plan_id)
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        raise PaymentError(_("the payment service is not available (%(error)s); please try again") % {"error": exc})
     if plan.amount != amount or plan.currency != currency or plan.interval != "year":
-        raise PaymentError(f"the Stripe plan {plan_id} does not match the price; please contact us")
+        raise PaymentError(_("the Stripe plan %(plan)s does not match the price; please contact us") % {"plan": plan_id})
     return plan.id
 
 
@@ -323,7 +326,7 @@ def find_subscription(order: Order) -> SubscriptionInfo | None:
     try:
         subs = stripe.Subscription.list(customer=order.stripe_customer, status="all", limit=100)
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        raise PaymentError(_("the payment service is not available (%(error)s); please try again") % {"error": exc})
     for sub in subs.data:
         if _metadata(sub).get("order") == str(order.public_id):
             return _subscription_info(sub)
@@ -335,7 +338,7 @@ def subscribe(order: Order, plan_id: str, credit: int) -> SubscriptionInfo:
     and charging the rest to the saved card now. Safe to call again: an existing
     subscription for the order (metadata ``order``) is returned, a pending credit reused."""
     if not order.stripe_customer:
-        raise PaymentError("this purchase has no saved card; please contact us")
+        raise PaymentError(_("this purchase has no saved card; please contact us"))
     existing = find_subscription(order)
     if existing is not None and existing.status not in ("incomplete_expired", "canceled"):
         return existing
@@ -343,7 +346,7 @@ def subscribe(order: Order, plan_id: str, credit: int) -> SubscriptionInfo:
     try:
         pm = _saved_payment_method(order)
         if not pm:
-            raise PaymentError("this purchase has no saved card; please contact us")
+            raise PaymentError(_("this purchase has no saved card; please contact us"))
         if pm.startswith("card_"):   # a card saved at checkout: already the Customer's
             stripe.Customer.modify(order.stripe_customer, default_source=pm)
         else:
@@ -362,10 +365,10 @@ def subscribe(order: Order, plan_id: str, credit: int) -> SubscriptionInfo:
     except stripe.error.CardError as exc:
         raise PaymentError(_declined(exc))
     except stripe.error.StripeError:
-        raise PaymentError(UNAVAILABLE)
+        raise PaymentError(str(UNAVAILABLE))
     info = _subscription_info(sub)
     if info.status not in ("active", "trialing"):
-        raise PaymentError("the card was declined; nothing was charged")
+        raise PaymentError(_("the card was declined; nothing was charged"))
     return info
 
 
@@ -374,7 +377,7 @@ def subscription(subscription_id: str) -> SubscriptionInfo:
     try:
         return _subscription_info(stripe.Subscription.retrieve(subscription_id))
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        raise PaymentError(_("the payment service is not available (%(error)s); please try again") % {"error": exc})
 
 
 def cancel_renewal(subscription_id: str) -> SubscriptionInfo:
@@ -383,7 +386,7 @@ def cancel_renewal(subscription_id: str) -> SubscriptionInfo:
     try:
         return _subscription_info(stripe.Subscription.modify(subscription_id, cancel_at_period_end=True))
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        raise PaymentError(_("the payment service is not available (%(error)s); please try again") % {"error": exc})
 
 
 def end_subscription(subscription_id: str, refund_last_payment: bool = False) -> list[str]:
@@ -402,5 +405,5 @@ def end_subscription(subscription_id: str, refund_last_payment: bool = False) ->
         if sub.status not in ("canceled", "incomplete_expired"):
             stripe.Subscription.delete(subscription_id)
     except stripe.error.StripeError as exc:
-        raise PaymentError(f"the payment service is not available ({exc}); please try again")
+        raise PaymentError(_("the payment service is not available (%(error)s); please try again") % {"error": exc})
     return refunds

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _, gettext_lazy
 
 from cameras import regions
 from cameras.coverage import Coverage
@@ -26,13 +27,17 @@ from exporters.base import ExportError
 from exporters.devices import DEVICES, Device
 
 from portal.services import queue
-from portal.services.catalog import PRESET_REGIONS, mobile_offered
+from portal.services.catalog import PRESET_REGIONS, mobile_offered, region_name
 from portal.services.packages import DEFAULT_OPTIONS, export_options
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE, device_annual_price, format_amount, quote
 
 log = logging.getLogger(__name__)
 
-KIND_NAMES = {"pnd": "Navigation devices", "head-unit": "Car head units", "app": "Phone and tablet apps"}
+KIND_NAMES = {"pnd": gettext_lazy("Navigation devices"), "head-unit": gettext_lazy("Car head units"),
+              "app": gettext_lazy("Phone and tablet apps")}
+# the same inside a sentence of the pricing rule ("navigation devices €19.90, ...")
+KIND_NAMES_INLINE = {"pnd": gettext_lazy("navigation devices"), "head-unit": gettext_lazy("car head units"),
+                     "app": gettext_lazy("phone and tablet apps")}
 SIZES_TTL = 30 * 24 * 3600  # the key changes with the release; this only bounds a stale entry
 QUEUED_TTL = 600
 
@@ -73,7 +78,7 @@ def region_infos(codes: list[str]) -> list[RegionInfo]:
     for code in codes:
         region = regions.REGIONS.get(code)
         if region is not None:
-            out.append(RegionInfo(code, region.name, tuple(sorted(names.get(c, c) for c in region.countries))))
+            out.append(RegionInfo(code, region_name(code), tuple(sorted(names.get(c, c) for c in region.countries))))
     return out
 
 
@@ -140,18 +145,29 @@ def megabytes(size: int | None) -> str:
     """Decimal megabytes, as devices and file managers show them ("" for no size)."""
     if size is None:
         return ""
+    from babel.numbers import format_decimal
+    from portal.services import l10n
     mb = size / 1_000_000
-    return "< 0.1 MB" if mb < 0.1 else f"{mb:.1f} MB"
+    if mb < 0.1:
+        return _("< %(size)s MB") % {"size": format_decimal(0.1, format="#,##0.0", locale=l10n.locale())}
+    return _("%(size)s MB") % {"size": format_decimal(mb, format="#,##0.0", locale=l10n.locale())}
 
 
 def rule() -> dict:
     """The figures the pricing rule is explained with."""
     currency = settings.SHOP_CURRENCY
+    base = [(KIND_NAMES[kind], format_amount(amount, currency)) for kind, amount in BASE_PRICES.items()]
+    annual = [(KIND_NAMES[kind], format_amount(settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"]),
+                                               currency)) for kind in BASE_PRICES]
     return {
-        "base": [(KIND_NAMES[kind], format_amount(amount, currency)) for kind, amount in BASE_PRICES.items()],
+        "base": base,
+        # the lists inside the rule's sentences; Translators: "navigation devices €19.90"
+        "base_text": ", ".join(_("%(kind)s %(amount)s") % {"kind": KIND_NAMES_INLINE[kind], "amount": amount}
+                                  for kind, (_name, amount) in zip(BASE_PRICES, base)),
+        "annual_text": ", ".join(_("%(kind)s %(amount)s a year") % {"kind": KIND_NAMES_INLINE[kind], "amount": amount}
+                                    for kind, (_name, amount) in zip(BASE_PRICES, annual)),
         "mobile": format_amount(MOBILE_SURCHARGE, currency),
-        "annual": [(KIND_NAMES[kind], format_amount(settings.ANNUAL_PRICES.get(kind, settings.ANNUAL_PRICES["pnd"]),
-                                                    currency)) for kind in BASE_PRICES],
+        "annual": annual,
         "annual_mobile": format_amount(settings.ANNUAL_MOBILE_SURCHARGE, currency),
         "update_months": settings.UPDATE_MONTHS, "upgrade_days": settings.UPGRADE_DAYS,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _, ngettext
 
 from exporters.devices import Device, get_device
 
@@ -41,7 +42,7 @@ def device_annual_price(device: Device, *, mobile: bool) -> int:
 
 
 def months_of_updates(months: int) -> str:
-    return f"{months} month{'' if months == 1 else 's'} of updates"
+    return ngettext("%(months)s month of updates", "%(months)s months of updates", months) % {"months": months}
 
 
 def format_amount(amount: int, currency: str) -> str:
@@ -51,8 +52,11 @@ def format_amount(amount: int, currency: str) -> str:
 
 
 def quote(device: Device, *, mobile: bool) -> Quote:
-    lines = [(f"{device.name}: fixed cameras, {months_of_updates(settings.UPDATE_MONTHS)}",
-              BASE_PRICES.get(device.kind, BASE_PRICES["pnd"]))]
+    months = settings.UPDATE_MONTHS
+    base = ngettext("%(device)s: fixed cameras, %(months)s month of updates",
+                    "%(device)s: fixed cameras, %(months)s months of updates", months) % {
+        "device": device.name, "months": months}
+    lines = [(base, BASE_PRICES.get(device.kind, BASE_PRICES["pnd"]))]
     if mobile:
-        lines.append(("Mobile cameras and zones", MOBILE_SURCHARGE))
+        lines.append((_("Mobile cameras and zones"), MOBILE_SURCHARGE))
     return Quote(sum(amount for _, amount in lines), settings.SHOP_CURRENCY, tuple(lines))

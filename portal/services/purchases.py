@@ -26,6 +26,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language, gettext as _
 
 from cameras.coverage import CameraIndex, Coverage, CoverageError
 from cameras.coverage.fitting import propose_fit
@@ -39,7 +40,7 @@ from exporters.package import cache_key
 from exporters.schema import CameraType
 
 from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES, Download, Order
-from portal.services import naming, queue
+from portal.services import l10n, naming, queue
 from portal.services.packages import StoredPackage, is_stored, order_spec, package_filename, stored_package
 from portal.services.entitlement import Updates, updates
 
@@ -173,12 +174,12 @@ def baseline(order: Order) -> tuple[Release | None, str]:
     file was built from (the latest one when the order was paid)."""
     last = order.downloads.filter(release__isnull=False).select_related("release").defer(NO_CHANGELOG).first()
     if last is not None:
-        return last.release, f"your last download ({last.created_at:%d %b %Y})"
+        return last.release, _("your last download (%(date)s)") % {"date": l10n.date(last.created_at, format="medium")}
     moment = order.fulfilled_at or order.paid_at
     if moment is None:
         return None, ""
     release = latest_release(changelog=False, missing_ok=True, published_by=moment)
-    return release, "the file you received with your purchase"
+    return release, _("the file you received with your purchase")
 
 
 def _type_name(code: int) -> str:
@@ -261,7 +262,9 @@ def changes_map(order: Order, current: Release, width: int = 480, height: int = 
     if since is None:
         return None
     _device, coverage, _options = order_spec(order)
-    key = f"panel:changes-map:{since.sha256}:{current.sha256}:{_coverage_key(coverage)}:{width}x{height}"
+    # the map's texts are in the page's language
+    key = (f"panel:changes-map:{since.sha256}:{current.sha256}:{_coverage_key(coverage)}:{width}x{height}"
+           f":{get_language() or 'en'}")
     png = cache.get(key)
     if png is not None:
         return png
@@ -272,9 +275,11 @@ def changes_map(order: Order, current: Release, width: int = 480, height: int = 
     mask[moved] = True
     if not mask.any():
         mask = coverage.mask(cur)
-    title = (f"Release {since.number} to {current.number}: +{len(added)} -{len(removed)}, {len(moved)} moved"
-             if since.pk != current.pk else f"Release {current.number}: no changes")
-    png = render_map(cur, coverage, mask, title=title, lines=["coloured: cameras added or moved in your coverage"],
+    title = (_("Release %(since)s to %(current)s: +%(added)s -%(removed)s, %(moved)s moved") % {
+                 "since": since.number, "current": current.number, "added": l10n.number(len(added)),
+                 "removed": l10n.number(len(removed)), "moved": l10n.number(len(moved))}
+             if since.pk != current.pk else _("Release %(number)s: no changes") % {"number": current.number})
+    png = render_map(cur, coverage, mask, title=title, lines=[_("coloured: cameras added or moved in your coverage")],
                      width=width, height=height)
     cache.set(key, png, 24 * 3600)
     return png
@@ -292,17 +297,18 @@ def editable(order: Order) -> str:
     """Why the order's file settings cannot change now ('' when they can)."""
     upd = updates(order)
     if not upd.active:
-        return (f"Your updates ended on {upd.until:%d %B %Y}: new files are not built any more, so the coverage "
-                f"and icons of this purchase cannot change." if upd.until else "This purchase has no updates.")
+        return (_("Your updates ended on %(date)s: new files are not built any more, so the coverage and icons of "
+                  "this purchase cannot change.") % {"date": l10n.date(upd.until)}
+                if upd.until else _("This purchase has no updates."))
     return ""
 
 
 def parse_codes(codes: list[str]) -> Coverage:
     codes = [c.strip() for c in codes if c and c.strip()]
     if not codes:
-        raise CoverageError("choose at least one country or region")
+        raise CoverageError(_("choose at least one country or region"))
     if len(codes) > MAX_CODES:
-        raise CoverageError(f"at most {MAX_CODES} countries and regions")
+        raise CoverageError(_("at most %(count)s countries and regions") % {"count": MAX_CODES})
     return Coverage.parse(codes)
 
 
@@ -336,13 +342,14 @@ def coverage_fit(order: Order, core: Coverage, release: Release) -> dict:
 def save_coverage(order: Order, codes: list[str]) -> Order:
     device = order_spec(order)[0]
     if not device.coverage_setup:
-        raise PanelError(f"{device.name} takes the default coverage only: {device.coverage_note}")
+        raise PanelError(_("%(device)s takes the default coverage only: %(note)s") % {
+            "device": device.name, "note": device.coverage_note})
     why = editable(order)
     if why:
         raise PanelError(why)
     coverage = parse_codes(codes)
     if coverage.corridors or coverage.circles or coverage.exclude_types:
-        raise PanelError("only countries and regions can be chosen here")
+        raise PanelError(_("only countries and regions can be chosen here"))
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         locked.coverage = list(coverage.codes)
@@ -354,7 +361,8 @@ def save_coverage(order: Order, codes: list[str]) -> Order:
 def save_icons(order: Order, icons: str) -> Order:
     device = order_spec(order)[0]
     if icons not in ICON_SETS:
-        raise PanelError(f"unknown icon set {icons!r}; choose one of: {', '.join(ICON_SETS)}")
+        raise PanelError(_("unknown icon set %(value)s; choose one of: %(choices)s") % {
+            "value": repr(icons), "choices": ", ".join(ICON_SETS)})
     if icons != "speed" and not device.icon_swap:
         raise PanelError(icon_note(device))
     why = editable(order)
@@ -374,10 +382,11 @@ def save_options(order: Order, speed_unit: str, fr_zone_mode: str) -> Order:
     units = {value for value, _ in SPEED_UNIT_CHOICES}
     modes = {value for value, _ in FR_ZONE_MODE_CHOICES}
     if speed_unit not in units:
-        raise PanelError(f"unknown speed unit {speed_unit!r}; choose one of: {', '.join(sorted(units))}")
+        raise PanelError(_("unknown speed unit %(value)s; choose one of: %(choices)s") % {
+            "value": repr(speed_unit), "choices": ", ".join(sorted(units))})
     if fr_zone_mode not in modes:
-        raise PanelError(f"unknown mode for cameras in France {fr_zone_mode!r}; choose one of: "
-                         f"{', '.join(sorted(modes))}")
+        raise PanelError(_("unknown mode for cameras in France %(value)s; choose one of: %(choices)s") % {
+            "value": repr(fr_zone_mode), "choices": ", ".join(sorted(modes))})
     why = editable(order)
     if why:
         raise PanelError(why)
@@ -394,9 +403,9 @@ def icon_note(device) -> str:
     if FR_NO_SWAP in device.notes:
         return FR_NO_SWAP
     if device.icons is None:
-        return (f"{device.name} shows cameras with its own icons, so the France danger icon set cannot be chosen; "
-                f"French cameras can still be exported as danger zones.")
-    return f"{device.name} cannot swap icon sets."
+        return (_("%(device)s shows cameras with its own icons, so the France danger icon set cannot be chosen; "
+                  "French cameras can still be exported as danger zones.") % {"device": device.name})
+    return _("%(device)s cannot swap icon sets.") % {"device": device.name}
 
 
 def describe_coverage(codes: list[str]) -> str:
@@ -404,4 +413,4 @@ def describe_coverage(codes: list[str]) -> str:
 
 
 def coverage_error(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, (CoverageError, ExportError, PanelError)) else "this coverage cannot be sized"
+    return str(exc) if isinstance(exc, (CoverageError, ExportError, PanelError)) else _("this coverage cannot be sized")

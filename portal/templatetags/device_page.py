@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 
 from django import template
+from django.utils.translation import get_language, gettext as _, ngettext
 
 from cameras import regions
 from cameras.coverage import Coverage, CoverageError
@@ -51,14 +52,19 @@ def device_facts(device: Device) -> DeviceFacts:
     return facts(device)
 
 
-@functools.lru_cache(maxsize=64)
 def facts(device: Device) -> DeviceFacts:
+    """The device's facts in the active language."""
+    return _facts(device, get_language() or "en")
+
+
+@functools.lru_cache(maxsize=256)
+def _facts(device: Device, language: str) -> DeviceFacts:   # language: the cache key of the texts
+    from portal.services.catalog import region_name
     try:
         countries = Coverage.parse([device.default_coverage]).countries
     except CoverageError:
         countries = frozenset()
-    region = regions.REGIONS.get(device.default_coverage)
-    coverage_name = region.name if region else device.default_coverage
+    coverage_name = region_name(device.default_coverage)
     mph = sorted(countries & MPH_COUNTRIES)
     files, other = example_files(device, countries)
     return DeviceFacts(coverage_name=coverage_name, files=files, other_files=other,
@@ -71,11 +77,14 @@ def facts(device: Device) -> DeviceFacts:
 def limits_text(device: Device) -> tuple[str, ...]:
     """The device's limits as the catalog gives them, each with its source or 'assumed'."""
     out = []
-    for limit, unit in ((device.max_pois, "POIs"), (device.max_file_bytes, "bytes per file"),
-                        (device.max_categories, "categories")):
+    for limit, unit in ((device.max_pois, _("POIs")), (device.max_file_bytes, _("bytes per file")),
+                        (device.max_categories, _("categories"))):
         if limit is not None:
-            hard = "; above it the device ignores every POI, so larger coverages are refused" if limit.hard else ""
-            out.append(limit.describe(unit) + hard)
+            text = limit.describe(unit)
+            if limit.hard:
+                text = _("%(limit)s; above it the device ignores every POI, so larger coverages are refused") % {
+                    "limit": text}
+            out.append(text)
     return tuple(out)
 
 
@@ -85,13 +94,16 @@ def country_list(codes: list[str], most: int = 4) -> str:
     first = [c for c in ("GB", "US") if c in codes] + [c for c in codes if c not in ("GB", "US")]
     shown = ", ".join(names.get(c, c) for c in first[:most])
     rest = len(first) - most
-    return f"{shown} and {rest} other mph countr{'y' if rest == 1 else 'ies'}" if rest > 0 else shown
+    if rest <= 0:
+        return shown
+    return ngettext("%(countries)s and %(count)s other mph country", "%(countries)s and %(count)s other mph countries",
+                    rest) % {"countries": shown, "count": rest}
 
 
 def unit_text(device: Device, coverage_name: str, countries: frozenset[str], mph: list[str]) -> str:
     """The unit of the limits in the files, for the typical coverage, with the default option."""
     if device.format in KMH_FIELD_FORMATS:
-        return "km/h: the format defines its speed field in km/h, whatever the speed-unit option."
+        return _("km/h: the format defines its speed field in km/h, whatever the speed-unit option.")
     if not mph:
         unit = "km/h"
     elif set(mph) == set(countries):
@@ -100,21 +112,22 @@ def unit_text(device: Device, coverage_name: str, countries: frozenset[str], mph
         unit = None
     if device.format in ONE_UNIT_FORMATS:
         if unit is None:
-            unit = (f"the unit of most of the package's cameras: km/h, unless most of your coverage's cameras are in "
-                    f"{country_list(mph)} (mph)")
-        return (f"one unit for the whole package (the format has one), for {coverage_name}: {unit}. Choose km/h or "
-                f"mph for every camera with the speed-unit option.")
+            unit = (_("the unit of most of the package's cameras: km/h, unless most of your coverage's cameras are "
+                      "in %(countries)s (mph)") % {"countries": country_list(mph)})
+        return (_("one unit for the whole package (the format has one), for %(coverage)s: %(unit)s. Choose km/h or "
+                  "mph for every camera with the speed-unit option.") % {"coverage": coverage_name, "unit": unit})
     if unit is None:
-        unit = f"km/h, and mph for the cameras in {country_list(mph)}"
+        unit = _("km/h, and mph for the cameras in %(countries)s") % {"countries": country_list(mph)}
     if device.exporter().speed_carried_as == "file":
-        where = "names, file names and speed signs"
+        where = _("names, file names and speed signs")
     elif device.format in ("kml", "kmz"):
-        where = "names and speed signs"
+        where = _("names and speed signs")
     else:
-        where = "camera names"
-    extra = " (the data fields stay in km/h, as the format defines)" if device.format == "geojson" else ""
-    return (f"each country's own unit in {where}{extra}, for {coverage_name}: {unit}. Choose km/h or mph for every "
-            f"camera with the speed-unit option.")
+        where = _("camera names")
+    if device.format == "geojson":
+        where = _("%(where)s (the data fields stay in km/h, as the format defines)") % {"where": where}
+    return (_("each country's own unit in %(where)s, for %(coverage)s: %(unit)s. Choose km/h or mph for every "
+              "camera with the speed-unit option.") % {"where": where, "coverage": coverage_name, "unit": unit})
 
 
 def example_files(device: Device, countries: frozenset[str]) -> tuple[tuple[str, ...], int]:

@@ -12,6 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.http import quote_etag
+from django.utils.translation import get_language, gettext as _, gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from cameras.exporting import latest_release, release_index
@@ -25,7 +26,8 @@ from exporters.schema import CameraType
 
 from portal.services import mapdata
 
-KIND_LABELS = {"pnd": "Navigation device", "head-unit": "Car head unit", "app": "App / file"}
+KIND_LABELS = {"pnd": gettext_lazy("Navigation device"), "head-unit": gettext_lazy("Car head unit"),
+               "app": gettext_lazy("App / file")}   # lazy: device_brands() is cached across languages
 CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before revalidating (ETag)
 CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by ETag
 
@@ -75,7 +77,8 @@ def map_types(release: Release | None) -> list[dict]:
     """Every camera type for the filter, with the release's count and its category."""
     counts = (release.counts or {}).get("type", {}) if release else {}
     cat = _type_category()
-    return [{"slug": t.slug, "label": t.label, "count": int(counts.get(t.slug, 0)),
+    # the type names are exporters.schema's (marked there), shown in the page's language
+    return [{"slug": t.slug, "label": _(str(t.label)), "count": int(counts.get(t.slug, 0)),
              "category": cat.get(int(t), "other")} for t in CameraType]
 
 
@@ -111,7 +114,7 @@ def home(request):
     countries = []
     changelog = ""
     if release is not None:
-        countries = [{"code": code, "name": names.get(code, code or "unknown"), "count": count}
+        countries = [{"code": code, "name": names.get(code, code or _("unknown")), "count": count}
                      for code, count in release.counts_by_country_sorted]
         changelog = _changelog_text(release.pk, release.sha256)
     types = [t for t in map_types(release) if t["count"] or release is None]
@@ -123,7 +126,42 @@ def home(request):
         "changelog": changelog,
         "types": types,
         "map_config": map_config(release),
+        "map_texts": map_texts(),
     })
+
+
+# A count in each CLDR plural category of the language, for the map's "N cameras" line that
+# the script writes (Intl.PluralRules picks the category; ngettext gives each its form).
+_PLURAL_SAMPLES = (0, 1, 2, 3, 4, 5, 6, 11, 12, 21, 22, 25, 100, 101, 102, 1_000_000)
+
+
+def _plural_forms(text) -> dict[str, str]:
+    from babel import Locale
+    locale = Locale.parse((get_language() or "en").replace("-", "_"))
+    forms: dict[str, str] = {}
+    for n in _PLURAL_SAMPLES:
+        forms.setdefault(locale.plural_form(n), text(n))
+    return forms
+
+
+def map_texts() -> dict:
+    """What portal/static/portal/map.js writes, in the page's language (placeholders in
+    %(name)s form, which the script fills in)."""
+    return {
+        "lang": get_language() or "en",
+        "devices": _plural_forms(lambda n: ngettext("%(count)s device", "%(count)s devices", n)),
+        "cameras_here": _plural_forms(lambda n: ngettext(
+            "%(count)s camera in this area (release %(number)s of %(date)s).",
+            "%(count)s cameras in this area (release %(number)s of %(date)s).", n)),
+        "cluster_title": _plural_forms(lambda n: ngettext("%(count)s camera", "%(count)s cameras", n)),
+        "speed": _("%(speed)s km/h"),
+        "speed_unknown": _("speed unknown"),
+        "camera_number": _("camera #%(id)s"),
+        "no_release": _("No release has been published yet."),
+        "no_library": _("The map library could not be loaded."),
+        "loading": _("Loading…"),
+        "failed": _("The map data could not be loaded: %(error)s"),
+    }
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from cameras import regions
 from cameras.exporting import latest_release
 
 from portal.services import pricelist
+from portal.services.catalog import region_name
 
 
 @require_safe
@@ -25,5 +25,4 @@ def price_list(request):
 
 
 def _name(code: str) -> str:
-    region = regions.REGIONS.get(code)
-    return region.name if region else code
+    return region_name(code)

@@ -11,6 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -106,7 +107,7 @@ def size_json(request, device_id):
     spec = form.spec()
     size = _size(device, release, spec)
     if size is None:
-        return JsonResponse({"error": "no release to size"}, status=404)
+        return JsonResponse({"error": _("no release to size")}, status=404)
     return JsonResponse({"cameras": size.cameras, "pois": size.pois, **naming.size_texts(size),
                          "bytes": sum(f["bytes"] for f in size.files),
                          "fits": size.fits, "warnings": size.warnings, "max_pois": size.max_pois,
@@ -148,10 +149,23 @@ def checkout_page(request, device_id):
         "start_url": reverse("shop-checkout-start", args=[device.id]), "checkout": key,
         "paid_order": order if paid else None, "customer": _customer_kind(request, order),
         "billing": BillingForm(request), "vat_note": VAT_NOTE,
-        "legal_required": legal_notes.required(spec["coverage"][0]), "legal_ack_label": legal_notes.ACK_LABEL,
+        "legal_required": legal_notes.required(spec["coverage"][0]), "legal_ack_label": _(str(legal_notes.ACK_LABEL)),
+        "checkout_texts": checkout_texts(),
         # prefilled for a customer adding a device from the panel
         "email": request.user.email if request.user.is_authenticated else request.GET.get("email", "")[:254],
     })
+
+
+def checkout_texts() -> dict:
+    """What the checkout page's script writes, in the page's language (%(reason)s: the
+    reason the server or the bank gave)."""
+    return {
+        "failed": _("Payment failed: %(reason)s. Nothing was charged."),
+        "declined": _("your bank declined the card"),
+        "see_order": _("See your order"),
+        "card_not_read": _("The card was not read: check it and pay again."),
+        "not_sent": _("The payment could not be sent: check your connection and pay again."),
+    }
 
 
 def _customer_kind(request, order: Order | None = None) -> str:
@@ -202,7 +216,7 @@ def order_view(*methods):
 def _already_paid(order: Order) -> JsonResponse:
     order_url = reverse("shop-order", args=[order.public_id])
     return JsonResponse({"paid": True, "order_url": order_url,
-                         "message": "This checkout is already paid. Nothing more was charged."}, status=409)
+                         "message": _("This checkout is already paid. Nothing more was charged.")}, status=409)
 
 
 def _checkout_order(checkout: uuid.UUID, fields: dict) -> tuple[Order, bool]:
@@ -227,14 +241,14 @@ def checkout_start(request, device_id):
     device = _device(device_id)
     release = latest_release(changelog=False, missing_ok=True)
     if release is None:
-        return JsonResponse({"errors": {"__all__": ["the camera database is not published yet"]}}, status=409)
+        return JsonResponse({"errors": {"__all__": [_("the camera database is not published yet")]}}, status=409)
     form, billing = PurchaseForm(device, release, request.POST), BillingForm(request, request.POST)
     if not (form.is_valid() & billing.is_valid()):
         errors = {**form.errors.get_json_data(), **billing.errors.get_json_data()}
         return JsonResponse({"errors": {k: [e["message"] for e in v] for k, v in errors.items()}}, status=400)
     checkout = _checkout_key(request.POST.get("checkout"))
     if checkout is None:
-        return JsonResponse({"errors": {"__all__": ["this checkout page is out of date: reload it, then pay"]}},
+        return JsonResponse({"errors": {"__all__": [_("this checkout page is out of date: reload it, then pay")]}},
                             status=400)
     spec = form.spec()
     price = quote(device, mobile=spec["mobile"])
@@ -254,7 +268,7 @@ def checkout_start(request, device_id):
             return _already_paid(order)
         if why == "processing":
             return JsonResponse({"paid": False, "order_url": reverse("shop-order", args=[order.public_id]),
-                                 "message": "The payment of this checkout is being confirmed."}, status=409)
+                                 "message": _("The payment of this checkout is being confirmed.")}, status=409)
         # a new attempt on the same page: what the page says now (the email may be corrected)
         Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(**fields)
         order.refresh_from_db()
@@ -263,7 +277,8 @@ def checkout_start(request, device_id):
         payments.save_card(order, request.POST.get("token", ""))
     except payments.PaymentError as exc:
         fulfilment.payment_failed(order.pk, str(exc))
-        return JsonResponse({"errors": {"__all__": [f"Payment failed: {exc}. Nothing was charged."]}}, status=402)
+        return JsonResponse({"errors": {"__all__": [
+            _("Payment failed: %(reason)s. Nothing was charged.") % {"reason": exc}]}}, status=402)
     return JsonResponse({"order": str(order.public_id), "amount": price.display,
                          "pay_url": reverse("shop-order-pay", args=[order.public_id]),
                          "order_url": reverse("shop-order", args=[order.public_id])})
@@ -276,7 +291,7 @@ def order_pay(request, order):
     if order.status == Order.Status.PAID:
         return JsonResponse({"status": "succeeded", "next": reverse("shop-order", args=[order.public_id])})
     if order.status == Order.Status.REFUNDED:
-        return JsonResponse({"status": "failed", "message": "this order was refunded"}, status=409)
+        return JsonResponse({"status": "failed", "message": _("this order was refunded")}, status=409)
     try:
         result = payments.charge(order)
     except payments.PaymentError as exc:

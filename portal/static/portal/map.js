@@ -4,6 +4,36 @@
 (function () {
   "use strict";
 
+  // The texts, translated on the server (views.home.map_texts, in the page as #map-texts).
+  var TEXTS = null;
+  function texts() {
+    if (TEXTS === null) {
+      var el = document.getElementById("map-texts");
+      TEXTS = el ? JSON.parse(el.textContent) : {};
+    }
+    return TEXTS;
+  }
+  function fill(text, values) {
+    return String(text || "").replace(/%\((\w+)\)s/g, function (all, name) {
+      return values[name] !== undefined ? values[name] : all;
+    });
+  }
+  // forms: {CLDR plural category: text}; the language's category of n picks one
+  function plural(forms, n, values) {
+    forms = forms || {};
+    var category = "other";
+    try { category = new Intl.PluralRules(texts().lang).select(n); } catch (e) { /* old browser */ }
+    return fill(forms[category] || forms.other || forms.one || "", values);
+  }
+  function formatNumber(n) {
+    try { return n.toLocaleString(texts().lang); } catch (e) { return String(n); }
+  }
+  function formatDate(iso) {
+    try {
+      return new Date(iso + "T12:00:00Z").toLocaleDateString(texts().lang, {year: "numeric", month: "long", day: "numeric"});
+    } catch (e) { return iso; }
+  }
+
   // ------------------------------------------------------------------ device picker
   function setupPicker() {
     var picker = document.getElementById("device-picker");
@@ -40,7 +70,7 @@
         group.hidden = groupShown === 0;
         shown += groupShown;
       });
-      count.textContent = shown + (shown === 1 ? " device" : " devices");
+      count.textContent = plural(texts().devices, shown, {count: formatNumber(shown)});
       none.hidden = shown !== 0;
     }
     brand.addEventListener("change", apply);
@@ -87,7 +117,7 @@
     var cfgEl = document.getElementById("map-config");
     var status = document.getElementById("map-status");
     if (!el || !cfgEl) return;
-    if (!window.L) { status.textContent = "The map library could not be loaded."; return; }
+    if (!window.L) { status.textContent = texts().no_library; return; }
     var cfg = JSON.parse(cfgEl.textContent);
     var url = el.getAttribute("data-clusters-url");
     var typeInfo = {};
@@ -131,7 +161,7 @@
       data.clusters.forEach(function (c) { c[1] = near(c[1], centre); });
       data.cameras.forEach(function (c) { c[1] = near(c[1], centre); });
       data.clusters.forEach(function (c) {
-        var m = L.marker([c[0], c[1]], {icon: clusterIcon(c[2]), title: c[2] + " cameras", keyboard: false});
+        var m = L.marker([c[0], c[1]], {icon: clusterIcon(c[2]), title: plural(texts().cluster_title, c[2], {count: formatNumber(c[2])}), keyboard: false});
         m.on("click", function () {
           map.setView([c[0], c[1]], Math.min(map.getZoom() + 2, cfg.maxZoom));
         });
@@ -149,16 +179,17 @@
         text.appendChild(strong);
         text.appendChild(document.createElement("br"));
         text.appendChild(document.createTextNode(
-          (c[4] ? c[4] + " km/h" : "speed unknown") + " \u00b7 camera #" + c[2]));
+          (c[4] ? fill(texts().speed, {speed: c[4]}) : texts().speed_unknown) + " \u00b7 " +
+          fill(texts().camera_number, {id: c[2]})));
         m.bindPopup(text);
         layer.addLayer(m);
       });
       var shown = data.total;
       if (data.release === null) {
-        status.textContent = "No release has been published yet.";
+        status.textContent = texts().no_release;
       } else {
-        status.textContent = shown.toLocaleString() + " camera" + (shown === 1 ? "" : "s") +
-          " in this area (release " + data.release.number + " of " + data.release.date + ").";
+        status.textContent = plural(texts().cameras_here, shown, {
+          count: formatNumber(shown), number: data.release.number, date: formatDate(data.release.date)});
       }
     }
 
@@ -169,7 +200,7 @@
       if (controller) controller.abort();
       controller = window.AbortController ? new AbortController() : null;
       var mine = ++seq;
-      status.textContent = "Loading\u2026";
+      status.textContent = texts().loading;
       fetch(url + "?" + params, {signal: controller ? controller.signal : undefined,
                                  headers: {"Accept": "application/json"}})
         .then(function (r) {
@@ -181,7 +212,7 @@
         .then(function (data) { if (mine === seq) draw(data); })
         .catch(function (err) {
           if (err && err.name === "AbortError") return;
-          if (mine === seq) status.textContent = "The map data could not be loaded: " + err.message;
+          if (mine === seq) status.textContent = fill(texts().failed, {error: err.message});
         });
     }
 

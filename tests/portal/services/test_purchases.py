@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cameras.coverage import CoverageError
 from portal.models import Download, Order
-from portal.services import purchases
+from portal.services import l10n, purchases
 from portal.services.packages import ensure_package, order_spec
 from portal.services.purchases import BUILD_QUEUE_TTL, PanelError
 
@@ -113,7 +113,7 @@ def test_an_order_whose_updates_ended_keeps_its_last_file_and_is_offered_no_new_
     assert state.compared_release == first  # "what changed" is about the file the customer has
     order.refresh_from_db()
     assert order.release == first
-    assert purchases.editable(order).startswith(f"Your updates ended on {state.updates.until:%d %B %Y}")
+    assert purchases.editable(order).startswith(f"Your updates ended on {l10n.date(state.updates.until)}")
 
 
 # ---------------------------------------------------------------------------------------

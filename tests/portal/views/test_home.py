@@ -14,6 +14,7 @@ from django.utils.html import escape
 from cameras.releases import changelog_text
 from exporters.devices import DEVICES
 from exporters.schema import CameraType
+from portal.services import l10n
 
 pytestmark = pytest.mark.django_db
 
@@ -94,12 +95,13 @@ def test_the_release_its_date_counts_and_changelog(client, release):
     html, page = get_home(client)
     text = page.plain
     assert f"release {release.number}" in text
-    assert release.created_at.strftime("%Y-%m-%d") in text
-    assert f"{release.camera_count} cameras" in text
+    assert l10n.date(release.created_at) in text      # in the page's language
+    assert f'datetime="{release.created_at:%Y-%m-%d}"' in html
+    assert f"{l10n.number(release.camera_count)} cameras" in text
     assert changelog_text(release) in text
     # The table of countries: one row per country with its count.
     for code, count in release.counts["country"].items():
-        assert f"<td>{code}</td><td class=\"num\">{count}</td>" in html
+        assert f"<td>{code}</td><td class=\"num\">{l10n.number(count)}</td>" in html
     assert "France" in text
 
 
