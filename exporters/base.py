@@ -21,6 +21,7 @@ from typing import BinaryIO, Callable, ClassVar
 
 import numpy as np
 
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_noop
 from .schema import SNAPSHOT_COLUMNS, CameraType, DirectionMode, Kind
 
 
@@ -115,7 +116,9 @@ def _object_column(col, step: int = 65536) -> np.ndarray:
 # The icon sets, with what the shop and the panel call them; ICON_SETS: the values.
 # The danger icon set changes pictures only; what French law requires is the danger-zone mode
 # (ExportOptions.fr_danger_zones), so its label does not claim the law.
-ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs instead of speed-limit signs"))
+# The labels are English, marked for the catalog: translate them where shown, gettext(label).
+ICON_SET_CHOICES = (("speed", gettext_noop("speed-limit signs")),
+                    ("fr-danger", gettext_noop("danger signs instead of speed-limit signs")))
 ICON_SETS = tuple(value for value, _label in ICON_SET_CHOICES)
 
 
@@ -166,12 +169,17 @@ class ExportOptions:
     # instead of returning them in memory. It changes where the bytes are, never what they
     # are: it is not part of ``key()`` and is ignored by equality and hashing.
     spool_dir: str | None = field(default=None, compare=False)
+    # the language of the texts for the customer (INSTALL.txt, the manifest's notes and
+    # warnings), one of ``i18n.LANGUAGES``; the data files do not change with it
+    language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self):
         if self.icons not in ICON_SETS:
             raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
         if self.speed_unit not in SPEED_UNITS:
             raise ExportError(f"unknown speed unit {self.speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
+        if self.language not in LANGUAGES:
+            raise ExportError(f"unknown language {self.language!r}; valid: {', '.join(LANGUAGES)}")
         if self.proximity_m is not None:
             if isinstance(self.proximity_m, bool) or int(self.proximity_m) != self.proximity_m:
                 raise ExportError(f"proximity {self.proximity_m!r} is not a whole number of metres")
@@ -182,8 +190,11 @@ class ExportOptions:
             raise ExportError(f"spool directory {os.fspath(self.spool_dir)!r} does not exist")
 
     def key(self) -> dict:
-        return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
-                "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
+        key = {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
+               "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
+        if self.language != DEFAULT_LANGUAGE:  # English keys (and cache keys, golden files) as before
+            key["language"] = self.language
+        return key
 
     def proximity_for(self, speed_kmh, zone_m=None) -> np.ndarray:
         """Alert distance in metres per camera with these limits (km/h, 0 = unknown). With
