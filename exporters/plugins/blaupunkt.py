@@ -49,7 +49,7 @@ from exporters.interchange import (check_positions, grouped_model, has_end_point
 from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes, texts, write_rows,
                                 xml_escape)
 from exporters.units import mph_of, shown_speeds, unit_columns
-from exporters.i18n import gettext, gettext_noop
+from exporters.i18n import gettext, gettext_noop, ngettext
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 MAIN_CATEGORY = "Speedcams"
@@ -148,7 +148,10 @@ def placemarks(cams: CameraSet):
 
 
 def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
-    notes = [gettext(NOTE)] + stretch_notes(None, "Blaupunkt", "are written as one point at their start", stretches)
+    notes = [gettext(NOTE)] + stretch_notes(None, "Blaupunkt", lambda n: ngettext(
+        "%(format)s: %(count)s section/stretch with an end point is written as one point at its start.",
+        "%(format)s: %(count)s sections/stretches with an end point are written as one point at their start.", n),
+        stretches)
     if options.icons == "fr-danger" and french:
         notes.append(gettext(FR_NOTE))
     return notes

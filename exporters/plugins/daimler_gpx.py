@@ -70,6 +70,7 @@ from exporters.interchange import (check_positions, encoded_size, grouped_model,
                                    stretch_notes, text_file)
 from exporters.plugins.gpx import road_for_name
 from exporters.textrows import ChunkTexts, group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
+from exporters.i18n import gettext, ngettext
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 DAIMLER_NS = "http://www.daimler.com/DaimlerGPXExtensions/V2.4"
@@ -136,7 +137,9 @@ def notes_for(options: ExportOptions, stretches: int) -> list[str]:
              f"screen and a tone) {warning_text(options)}.",
              "COMAND: POIs of one category (one file) are grouped under the category's name and can be shown or "
              "hidden together."]
-    return notes + stretch_notes(None, "COMAND", "are one POI at their start", stretches)
+    return notes + stretch_notes(None, "COMAND", lambda n: ngettext(
+        "%(format)s: %(count)s section/stretch with an end point is one POI at its start.",
+        "%(format)s: %(count)s sections/stretches with an end point are one POI at their start.", n), stretches)
 
 
 def row_maker(cams: CameraSet, options: ExportOptions):
