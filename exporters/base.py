@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, ClassVar
 
 import numpy as np
 
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_noop
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, gettext_noop
 from .schema import SNAPSHOT_COLUMNS, CameraType, DirectionMode, Kind
 
 
@@ -175,16 +175,21 @@ class ExportOptions:
 
     def __post_init__(self):
         if self.icons not in ICON_SETS:
-            raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
+            raise ExportError(gettext("unknown icon set %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.icons), "valid": ", ".join(ICON_SETS)})
         if self.speed_unit not in SPEED_UNITS:
-            raise ExportError(f"unknown speed unit {self.speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
+            raise ExportError(gettext("unknown speed unit %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.speed_unit), "valid": ", ".join(SPEED_UNITS)})
         if self.language not in LANGUAGES:
-            raise ExportError(f"unknown language {self.language!r}; valid: {', '.join(LANGUAGES)}")
+            raise ExportError(gettext("unknown language %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.language), "valid": ", ".join(LANGUAGES)})
         if self.proximity_m is not None:
             if isinstance(self.proximity_m, bool) or int(self.proximity_m) != self.proximity_m:
-                raise ExportError(f"proximity {self.proximity_m!r} is not a whole number of metres")
+                raise ExportError(gettext("proximity %(value)s is not a whole number of metres")
+                                  % {"value": repr(self.proximity_m)})
             if not 0 < int(self.proximity_m) <= MAX_PROXIMITY_M:
-                raise ExportError(f"proximity {self.proximity_m} m is outside 1-{MAX_PROXIMITY_M} m")
+                raise ExportError(gettext("proximity %(value)s m is outside 1-%(max)s m")
+                                  % {"value": self.proximity_m, "max": MAX_PROXIMITY_M})
             object.__setattr__(self, "proximity_m", int(self.proximity_m))
         if self.spool_dir is not None and not os.path.isdir(self.spool_dir):
             raise ExportError(f"spool directory {os.fspath(self.spool_dir)!r} does not exist")
