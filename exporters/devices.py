@@ -23,6 +23,8 @@ def _unit_text(unit: str, value: int) -> str:
         return ngettext("%(count)s POI", "%(count)s POIs", value) % {"count": n}
     if unit == "bytes":
         return ngettext("%(count)s byte", "%(count)s bytes", value) % {"count": n}
+    if unit == "bytes per file":
+        return ngettext("%(count)s byte per file", "%(count)s bytes per file", value) % {"count": n}
     if unit == "categories":
         return ngettext("%(count)s category", "%(count)s categories", value) % {"count": n}
     return f"{n} {unit}"
@@ -39,7 +41,8 @@ class Limit:
 
     def describe(self, unit: str) -> str:
         """The limit in words, with its source ("25,000 POIs (none documented)"); ``unit``:
-        "POIs", "bytes" or "categories" (translated), in the active language."""
+        "POIs", "bytes", "bytes per file" or "categories" (translated; another unit is shown as
+        given), in the active language."""
         values = {"limit": _unit_text(unit, self.value), "source": gettext(self.source)}
         if self.assumed:
             return gettext("%(limit)s (assumed: %(source)s)") % values
