@@ -147,9 +147,14 @@ def proximity_by_limit(speed_kmh) -> np.ndarray:
 
 def proximity_rule_text() -> str:
     """The scaled rule in words (for notes and install guides)."""
-    steps = ", ".join(f"{m:,} m up to {limit} km/h" for limit, m in PROXIMITY_STEPS)
-    return (f"{steps}, {PROXIMITY_ABOVE:,} m above {PROXIMITY_STEPS[-1][0]} km/h (at least 20 seconds of warning "
-            f"when driving at the limit, up to 180 km/h), and {PROXIMITY_UNKNOWN:,} m when the limit is unknown")
+    from .i18n import number
+
+    steps = ", ".join(gettext("%(distance)s m up to %(limit)s km/h") % {"distance": number(m), "limit": limit}
+                      for limit, m in PROXIMITY_STEPS)
+    return gettext("%(steps)s, %(above)s m above %(last)s km/h (at least 20 seconds of warning when driving at the "
+                   "limit, up to 180 km/h), and %(unknown)s m when the limit is unknown") % {
+        "steps": steps, "above": number(PROXIMITY_ABOVE), "last": PROXIMITY_STEPS[-1][0],
+        "unknown": number(PROXIMITY_UNKNOWN)}
 
 
 @dataclass(frozen=True)
@@ -216,12 +221,21 @@ class ExportOptions:
         return out
 
     def proximity_text(self) -> str:
-        """How far ahead cameras alert, in words: "at 450 m" or the scaled rule."""
-        zones = ("; a France danger zone at its length (300 m to 4 km, or a section's), which covers the whole "
-                 "zone" if self.fr_danger_zones else "")
+        """How far ahead cameras alert, in words: "at 450 m" or the scaled rule (a phrase the
+        notes put in their sentences, ``%(proximity)s``), in the active language."""
+        from .i18n import number
+
         if self.proximity_m is None:
-            return f"at a distance set by its speed limit: {proximity_rule_text()}{zones}"
-        return f"at {self.proximity_m:,} m{zones}"
+            values = {"rule": proximity_rule_text()}
+            if self.fr_danger_zones:
+                return gettext("at a distance set by its speed limit: %(rule)s; a France danger zone at its length "
+                               "(300 m to 4 km, or a section's), which covers the whole zone") % values
+            return gettext("at a distance set by its speed limit: %(rule)s") % values
+        values = {"distance": number(self.proximity_m)}
+        if self.fr_danger_zones:
+            return gettext("at %(distance)s m; a France danger zone at its length (300 m to 4 km, or a section's), "
+                           "which covers the whole zone") % values
+        return gettext("at %(distance)s m") % values
 
     def with_(self, **changes) -> "ExportOptions":
         return replace(self, **changes)

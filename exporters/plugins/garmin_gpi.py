@@ -704,9 +704,11 @@ def gpi_notes(options: ExportOptions, outside: int, transliterate: bool = False)
     notes = [
         gettext("Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
                 "camera whatever your direction of travel."),
-        f"Every camera has a proximity alert {options.proximity_text()}. The alert sounds at any speed, also "
-        "when you keep to the limit; the limit is shown in the name (for example 'Speed 50 A7'), not set as an "
-        "alert speed, because Garmin units are reported to sound a speed alert only above its speed.",
+        # Translators: %(proximity)s is a phrase such as "at 450 m"
+        gettext("Every camera has a proximity alert %(proximity)s. The alert sounds at any speed, also when you keep "
+                "to the limit; the limit is shown in the name (for example 'Speed 50 A7'), not set as an alert "
+                "speed, because Garmin units are reported to sound a speed alert only above its speed.")
+        % {"proximity": options.proximity_text()},
         (gettext("Each .gpi file is one Custom POI category with its embedded 24x24 icon (%(icons)s icon set); "
                  "the text is Windows-1252.") if transliterate else
          gettext("Each .gpi file is one Custom POI category with its embedded 24x24 icon (%(icons)s icon set); "

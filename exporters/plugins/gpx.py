@@ -133,10 +133,11 @@ def notes_for(options: ExportOptions, stretches: int, unit: str = "kmh", other: 
     """The notes of an export with ``stretches`` sections/stretches with an end point, whose
     '@' numbers are in ``unit`` (``other``: cameras from countries of the other unit)."""
     notes = [units.at_speed_note("GPX", unit, other),
-             f"GPX: every camera carries a proximity alert distance (Garmin proximity extension, used by Garmin "
-             f"POI Loader) {options.proximity_text()}.",
-             "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
-             "extension for re-import only."]
+             # Translators: %(proximity)s is a phrase such as "at 450 m"
+             gettext("GPX: every camera carries a proximity alert distance (Garmin proximity extension, used by "
+                     "Garmin POI Loader) %(proximity)s.") % {"proximity": options.proximity_text()},
+             gettext("GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
+                     "extension for re-import only.")]
     return notes + stretch_notes(None, "GPX", STRETCHES, stretches)
 
 
