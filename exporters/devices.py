@@ -133,6 +133,9 @@ class Device:
             return self.model
         return f"{self.brand} {self.model}"
 
+    def __hash__(self) -> int:  # by id: the translated fields change with the active language
+        return hash(self.id)
+
     def english(self, name: str):
         """The English (source) text of a translated field (``install``, ``notes``...)."""
         return self.__dict__.get("_en_" + name, getattr(type(self), name))
