@@ -21,6 +21,7 @@ from typing import BinaryIO, Callable, ClassVar
 
 import numpy as np
 
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, gettext_noop
 from .schema import SNAPSHOT_COLUMNS, CameraType, DirectionMode, Kind
 
 
@@ -115,7 +116,9 @@ def _object_column(col, step: int = 65536) -> np.ndarray:
 # The icon sets, with what the shop and the panel call them; ICON_SETS: the values.
 # The danger icon set changes pictures only; what French law requires is the danger-zone mode
 # (ExportOptions.fr_danger_zones), so its label does not claim the law.
-ICON_SET_CHOICES = (("speed", "speed-limit signs"), ("fr-danger", "danger signs instead of speed-limit signs"))
+# The labels are English, marked for the catalog: translate them where shown, gettext(label).
+ICON_SET_CHOICES = (("speed", gettext_noop("speed-limit signs")),
+                    ("fr-danger", gettext_noop("danger signs instead of speed-limit signs")))
 ICON_SETS = tuple(value for value, _label in ICON_SET_CHOICES)
 
 
@@ -144,9 +147,14 @@ def proximity_by_limit(speed_kmh) -> np.ndarray:
 
 def proximity_rule_text() -> str:
     """The scaled rule in words (for notes and install guides)."""
-    steps = ", ".join(f"{m:,} m up to {limit} km/h" for limit, m in PROXIMITY_STEPS)
-    return (f"{steps}, {PROXIMITY_ABOVE:,} m above {PROXIMITY_STEPS[-1][0]} km/h (at least 20 seconds of warning "
-            f"when driving at the limit, up to 180 km/h), and {PROXIMITY_UNKNOWN:,} m when the limit is unknown")
+    from .i18n import number
+
+    steps = ", ".join(gettext("%(distance)s m up to %(limit)s km/h") % {"distance": number(m), "limit": limit}
+                      for limit, m in PROXIMITY_STEPS)
+    return gettext("%(steps)s, %(above)s m above %(last)s km/h (at least 20 seconds of warning when driving at the "
+                   "limit, up to 180 km/h), and %(unknown)s m when the limit is unknown") % {
+        "steps": steps, "above": number(PROXIMITY_ABOVE), "last": PROXIMITY_STEPS[-1][0],
+        "unknown": number(PROXIMITY_UNKNOWN)}
 
 
 @dataclass(frozen=True)
@@ -166,24 +174,37 @@ class ExportOptions:
     # instead of returning them in memory. It changes where the bytes are, never what they
     # are: it is not part of ``key()`` and is ignored by equality and hashing.
     spool_dir: str | None = field(default=None, compare=False)
+    # the language of the texts for the customer (INSTALL.txt, the manifest's notes and
+    # warnings), one of ``i18n.LANGUAGES``; the data files do not change with it
+    language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self):
         if self.icons not in ICON_SETS:
-            raise ExportError(f"unknown icon set {self.icons!r}; valid: {', '.join(ICON_SETS)}")
+            raise ExportError(gettext("unknown icon set %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.icons), "valid": ", ".join(ICON_SETS)})
         if self.speed_unit not in SPEED_UNITS:
-            raise ExportError(f"unknown speed unit {self.speed_unit!r}; valid: {', '.join(SPEED_UNITS)}")
+            raise ExportError(gettext("unknown speed unit %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.speed_unit), "valid": ", ".join(SPEED_UNITS)})
+        if self.language not in LANGUAGES:
+            raise ExportError(gettext("unknown language %(value)s; valid: %(valid)s")
+                              % {"value": repr(self.language), "valid": ", ".join(LANGUAGES)})
         if self.proximity_m is not None:
             if isinstance(self.proximity_m, bool) or int(self.proximity_m) != self.proximity_m:
-                raise ExportError(f"proximity {self.proximity_m!r} is not a whole number of metres")
+                raise ExportError(gettext("proximity %(value)s is not a whole number of metres")
+                                  % {"value": repr(self.proximity_m)})
             if not 0 < int(self.proximity_m) <= MAX_PROXIMITY_M:
-                raise ExportError(f"proximity {self.proximity_m} m is outside 1-{MAX_PROXIMITY_M} m")
+                raise ExportError(gettext("proximity %(value)s m is outside 1-%(max)s m")
+                                  % {"value": self.proximity_m, "max": MAX_PROXIMITY_M})
             object.__setattr__(self, "proximity_m", int(self.proximity_m))
         if self.spool_dir is not None and not os.path.isdir(self.spool_dir):
             raise ExportError(f"spool directory {os.fspath(self.spool_dir)!r} does not exist")
 
     def key(self) -> dict:
-        return {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
-                "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
+        key = {"mobile": self.mobile, "icons": self.icons, "fr_danger_zones": self.fr_danger_zones,
+               "proximity_m": self.proximity_m, "speed_unit": self.speed_unit}
+        if self.language != DEFAULT_LANGUAGE:  # English keys (and cache keys, golden files) as before
+            key["language"] = self.language
+        return key
 
     def proximity_for(self, speed_kmh, zone_m=None) -> np.ndarray:
         """Alert distance in metres per camera with these limits (km/h, 0 = unknown). With
@@ -200,12 +221,21 @@ class ExportOptions:
         return out
 
     def proximity_text(self) -> str:
-        """How far ahead cameras alert, in words: "at 450 m" or the scaled rule."""
-        zones = ("; a France danger zone at its length (300 m to 4 km, or a section's), which covers the whole "
-                 "zone" if self.fr_danger_zones else "")
+        """How far ahead cameras alert, in words: "at 450 m" or the scaled rule (a phrase the
+        notes put in their sentences, ``%(proximity)s``), in the active language."""
+        from .i18n import number
+
         if self.proximity_m is None:
-            return f"at a distance set by its speed limit: {proximity_rule_text()}{zones}"
-        return f"at {self.proximity_m:,} m{zones}"
+            values = {"rule": proximity_rule_text()}
+            if self.fr_danger_zones:
+                return gettext("at a distance set by its speed limit: %(rule)s; a France danger zone at its length "
+                               "(300 m to 4 km, or a section's), which covers the whole zone") % values
+            return gettext("at a distance set by its speed limit: %(rule)s") % values
+        values = {"distance": number(self.proximity_m)}
+        if self.fr_danger_zones:
+            return gettext("at %(distance)s m; a France danger zone at its length (300 m to 4 km, or a section's), "
+                           "which covers the whole zone") % values
+        return gettext("at %(distance)s m") % values
 
     def with_(self, **changes) -> "ExportOptions":
         return replace(self, **changes)

@@ -9,6 +9,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .base import PROXIMITY_ABOVE, PROXIMITY_STEPS, PROXIMITY_UNKNOWN, ExportError, get_exporter, load_plugins
+from .i18n import gettext, gettext_noop, ngettext, number
+
+# The catalog's texts for the customer (install steps, notes, coverage notes, the reasons a
+# device was withdrawn, FORMAT_ALERTS) are English constants marked with ``gettext_noop``;
+# ``Device`` translates them when they are read (``Translated``), in the active language.
+
+
+def _unit_text(unit: str, value: int) -> str:
+    """``value`` with its unit, the number in the active language's grouping."""
+    n = number(value)
+    if unit == "POIs":
+        return ngettext("%(count)s POI", "%(count)s POIs", value) % {"count": n}
+    if unit == "bytes":
+        return ngettext("%(count)s byte", "%(count)s bytes", value) % {"count": n}
+    if unit == "bytes per file":
+        return ngettext("%(count)s byte per file", "%(count)s bytes per file", value) % {"count": n}
+    if unit == "categories":
+        return ngettext("%(count)s category", "%(count)s categories", value) % {"count": n}
+    return f"{n} {unit}"
 
 
 @dataclass(frozen=True)
@@ -21,8 +40,37 @@ class Limit:
     hard: bool = False
 
     def describe(self, unit: str) -> str:
-        text = f"{self.value:,} {unit}"
-        return f"{text} (assumed: {self.source})" if self.assumed else f"{text} ({self.source})"
+        """The limit in words, with its source ("25,000 POIs (none documented)"); ``unit``:
+        "POIs", "bytes", "bytes per file" or "categories" (translated; another unit is shown as
+        given), in the active language."""
+        values = {"limit": _unit_text(unit, self.value), "source": gettext(self.source)}
+        if self.assumed:
+            return gettext("%(limit)s (assumed: %(source)s)") % values
+        return gettext("%(limit)s (%(source)s)") % values
+
+
+class Translated:
+    """A ``Device`` field holding catalog text (a string or a tuple of strings, English,
+    marked ``gettext_noop``): reading it gives the text in the active language. The English
+    text stays available as ``device.english(name)``."""
+
+    def __init__(self, default):
+        self.default = default
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.slot = "_en_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self.default  # the dataclass field's default
+        value = obj.__dict__.get(self.slot, self.default)
+        if isinstance(value, tuple):
+            return tuple(gettext(v) for v in value)
+        return gettext(value)
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -63,17 +111,17 @@ class Device:
     max_file_bytes: Limit | None = None
     max_categories: Limit | None = None
     coverage_setup: bool = True        # the customer may choose the coverage
-    coverage_note: str = ""            # why not, when coverage_setup is False
+    coverage_note: str = Translated("")  # why not, when coverage_setup is False
     # never Switzerland: warning of controls is an offence there (cameras.legal, a test)
     default_coverage: str = "europe-no-ch"
-    install: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    install: tuple[str, ...] = Translated(())  # translated when read, as notes, coverage_note, withdrawn
+    notes: tuple[str, ...] = Translated(())
     # Garmin GPI: why the device needs Windows-1252 text (names outside it transliterated);
     # empty: a file with names outside Windows-1252 is written in UTF-8 (code page 65001)
     transliterate: str = ""
     # why the device is no longer sold (empty: on sale); a withdrawn device stays in CATALOG
     # so that orders placed before still resolve, but not in DEVICES (shop, panel, fan-out)
-    withdrawn: str = ""
+    withdrawn: str = Translated("")
     # the public documents for its format and its limits (``Source``); validate_catalog wants
     # at least one of each
     sources: tuple[Source, ...] = ()
@@ -85,20 +133,35 @@ class Device:
             return self.model
         return f"{self.brand} {self.model}"
 
+    def __hash__(self) -> int:  # by id: the translated fields change with the active language
+        return hash(self.id)
+
+    def english(self, name: str):
+        """The English (source) text of a translated field (``install``, ``notes``...)."""
+        return self.__dict__.get("_en_" + name, getattr(type(self), name))
+
+    def install_steps(self) -> tuple[str, ...]:
+        """The installation steps in the active language (the same as ``install``)."""
+        return self.install
+
+    def notes_text(self) -> tuple[str, ...]:
+        """The notes in the active language (the same as ``notes``)."""
+        return self.notes
+
     @property
     def direction_alerts(self) -> str:
         """Whether and how the device warns by the direction of travel, from what its format
         does (a data file warns of nothing; an app that warns only about imported places
         switched on cannot be direction-aware without a heading in the file)."""
         if self.format in DATA_ONLY_FORMATS:
-            return ("No alerts by itself: the file carries each camera's heading and direction for your own "
-                    "software to use.")
+            return gettext("No alerts by itself: the file carries each camera's heading and direction for your own "
+                           "software to use.")
         if self.format in OPT_IN_ALERT_FORMATS:
-            return ("No alerts by default: apps warn about imported places only where you switch their own place "
-                    "alerts on, and such alerts are not direction-aware (the file carries no heading).")
+            return gettext("No alerts by default: apps warn about imported places only where you switch their own "
+                           "place alerts on, and such alerts are not direction-aware (the file carries no heading).")
         if self.exporter().direction_aware:
-            return "Direction-aware alerts: the device warns only when you drive towards the camera."
-        return "Alerts are not direction-aware on this device: it warns in both directions of travel."
+            return gettext("Direction-aware alerts: the device warns only when you drive towards the camera.")
+        return gettext("Alerts are not direction-aware on this device: it warns in both directions of travel.")
 
     def sources_about(self, about: str) -> tuple[Source, ...]:
         return tuple(s for s in self.sources if s.about == about)
@@ -113,8 +176,9 @@ class Device:
 
     @property
     def alerts(self) -> str:
-        """What the device does with the cameras of its format (``FORMAT_ALERTS``)."""
-        return FORMAT_ALERTS.get(self.format, "")
+        """What the device does with the cameras of its format (``FORMAT_ALERTS``), in the
+        active language."""
+        return format_alerts(self.format)
 
     def exporter(self):
         exporter = get_exporter(self.format)
@@ -131,126 +195,126 @@ class Device:
 
 
 TOMTOM_INSTALL = (  # NavCore models: files copied into the map folder
-    "Unzip the package on your computer.",
-    "Connect the TomTom to the computer with its USB cable and choose 'Yes' to connect.",
-    "Open the device's drive and then the folder of your active map (for example 'Western_and_Central_Europe').",
-    "Copy every .ov2 file and the .bmp file of the same name from the package's 'tomtom' folder into the map folder.",
-    "To change icons later (for example the French danger signs), copy the .bmp files of the same names from "
-    "icons/speed or icons/fr-danger over the ones in the map folder.",
-    "Eject the device. On the TomTom: Change preferences > Manage POIs > Warn when near POI, pick each camera "
-    "category, and set the warning distance and sound.",
+    gettext_noop("Unzip the package on your computer."),
+    gettext_noop("Connect the TomTom to the computer with its USB cable and choose 'Yes' to connect."),
+    gettext_noop("Open the device's drive and then the folder of your active map (for example 'Western_and_Central_Europe')."),
+    gettext_noop("Copy every .ov2 file and the .bmp file of the same name from the package's 'tomtom' folder into the map folder."),
+    gettext_noop("To change icons later (for example the French danger signs), copy the .bmp files of the same names from "
+    "icons/speed or icons/fr-danger over the ones in the map folder."),
+    gettext_noop("Eject the device. On the TomTom: Change preferences > Manage POIs > Warn when near POI, pick each camera "
+    "category, and set the warning distance and sound."),
 )
 TOMTOM_MYDRIVE_INSTALL = (  # MyDrive-era models: POI lists imported on the web, synced by MyDrive Connect
-    "Unzip the package on your computer. On these models POI lists come from your TomTom account through "
-    "MyDrive, not from .ov2 files copied into a map folder.",
-    "Install TomTom MyDrive Connect on the computer if you do not have it, and sign in with the TomTom account "
-    "your device is linked to.",
-    "In a web browser open TomTom's route planner (MyDrive, plan.tomtom.com), sign in with the same account, and "
-    "import each .ov2 file from the package's 'tomtom' folder as a POI list.",
-    "Connect the device to the computer with its USB cable while MyDrive Connect runs: it copies the POI lists "
-    "onto the device.",
-    "Import only the .ov2 files: the .bmp icons next to them are for the older models that read a map folder.",
+    gettext_noop("Unzip the package on your computer. On these models POI lists come from your TomTom account through "
+    "MyDrive, not from .ov2 files copied into a map folder."),
+    gettext_noop("Install TomTom MyDrive Connect on the computer if you do not have it, and sign in with the TomTom account "
+    "your device is linked to."),
+    gettext_noop("In a web browser open TomTom's route planner (MyDrive, plan.tomtom.com), sign in with the same account, and "
+    "import each .ov2 file from the package's 'tomtom' folder as a POI list."),
+    gettext_noop("Connect the device to the computer with its USB cable while MyDrive Connect runs: it copies the POI lists "
+    "onto the device."),
+    gettext_noop("Import only the .ov2 files: the .bmp icons next to them are for the older models that read a map folder."),
 )
 GARMIN_GPI_INSTALL = (
-    "Unzip the package on your computer.",
-    "Connect the Garmin with its USB cable; it appears as a drive (on some models choose 'mass storage').",
-    "Copy the .gpi files from the package into the folder Garmin\\POI on the device (create it if missing). "
-    "On models with a memory card you may use the card's Garmin\\POI folder instead.",
-    "Eject the device. The cameras appear in Where To? > Categories > Custom POIs. Each camera carries its own "
+    gettext_noop("Unzip the package on your computer."),
+    gettext_noop("Connect the Garmin with its USB cable; it appears as a drive (on some models choose 'mass storage')."),
+    gettext_noop("Copy the .gpi files from the package into the folder Garmin\\POI on the device (create it if missing). "
+    "On models with a memory card you may use the card's Garmin\\POI folder instead."),
+    gettext_noop("Eject the device. The cameras appear in Where To? > Categories > Custom POIs. Each camera carries its own "
     "alert (the distance is under 'What this file does'); if your model has a setting for custom POI or "
-    "proximity point alerts, make sure it is on.",
-    "Remove older camera .gpi files first: two files with the same cameras give double alerts.",
+    "proximity point alerts, make sure it is on."),
+    gettext_noop("Remove older camera .gpi files first: two files with the same cameras give double alerts."),
 )
 POI_LOADER_INSTALL = (
-    "Install Garmin POI Loader (free, Windows or macOS) if you do not have it.",
-    "Unzip the package into an empty folder; keep each .csv next to the .bmp of the same name.",
-    "Connect the Garmin, start POI Loader, choose the device, then 'Install' and the folder.",
-    "Choose 'Manual' mode, not 'Express': as units choose the ones named under 'What this file does' ('Metric' "
+    gettext_noop("Install Garmin POI Loader (free, Windows or macOS) if you do not have it."),
+    gettext_noop("Unzip the package into an empty folder; keep each .csv next to the .bmp of the same name."),
+    gettext_noop("Connect the Garmin, start POI Loader, choose the device, then 'Install' and the folder."),
+    gettext_noop("Choose 'Manual' mode, not 'Express': as units choose the ones named under 'What this file does' ('Metric' "
     "for km/h, 'Statute' for mph), because the speed after '@' in the names is in that unit; switch proximity "
     "alerts on and enter the distance given there. A CSV file has no field for the alert distance, so the cameras without a known limit (no '@' in "
-    "their names) alert only at the distance you enter here.",
-    "POI Loader builds a Poi.gpi on the device; each .csv file becomes one category with its icon.",
-    "Models that take .gpi files directly (nüvi, DriveSmart, zūmo) can use the GPI package instead: there every "
-    "camera alerts at a distance set by its limit, at any speed.",
+    "their names) alert only at the distance you enter here."),
+    gettext_noop("POI Loader builds a Poi.gpi on the device; each .csv file becomes one category with its icon."),
+    gettext_noop("Models that take .gpi files directly (nüvi, DriveSmart, zūmo) can use the GPI package instead: there every "
+    "camera alerts at a distance set by its limit, at any speed."),
 )
 IGO_INSTALL = (
-    "Unzip the package on your computer.",
-    "Connect the device or take out its memory card, and open the iGO folder (often 'iGO', 'iGO_Primo' or "
-    "'NaviOne').",
-    "Copy speedcam.txt into the folder content/speedcam, replacing the old file.",
-    "Delete the file speedcam.spdb in the same folder if present, so iGO rebuilds its cache from the new file.",
-    "Start the navigation; in Settings > Warnings switch 'Speed camera warning' on.",
+    gettext_noop("Unzip the package on your computer."),
+    gettext_noop("Connect the device or take out its memory card, and open the iGO folder (often 'iGO', 'iGO_Primo' or "
+    "'NaviOne')."),
+    gettext_noop("Copy speedcam.txt into the folder content/speedcam, replacing the old file."),
+    gettext_noop("Delete the file speedcam.spdb in the same folder if present, so iGO rebuilds its cache from the new file."),
+    gettext_noop("Start the navigation; in Settings > Warnings switch 'Speed camera warning' on."),
 )
 NAVITEL_INSTALL = (
-    "Unzip the package on your computer.",
-    "Connect the device (or the phone) and open the folder NavitelContent/SpeedCams (create it if missing).",
-    "Copy SpeedCam.txt into it, replacing the old file.",
-    "Start Navitel: Menu > Settings > Speedcams > Import, and choose the file.",
+    gettext_noop("Unzip the package on your computer."),
+    gettext_noop("Connect the device (or the phone) and open the folder NavitelContent/SpeedCams (create it if missing)."),
+    gettext_noop("Copy SpeedCam.txt into it, replacing the old file."),
+    gettext_noop("Start Navitel: Menu > Settings > Speedcams > Import, and choose the file."),
 )
 SYGIC_INSTALL = (
-    "Unzip the package on your computer.",
-    "Connect the phone and open Android/data/com.sygic.aura/files/maps/speedcams (Sygic 15.6.5 or newer).",
-    "First copy Sygic's own offlinespeedcams.dat from that folder to your computer and keep it: our file "
+    gettext_noop("Unzip the package on your computer."),
+    gettext_noop("Connect the phone and open Android/data/com.sygic.aura/files/maps/speedcams (Sygic 15.6.5 or newer)."),
+    gettext_noop("First copy Sygic's own offlinespeedcams.dat from that folder to your computer and keep it: our file "
     "replaces Sygic's camera list and its zones (no second camera file that Sygic would load next to its own "
-    "is known). To go back, copy your saved file into the folder again.",
-    "Copy the package's offlinespeedcams.dat into that folder, replacing the old file.",
-    "Restart Sygic; under Settings > Speed cameras make sure warnings are on.",
+    "is known). To go back, copy your saved file into the folder again."),
+    gettext_noop("Copy the package's offlinespeedcams.dat into that folder, replacing the old file."),
+    gettext_noop("Restart Sygic; under Settings > Speed cameras make sure warnings are on."),
 )
 MERCEDES_INSTALL = (  # gplv2/mercedespoi: DAIMLER_GPX_FORMAT.md "SD Card Structure", "Observed Behavior"
-    "Unzip the package on your computer. Its folder 'PersonalPOI' holds one .gpx file per camera category, "
-    "with plain ASCII file names, as COMAND needs.",
-    "Copy the folder 'PersonalPOI' with its files to the root of an SD card, keeping the name 'PersonalPOI' "
+    gettext_noop("Unzip the package on your computer. Its folder 'PersonalPOI' holds one .gpx file per camera category, "
+    "with plain ASCII file names, as COMAND needs."),
+    gettext_noop("Copy the folder 'PersonalPOI' with its files to the root of an SD card, keeping the name 'PersonalPOI' "
     "exactly as it is. If the card already has a 'PersonalPOI' folder, put our speedcams_*.gpx files into it "
-    "(replacing older ones of the same names) and count its other POIs in: see the last step.",
-    "Not sure COMAND reads the card? Put an MP3 file on it first and play it through COMAND.",
-    "Insert the card in COMAND's SD card slot and leave it there: COMAND reads the POIs from the card, it does "
+    "(replacing older ones of the same names) and count its other POIs in: see the last step."),
+    gettext_noop("Not sure COMAND reads the card? Put an MP3 file on it first and play it through COMAND."),
+    gettext_noop("Insert the card in COMAND's SD card slot and leave it there: COMAND reads the POIs from the card, it does "
     "not copy them. After changing the files, take the card out and insert it again, or restart the "
-    "navigation.",
-    "The cameras appear as personal POIs grouped by category (Speed cameras, Red-light cameras, ...), and "
-    "COMAND warns before each one as described under 'What this file does'.",
-    "Keep to 25,000 POIs on the whole card, ours and any others together: above that COMAND ignores every POI "
-    "on the card, with no error message. For that reason coverages over the limit are not sold for COMAND.",
+    "navigation."),
+    gettext_noop("The cameras appear as personal POIs grouped by category (Speed cameras, Red-light cameras, ...), and "
+    "COMAND warns before each one as described under 'What this file does'."),
+    gettext_noop("Keep to 25,000 POIs on the whole card, ours and any others together: above that COMAND ignores every POI "
+    "on the card, with no error message. For that reason coverages over the limit are not sold for COMAND."),
 )
 MIB2_WITHDRAWN = (
-    "No longer sold. MIB2 head units do not import loose GPX files: they take a 'PersonalPOI' software-update "
+    gettext_noop("No longer sold. MIB2 head units do not import loose GPX files: they take a 'PersonalPOI' software-update "
     "package (metainfo2.txt, SQLite databases, SHA-1 checksums). The checksums are publicly described "
     "(jimmyH/mypois, poifix.py; github.com/jilleb/mib2-toolbox/issues/1), but the unit also checks a signature of the "
     "package's metainfo2.txt that only Volkswagen can make: the community tools ship a Volkswagen-signed file "
     "unchanged (raycoarana/poi-to-discover-media: 'Keep main metadata untouched, as we are not able to properly "
     "calculate it'), and MIB2 Standard units by TechniSat refuse such packages (github.com/jilleb/mib2-toolbox/issues/99). "
-    "We do not sell a package that depends on reusing a vendor's signature.")
+    "We do not sell a package that depends on reusing a vendor's signature."))
 VW_INSTALL = (
-    "This device is no longer sold (see 'What this file does'): the package holds GPX files, which MIB2 head "
-    "units do not import. Please contact us about your order.",
+    gettext_noop("This device is no longer sold (see 'What this file does'): the package holds GPX files, which MIB2 head "
+    "units do not import. Please contact us about your order."),
 )
 APP_KMZ_INSTALL = (
-    "Unzip the package and send speedcams.kmz to your phone or computer (email, cloud drive or USB). Keep the "
-    ".kmz whole: the camera icons are inside it.",
-    "Google Earth: File > Open (or Projects > Import KML file) and choose speedcams.kmz. Organic Maps: open the "
+    gettext_noop("Unzip the package and send speedcams.kmz to your phone or computer (email, cloud drive or USB). Keep the "
+    ".kmz whole: the camera icons are inside it."),
+    gettext_noop("Google Earth: File > Open (or Projects > Import KML file) and choose speedcams.kmz. Organic Maps: open the "
     "file from your file manager or the email; it is imported as a list of places. Google My Maps imports .kmz "
-    "files too, within its own import limits.",
-    "Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
-    "offers them.",
+    "files too, within its own import limits."),
+    gettext_noop("Apps do not warn about imported places by default: switch on proximity or 'favourite' alerts where your app "
+    "offers them."),
 )
 APP_GPX_INSTALL = (
-    "Unzip the package and send the .gpx files to your phone.",
-    "In OsmAnd: My Places > Tracks > Import, or open the file from your file manager with OsmAnd.",
-    "Show them on the map under Configure map > Tracks, and switch on 'Speed cameras' alerts for favourites "
-    "where available.",
+    gettext_noop("Unzip the package and send the .gpx files to your phone."),
+    gettext_noop("In OsmAnd: My Places > Tracks > Import, or open the file from your file manager with OsmAnd."),
+    gettext_noop("Show them on the map under Configure map > Tracks, and switch on 'Speed cameras' alerts for favourites "
+    "where available."),
 )
 BLAUPUNKT_INSTALL = (
-    "Unzip the package on your computer. Each POI list is a .kml file with the .bmp icon of the same name "
-    "(22 x 22 pixels), named <country>_Speedcams_<category>, for example FR_Speedcams_Fixed50.kml.",
-    "Keep the names as they are: the TravelPilot sorts POI lists by the country and the two categories in the "
-    "file name, and finds a list's icon by the same name.",
-    "Load the lists onto the TravelPilot with Blaupunkt's TPAssist program, or copy each .kml together with its "
+    gettext_noop("Unzip the package on your computer. Each POI list is a .kml file with the .bmp icon of the same name "
+    "(22 x 22 pixels), named <country>_Speedcams_<category>, for example FR_Speedcams_Fixed50.kml."),
+    gettext_noop("Keep the names as they are: the TravelPilot sorts POI lists by the country and the two categories in the "
+    "file name, and finds a list's icon by the same name."),
+    gettext_noop("Load the lists onto the TravelPilot with Blaupunkt's TPAssist program, or copy each .kml together with its "
     ".bmp into the device's memory or onto its memory card, as the POI-list chapter of your TravelPilot manual "
-    "describes.",
-    "On the device the cameras appear as POI lists by country and category.",
+    "describes."),
+    gettext_noop("On the device the cameras appear as POI lists by country and category."),
 )
 GENERIC_INSTALL = (
-    "Unzip the package. The file documents its columns in the included INSTALL.txt; import it with your "
-    "software's CSV or GeoJSON import.",
+    gettext_noop("Unzip the package. The file documents its columns in the included INSTALL.txt; import it with your "
+    "software's CSV or GeoJSON import."),
 )
 
 # Formats that are data for the customer's own software (no alerts at all), and formats whose
@@ -259,46 +323,78 @@ DATA_ONLY_FORMATS = frozenset({"csv", "geojson"})
 OPT_IN_ALERT_FORMATS = frozenset({"kml", "kmz", "gpx"})
 
 # What the device does with the cameras of each format (the device page's "Alerts" line;
-# docs/formats/ has the details and the sources).
+# docs/formats/ has the details and the sources). English, marked for the catalog; the
+# distances are placeholders, filled in the active language by ``format_alerts``.
 SCALED_PROXIMITY = ", ".join(f"{m:,} m up to {limit} km/h" for limit, m in PROXIMITY_STEPS) + \
     f", {PROXIMITY_ABOVE:,} m above"
+
+
+def scaled_proximity() -> str:
+    """``SCALED_PROXIMITY`` in the active language ("300 m up to 50 km/h, ..., 1,000 m above")."""
+    steps = [gettext("%(distance)s m up to %(limit)s km/h") % {"distance": number(m), "limit": limit}
+             for limit, m in PROXIMITY_STEPS]
+    return ", ".join(steps + [gettext("%(distance)s m above") % {"distance": number(PROXIMITY_ABOVE)}])
+
+
 FORMAT_ALERTS = {
-    "tomtom-ov2": "The device warns near the POIs of each category file you switch on (Manage POIs > Warn when "
-                  "near POI), at the distance and with the sound you choose per file; one file per category and "
-                  "limit, so each limit can have its own distance.",
-    "garmin-gpi": "Every camera carries its own proximity alert, at a distance set by its limit (" + SCALED_PROXIMITY
-                  + f"; {PROXIMITY_UNKNOWN:,} m when unknown; or one distance you choose), sounding at any speed; "
-                  "the limit is shown in "
-                  "the name.",
-    "garmin-poi-csv": "POI Loader makes the limit after '@' in a name a speed alert, which sounds only above the "
-                      "limit; the proximity distance is one setting you enter in POI Loader (INSTALL.txt gives it), "
-                      "and the cameras without a known limit alert only at that distance.",
-    "gpx": "Every camera carries a proximity distance set by its limit (" + SCALED_PROXIMITY + "; Garmin's "
-           "proximity extension), for apps that read it; OsmAnd warns only where its own alerts for imported "
-           "points are switched on.",
-    "daimler-gpx": "COMAND shows a warning with a tone before each camera, a lead time in seconds set by its limit "
-                   "(the time to cover the distance of the limit at that speed: " + SCALED_PROXIMITY + "), so a "
-                   "faster car is warned earlier.",
-    "igo": "iGO's own speed-camera warning, by camera type, with the limit (SPEED, in km/h as the format defines) "
-           "and the direction of travel.",
-    "navitel": "Navitel's own speed-camera warning, by camera type (Navitel's codes), with the limit (SPEED, in "
-               "km/h as the format defines) and the direction of travel.",
-    "sygic": "Sygic's own speed-camera warning, by camera type, with the limit (in the file's unit) and the "
-             "direction of travel.",
-    "blaupunkt-kml": "POI lists by country, category and limit, each with its icon; a list carries no heading and "
-                     "no alert distance, so warnings are the TravelPilot's POI-list settings.",
-    "kmz": "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
-           "their place or favourite alerts on.",
-    "kml": "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
-           "their place or favourite alerts on.",
-    "csv": "Data for your own software (every field: limit in km/h, heading, direction, section ends); no alerts by "
-           "itself.",
-    "geojson": "Data for your own software (every field: limit in km/h, heading, direction, section ends); no "
-               "alerts by itself.",
+    "tomtom-ov2": gettext_noop(
+        "The device warns near the POIs of each category file you switch on (Manage POIs > Warn when "
+        "near POI), at the distance and with the sound you choose per file; one file per category and "
+        "limit, so each limit can have its own distance."),
+    "garmin-gpi": gettext_noop(
+        "Every camera carries its own proximity alert, at a distance set by its limit (%(proximity)s; "
+        "%(unknown)s m when unknown; or one distance you choose), sounding at any speed; the limit is shown in "
+        "the name."),
+    "garmin-poi-csv": gettext_noop(
+        "POI Loader makes the limit after '@' in a name a speed alert, which sounds only above the "
+        "limit; the proximity distance is one setting you enter in POI Loader (INSTALL.txt gives it), "
+        "and the cameras without a known limit alert only at that distance."),
+    "gpx": gettext_noop(
+        "Every camera carries a proximity distance set by its limit (%(proximity)s; Garmin's "
+        "proximity extension), for apps that read it; OsmAnd warns only where its own alerts for imported "
+        "points are switched on."),
+    "daimler-gpx": gettext_noop(
+        "COMAND shows a warning with a tone before each camera, a lead time in seconds set by its limit "
+        "(the time to cover the distance of the limit at that speed: %(proximity)s), so a "
+        "faster car is warned earlier."),
+    "igo": gettext_noop(
+        "iGO's own speed-camera warning, by camera type, with the limit (SPEED, in km/h as the format defines) "
+        "and the direction of travel."),
+    "navitel": gettext_noop(
+        "Navitel's own speed-camera warning, by camera type (Navitel's codes), with the limit (SPEED, in "
+        "km/h as the format defines) and the direction of travel."),
+    "sygic": gettext_noop(
+        "Sygic's own speed-camera warning, by camera type, with the limit (in the file's unit) and the "
+        "direction of travel."),
+    "blaupunkt-kml": gettext_noop(
+        "POI lists by country, category and limit, each with its icon; a list carries no heading and "
+        "no alert distance, so warnings are the TravelPilot's POI-list settings."),
+    "kmz": gettext_noop(
+        "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
+        "their place or favourite alerts on."),
+    "kml": gettext_noop(
+        "Points on the map, the limit in each name; map apps do not warn about imported places unless you switch "
+        "their place or favourite alerts on."),
+    "csv": gettext_noop(
+        "Data for your own software (every field: limit in km/h, heading, direction, section ends); no alerts by "
+        "itself."),
+    "geojson": gettext_noop(
+        "Data for your own software (every field: limit in km/h, heading, direction, section ends); no "
+        "alerts by itself."),
 }
 
-FR_NO_SWAP = ("On this device the speed-limit icon is part of the map display, so the France danger icon set "
-              "cannot be chosen; French cameras can still be exported as danger zones.")
+
+def format_alerts(fmt: str) -> str:
+    """``FORMAT_ALERTS[fmt]`` in the active language, its distances filled in ("" for a format
+    without one)."""
+    text = FORMAT_ALERTS.get(fmt, "")
+    if not text:
+        return ""
+    return gettext(text) % {"proximity": scaled_proximity(), "unknown": number(PROXIMITY_UNKNOWN)}
+
+
+FR_NO_SWAP = (gettext_noop("On this device the speed-limit icon is part of the map display, so the France danger icon set "
+              "cannot be chosen; French cameras can still be exported as danger zones."))
 
 # Sources, per format and per limit (docs/formats/ says what the code takes from each).
 GPSBABEL = "https://github.com/GPSBabel/gpsbabel"
@@ -442,80 +538,80 @@ MIB2_SOURCES = (
 DEVICES: tuple[Device, ...] = (
     Device("tomtom-go-classic", "TomTom", "GO classic (x20/x30/x40/x50, NavCore)", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
-           max_file_bytes=Limit(20_000_000, "no documented limit; unindexed large files slow weaker units "
-                                "(poi-factory.com); skipper records keep big files fast", assumed=True),
+           max_file_bytes=Limit(20_000_000, gettext_noop("no documented limit; unindexed large files slow weaker units "
+                                "(poi-factory.com); skipper records keep big files fast"), assumed=True),
            sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-one-xl", "TomTom", "ONE / XL / XXL", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
-           max_file_bytes=Limit(10_000_000, "older ONE/XL units have little memory; none documented", assumed=True),
+           max_file_bytes=Limit(10_000_000, gettext_noop("older ONE/XL units have little memory; none documented"), assumed=True),
            sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-start-via", "TomTom", "Start / Via (NavCore, before 2013)", "tomtom-ov2", "pnd",
            icons=IconSpec(22, 22, 4), icon_swap=True, install=TOMTOM_INSTALL,
-           max_file_bytes=Limit(10_000_000, "none documented", assumed=True),
+           max_file_bytes=Limit(10_000_000, gettext_noop("none documented"), assumed=True),
            sources=OV2_FORMAT + OV2_LIMITS),
     Device("tomtom-mydrive", "TomTom", "Start / Via / GO (2013 and later, MyDrive Connect)", "tomtom-ov2", "pnd",
            install=TOMTOM_MYDRIVE_INSTALL,
-           notes=("These TomTom models import .ov2 POI lists through MyDrive (plan.tomtom.com) and MyDrive Connect, "
+           notes=(gettext_noop("These TomTom models import .ov2 POI lists through MyDrive (plan.tomtom.com) and MyDrive Connect, "
                   "not by copying files into a map folder (a TomTom Start 52 owner's report, 2024). Whether MyDrive "
-                  "keeps custom icons is not documented, so the France danger icon set is not offered.",),
-           max_file_bytes=Limit(10_000_000, "none documented", assumed=True),
+                  "keeps custom icons is not documented, so the France danger icon set is not offered."),),
+           max_file_bytes=Limit(10_000_000, gettext_noop("none documented"), assumed=True),
            sources=OV2_FORMAT + MYDRIVE_FORMAT + OV2_LIMITS),
     Device("garmin-nuvi", "Garmin", "nüvi (2x5, 2xx7, 2xx8 series)", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
            transliterate="assumed: the nüvi 2x5 to 2xx8 firmware predates UTF-8 GPI files (GPSBabel reads code page "
                          "65001 since 2017, PR 154); no report of these units reading them, so they get Windows-1252",
-           max_pois=Limit(50_000, "Garmin documents 'at least 3,000' custom POIs; users report over 30,000 "
-                          "working (freegeographytools.com, 2008)", assumed=True),
+           max_pois=Limit(50_000, gettext_noop("Garmin documents 'at least 3,000' custom POIs; users report over 30,000 "
+                          "working (freegeographytools.com, 2008)"), assumed=True),
            sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-drivesmart", "Garmin", "DriveSmart 5x / 6x / 7x", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
-           max_pois=Limit(100_000, "none documented; current units have gigabytes of storage", assumed=True),
+           max_pois=Limit(100_000, gettext_noop("none documented; current units have gigabytes of storage"), assumed=True),
            sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-zumo", "Garmin", "zūmo (motorcycle) 3x0 / 5x0 / XT", "garmin-gpi", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=GARMIN_GPI_INSTALL,
-           max_pois=Limit(50_000, "none documented", assumed=True),
+           max_pois=Limit(50_000, gettext_noop("none documented"), assumed=True),
            sources=GPI_FORMAT + GARMIN_LIMITS),
     Device("garmin-poi-loader", "Garmin", "any model, with POI Loader", "garmin-poi-csv", "pnd",
            icons=IconSpec(24, 24, 8), icon_swap=True, install=POI_LOADER_INSTALL,
-           max_pois=Limit(50_000, "Garmin documents 'at least 3,000'; users load over 30,000", assumed=True),
+           max_pois=Limit(50_000, gettext_noop("Garmin documents 'at least 3,000'; users load over 30,000"), assumed=True),
            sources=POI_LOADER_FORMAT + POI_LOADER_LIMITS),
     Device("igo-primo", "iGO", "Primo (PNDs and Windows CE units)", "igo", "pnd", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True),
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, gettext_noop("none documented"), assumed=True),
            sources=IGO_FORMAT + IGO_LIMITS),
     Device("igo-nextgen", "iGO", "NextGen (Android and head units)", "igo", "head-unit", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(250_000, "none documented", assumed=True),
+           notes=(FR_NO_SWAP,), max_pois=Limit(250_000, gettext_noop("none documented"), assumed=True),
            sources=IGO_FORMAT + IGO_LIMITS),
     Device("dynavin-n7", "Dynavin", "N7 series head unit (iGO based)", "igo", "head-unit", install=IGO_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, "none documented", assumed=True),
+           notes=(FR_NO_SWAP,), max_pois=Limit(150_000, gettext_noop("none documented"), assumed=True),
            sources=IGO_FORMAT + IGO_LIMITS),
     Device("navitel", "Navitel", "Navitel Navigator (app and PNDs)", "navitel", "app", install=NAVITEL_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(200_000, "none documented", assumed=True),
+           notes=(FR_NO_SWAP,), max_pois=Limit(200_000, gettext_noop("none documented"), assumed=True),
            sources=NAVITEL_FORMAT + NAVITEL_LIMITS),
     Device("prestigio-geovision", "Prestigio", "GeoVision (Navitel)", "navitel", "pnd", install=NAVITEL_INSTALL,
-           notes=(FR_NO_SWAP,), max_pois=Limit(100_000, "none documented", assumed=True),
+           notes=(FR_NO_SWAP,), max_pois=Limit(100_000, gettext_noop("none documented"), assumed=True),
            sources=NAVITEL_FORMAT + NAVITEL_LIMITS),
     Device("sygic-android", "Sygic", "GPS Navigation for Android (15.6.5+)", "sygic", "app", install=SYGIC_INSTALL,
            coverage_setup=False, default_coverage="world-no-ch",
-           coverage_note="Sygic loads one offline camera database for the whole world and shows only the cameras "
+           coverage_note=gettext_noop("Sygic loads one offline camera database for the whole world and shows only the cameras "
                          "near you, so there is nothing to trim: you always get the full database, less "
-                         "Switzerland, where warning of speed cameras is an offence.",
+                         "Switzerland, where warning of speed cameras is an offence."),
            notes=(FR_NO_SWAP,),
            sources=SYGIC_FORMAT + SYGIC_LIMITS),
     Device("mercedes-comand", "Mercedes-Benz", "COMAND Online (NTG4.5 / NTG5, SD card)", "daimler-gpx", "head-unit",
            mobile=False, install=MERCEDES_INSTALL, default_coverage="central-europe-no-ch",
-           max_pois=Limit(25_000, "25,000-30,000 POIs on the card, the low end taken; above it every POI is "
-                          "ignored, with no error (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits', STATS.md)",
+           max_pois=Limit(25_000, gettext_noop("25,000-30,000 POIs on the card, the low end taken; above it every POI is "
+                          "ignored, with no error (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits', STATS.md)"),
                           hard=True),
            notes=(FR_NO_SWAP,
-                  "Format: GPX 1.1 with Daimler's extensions (gpx: and gpxd: prefixes, WptExtension, POICategory, "
+                  gettext_noop("Format: GPX 1.1 with Daimler's extensions (gpx: and gpxd: prefixes, WptExtension, POICategory, "
                   "Activity), as the community reference describes it (gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md); "
-                  "Daimler's own XSD files are no longer online.",
-                  "The default coverage, Central Europe, stays well under COMAND's 25,000 POIs (all of Europe "
-                  "has more); a coverage over the limit is refused, with the countries to leave out."),
+                  "Daimler's own XSD files are no longer online."),
+                  gettext_noop("The default coverage, Central Europe, stays well under COMAND's 25,000 POIs (all of Europe "
+                  "has more); a coverage over the limit is refused, with the countries to leave out.")),
            sources=COMAND_FORMAT + COMAND_LIMITS),
     Device("blaupunkt-travelpilot", "Blaupunkt", "TravelPilot (TPAssist)", "blaupunkt-kml", "pnd",
            icons=IconSpec(22, 22, 8), icon_swap=True, install=BLAUPUNKT_INSTALL,
-           max_pois=Limit(30_000, "none documented", assumed=True),
+           max_pois=Limit(30_000, gettext_noop("none documented"), assumed=True),
            sources=BLAUPUNKT_FORMAT + BLAUPUNKT_LIMITS),
     Device("phone-kml", "Phone apps", "Google Earth / Organic Maps (KMZ)", "kmz", "app", install=APP_KMZ_INSTALL,
            sources=KMZ_FORMAT + KMZ_LIMITS),

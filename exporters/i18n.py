@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import contextlib
 
+# The languages of the shop, INSTALL.txt and the manifest notes (``ExportOptions.language``);
+# the same codes as settings.LANGUAGES. English is the source language.
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt", "pl")
+DEFAULT_LANGUAGE = "en"
+
 
 def _django_ready() -> bool:
     try:
+        from django.apps import apps
         from django.conf import settings
-        return bool(settings.configured)
+        # translations need the app registry too (settings configured by a script, no setup())
+        return bool(settings.configured) and apps.ready
     except Exception:  # pragma: no cover - Django not installed
         return False
 
@@ -61,3 +68,16 @@ def language() -> str:
         return "en"
     from django.utils import translation
     return translation.get_language() or "en"
+
+
+def number(n) -> str:
+    """``n`` with the active language's digit grouping ("1,234" in English, "1\u202f234" in
+    French), by Babel when Django is configured; ``f"{n:,}"`` without Django."""
+    if not _django_ready():
+        return f"{n:,}"
+    from babel.numbers import format_decimal
+    from django.utils.translation import to_locale
+    try:
+        return format_decimal(n, locale=to_locale(language()))
+    except Exception:  # an unknown locale: English grouping
+        return f"{n:,}"

@@ -12,6 +12,7 @@ from exporters.schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMod
 from exporters.sizing import GroupedSizes, Layout, SizedExport, Tally
 from exporters.textrows import collect, write_parts
 from exporters.bulk import invalid_coordinates
+from exporters.i18n import ngettext, number
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
 
@@ -116,10 +117,14 @@ def has_end_point(cams: CameraSet) -> np.ndarray:
     return ~np.isnan(cams["end_lat"])
 
 
-def stretch_notes(cams: CameraSet, fmt: str, where: str, count: int | None = None) -> list[str]:
-    """The note on sections and stretches (``count`` of them: by default those of ``cams``)."""
+def stretch_notes(cams: CameraSet, fmt: str, message: Callable[[int], str], count: int | None = None) -> list[str]:
+    """The note on sections and stretches (``count`` of them: by default those of ``cams``);
+    ``message(n)``: the note for n of them, ``ngettext(singular, plural, n)`` with the
+    placeholders ``%(format)s`` and ``%(count)s``, in the active language."""
     n_end = int(has_end_point(cams).sum()) if count is None else int(count)
-    return [f"{fmt}: {n_end} section(s)/stretch(es) with an end point {where}."] if n_end else []
+    if not n_end:
+        return []
+    return [message(n_end) % {"format": fmt, "count": number(n_end)}]
 
 
 def text_file(name: str, parts: Iterable[bytes | str | Callable], options: ExportOptions, category: str = "",

@@ -16,6 +16,7 @@ from exporters.bulk import camera_list, check_coordinates, invalid_coordinates
 from exporters.common import scatter, select, select_index
 from exporters.schema import CameraType, DirectionMode, Kind
 from exporters.textrows import group_codes, number_pieces, write_rows
+from exporters.i18n import gettext, ngettext, number
 
 T = CameraType
 EOL = b"\r\n"
@@ -245,16 +246,25 @@ def common_notes(counts: dict[str, int], fmt_name: str) -> list[str]:
     (``counts``: the ``note_flags`` counted over the exported cameras)."""
     notes = []
     if counts["single"]:
-        notes.append(f"{counts['single']} average-speed section(s) without a known end point are written as fixed "
-                     f"speed cameras at their start: a lone section point would keep {fmt_name}'s section warning on "
-                     f"until the next section camera.")
+        notes.append(ngettext(
+            "%(count)s average-speed section without a known end point is written as a fixed speed camera at its "
+            "start: a lone section point would keep %(format)s's section warning on until the next section camera.",
+            "%(count)s average-speed sections without a known end point are written as fixed speed cameras at their "
+            "start: a lone section point would keep %(format)s's section warning on until the next section camera.",
+            counts["single"]) % {"count": number(counts["single"]), "format": fmt_name})
     if counts["zones"]:
-        notes.append(f"{fmt_name} has no zone length: {counts['zones']} zone(s) given as a stretch are written as "
-                     f"one point at their start.")
+        notes.append(ngettext(
+            "%(format)s has no zone length: %(count)s zone given as a stretch is written as one point at its start.",
+            "%(format)s has no zone length: %(count)s zones given as a stretch are written as one point at their "
+            "start.", counts["zones"]) % {"count": number(counts["zones"]), "format": fmt_name})
     if counts["truck"]:
-        notes.append(f"{fmt_name} carries one speed limit per camera: truck limits are not included.")
+        notes.append(gettext("%(format)s carries one speed limit per camera: truck limits are not included.")
+                     % {"format": fmt_name})
     if counts["demoted"]:
-        notes.append(f"{counts['demoted']} camera(s) with a direction mode but no heading warn in all directions.")
+        notes.append(ngettext(
+            "%(count)s camera with a direction mode but no heading warns in all directions.",
+            "%(count)s cameras with a direction mode but no heading warn in all directions.",
+            counts["demoted"]) % {"count": number(counts["demoted"])})
     return notes
 
 

@@ -7,6 +7,8 @@ device's own codes. Plain Python, no Django.
 
 from enum import IntEnum
 
+from .i18n import gettext, gettext_noop
+
 
 class CameraType(IntEnum):
     """Documented camera type codes (stable: stored in the database and in snapshots)."""
@@ -35,7 +37,13 @@ class CameraType(IntEnum):
 
     @property
     def label(self):
+        """The English label: data (names in files, interchange) never change with the language."""
         return TYPE_LABELS[self]
+
+    @property
+    def display_label(self):
+        """The label for pages and INSTALL.txt, in the active language."""
+        return gettext(TYPE_LABELS[self])
 
     @classmethod
     def parse(cls, value):
@@ -54,23 +62,23 @@ class CameraType(IntEnum):
 
 
 TYPE_LABELS = {
-    CameraType.SPEED: "Speed camera",
-    CameraType.RED_LIGHT: "Red-light camera",
-    CameraType.RED_LIGHT_SPEED: "Red-light and speed camera",
-    CameraType.SECTION_START: "Average-speed section start",
-    CameraType.SECTION_END: "Average-speed section end",
-    CameraType.MOBILE_ZONE: "Mobile camera zone",
-    CameraType.TUNNEL: "Tunnel camera",
-    CameraType.VARIABLE_LIMIT: "Variable-limit camera",
-    CameraType.DANGER_ZONE: "Danger zone",
-    CameraType.LEVEL_CROSSING: "Level-crossing camera",
-    CameraType.SECTION: "Average-speed section",
-    CameraType.MOBILE_CAMERA: "Mobile camera",
-    CameraType.POLICE_CHECK: "Police check point",
-    CameraType.DISTANCE: "Distance camera",
-    CameraType.BUS_LANE: "Bus-lane camera",
-    CameraType.ROUTE_ENFORCEMENT: "Route enforcement (radar car)",
-    CameraType.OTHER: "Other enforcement",
+    CameraType.SPEED: gettext_noop("Speed camera"),
+    CameraType.RED_LIGHT: gettext_noop("Red-light camera"),
+    CameraType.RED_LIGHT_SPEED: gettext_noop("Red-light and speed camera"),
+    CameraType.SECTION_START: gettext_noop("Average-speed section start"),
+    CameraType.SECTION_END: gettext_noop("Average-speed section end"),
+    CameraType.MOBILE_ZONE: gettext_noop("Mobile camera zone"),
+    CameraType.TUNNEL: gettext_noop("Tunnel camera"),
+    CameraType.VARIABLE_LIMIT: gettext_noop("Variable-limit camera"),
+    CameraType.DANGER_ZONE: gettext_noop("Danger zone"),
+    CameraType.LEVEL_CROSSING: gettext_noop("Level-crossing camera"),
+    CameraType.SECTION: gettext_noop("Average-speed section"),
+    CameraType.MOBILE_CAMERA: gettext_noop("Mobile camera"),
+    CameraType.POLICE_CHECK: gettext_noop("Police check point"),
+    CameraType.DISTANCE: gettext_noop("Distance camera"),
+    CameraType.BUS_LANE: gettext_noop("Bus-lane camera"),
+    CameraType.ROUTE_ENFORCEMENT: gettext_noop("Route enforcement (radar car)"),
+    CameraType.OTHER: gettext_noop("Other enforcement"),
 }
 
 # Types that are mobile by nature; everything else defaults to fixed.

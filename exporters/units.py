@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import gettext, gettext_noop, ngettext, number
+
 from .base import SPEED_UNITS, CameraSet
 from .schema import Kind
 from .sizing import SizeModel
@@ -154,7 +156,7 @@ def speed_label(speed: int, mph: bool) -> str:
 
 def unit_words(unit: str) -> str:
     """"km/h" or "mph" in a sentence: "kilometres per hour (km/h)" / "miles per hour (mph)"."""
-    return {"kmh": "kilometres per hour (km/h)", "mph": "miles per hour (mph)"}[unit]
+    return gettext({"kmh": gettext_noop("kilometres per hour (km/h)"), "mph": gettext_noop("miles per hour (mph)")}[unit])
 
 
 def names_note_for(speed_unit: str, by_country: dict[str, int]) -> str:
@@ -176,10 +178,11 @@ def names_note(mph: np.ndarray) -> str:
     if not mph.any():
         return ""
     if mph.all():
-        return "Speed limits in names, file names and speed-sign icons are in mph (for example 'Speed 30 mph A40')."
-    return ("Speed limits in names, file names and speed-sign icons are in each country's unit: mph where limits are "
-            "posted in mph (for example 'Speed 30 mph A40', file names ending in 'mph'), km/h elsewhere (a number "
-            "without a unit).")
+        return gettext("Speed limits in names, file names and speed-sign icons are in mph (for example "
+                       "'Speed 30 mph A40').")
+    return gettext("Speed limits in names, file names and speed-sign icons are in each country's unit: mph where "
+                   "limits are posted in mph (for example 'Speed 30 mph A40', file names ending in 'mph'), km/h "
+                   "elsewhere (a number without a unit).")
 
 
 def selected_rows(cameras: CameraSet, options) -> np.ndarray:
@@ -222,18 +225,27 @@ def file_unit_cameras(cams: CameraSet, options) -> tuple[CameraSet, str, np.ndar
     return with_mph(cams, np.full(len(cams), unit == "mph", dtype=bool)), unit, other
 
 
-POI_LOADER_UNITS = {"kmh": "'Metric' (kilometres per hour)", "mph": "'Statute' (miles per hour)"}
+POI_LOADER_UNITS = {"kmh": gettext_noop("'Metric' (kilometres per hour)"),
+                    "mph": gettext_noop("'Statute' (miles per hour)")}
 
 
 def at_speed_note(fmt: str, unit: str, other: int) -> str:
     """What the "@" numbers of a POI Loader file are in, and what to choose in POI Loader;
     ``other``: cameras from countries that post limits in the other unit (auto option)."""
-    text = (f"{fmt}: the speed limit after '@' in each name is in {UNIT_LABELS[unit]} (for example "
-            f"'Speed A7@{70 if unit == 'kmh' else 40}'): in POI Loader's 'Manual' mode choose "
-            f"{POI_LOADER_UNITS[unit]} units, as POI Loader reads the number in the units chosen there.")
+    text = gettext("%(format)s: the speed limit after '@' in each name is in %(unit)s (for example "
+                   "'Speed A7@%(example)s'): in POI Loader's 'Manual' mode choose %(choice)s units, as POI Loader "
+                   "reads the number in the units chosen there.") % {
+        "format": fmt, "unit": UNIT_LABELS[unit], "example": 70 if unit == "kmh" else 40,
+        "choice": gettext(POI_LOADER_UNITS[unit])}
     if other:
-        text += (f" POI Loader takes one unit for all files, so the {other:,} camera(s) from countries that post "
-                 f"limits in {'km/h' if unit == 'mph' else 'mph'} are given in {UNIT_LABELS[unit]} too (the unit "
-                 f"of most cameras in this package): a Garmin stores an alert speed as a speed (cm/s in the GPI "
-                 f"file POI Loader writes), so it warns at the same limit whatever unit it displays.")
+        text += " " + ngettext(
+            "POI Loader takes one unit for all files, so the %(count)s camera from countries that post "
+            "limits in %(other_unit)s is given in %(unit)s too (the unit of most cameras in this package): a "
+            "Garmin stores an alert speed as a speed (cm/s in the GPI file POI Loader writes), so it warns at "
+            "the same limit whatever unit it displays.",
+            "POI Loader takes one unit for all files, so the %(count)s cameras from countries that post "
+            "limits in %(other_unit)s are given in %(unit)s too (the unit of most cameras in this package): a "
+            "Garmin stores an alert speed as a speed (cm/s in the GPI file POI Loader writes), so it warns at "
+            "the same limit whatever unit it displays.", other) % {
+            "count": number(other), "other_unit": "km/h" if unit == "mph" else "mph", "unit": UNIT_LABELS[unit]}
     return text

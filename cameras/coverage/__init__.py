@@ -26,6 +26,7 @@ from typing import Iterable
 import numpy as np
 
 from exporters.base import CameraSet
+from exporters.i18n import gettext
 from exporters.schema import CameraType, Kind
 
 from cameras import regions
@@ -96,15 +97,18 @@ class Coverage:
         corridors: tuple[Corridor, ...] = ()
         if route is not None:
             if not 0 < corridor_km <= MAX_CORRIDOR_KM:
-                raise CoverageError(f"corridor width {corridor_km:g} km is outside 0-{MAX_CORRIDOR_KM:g} km")
+                raise CoverageError(gettext("corridor width %(width)s km is outside 0-%(max)s km")
+                                    % {"width": f"{corridor_km:g}", "max": f"{MAX_CORRIDOR_KM:g}"})
             corridors = (Corridor(route, float(corridor_km)),)
         circles: tuple[Circle, ...] = ()
         if home is not None:
             lat, lon = home
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise CoverageError(f"home point {lat},{lon} is not a latitude,longitude pair")
+                raise CoverageError(gettext("home point %(lat)s,%(lon)s is not a latitude,longitude pair")
+                                    % {"lat": lat, "lon": lon})
             if not 0 < radius_km <= MAX_RADIUS_KM:
-                raise CoverageError(f"radius {radius_km:g} km is outside 0-{MAX_RADIUS_KM:g} km")
+                raise CoverageError(gettext("radius %(radius)s km is outside 0-%(max)s km")
+                                    % {"radius": f"{radius_km:g}", "max": f"{MAX_RADIUS_KM:g}"})
             circles = (Circle(float(lat), float(lon), float(radius_km)),)
         excluded = set()
         for slug in exclude_types:
@@ -112,18 +116,21 @@ class Coverage:
                 import difflib
 
                 close = difflib.get_close_matches(slug, list(TYPE_SLUGS), n=3)
-                raise CoverageError(f"unknown camera type {slug!r}" + (f"; did you mean {', '.join(close)}?" if close
-                                    else f"; valid: {', '.join(TYPE_SLUGS)}"))
+                if close:
+                    raise CoverageError(gettext("unknown camera type %(type)s; did you mean %(close)s?")
+                                        % {"type": repr(slug), "close": ", ".join(close)})
+                raise CoverageError(gettext("unknown camera type %(type)s; valid: %(valid)s")
+                                    % {"type": repr(slug), "valid": ", ".join(TYPE_SLUGS)})
             excluded.add(int(TYPE_SLUGS[slug]))
         if not countries and not corridors and not circles:
-            raise CoverageError("the coverage is empty: give countries or regions (e.g. FR,BE or western-europe), "
-                                "a route or a home point")
+            raise CoverageError(gettext("the coverage is empty: give countries or regions (e.g. FR,BE or "
+                                        "western-europe), a route or a home point"))
         return cls(countries, normal, corridors, circles, frozenset(excluded))
 
     # set operations -------------------------------------------------------------------
     def __or__(self, other: "Coverage") -> "Coverage":
         if self.exclude_types != other.exclude_types:
-            raise CoverageError("cannot join coverages that leave out different camera types")
+            raise CoverageError(gettext("cannot join coverages that leave out different camera types"))
         return Coverage(self.countries | other.countries, tuple(sorted(set(self.codes) | set(other.codes))),
                         tuple(dict.fromkeys(self.corridors + other.corridors)),
                         tuple(dict.fromkeys(self.circles + other.circles)), self.exclude_types)

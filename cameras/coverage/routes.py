@@ -15,6 +15,7 @@ from defusedxml import DefusedXmlException, ExternalReferenceForbidden
 from cameras.coverage.errors import CoverageError
 from cameras.distance import KM_PER_DEG, haversine_km
 from cameras.formats.xml_helpers import safe_fromstring
+from exporters.i18n import gettext, number
 
 
 
@@ -48,9 +49,9 @@ class Route:
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
         if len(lat) == 0:
-            raise CoverageError("the route has no points")
+            raise CoverageError(gettext("the route has no points"))
         if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)):
-            raise CoverageError("the route has points outside -90..90 latitude / -180..180 longitude")
+            raise CoverageError(gettext("the route has points outside -90..90 latitude / -180..180 longitude"))
         digest = hashlib.sha256(np.round(np.column_stack([lat, lon]), 6).tobytes()).hexdigest()
         return cls(lat, lon, digest, name)
 
@@ -66,27 +67,32 @@ def read_gpx_route(data: bytes, filename: str = "route.gpx") -> Route:
     import gpxpy.gpx
 
     if len(data) > MAX_ROUTE_BYTES:
-        raise CoverageError(f"{filename}: {len(data):,} bytes is too large for a route (at most "
-                            f"{MAX_ROUTE_BYTES // (1024 * 1024)} MB); simplify the route or split it")
+        raise CoverageError(gettext("%(file)s: %(bytes)s bytes is too large for a route (at most %(max)s MB); "
+                                    "simplify the route or split it")
+                            % {"file": filename, "bytes": number(len(data)), "max": MAX_ROUTE_BYTES // (1024 * 1024)})
     if not data.strip():
-        raise CoverageError(f"{filename}: the file is empty; upload a GPX file with a track or a route")
+        raise CoverageError(gettext("%(file)s: the file is empty; upload a GPX file with a track or a route")
+                            % {"file": filename})
     try:
         root = safe_fromstring(data)  # refuses DTD entities before any other parser sees the file
     except ExternalReferenceForbidden:
-        raise CoverageError(f"{filename}: the file refers to an external document (a DTD), which a GPX file never "
-                            f"needs; export the route again from your route planner") from None
+        raise CoverageError(gettext("%(file)s: the file refers to an external document (a DTD), which a GPX file "
+                                    "never needs; export the route again from your route planner")
+                            % {"file": filename}) from None
     except DefusedXmlException:
-        raise CoverageError(f"{filename}: the file declares XML entities, which a GPX file never needs; "
-                            f"export the route again from your route planner") from None
+        raise CoverageError(gettext("%(file)s: the file declares XML entities, which a GPX file never needs; "
+                                    "export the route again from your route planner") % {"file": filename}) from None
     except ParseError as exc:
-        raise CoverageError(f"{filename}: not a valid XML/GPX file ({exc}); export the route again as GPX") from None
+        raise CoverageError(gettext("%(file)s: not a valid XML/GPX file (%(error)s); export the route again as GPX")
+                            % {"file": filename, "error": exc}) from None
     if not root.tag.endswith("gpx"):
-        raise CoverageError(f"{filename}: this is XML but not GPX (root element <{root.tag.split('}')[-1]}>); "
-                            f"upload a .gpx file")
+        raise CoverageError(gettext("%(file)s: this is XML but not GPX (root element <%(root)s>); upload a .gpx file")
+                            % {"file": filename, "root": root.tag.split("}")[-1]})
     try:
         gpx = gpxpy.parse(data.decode("utf-8", errors="replace"))
     except gpxpy.gpx.GPXException as exc:
-        raise CoverageError(f"{filename}: not a valid GPX file ({exc})") from None
+        raise CoverageError(gettext("%(file)s: not a valid GPX file (%(error)s)")
+                            % {"file": filename, "error": exc}) from None
     lat: list[float] = []
     lon: list[float] = []
     for track in gpx.tracks:
@@ -101,11 +107,11 @@ def read_gpx_route(data: bytes, filename: str = "route.gpx") -> Route:
         if len(lat) > MAX_ROUTE_POINTS:
             break
     if len(lat) > MAX_ROUTE_POINTS:
-        raise CoverageError(f"{filename}: more than {MAX_ROUTE_POINTS:,} points; simplify the route "
-                            f"(most route planners can export fewer points)")
+        raise CoverageError(gettext("%(file)s: more than %(max)s points; simplify the route (most route planners "
+                                    "can export fewer points)") % {"file": filename, "max": number(MAX_ROUTE_POINTS)})
     if not lat:
-        raise CoverageError(f"{filename}: the GPX file has no track or route points (waypoints alone do not make "
-                            f"a route)")
+        raise CoverageError(gettext("%(file)s: the GPX file has no track or route points (waypoints alone do not "
+                                    "make a route)") % {"file": filename})
     name = next((t.name for t in [*gpx.tracks, *gpx.routes] if t.name), "") or ""
     return Route.from_points(lat, lon, name=name)
 

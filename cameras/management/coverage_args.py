@@ -12,6 +12,7 @@ from cameras.exporting import device_coverage, latest_release
 from cameras.models import Release
 from exporters.base import SPEED_UNITS, ExportError, ExportOptions
 from exporters.devices import get_device
+from exporters.i18n import LANGUAGES
 
 
 def add_arguments(parser) -> None:
@@ -36,6 +37,9 @@ def add_arguments(parser) -> None:
                         help="speed unit of names, file names, icons and the formats that let the file choose: "
                              "'auto' (default: each camera's country's unit, mph in GB, US...), 'kmh' or 'mph' "
                              "for every camera (iGO and Navitel speeds stay km/h, as their format defines)")
+    parser.add_argument("--language", default="en", choices=LANGUAGES,
+                        help="language of INSTALL.txt and the manifest's notes (default en); the data files are "
+                             "the same in every language")
     parser.add_argument("--release", type=int, help="release number (default: the latest)")
 
 
@@ -57,7 +61,7 @@ def parse(opts: dict, stderr) -> tuple:
         device = get_device(opts["device"])
         options = ExportOptions(mobile=opts["mobile"], icons=opts["icons"], fr_danger_zones=opts["fr_danger_zones"],
                                 proximity_m=parse_proximity(opts.get("proximity", "auto")),
-                                speed_unit=opts.get("units") or "auto")
+                                speed_unit=opts.get("units") or "auto", language=opts.get("language") or "en")
         codes = [c for part in (opts["countries"], opts["regions"]) if part for c in part.split(",") if c.strip()]
         route = None
         if opts["route"]:

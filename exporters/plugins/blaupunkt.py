@@ -49,6 +49,7 @@ from exporters.interchange import (check_positions, grouped_model, has_end_point
 from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes, texts, write_rows,
                                 xml_escape)
 from exporters.units import mph_of, shown_speeds, unit_columns
+from exporters.i18n import gettext, gettext_noop, ngettext
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 MAIN_CATEGORY = "Speedcams"
@@ -58,9 +59,10 @@ BY_SPEED = frozenset({"fixed", "red-light", "section"})  # category 2 carries th
 NO_COUNTRY = "XX"
 ICON_SIZE, ICON_BITS = 22, 8
 FOOT = "</Document>\n</kml>\n"
-NOTE = ("Blaupunkt: one POI list per country and camera category, named <country>_Speedcams_<category> as the "
+NOTE = gettext_noop("Blaupunkt: one POI list per country and camera category, named <country>_Speedcams_<category> as the "
         "TravelPilot manual asks, each with its 22x22 icon; a POI list carries no heading or alert distance.")
-FR_NOTE = "Blaupunkt: the France lists use the danger sign without a speed number; other countries keep their icons."
+FR_NOTE = gettext_noop("Blaupunkt: the France lists use the danger sign without a speed number; other countries "
+                       "keep their icons.")
 _CODE = re.compile(r"^[A-Z]{2}$")
 _SLUGS = [slug for slug, _, _ in CATEGORIES]
 
@@ -146,9 +148,12 @@ def placemarks(cams: CameraSet):
 
 
 def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
-    notes = [NOTE] + stretch_notes(None, "Blaupunkt", "are written as one point at their start", stretches)
+    notes = [gettext(NOTE)] + stretch_notes(None, "Blaupunkt", lambda n: ngettext(
+        "%(format)s: %(count)s section/stretch with an end point is written as one point at its start.",
+        "%(format)s: %(count)s sections/stretches with an end point are written as one point at their start.", n),
+        stretches)
     if options.icons == "fr-danger" and french:
-        notes.append(FR_NOTE)
+        notes.append(gettext(FR_NOTE))
     return notes
 
 

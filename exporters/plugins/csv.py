@@ -32,6 +32,7 @@ from exporters.schema import Kind
 from exporters.textrows import ChunkTexts, csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
+from exporters.i18n import gettext, gettext_noop
 
 FILE_NAME = "speedcams.csv"
 COLUMNS = ("ref", "kind", "type", "lat", "lon", "speed", "truck_speed", "heading", "direction", "country", "road",
@@ -40,7 +41,7 @@ EOL = "\r\n"
 
 
 HEADER = ",".join(COLUMNS) + EOL
-NOTES = ("CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv.",)
+NOTES = (gettext_noop("CSV: the project's feed format (docs/feed-csv.md); it re-imports with --format csv."),)
 CHUNK = 16384
 
 
@@ -98,7 +99,7 @@ class CsvExporter(Exporter):
         make = row_maker(cams)
         file = text_file(FILE_NAME, [HEADER, lambda out: write_rows(out, np.arange(len(cams)), make, chunk=CHUNK)],
                          options, "all", len(cams))
-        return RenderResult(files=[file], skipped={}, notes=list(NOTES))
+        return RenderResult(files=[file], skipped={}, notes=[gettext(note) for note in NOTES])
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         cams, index = select_index(cameras, options)
@@ -108,7 +109,7 @@ class CsvExporter(Exporter):
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             count = int(tally.counts[0])
             return sizing.SizedExport([sizing.FileSize(FILE_NAME, "all", count, header + int(tally.bytes[0]))],
-                                      {}, list(NOTES))
+                                      {}, [gettext(note) for note in NOTES])
 
         return grouped_model(cameras, cams, index, np.zeros(len(cams), np.int64), record_bytes, 1, layout,
                              check=lambda subset: check_positions(subset, "CSV"), errors=position_errors(cams))

@@ -70,6 +70,7 @@ from exporters.interchange import (check_positions, encoded_size, grouped_model,
                                    stretch_notes, text_file)
 from exporters.plugins.gpx import road_for_name
 from exporters.textrows import ChunkTexts, group_codes, number_pieces, row_sizes, texts, write_rows, xml_escape
+from exporters.i18n import gettext, ngettext, number
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 DAIMLER_NS = "http://www.daimler.com/DaimlerGPXExtensions/V2.4"
@@ -121,22 +122,37 @@ def activity(speeds: list[int], zones: list[int], options: ExportOptions) -> lis
 
 
 def warning_text(options: ExportOptions) -> str:
-    zones = ("; a France danger zone at its length (a fixed distance, 300 m to 4 km, or the option's if longer), "
-             "which covers the whole zone" if options.fr_danger_zones else "")
+    """When COMAND warns, a phrase of the first note (``%(warning)s``), in the active language."""
     if options.proximity_m is not None:
-        return f"at {options.proximity_m:,} m (a fixed distance, Unit 'kilometer'){zones}"
-    steps = ", ".join(f"{int(lead_seconds([s])[0])} s at {s} km/h" for s in (30, 50, 90, 110, 130))
-    return (f"a number of seconds before it at the current speed (Unit 'second'), so a faster car is warned "
-            f"farther away; the lead time covers the alert distance of the camera's limit driven at the limit "
-            f"({steps}), and {UNKNOWN_LEAD_S} s when the limit is unknown{zones}")
+        values = {"distance": number(options.proximity_m)}
+        if options.fr_danger_zones:
+            return gettext("at %(distance)s m (a fixed distance, Unit 'kilometer'); a France danger zone at its "
+                           "length (a fixed distance, 300 m to 4 km, or the option's if longer), which covers the "
+                           "whole zone") % values
+        return gettext("at %(distance)s m (a fixed distance, Unit 'kilometer')") % values
+    values = {"steps": ", ".join(gettext("%(seconds)s s at %(speed)s km/h")
+                                 % {"seconds": int(lead_seconds([s])[0]), "speed": s} for s in (30, 50, 90, 110, 130)),
+              "unknown": UNKNOWN_LEAD_S}
+    if options.fr_danger_zones:
+        return gettext("a number of seconds before it at the current speed (Unit 'second'), so a faster car is "
+                       "warned farther away; the lead time covers the alert distance of the camera's limit driven at "
+                       "the limit (%(steps)s), and %(unknown)s s when the limit is unknown; a France danger zone at "
+                       "its length (a fixed distance, 300 m to 4 km, or the option's if longer), which covers the "
+                       "whole zone") % values
+    return gettext("a number of seconds before it at the current speed (Unit 'second'), so a faster car is warned "
+                   "farther away; the lead time covers the alert distance of the camera's limit driven at the limit "
+                   "(%(steps)s), and %(unknown)s s when the limit is unknown") % values
 
 
 def notes_for(options: ExportOptions, stretches: int) -> list[str]:
-    notes = [f"COMAND: every camera is a personal POI with Daimler's warning (Level 'warning': a message on the "
-             f"screen and a tone) {warning_text(options)}.",
-             "COMAND: POIs of one category (one file) are grouped under the category's name and can be shown or "
-             "hidden together."]
-    return notes + stretch_notes(None, "COMAND", "are one POI at their start", stretches)
+    # Translators: %(warning)s is a phrase such as "at 450 m (a fixed distance, Unit 'kilometer')"
+    notes = [gettext("COMAND: every camera is a personal POI with Daimler's warning (Level 'warning': a message on "
+                     "the screen and a tone) %(warning)s.") % {"warning": warning_text(options)},
+             gettext("COMAND: POIs of one category (one file) are grouped under the category's name and can be "
+                     "shown or hidden together.")]
+    return notes + stretch_notes(None, "COMAND", lambda n: ngettext(
+        "%(format)s: %(count)s section/stretch with an end point is one POI at its start.",
+        "%(format)s: %(count)s sections/stretches with an end point are one POI at their start.", n), stretches)
 
 
 def row_maker(cams: CameraSet, options: ExportOptions):

@@ -83,6 +83,7 @@ from exporters.textrows import group_codes
 from exporters.units import unit_columns
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_road, cut_rows, file_stem,
                     name_table, one_line, padded, round_half_away, to_codepage)
+from exporters.i18n import gettext, ngettext, number
 
 AREA_SIZE = 128          # POIs per area at most (GPSBabel's limit)
 MAX_NAME = 44            # characters; our limit for nuvi-class lists, no device limit is documented
@@ -700,21 +701,31 @@ def category_bitmap(slug: str, options: ExportOptions) -> bytes:
 
 def gpi_notes(options: ExportOptions, outside: int, transliterate: bool = False) -> list[str]:
     """``outside``: cameras whose name or comment has characters Windows-1252 lacks."""
-    text = ("the text is Windows-1252" if transliterate else
-            "the text is Windows-1252, or UTF-8 (code page 65001) in a file with names outside it")
     notes = [
-        "Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
-        "camera whatever your direction of travel.",
-        f"Every camera has a proximity alert {options.proximity_text()}. The alert sounds at any speed, also "
-        "when you keep to the limit; the limit is shown in the name (for example 'Speed 50 A7'), not set as an "
-        "alert speed, because Garmin units are reported to sound a speed alert only above its speed.",
-        f"Each .gpi file is one Custom POI category with its embedded 24x24 icon ({options.icons} icon set); "
-        f"{text}.",
+        gettext("Garmin GPI alerts are proximity alerts only: they are not direction-aware, the device warns near a "
+                "camera whatever your direction of travel."),
+        # Translators: %(proximity)s is a phrase such as "at 450 m"
+        gettext("Every camera has a proximity alert %(proximity)s. The alert sounds at any speed, also when you keep "
+                "to the limit; the limit is shown in the name (for example 'Speed 50 A7'), not set as an alert "
+                "speed, because Garmin units are reported to sound a speed alert only above its speed.")
+        % {"proximity": options.proximity_text()},
+        (gettext("Each .gpi file is one Custom POI category with its embedded 24x24 icon (%(icons)s icon set); "
+                 "the text is Windows-1252.") if transliterate else
+         gettext("Each .gpi file is one Custom POI category with its embedded 24x24 icon (%(icons)s icon set); "
+                 "the text is Windows-1252, or UTF-8 (code page 65001) in a file with names outside it."))
+        % {"icons": options.icons},
     ]
     if outside and transliterate:
-        notes.append(f"{outside} camera name(s) or comment(s) had characters outside Windows-1252 and were "
-                     "transliterated to Latin letters: this device reads Windows-1252 only.")
+        notes.append(ngettext(
+            "%(count)s camera name or comment had characters outside Windows-1252 and was transliterated to Latin "
+            "letters: this device reads Windows-1252 only.",
+            "%(count)s camera names or comments had characters outside Windows-1252 and were transliterated to "
+            "Latin letters: this device reads Windows-1252 only.", outside) % {"count": number(outside)})
     elif outside:
-        notes.append(f"{outside} camera name(s) or comment(s) have characters outside Windows-1252 (for example "
-                     "Cyrillic or Greek): the .gpi files holding them are written in UTF-8 (code page 65001).")
+        notes.append(ngettext(
+            "%(count)s camera name or comment has characters outside Windows-1252 (for example Cyrillic or Greek): "
+            "the .gpi files holding them are written in UTF-8 (code page 65001).",
+            "%(count)s camera names or comments have characters outside Windows-1252 (for example Cyrillic or "
+            "Greek): the .gpi files holding them are written in UTF-8 (code page 65001).", outside)
+            % {"count": number(outside)})
     return notes

@@ -42,6 +42,7 @@ import numpy as np
 
 from exporters import common, icons, sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
+from exporters.i18n import gettext, number
 from exporters.textrows import ChunkTexts, csv_text, number_pieces, row_sizes, write_rows
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
                     rows_of)
@@ -89,21 +90,23 @@ def manual_proximity_m(options: ExportOptions) -> int:
 
 def notes_for(options: ExportOptions, unit: str = "kmh", other: int = 0) -> list[str]:
     return [
-        "POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
-        "whatever your direction of travel.",
+        gettext("POI Loader CSV has no heading field: alerts are not direction-aware, the device warns near a camera "
+                "whatever your direction of travel."),
         units.at_speed_note("POI Loader CSV", unit, other),
-        "POI Loader makes the '@' number a speed alert (Garmin units are reported to sound a speed alert only when "
-        "you approach faster than the limit), so a camera with a known limit stays silent while you keep to it: "
-        "a POI has one alert, and one with a speed is a speed alert. Models that read .gpi files (nüvi, "
-        "DriveSmart, zūmo) can take the GPI package instead, where every camera warns at any speed.",
-        f"The CSV format has no alert distance: in POI Loader choose 'Manual' mode and set proximity alerts to "
-        f"{manual_proximity_m(options):,} m, or the cameras without a known limit (no '@' suffix) stay silent.",
-        f"Each .csv file is one POI category with the .bmp icon of the same name ({options.icons} icon set); "
-        "the files are UTF-8.",
+        gettext("POI Loader makes the '@' number a speed alert (Garmin units are reported to sound a speed alert only "
+                "when you approach faster than the limit), so a camera with a known limit stays silent while you "
+                "keep to it: a POI has one alert, and one with a speed is a speed alert. Models that read .gpi files "
+                "(nüvi, DriveSmart, zūmo) can take the GPI package instead, where every camera warns at any speed."),
+        gettext("The CSV format has no alert distance: in POI Loader choose 'Manual' mode and set proximity alerts "
+                "to %(distance)s m, or the cameras without a known limit (no '@' suffix) stay silent.")
+        % {"distance": number(manual_proximity_m(options))},
+        gettext("Each .csv file is one POI category with the .bmp icon of the same name (%(icons)s icon set); "
+                "the files are UTF-8.") % {"icons": options.icons},
     ] + ([
-        "France danger zones are 300 m to 4 km long and POI Loader's manual distance is one for all POIs: to be "
-        "warned before every French zone, set 4,000 m (cameras elsewhere then warn that early too), or take the "
-        "GPX or GPI package, which carry each zone's own distance."] if options.fr_danger_zones else [])
+        gettext("France danger zones are 300 m to 4 km long and POI Loader's manual distance is one for all POIs: "
+                "to be warned before every French zone, set %(distance)s m (cameras elsewhere then warn that early "
+                "too), or take the GPX or GPI package, which carry each zone's own distance.")
+        % {"distance": number(4000)}] if options.fr_danger_zones else [])
 
 
 @register

@@ -31,13 +31,14 @@ from exporters.bulk import rows_of
 from exporters.units import unit_columns
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
+from exporters.i18n import gettext, gettext_noop
 
 FILE_NAME = "speedcams.geojson"
 
 
 HEAD = '{"type":"FeatureCollection","features":[\n'
 FOOT = "]}\n"
-NOTES = ("GeoJSON: the project's feed format (docs/feed-geojson.md); it re-imports with --format geojson.",)
+NOTES = (gettext_noop("GeoJSON: the project's feed format (docs/feed-geojson.md); it re-imports with --format geojson."),)
 
 
 def row_maker(cams: CameraSet):
@@ -113,7 +114,7 @@ class GeoJsonExporter(Exporter):
         n = len(cams)
         make = row_maker(cams)
         file = text_file(FILE_NAME, [HEAD, lambda out: write_rows(out, np.arange(n), make), FOOT], options, "all", n)
-        return RenderResult(files=[file], skipped={}, notes=list(NOTES))
+        return RenderResult(files=[file], skipped={}, notes=[gettext(note) for note in NOTES])
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:
         cams, index = select_index(cameras, options)
@@ -125,7 +126,7 @@ class GeoJsonExporter(Exporter):
         def layout(tally: sizing.Tally) -> sizing.SizedExport:
             count = int(tally.counts[0])
             size = frame + int(tally.bytes[0]) - (1 if count else 0)
-            return sizing.SizedExport([sizing.FileSize(FILE_NAME, "all", count, size)], {}, list(NOTES))
+            return sizing.SizedExport([sizing.FileSize(FILE_NAME, "all", count, size)], {}, [gettext(note) for note in NOTES])
 
         return grouped_model(cameras, cams, index, np.zeros(len(cams), np.int64), record_bytes, 1, layout,
                              check=lambda subset: check_positions(subset, "GeoJSON"), errors=position_errors(cams))

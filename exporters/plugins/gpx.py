@@ -53,6 +53,7 @@ from exporters.france import zone_lengths_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, describe_type, directions,
                            encoded_size, grouped_model, has_end_point, kind_differs, position_errors, stretch_notes,
                            text_file, type_slugs)
+from exporters.i18n import gettext, ngettext
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPXX_NS = "http://www.garmin.com/xmlschemas/GpxExtensions/v3"
@@ -121,17 +122,22 @@ def file_header(title: str) -> str:
             f"<metadata><name>{xml_escape(title)}</name></metadata>\n")
 
 
-STRETCHES = "are one waypoint at their start (the end point is only in the extension)"
+def STRETCHES(n: int) -> str:  # noqa: N802 (the note of ``stretch_notes``)
+    return ngettext("%(format)s: %(count)s section/stretch with an end point is one waypoint at its start (the end "
+                    "point is only in the extension).",
+                    "%(format)s: %(count)s sections/stretches with an end point are one waypoint at their start (the "
+                    "end point is only in the extension).", n)
 
 
 def notes_for(options: ExportOptions, stretches: int, unit: str = "kmh", other: int = 0) -> list[str]:
     """The notes of an export with ``stretches`` sections/stretches with an end point, whose
     '@' numbers are in ``unit`` (``other``: cameras from countries of the other unit)."""
     notes = [units.at_speed_note("GPX", unit, other),
-             f"GPX: every camera carries a proximity alert distance (Garmin proximity extension, used by Garmin "
-             f"POI Loader) {options.proximity_text()}.",
-             "GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
-             "extension for re-import only."]
+             # Translators: %(proximity)s is a phrase such as "at 450 m"
+             gettext("GPX: every camera carries a proximity alert distance (Garmin proximity extension, used by "
+                     "Garmin POI Loader) %(proximity)s.") % {"proximity": options.proximity_text()},
+             gettext("GPX: devices ignore the heading, so alerts are not direction-aware; the heading is kept in an "
+                     "extension for re-import only.")]
     return notes + stretch_notes(None, "GPX", STRETCHES, stretches)
 
 

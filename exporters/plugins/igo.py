@@ -60,6 +60,7 @@ from __future__ import annotations
 import numpy as np
 
 from exporters.base import register
+from exporters.i18n import gettext
 from exporters.points import PointExporter, Points, code_lookup
 from exporters.schema import CameraType
 
@@ -95,5 +96,6 @@ class IgoExporter(PointExporter):
 
     def format_notes(self, counts: dict[str, int]) -> list[str]:
         if counts["type8"]:
-            return ["Danger zones use iGO TYPE 8 (a community extension); older iGO versions may not warn on it."]
+            return [gettext("Danger zones use iGO TYPE 8 (a community extension); older iGO versions may not warn "
+                            "on it.")]
         return []

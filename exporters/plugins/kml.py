@@ -66,6 +66,7 @@ from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
+from exporters.i18n import gettext, gettext_noop, ngettext
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
@@ -185,10 +186,14 @@ def country_groups(countries: np.ndarray) -> list[tuple[str, np.ndarray]]:
 
 FOOT = "</Document>\n</kml>\n"
 CLOSE_DATA = "</SimpleData></SchemaData></ExtendedData>"
-STRETCHES = "are drawn as a line from start to end as well as a point at the start"
-NOTE = ("KML: speed, heading and direction are in each placemark's data; map apps show them but do not "
+def STRETCHES(n: int) -> str:  # noqa: N802 (the note of ``stretch_notes``)
+    return ngettext("%(format)s: %(count)s section/stretch with an end point is drawn as a line from start to end as "
+                    "well as a point at the start.",
+                    "%(format)s: %(count)s sections/stretches with an end point are drawn as a line from start to end "
+                    "as well as a point at the start.", n)
+NOTE = gettext_noop("KML: speed, heading and direction are in each placemark's data; map apps show them but do not "
         "warn by direction (not direction-aware).")
-FR_NOTE = "KML: cameras in France use the danger sign without a speed number."
+FR_NOTE = gettext_noop("KML: cameras in France use the danger sign without a speed number.")
 
 
 def document_head(style_ids) -> str:
@@ -209,9 +214,9 @@ def folder_frame(folder: str) -> tuple[str, str]:
 
 
 def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
-    notes = [NOTE] + stretch_notes(None, "KML", STRETCHES, stretches)
+    notes = [gettext(NOTE)] + stretch_notes(None, "KML", STRETCHES, stretches)
     if options.icons == "fr-danger" and french:
-        notes.append(FR_NOTE)
+        notes.append(gettext(FR_NOTE))
     return notes
 
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 import numpy as np
 
 from exporters.base import CameraSet, register
+from exporters.i18n import gettext, number
 from exporters.schema import CameraType, DirectionMode, Kind
 from exporters.points import PointExporter, Points, code_lookup
 
@@ -105,6 +106,6 @@ class NavitelExporter(PointExporter):
 
     def format_notes(self, counts: dict[str, int]) -> list[str]:
         if counts["generic"]:
-            return [f"Navitel has no type for distance, bus-lane and other enforcement cameras: {counts['generic']} "
-                    f"of them are announced as static cameras."]
+            return [gettext("Navitel has no type for distance, bus-lane and other enforcement cameras: %(count)s of "
+                            "them are announced as static cameras.") % {"count": number(counts["generic"])}]
         return []

@@ -43,6 +43,7 @@ from exporters.textrows import group_codes
 from exporters.units import unit_columns
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_text, cut_rows, file_stem, name_table,
                     round_half_away, to_codepage)
+from exporters.i18n import gettext, ngettext, number
 
 LEAF_SIZE = 20          # POIs per skipper leaf at most (TomTom practice, per ov2optimizer's author)
 SKIPPER_BYTES = 21
@@ -293,17 +294,20 @@ def package_layout(cats: list[common.Category], icon_sets: dict[str, dict[str, b
 
 def ov2_notes(options: ExportOptions, transliterated: int) -> list[str]:
     notes = [
-        "TomTom OV2 has no heading field: alerts are not direction-aware, the device warns near a camera "
-        "whatever your direction of travel.",
-        "OV2 has no speed field: speed, red-light and section cameras are split into one file per speed "
-        "limit, and the limit is part of each camera's name (for example 'Speed 50 A7').",
-        f"Each .ov2 comes with a .bmp icon of the same name ({options.icons} icon set). Both sets are in "
-        "icons/speed and icons/fr-danger: to swap icons, copy the other set's .bmp over the one next to the "
-        ".ov2 on the device.",
+        gettext("TomTom OV2 has no heading field: alerts are not direction-aware, the device warns near a camera "
+                "whatever your direction of travel."),
+        gettext("OV2 has no speed field: speed, red-light and section cameras are split into one file per speed "
+                "limit, and the limit is part of each camera's name (for example 'Speed 50 A7')."),
+        gettext("Each .ov2 comes with a .bmp icon of the same name (%(icons)s icon set). Both sets are in "
+                "icons/speed and icons/fr-danger: to swap icons, copy the other set's .bmp over the one next to the "
+                ".ov2 on the device.") % {"icons": options.icons},
     ]
     if transliterated:
-        notes.append(f"{transliterated} camera name(s) had characters outside Windows-1252 (the OV2 text "
-                     "encoding) and were transliterated to Latin letters.")
+        notes.append(ngettext(
+            "%(count)s camera name had characters outside Windows-1252 (the OV2 text encoding) and was "
+            "transliterated to Latin letters.",
+            "%(count)s camera names had characters outside Windows-1252 (the OV2 text encoding) and were "
+            "transliterated to Latin letters.", transliterated) % {"count": number(transliterated)})
     return notes
 
 

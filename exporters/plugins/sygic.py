@@ -117,6 +117,7 @@ import numpy as np
 from exporters import sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, register
 from exporters.common import same_selection, select
+from exporters.i18n import gettext, ngettext, number
 from exporters.schema import CameraType, DirectionMode, Kind
 from exporters.points import PointExporter, Points, code_lookup
 
@@ -618,12 +619,14 @@ class SygicExporter(PointExporter):
 
     def format_notes(self, counts: dict[str, int]) -> list[str]:
         unit = "mph" if self.speed_unit == "mph" else "km/h"
-        notes = [f"Speed limits are in {unit}, and the file says so (SpeedLimitUnits {SPEED_UNITS[self.speed_unit]} "
-                 f"on every camera).",
-                 "Sygic was reported (version 17.2) not to announce a camera's speed limit by voice."]
+        notes = [gettext("Speed limits are in %(unit)s, and the file says so (SpeedLimitUnits %(code)s on every "
+                         "camera).") % {"unit": unit, "code": SPEED_UNITS[self.speed_unit]},
+                 gettext("Sygic was reported (version 17.2) not to announce a camera's speed limit by voice.")]
         if counts.get("pairs"):
-            notes.append(f"{counts['pairs']} average-speed section(s) are a start and an end camera linked by a "
-                         f"shared PairId.")
+            notes.append(ngettext("%(count)s average-speed section is a start and an end camera linked by a shared "
+                                  "PairId.",
+                                  "%(count)s average-speed sections are a start and an end camera linked by a shared "
+                                  "PairId.", counts["pairs"]) % {"count": number(counts["pairs"])})
         return notes
 
     def size_model(self, cameras: CameraSet, options: ExportOptions) -> sizing.SizeModel:

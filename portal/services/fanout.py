@@ -98,7 +98,7 @@ class Combination:
 
 
 def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed", speed_unit: str = "auto",
-              fr_zone_mode: str = "exact") -> Combination | None:
+              fr_zone_mode: str = "exact", language: str = "en") -> Combination | None:
     """The combination an order with these fields is built as (``packages.order_spec``),
     or None (logged) when it cannot be: a device no longer in the catalog, unknown codes."""
     device = CATALOG.get(device_id)
@@ -109,7 +109,7 @@ def normalise(device_id: str, codes, mobile: bool = False, icons: str = "speed",
         chosen = Coverage.parse(list(codes)) if codes else None
         coverage, _ = device_coverage(device, chosen)
         options = packages.export_options(coverage, mobile=mobile, icons=icons, speed_unit=speed_unit,
-                                          fr_zone_mode=fr_zone_mode)
+                                          fr_zone_mode=fr_zone_mode, language=language)
     except (ExportError, ValueError) as exc:
         log.warning("fan-out: orders for %s %s skipped: %s", device_id, codes, exc)
         return None
@@ -135,12 +135,13 @@ def popular_combinations(now: datetime | None = None, top: int | None = None) ->
     """The distinct combinations of the entitled orders, most ordered first (ties: by device,
     coverage, options), at most ``top`` (None: all). Counted by the database (GROUP BY), then
     merged in Python where two spellings of a coverage are the same (["BE", "FR"] / ["FR", "BE"])."""
-    fields = ("device_id", "coverage", "mobile", "icons", "speed_unit", "fr_zone_mode")
+    # the language of INSTALL.txt is the order's ``customer_language``: the account's, else the order's
+    fields = ("device_id", "coverage", "mobile", "icons", "speed_unit", "fr_zone_mode", "language", "user__language")
     counts: Counter = Counter()
     combos: dict[tuple, Combination] = {}
     for row in entitled_orders(now).values(*fields).annotate(n=Count("pk")).order_by():
         combo = normalise(row["device_id"], row["coverage"], row["mobile"], row["icons"], row["speed_unit"],
-                          row["fr_zone_mode"])
+                          row["fr_zone_mode"], row["user__language"] or row["language"] or "en")
         if combo is not None:
             combos.setdefault(combo.ident, combo)
             counts[combo.ident] += row["n"]

@@ -109,17 +109,19 @@ def covers_france(coverage: Coverage) -> bool:
 
 
 def export_options(coverage: Coverage, *, mobile: bool = False, icons: str = "speed", speed_unit: str = "auto",
-                   fr_zone_mode: str = "exact") -> ExportOptions:
+                   fr_zone_mode: str = "exact", language: str = "en") -> ExportOptions:
     """The export options of a purchase's fields. The France legal mode becomes
     ``fr_danger_zones`` only when the coverage can hold French cameras: elsewhere it changes
-    nothing in the files, so it does not change the package key either."""
+    nothing in the files, so it does not change the package key either. ``language``: the
+    language of INSTALL.txt and the manifest's notes (``Order.customer_language``)."""
     return ExportOptions(mobile=bool(mobile), icons=icons or "speed", speed_unit=speed_unit or "auto",
-                         fr_danger_zones=fr_zone_mode == "legal" and covers_france(coverage))
+                         fr_danger_zones=fr_zone_mode == "legal" and covers_france(coverage),
+                         language=language or "en")
 
 
 def order_options(order: Order, coverage: Coverage) -> ExportOptions:
     return export_options(coverage, mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
-                          fr_zone_mode=order.fr_zone_mode)
+                          fr_zone_mode=order.fr_zone_mode, language=order.customer_language)
 
 
 def order_spec(order: Order) -> tuple[Device, Coverage, ExportOptions]:

@@ -316,7 +316,7 @@ def _options(order: Order) -> ExportOptions:
     """The order's options for sizing any coverage: the France legal mode as it would apply
     to French cameras (a coverage without them sizes the same either way)."""
     return ExportOptions(mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
-                         fr_danger_zones=order.fr_zone_mode == "legal")
+                         fr_danger_zones=order.fr_zone_mode == "legal", language=order.customer_language)
 
 
 def coverage_size(order: Order, coverage: Coverage, release: Release) -> dict:

@@ -218,7 +218,7 @@ def _over_hard_limit(order, device, codes: list[str]) -> str | None:
         return None
     coverage = purchases.parse_codes(codes)
     options = ExportOptions(mobile=order.mobile, icons=order.icons, speed_unit=order.speed_unit,
-                            fr_danger_zones=order.fr_zone_mode == "legal")
+                            fr_danger_zones=order.fr_zone_mode == "legal", language=order.customer_language)
     return hard_limit_refusal(device, latest_release(changelog=False, missing_ok=True), coverage, options)
 
 

@@ -56,3 +56,16 @@ def test_sygic_gets_the_unit_of_the_option(release, tmp_path):
 def test_a_bad_unit_says_what_is_accepted(release, tmp_path):
     with pytest.raises(CommandError, match="auto, kmh, mph|'auto', 'kmh', 'mph'"):
         call_command("export", "--device", "tomtom-go-classic", "--units", "knots", "-o", str(tmp_path / "x.zip"))
+
+
+def test_the_language_option_changes_install_txt_only(release, tmp_path):
+    en = export(tmp_path, "--device", "tomtom-go-classic", "--coverage", "FR")
+    en_files = {n: en.read(n) for n in en.namelist()}
+    fr = export(tmp_path, "--device", "tomtom-go-classic", "--coverage", "FR", "--language", "fr")
+    fr_files = {n: fr.read(n) for n in fr.namelist()}
+    assert json.loads(fr_files["manifest.json"])["options"]["language"] == "fr"
+    assert "language" not in json.loads(en_files["manifest.json"])["options"]
+    data = set(en_files) - {"INSTALL.txt", "manifest.json"}
+    assert data and all(en_files[n] == fr_files[n] for n in data)
+    with pytest.raises(CommandError, match="xx"):
+        call_command("export", "--device", "tomtom-go-classic", "--language", "xx", "-o", str(tmp_path / "x.zip"))

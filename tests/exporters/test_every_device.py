@@ -181,7 +181,8 @@ def check_package(device, zf: zipfile.ZipFile, cams: CameraSet, mobile: bool) ->
     for step in device.install:
         assert step in guide
     for f in manifest["files"]:
-        line = f"- {f['name']}: {f['count']:,} cameras" if f["count"] else f"- {f['name']}"
+        cameras = "camera" if f["count"] == 1 else "cameras"  # ngettext: "1 camera"
+        line = f"- {f['name']}: {f['count']:,} {cameras}" if f["count"] else f"- {f['name']}"
         assert line in guide.splitlines(), line
     for note in manifest["notes"]:
         assert f"- {note}" in guide

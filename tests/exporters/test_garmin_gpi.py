@@ -179,7 +179,7 @@ def test_a_file_with_names_outside_windows_1252_is_utf8_with_code_page_65001():
     assert {p.comment for p in parsed.pois} == {"Śródmieście, Łódź ul. Piotrkowska", "Москва, Тверская",
                                                 "Αθήνα, Λεωφόρος Συγγρού", "Münchner Straße — Süd"}
     assert "Тверская".encode("utf-8") in data and "Münchner".encode("utf-8") in data
-    assert any(n.startswith("3 camera name(s) or comment(s) have characters outside Windows-1252") and "65001" in n
+    assert any(n.startswith("3 camera names or comments have characters outside Windows-1252") and "65001" in n
                for n in result.notes)
     assert not any("transliterated" in n for n in result.notes)
 
@@ -214,7 +214,7 @@ def test_a_device_that_needs_windows_1252_gets_transliterated_names():
     assert parsed.code_page == 1252
     assert {p.name for p in parsed.pois} == {"Speed 50 Lódz ul. Piotrkowska", "Speed 60 Tverskaya",
                                              "Speed 50 Leoforos Syggroy", "Speed 30 Münchner Straße — Süd"}
-    assert any(n.startswith("3 camera name(s) or comment(s) had characters outside Windows-1252 and were "
+    assert any(n.startswith("3 camera names or comments had characters outside Windows-1252 and were "
                             "transliterated") for n in result.notes)
 
 

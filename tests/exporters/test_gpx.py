@@ -250,4 +250,4 @@ def test_the_notes_say_the_speed_is_in_the_name_and_alerts_are_not_direction_awa
     assert "proximity alert distance (Garmin proximity extension, used by Garmin POI Loader) at 250 m." in " ".join(
         export("gpx", proximity_m=250).notes)
     assert "not direction-aware" in notes
-    assert "2 section(s)/stretch(es) with an end point" in notes
+    assert "2 sections/stretches with an end point" in notes

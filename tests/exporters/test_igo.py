@@ -139,7 +139,7 @@ def test_a_section_without_an_end_point_is_a_fixed_camera_with_a_note():
         (8.0, 50.0, 1, 100, 1, 90), (9.0, 51.0, 4, 80, 0, 0), (9.02, 51.05, 4, 80, 0, 0), (9.0, 52.0, 1, 120, 0, 0),
         (9.0, 53.0, 1, 50, 0, 0)]
     assert len(section_pairs(rows)) == 1  # no lone type-4 row that would keep the warning on
-    assert result.notes[0] == ("2 average-speed section(s) without a known end point are written as fixed speed "
+    assert result.notes[0] == ("2 average-speed sections without a known end point are written as fixed speed "
                                "cameras at their start: a lone section point would keep iGO's section warning on "
                                "until the next section camera.")
     assert result.files[0].count == 5
@@ -177,7 +177,7 @@ def test_mobile_cameras_are_written_as_type_5_only_when_asked():
 def test_the_result_says_what_the_format_cannot_carry():
     notes = " ".join(export(mobile=True).notes)
     assert "truck limits are not included" in notes
-    assert "1 zone(s) given as a stretch are written as one point" in notes
+    assert "1 zone given as a stretch is written as one point" in notes
     assert "TYPE 8" in notes
 
 
@@ -216,7 +216,7 @@ def test_a_one_way_camera_without_a_heading_warns_in_all_directions_and_says_so(
     result = export(cams)
     (row,) = read_speedcam(result.files[0].data)
     assert (row.dirtype, row.direction, row.speed) == (0, 0, 60)
-    assert any("1 camera(s) with a direction mode but no heading" in n for n in result.notes)
+    assert any("1 camera with a direction mode but no heading" in n for n in result.notes)
 
 
 def test_the_plugin_describes_the_format():

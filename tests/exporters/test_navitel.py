@@ -179,7 +179,7 @@ def test_a_section_without_an_end_point_is_a_static_camera_with_a_note():
     assert [(r.lat, r.type, r.speed) for r in rows] == [(50.0, STATIC, 100), (51.0, SECTION, 80),
                                                         (51.05, SECTION, 80), (52.0, MOBILE, 60)]
     assert [r.idx for r in rows] == [0, 1, 2, 3]
-    assert any(n.startswith("2 average-speed section(s) without a known end point are written as fixed speed "
+    assert any(n.startswith("2 average-speed sections without a known end point are written as fixed speed "
                             "cameras") for n in result.notes)
 
 

@@ -101,7 +101,7 @@ def test_names_are_windows_1252_and_only_letters_it_lacks_are_transliterated():
             pois[p.raw_name] = p
     assert set(pois) == {"Speed 50 Lódz ul. Piotrkowska".encode("cp1252"), b"Speed 60 Tverskaya",
                          "Speed 30 Münchner Straße — Süd".encode("cp1252")}
-    assert any("2 camera name(s) had characters outside Windows-1252" in n for n in result.notes)
+    assert any("2 camera names had characters outside Windows-1252" in n for n in result.notes)
 
 
 def test_long_names_are_cut_and_block_lengths_count_the_bytes_written():

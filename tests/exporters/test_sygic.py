@@ -168,7 +168,7 @@ def test_a_section_without_an_end_point_is_a_speed_camera_with_a_note():
     cams = read_sygic(result.files[0].data).cameras
     assert [(c.id, c.lat, c.lon, c.type, c.speed, c.pair_id) for c in cams] == [
         (1, 50.0, 8.0, 1, 100, None), (2, 51.0, 9.0, 4, 80, 2), (3, 51.05, 9.02, 4, 80, 2), (4, 52.0, 9.0, 5, 60, None)]
-    assert result.notes[0].startswith("2 average-speed section(s) without a known end point are written as fixed "
+    assert result.notes[0].startswith("2 average-speed sections without a known end point are written as fixed "
                                       "speed cameras at their start")
 
 

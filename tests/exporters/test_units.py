@@ -187,7 +187,7 @@ def test_a_mixed_package_takes_the_unit_of_most_cameras_and_says_so():
     assert names["Speed A40"] == "Speed A40@48" and names["Speed N7"] == "Speed N7@50"
     notes = " ".join(result.notes)
     assert "'Metric' (kilometres per hour)" in notes
-    assert "the 3 camera(s) from countries that post limits in mph are given in km/h too" in notes
+    assert "the 3 cameras from countries that post limits in mph are given in km/h too" in notes
     forced = poi_csv_names(render("garmin-poi-csv", uk_cameras(FR), speed_unit="mph"))
     assert forced["Speed A40"] == "Speed A40@30" and forced["Speed N7"] == "Speed N7@31"
     gpx = render("gpx", uk_cameras(FR[:2]))  # mostly GB: mph
