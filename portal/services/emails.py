@@ -37,7 +37,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cameras.exporting import latest_release
 from cameras.models import Release
@@ -109,6 +109,7 @@ def _receipt_context(order: Order, number: str) -> dict:
     return {"invoice": invoice, "total": format_amount(invoice.gross, cur), "refund": format_amount(-invoice.gross, cur),
             "net": format_amount(invoice.net, cur),
             "vat": format_amount(invoice.vat, cur), "rate": invoice_pdf.rate_text(invoice.vat_rate),
+            "vat_note": invoice_pdf.vat_note(invoice),
             "lines": [{"description": line["description"], "amount": format_amount(line["amount"], cur)}
                       for line in invoice.lines]}
 
@@ -186,8 +187,12 @@ def send(order_id: int, kind: str, key="") -> bool:
         if record.sent_at is not None:
             return False
         order = record.order
-        context, attachment = _context(order, kind, key)
-        message(order, kind, context, attachment).send()
+        # The customer's language (the account's, else the order's): the words, the dates and
+        # amounts, the panel links (/fr/...) and the invoice PDF attached to a receipt.
+        with translation.override(order.customer_language):
+            context, attachment = _context(order, kind, key)
+            msg = message(order, kind, context, attachment)
+        msg.send()
         record.to = order.email
         record.sent_at = timezone.now()
         record.attempts += 1
