@@ -38,6 +38,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from cameras.exporting import latest_release
 from cameras.models import Release
@@ -114,6 +115,16 @@ def _receipt_context(order: Order, number: str) -> dict:
                       for line in invoice.lines]}
 
 
+def _file_summary(order: Order, context: dict, cameras) -> str:
+    """"My car, order 3F2A9C1B: France, 1,234 cameras": which purchase a file is (the new-release email)."""
+    parts = [order.label] if order.label else []
+    parts.append(gettext("order %(number)s: %(coverage)s") % {"number": context["order_number"],
+                                                                 "coverage": context["coverage_name"]})
+    if cameras is not None:
+        parts.append(naming.cameras(cameras))
+    return ", ".join(parts)
+
+
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
     site = settings.SITE_URL.rstrip("/")
@@ -140,7 +151,7 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
         context["release"] = Release.objects.defer("changelog").get(number=int(key))
         files, attachment = _file_context(order)
         if files and files["file_release"].number >= int(key):
-            context.update(files)
+            context.update(files, file_summary=_file_summary(order, context, files["cameras"]))
         else:
             attachment = None
     elif kind == Kind.RENEWAL_REMINDER:
