@@ -129,6 +129,7 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site,
+               "shop_url": site + reverse("home-page"),  # the shop's home in the customer's language
                "panel_url": site + reverse("accounts-login") if kind in DELIVERY else panel_url(),
                "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS,
                "order_number": naming.order_number(order), "coverage_name": naming.coverage_name(order.coverage)}

@@ -13,6 +13,7 @@ from portal import tasks
 from portal.models import ContactMessage, EmailRecord, Order, User
 from portal.services import contact, emails, fulfilment, invoice_pdf, l10n
 from portal.services.pricing import BASE_PRICES
+from tests.portal.invoicekit import pdf_text
 
 pytestmark = pytest.mark.django_db
 Kind = EmailRecord.Kind
@@ -102,6 +103,8 @@ def test_the_receipt_and_its_invoice_pdf_are_in_the_customer_language(release, d
         invoice_pdf._render = real
     assert seen == ["fr"]
     [message] = mail.outbox
+    [(name, data, mimetype)] = message.attachments
+    assert "EUR 19,90" in pdf_text(data)  # the PDF's numbers are French too (the code for the sign: Latin-1)
     assert "19,90\u00a0€" in message.body and l10n.date(invoice.issued_at, "fr") in message.body
     assert all(path.startswith("/fr/") for path in site_links(message.body))
     with translation.override("en"):  # a staff member's download: still the customer's language
