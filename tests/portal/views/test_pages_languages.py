@@ -2,8 +2,17 @@
 until the catalog exists; nothing breaks), with their links in the page's language."""
 
 import pytest
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """The test client's request leaves its language active in this thread (LocaleMiddleware
+    activates it and nothing deactivates it): back to English for the tests that follow."""
+    yield
+    translation.activate("en")
 
 PAGES = ["help/", "contact/", "legal/terms/", "legal/privacy/", "legal/notice/", "legal/refunds/", "legal/camera-laws/"]
 
