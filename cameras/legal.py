@@ -19,6 +19,10 @@ device are allowed or disagree:
   honestjohn.co.uk), while a Slovak source says warning apps may be used in Slovakia with all
   their functions (interez.sk, April 2023). No statute found: not listed until one is.
 
+The rules and texts are English, marked with ``gettext_noop``: they are translated where
+shown (``portal.services.legal_notes.localized`` on pages, ``LegalNote.line`` in INSTALL.txt,
+in the language active there).
+
 Radar detectors and jammers (devices that receive or disturb the police's radar or laser)
 are a different matter, forbidden almost everywhere in Europe; this shop sells no such thing.
 """
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from cameras import regions
+from exporters.i18n import gettext, gettext_noop
 
 
 @dataclass(frozen=True)
@@ -43,32 +48,34 @@ class LegalNote:
 
     @property
     def line(self) -> str:
-        """One line for INSTALL.txt."""
-        return f"{self.name} ({self.rule}): {self.text} [{self.law}; source: {self.source}, checked {self.checked}]"
+        """One line for INSTALL.txt, in the active language (the country's name stays as given)."""
+        return gettext("%(name)s (%(rule)s): %(text)s [%(law)s; source: %(source)s, checked %(checked)s]") % {
+            "name": self.name, "rule": gettext(self.rule), "text": gettext(self.text), "law": self.law,
+            "source": self.source, "checked": self.checked}
 
 
 NOTES: dict[str, LegalNote] = {note.country: note for note in (
     LegalNote(
-        "FR", "France", "danger zones only",
-        "Signalling where speed cameras are is forbidden to every driver in France. Only danger zones are "
+        "FR", "France", gettext_noop("danger zones only"),
+        gettext_noop("Signalling where speed cameras are is forbidden to every driver in France. Only danger zones are "
         "allowed: 300 m in built-up areas, 2 km on other roads, 4 km on motorways, with no exact position "
-        "and no speed. Keep the legal danger-zone mode (the default) for French cameras.",
+        "and no speed. Keep the legal danger-zone mode (the default) for French cameras."),
         "Code de la route art. R413-15; décret n° 2012-3 of 3 January 2012",
         "docs/france.md (the decree as summarised by schreckenberg-parniere.fr and lagazettedescommunes.com; "
         "the zone lengths from radars-auto.com)", "2026-12-06"),
     LegalNote(
-        "DE", "Germany", "prohibited while driving",
-        "A driver may neither use nor carry ready for use a device meant to show traffic enforcement such as "
+        "DE", "Germany", gettext_noop("prohibited while driving"),
+        gettext_noop("A driver may neither use nor carry ready for use a device meant to show traffic enforcement such as "
         "speed cameras; this covers navigation devices and phone apps with camera alerts. Switch the camera "
-        "alerts off (or remove the file) before driving in Germany. Fine: 75 EUR and one point.",
+        "alerts off (or remove the file) before driving in Germany. Fine: 75 EUR and one point."),
         "StVO § 23 Abs. 1c",
         "https://haufe.de/recht/deutsches-anwalt-office-premium/r-1-radarwarngeraete-rdn-2916_idesk_PI17574_HI16266919.html",
         "2026-12-06"),
     LegalNote(
-        "CH", "Switzerland", "prohibited",
-        "Carrying in a vehicle or using any device or service that warns of traffic controls, speed cameras "
+        "CH", "Switzerland", gettext_noop("prohibited"),
+        gettext_noop("Carrying in a vehicle or using any device or service that warns of traffic controls, speed cameras "
         "included, is punished with a fine; the police seize the device. Remove the file from your device "
-        "before entering Switzerland. Switzerland is therefore in no default coverage: only if you choose it.",
+        "before entering Switzerland. Switzerland is therefore in no default coverage: only if you choose it."),
         "Strassenverkehrsgesetz (SVG) Art. 98a",
         "https://lawbrary.ch/law/art/SVG-v2019.01-de-art-98a", "2026-12-06"),
 )}

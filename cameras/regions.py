@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from exporters.i18n import gettext_noop
+
 
 @dataclass(frozen=True)
 class Region:
@@ -40,7 +42,7 @@ class Region:
 
 _REGIONS = (
     # every code in the polygon data
-    Region("world", "World", (
+    Region("world", gettext_noop("World"), (
         "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW",
         "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN",
         "BO", "BR", "BS", "BT", "BW", "BY", "BZ", "CA", "CD", "CF", "CG", "CH", "CI", "CK",
@@ -61,187 +63,191 @@ _REGIONS = (
         "ZW",
     )),
     # NE CONTINENT Africa, plus MU SC SH (NE: 'Seven seas', subregion African)
-    Region("africa", "Africa", (
+    Region("africa", gettext_noop("Africa"), (
         "AO", "BF", "BI", "BJ", "BW", "CD", "CF", "CG", "CI", "CM", "CV", "DJ", "DZ", "EG",
         "EH", "ER", "ET", "GA", "GH", "GM", "GN", "GQ", "GW", "KE", "KM", "LR", "LS", "LY",
         "MA", "MG", "ML", "MR", "MU", "MW", "MZ", "NA", "NE", "NG", "RW", "SC", "SD", "SH",
         "SL", "SN", "SO", "SS", "ST", "SZ", "TD", "TG", "TN", "TZ", "UG", "ZA", "ZM", "ZW",
     )),
-    Region("antarctica", "Antarctica", (
+    Region("antarctica", gettext_noop("Antarctica"), (
         "AQ",
     )),
     # NE CONTINENT Asia (CY, TR, GE, AM, AZ, KZ are here, not in Europe), plus MV
-    Region("asia", "Asia", (
+    Region("asia", gettext_noop("Asia"), (
         "AE", "AF", "AM", "AZ", "BD", "BH", "BN", "BT", "CN", "CY", "GE", "HK", "ID", "IL",
         "IN", "IQ", "IR", "JO", "JP", "KG", "KH", "KP", "KR", "KW", "KZ", "LA", "LB", "LK",
         "MM", "MN", "MO", "MV", "MY", "NP", "OM", "PH", "PK", "PS", "QA", "SA", "SG", "SY",
         "TH", "TJ", "TL", "TM", "TR", "TW", "UZ", "VN", "YE",
     )),
     # NE CONTINENT Europe: 51 codes, RU included (one polygon, Siberia too)
-    Region("europe", "Europe", (
+    Region("europe", gettext_noop("Europe"), (
         "AD", "AL", "AT", "AX", "BA", "BE", "BG", "BY", "CH", "CZ", "DE", "DK", "EE", "ES",
         "FI", "FO", "FR", "GB", "GG", "GI", "GR", "HR", "HU", "IE", "IM", "IS", "IT", "JE",
         "LI", "LT", "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO",
         "RS", "RU", "SE", "SI", "SK", "SM", "UA", "VA", "XK",
     )),
     # NE CONTINENT North America: Central America and the Caribbean included
-    Region("north-america", "North America", (
+    Region("north-america", gettext_noop("North America"), (
         "AG", "AI", "AW", "BB", "BL", "BM", "BS", "BZ", "CA", "CR", "CU", "CW", "DM", "DO",
         "GD", "GL", "GT", "HN", "HT", "JM", "KN", "KY", "LC", "MF", "MS", "MX", "NI", "PA",
         "PM", "PR", "SV", "SX", "TC", "TT", "UM", "US", "VC", "VG", "VI",
     )),
     # NE CONTINENT South America (= NE SUBREGION South America)
-    Region("south-america", "South America", (
+    Region("south-america", gettext_noop("South America"), (
         "AR", "BO", "BR", "CL", "CO", "EC", "FK", "GY", "PE", "PY", "SR", "UY", "VE",
     )),
-    Region("oceania", "Oceania", (
+    Region("oceania", gettext_noop("Oceania"), (
         "AS", "AU", "CK", "FJ", "FM", "GU", "KI", "MH", "MP", "NC", "NF", "NR", "NU", "NZ",
         "PF", "PG", "PN", "PW", "SB", "TO", "TV", "VU", "WF", "WS",
     )),
     # NE SUBREGION Western Europe
-    Region("western-europe", "Western Europe", (
+    Region("western-europe", gettext_noop("Western Europe"), (
         "AT", "BE", "CH", "DE", "FR", "LI", "LU", "MC", "NL",
     )),
     # NE SUBREGION Eastern Europe
-    Region("eastern-europe", "Eastern Europe", (
+    Region("eastern-europe", gettext_noop("Eastern Europe"), (
         "BG", "BY", "CZ", "HU", "MD", "PL", "RO", "RU", "SK", "UA",
     )),
     # NE SUBREGION Northern Europe
-    Region("northern-europe", "Northern Europe", (
+    Region("northern-europe", gettext_noop("Northern Europe"), (
         "AX", "DK", "EE", "FI", "FO", "GB", "GG", "IE", "IM", "IS", "JE", "LT", "LV", "NO",
         "SE",
     )),
     # NE SUBREGION Southern Europe
-    Region("southern-europe", "Southern Europe", (
+    Region("southern-europe", gettext_noop("Southern Europe"), (
         "AD", "AL", "BA", "ES", "GI", "GR", "HR", "IT", "ME", "MK", "MT", "PT", "RS", "SI",
         "SM", "VA", "XK",
     )),
     # in the strict sense; FI and IS are in 'nordic'
-    Region("scandinavia", "Scandinavia", (
+    Region("scandinavia", gettext_noop("Scandinavia"), (
         "DK", "NO", "SE",
     )),
     # the Nordic Council area: Scandinavia + FI IS and the autonomous AX (Åland), FO (Faroe)
     # and GL (Greenland)
-    Region("nordic", "Nordic countries", (
+    Region("nordic", gettext_noop("Nordic countries"), (
         "AX", "DK", "FI", "FO", "GL", "IS", "NO", "SE",
     )),
-    Region("dach", "DACH", (
+    Region("dach", gettext_noop("DACH"), (
         "AT", "CH", "DE",
     )),
-    Region("benelux", "Benelux", (
+    Region("benelux", gettext_noop("Benelux"), (
         "BE", "LU", "NL",
     )),
     # with the Crown Dependencies (Channel Islands included)
-    Region("british-isles", "British Isles", (
+    Region("british-isles", gettext_noop("British Isles"), (
         "GB", "GG", "IE", "IM", "JE",
     )),
-    Region("iberia", "Iberian Peninsula", (
+    Region("iberia", gettext_noop("Iberian Peninsula"), (
         "AD", "ES", "GI", "PT",
     )),
-    Region("baltics", "Baltic states", (
+    Region("baltics", gettext_noop("Baltic states"), (
         "EE", "LT", "LV",
     )),
     # countries (mostly) on the Balkan peninsula; RO and TR (mostly outside it) excluded
-    Region("balkans", "Balkans", (
+    Region("balkans", gettext_noop("Balkans"), (
         "AL", "BA", "BG", "GR", "HR", "ME", "MK", "RS", "SI", "XK",
     )),
     # the EU's term: ex-Yugoslavia minus HR and SI, plus AL
-    Region("western-balkans", "Western Balkans", (
+    Region("western-balkans", gettext_noop("Western Balkans"), (
         "AL", "BA", "ME", "MK", "RS", "XK",
     )),
     # the eight Alpine Convention states
-    Region("alps", "Alps", (
+    Region("alps", gettext_noop("Alps"), (
         "AT", "CH", "DE", "FR", "IT", "LI", "MC", "SI",
     )),
-    Region("central-europe", "Central Europe", (
+    Region("central-europe", gettext_noop("Central Europe"), (
         "AT", "CH", "CZ", "DE", "HU", "LI", "PL", "SI", "SK",
     )),
     # the 27 member states, plus AX: Åland is part of Finland and of the EU but its own polygon
-    Region("eu", "European Union", (
+    Region("eu", gettext_noop("European Union"), (
         "AT", "AX", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR",
         "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
     )),
     # NE SUBREGION Northern Africa
-    Region("northern-africa", "Northern Africa", (
+    Region("northern-africa", gettext_noop("Northern Africa"), (
         "DZ", "EG", "EH", "LY", "MA", "SD", "TN",
     )),
     # NE SUBREGION Western Africa
-    Region("western-africa", "Western Africa", (
+    Region("western-africa", gettext_noop("Western Africa"), (
         "BF", "BJ", "CI", "CV", "GH", "GM", "GN", "GW", "LR", "ML", "MR", "NE", "NG", "SH",
         "SL", "SN", "TG",
     )),
     # NE SUBREGION Middle Africa
-    Region("middle-africa", "Middle Africa", (
+    Region("middle-africa", gettext_noop("Middle Africa"), (
         "AO", "CD", "CF", "CG", "CM", "GA", "GQ", "ST", "TD",
     )),
     # NE SUBREGION Eastern Africa
-    Region("eastern-africa", "Eastern Africa", (
+    Region("eastern-africa", gettext_noop("Eastern Africa"), (
         "BI", "DJ", "ER", "ET", "KE", "KM", "MG", "MU", "MW", "MZ", "RW", "SC", "SO", "SS",
         "TZ", "UG", "ZM", "ZW",
     )),
     # NE SUBREGION Southern Africa
-    Region("southern-africa", "Southern Africa", (
+    Region("southern-africa", gettext_noop("Southern Africa"), (
         "BW", "LS", "NA", "SZ", "ZA",
     )),
     # NE SUBREGION Western Asia
-    Region("western-asia", "Western Asia", (
+    Region("western-asia", gettext_noop("Western Asia"), (
         "AE", "AM", "AZ", "BH", "CY", "GE", "IL", "IQ", "JO", "KW", "LB", "OM", "PS", "QA",
         "SA", "SY", "TR", "YE",
     )),
     # NE SUBREGION Central Asia
-    Region("central-asia", "Central Asia", (
+    Region("central-asia", gettext_noop("Central Asia"), (
         "KG", "KZ", "TJ", "TM", "UZ",
     )),
     # NE SUBREGION Southern Asia
-    Region("southern-asia", "Southern Asia", (
+    Region("southern-asia", gettext_noop("Southern Asia"), (
         "AF", "BD", "BT", "IN", "IR", "LK", "MV", "NP", "PK",
     )),
     # NE SUBREGION Eastern Asia
-    Region("eastern-asia", "Eastern Asia", (
+    Region("eastern-asia", gettext_noop("Eastern Asia"), (
         "CN", "HK", "JP", "KP", "KR", "MN", "MO", "TW",
     )),
     # NE SUBREGION South-Eastern Asia
-    Region("south-eastern-asia", "South-Eastern Asia", (
+    Region("south-eastern-asia", gettext_noop("South-Eastern Asia"), (
         "BN", "ID", "KH", "LA", "MM", "MY", "PH", "SG", "TH", "TL", "VN",
     )),
     # NE SUBREGION Northern America
-    Region("northern-america", "Northern America", (
+    Region("northern-america", gettext_noop("Northern America"), (
         "BM", "CA", "GL", "PM", "US",
     )),
     # NE SUBREGION Central America
-    Region("central-america", "Central America", (
+    Region("central-america", gettext_noop("Central America"), (
         "BZ", "CR", "GT", "HN", "MX", "NI", "PA", "SV",
     )),
     # NE SUBREGION Caribbean
-    Region("caribbean", "Caribbean", (
+    Region("caribbean", gettext_noop("Caribbean"), (
         "AG", "AI", "AW", "BB", "BL", "BS", "CU", "CW", "DM", "DO", "GD", "HT", "JM", "KN",
         "KY", "LC", "MF", "MS", "PR", "SX", "TC", "TT", "VC", "VG", "VI",
     )),
     # NE SUBREGION Australia and New Zealand
-    Region("australia-and-new-zealand", "Australia and New Zealand", (
+    Region("australia-and-new-zealand", gettext_noop("Australia and New Zealand"), (
         "AU", "NF", "NZ",
     )),
     # NE SUBREGION Melanesia
-    Region("melanesia", "Melanesia", (
+    Region("melanesia", gettext_noop("Melanesia"), (
         "FJ", "NC", "PG", "SB", "VU",
     )),
     # NE SUBREGION Micronesia
-    Region("micronesia", "Micronesia", (
+    Region("micronesia", gettext_noop("Micronesia"), (
         "FM", "GU", "KI", "MH", "MP", "NR", "PW",
     )),
     # NE SUBREGION Polynesia
-    Region("polynesia", "Polynesia", (
+    Region("polynesia", gettext_noop("Polynesia"), (
         "AS", "CK", "NU", "PF", "PN", "TO", "TV", "WF", "WS",
     )),
 )
 
 
 
+#: The name of a region less CH (marked for translation: ``portal.services.naming.code_name``).
+WITHOUT_SWITZERLAND = gettext_noop("%(region)s without Switzerland")
+
+
 def _without_switzerland(region: Region) -> Region:
     """``region`` less CH: the catalog's default coverages (warning of controls is an offence
     in Switzerland, SVG Art. 98a: ``cameras.legal``), so Swiss cameras are only sold to a
     customer who chooses Switzerland (or a region holding it) and acknowledges the note."""
-    return Region(f"{region.slug}-no-ch", f"{region.name} without Switzerland",
+    return Region(f"{region.slug}-no-ch", WITHOUT_SWITZERLAND % {"region": region.name},
                   tuple(c for c in region.countries if c != "CH"))
 
 

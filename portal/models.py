@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
@@ -55,18 +56,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 # What the shop and the panel offer for the speed unit and the French cameras (value, label).
 SPEED_UNIT_CHOICES = [
-    ("auto", "each country's unit (mph in the UK and the US, km/h elsewhere)"),
-    ("kmh", "km/h everywhere"),
-    ("mph", "mph everywhere"),
+    ("auto", _("each country's unit (mph in the UK and the US, km/h elsewhere)")),
+    ("kmh", _("km/h everywhere")),
+    ("mph", _("mph everywhere")),
 ]
 FR_ZONE_MODE_CHOICES = [
-    ("legal", "danger zones, as French law requires (no exact position, no speed)"),
-    ("exact", "exact camera positions and speeds (not for use in France)"),
+    ("legal", _("danger zones, as French law requires (no exact position, no speed)")),
+    ("exact", _("exact camera positions and speeds (not for use in France)")),
 ]
-FR_ZONE_MODE_HELP = ("French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed "
-                     "cameras are, for every driver in France: only danger zones are allowed. The legal mode shows "
-                     "each French camera as a danger zone of at least 300 m in built-up areas, 2 km on other roads "
-                     "and 4 km on motorways, with no exact position and no speed.")
+FR_ZONE_MODE_HELP = _("French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed "
+                      "cameras are, for every driver in France: only danger zones are allowed. The legal mode shows "
+                      "each French camera as a danger zone of at least 300 m in built-up areas, 2 km on other roads "
+                      "and 4 km on motorways, with no exact position and no speed.")
 
 
 LABEL_MAX = 40  # characters of a purchase's own name
@@ -80,10 +81,10 @@ class Order(models.Model):
     ``user`` and ``fulfilled_at`` exactly once (``portal.fulfilment``)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "awaiting payment"
-        PAID = "paid", "paid"
-        FAILED = "failed", "payment failed"
-        REFUNDED = "refunded", "refunded"
+        PENDING = "pending", _("awaiting payment")
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("payment failed")
+        REFUNDED = "refunded", _("refunded")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField()
@@ -228,10 +229,10 @@ class ErrorReport(models.Model):
     """A device error a customer reports for a purchase; staff repackage or refund."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "open"
-        REPACKAGED = "repackaged", "a new file was sent"
-        REFUNDED = "refunded", "refunded"
-        CLOSED = "closed", "closed"
+        OPEN = "open", _("open")
+        REPACKAGED = "repackaged", _("a new file was sent")
+        REFUNDED = "refunded", _("refunded")
+        CLOSED = "closed", _("closed")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reports")
     text = models.TextField()

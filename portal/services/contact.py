@@ -67,13 +67,15 @@ def send(message_id: int, kind: str) -> bool:
         msg = ContactMessage.objects.select_for_update().get(pk=message_id)
         if getattr(msg, field) is not None or (kind == ANSWER and not msg.answer):
             return False
-        context = {"msg": msg, "site": settings.SITE_URL.rstrip("/"),
-                   "help_url": settings.SITE_URL.rstrip("/") + reverse("pages-help")}
-        base = f"portal/email/contact_{kind}"
-        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-        email = EmailMultiAlternatives(subject, render_to_string(f"{base}_body.txt", context),
-                                       settings.DEFAULT_FROM_EMAIL, [msg.email])
-        email.attach_alternative(render_to_string(f"{base}_body.html", context), "text/html")
+        # the language of the page the message was written on: its words, dates and links (/es/help/)
+        with translation.override(msg.language or "en"):
+            context = {"msg": msg, "site": settings.SITE_URL.rstrip("/"),
+                       "help_url": settings.SITE_URL.rstrip("/") + reverse("pages-help")}
+            base = f"portal/email/contact_{kind}"
+            subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+            email = EmailMultiAlternatives(subject, render_to_string(f"{base}_body.txt", context),
+                                           settings.DEFAULT_FROM_EMAIL, [msg.email])
+            email.attach_alternative(render_to_string(f"{base}_body.html", context), "text/html")
         email.send()
         setattr(msg, field, timezone.now())
         msg.save(update_fields=[field])

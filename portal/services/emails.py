@@ -37,7 +37,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from cameras.exporting import latest_release
 from cameras.models import Release
@@ -109,14 +110,26 @@ def _receipt_context(order: Order, number: str) -> dict:
     return {"invoice": invoice, "total": format_amount(invoice.gross, cur), "refund": format_amount(-invoice.gross, cur),
             "net": format_amount(invoice.net, cur),
             "vat": format_amount(invoice.vat, cur), "rate": invoice_pdf.rate_text(invoice.vat_rate),
+            "vat_note": invoice_pdf.vat_note(invoice),
             "lines": [{"description": line["description"], "amount": format_amount(line["amount"], cur)}
                       for line in invoice.lines]}
+
+
+def _file_summary(order: Order, context: dict, cameras) -> str:
+    """"My car, order 3F2A9C1B: France, 1,234 cameras": which purchase a file is (the new-release email)."""
+    parts = [order.label] if order.label else []
+    parts.append(gettext("order %(number)s: %(coverage)s") % {"number": context["order_number"],
+                                                                 "coverage": context["coverage_name"]})
+    if cameras is not None:
+        parts.append(naming.cameras(cameras))
+    return ", ".join(parts)
 
 
 def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
     # The paths the customer used so far: the login page in the delivery emails, the panel in the others.
     site = settings.SITE_URL.rstrip("/")
     context = {"order": order, "device": get_device(order.device_id), "site": site,
+               "shop_url": site + reverse("home-page"),  # the shop's home in the customer's language
                "panel_url": site + reverse("accounts-login") if kind in DELIVERY else panel_url(),
                "amount": format_amount(order.amount, order.currency), "update_months": settings.UPDATE_MONTHS,
                "order_number": naming.order_number(order), "coverage_name": naming.coverage_name(order.coverage)}
@@ -139,7 +152,7 @@ def _context(order: Order, kind: str, key: str) -> tuple[dict, tuple | None]:
         context["release"] = Release.objects.defer("changelog").get(number=int(key))
         files, attachment = _file_context(order)
         if files and files["file_release"].number >= int(key):
-            context.update(files)
+            context.update(files, file_summary=_file_summary(order, context, files["cameras"]))
         else:
             attachment = None
     elif kind == Kind.RENEWAL_REMINDER:
@@ -186,8 +199,12 @@ def send(order_id: int, kind: str, key="") -> bool:
         if record.sent_at is not None:
             return False
         order = record.order
-        context, attachment = _context(order, kind, key)
-        message(order, kind, context, attachment).send()
+        # The customer's language (the account's, else the order's): the words, the dates and
+        # amounts, the panel links (/fr/...) and the invoice PDF attached to a receipt.
+        with translation.override(order.customer_language):
+            context, attachment = _context(order, kind, key)
+            msg = message(order, kind, context, attachment)
+        msg.send()
         record.to = order.email
         record.sent_at = timezone.now()
         record.attempts += 1

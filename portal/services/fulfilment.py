@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from portal.models import EmailRecord, Order, User
 from portal.services import invoices, payments, queue
@@ -35,7 +36,8 @@ def payment_failed(order_id: int, message: str) -> Order:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.PENDING or order.status == Order.Status.FAILED:
             order.status = Order.Status.FAILED
-            order.failure_message = message or "the payment did not go through"
+            # stored in English (marked for the catalog): translated where shown
+            order.failure_message = message or gettext_noop("the payment did not go through")
             order.save(update_fields=["status", "failure_message"])
     return order
 

@@ -4,17 +4,24 @@ The document depends on nothing that may change after issue except the seller se
 the same invoice renders to the same bytes (the PDF's creation date is the issue date). The
 standard Helvetica font keeps rendering fast (no font file to parse or embed); it covers
 Latin-1, so text is folded to it (accents kept, anything else as its closest ASCII or "?"),
-and amounts carry the currency code ("EUR 19.90") rather than a symbol outside Latin-1."""
+and amounts carry the currency code ("EUR 19.90") rather than a symbol outside Latin-1.
+
+The words, dates and numbers are the order's customer's language (``Order.customer_language``;
+the active language once the order is gone)."""
 
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
+from babel import numbers as _numbers
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from cameras import regions
 from portal.models import Invoice
+from portal.services import l10n, naming
 
 LEFT, WIDTH = 18, 174  # mm: A4 less the margins
 
@@ -39,17 +46,29 @@ def latin1(text: str) -> str:
 
 
 def money(cents: int, currency: str) -> str:
+    """"EUR 1,234.50" / "EUR 1 234,50": the currency's code, the language's digits."""
     sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{currency.upper()} {sign}{cents // 100:,}.{cents % 100:02d}"
+    amount = _numbers.format_decimal(Decimal(abs(cents)) / 100, format="#,##0.00", locale=l10n.locale())
+    return f"{currency.upper()} {sign}{amount}"
 
 
 def rate_text(rate) -> str:
-    return f"{rate.normalize():f} %" if rate is not None else ""
+    return f"{l10n.number(rate.normalize())} %" if rate is not None else ""
 
 
 def country_name(code: str) -> str:
-    return f"{regions.country_names().get(code, code)} ({code})" if code else "not given"
+    return f"{naming.country_name(code)} ({code})" if code else _("not given")
+
+
+def vat_note(invoice: Invoice) -> str:
+    """The invoice's VAT note (stored in English, ``vat.OUTSIDE_EU_NOTE``) in the active language."""
+    return _(invoice.vat_note) if invoice.vat_note else ""
+
+
+def language(invoice: Invoice) -> str:
+    """The language of the invoice's PDF: its order's customer's, else the active one."""
+    order = invoice.order if invoice.order_id else None
+    return order.customer_language if order is not None else (translation.get_language() or "en")
 
 
 def filename(invoice: Invoice) -> str:
@@ -57,11 +76,16 @@ def filename(invoice: Invoice) -> str:
 
 
 def render(invoice: Invoice) -> bytes:
+    with translation.override(language(invoice)):
+        return _render(invoice)
+
+
+def _render(invoice: Invoice) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_creation_date(invoice.issued_at)
     credit = invoice.kind == Invoice.Kind.CREDIT_NOTE
-    title = "Credit note" if credit else "Invoice"
-    pdf.set_title(f"{title} {invoice.number}")
+    title = (_("Credit note %(number)s") if credit else _("Invoice %(number)s")) % {"number": invoice.number}
+    pdf.set_title(latin1(title))
     pdf.set_author(latin1(settings.SELLER_NAME))
     pdf.set_margins(LEFT, 18, LEFT)
     pdf.set_auto_page_break(True, 18)
@@ -81,31 +105,32 @@ def render(invoice: Invoice) -> bytes:
         if line.strip():
             text(line.strip())
     if settings.SELLER_VAT_NUMBER:
-        text(f"VAT number: {settings.SELLER_VAT_NUMBER}")
+        text(_("VAT number: %(number)s") % {"number": settings.SELLER_VAT_NUMBER})
     if settings.SELLER_EMAIL:
         text(settings.SELLER_EMAIL)
     pdf.ln(6)
-    text(f"{title} {invoice.number}", 18, "B", 9)
-    text(f"Date: {invoice.issued_at:%d %B %Y}")
+    text(title, 18, "B", 9)
+    text(_("Date: %(date)s") % {"date": l10n.date(invoice.issued_at)})
     if credit and invoice.credited_id:
-        text(f"Credits invoice {invoice.credited.number} of {invoice.credited.issued_at:%d %B %Y}")
+        text(_("Credits invoice %(number)s of %(date)s") % {"number": invoice.credited.number,
+                                                            "date": l10n.date(invoice.credited.issued_at)})
     pdf.ln(4)
 
     # The buyer, and the VAT evidence
-    text("Bill to", 10, "B")
+    text(_("Bill to"), 10, "B")
     text(invoice.buyer_email)
-    text(f"Billing country: {country_name(invoice.billing_country)}")
-    evidence = [f"card issued in {invoice.card_country}" if invoice.card_country else "",
-                f"IP address in {invoice.ip_country}" if invoice.ip_country else ""]
+    text(_("Billing country: %(country)s") % {"country": country_name(invoice.billing_country)})
+    evidence = [_("card issued in %(country)s") % {"country": invoice.card_country} if invoice.card_country else "",
+                _("IP address in %(country)s") % {"country": invoice.ip_country} if invoice.ip_country else ""]
     evidence = [e for e in evidence if e]
     if evidence:
-        text("Location evidence: " + ", ".join(evidence), 8, height=4)
+        text(_("Location evidence: %(evidence)s") % {"evidence": ", ".join(evidence)}, 8, height=4)
     pdf.ln(5)
 
     # The lines (VAT included), then the totals
     pdf.set_draw_color(160)
-    text("Description", 10, "B", 7, width=WIDTH - 40)
-    text(f"Amount ({invoice.currency.upper()})", 10, "B", 7, "R", width=40)
+    text(_("Description"), 10, "B", 7, width=WIDTH - 40)
+    text(_("Amount (%(currency)s)") % {"currency": invoice.currency.upper()}, 10, "B", 7, "R", width=40)
     pdf.ln(7)
     pdf.line(LEFT, pdf.get_y(), LEFT + WIDTH, pdf.get_y())
     for line in invoice.lines:
@@ -119,17 +144,18 @@ def render(invoice: Invoice) -> bytes:
     pdf.line(LEFT, pdf.get_y(), LEFT + WIDTH, pdf.get_y())
     pdf.ln(2)
     rate = rate_text(invoice.vat_rate)
-    for label, cents, style in (("Net amount", invoice.net, ""), (f"VAT {rate}", invoice.vat, ""),
-                                ("Total" + (" credited" if credit else " paid"), invoice.gross, "B")):
+    for label, cents, style in ((_("Net amount"), invoice.net, ""), (_("VAT %(rate)s") % {"rate": rate}, invoice.vat, ""),
+                                (_("Total credited") if credit else _("Total paid"), invoice.gross, "B")):
         text(label, 10, style, 6, "R", width=WIDTH - 40)
         text(money(cents, invoice.currency), 10, style, 6, "R", width=40)
         pdf.ln(6)
     pdf.ln(4)
     if invoice.vat_note:
-        text(invoice.vat_note, 9, "I")
+        text(vat_note(invoice), 9, "I")
     else:
-        text(f"Prices include VAT at {rate}, the rate of {country_name(invoice.billing_country)}, where the "
-             "customer is established (EU VAT on digital services, One-Stop Shop).", 8, height=4)
+        text(_("Prices include VAT at %(rate)s, the rate of %(country)s, where the customer is established "
+               "(EU VAT on digital services, One-Stop Shop).") % {"rate": rate, "country": country_name(invoice.billing_country)},
+             8, height=4)
     if invoice.updates_until and not credit:
-        text(f"Updates of the camera file are included until {invoice.updates_until:%d %B %Y}.", 9)
+        text(_("Updates of the camera file are included until %(date)s.") % {"date": l10n.date(invoice.updates_until)}, 9)
     return bytes(pdf.output())

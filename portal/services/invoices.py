@@ -18,7 +18,9 @@ An invoice copies everything it shows (buyer email, billing country and the VAT 
 lines, net, VAT rate, VAT, gross, currency, date, until when updates are included), so it
 survives the order and the account (both links are SET_NULL). Each issued document gets a
 receipt email (``EmailRecord`` kind RECEIPT, key: the number) with its PDF
-(``services.invoice_pdf``), recorded in the same transaction and sent once."""
+(``services.invoice_pdf``), recorded in the same transaction and sent once.
+
+The lines are written in the customer's language (``Order.customer_language``) when issued."""
 
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from exporters.devices import get_device
 from portal.models import EmailRecord, Invoice, InvoiceSequence, Order
-from portal.services import entitlement, queue, vat
+from portal.services import entitlement, l10n, queue, vat
 from portal.services.pricing import annual_price, quote
 from portal.services.purchases import describe_coverage
 
@@ -95,12 +98,15 @@ def _issue(order: Order | None, *, source: str, reason: str, lines: list[tuple[s
 
 def _what(order: Order) -> str:
     device = get_device(order.device_id)
-    cameras = "fixed and mobile cameras" if order.mobile else "fixed cameras"
-    return f"{device.name}: speed camera file, {describe_coverage(list(order.coverage))}, {cameras}"
+    coverage = describe_coverage(list(order.coverage))
+    if order.mobile:
+        return _("%(device)s: speed camera file, %(coverage)s, fixed and mobile cameras") % {
+            "device": device.name, "coverage": coverage}
+    return _("%(device)s: speed camera file, %(coverage)s, fixed cameras") % {"device": device.name, "coverage": coverage}
 
 
 def _until(when: datetime | None) -> str:
-    return f"{when:%d %B %Y}".lstrip("0") if when else ""
+    return l10n.date(when) if when else ""
 
 
 def issue_purchase(order: Order) -> Invoice:
@@ -109,9 +115,11 @@ def issue_purchase(order: Order) -> Invoice:
     with the order's other first emails: the package build queues every unsent one (and
     the recovery job resumes a lost build), and a build that fails still sends it."""
     until = entitlement.one_time_until(order)
-    priced = quote(get_device(order.device_id), mobile=order.mobile)
-    lines = list(priced.lines) if priced.amount == order.amount else [(_what(order), order.amount)]
-    lines[0] = (f"{_what(order)}; updates included until {_until(until)}", lines[0][1])
+    with translation.override(order.customer_language):
+        priced = quote(get_device(order.device_id), mobile=order.mobile)
+        lines = list(priced.lines) if priced.amount == order.amount else [(_what(order), order.amount)]
+        lines[0] = (_("%(what)s; updates included until %(date)s") % {"what": _what(order), "date": _until(until)},
+                    lines[0][1])
     return _issue(order, source=f"purchase:{order.public_id}", reason=Reason.PURCHASE, lines=lines,
                   updates_until=until, evidence=order, send=False)[0]
 
@@ -121,17 +129,20 @@ def issue_upgrade(order: Order, charged: int) -> Invoice:
     ``charged`` in all (what Stripe took)."""
     price = annual_price(order)
     end = order.subscription_end
-    lines = [(f"{_what(order)}; annual subscription: every release until {_until(end)}", price)]
-    if price != charged:
-        lines.append(("Credit: the one-time purchase already paid", charged - price))
+    with translation.override(order.customer_language):
+        lines = [(_("%(what)s; annual subscription: every release until %(date)s") % {"what": _what(order),
+                                                                                     "date": _until(end)}, price)]
+        if price != charged:
+            lines.append((_("Credit: the one-time purchase already paid"), charged - price))
     return _issue(order, source=f"upgrade:{order.public_id}", reason=Reason.UPGRADE, lines=lines,
                   updates_until=end, evidence=order)[0]
 
 
 def issue_renewal(order: Order, period_end: datetime) -> Invoice:
     """A renewal's invoice: a year of the annual subscription, to ``period_end``."""
-    lines = [(f"{_what(order)}; annual subscription renewed: every release until {_until(period_end)}",
-              annual_price(order))]
+    with translation.override(order.customer_language):
+        lines = [(_("%(what)s; annual subscription renewed: every release until %(date)s") % {
+            "what": _what(order), "date": _until(period_end)}, annual_price(order))]
     return _issue(order, source=f"renewal:{order.public_id}:{period_end:%Y-%m-%d}", reason=Reason.RENEWAL,
                   lines=lines, updates_until=period_end, evidence=order)[0]
 
@@ -149,8 +160,10 @@ def credit(invoice: Invoice, refunded_so_far: int | None = None, order: Order | 
         if target <= credited:
             return None
         full = target == invoice.gross and credited == 0
-        text = (f"Refund of invoice {invoice.number}" if full
-                else f"Partial refund of invoice {invoice.number}")
+        holder = order or invoice.order
+        with translation.override(holder.customer_language if holder is not None else translation.get_language()):
+            text = (_("Refund of invoice %(number)s") if full
+                    else _("Partial refund of invoice %(number)s")) % {"number": invoice.number}
         return _issue(order or invoice.order, source=f"refund:{invoice.number}:{target}", reason=Reason.REFUND,
                       lines=[(text, credited - target)], updates_until=None, credited=invoice,
                       evidence=invoice)[0]

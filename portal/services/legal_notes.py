@@ -1,14 +1,33 @@
 """The per-country legal notes (``cameras.legal``) in the shop: which coverage choices carry
 which notes (the device page shows them as the coverage changes), and the acknowledgement
-checkout requires when the coverage includes such a country."""
+checkout requires when the coverage includes such a country.
+
+The notes are English in ``cameras.legal`` (marked with ``gettext_noop``): ``localized`` gives
+them in the active language (the rule, the text and the country's name) for the pages."""
 
 from __future__ import annotations
 
-from cameras import legal
+import dataclasses
 
-ACK_LABEL = "I have read the law on speed-camera warnings in the countries above and will follow it."
-ACK_MESSAGE = ("Please confirm you have read the law for {names}: warning of speed cameras is prohibited or "
-               "restricted there (tick the box above the Pay button).")
+from django.utils.translation import gettext, gettext_lazy
+
+from cameras import legal
+from portal.services import naming
+
+ACK_LABEL = gettext_lazy("I have read the law on speed-camera warnings in the countries above and will follow it.")
+ACK_MESSAGE = gettext_lazy("Please confirm you have read the law for %(names)s: warning of speed cameras is prohibited or "
+                           "restricted there (tick the box above the Pay button).")
+
+
+def localized(note: legal.LegalNote) -> legal.LegalNote:
+    """``note`` with its name, rule and text in the active language (law, source and date as they are)."""
+    return dataclasses.replace(note, name=naming.country_name(note.country), rule=gettext(note.rule),
+                               text=gettext(note.text))
+
+
+def all_notes() -> list[legal.LegalNote]:
+    """Every note, in the active language."""
+    return [localized(n) for n in legal.NOTES.values()]
 
 
 def countries_by_choice(codes) -> dict[str, list[str]]:
@@ -29,7 +48,7 @@ def page_context(codes, chosen: str) -> dict:
     which, and the ones of the choice shown first."""
     by_choice = countries_by_choice(codes)
     wanted = {c for countries in by_choice.values() for c in countries}
-    return {"legal_notes": [n for n in legal.NOTES.values() if n.country in wanted],
+    return {"legal_notes": [localized(n) for n in legal.NOTES.values() if n.country in wanted],
             "legal_by_coverage": by_choice, "legal_shown": by_choice.get(chosen, [])}
 
 
@@ -37,10 +56,10 @@ def required(coverage_code: str) -> list[legal.LegalNote]:
     """The notes a purchase of this coverage must acknowledge ([] when none, or an unknown code:
     the form refuses that separately)."""
     try:
-        return legal.notes_for_coverage([coverage_code])
+        return [localized(n) for n in legal.notes_for_coverage([coverage_code])]
     except ValueError:
         return []
 
 
 def ack_error(notes: list[legal.LegalNote]) -> str:
-    return ACK_MESSAGE.format(names=", ".join(n.name for n in notes))
+    return ACK_MESSAGE % {"names": ", ".join(naming.country_name(n.country) for n in notes)}

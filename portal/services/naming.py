@@ -7,10 +7,18 @@ cameras. Pages and emails show these names, never the codes (``western-europe``,
 (``PackageSize.cameras``, the manifest's ``counts.total``), where a section is one camera,
 whatever number of POIs the device's format writes for it (two for iGO, one for TomTom).
 The device's POI count appears only next to its POI limit. Counts are worded with
-``ngettext`` ("1 camera", "2 cameras"), ready for translation."""
+``ngettext`` ("1 camera", "2 cameras"), ready for translation.
+
+Names are in the active language: countries from Babel's (CLDR) territory names, English
+ones as ``cameras.regions`` writes them; regions from the catalog (``gettext_noop`` in
+``cameras.regions``); numbers through ``l10n``."""
 
 from __future__ import annotations
 
+import functools
+
+import babel
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 from cameras import regions
@@ -20,6 +28,7 @@ from exporters.devices import get_device
 from exporters.schema import CameraType
 
 from portal.models import FR_ZONE_MODE_CHOICES, SPEED_UNIT_CHOICES
+from portal.services import l10n
 
 ICON_SET_NAMES = dict(ICON_SET_CHOICES)
 FR_ZONE_MODE_NAMES = dict(FR_ZONE_MODE_CHOICES)
@@ -31,17 +40,37 @@ def cameras(count: int | None) -> str:
     if count is None:
         return ""
     count = int(count)
-    return ngettext("%(count)s camera", "%(count)s cameras", count) % {"count": f"{count:,}"}
+    return ngettext("%(count)s camera", "%(count)s cameras", count) % {"count": l10n.number(count)}
+
+
+@functools.lru_cache(maxsize=16)
+def _territories(language: str) -> dict[str, str]:
+    try:
+        return dict(babel.Locale.parse(language.replace("-", "_")).territories)
+    except (ValueError, babel.UnknownLocaleError):
+        return {}
 
 
 def country_name(code: str) -> str:
-    return regions.country_names().get(code, code)
+    """The country's name in the active language (Babel's territory name); in English, and for
+    a code Babel does not name, the name ``cameras.regions`` gives ("Kosovo", "United States")."""
+    english = regions.country_names().get(code, code)
+    language = translation.get_language() or "en"
+    if language == "en" or language.startswith("en-"):
+        return english
+    return _territories(language).get(code) or english
 
 
 def code_name(code: str) -> str:
-    """A region slug or a country code, named."""
+    """A region slug or a country code, named in the active language."""
     region = regions.REGIONS.get(code)
-    return region.name if region is not None else country_name(code)
+    if region is None:
+        return country_name(code)
+    if region.slug.endswith("-no-ch"):
+        base = regions.REGIONS.get(region.slug[:-len("-no-ch")])
+        if base is not None:
+            return gettext(regions.WITHOUT_SWITZERLAND) % {"region": gettext(base.name)}
+    return gettext(region.name)
 
 
 def coverage_name(coverage) -> str:
@@ -55,23 +84,24 @@ def coverage_name(coverage) -> str:
         except CoverageError:
             return ", ".join(code_name(c) for c in codes)
     parts = [code_name(c) for c in coverage.codes]
-    parts += [gettext("a %(km)s km corridor along your route") % {"km": f"{c.km:g}"} for c in coverage.corridors]
-    parts += [gettext("within %(km)s km of %(lat).4f, %(lon).4f") % {"km": f"{c.km:g}", "lat": c.lat, "lon": c.lon}
+    parts += [gettext("a %(km)s km corridor along your route") % {"km": l10n.number(c.km)} for c in coverage.corridors]
+    parts += [gettext("within %(km)s km of %(lat)s, %(lon)s") % {"km": l10n.number(c.km), "lat": f"{c.lat:.4f}",
+                                                                  "lon": f"{c.lon:.4f}"}
               for c in coverage.circles]
     parts += [gettext("without %(type)s") % {"type": CameraType(t).label.lower()} for t in sorted(coverage.exclude_types)]
     return ", ".join(parts)
 
 
 def icon_set_name(value: str) -> str:
-    return ICON_SET_NAMES.get(value, value)
+    return str(ICON_SET_NAMES.get(value, value))
 
 
 def fr_zone_mode_name(value: str) -> str:
-    return FR_ZONE_MODE_NAMES.get(value, value)
+    return str(FR_ZONE_MODE_NAMES.get(value, value))
 
 
 def speed_unit_name(value: str) -> str:
-    return SPEED_UNIT_NAMES.get(value, value)
+    return str(SPEED_UNIT_NAMES.get(value, value))
 
 
 def device_name(device_id: str) -> str:
@@ -87,7 +117,7 @@ def size_texts(size) -> dict:
     limit = ""
     if size.max_pois:
         limit = ngettext("%(count)s POI of the %(max)s the device takes", "%(count)s POIs of the %(max)s the device takes",
-                         size.pois) % {"count": f"{size.pois:,}", "max": f"{size.max_pois:,}"}
+                         size.pois) % {"count": l10n.number(size.pois), "max": l10n.number(size.max_pois)}
     return {"cameras_text": cameras(size.cameras), "limit_text": limit}
 
 

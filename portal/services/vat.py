@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_noop
+
 RATES_SOURCE = ("European Commission, 'VAT rates applied in the Member States of the European Union' "
                 "(1 January 2025), with EE 24 % from 1 July 2025 and RO 21 % from 1 August 2025")
 RATES_CHECKED = "2026-12-06"
@@ -35,7 +37,8 @@ STANDARD_RATES: dict[str, Decimal] = {code: Decimal(rate) for code, rate in {
 }.items()}
 
 EU_COUNTRIES = frozenset(STANDARD_RATES)
-OUTSIDE_EU_NOTE = "No EU VAT: the customer's billing country is outside the European Union."
+# stored in English on the invoice (``Invoice.vat_note``), translated where shown (``invoice_pdf.vat_note``)
+OUTSIDE_EU_NOTE = gettext_noop("No EU VAT: the customer's billing country is outside the European Union.")
 
 
 @dataclass(frozen=True)

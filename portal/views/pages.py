@@ -7,13 +7,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cameras import legal
-from cameras.regions import REGIONS
 from exporters.devices import CATALOG
 from portal.lib.ratelimit import client_ip, email_key, minutes
-from portal.services import contact
+from portal.services import contact, legal_notes, naming
 
 
 def _common() -> dict:
@@ -28,16 +27,19 @@ def _common() -> dict:
         # the longest window a login, reset or contact counter lives
         "counter_hours": -(-max(settings.LOGIN_RATE_WINDOW, settings.LOGIN_LOCK_SECONDS, settings.PASSWORD_RESET_RATE_WINDOW,
                                 settings.CONTACT_RATE_WINDOW) // 3600),
-        "legal_notes": list(legal.NOTES.values()), "link_days": -(-settings.DOWNLOAD_LINK_MAX_AGE // 86400),
+        "legal_notes": legal_notes.all_notes(), "link_days": -(-settings.DOWNLOAD_LINK_MAX_AGE // 86400),
     }
 
 
 @require_GET
 def help_page(request):
     comand = CATALOG.get("mercedes-comand")
+    common = _common()
     return render(request, "portal/pages/help.html", {
-        **_common(), "comand_limit": comand.max_pois.value if comand and comand.max_pois else None,
-        "default_region": REGIONS["europe-no-ch"].name,
+        **common,
+        "law_countries": ", ".join(_("%(country)s (%(rule)s)") % {"country": n.name, "rule": n.rule}
+                                   for n in common["legal_notes"]), "comand_limit": comand.max_pois.value if comand and comand.max_pois else None,
+        "default_region": naming.code_name("europe-no-ch"),
     })
 
 
@@ -47,29 +49,30 @@ def legal_page(request, page):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    email = forms.EmailField(max_length=254)
-    message = forms.CharField()
-    callback = forms.BooleanField(required=False, label="Please call me back")
-    phone = forms.CharField(max_length=32, required=False, label="Phone number")
-    preferred_time = forms.CharField(max_length=100, required=False, label="When to call (e.g. weekdays after 6 pm)")
+    name = forms.CharField(max_length=100, label=gettext_lazy("Name"))
+    email = forms.EmailField(max_length=254, label=gettext_lazy("Email"))
+    message = forms.CharField(label=gettext_lazy("Message"))
+    callback = forms.BooleanField(required=False, label=gettext_lazy("Please call me back"))
+    phone = forms.CharField(max_length=32, required=False, label=gettext_lazy("Phone number"))
+    preferred_time = forms.CharField(max_length=100, required=False,
+                                     label=gettext_lazy("When to call (e.g. weekdays after 6 pm)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # the length from the settings (CONTACT_MAX_CHARS), read when the form is made
-        self.fields["message"] = forms.CharField(max_length=settings.CONTACT_MAX_CHARS,
+        self.fields["message"] = forms.CharField(max_length=settings.CONTACT_MAX_CHARS, label=gettext_lazy("Message"),
                                                  widget=forms.Textarea(attrs={"rows": 6}))
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
         if phone and not all(c.isdigit() or c in "+-() ./" for c in phone):
-            raise forms.ValidationError("A phone number holds digits, spaces and + - ( ) . / only, e.g. +33 1 23 45 67 89.")
+            raise forms.ValidationError(_("A phone number holds digits, spaces and + - ( ) . / only, e.g. +33 1 23 45 67 89."))
         return phone
 
     def clean(self):
         data = super().clean()
         if data.get("callback") and not data.get("phone"):
-            self.add_error("phone", "Give the number to call back, e.g. +33 1 23 45 67 89 (or untick the callback).")
+            self.add_error("phone", _("Give the number to call back, e.g. +33 1 23 45 67 89 (or untick the callback)."))
         return data
 
 
@@ -91,8 +94,8 @@ def contact_page(request):
             data = form.cleaned_data
             contact.submit(name=data["name"], email=data["email"], message=data["message"], callback=data["callback"],
                            phone=data["phone"], preferred_time=data["preferred_time"], user=request.user)
-            messages.success(request, "Thank you: your message is on its way to us, and a confirmation to "
-                                      f"{data['email']}.")
+            messages.success(request, _("Thank you: your message is on its way to us, and a confirmation to "
+                                        "%(email)s.") % {"email": data["email"]})
             return redirect("pages-contact")
     context = {**_common(), "form": form, "locked_minutes": minutes(seconds) if seconds else None}
     return render(request, "portal/pages/contact.html", context, status=429 if seconds else 400)

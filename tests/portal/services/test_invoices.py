@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal import tasks
 from portal.models import EmailRecord, Invoice, InvoiceSequence, Order, User
-from portal.services import emails, fulfilment, invoice_pdf, invoices
+from portal.services import emails, fulfilment, invoice_pdf, invoices, l10n
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE
 from tests.portal.invoicekit import figures, pdf_text
 
@@ -71,7 +71,7 @@ def test_the_lines_say_what_was_bought_and_add_up_to_what_was_paid():
     assert [line["amount"] for line in invoice.lines] == [BASE_PRICES["pnd"], MOBILE_SURCHARGE]
     assert "TomTom GO classic" in invoice.lines[0]["description"] and "France" in invoice.lines[0]["description"]
     assert invoice.updates_until is not None
-    until = f"{invoice.updates_until:%d %B %Y}".lstrip("0")
+    until = l10n.date(invoice.updates_until)  # the language's date (Babel): "January 6, 2027"
     assert until in invoice.lines[0]["description"]
     figures_, text = read(invoice)
     assert figures_["total"] == 2490 and "Mobile cameras and zones" in text
@@ -107,7 +107,7 @@ def test_a_payment_confirmed_many_times_has_one_invoice_and_one_receipt():
     [(name, data, mimetype)] = message.attachments
     assert (name, mimetype) == (f"{invoice.number}.pdf", "application/pdf")
     assert figures(pdf_text(data))["number"] == invoice.number
-    until = f"{invoice.updates_until:%-d %B %Y}"
+    until = l10n.date(invoice.updates_until)
     assert "€19.90" in message.body and f"Updates are included until {until}." in message.body
     assert "VAT 20 %: €3.32" in message.body and "&" not in message.body
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.models import EmailRecord, Invoice, Order
 from portal.services.reminders import send_reminders
+from portal.services import l10n
 from tests.portal.invoicekit import figures, pdf_text
 from tests.portal.services import test_subscriptions
 from tests.portal.services.test_subscriptions import upgrade
@@ -53,7 +54,7 @@ def test_the_upgrade_is_invoiced_for_the_difference_with_its_receipt(client, ord
     [message] = receipts(invoice.number)
     assert attached_figures(message) == {"number": invoice.number, "net": 833, "vat": 167, "total": 1000,
                                          "rate": "20"}
-    until = f"{order.subscription_end:%-d %B %Y}"
+    until = l10n.date(order.subscription_end)
     assert f"Updates are included until {until}." in message.body and "annual subscription" in message.body
     upgrade(client, order)  # a second click: no second payment, no second invoice
     assert order.invoices.filter(reason="upgrade").count() == 1 and len(receipts(invoice.number)) == 1

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cameras.models import Release
 from portal.celery import app
 from portal.models import EmailRecord, Order
+from portal.services import l10n
 from portal.tasks import run_reminders
 
 from tests.portal.shopping import make_release
@@ -64,7 +65,7 @@ def test_a_renewal_reminder_goes_once_per_period_14_days_before(eager, tmp_path)
         assert "renewal reminders: 1" in run_command()
         assert run_reminders.delay().get()["renewal_reminders"] == []        # the beat task: nothing again
     [message] = mail.outbox
-    assert message.to == ["ana@example.com"] and f"renews on {end:%-d %B %Y}" in message.subject
+    assert message.to == ["ana@example.com"] and f"renews on {l10n.date(end)}" in message.subject
     assert "€34.90" in message.body                           # the annual price with mobile cameras
     # the next period (renewed in Stripe) gets its own reminder
     Order.objects.filter(pk=order.pk).update(subscription_end=end + timedelta(days=365))
