@@ -31,6 +31,17 @@ def _releases_dir(tmp_path, settings):
     settings.FANOUT_ON_PUBLISH = False
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """Each test starts in English and leaves English active: a request to /fr/... activates
+    French in its thread (LocaleMiddleware), and nothing else would switch it back."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def release(tmp_path):
     """A published release of 600 demo cameras; modules wanting other data define their own."""
