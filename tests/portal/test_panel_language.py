@@ -117,3 +117,27 @@ def test_a_customer_without_purchases_can_choose_too(client, db):
     assert client.post(URL, {"language": "es"})["Location"] == "/es/account/"
     bare.refresh_from_db()
     assert bare.language == "es"
+
+
+
+def test_the_panel_and_account_pages_render_under_fr(client, lea, tmp_path):
+    """No catalog yet: the French pages still read English, but every marked page renders."""
+    from portal.models import Order
+    from tests.portal.panelkit import first_release
+
+    first_release(tmp_path)
+    order = Order.objects.get(user=lea)
+    for path in ("/fr/account/login/", "/fr/account/password/reset/", "/fr/account/password/reset/sent/"):
+        assert client.get(path).status_code == 200, path
+    client.force_login(lea)
+    purchase = f"/fr/account/devices/{order.public_id}/"
+    for path in ("/fr/account/", purchase, purchase + "coverage/", f"/fr/account/purchases/{order.public_id}/report/",
+                 "/fr/account/password/", "/fr/account/delete/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "{%" not in response.content.decode() and "{{" not in response.content.decode(), path
+    page = client.get(purchase + "coverage/").content.decode()
+    assert 'id="coverage-texts"' in page and '"locale": "fr"' in page and "%(cameras)s, %(size)s" in page
+    page = client.get(f"/fr/account/purchases/{order.public_id}/report/").content.decode()
+    too_large = re.search(r'data-too-large="([^"]*)"', page).group(1)
+    assert too_large.startswith("The screenshot is %(size)s; the limit is 2") and 'data-locale="fr"' in page
