@@ -223,13 +223,17 @@ def _coverage_texts() -> dict:
         "choose_first": _("Choose at least one country or region first."),
         "sizing": _("Sizing…"),
         "looking": _("Looking for the largest coverage that fits…"),
-        # a file size in megabytes (the number is formatted by the page)
+        # Translators: a file size in megabytes; the page formats the number
         "megabytes": _("%(size)s MB"),
-        # the number of cameras, then the file's size
+        # Translators: the coverage's camera count ("1,234 cameras"), then its file size ("1.23 MB")
         "size": _("%(cameras)s, %(size)s"),
+        # Translators: the coverage's size, then the device's limit ("5,000 POIs at most")
         "limit": _("%(text)s (%(limit)s)"),
+        # Translators: the coverage's size, then the largest file the device takes
         "files_up_to": _("%(text)s (files up to %(size)s)"),
+        # Translators: the coverage's size ("1,234 cameras, 1.23 MB")
         "fits": _("%(text)s: fits the device."),
+        # Translators: the coverage's size, then why it is too large
         "over": _("%(text)s: over the device's limit: %(warnings)s"),
     }
 
@@ -397,6 +401,7 @@ def _report_page(request, order, form, status=200, errors=()):
                    # the page's script puts the chosen file's size in %(size)s
                    "too_large": _("The screenshot is %(size)s; the limit is %(limit)s. Please choose a smaller "
                                   "image, or remove it: your text is kept.") % {"size": "%(size)s", "limit": limit},
+                   # Translators: a file size in megabytes; the page formats the number
                    "megabytes": _("%(size)s MB"), "locale": translation.get_language() or settings.LANGUAGE_CODE,
                    "back_url": purchase_url(order), "errors": list(errors)},
                   status=status)

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from portal.models import User
 from tests.portal.panelkit import customer, paid_order
@@ -13,6 +14,14 @@ from tests.portal.panelkit import customer, paid_order
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache")]
 
 URL = "/account/language/"
+
+
+@pytest.fixture(autouse=True)
+def _english_test_thread():
+    """A request to a /fr/ page leaves French active in this thread (LocaleMiddleware): the
+    test's own reverse() calls must not depend on the test that ran before."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -24,7 +33,6 @@ def lea(db):
 
 def test_the_url_is_named_panel_language_and_has_a_prefix_per_language():
     assert reverse("panel-language") == URL
-    from django.utils import translation
     with translation.override("fr"):
         assert reverse("panel-language") == "/fr" + URL
 
@@ -141,3 +149,17 @@ def test_the_panel_and_account_pages_render_under_fr(client, lea, tmp_path):
     page = client.get(f"/fr/account/purchases/{order.public_id}/report/").content.decode()
     too_large = re.search(r'data-too-large="([^"]*)"', page).group(1)
     assert too_large.startswith("The screenshot is %(size)s; the limit is 2") and 'data-locale="fr"' in page
+
+
+def test_the_password_reset_email_follows_the_account_s_language(client, lea):
+    """Asked for on an English page, the email is in the account's language: its link opens
+    the French page (the text reads English until the catalog is translated)."""
+    from django.core import mail
+
+    User.objects.filter(pk=lea.pk).update(language="fr")
+    response = client.post(reverse("accounts-password-reset"), {"email": lea.email})
+    assert response.status_code == 302 and response["Location"] == "/account/password/reset/sent/"
+    [message] = mail.outbox
+    assert "/fr/account/password/reset/" in message.body
+    assert message.subject == "Set a new password for your customer panel"
+    assert "The link works once and for" in message.body and "hours." in message.body
