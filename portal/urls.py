@@ -57,6 +57,7 @@ urlpatterns += i18n_patterns(
 
     # Customer panel
     path("account/", panel.home, name="panel-home"),
+    path("account/language/", panel.save_language, name="panel-language"),
     path("account/add-device/", panel.add_device, name="panel-add-device"),
     path(PURCHASE, panel.order_detail, name="panel-order"),
     path(PURCHASE + "status.json", panel.order_status, name="panel-status"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.models import ContactMessage, Download, EmailRecord, ErrorReport, Order, User
 from portal.services import subscriptions
@@ -91,7 +92,8 @@ def delete(user: User) -> None:
         try:
             subscriptions.cancel(order.pk)
         except subscriptions.SubscriptionError as exc:
-            raise DeletionError(f"{exc} Your account was not deleted; please try again later or contact us.") from exc
+            raise DeletionError(_("%(reason)s Your account was not deleted; please try again later or contact us.")
+                                % {"reason": exc}) from exc
     gone = anonymous_email(user.pk)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)

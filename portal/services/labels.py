@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.utils.translation import gettext as _, ngettext
+
 from portal.models import LABEL_MAX, Order
 
 
@@ -17,9 +19,11 @@ def clean_label(text: str) -> str:
     LABEL_MAX characters, or holding control characters."""
     label = " ".join((text or "").split())
     if len(label) > LABEL_MAX:
-        raise LabelError(f"The name is {len(label)} characters long; please keep it to {LABEL_MAX}.")
+        raise LabelError(ngettext("The name is %(length)s character long; please keep it to %(max)s.",
+                                  "The name is %(length)s characters long; please keep it to %(max)s.",
+                                  len(label)) % {"length": len(label), "max": LABEL_MAX})
     if any(unicodedata.category(ch).startswith("C") for ch in label):
-        raise LabelError("The name may hold letters, digits, spaces and punctuation only.")
+        raise LabelError(_("The name may hold letters, digits, spaces and punctuation only."))
     return label
 
 

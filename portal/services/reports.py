@@ -19,22 +19,26 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, gettext_lazy, gettext_noop, ngettext
 
 from cameras.storage import get_store
 
-from portal.services import emails, fulfilment, invoices, packages, payments
+from portal.services import emails, fulfilment, invoices, l10n, packages, payments
 from portal.services import queue
 from portal.models import EmailRecord, ErrorReport, Order
 
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+# stored on the report in the customer's language when staff leave the outcome empty (``_resolve``)
 DEFAULT_OUTCOMES = {
-    ErrorReport.Status.REPACKAGED: "We rebuilt your file; the new file is attached to our email and in your panel.",
-    ErrorReport.Status.REFUNDED: "We refunded your purchase in full; the file can no longer be downloaded.",
-    ErrorReport.Status.CLOSED: "We looked into your report and closed it.",
+    ErrorReport.Status.REPACKAGED: gettext_noop(
+        "We rebuilt your file; the new file is attached to our email and in your panel."),
+    ErrorReport.Status.REFUNDED: gettext_noop("We refunded your purchase in full; the file can no longer be downloaded."),
+    ErrorReport.Status.CLOSED: gettext_noop("We looked into your report and closed it."),
 }
+NOT_PNG_OR_JPEG = gettext_noop("The screenshot must be a PNG or JPEG image; this file is not one.")
 
 
 class ReportError(Exception):
@@ -53,7 +57,7 @@ def sniff_image(data: bytes) -> str:
     elif data.startswith(b"\xff\xd8\xff"):
         expected = "JPEG"
     else:
-        raise ValueError("The screenshot must be a PNG or JPEG image; this file is not one.")
+        raise ValueError(_(NOT_PNG_OR_JPEG))
     from PIL import Image
 
     max_pixels = settings.REPORT_MAX_PIXELS
@@ -66,35 +70,42 @@ def sniff_image(data: bytes) -> str:
                 width, height = image.size
                 if width * height > max_pixels:  # refused before any pixel is decoded
                     raise ScreenshotTooLarge(
-                        f"The screenshot is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels); "
-                        f"the limit is {max_pixels / 1e6:.0f} megapixels. Please send a smaller image.")
+                        _("The screenshot is %(width)s × %(height)s pixels (%(megapixels)s megapixels); "
+                          "the limit is %(limit)s megapixels. Please send a smaller image.")
+                        % {"width": l10n.number(width), "height": l10n.number(height),
+                           "megapixels": l10n.number(round(width * height / 1e6)),
+                           "limit": l10n.number(round(max_pixels / 1e6))})
                 image.verify()
     except ScreenshotTooLarge as exc:
         raise ValueError(str(exc)) from None
     except Image.DecompressionBombError:  # so large that Pillow refuses even to open it
-        raise ValueError(f"The screenshot could not be read as an image: it has far more than "
-                         f"{max_pixels / 1e6:.0f} megapixels. Please send a smaller image.") from None
+        raise ValueError(_("The screenshot could not be read as an image: it has far more than "
+                           "%(limit)s megapixels. Please send a smaller image.")
+                         % {"limit": l10n.number(round(max_pixels / 1e6))}) from None
     except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged file)
-        raise ValueError("The screenshot could not be read as an image; it may be damaged.") from None
+        raise ValueError(_("The screenshot could not be read as an image; it may be damaged.")) from None
     if fmt != expected:
-        raise ValueError("The screenshot must be a PNG or JPEG image; this file is not one.")
+        raise ValueError(_(NOT_PNG_OR_JPEG))
     return IMAGE_TYPES[fmt]
 
 
 class ReportForm(forms.Form):
     """The customer's report: text (required, at most REPORT_MAX_CHARS), optional screenshot."""
 
-    screenshot = forms.FileField(label="Screenshot (PNG or JPEG, optional)", required=False,
+    screenshot = forms.FileField(label=gettext_lazy("Screenshot (PNG or JPEG, optional)"), required=False,
                                  widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = settings.REPORT_MAX_CHARS
         self.fields = {"text": forms.CharField(
-            label="What went wrong", max_length=limit, widget=forms.Textarea(attrs={"rows": 4}),
-            error_messages={"required": "Please describe the error.",
-                            "max_length": f"Please keep the description under {limit} characters "
-                                          "(it has %(show_value)d)."}),
+            label=_("What went wrong"), max_length=limit, widget=forms.Textarea(attrs={"rows": 4}),
+            error_messages={"required": _("Please describe the error."),
+                            # Django fills in limit_value and show_value
+                            "max_length": ngettext("Please keep the description under %(limit_value)d character "
+                                                   "(it has %(show_value)d).",
+                                                   "Please keep the description under %(limit_value)d characters "
+                                                   "(it has %(show_value)d).", limit)}),
             "screenshot": self.fields["screenshot"]}
 
     def clean_screenshot(self):
@@ -103,11 +114,12 @@ class ReportForm(forms.Form):
             return None
         limit = settings.REPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The screenshot is {filesizeformat(upload.size)}; the limit is "
-                                        f"{filesizeformat(limit)}. Please send a smaller image.")
+            raise forms.ValidationError(_("The screenshot is %(size)s; the limit is %(limit)s. Please send a "
+                                          "smaller image.") % {"size": filesizeformat(upload.size),
+                                                               "limit": filesizeformat(limit)})
         data = upload.read(limit + 1)
         if len(data) > limit:
-            raise forms.ValidationError(f"The screenshot is larger than {filesizeformat(limit)}.")
+            raise forms.ValidationError(_("The screenshot is larger than %(limit)s.") % {"limit": filesizeformat(limit)})
         try:
             mime = sniff_image(data)
         except ValueError as exc:
@@ -117,10 +129,11 @@ class ReportForm(forms.Form):
 
 def create(order: Order, text: str, screenshot: tuple[bytes, str] | None = None) -> ErrorReport:
     if order.status != Order.Status.PAID:
-        raise ReportError("Only a paid purchase can be reported.")
+        raise ReportError(_("Only a paid purchase can be reported."))
     if order.reports.filter(status=ErrorReport.Status.OPEN).count() >= settings.REPORT_MAX_OPEN:
-        raise ReportError(f"This purchase already has {settings.REPORT_MAX_OPEN} open reports; "
-                          "we will answer them first.")
+        raise ReportError(ngettext("This purchase already has %(count)s open report; we will answer it first.",
+                                   "This purchase already has %(count)s open reports; we will answer them first.",
+                                   settings.REPORT_MAX_OPEN) % {"count": settings.REPORT_MAX_OPEN})
     data, mime = screenshot if screenshot else (None, "")
     return ErrorReport.objects.create(order=order, text=text, screenshot=data, screenshot_type=mime)
 
@@ -130,7 +143,10 @@ def _resolve(report_id: int, status: str, outcome: str = "") -> ErrorReport:
     if report.status != ErrorReport.Status.OPEN:
         raise ReportError(f"report {report.pk} is already {report.get_status_display()}")
     report.status = status
-    report.outcome = (outcome or report.outcome or DEFAULT_OUTCOMES[status]).strip()
+    if not (outcome or report.outcome):
+        with translation.override(report.order.customer_language):  # the panel and the email show it
+            outcome = _(DEFAULT_OUTCOMES[status])
+    report.outcome = (outcome or report.outcome).strip()
     report.resolved_at = timezone.now()
     report.save(update_fields=["status", "outcome", "resolved_at"])
     return report

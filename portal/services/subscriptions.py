@@ -17,11 +17,12 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _, ngettext
 
 from cameras.exporting import latest_release
 from cameras.models import Release
 
-from portal.services import emails, invoices, packages, payments
+from portal.services import emails, invoices, l10n, packages, payments
 from portal.services.pricing import annual_price
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import (ACTIVE, CANCELED, ENDED, RUNNING, add_months, running_subscriptions,
@@ -68,15 +69,20 @@ def upgrade_refusal(order: Order, now: datetime | None = None) -> str:
     """Why the order cannot be upgraded now ("" when it can)."""
     now = now or timezone.now()
     if order.plan == "annual" or order.subscription_id:
-        return "This purchase is already an annual subscription."
+        return _("This purchase is already an annual subscription.")
     if order.status != Order.Status.PAID:
-        return "Only a paid purchase can become an annual subscription."
+        return _("Only a paid purchase can become an annual subscription.")
     deadline = upgrade_deadline(order)
     if deadline is None or now > deadline:
-        return (f"The annual upgrade is offered for {settings.UPGRADE_DAYS} days after the purchase; "
-                f"for this purchase it ended on {deadline:%d %B %Y}." if deadline else "The upgrade period is over.")
+        if deadline is None:
+            return _("The upgrade period is over.")
+        return ngettext("The annual upgrade is offered for %(days)s day after the purchase; "
+                        "for this purchase it ended on %(date)s.",
+                        "The annual upgrade is offered for %(days)s days after the purchase; "
+                        "for this purchase it ended on %(date)s.",
+                        settings.UPGRADE_DAYS) % {"days": settings.UPGRADE_DAYS, "date": l10n.date(deadline)}
     if not order.stripe_customer or not order.payment_intent:
-        return "This purchase has no saved card; please contact us to upgrade."
+        return _("This purchase has no saved card; please contact us to upgrade.")
     return ""
 
 
@@ -107,7 +113,7 @@ def upgrade(order_id: int, now: datetime | None = None) -> Order:
                                                nickname=f"Annual, {price / 100:.2f} {order.currency}")
             info = payments.subscribe(order, plan, credit=min(order.amount, price))
         except payments.PaymentError as exc:
-            raise SubscriptionError(f"The upgrade did not go through: {exc}.") from exc
+            raise SubscriptionError(_("The upgrade did not go through: %(reason)s.") % {"reason": exc}) from exc
         upgraded_at = timezone.now()
         order.plan = "annual"
         order.subscription_id = info.id
@@ -127,13 +133,13 @@ def cancel(order_id: int) -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.plan != "annual" or not order.subscription_id:
-            raise SubscriptionError("This purchase is not a subscription.")
+            raise SubscriptionError(_("This purchase is not a subscription."))
         if order.subscription_status != ACTIVE:
             return order  # already canceled or ended: nothing to stop
         try:
             payments.cancel_renewal(order.subscription_id)
         except payments.PaymentError as exc:
-            raise SubscriptionError(f"The renewal could not be canceled: {exc}.") from exc
+            raise SubscriptionError(_("The renewal could not be canceled: %(reason)s.") % {"reason": exc}) from exc
         order.subscription_status = CANCELED
         order.save(update_fields=["subscription_status"])
     return order
@@ -142,7 +148,7 @@ def cancel(order_id: int) -> Order:
 def set_new_release_emails(order_id: int, on: bool) -> Order:
     order = Order.objects.get(pk=order_id)
     if on and order.plan != "annual":
-        raise SubscriptionError("New-release emails come with an annual subscription.")
+        raise SubscriptionError(_("New-release emails come with an annual subscription."))
     Order.objects.filter(pk=order_id).update(email_new_releases=on)
     order.email_new_releases = on
     return order

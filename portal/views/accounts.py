@@ -11,6 +11,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _, ngettext
 
 from portal.lib.ratelimit import (Limiter, client_ip, email_key, login_limiters, minutes, reset_limiters,
                                   reset_token_limiter)
@@ -102,6 +104,8 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("lock_minutes", minutes(settings.LOGIN_LOCK_SECONDS))
+        context["lock_duration"] = ngettext("%(count)s minute", "%(count)s minutes",
+                                            context["lock_minutes"]) % {"count": context["lock_minutes"]}
         context["email"] = _normal_email(self.request.POST.get("username", self.request.GET.get("email", "")))
         return context
 
@@ -113,6 +117,13 @@ class AnyPasswordResetForm(PasswordResetForm):
     def get_users(self, email):
         # NFKC first, as the login form does, so the limiter's key (email_key) and the lookup agree
         return User.objects.filter(email__iexact=unicodedata.normalize("NFKC", email).strip(), is_active=True)
+
+    def send_mail(self, *args, **kwargs):
+        """In the account's language (its emails' language), whatever the page's."""
+        context = kwargs.get("context", args[2] if len(args) > 2 else {})
+        language = getattr(context.get("user"), "language", "") or translation.get_language()
+        with translation.override(language):
+            return super().send_mail(*args, **kwargs)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -168,7 +179,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         unlock_account(form.user.pk)  # a new password lifts a login lock on the account
-        messages.success(self.request, "Your new password is set, and you are logged in.")
+        messages.success(self.request, _("Your new password is set, and you are logged in."))
         return response
 
 
@@ -178,5 +189,5 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Your password was changed.")
+        messages.success(self.request, _("Your password was changed."))
         return response

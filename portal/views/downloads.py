@@ -8,6 +8,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from portal.models import Download, Order
@@ -45,7 +46,7 @@ def link_download(request, token):
     except ValueError:  # not a package key (a signed value can still be anything)
         raise Http404("no such download") from None
     except FileNotFoundError:
-        raise Http404("the file is no longer available; download the latest one from your customer panel") from None
+        raise Http404(_("The file is no longer available; download the latest one from your customer panel.")) from None
     Download.objects.create(order=order, release=order.release if current else None, package_key=key, via="email")
     return response
 
@@ -58,7 +59,7 @@ def panel_download(request, order, token):
     try:
         link = links.read(token, links.PANEL)
     except signing.SignatureExpired:
-        messages.info(request, "That download link had expired; here is a fresh one.")
+        messages.info(request, _("That download link had expired; here is a fresh one."))
         return redirect("panel-order", order.public_id)
     except signing.BadSignature:
         raise Http404("no such download") from None
@@ -70,7 +71,7 @@ def panel_download(request, order, token):
     except ValueError:
         raise Http404("no such download") from None
     except FileNotFoundError:
-        messages.info(request, "That file is no longer stored; here is the current one.")
+        messages.info(request, _("That file is no longer stored; here is the current one."))
         return redirect("panel-order", order.public_id)
     purchases.record_download(order, key, release_number)
     return response

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from portal.services import labels
 from portal.views.common import purchase_view
@@ -14,6 +15,6 @@ def save_label(request, order):
     except labels.LabelError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"This purchase is now called \u201c{label}\u201d." if label
-                         else "The purchase's own name was removed.")
+        messages.success(request, _("This purchase is now called “%(label)s”.") % {"label": label} if label
+                         else _("The purchase's own name was removed."))
     return redirect("panel-order", order.public_id)

@@ -11,15 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from cameras.coverage import CoverageError
 from cameras.coverage.map import render_map
@@ -27,8 +29,8 @@ from cameras.exporting import latest_release, release_index
 from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices, hard_limit_refusal
-from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, LABEL_MAX, SPEED_UNIT_CHOICES, ErrorReport, Order
-from portal.services import emails, links, purchases, reports, subscriptions
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, LABEL_MAX, SPEED_UNIT_CHOICES, ErrorReport, Order, User
+from portal.services import emails, l10n, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
 
@@ -82,7 +84,7 @@ def _panel_context(request, orders, order) -> dict:
         "speed_units": SPEED_UNIT_CHOICES, "fr_zone_modes": FR_ZONE_MODE_CHOICES, "fr_zone_help": FR_ZONE_MODE_HELP,
         "past_downloads": list(order.downloads.select_related("release").defer(purchases.NO_CHANGELOG)[:20]),
         "has_extras": _has_extras(), "update_months": settings.UPDATE_MONTHS, "label_max": LABEL_MAX,
-        "device_choices": _device_choices(), "refunded": _refunded(request.user),
+        "device_choices": _device_choices(), "refunded": _refunded(request.user), "languages": settings.LANGUAGES,
     }
 
 
@@ -103,7 +105,8 @@ def home(request):
         return render(request, "portal/panel/panel.html", {"orders": [], "order": None,
                                                            "device_choices": _device_choices(),
                                                            "refunded": _refunded(request.user),
-                                                           "update_months": settings.UPDATE_MONTHS})
+                                                           "update_months": settings.UPDATE_MONTHS,
+                                                           "languages": settings.LANGUAGES})
     return render(request, "portal/panel/panel.html", _panel_context(request, orders, orders[-1]))
 
 
@@ -149,7 +152,7 @@ def save_icons(request, order):
     except purchases.PanelError as exc:
         messages.error(request, str(exc))
         return redirect("panel-order", order.public_id)
-    messages.success(request, "Icon set saved: your next download uses it.")
+    messages.success(request, _("Icon set saved: your next download uses it."))
     return redirect("panel-order", order.public_id)
 
 
@@ -162,7 +165,7 @@ def save_options(request, order):
     except purchases.PanelError as exc:
         messages.error(request, str(exc))
         return redirect("panel-order", order.public_id)
-    messages.success(request, "Options saved: your next download is built with them.")
+    messages.success(request, _("Options saved: your next download is built with them."))
     return redirect("panel-order", order.public_id)
 
 
@@ -200,15 +203,39 @@ def coverage(request, order):
         except (purchases.PanelError, CoverageError) as exc:
             messages.error(request, str(exc))
             return redirect("panel-coverage", order.public_id)
-        messages.success(request, "Coverage saved: your next download uses it.")
+        messages.success(request, _("Coverage saved: your next download uses it."))
         return redirect("panel-order", order.public_id)
     release = latest_release(changelog=False, missing_ok=True)
     coverage = purchases.order_spec(order)[1]
     return render(request, "portal/panel/coverage.html", {
         "order": order, "device": device, "release": release, "choices": coverage_choices(release),
         "selected": list(coverage.codes), "editable_reason": purchases.editable(order),
-        "coverage_name": purchases.describe_coverage(list(coverage.codes)),
+        "coverage_name": purchases.describe_coverage(list(coverage.codes)), "coverage_texts": _coverage_texts(),
     })
+
+
+def _coverage_texts() -> dict:
+    """The coverage page's script texts, in the page's language (the script fills in the
+    %(name)s placeholders)."""
+    return {
+        "locale": translation.get_language() or settings.LANGUAGE_CODE,
+        "choose": _("Choose at least one country or region."),
+        "choose_first": _("Choose at least one country or region first."),
+        "sizing": _("Sizing…"),
+        "looking": _("Looking for the largest coverage that fits…"),
+        # Translators: a file size in megabytes; the page formats the number
+        "megabytes": _("%(size)s MB"),
+        # Translators: the coverage's camera count ("1,234 cameras"), then its file size ("1.23 MB")
+        "size": _("%(cameras)s, %(size)s"),
+        # Translators: the coverage's size, then the device's limit ("5,000 POIs at most")
+        "limit": _("%(text)s (%(limit)s)"),
+        # Translators: the coverage's size, then the largest file the device takes
+        "files_up_to": _("%(text)s (files up to %(size)s)"),
+        # Translators: the coverage's size ("1,234 cameras, 1.23 MB")
+        "fits": _("%(text)s: fits the device."),
+        # Translators: the coverage's size, then why it is too large
+        "over": _("%(text)s: over the device's limit: %(warnings)s"),
+    }
 
 
 def _over_hard_limit(order, device, codes: list[str]) -> str | None:
@@ -225,8 +252,8 @@ def _over_hard_limit(order, device, codes: list[str]) -> str | None:
 def _coverage_json(request, order, make):
     device = get_device(order.device_id)
     if not device.coverage_setup:
-        return JsonResponse({"error": f"{device.name} takes the default coverage only: {device.coverage_note}"},
-                            status=409)
+        return JsonResponse({"error": _("%(device)s takes the default coverage only: %(note)s")
+                                      % {"device": device.name, "note": device.coverage_note}}, status=409)
     release = _sizing_release(order)
     try:
         core = purchases.parse_codes(_codes(request))
@@ -314,8 +341,9 @@ def upgrade(request, order):
         messages.error(request, str(exc))
     else:
         messages.success(request,
-             f"Your purchase is now an annual subscription until {order.subscription_end:%d %B %Y}; "
-             f"{format_amount(subscriptions.upgrade_cost(order), order.currency)} was charged to your card.")
+             _("Your purchase is now an annual subscription until %(date)s; %(amount)s was charged to your card.")
+             % {"date": l10n.date(order.subscription_end),
+                "amount": format_amount(subscriptions.upgrade_cost(order), order.currency)})
     return _back(request, order)
 
 
@@ -327,8 +355,8 @@ def cancel(request, order):
         messages.error(request, str(exc))
     else:
         messages.success(request,
-             f"The renewal is canceled: updates continue until {order.subscription_end:%d %B %Y}, "
-             "and your last file stays downloadable after that.")
+             _("The renewal is canceled: updates continue until %(date)s, "
+               "and your last file stays downloadable after that.") % {"date": l10n.date(order.subscription_end)})
     return _back(request, order)
 
 
@@ -340,8 +368,8 @@ def new_release_emails(request, order):
     except subscriptions.SubscriptionError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "We will email you each new release." if on
-             else "We will no longer email you new releases.")
+        messages.success(request, _("We will email you each new release.") if on
+             else _("We will no longer email you new releases."))
     return _back(request, order)
 
 
@@ -360,14 +388,46 @@ def report(request, order):
         except reports.ReportError as exc:
             return _report_page(request, order, form, status=400, errors=[str(exc)])
         else:
-            messages.success(request, "Thank you: we received your report and will answer by email.")
+            messages.success(request, _("Thank you: we received your report and will answer by email."))
             return _back(request, order)
     return _report_page(request, order, form, status=400)
 
 
 def _report_page(request, order, form, status=200, errors=()):
+    limit = filesizeformat(settings.REPORT_MAX_BYTES)
     return render(request, "portal/panel/report.html",
-                  {"order": order, "form": form, "report_max_bytes": filesizeformat(settings.REPORT_MAX_BYTES),
+                  {"order": order, "form": form, "report_max_bytes": limit,
                    "report_max_size": settings.REPORT_MAX_BYTES,
+                   # the page's script puts the chosen file's size in %(size)s
+                   "too_large": _("The screenshot is %(size)s; the limit is %(limit)s. Please choose a smaller "
+                                  "image, or remove it: your text is kept.") % {"size": "%(size)s", "limit": limit},
+                   # Translators: a file size in megabytes; the page formats the number
+                   "megabytes": _("%(size)s MB"), "locale": translation.get_language() or settings.LANGUAGE_CODE,
                    "back_url": purchase_url(order), "errors": list(errors)},
                   status=status)
+
+
+# ---------------------------------------------------------------------------------------
+# The account's language (its emails, INSTALL.txt, invoices; and the pages once chosen)
+
+
+@login_required
+@require_POST
+def save_language(request):
+    """Store the language chosen in the panel on the account, and show the panel in it
+    (the language cookie too, so unprefixed pages follow the choice)."""
+    code = request.POST.get("language", "")
+    names = dict(settings.LANGUAGES)
+    if code not in names:
+        return HttpResponseBadRequest(_("Unknown language."), content_type="text/plain; charset=utf-8")
+    User.objects.filter(pk=request.user.pk).update(language=code)
+    request.user.language = code
+    with translation.override(code):
+        messages.success(request, _("Your emails and files are now in %(language)s.") % {"language": names[code]})
+        target = reverse("panel-home")
+    response = redirect(target)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response

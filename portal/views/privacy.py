@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,9 +25,10 @@ DELETE_ATTEMPTS = Limiter("delete-account", 5, 15 * 60)
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                               label="Your password")
-    confirm = forms.BooleanField(label="I understand that my login, my error reports and my messages are deleted, "
-                                       "and that my purchases are kept without my email address for accounting.")
+                               label=gettext_lazy("Your password"))
+    confirm = forms.BooleanField(label=gettext_lazy("I understand that my login, my error reports and my messages are "
+                                                    "deleted, and that my purchases are kept without my email address "
+                                                    "for accounting."))
 
 
 @login_required
@@ -49,10 +51,13 @@ def delete_account(request):
     if request.method == "POST":
         seconds = DELETE_ATTEMPTS.blocked_for(ident)
         if seconds:
-            status, error = 429, f"Too many wrong passwords. Please try again in {minutes(seconds)} minutes."
+            wait = minutes(seconds)
+            status, error = 429, ngettext("Too many wrong passwords. Please try again in %(count)s minute.",
+                                          "Too many wrong passwords. Please try again in %(count)s minutes.",
+                                          wait) % {"count": wait}
         elif form.is_valid() and not request.user.check_password(form.cleaned_data["password"]):
             DELETE_ATTEMPTS.hit(ident)
-            form.add_error("password", "This is not your password: your account was not deleted.")
+            form.add_error("password", _("This is not your password: your account was not deleted."))
             status = 400
         elif form.is_valid():
             try:

@@ -101,7 +101,7 @@ def test_a_144_megapixel_screenshot_is_refused_with_the_limit_and_the_text_is_ke
     response = send_report(owner_client, owner_order, text, bomb)
     page = response.content.decode()
     assert response.status_code == 400
-    assert "The screenshot is 12000 × 12000 pixels (144 megapixels); the limit is 40 megapixels." in page
+    assert "The screenshot is 12,000 × 12,000 pixels (144 megapixels); the limit is 40 megapixels." in page
     assert text in page                                    # the customer does not type it again
     assert not ErrorReport.objects.exists()
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.services import purchases as panel, subscriptions
+from portal.services import l10n, purchases as panel, subscriptions
 from portal.models import EmailRecord, Order
 from portal.services.entitlement import add_months
 from portal.services.reminders import send_reminders
@@ -102,13 +102,13 @@ def test_the_upgrade_moves_the_end_from_a_month_after_the_purchase_to_a_year_aft
     settings.UPDATE_MONTHS = 1
     one_time_end = add_months(order.paid_at, 1)
     assert panel.updates(order).until == one_time_end
-    assert f"new releases are included until {one_time_end:%-d %B %Y}" in updates_cell(panel_page(client, order))
+    assert f"new releases are included until {l10n.date(one_time_end)}" in updates_cell(panel_page(client, order))
     moment = order.paid_at + timedelta(days=6)
     with time_machine.travel(moment, tick=False):
         offer = re.sub(r"\s+", " ", re.search(r'<p id="upgrade-offer">(.*?)</p>', panel_page(client, order),
                                               re.S).group(1))
-        assert f"until <strong>{add_months(moment, 12):%-d %B %Y}</strong>" in offer
-        assert f"this purchase alone includes them until {one_time_end:%-d %B %Y}" in offer
+        assert f"until <strong>{l10n.date(add_months(moment, 12))}</strong>" in offer
+        assert f"this purchase alone includes them until {l10n.date(one_time_end)}" in offer
         upgrade(client, order)
     order.refresh_from_db()
     # localstripe's clock is not moved: its period ends a year from the real now, earlier
@@ -117,7 +117,7 @@ def test_the_upgrade_moves_the_end_from_a_month_after_the_purchase_to_a_year_aft
     assert order.upgrade_amount == 2990 + 500 - 2490
     assert panel.updates(order, one_time_end + timedelta(days=1)).active      # past the one-time month
     assert updates_cell(panel_page(client, order)) == (
-        f"Annual subscription, new releases included until {order.subscription_end:%-d %B %Y}, renews on that date.")
+        f"Annual subscription, new releases included until {l10n.date(order.subscription_end)}, renews on that date.")
 
 
 def test_an_upgrade_on_day_8_is_refused_with_a_clear_message(client, order):

@@ -176,7 +176,7 @@ def test_a_one_time_purchase_states_its_update_period_from_the_setting(client, l
     order = paid_order(lea, paid_at=paid)
     with time_machine.travel(paid + timedelta(days=10)):
         page = page_of(client, order)
-    assert "with 3 months of updates" in page and "new releases are included until 30 April 2026" in page
+    assert "with 3 months of updates" in page and "new releases are included until April 30, 2026" in page
     assert panel.updates(order).one_time_until == datetime(2026, 4, 30, 12, tzinfo=dt_timezone.utc)
 
 
