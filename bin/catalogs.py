@@ -83,7 +83,7 @@ def problems(po: Path) -> list[str]:
     for message in catalog:
         if not message.id:
             continue
-        where = f"{po.relative_to(ROOT)}: {message.id if isinstance(message.id, str) else message.id[0]!r}"
+        where = f"{po.resolve().relative_to(ROOT)}: {message.id if isinstance(message.id, str) else message.id[0]!r}"
         strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
         if message.fuzzy:
             found.append(f"{where} is fuzzy")
