@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from cameras import regions
-from exporters.i18n import gettext, gettext_noop
+from exporters.i18n import country_name, date_text, gettext, gettext_noop
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ class LegalNote:
     def line(self) -> str:
         """One line for INSTALL.txt, in the active language (the country's name stays as given)."""
         return gettext("%(name)s (%(rule)s): %(text)s [%(law)s; source: %(source)s, checked %(checked)s]") % {
-            "name": self.name, "rule": gettext(self.rule), "text": gettext(self.text), "law": self.law,
-            "source": self.source, "checked": self.checked}
+            "name": country_name(self.country, self.name), "rule": gettext(self.rule), "text": gettext(self.text),
+            "law": self.law, "source": gettext(self.source), "checked": date_text(self.checked)}
 
 
 NOTES: dict[str, LegalNote] = {note.country: note for note in (
@@ -60,9 +60,9 @@ NOTES: dict[str, LegalNote] = {note.country: note for note in (
         gettext_noop("Signalling where speed cameras are is forbidden to every driver in France. Only danger zones are "
         "allowed: 300 m in built-up areas, 2 km on other roads, 4 km on motorways, with no exact position "
         "and no speed. Keep the legal danger-zone mode (the default) for French cameras."),
-        "Code de la route art. R413-15; décret n° 2012-3 of 3 January 2012",
-        "docs/france.md (the decree as summarised by schreckenberg-parniere.fr and lagazettedescommunes.com; "
-        "the zone lengths from radars-auto.com)", "2026-12-06"),
+        "Code de la route art. R413-15; décret n° 2012-3 du 3 janvier 2012",
+        gettext_noop("docs/france.md (the decree as summarised by schreckenberg-parniere.fr and "
+                     "lagazettedescommunes.com; the zone lengths from radars-auto.com)"), "2026-12-06"),
     LegalNote(
         "DE", "Germany", gettext_noop("prohibited while driving"),
         gettext_noop("A driver may neither use nor carry ready for use a device meant to show traffic enforcement such as "

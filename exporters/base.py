@@ -375,7 +375,7 @@ class RenderResult:
 
 class Exporter:
     identifier: ClassVar[str] = ""
-    verbose_name: ClassVar[str] = ""
+    verbose_name: ClassVar[str] = ""   # English, marked for the catalog; ``format_name`` translates it
     file_extension: ClassVar[str] = ""
     encoding: ClassVar[str] = "utf-8"
     max_name_length: ClassVar[int | None] = None
@@ -385,6 +385,11 @@ class Exporter:
     # ("Speed 30 mph A40"), "file" = one unit for the export (its notes say which), "" = none
     speed_in_names: ClassVar[str] = "camera"
     mobile_supported: ClassVar[bool] = True
+
+    @property
+    def format_name(self) -> str:
+        """The format's name in the active language ("TomTom OV2 POI files")."""
+        return gettext(self.verbose_name)
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:
         raise NotImplementedError

@@ -93,6 +93,11 @@ class Source:
     def __str__(self) -> str:
         return f"{self.title} ({self.url})" if self.url else self.title
 
+    @property
+    def text(self) -> str:
+        """The title in the active language (the device page); the manifest keeps the English."""
+        return gettext(self.title)
+
 
 SOURCE_TOPICS = ("format", "limits")
 
@@ -399,140 +404,140 @@ FR_NO_SWAP = (gettext_noop("On this device the speed-limit icon is part of the m
 # Sources, per format and per limit (docs/formats/ says what the code takes from each).
 GPSBABEL = "https://github.com/GPSBabel/gpsbabel"
 OV2_FORMAT = (
-    Source("format", "TomTom Navigator SDK 3.0 manual, pages 'OV2 file structure' and 'External POI files'"),
-    Source("format", "GPSBabel 1.8.0 source, tomtom.cc, and its format page xmldoc/formats/tomtom.xml", GPSBABEL),
-    Source("format", "Gord Thompson's ov2optimizer, pages 'ov2FileFormat' and 'howIndexingHelps'",
+    Source("format", gettext_noop("TomTom Navigator SDK 3.0 manual, pages 'OV2 file structure' and 'External POI files'")),
+    Source("format", gettext_noop("GPSBabel 1.8.0 source, tomtom.cc, and its format page xmldoc/formats/tomtom.xml"), GPSBABEL),
+    Source("format", gettext_noop("Gord Thompson's ov2optimizer, pages 'ov2FileFormat' and 'howIndexingHelps'"),
            "https://gordthompson.github.io/ov2optimizer/"),
 )
 OV2_LIMITS = (
-    Source("limits", "TomTom publishes no POI or file-size limit for OV2 files; poi-factory.com users report that "
-                     "large files without skipper records slow weaker units", "https://www.poi-factory.com"),
-    Source("limits", "ov2optimizer, 'howIndexingHelps': TomTom's own files keep at most 20 POIs per skipper block",
+    Source("limits", gettext_noop("TomTom publishes no POI or file-size limit for OV2 files; poi-factory.com users report that "
+                     "large files without skipper records slow weaker units"), "https://www.poi-factory.com"),
+    Source("limits", gettext_noop("ov2optimizer, 'howIndexingHelps': TomTom's own files keep at most 20 POIs per skipper block"),
            "https://gordthompson.github.io/ov2optimizer/"),
 )
 MYDRIVE_FORMAT = (
-    Source("format", "'ov2 tomtom adventures', a public write-up on a TomTom Start 52 (nickwasused.github.io, "
-                     "2024-03-01): 2013 and later models import OV2 POI lists through MyDrive and MyDrive Connect"),
+    Source("format", gettext_noop("'ov2 tomtom adventures', a public write-up on a TomTom Start 52 (nickwasused.github.io, "
+                     "2024-03-01): 2013 and later models import OV2 POI lists through MyDrive and MyDrive Connect")),
 )
 GPI_FORMAT = (
-    Source("format", "GPSBabel 1.8.0 source, garmin_gpi.cc and garmin_gpi.h, and its format page "
-                     "xmldoc/formats/garmin_gpi.xml with the option pages (writecodec, proximity)", GPSBABEL),
-    Source("format", "GPSBabel pull request 154: code page 65001, UTF-8 GPI files with Cyrillic names",
+    Source("format", gettext_noop("GPSBabel 1.8.0 source, garmin_gpi.cc and garmin_gpi.h, and its format page "
+                     "xmldoc/formats/garmin_gpi.xml with the option pages (writecodec, proximity)"), GPSBABEL),
+    Source("format", gettext_noop("GPSBabel pull request 154: code page 65001, UTF-8 GPI files with Cyrillic names"),
            "https://github.com/GPSBabel/gpsbabel/pull/154"),
-    Source("format", "KMZRebuilder, GPIReader.cs (an independent reader of the same records)",
+    Source("format", gettext_noop("KMZRebuilder, GPIReader.cs (an independent reader of the same records)"),
            "https://github.com/dkxce/KMZRebuilder"),
 )
 GARMIN_LIMITS = (
-    Source("limits", "Garmin's custom POI documentation: 'at least 3,000' custom POIs; users report over 30,000 "
-                     "working (freegeographytools.com, 2008)"),
-    Source("limits", "GPSBabel garmin_gpi.cc: the alert distance in whole metres, 16 bits (at most 32,767 m)",
+    Source("limits", gettext_noop("Garmin's custom POI documentation: 'at least 3,000' custom POIs; users report over 30,000 "
+                     "working (freegeographytools.com, 2008)")),
+    Source("limits", gettext_noop("GPSBabel garmin_gpi.cc: the alert distance in whole metres, 16 bits (at most 32,767 m)"),
            GPSBABEL),
 )
 POI_LOADER_FORMAT = (
-    Source("format", "Garmin POI Loader help: file names as categories, the '@speed' convention, units chosen in "
-                     "the loader"),
-    Source("format", "GPSBabel style/garmin_poi.style (the xcsv definition) and its format documentation", GPSBABEL),
-    Source("format", "POI Factory, 'Garmin CSV file format'", "https://www.poi-factory.com"),
-    Source("format", "OWASP, 'CSV Injection'", "https://owasp.org/www-community/attacks/CSV_Injection"),
+    Source("format", gettext_noop("Garmin POI Loader help: file names as categories, the '@speed' convention, units chosen in "
+                     "the loader")),
+    Source("format", gettext_noop("GPSBabel style/garmin_poi.style (the xcsv definition) and its format documentation"), GPSBABEL),
+    Source("format", gettext_noop("POI Factory, 'Garmin CSV file format'"), "https://www.poi-factory.com"),
+    Source("format", gettext_noop("OWASP, 'CSV Injection'"), "https://owasp.org/www-community/attacks/CSV_Injection"),
 )
 POI_LOADER_LIMITS = GARMIN_LIMITS[:1] + (
-    Source("limits", "1e1/Open-GATSO-POI, a user report: POI Loader refuses a malformed file outright",
+    Source("limits", gettext_noop("1e1/Open-GATSO-POI, a user report: POI Loader refuses a malformed file outright"),
            "https://github.com/1e1/Open-GATSO-POI/issues/128"),
 )
 IGO_FORMAT = (
-    Source("format", "The iGO Primo thread on digital-eliteboard.com that defines the speedcam.txt columns"),
-    Source("format", "GPSBabel style/igo2008_poi.style and style/igoprimo_poi.style", GPSBABEL),
-    Source("format", "iGO 8, iGO Primo and NextGen operation manuals (camera warnings, sections)"),
+    Source("format", gettext_noop("The iGO Primo thread on digital-eliteboard.com that defines the speedcam.txt columns")),
+    Source("format", gettext_noop("GPSBabel style/igo2008_poi.style and style/igoprimo_poi.style"), GPSBABEL),
+    Source("format", gettext_noop("iGO 8, iGO Primo and NextGen operation manuals (camera warnings, sections)")),
 )
 IGO_LIMITS = (
-    Source("limits", "iGO 8, iGO Primo and NextGen operation manuals, camera-warning chapters: no limit on the "
-                     "number of cameras is stated, so the catalog's limit is assumed"),
+    Source("limits", gettext_noop("iGO 8, iGO Primo and NextGen operation manuals, camera-warning chapters: no limit on the "
+                     "number of cameras is stated, so the catalog's limit is assumed")),
 )
 NAVITEL_FORMAT = (
-    Source("format", "Prestigio RoadRunner 545 GPS user manual (Navitel edition), 'File format description' "
-                     "(manuzoid.com copy)"),
-    Source("format", "A public Perl filter script for Navitel SpeedCam.txt files (its Russian header lists the "
-                     "TYPE codes 1-5 and 101-106)"),
-    Source("format", "speedtrap-alert.com Android database help: Navitel's direction against iGO's"),
+    Source("format", gettext_noop("Prestigio RoadRunner 545 GPS user manual (Navitel edition), 'File format description' "
+                     "(manuzoid.com copy)")),
+    Source("format", gettext_noop("A public Perl filter script for Navitel SpeedCam.txt files (its Russian header lists the "
+                     "TYPE codes 1-5 and 101-106)")),
+    Source("format", gettext_noop("speedtrap-alert.com Android database help: Navitel's direction against iGO's")),
 )
 NAVITEL_LIMITS = (
-    Source("limits", "Prestigio RoadRunner 545 GPS user manual (Navitel edition): no limit on the number of "
-                     "cameras is stated, so the catalog's limit is assumed"),
+    Source("limits", gettext_noop("Prestigio RoadRunner 545 GPS user manual (Navitel edition): no limit on the number of "
+                     "cameras is stated, so the catalog's limit is assumed")),
 )
 SYGIC_FORMAT = (
-    Source("format", "miszellek/SygicOfflineSpeedcams: README (Sygic 15.6.5 and later) and converter "
-                     "(commit 92316ec: Info, PairId, SpeedLimitUnits)",
+    Source("format", gettext_noop("miszellek/SygicOfflineSpeedcams: README (Sygic 15.6.5 and later) and converter "
+                     "(commit 92316ec: Info, PairId, SpeedLimitUnits)"),
            "https://github.com/miszellek/SygicOfflineSpeedcams"),
-    Source("format", "nodefive/maparadar2sygic (commit 182cf36, 2026): Info Version 2, SpeedLimitUnits 1 for mph",
+    Source("format", gettext_noop("nodefive/maparadar2sygic (commit 182cf36, 2026): Info Version 2, SpeedLimitUnits 1 for mph"),
            "https://github.com/nodefive/maparadar2sygic"),
-    Source("format", "josephpaturi/sygic-uk-safety-cameras-poi, README (type mapping, folder)",
+    Source("format", gettext_noop("josephpaturi/sygic-uk-safety-cameras-poi, README (type mapping, folder)"),
            "https://github.com/josephpaturi/sygic-uk-safety-cameras-poi"),
 )
 SYGIC_LIMITS = (
-    Source("limits", "miszellek/SygicOfflineSpeedcams, README: Sygic reads one offline camera database for the "
+    Source("limits", gettext_noop("miszellek/SygicOfflineSpeedcams, README: Sygic reads one offline camera database for the "
                      "whole world (offlinespeedcams.dat) and shows the cameras near the car; no size limit is "
-                     "stated", "https://github.com/miszellek/SygicOfflineSpeedcams"),
+                     "stated"), "https://github.com/miszellek/SygicOfflineSpeedcams"),
 )
 COMAND_FORMAT = (
-    Source("format", "gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md ('File Structure', 'Extension Elements', 'POI Icon "
-                     "Table', 'SD Card Structure') and mercedespoi.py", "https://github.com/gplv2/mercedespoi"),
-    Source("format", "GPX 1.1 schema", "http://www.topografix.com/GPX/1/1/gpx.xsd"),
+    Source("format", gettext_noop("gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md ('File Structure', 'Extension Elements', 'POI Icon "
+                     "Table', 'SD Card Structure') and mercedespoi.py"), "https://github.com/gplv2/mercedespoi"),
+    Source("format", gettext_noop("GPX 1.1 schema"), "http://www.topografix.com/GPX/1/1/gpx.xsd"),
 )
 COMAND_LIMITS = (
-    Source("limits", "gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits' and STATS.md: 25,000-30,000 POIs on "
-                     "the card, above which every POI is ignored", "https://github.com/gplv2/mercedespoi"),
+    Source("limits", gettext_noop("gplv2/mercedespoi, DAIMLER_GPX_FORMAT.md 'POI Limits' and STATS.md: 25,000-30,000 POIs on "
+                     "the card, above which every POI is ignored"), "https://github.com/gplv2/mercedespoi"),
 )
 BLAUPUNKT_FORMAT = (
-    Source("format", "Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen' (list names "
-                     "<country>_<category1>_<category2>, icons of the same name)"),
-    Source("format", "OGC KML 2.2 schema, ogckml22.xsd", "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
-    Source("format", "Microsoft, BITMAPINFOHEADER structure (the 22 x 22 8-bit BMP icons)"),
+    Source("format", gettext_noop("Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen' (list names "
+                     "<country>_<category1>_<category2>, icons of the same name)")),
+    Source("format", gettext_noop("OGC KML 2.2 schema, ogckml22.xsd"), "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
+    Source("format", gettext_noop("Microsoft, BITMAPINFOHEADER structure (the 22 x 22 8-bit BMP icons)")),
 )
 BLAUPUNKT_LIMITS = (
-    Source("limits", "Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen': no number of POIs "
-                     "is stated, so the catalog's limit is assumed"),
+    Source("limits", gettext_noop("Blaupunkt TravelPilot 500 operating instructions, 'Exkurs: POI-Listen': no number of POIs "
+                     "is stated, so the catalog's limit is assumed")),
 )
 KMZ_FORMAT = (
-    Source("format", "OGC KML 2.2 schema, ogckml22.xsd (element order)",
+    Source("format", gettext_noop("OGC KML 2.2 schema, ogckml22.xsd (element order)"),
            "http://schemas.opengis.net/kml/2.2.0/ogckml22.xsd"),
-    Source("format", "Google KML documentation, 'KMZ Files'",
+    Source("format", gettext_noop("Google KML documentation, 'KMZ Files'"),
            "https://developers.google.com/kml/documentation/kmzarchives"),
-    Source("format", "PKWARE, APPNOTE.TXT (the ZIP format)"),
+    Source("format", gettext_noop("PKWARE, APPNOTE.TXT (the ZIP format)")),
 )
 KMZ_LIMITS = (
-    Source("limits", "Google, 'KML support in Google Maps': Google Maps loads at most 1,000 features, 3 MB KMZ, "
-                     "10 MB KML; Google Earth and Organic Maps publish no limit",
+    Source("limits", gettext_noop("Google, 'KML support in Google Maps': Google Maps loads at most 1,000 features, 3 MB KMZ, "
+                     "10 MB KML; Google Earth and Organic Maps publish no limit"),
            "http://code.google.com/apis/kml/documentation/mapsSupport.html"),
 )
 GPX_FORMAT = (
-    Source("format", "GPX 1.1 schema", "http://www.topografix.com/GPX/1/1/gpx.xsd"),
-    Source("format", "Garmin GpxExtensions v3 schema (WaypointExtension Proximity)",
+    Source("format", gettext_noop("GPX 1.1 schema"), "http://www.topografix.com/GPX/1/1/gpx.xsd"),
+    Source("format", gettext_noop("Garmin GpxExtensions v3 schema (WaypointExtension Proximity)"),
            "https://www8.garmin.com/xmlschemas/GpxExtensionsv3.xsd"),
-    Source("format", "GPSBabel's GPX reader and writer", GPSBABEL),
+    Source("format", gettext_noop("GPSBabel's GPX reader and writer"), GPSBABEL),
 )
 OSMAND_LIMITS = (
-    Source("limits", "An OsmAnd user report: a GPX file of 40,477 waypoints made OsmAnd very slow; no limit "
-                     "is published", "https://github.com/osmandapp/OsmAnd/issues/3910"),
+    Source("limits", gettext_noop("An OsmAnd user report: a GPX file of 40,477 waypoints made OsmAnd very slow; no limit "
+                     "is published"), "https://github.com/osmandapp/OsmAnd/issues/3910"),
 )
 CSV_FORMAT = (
-    Source("format", "The project's CSV feed format, docs/feed-csv.md"),
-    Source("format", "OWASP, 'CSV Injection'", "https://owasp.org/www-community/attacks/CSV_Injection"),
+    Source("format", gettext_noop("The project's CSV feed format, docs/feed-csv.md")),
+    Source("format", gettext_noop("OWASP, 'CSV Injection'"), "https://owasp.org/www-community/attacks/CSV_Injection"),
 )
 GEOJSON_FORMAT = (
-    Source("format", "RFC 7946, The GeoJSON Format", "https://www.rfc-editor.org/rfc/rfc7946"),
-    Source("format", "The project's GeoJSON feed format, docs/feed-geojson.md"),
+    Source("format", gettext_noop("RFC 7946, The GeoJSON Format"), "https://www.rfc-editor.org/rfc/rfc7946"),
+    Source("format", gettext_noop("The project's GeoJSON feed format, docs/feed-geojson.md")),
 )
 FEED_LIMITS = (
-    Source("limits", "The project's feed formats, docs/feed-csv.md and docs/feed-geojson.md: no POI limit; what "
-                     "a program can import is that program's limit"),
+    Source("limits", gettext_noop("The project's feed formats, docs/feed-csv.md and docs/feed-geojson.md: no POI limit; what "
+                     "a program can import is that program's limit")),
 )
 MIB2_SOURCES = (
-    Source("format", "jimmyH/mypois, poifix.py (the PersonalPOI package and its SHA-1 checksums)",
+    Source("format", gettext_noop("jimmyH/mypois, poifix.py (the PersonalPOI package and its SHA-1 checksums)"),
            "https://github.com/jimmyH/mypois"),
-    Source("format", "jilleb/mib2-toolbox, a user report: MIB2 Standard units refuse packages without Volkswagen's "
-                     "signature", "https://github.com/jilleb/mib2-toolbox/issues/99"),
-    Source("limits", "jimmyH/mypois, a user report (and the PPOI speed-camera wiki page): at most 10 POI "
-                     "categories can be selected", "https://github.com/jimmyH/mypois/issues/15"),
+    Source("format", gettext_noop("jilleb/mib2-toolbox, a user report: MIB2 Standard units refuse packages without Volkswagen's "
+                     "signature"), "https://github.com/jilleb/mib2-toolbox/issues/99"),
+    Source("limits", gettext_noop("jimmyH/mypois, a user report (and the PPOI speed-camera wiki page): at most 10 POI "
+                     "categories can be selected"), "https://github.com/jimmyH/mypois/issues/15"),
 )
 
 DEVICES: tuple[Device, ...] = (

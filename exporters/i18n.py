@@ -81,3 +81,31 @@ def number(n) -> str:
         return format_decimal(n, locale=to_locale(language()))
     except Exception:  # an unknown locale: English grouping
         return f"{n:,}"
+
+
+def country_name(code: str, english: str) -> str:
+    """A country's name in the active language (Babel's CLDR names); ``english`` in English,
+    without Django or for a code Babel does not name."""
+    current = language()
+    if current == "en" or not _django_ready():
+        return english
+    try:
+        from babel import Locale
+        from django.utils.translation import to_locale
+        return Locale.parse(to_locale(current)).territories.get(code) or english
+    except Exception:  # an unknown locale
+        return english
+
+
+def date_text(iso: str) -> str:
+    """An ISO date (2026-12-06) written the active language's way ("December 6, 2026")."""
+    if not _django_ready():
+        return iso
+    try:
+        import datetime
+
+        from babel.dates import format_date
+        from django.utils.translation import to_locale
+        return format_date(datetime.date.fromisoformat(iso), format="long", locale=to_locale(language()))
+    except Exception:  # not an ISO date, or an unknown locale
+        return iso

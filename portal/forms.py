@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _, gettext_lazy
 
 from cameras import regions
@@ -19,7 +20,7 @@ from exporters.base import ExportError, ExportOptions
 from exporters.devices import Device
 from exporters.package import hard_limit_error
 from portal.services.catalog import PRESET_REGIONS, REGION_NAMES, mobile_offered, region_name
-from portal.services import geo
+from portal.services import geo, naming
 from portal.services import legal_notes
 
 
@@ -31,10 +32,21 @@ from portal.services import legal_notes
 # request without the field (a client that is not the checkout page) gets that same default,
 # as the page would have posted it. The order keeps it with the IP country as evidence.
 
-@functools.lru_cache(maxsize=1)
 def billing_country_choices() -> tuple[tuple[str, str], ...]:
-    names = regions.country_names()
-    return tuple(sorted(names.items(), key=lambda item: item[1]))
+    """Every country, named and sorted in the active language."""
+    return _billing_country_choices(translation.get_language() or "en")
+
+
+@functools.lru_cache(maxsize=16)
+def _billing_country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    names = naming.country_names()
+    return tuple(sorted(names.items(), key=lambda item: strxfrm_key(item[1])))
+
+
+def strxfrm_key(name: str) -> str:
+    """Sort key for names with accents ("Åland" with the As, "Émirats" with the Es)."""
+    import unicodedata
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 VAT_NOTE = gettext_lazy("Prices include VAT at the rate of your country in the EU (the price stays the same, your "
@@ -95,8 +107,9 @@ class CoverageChoices:
 def coverage_choices(release: Release | None) -> CoverageChoices:
     """The coverages offered, in the shop's form and on the panel's coverage page: the preset
     regions and the countries with cameras in the release, each with its number of cameras.
-    Computed once per release."""
-    key = (release.pk, release.sha256) if release is not None else None
+    Computed once per release and language (the country names are the language's)."""
+    language = translation.get_language() or "en"
+    key = (release.pk, release.sha256, language) if release is not None else (None, language)
     return _CHOICES.get(key, lambda: _coverage_choices(release))
 
 
@@ -104,7 +117,7 @@ _CHOICES: LRU[CoverageChoices] = LRU(8)
 
 
 def _coverage_choices(release: Release | None) -> CoverageChoices:
-    names = regions.country_names()
+    names = naming.country_names()
     counts = release.counts.get("country", {}) if release is not None else {}
     # the region names stay lazy (this is cached across requests in every language)
     presets = tuple(CoverageChoice(slug, REGION_NAMES.get(slug, regions.REGIONS[slug].name),

@@ -160,7 +160,7 @@ def notes_for(options: ExportOptions, stretches: int, french: int) -> list[str]:
 @register
 class BlaupunktExporter(Exporter):
     identifier = "blaupunkt-kml"
-    verbose_name = "Blaupunkt TravelPilot POI lists (KML per country and category, 22x22 8-bit BMP icons)"
+    verbose_name = gettext_noop("Blaupunkt TravelPilot POI lists (KML per country and category, 22x22 8-bit BMP icons)")
     file_extension = ".kml"
     encoding = "utf-8"
     max_name_length = None

@@ -84,7 +84,7 @@ def row_maker(cams: CameraSet):
 @register
 class CsvExporter(Exporter):
     identifier = "csv"
-    verbose_name = "CSV (the project's documented feed format)"
+    verbose_name = gettext_noop("CSV (the project's documented feed format)")
     file_extension = ".csv"
     encoding = "utf-8"
     max_name_length = None

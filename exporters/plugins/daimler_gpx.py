@@ -60,6 +60,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters import sizing
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, proximity_by_limit, register
@@ -191,7 +192,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
 @register
 class DaimlerGpxExporter(Exporter):
     identifier = "daimler-gpx"
-    verbose_name = "GPX with Daimler extensions (Mercedes-Benz COMAND personal POIs)"
+    verbose_name = gettext_noop("GPX with Daimler extensions (Mercedes-Benz COMAND personal POIs)")
     file_extension = ".gpx"
     encoding = "utf-8"
     max_name_length = None

@@ -75,6 +75,7 @@ import os
 import struct
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters import common, icons, sizing
 from exporters.france import zone_lengths_of
@@ -536,7 +537,7 @@ def creation_stamps(body_digests: list[bytes], created_unix: int | None) -> list
 @register
 class GarminGPI(PoiExporter):
     identifier = "garmin-gpi"
-    verbose_name = "Garmin GPI custom POIs"
+    verbose_name = gettext_noop("Garmin GPI custom POIs")
     label = "Garmin GPI"
     file_extension = ".gpi"
     encoding = CODEC  # the default; a file with text outside it is UTF-8 (see the module docstring)

@@ -100,7 +100,7 @@ def row_maker(cams: CameraSet):
 @register
 class GeoJsonExporter(Exporter):
     identifier = "geojson"
-    verbose_name = "GeoJSON (the project's documented feed format)"
+    verbose_name = gettext_noop("GeoJSON (the project's documented feed format)")
     file_extension = ".geojson"
     encoding = "utf-8"
     max_name_length = None

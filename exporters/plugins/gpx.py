@@ -41,6 +41,7 @@ the cameras and the options. Written column-wise (``exporters.textrows``), not r
 from __future__ import annotations
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters import sizing, units
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
@@ -216,7 +217,7 @@ def row_maker(cams: CameraSet, options: ExportOptions):
 @register
 class GpxExporter(Exporter):
     identifier = "gpx"
-    verbose_name = "GPX 1.1 waypoints (Garmin POI Loader, car head units, apps)"
+    verbose_name = gettext_noop("GPX 1.1 waypoints (Garmin POI Loader, car head units, apps)")
     file_extension = ".gpx"
     encoding = "utf-8"
     max_name_length = None

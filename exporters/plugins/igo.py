@@ -58,6 +58,7 @@ built with ``exporters.textrows`` (numbers by table look-up, rows joined a chunk
 from __future__ import annotations
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters.base import register
 from exporters.i18n import gettext
@@ -83,7 +84,7 @@ igo_types = code_lookup(IGO_TYPES, "iGO", IGO_MOBILE)
 @register
 class IgoExporter(PointExporter):
     identifier = "igo"
-    verbose_name = "iGO speedcam.txt (iGO 8 / Primo / NextGen)"
+    verbose_name = gettext_noop("iGO speedcam.txt (iGO 8 / Primo / NextGen)")
     label = "iGO"
     file_name = "speedcam.txt"
     type_codes = staticmethod(igo_types)

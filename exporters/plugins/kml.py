@@ -368,7 +368,7 @@ class KmlExporter(Exporter):
     """A plain ``speedcams.kml`` with its icons as loose files (``icons/<style>.png``)."""
 
     identifier = "kml"
-    verbose_name = "KML 2.2, plain .kml with loose icons (software that takes only .kml)"
+    verbose_name = gettext_noop("KML 2.2, plain .kml with loose icons (software that takes only .kml)")
     file_extension = ".kml"
     encoding = "utf-8"
     max_name_length = None

@@ -53,6 +53,7 @@ end), which Navitel, like iGO, pairs as consecutive section points.
 from __future__ import annotations
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters.base import CameraSet, register
 from exporters.i18n import gettext, number
@@ -88,7 +89,7 @@ navitel_types.known = _navitel_codes.known
 @register
 class NavitelExporter(PointExporter):
     identifier = "navitel"
-    verbose_name = "Navitel SpeedCam.txt"
+    verbose_name = gettext_noop("Navitel SpeedCam.txt")
     label = "Navitel"
     file_name = "SpeedCam.txt"
     type_codes = staticmethod(navitel_types)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters import common, icons, sizing
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
@@ -318,7 +319,7 @@ def _icon_sets(cats: list[common.Category]) -> dict[str, dict[str, bytes]]:
 @register
 class TomTomOV2(PoiExporter):
     identifier = "tomtom-ov2"
-    verbose_name = "TomTom OV2 POI files"
+    verbose_name = gettext_noop("TomTom OV2 POI files")
     label = "TomTom OV2"
     file_extension = ".ov2"
     encoding = "cp1252"

@@ -113,6 +113,7 @@ import sqlite3
 import tempfile
 
 import numpy as np
+from ..i18n import gettext_noop
 
 from exporters import sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, register
@@ -571,7 +572,7 @@ def build_database(chunks, path: str | None = None) -> bytes | None:
 @register
 class SygicExporter(PointExporter):
     identifier = "sygic"
-    verbose_name = "Sygic offlinespeedcams.dat (Android, 15.6.5+)"
+    verbose_name = gettext_noop("Sygic offlinespeedcams.dat (Android, 15.6.5+)")
     label = "Sygic"
     file_extension = ".dat"
     encoding = "utf-8"  # SQLite text encoding; the database holds no text

@@ -8,11 +8,12 @@ them in the active language (the rule, the text and the country's name) for the 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from django.utils.translation import gettext, gettext_lazy
 
 from cameras import legal
-from portal.services import naming
+from portal.services import l10n, naming
 
 ACK_LABEL = gettext_lazy("I have read the law on speed-camera warnings in the countries above and will follow it.")
 ACK_MESSAGE = gettext_lazy("Please confirm you have read the law for %(names)s: warning of speed cameras is prohibited or "
@@ -20,9 +21,10 @@ ACK_MESSAGE = gettext_lazy("Please confirm you have read the law for %(names)s: 
 
 
 def localized(note: legal.LegalNote) -> legal.LegalNote:
-    """``note`` with its name, rule and text in the active language (law, source and date as they are)."""
+    """``note`` with its name, rule, text, source and date in the active language (the law's own name as it is)."""
     return dataclasses.replace(note, name=naming.country_name(note.country), rule=gettext(note.rule),
-                               text=gettext(note.text))
+                               text=gettext(note.text), source=gettext(note.source), checked=l10n.date(
+                                   datetime.date.fromisoformat(note.checked)))
 
 
 def all_notes() -> list[legal.LegalNote]:

@@ -30,6 +30,7 @@ from portal.services import queue
 from portal.services.catalog import PRESET_REGIONS, mobile_offered, region_name
 from portal.services.packages import DEFAULT_OPTIONS, export_options
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE, device_annual_price, format_amount, quote
+from portal.services import naming
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def coverages() -> list[str]:
 
 
 def region_infos(codes: list[str]) -> list[RegionInfo]:
-    names = regions.country_names()
+    names = naming.country_names()
     out = []
     for code in codes:
         region = regions.REGIONS.get(code)

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import get_language, gettext as _, ngettext
 
-from cameras import regions
 from cameras.coverage import Coverage, CoverageError
 from exporters.base import CameraSet, ExportOptions
 from exporters.devices import Device, Source
 from exporters.schema import CameraType, Kind
 from exporters.units import MPH_COUNTRIES
+from portal.services import naming
 
 register = template.Library()
 
@@ -90,7 +90,7 @@ def limits_text(device: Device) -> tuple[str, ...]:
 
 def country_list(codes: list[str], most: int = 4) -> str:
     """Country names, the United Kingdom and the United States first, at most ``most`` of them named."""
-    names = regions.country_names()
+    names = naming.country_names()
     first = [c for c in ("GB", "US") if c in codes] + [c for c in codes if c not in ("GB", "US")]
     shown = ", ".join(names.get(c, c) for c in first[:most])
     rest = len(first) - most

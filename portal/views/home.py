@@ -18,13 +18,12 @@ from django.views.decorators.http import require_safe
 from cameras.exporting import latest_release, release_index
 from cameras.lru import LRU
 from cameras.models import Release
-from cameras.regions import country_names
-from cameras.releases import changelog_text
 from exporters.common import CATEGORIES
 from exporters.devices import DEVICES
 from exporters.schema import CameraType
 
 from portal.services import mapdata
+from portal.services import naming
 
 KIND_LABELS = {"pnd": gettext_lazy("Navigation device"), "head-unit": gettext_lazy("Car head unit"),
                "app": gettext_lazy("App / file")}   # lazy: device_brands() is cached across languages
@@ -32,12 +31,14 @@ CLUSTER_MAX_AGE = 60          # seconds a browser may reuse an answer before rev
 CLUSTER_CACHE_SECONDS = 3600  # server-side cache of encoded answers, keyed by ETag
 
 
-_CHANGELOG_TEXTS: LRU[str] = LRU(4)
+_CHANGELOG_TEXTS: LRU[str] = LRU(16)
 
 
 def _changelog_text(release_pk: int, sha256: str) -> str:
     """A release's changelog line, computed once per process (releases never change)."""
-    return _CHANGELOG_TEXTS.get((release_pk, sha256), lambda: changelog_text(Release.objects.get(pk=release_pk)))
+    language = get_language() or "en"
+    return _CHANGELOG_TEXTS.get((release_pk, sha256, language),
+                                lambda: naming.changelog_line(Release.objects.get(pk=release_pk)))
 
 
 def model_patterns(model: str) -> list[str]:
@@ -54,7 +55,7 @@ def device_brands() -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for d in DEVICES:
         try:
-            format_name = d.exporter().verbose_name
+            format_name = gettext_lazy(d.exporter().verbose_name)  # lazy: cached across languages
         except Exception:  # an unknown format is reported by validate_catalog, not here
             format_name = d.format
         groups.setdefault(d.brand, []).append({
@@ -110,7 +111,7 @@ def map_config(release: Release | None) -> dict:
 
 def home(request):
     release = latest_release(changelog=False, missing_ok=True)
-    names = country_names()
+    names = naming.country_names()
     countries = []
     changelog = ""
     if release is not None:

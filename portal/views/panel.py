@@ -78,7 +78,7 @@ def _panel_context(request, orders, order) -> dict:
         "download_url": links.panel_url(order, state.file) if state.file else "",
         "changes": changes, "coverage_labels": coverage.labels(),
         "coverage_name": purchases.describe_coverage(list(coverage.codes)),
-        "editable_reason": purchases.editable(order), "icon_sets": ICON_SET_CHOICES,
+        "editable_reason": purchases.editable(order), "icon_sets": [(value, _(label)) for value, label in ICON_SET_CHOICES],
         "icon_note": "" if device.icon_swap else purchases.icon_note(device),
         "france_in_coverage": "FR" in coverage.countries,
         "speed_units": SPEED_UNIT_CHOICES, "fr_zone_modes": FR_ZONE_MODE_CHOICES, "fr_zone_help": FR_ZONE_MODE_HELP,

@@ -24,8 +24,10 @@ PUBLIC = ["/", "/prices/", "/help/", "/contact/", "/legal/terms/", "/legal/priva
 
 
 def report(what, left: dict) -> str:
-    lines = [f"English left in {len(left)} translated {what}:"]
-    lines += [f"{where}: {same[:4]}" for where, same in list(left.items())[:25]]
+    every = sorted({sentence for same in left.values() for sentence in same})
+    lines = [f"English left in {len(left)} translated {what} ({', '.join(list(left)[:6])}...), "
+             f"{len(every)} sentences:"]
+    lines += [f"  {sentence[:300]}" for sentence in every[:150]]
     return "\n".join(lines)
 
 

@@ -11,20 +11,33 @@ from html.parser import HTMLParser
 
 from django.conf import settings
 
+from cameras import regions
 from exporters.devices import CATALOG
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != "en"]
 WORD = re.compile(r"[^\W\d_]{2,}")
+# a file name or path the package holds ("tomtom/Speed_cameras_50.ov2", "Mobile cameras.gpx")
+FILE_NAME = re.compile(r"^[\w .<>/-]+\.(?:kml|kmz|gpx|csv|gpi|ov2|txt|dat|json|bmp|zip|png|pdf)$", re.I)
+EDGES = "()[]{}:;,. \u00a0"
 ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 
 # Names, not sentences: the same in every language
-NAMES = {"SpeedCam Files", "OpenStreetMap", "Stripe", "TomTom MyDrive", "Garmin POI Loader", "Garmin Express"}
+NAMES = {"SpeedCam Files", "OpenStreetMap", "Stripe", "TomTom MyDrive", "Garmin POI Loader", "Garmin Express",
+         # the map tiles' attribution, as OpenStreetMap asks for it
+         "© OpenStreetMap contributors", "&copy; OpenStreetMap contributors"}
 
 
 def names() -> set[str]:
+    from cameras.legal import NOTES
+
     found = set(NAMES)
     # the seller's own particulars (settings), the same in every language
-    found |= {str(value) for name, value in vars(settings._wrapped).items() if name.startswith("SELLER_") and value}
+    found |= {normal(str(getattr(settings, name))) for name in dir(settings)
+              if name.startswith("SELLER_") and getattr(settings, name)}
+    # the laws' own names ("Strassenverkehrsgesetz (SVG) Art. 98a"), cited as they are
+    found |= {note.law for note in NOTES.values()}
+    # a country some languages name as English does ("Isle of Man" in Dutch)
+    found |= set(regions.country_names().values())
     for device in CATALOG.values():
         found |= {device.name, device.model, device.brand}
     return found
@@ -84,7 +97,10 @@ def sentences(segments) -> set[str]:
     out = set()
     for segment in segments:
         segment = normal(segment)
-        if len(WORD.findall(segment)) < 3 or segment in proper:
+        tokens = [token for token in segment.split() if WORD.search(token)]
+        if len(WORD.findall(segment)) < 3 or len(tokens) < 3 or segment in proper or segment.strip(EDGES) in proper:
+            continue
+        if segment.startswith(("http://", "https://")) or FILE_NAME.match(segment):
             continue
         if "@" in segment and len(segment.split()) == 1:  # an email address
             continue

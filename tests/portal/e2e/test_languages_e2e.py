@@ -1,0 +1,128 @@
+"""The purchase in French and in German, in Chromium against localstripe, the Celery worker
+and the SMTP sink: the pages, both emails and the package's INSTALL.txt are in the
+customer's language. The language chooser keeps the page; the panel's language choice
+changes the next email.
+
+What "in French" means is read from the catalog, not written here: each text is compared
+with the same text rendered in English, and no sentence may read the same."""
+
+import io
+import re
+import zipfile
+
+import pytest
+from django.utils import translation
+
+from exporters.devices import get_device
+from exporters.package import install_guide
+from portal.models import EmailRecord, Order, User
+from portal.services import emails
+from tests.portal.e2e.test_shop_e2e import fill_card, mails_to, settled, shop  # noqa: F401 - the fixture
+from tests.portal.i18n.textdiff import html_segments, text_segments, untranslated
+from tests.portal.panelkit import PASSWORD
+from tests.portal.shopping import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOMTOM = "tomtom-go-classic"
+
+
+def page_lang(page) -> str:
+    return page.evaluate("document.documentElement.lang")
+
+
+def english_left(page, base, path_en) -> list[str]:
+    """The sentences of the page that read the same on its English version."""
+    here = html_segments(page.content())
+    other = page.context.new_page()
+    try:
+        other.goto(base + path_en)
+        return untranslated(html_segments(other.content()), here)
+    finally:
+        other.close()
+
+
+def body(message, kind="plain") -> str:
+    return message.get_body((kind,)).get_content()
+
+
+def buy_in(page, base, code, email):
+    page.goto(f"{base}/{code}/devices/{TOMTOM}/")
+    assert page_lang(page) == code
+    assert english_left(page, base, f"/devices/{TOMTOM}/") == []
+    page.select_option("select[name=coverage]", "FR")
+    page.click("#options button[type=submit]")
+    page.wait_for_url(re.compile(rf"/{code}/devices/{TOMTOM}/checkout/"))
+    assert page_lang(page) == code
+    fill_card(page, email)
+    checkout_path = page.url.split(base, 1)[1].replace(f"/{code}/", "/", 1)
+    assert english_left(page, base, checkout_path) == []
+    page.click("#pay")
+    page.wait_for_url(re.compile(rf"/{code}/orders/[0-9a-f-]{{36}}/$"), timeout=30_000)
+    page.wait_for_selector("#download", timeout=60_000)
+    assert page_lang(page) == code
+    order = Order.objects.get(public_id=page.url.rstrip("/").split("/")[-1])
+    assert english_left(page, base, f"/orders/{order.public_id}/") == []
+    return order
+
+
+def english_version(message_kind, order):
+    """The email's subject and texts as an English customer gets them (same order, same
+    context), to compare with what was sent."""
+    with translation.override("en"):
+        context, _ = emails._context(order, message_kind, "") if message_kind != EmailRecord.Kind.ACCOUNT else \
+            ({**emails._context(order, EmailRecord.Kind.DEVICE_ADDED, "")[0], "password": "x", "login": order.email},
+             None)
+        return emails.message(order, message_kind, context, None, language="en")
+
+
+@pytest.mark.parametrize("code", ["fr", "de"])
+def test_a_customer_buys_in_their_language_and_gets_the_emails_and_install_txt_in_it(code, shop, live_server,  # noqa: F811
+                                                                                     page, smtp_sink):
+    base = live_server.url
+    email = f"buyer-{code}@example.com"
+    order = buy_in(page, base, code, email)
+    assert order.language == code
+    assert wait_for(lambda: len(mails_to(smtp_sink, email)) >= 2, 60)
+    order.refresh_from_db()
+    assert User.objects.get(email=email).language == code
+
+    sent = {m["Subject"]: m for m in mails_to(smtp_sink, email)}
+    file_mail = next(m for m in sent.values() if any(p.get_filename() for p in m.iter_attachments()
+                                                     if p.get_content_type() == "application/zip"))
+    login_mail = next(m for m in sent.values() if order.user.email in body(m) and m is not file_mail
+                      and not any(p.get_content_type() == "application/pdf" for p in m.iter_attachments()))
+    for message, kind in ((file_mail, EmailRecord.Kind.FILE), (login_mail, EmailRecord.Kind.ACCOUNT)):
+        english = english_version(kind, order)
+        assert str(message["Subject"]) != english.subject
+        assert untranslated(text_segments(english.body), text_segments(body(message))) == []
+        html_en = next(c for c, t in english.alternatives if t == "text/html")
+        assert untranslated(html_segments(html_en), html_segments(body(message, "html"))) == []
+        # the links go to the pages in that language
+        assert f"/{code}/" in body(message)
+
+    # the package's INSTALL.txt, in that language
+    attachment = next(p for p in file_mail.iter_attachments() if p.get_content_type() == "application/zip")
+    with zipfile.ZipFile(io.BytesIO(attachment.get_content())) as zf:
+        installed = zf.read("INSTALL.txt").decode("utf-8")
+        import json
+        manifest = json.loads(zf.read("manifest.json"))
+    with translation.override("en"):
+        english = install_guide(get_device(TOMTOM), manifest)
+    assert untranslated(text_segments(english), text_segments(installed)) == []
+    assert installed != english
+
+
+def test_the_language_chooser_keeps_the_customer_on_the_same_page(shop, live_server, page):  # noqa: F811
+    base = live_server.url
+    page.goto(f"{base}/devices/{TOMTOM}/?coverage=FR")
+    assert page_lang(page) == "en"
+    page.click("[data-testid=language-chooser] summary")
+    page.click("[data-testid=language-chooser] button[value=de]")
+    page.wait_for_url(f"{base}/de/devices/{TOMTOM}/?coverage=FR")
+    assert page_lang(page) == "de"
+    assert page.locator("select[name=coverage]").input_value() == "FR"
+    page.click("[data-testid=language-chooser] summary")
+    page.click("[data-testid=language-chooser] button[value=en]")
+    page.wait_for_url(f"{base}/devices/{TOMTOM}/?coverage=FR")
+    assert page_lang(page) == "en"
