@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, ClassVar
 
 import numpy as np
 
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, gettext_noop
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, gettext_noop, number
 from .schema import SNAPSHOT_COLUMNS, CameraType, DirectionMode, Kind
 
 
@@ -147,8 +147,6 @@ def proximity_by_limit(speed_kmh) -> np.ndarray:
 
 def proximity_rule_text() -> str:
     """The scaled rule in words (for notes and install guides)."""
-    from .i18n import number
-
     steps = ", ".join(gettext("%(distance)s m up to %(limit)s km/h") % {"distance": number(m), "limit": limit}
                       for limit, m in PROXIMITY_STEPS)
     return gettext("%(steps)s, %(above)s m above %(last)s km/h (at least 20 seconds of warning when driving at the "
@@ -223,8 +221,6 @@ class ExportOptions:
     def proximity_text(self) -> str:
         """How far ahead cameras alert, in words: "at 450 m" or the scaled rule (a phrase the
         notes put in their sentences, ``%(proximity)s``), in the active language."""
-        from .i18n import number
-
         if self.proximity_m is None:
             values = {"rule": proximity_rule_text()}
             if self.fr_danger_zones:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("stripe/webhook/", webhook.stripe_webhook, name="webhook-stripe"),
     path("download/<str:token>/", downloads.link_download, name="download-link"),
     path("i18n/setlang/", language.set_language, name="set_language"),
+    path("i18n/<str:language>/", language.choose, name="language-choose"),
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),

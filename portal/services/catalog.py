@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_lazy
 
+from cameras import regions
 from cameras.models import Release
 from exporters.devices import Device
 
@@ -31,7 +32,6 @@ REGION_NAMES = {
 def region_name(code: str) -> str:
     """A region slug named in the active language ("Europe without Switzerland" for the
     ``-no-ch`` variants); any other code as cameras.regions names it, else the code."""
-    from cameras import regions
     if code in REGION_NAMES:
         return str(REGION_NAMES[code])
     if code.endswith("-no-ch") and code[:-len("-no-ch")] in REGION_NAMES:

@@ -12,6 +12,8 @@ settings."""
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
+
 import logging
 from dataclasses import dataclass
 
@@ -30,7 +32,7 @@ from portal.services import queue
 from portal.services.catalog import PRESET_REGIONS, mobile_offered, region_name
 from portal.services.packages import DEFAULT_OPTIONS, export_options
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE, device_annual_price, format_amount, quote
-from portal.services import naming
+from portal.services import l10n, naming
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +148,6 @@ def megabytes(size: int | None) -> str:
     """Decimal megabytes, as devices and file managers show them ("" for no size)."""
     if size is None:
         return ""
-    from babel.numbers import format_decimal
-    from portal.services import l10n
     mb = size / 1_000_000
     if mb < 0.1:
         return _("< %(size)s MB") % {"size": format_decimal(0.1, format="#,##0.0", locale=l10n.locale())}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _, ngettext
 
 from exporters.devices import Device, get_device
+from portal.services import l10n
 
 BASE_PRICES = {"pnd": 1990, "head-unit": 2490, "app": 1490}
 MOBILE_SURCHARGE = 500
@@ -47,7 +48,6 @@ def months_of_updates(months: int) -> str:
 
 def format_amount(amount: int, currency: str) -> str:
     """Cents as money in the active language ("€5.00", "5,00 €"; a credit note's are negative)."""
-    from portal.services import l10n
     return l10n.money(amount, currency)
 
 

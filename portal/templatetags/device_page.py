@@ -26,6 +26,7 @@ from exporters.devices import Device, Source
 from exporters.schema import CameraType, Kind
 from exporters.units import MPH_COUNTRIES
 from portal.services import naming
+from portal.services.catalog import region_name
 
 register = template.Library()
 
@@ -59,7 +60,6 @@ def facts(device: Device) -> DeviceFacts:
 
 @functools.lru_cache(maxsize=256)
 def _facts(device: Device, language: str) -> DeviceFacts:   # language: the cache key of the texts
-    from portal.services.catalog import region_name
     try:
         countries = Coverage.parse([device.default_coverage]).countries
     except CoverageError:

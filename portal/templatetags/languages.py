@@ -1,13 +1,16 @@
 """{% load languages %}: the language chooser of every page and its hreflang alternates.
 
-The chooser posts to Django's ``set_language`` with the current address as ``next``: it
-stores the choice (cookie) and sends the customer to the same page in that language. The
-alternates name the same page in each language (``x-default``: the unprefixed English one)."""
+The chooser is a list of links, one per language, to ``/i18n/<code>/?next=<this page>``
+(``portal.views.language.choose``): it stores the choice (cookie) and sends the customer to
+the same page in that language. Links, not a form: no CSRF token in every page, and it works
+without JavaScript. The alternates name the same page in each language (``x-default``: the
+unprefixed English one)."""
 
 from django import template
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import translation
+from django.utils.http import urlencode
 
 register = template.Library()
 
@@ -20,8 +23,9 @@ def _here(request) -> str:
 def language_chooser(context):
     current = translation.get_language() or settings.LANGUAGE_CODE
     names = dict(settings.LANGUAGES)
-    return {"languages": settings.LANGUAGES, "current": current, "current_name": names.get(current, current),
-            "next": _here(context.get("request")), "csrf_token": context.get("csrf_token")}
+    query = urlencode({"next": _here(context.get("request"))})
+    languages = [(code, name, f"{reverse('language-choose', args=[code])}?{query}") for code, name in settings.LANGUAGES]
+    return {"languages": languages, "current": current, "current_name": names.get(current, current)}
 
 
 @register.inclusion_tag("portal/_alternate_links.html", takes_context=True)

@@ -6,7 +6,11 @@ alone resolves ``next`` in the request's language and would leave /de/... unchan
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.urls import translate_url
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
 
 
@@ -15,3 +19,23 @@ def set_language(request):
     language_of_next = translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE
     with translation.override(language_of_next):
         return django_set_language(request)
+
+
+@require_GET
+def choose(request, language: str):
+    """The chooser's link: /i18n/fr/?next=/devices/x/ stores French (the language cookie) and
+    sends the customer to /fr/devices/x/. A ``next`` off this site goes to the home page."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404("unknown language")
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    with translation.override(translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE):
+        target = translate_url(next_url, language)
+    response = HttpResponseRedirect(target)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response

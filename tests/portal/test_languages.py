@@ -84,21 +84,37 @@ def test_downloads_json_and_the_webhook_are_never_redirected():
     assert client.get("/favicon.ico")["Location"] == "/static/portal/favicon.ico"
 
 
+def chooser_links(html: str) -> dict[str, str]:
+    return {code: href.replace("&amp;", "&") for href, code in
+            re.findall(r'<a href="([^"]+)" hreflang="([^"]+)" lang="[^"]+" rel="nofollow" data-language', html)}
+
+
 def test_the_language_chooser_keeps_the_customer_on_the_same_page():
     client = Client()
-    page = client.get("/devices/tomtom-go-classic/?coverage=FR")
-    chooser = page.content.decode()
-    assert 'name="next" value="/devices/tomtom-go-classic/?coverage=FR"' in chooser
-    for code in CODES:
-        assert f'name="language" value="{code}"' in chooser
-    response = client.post("/i18n/setlang/", {"language": "de", "next": "/devices/tomtom-go-classic/?coverage=FR"})
+    page = client.get("/devices/tomtom-go-classic/?coverage=FR").content.decode()
+    links = chooser_links(page)
+    assert list(links) == CODES
+    assert links["de"] == "/i18n/de/?next=%2Fdevices%2Ftomtom-go-classic%2F%3Fcoverage%3DFR"
+    assert "csrfmiddlewaretoken" not in page  # links, not a form: nothing per-visitor in the page
+    response = client.get(links["de"])
     assert response.status_code == 302
     assert response["Location"] == "/de/devices/tomtom-go-classic/?coverage=FR"
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
-    # and back to English: the unprefixed address, which the cookie now keeps in English
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/de/devices/tomtom-go-classic/"})
-    assert response["Location"] == "/devices/tomtom-go-classic/"
+    # and back to English from the German page: the unprefixed address, kept in English by the cookie
+    german = client.get("/de/devices/tomtom-go-classic/?coverage=FR").content.decode()
+    response = client.get(chooser_links(german)["en"])
+    assert response["Location"] == "/devices/tomtom-go-classic/?coverage=FR"
     assert client.get("/devices/tomtom-go-classic/", HTTP_ACCEPT_LANGUAGE="de").status_code == 200
+    # the form of Django's set_language works the same way
+    response = client.post("/i18n/setlang/", {"language": "it", "next": "/de/prices/"})
+    assert response["Location"] == "/it/prices/"
+
+
+def test_the_chooser_never_sends_the_customer_off_the_site_and_knows_its_languages():
+    client = Client()
+    assert client.get("/i18n/fr/?next=https://evil.example/")["Location"] == "/fr/"
+    assert client.get("/i18n/xx/?next=/prices/").status_code == 404
+    assert client.post("/i18n/fr/?next=/prices/").status_code == 405
 
 
 def test_every_page_names_its_alternates_in_each_language():

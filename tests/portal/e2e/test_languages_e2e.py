@@ -118,11 +118,11 @@ def test_the_language_chooser_keeps_the_customer_on_the_same_page(shop, live_ser
     page.goto(f"{base}/devices/{TOMTOM}/?coverage=FR")
     assert page_lang(page) == "en"
     page.click("[data-testid=language-chooser] summary")
-    page.click("[data-testid=language-chooser] button[value=de]")
+    page.click("[data-testid=language-chooser] a[data-language=de]")
     page.wait_for_url(f"{base}/de/devices/{TOMTOM}/?coverage=FR")
     assert page_lang(page) == "de"
     assert page.locator("select[name=coverage]").input_value() == "FR"
     page.click("[data-testid=language-chooser] summary")
-    page.click("[data-testid=language-chooser] button[value=en]")
+    page.click("[data-testid=language-chooser] a[data-language=en]")
     page.wait_for_url(f"{base}/devices/{TOMTOM}/?coverage=FR")
     assert page_lang(page) == "en"
