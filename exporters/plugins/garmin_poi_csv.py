@@ -42,7 +42,7 @@ import numpy as np
 
 from exporters import common, icons, sizing, units
 from exporters.base import CameraSet, ExportOptions, OutputFile, RenderResult, output_file, register
-from exporters.i18n import gettext, number
+from exporters.i18n import gettext, gettext_noop, number
 from exporters.textrows import ChunkTexts, csv_text, number_pieces, row_sizes, write_rows
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, invalid_coordinates, poi_texts, round_half_away,
                     rows_of)
@@ -112,7 +112,7 @@ def notes_for(options: ExportOptions, unit: str = "kmh", other: int = 0) -> list
 @register
 class GarminPoiCsv(PoiExporter):
     identifier = "garmin-poi-csv"
-    verbose_name = label = "Garmin POI Loader CSV"
+    verbose_name = label = gettext_noop("Garmin POI Loader CSV")
     file_extension = ".csv"
     encoding = "utf-8"
     max_name_length = MAX_NAME

@@ -444,7 +444,7 @@ class KmzExporter(KmlExporter):
     """``speedcams.kmz``: ``doc.kml`` and its icons in one archive (see the module docstring)."""
 
     identifier = "kmz"
-    verbose_name = "KMZ (KML 2.2 with its icons: Google Earth, Google My Maps, Organic Maps)"
+    verbose_name = gettext_noop("KMZ (KML 2.2 with its icons: Google Earth, Google My Maps, Organic Maps)")
     file_extension = ".kmz"
 
     def render(self, cameras: CameraSet, options: ExportOptions) -> RenderResult:

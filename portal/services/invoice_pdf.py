@@ -3,15 +3,18 @@
 The document depends on nothing that may change after issue except the seller settings:
 the same invoice renders to the same bytes (the PDF's creation date is the issue date). The
 standard Helvetica font keeps rendering fast (no font file to parse or embed); it covers
-Latin-1, so text is folded to it (accents kept, anything else as its closest ASCII or "?"),
-and amounts carry the currency code ("EUR 19.90") rather than a symbol outside Latin-1.
+Latin-1, and amounts carry the currency code ("EUR 19.90") rather than a symbol outside it.
+A language or a line Latin-1 cannot write (Polish) gets DejaVu Sans, embedded (``_font``);
+without that font such text is folded to Latin-1 (its closest ASCII, or "?").
 
 The words, dates and numbers are the order's customer's language (``Order.customer_language``;
 the active language once the order is gone)."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from typing import Callable
 from decimal import Decimal
 
 from babel import numbers as _numbers
@@ -80,24 +83,55 @@ def render(invoice: Invoice) -> bytes:
         return _render(invoice)
 
 
+# Languages whose words Latin-1 holds (the standard Helvetica font); any other language (Polish:
+# ł, ś, ż...) is written with a Unicode TrueType font, DejaVu Sans (Debian's fonts-dejavu-core, or
+# INVOICE_FONT_DIR), embedded in the PDF. Without that font its text is folded to Latin-1.
+LATIN1_LANGUAGES = {"en", "fr", "de", "es", "it", "nl", "pt"}
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu")
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+
+
+def unicode_font_dir() -> str | None:
+    """The folder holding DejaVu Sans and DejaVu Sans Bold, if this machine has them."""
+    configured = getattr(settings, "INVOICE_FONT_DIR", "")
+    for folder in ((configured,) if configured else ()) + FONT_DIRS:
+        if all(os.path.exists(os.path.join(folder, name)) for name in FONT_FILES.values()):
+            return folder
+    return None
+
+
+def _font(pdf: FPDF, invoice: Invoice) -> tuple[str, Callable[[str], str]]:
+    """The font family for this document and how its text is prepared: Helvetica with
+    Latin-1 folding, or DejaVu Sans (Unicode) when the language or the lines need it."""
+    texts = [settings.SELLER_NAME, settings.SELLER_ADDRESS] + [line["description"] for line in invoice.lines]
+    latin1_enough = translation.get_language() in LATIN1_LANGUAGES and all(t == latin1(t) for t in texts)
+    folder = None if latin1_enough else unicode_font_dir()
+    if folder is None:
+        return "Helvetica", latin1
+    for style, name in FONT_FILES.items():
+        pdf.add_font("DejaVu", style, os.path.join(folder, name))
+    return "DejaVu", str
+
+
 def _render(invoice: Invoice) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_creation_date(invoice.issued_at)
+    family, prepare = _font(pdf, invoice)
     credit = invoice.kind == Invoice.Kind.CREDIT_NOTE
     title = (_("Credit note %(number)s") if credit else _("Invoice %(number)s")) % {"number": invoice.number}
-    pdf.set_title(latin1(title))
-    pdf.set_author(latin1(settings.SELLER_NAME))
+    pdf.set_title(prepare(title))
+    pdf.set_author(prepare(settings.SELLER_NAME))
     pdf.set_margins(LEFT, 18, LEFT)
     pdf.set_auto_page_break(True, 18)
     pdf.add_page()
 
     def text(line: str, size: float = 10, style: str = "", height: float = 5, align: str = "L", width: float = 0):
         """A line across the page (wrapped when long), or a cell ``width`` wide that the next follows."""
-        pdf.set_font("Helvetica", style, size)
+        pdf.set_font(family, style, size)
         if width:
-            pdf.cell(width, height, latin1(line), new_x="RIGHT", new_y="TOP", align=align)
+            pdf.cell(width, height, prepare(line), new_x="RIGHT", new_y="TOP", align=align)
         else:
-            pdf.multi_cell(WIDTH, height, latin1(line), new_x="LMARGIN", new_y="NEXT", align=align)
+            pdf.multi_cell(WIDTH, height, prepare(line), new_x="LMARGIN", new_y="NEXT", align=align)
 
     # The seller, then the document's title and number
     text(settings.SELLER_NAME, 14, "B", 7)
@@ -135,8 +169,8 @@ def _render(invoice: Invoice) -> bytes:
     pdf.line(LEFT, pdf.get_y(), LEFT + WIDTH, pdf.get_y())
     for line in invoice.lines:
         y = pdf.get_y()
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(WIDTH - 40, 5, latin1(line["description"]), new_x="RIGHT", new_y="TOP")
+        pdf.set_font(family, "", 10)
+        pdf.multi_cell(WIDTH - 40, 5, prepare(line["description"]), new_x="RIGHT", new_y="TOP")
         bottom = pdf.get_y()
         pdf.set_xy(LEFT + WIDTH - 40, y)
         text(money(line["amount"], invoice.currency), align="R", width=40)

@@ -132,3 +132,47 @@ def test_a_contact_confirmation_is_in_the_language_of_the_page_it_was_sent_from(
         assert when in text
         links = site_links(text)
         assert links and all(path.startswith("/es/") for path in links), links
+
+
+def test_the_panels_language_choice_changes_the_next_email_and_its_words(release, django_capture_on_commit_callbacks):
+    """An English customer switches the panel to German: the next email (a rebuilt file) is in
+    German, its subject the catalog's German, not the English one sent before."""
+    from django.test import Client
+
+    from tests.portal.panelkit import PASSWORD
+
+    order = fulfilled(django_capture_on_commit_callbacks)
+    order.user.set_password(PASSWORD)
+    order.user.save()
+    assert emails.send(order.pk, Kind.FILE) is True
+    [english] = mail.outbox
+    mail.outbox.clear()
+
+    client = Client()
+    assert client.login(username=order.user.email, password=PASSWORD)
+    response = client.post("/account/language/", {"language": "de"})
+    assert response.status_code == 302 and response["Location"] == "/de/account/"
+    order.refresh_from_db()
+    assert order.user.language == "de" and order.customer_language == "de"
+
+    EmailRecord.objects.filter(order=order, kind=Kind.FILE).update(sent_at=None)  # the file is sent again
+    assert emails.send(order.pk, Kind.FILE) is True
+    [german] = mail.outbox
+    with translation.override("de"):
+        expected = translation.gettext("Your speed camera file for %(device)s") % {"device": "x"}
+    assert expected.split("%")[0][:10] in german.subject or expected.replace("x", "")[:12] in german.subject
+    assert german.subject != english.subject
+    assert_in_language(german, order, "de")
+    assert "Safe travels!" in english.body and "Safe travels!" not in german.body
+    with translation.override("de"):
+        assert translation.gettext("Safe travels!") in german.body
+
+
+def test_a_polish_invoice_keeps_its_polish_letters(release, django_capture_on_commit_callbacks):
+    order = fulfilled(django_capture_on_commit_callbacks, language="pl")
+    invoice = order.invoices.get()
+    text = pdf_text(invoice_pdf.render(invoice))
+    with translation.override("pl"):
+        total = translation.gettext("Total paid")
+    assert any(ch in total for ch in "ąćęłńóśźż"), total  # the catalog's word has Polish letters
+    assert total in text, text[:500]
