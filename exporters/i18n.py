@@ -106,6 +106,6 @@ def date_text(iso: str) -> str:
 
         from babel.dates import format_date
         from django.utils.translation import to_locale
-        return format_date(datetime.date.fromisoformat(iso), format="long", locale=to_locale(language()))
+        return format_date(datetime.date.fromisoformat(str(iso)[:10]), format="long", locale=to_locale(language()))
     except Exception:  # not an ISO date, or an unknown locale
         return iso

@@ -22,7 +22,7 @@ from .base import CameraSet, ExportError, ExportOptions, OutputFile
 from .common import same_selection, select
 from .textrows import factorize
 from .devices import Device
-from .i18n import gettext, gettext_noop, ngettext, number, override
+from .i18n import date_text, gettext, gettext_noop, ngettext, number, override
 from .schema import CameraType
 from . import units
 
@@ -128,7 +128,7 @@ def install_guide(device: Device, manifest: dict, legal_notes: Mapping[str, str]
     lines = [title, "=" * len(title), "",
              ngettext("Release %(number)s (%(date)s), coverage: %(codes)s, %(count)s camera.",
                       "Release %(number)s (%(date)s), coverage: %(codes)s, %(count)s cameras.", total)
-             % {"number": manifest["release"]["number"], "date": manifest["release"]["date"],
+             % {"number": manifest["release"]["number"], "date": date_text(manifest["release"]["date"]),
                 "codes": ", ".join(manifest["coverage"]["codes"]), "count": number(total)}, ""]
     lines += heading(gettext("Installation"))
     lines += [f"{i}. {step}" for i, step in enumerate(device.install, start=1)]

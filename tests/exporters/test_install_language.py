@@ -72,8 +72,8 @@ def test_numbers_in_install_txt_follow_the_language():
     en = entries(build(cams, "generic-csv", mobile=True))["INSTALL.txt"].decode()
     fr = entries(build(cams, "generic-csv", mobile=True, language="fr"))["INSTALL.txt"].decode()
     assert "1,234 cameras." in en
-    assert f"1{NNBSP}234 cameras." in fr  # no catalog yet: English words, French digits
-    assert "Installation" in fr  # still the English text
+    assert f"1{NNBSP}234 radars." in fr  # French words (the catalog), French digits
+    assert "Version 3 (1 novembre 2026)" in fr and "Release 3 (November 1, 2026)" in en  # the release date too
 
 
 def test_the_data_files_are_byte_identical_in_every_language():
@@ -101,10 +101,12 @@ def test_number_groups_digits_by_the_active_language():
 def test_catalog_texts_stay_english_and_are_read_in_the_active_language():
     device = get_device("tomtom-go-classic")
     assert device.install == device.english("install") and device.install_steps() == device.install
-    with i18n.override("fr"):  # no catalog yet: the English text
-        assert device.install[0] == "Unzip the package on your computer."
-        assert "m up to 50 km/h" in get_device("garmin-nuvi").alerts
+    assert device.install[0] == "Unzip the package on your computer."
+    with i18n.override("fr"):  # the catalog's French, read when shown; the catalog entry stays English
+        assert device.install[0] == "Décompressez le paquet sur votre ordinateur."
+        assert device.english("install")[0] == "Unzip the package on your computer."
+        assert "m jusqu'à 50 km/h" in get_device("garmin-nuvi").alerts
     assert CameraType.SPEED.label == "Speed camera" and CameraType.SPEED.display_label == "Speed camera"
     with i18n.override("fr"):
         limit = get_device("mercedes-comand").max_pois.describe("POIs")
-    assert limit.startswith(f"25{NNBSP}000 POIs (")
+    assert limit.startswith(f"25{NNBSP}000 POI (")  # French digits and words
