@@ -384,7 +384,7 @@ class S3Store(Store):
 
     def warm(self) -> None:
         """Pay the one-time costs (the client, its service model, the signer) now rather than
-        in a customer's request: gunicorn's post_worker_init calls it in each new worker."""
+        in a customer's request: portal/wsgi.py calls it as each web process loads."""
         self.download_url("packages/00/warm.zip", "warm.zip")
 
 

@@ -56,19 +56,3 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
-
-def post_worker_init(worker):
-    """Warm each new worker (at start and after a max_requests restart) before it takes
-    requests: the URL configuration and the views, and the object store's client and signer,
-    which a release-day download would otherwise pay for in its own response time."""
-    from django.urls import resolve
-
-    from cameras.storage import get_store
-
-    try:
-        resolve("/")
-        store = get_store()
-        if store.remote:
-            store.warm()
-    except Exception as exc:  # noqa: BLE001 -- warming is an optimisation; the request says what is wrong
-        worker.log.warning("warming the worker failed: %s", exc)
