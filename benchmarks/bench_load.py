@@ -29,7 +29,7 @@ and every package is built before the load starts.
    were lower than with 2 x 8). 16 requests in flight is plenty for 100 customers with
    think time. Each worker holds the release snapshot for the map. Every worker is warmed
    (release snapshot, templates) before the clock runs; gunicorn's worker recycling
-   (GUNICORN_MAX_REQUESTS, 1000) stays on, as in production.
+   (GUNICORN_MAX_REQUESTS, 10000) stays on, as in production.
 4. ``--runs`` locust runs (``benchmarks/locustfile.py``, headless, FastHttpUser), each
    bounded by ``--run-time`` seconds and, if given, ``--max-requests``: ``--users``
    simulated customers spawned at ``--spawn-rate`` per second (which also spaces out the

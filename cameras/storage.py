@@ -197,6 +197,7 @@ class S3Store(Store):
         self.url = url
         self.bucket_name, self.prefix = parse_storage_url(url)
         self._seen: dict[str, float] = {}  # name -> until when "it exists" is believed
+        self._client, self._client_pid, self._client_lock = None, None, threading.Lock()
         endpoint = settings.AWS_S3_ENDPOINT_URL or None
         self.storage = S3Storage(
             bucket_name=self.bucket_name, location=self.prefix, endpoint_url=endpoint,
@@ -210,7 +211,28 @@ class S3Store(Store):
 
     @property
     def client(self):
-        return self.storage.connection.meta.client  # one per thread (django-storages keeps it thread-local)
+        """The boto3 S3 client of this process, shared by its threads (boto3 clients are
+        thread-safe). django-storages' own ``connection`` is a boto3 session and resource per
+        thread: each new thread (a gunicorn worker's, on its first request) loaded the S3
+        service model and endpoint rules again -- a slow first download per thread, the
+        release-day rush's tail. A forked child (prefork) makes its own: no connection pool
+        is shared across a fork."""
+        client = self._client
+        if client is None or self._client_pid != os.getpid():
+            with self._client_lock:
+                if self._client is None or self._client_pid != os.getpid():
+                    from botocore.config import Config
+
+                    storage = self.storage
+                    session = storage._create_session()  # the keys of the settings, as django-storages
+                    self._client = session.client(
+                        "s3", region_name=storage.region_name, use_ssl=storage.use_ssl,
+                        endpoint_url=storage.endpoint_url, verify=storage.verify,
+                        # room for every web thread plus a transfer's own threads
+                        config=storage.client_config.merge(Config(max_pool_connections=32)))
+                    self._client_pid = os.getpid()
+                client = self._client
+        return client
 
     def key(self, name: str) -> str:
         split_name(name)
@@ -352,10 +374,18 @@ class S3Store(Store):
         return sorted(out)
 
     def download_url(self, name, filename):
+        """A presigned GET of the object (a local HMAC, no request to the store) that expires
+        after STORAGE_URL_MAX_AGE seconds and makes the browser save it as ``filename``."""
         # The file name is download_filename()'s: letters, digits, '.', '_' and '-' only.
-        return self.storage.url(name, parameters={
+        return self.client.generate_presigned_url("get_object", Params={
+            "Bucket": self.bucket_name, "Key": self.key(name),
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
-            "ResponseContentType": "application/zip"}, expire=settings.STORAGE_URL_MAX_AGE)
+            "ResponseContentType": "application/zip"}, ExpiresIn=settings.STORAGE_URL_MAX_AGE)
+
+    def warm(self) -> None:
+        """Pay the one-time costs (the client, its service model, the signer) now rather than
+        in a customer's request: portal/wsgi.py calls it as each web process loads."""
+        self.download_url("packages/00/warm.zip", "warm.zip")
 
 
 def _fsync_dir(directory: Path) -> None:

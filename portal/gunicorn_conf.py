@@ -18,7 +18,10 @@ GUNICORN_TIMEOUT       seconds a request may take before its worker is restarted
 GUNICORN_GRACEFUL_TIMEOUT  seconds workers get to finish on restart/stop (default 30)
 GUNICORN_KEEPALIVE     seconds an idle keep-alive connection from the proxy is held (default 5)
 GUNICORN_MAX_REQUESTS  requests after which a worker is replaced, with 10 % jitter (default
-                       1000; 0 = never)
+                       10000; 0 = never). A replacement loads the application again (~2 s
+                       of CPU, then the release snapshot for the map): at 1000, one of the
+                       four workers of a release-day rush was replaced every ~10 s, about a
+                       third of two cores (benchmarks/bench_rush.py)
 GUNICORN_ACCESS_LOG    access log file, "-" for stdout (default), empty for none
 GUNICORN_ERROR_LOG     error log file, "-" for stderr (default)
 GUNICORN_LOG_LEVEL     debug, info (default), warning, error
@@ -45,7 +48,7 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # Client address, request line, status, bytes, duration in microseconds, referrer, user agent.
@@ -55,3 +58,4 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Worker heartbeats in memory, not on a possibly slow disk (containers).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+

@@ -55,7 +55,10 @@ class Nginx:
         main = (f"{user}worker_processes {self.workers};\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log warn;\n"
                 "daemon off;\nevents { worker_connections 4096; }\n"
                 "http {\n"
-                f"  access_log {d}/logs/access.log;\n"
+                # Times in seconds: the whole request, and the node's (connect, answer).
+                "  log_format timed '$remote_addr \"$request\" $status $body_bytes_sent rt=$request_time "
+                "uct=$upstream_connect_time urt=$upstream_response_time up=$upstream_addr';\n"
+                f"  access_log {d}/logs/access.log timed;\n"
                 f"  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n"
                 f"  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n"
                 f"  scgi_temp_path {d}/temp/scgi;\n"

@@ -29,7 +29,11 @@ def link_download(request, token):
         raise Http404("no such download") from None
     public_id, key = link.public_id, link.key
     try:
-        order = Order.objects.filter(public_id=public_id, status=Order.Status.PAID).first()
+        # With its release in the same query, less the release's changelog (as the panel's
+        # lookup): a first release's changelog lists up to 50,000 camera ids, hundreds of kB
+        # read and parsed per download on a release-day rush, for a download that needs none.
+        order = (Order.objects.filter(public_id=public_id, status=Order.Status.PAID).select_related("release")
+                 .defer(purchases.NO_CHANGELOG).first())
     except ValidationError:  # not an order id
         order = None
     if order is None:

@@ -6,6 +6,7 @@ the object store. "Another machine" is the same store seen with an empty cache a
 import hashlib
 import io
 import tarfile
+import threading
 import urllib.request
 
 import pytest
@@ -159,6 +160,30 @@ def test_the_panel_download_redirects_its_owner_to_a_short_lived_url_of_the_file
     outsider = Client()
     outsider.force_login(customer("outsider@example.com"))
     assert outsider.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_threads_of_a_web_node_share_one_client_whose_links_work(fulfilled):
+    """One boto3 client per process: a client per thread (django-storages' own) loaded the S3
+    service model again on each new thread's first download, a few hundred ms."""
+    order, data = fulfilled
+    store, name = get_store(), packages.store_name(order.package_key)
+    clients, urls = [], []
+
+    def sign():
+        clients.append(store.client)
+        urls.append(store.download_url(name, "speedcams-x-r1.zip"))
+
+    threads = [threading.Thread(target=sign) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(urls) == 4 and all(client is store.client for client in clients)
+    for url in urls:
+        with _http.open(url, timeout=10) as fetched:
+            assert fetched.read() == data
+            assert fetched.headers["Content-Disposition"] == 'attachment; filename="speedcams-x-r1.zip"'
 
 
 @pytest.mark.django_db

@@ -81,6 +81,17 @@ def test_the_email_link_downloads_the_file_without_a_login_and_records_it_as_an_
     assert (download.via, download.release, download.package_key) == ("email", release, order.package_key)
 
 
+def test_the_email_link_never_reads_the_releases_changelog(order):
+    """A first release's changelog lists up to 50,000 camera ids: a download needs none of it
+    (on a release-day rush it was read and parsed once per download)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert Client().get(email_url(order)).status_code == 200
+    assert queries.captured_queries and not [q for q in queries.captured_queries if "changelog" in q["sql"]]
+
+
 def test_the_email_link_works_until_it_expires_and_then_gets_the_expiry_page(order):
     url = email_url(order)
     with later(django_settings.DOWNLOAD_LINK_MAX_AGE - 60):
