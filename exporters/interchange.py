@@ -12,7 +12,7 @@ from exporters.schema import MOBILE_TYPES, TYPE_LABELS, CameraType, DirectionMod
 from exporters.sizing import GroupedSizes, Layout, SizedExport, Tally
 from exporters.textrows import collect, write_parts
 from exporters.bulk import invalid_coordinates
-from exporters.i18n import ngettext, number
+from exporters.i18n import number
 
 DIRECTION_WORDS = {DirectionMode.ALL: "all", DirectionMode.ONE: "one", DirectionMode.BOTH: "both"}
 

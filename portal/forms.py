@@ -16,9 +16,10 @@ from cameras.coverage import Coverage, CoverageError
 from cameras.exporting import sizer
 from cameras.lru import LRU
 from cameras.models import Release
-from exporters.base import ExportError, ExportOptions
+from exporters.base import ICON_SET_CHOICES as EXPORT_ICON_SETS, ExportError, ExportOptions
 from exporters.devices import Device
 from exporters.package import hard_limit_error
+from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES
 from portal.services.catalog import PRESET_REGIONS, REGION_NAMES, mobile_offered, region_name
 from portal.services import geo, naming
 from portal.services import legal_notes
@@ -52,24 +53,9 @@ def strxfrm_key(name: str) -> str:
 VAT_NOTE = gettext_lazy("Prices include VAT at the rate of your country in the EU (the price stays the same, your "
                         "invoice shows the VAT); outside the EU no VAT is charged.")
 
-# The choices of the purchase form, as the customer reads them (the same values as
-# portal.models' and exporters.base's choices, whose English they repeat).
-SPEED_UNIT_CHOICES = [
-    ("auto", gettext_lazy("each country's unit (mph in the UK and the US, km/h elsewhere)")),
-    ("kmh", gettext_lazy("km/h everywhere")),
-    ("mph", gettext_lazy("mph everywhere")),
-]
-FR_ZONE_MODE_CHOICES = [
-    ("legal", gettext_lazy("danger zones, as French law requires (no exact position, no speed)")),
-    ("exact", gettext_lazy("exact camera positions and speeds (not for use in France)")),
-]
-FR_ZONE_MODE_HELP = gettext_lazy(
-    "French law (Code de la route art. R413-15, décret n° 2012-3) forbids signalling where speed cameras are, for "
-    "every driver in France: only danger zones are allowed. The legal mode shows each French camera as a danger "
-    "zone of at least 300 m in built-up areas, 2 km on other roads and 4 km on motorways, with no exact position "
-    "and no speed.")
-ICON_SET_CHOICES = (("speed", gettext_lazy("speed-limit signs")),
-                    ("fr-danger", gettext_lazy("danger signs instead of speed-limit signs")))
+# The choices of the purchase form, as the customer reads them: the models' (lazy, translated
+# when shown), and the icon sets of exporters.base, marked there and translated here.
+ICON_SET_CHOICES = tuple((value, gettext_lazy(label)) for value, label in EXPORT_ICON_SETS)
 
 
 class BillingForm(forms.Form):

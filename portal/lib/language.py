@@ -80,3 +80,12 @@ class PreferredLanguageMiddleware:
                     return response
         response = self.get_response(request)
         return response
+
+
+def remember(response, language: str):
+    """Store the customer's choice of ``language`` in the language cookie of ``response``."""
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response

@@ -13,6 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
 
+from portal.lib.language import remember
+
 
 def set_language(request):
     next_url = request.POST.get("next", request.GET.get("next", "")) or ""
@@ -33,9 +35,4 @@ def choose(request, language: str):
         next_url = "/"
     with translation.override(translation.get_language_from_path(urlsplit(next_url).path) or settings.LANGUAGE_CODE):
         target = translate_url(next_url, language)
-    response = HttpResponseRedirect(target)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
-    return response
+    return remember(HttpResponseRedirect(target), language)

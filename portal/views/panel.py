@@ -30,7 +30,8 @@ from exporters.base import ICON_SET_CHOICES, ExportError, ExportOptions
 from exporters.devices import DEVICES, get_device
 from portal.forms import coverage_choices, hard_limit_refusal
 from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, LABEL_MAX, SPEED_UNIT_CHOICES, ErrorReport, Order, User
-from portal.services import emails, l10n, links, purchases, reports, subscriptions
+from portal.lib.language import remember as language_cookie
+from portal.services import l10n, links, purchases, reports, subscriptions
 from portal.services.pricing import format_amount
 from portal.views.common import order_of_user, purchase_view
 
@@ -425,9 +426,4 @@ def save_language(request):
     with translation.override(code):
         messages.success(request, _("Your emails and files are now in %(language)s.") % {"language": names[code]})
         target = reverse("panel-home")
-    response = redirect(target)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
-                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
-    return response
+    return language_cookie(redirect(target), code)

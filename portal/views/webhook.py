@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -103,8 +104,11 @@ def stripe_webhook(request):
                 Order.objects.filter(pk=order.pk, payment_intent__isnull=True).update(payment_intent=obj.get("id"))
             fulfilment.payment_succeeded(order.pk)
         elif event["type"] == "payment_intent.payment_failed" and obj.get("id") == order.payment_intent:
-            # the current attempt only: a checkout reopened for another card has none yet
-            fulfilment.payment_failed(order.pk, payments.failure_message(obj.get("last_payment_error")))
+            # the current attempt only: a checkout reopened for another card has none yet; the
+            # reason is stored in the customer's words (the order page shows it as stored)
+            with translation.override(order.language or settings.LANGUAGE_CODE):
+                message = payments.failure_message(obj.get("last_payment_error"))
+            fulfilment.payment_failed(order.pk, message)
         elif event["type"] == "charge.refunded":
             if payments.is_full_refund(obj):
                 fulfilment.refunded(order.pk)

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.portal.panelkit import PASSWORD, customer, paid_order
+from tests.portal.panelkit import PASSWORD, customer
 
 pytestmark = pytest.mark.django_db
 
