@@ -61,7 +61,7 @@ from exporters.common import poi_names, select, select_index
 from exporters.icons import draw_icon, parse_category
 from exporters.schema import DirectionMode, Kind
 from exporters.units import shown_speeds, unit_columns
-from exporters.textrows import (ChunkTexts, NumberColumn, factorize, group_codes, row_sizes,
+from exporters.textrows import (ChunkTexts, NumberColumn, OutputBuffer, factorize, group_codes, row_sizes,
                         texts, write_parts, write_rows, xml_escape, xml_escape_invalid)
 from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
@@ -421,7 +421,7 @@ def kmz_file(doc: Document, options: ExportOptions) -> OutputFile:
     """``speedcams.kmz`` in memory, or written straight to a file of ``options.spool_dir``
     (a real file, seekable as the in-memory buffer is: the bytes are the same)."""
     if options.spool_dir is None:
-        buf = io.BytesIO()
+        buf = OutputBuffer()
         write_kmz(buf, doc)
         return OutputFile(KMZ_NAME, buf.getvalue(), "all", doc.count)
     fd, path = tempfile.mkstemp(prefix="spool-", suffix=".kmz", dir=options.spool_dir)
