@@ -84,11 +84,12 @@ Kind MOBILE: red light / red light + speed -> 7 (RADAR_MOBILE_RED_LIGHT), sectio
 Code 3 (RADAR_SEMIMOBILE_SPEED) is never written: the converter's author reports it shows an
 icon but gives no sound.
 
-Determinism: the database is built in a temporary file (in ``options.spool_dir`` when set,
-returned as a spooled file) with a fixed page size (4096): the three tables, the Info row, the rows inserted
-in camera-id order in one transaction (``INSERT_CHUNK`` rows per executemany, from numpy
-slices, so a million cameras never exist as Python tuples at once), the two indexes, then
-VACUUM (which rewrites the file canonically: tables first, then indexes, pages in order). The same input gives the same bytes with the
+Determinism: the database is loaded in memory with a fixed page size (4096): the three
+tables, the Info row, the rows inserted in camera-id order in one transaction (``INSERT_CHUNK``
+rows per executemany, from numpy slices, so a million cameras never exist as Python tuples at
+once), the two indexes; then ``VACUUM INTO`` a temporary file (in ``options.spool_dir`` when
+set, returned as a spooled file) writes it canonically (tables first, then indexes, pages in
+order), with the header counters an in-place VACUUM leaves (``build_database``). The same input gives the same bytes with the
 same SQLite library: the header records the version of the SQLite library that wrote it
 (offset 96), so a different SQLite version gives a different header.
 
@@ -535,21 +536,30 @@ class SygicSizes(sizing.SizeModel):
                                                    pages * PAGE_SIZE)], {}, ex.notes(counts))
 
 
+# The header fields an in-place VACUUM leaves (file change counter at offset 24, version-valid-
+# for number at 92: 2 after the load's transaction and the VACUUM); VACUUM INTO writes a new
+# file with 1 in both, and gets them here, so the bytes are those of the in-place VACUUM.
+VACUUMED_HEADER = ((24, (2).to_bytes(4, "big")), (92, (2).to_bytes(4, "big")))
+
+
 def build_database(chunks, path: str | None = None) -> bytes | None:
     """A fresh SQLite file with the schema and the rows of ``chunks`` (lists of INSERT
     parameters), built the same way every time: at ``path`` (a new or empty file; returns
-    None), or in a temporary directory (returns the bytes)."""
+    None), or in a temporary directory (returns the bytes).
+
+    The rows are loaded into an in-memory database, then ``VACUUM INTO`` writes the file
+    canonically in one pass (as an in-place VACUUM of a loaded file would, without writing the
+    pages twice and copying them back); the two header counters are then set as that VACUUM
+    sets them (``VACUUMED_HEADER``), so the bytes are the same."""
     if path is None:
         with tempfile.TemporaryDirectory(prefix="sygic-") as tmp:
             path = os.path.join(tmp, "offlinespeedcams.dat")
             build_database(chunks, path)
             with open(path, "rb") as fh:
                 return fh.read()
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: no journal, no fsync
-        conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         for statement in SCHEMA:
             if statement.startswith("CREATE TABLE"):
@@ -561,9 +571,13 @@ def build_database(chunks, path: str | None = None) -> bytes | None:
             if statement.startswith("CREATE INDEX"):
                 conn.execute(statement)
         conn.execute("COMMIT")
-        conn.execute("VACUUM")
+        conn.execute("VACUUM INTO ?", (path,))
     finally:
         conn.close()
+    with open(path, "r+b") as fh:
+        for offset, value in VACUUMED_HEADER:
+            fh.seek(offset)
+            fh.write(value)
     return None
 
 
