@@ -716,6 +716,7 @@ class OutputBuffer(io.RawIOBase):
         self._obj = ctypes.c_void_p()  # the bytes object once large (a reference we own)
         self._view: memoryview | None = None  # its content, writable
         self._cap = self._size = self._pos = 0
+        self._stay_small = False
 
     def readable(self) -> bool:
         return False
@@ -743,7 +744,7 @@ class OutputBuffer(io.RawIOBase):
     def write(self, data) -> int:
         if self._small is not None:
             n = self._small.write(data)
-            if _HUGE_API is not None and self._small.getbuffer().nbytes > HUGE_FROM:
+            if _HUGE_API is not None and not self._stay_small and self._small.getbuffer().nbytes > HUGE_FROM:
                 self._go_huge()
             return n
         if self.closed:
@@ -768,6 +769,10 @@ class OutputBuffer(io.RawIOBase):
             self._reserve(max(_HUGE_START, 2 * data.nbytes))
             self._view[:data.nbytes] = data
             self._size, self._pos = data.nbytes, small.tell()
+        except MemoryError:  # no room for the reservation (strict overcommit): stay a BytesIO
+            self._release()
+            self._small, self._stay_small = small, True
+            return
         except BaseException:
             self._release()
             self._small = small  # stays as it was

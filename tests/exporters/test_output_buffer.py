@@ -83,3 +83,33 @@ def test_discarded_buffer_is_released():
     buf.close()
     assert buf.closed
     del buf
+
+
+def test_no_room_for_huge_pages_stays_bytesio(monkeypatch):
+    monkeypatch.setattr(textrows, "HUGE_FROM", 100)
+
+    def no_room(self, need):
+        raise MemoryError
+
+    monkeypatch.setattr(OutputBuffer, "_reserve", no_room)
+    ops = random_ops(9)
+    assert replay(OutputBuffer(), ops) == replay(io.BytesIO(), ops)
+
+
+def test_kmz_writer_matches_zipfile():
+    """kml.write_kmz (its own stored-zip writer, zlib-ng's CRC-32) writes the bytes zipfile does."""
+    from types import SimpleNamespace
+
+    from exporters.base import ExportOptions
+    from exporters.plugins import kml
+    from tests.exporters.fixtures import sample_cameras, scaled_cameras
+
+    docs = [kml.Document(cams, options) for cams in (sample_cameras(), scaled_cameras(2000))
+            for options in (ExportOptions(mobile=True), ExportOptions(icons="fr-danger"))]
+    docs.append(SimpleNamespace(parts=["<kml>", b"\xc3\xa9", lambda out: out.write(b"x" * 70_000), "</kml>\n"],
+                                icons=[("icons/caf\u00e9.png", b"\x89PNG" * 50), ("icons/b.png", b"")]))
+    for doc in docs:
+        ours, reference = OutputBuffer(), io.BytesIO()
+        kml.write_kmz(ours, doc)
+        kml.write_kmz_zipfile(reference, doc)
+        assert ours.getvalue() == reference.getvalue()
