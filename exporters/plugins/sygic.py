@@ -89,9 +89,10 @@ tables, the Info row, the rows inserted in camera-id order in one transaction (`
 rows per executemany, from numpy slices, so a million cameras never exist as Python tuples at
 once), the two indexes; then ``VACUUM INTO`` a temporary file (in ``options.spool_dir`` when
 set, returned as a spooled file) writes it canonically (tables first, then indexes, pages in
-order), with the header counters an in-place VACUUM leaves (``build_database``). The same input gives the same bytes with the
-same SQLite library: the header records the version of the SQLite library that wrote it
-(offset 96), so a different SQLite version gives a different header.
+order), with the header counters an in-place VACUUM leaves (``build_database``). The same
+input gives the same bytes with the same SQLite library: the header records the version of
+the SQLite library that wrote it (offset 96), so a different SQLite version gives a
+different header.
 
 Size model (``size_model``): the file is ``page_count * 4096`` bytes, predicted without
 building the database. VACUUM copies the table with an append-only bulk load (rows in rowid
@@ -587,8 +588,9 @@ VACUUMED_HEADER = ((24, (2).to_bytes(4, "big")), (92, (2).to_bytes(4, "big")))
 
 def build_database(chunks, path: str | None = None, insert: str = INSERT) -> bytes | None:
     """A fresh SQLite file with the schema and the rows of ``chunks`` (iterables of the
-    parameters of ``insert``: ``INSERT`` or ``INSERT_PACKED``), built the same way every time: at ``path`` (a new or empty file; returns
-    None), or in a temporary directory (returns the bytes).
+    parameters of ``insert``: ``INSERT`` or ``INSERT_PACKED``), built the same way every
+    time: at ``path`` (a new or empty file; returns None), or in a temporary directory
+    (returns the bytes).
 
     The rows are loaded into an in-memory database, then ``VACUUM INTO`` writes the file
     canonically in one pass (as an in-place VACUUM of a loaded file would, without writing the
