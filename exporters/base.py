@@ -346,7 +346,9 @@ def output_file(name: str, content: bytes | Callable[[BinaryIO], None], options:
     are written (``path``), so a writer never holds the whole file. Same bytes either way."""
     if options.spool_dir is None:
         if callable(content):
-            buf = io.BytesIO()
+            from .textrows import OutputBuffer  # (textrows imports nothing of the exporters)
+
+            buf = OutputBuffer()
             content(buf)
             content = buf.getvalue()  # hands the buffer over without a copy
         return OutputFile(name, content, category, count)

@@ -30,8 +30,11 @@ final copy. Plain Python + numpy; no Django.
 
 from __future__ import annotations
 
+import ctypes
 import io
+import mmap
 import re
+import sys
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
@@ -333,7 +336,10 @@ class ChunkTexts:
 
     When most rows of a chunk have a text not made before, the cache does not pay: from then
     on ``build`` gets the rows of each chunk as they are (it makes a text once per distinct
-    combination among them, as ``common.poi_names`` does)."""
+    combination among them, as ``common.poi_names`` does).
+
+    With one text column the cache is a dict by value instead (no codes: factorizing the
+    column cost more than the lookups), with the same limits and the same texts."""
 
     def __init__(self, columns: Sequence[np.ndarray], build: Callable[[np.ndarray], list[str]]):
         self.columns, self.build = tuple(columns), build
@@ -342,6 +348,37 @@ class ChunkTexts:
         self.cache: np.ndarray | None = None  # text per code (None: not made, or dropped)
         self.cached: np.ndarray | None = None  # per code: whether ``cache`` holds its text
         self.size = 0  # texts ``cache`` holds
+        # one text column (a description, a road): texts looked up by the value itself in a
+        # dict, a chunk at a time (``_by_value``), so the column is never factorized
+        column = np.asarray(self.columns[0]) if len(self.columns) == 1 else None
+        self.values = column if column is not None and column.dtype == object else None
+        self.memo: dict = {}
+
+    def _by_value(self, idx: np.ndarray) -> list[str]:
+        """``__call__`` for one text column: the texts of the values of rows ``idx`` from
+        ``memo`` (value -> text), ``build`` called with one row per value not in it."""
+        values = self.values[idx].tolist()
+        memo = self.memo
+        try:
+            return list(map(memo.__getitem__, values))
+        except (KeyError, TypeError):  # a value not made yet (or unhashable: no memo for it)
+            pass
+        try:
+            first = dict(zip(reversed(values), range(len(values) - 1, -1, -1)))  # value -> its first row
+        except TypeError:
+            self.direct = True
+            return list(self.build(idx))
+        new = [v for v in first if v not in memo]
+        if 2 * len(new) > len(values) and len(values) >= 64:  # mostly new texts: no memo from now on
+            self.direct = True
+            self.memo = {}
+            return list(self.build(idx))
+        if len(memo) + len(new) > TEXT_CACHE:
+            memo.clear()
+            new = list(first)
+        at = np.fromiter(map(first.__getitem__, new), dtype=np.int64, count=len(new))
+        memo.update(zip(new, self.build(idx[at])))
+        return list(map(memo.__getitem__, values))
 
     def _row_keys(self) -> np.ndarray:
         """One code per row (0..k-1) for the combination of ``columns``, for all rows at once
@@ -357,6 +394,8 @@ class ChunkTexts:
             return []
         if self.direct:
             return list(self.build(idx))
+        if self.values is not None:
+            return self._by_value(idx)
         codes = self._row_keys()[idx]
         cache, cached = self.cache, self.cached
         missing = ~cached[codes]
@@ -615,9 +654,182 @@ def write_parts(out, parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]
 def collect(parts: Iterable[bytes | str | Callable[[io.BytesIO], None]]) -> bytes:
     """Concatenate strings, bytes and writer callbacks into one bytes object.
 
-    The ``BytesIO`` buffer is handed over by ``getvalue()`` without a copy, so the peak is
-    about the size of the result, not twice that.
+    The buffer (``OutputBuffer``) is handed over by ``getvalue()`` without a copy, so the
+    peak is about the size of the result, not twice that.
     """
-    out = io.BytesIO()
+    out = OutputBuffer()
     write_parts(out, parts)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# The in-memory output buffer
+
+HUGE_FROM = 1 << 20  # bytes: a larger output moves to memory advised for transparent huge pages
+_HUGE_START = 256 << 20  # its first capacity (address space: only the pages written are memory)
+_HUGE_ALIGN = 2 << 20  # a huge page
+_BYTES_DATA = bytes.__basicsize__ - 1  # offset of a bytes object's first byte (``ob_sval``)
+
+
+def _huge_api():
+    """(new, resize, decref, madvise) from the CPython C API and libc, or None where that is
+    not CPython on Linux with transparent huge pages."""
+    if sys.implementation.name != "cpython" or not sys.platform.startswith("linux") \
+            or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return None
+    try:
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        api = ctypes.pythonapi
+        new, resize, decref = api.PyBytes_FromStringAndSize, api._PyBytes_Resize, api.Py_DecRef
+    except (OSError, AttributeError):
+        return None
+    madvise.argtypes, madvise.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
+    new.argtypes, new.restype = [ctypes.c_void_p, ctypes.c_ssize_t], ctypes.c_void_p
+    resize.argtypes, resize.restype = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_ssize_t], ctypes.c_int
+    decref.argtypes, decref.restype = [ctypes.c_void_p], None
+    return new, resize, decref, madvise
+
+
+_HUGE_API = _huge_api()
+
+
+class OutputBuffer(io.RawIOBase):
+    """An in-memory, seekable binary file like ``io.BytesIO`` (``getvalue()`` hands its bytes
+    over without a copy, and closes the buffer), for the large outputs of the text formats.
+
+    Writing tens of megabytes into fresh memory costs more in page faults than in making the
+    text: a bytes object of 70 MB is faulted in 4 KiB pages, about 18,000 faults (0.16 s on
+    the benchmark machine, as much as building the rows). So once the output passes
+    ``HUGE_FROM`` bytes, it moves into a bytes object made for it (``PyBytes_FromStringAndSize``
+    with no content, as C extensions build their results) whose memory is advised for
+    transparent huge pages (``madvise(MADV_HUGEPAGE)``: 2 MiB pages, 36 faults for 70 MB),
+    grown by doubling (into a new object so advised: copying in huge pages costs little) and
+    cut to its length when handed over (``_PyBytes_Resize``, a ``realloc`` that shrinks in
+    place). The object is reachable only through this
+    buffer until then (reference count 1, as resizing requires). Small outputs, and Python
+    builds other than CPython on Linux, stay in a ``BytesIO``. The bytes are the same either
+    way."""
+
+    def __init__(self):
+        super().__init__()
+        self._small: io.BytesIO | None = io.BytesIO()
+        self._obj = ctypes.c_void_p()  # the bytes object once large (a reference we own)
+        self._view: memoryview | None = None  # its content, writable
+        self._cap = self._size = self._pos = 0
+        self._stay_small = False
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._small.tell() if self._small is not None else self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if self._small is not None:
+            return self._small.seek(pos, whence)
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + pos < 0:
+            raise ValueError(f"negative seek position {base + pos}")
+        self._pos = base + pos
+        return self._pos
+
+    def write(self, data) -> int:
+        if self._small is not None:
+            n = self._small.write(data)
+            if _HUGE_API is not None and not self._stay_small and self._small.getbuffer().nbytes > HUGE_FROM:
+                self._go_huge()
+            return n
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        with memoryview(data) as view:
+            view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+            n = view.nbytes
+            end = self._pos + n
+            if end > self._cap:
+                self._reserve(end)
+            if self._pos > self._size:  # written past the end: the gap reads as zeros (as BytesIO)
+                self._view[self._size:self._pos] = bytes(self._pos - self._size)
+            self._view[self._pos:end] = view
+        self._pos = end
+        self._size = max(self._size, end)
+        return n
+
+    def _go_huge(self) -> None:
+        small, self._small = self._small, None
+        data = small.getbuffer()
+        try:
+            self._reserve(max(_HUGE_START, 2 * data.nbytes))
+            self._view[:data.nbytes] = data
+            self._size, self._pos = data.nbytes, small.tell()
+        except MemoryError:  # no room for the reservation (strict overcommit): stay a BytesIO
+            self._release()
+            self._small, self._stay_small = small, True
+            return
+        except BaseException:
+            self._release()
+            self._small = small  # stays as it was
+            raise
+        finally:
+            data.release()
+        small.close()
+
+    def _reserve(self, need: int) -> None:
+        """Room for ``need`` bytes: a new bytes object (twice as large as the last one at
+        least), advised for huge pages before the content so far is copied into it (a
+        ``realloc`` may copy it into memory not so advised)."""
+        new, _, decref, madvise = _HUGE_API
+        cap = max(need, 2 * self._cap)
+        obj = new(None, cap)
+        start = obj + _BYTES_DATA
+        first = -(-start // _HUGE_ALIGN) * _HUGE_ALIGN
+        last = (start + cap) // _HUGE_ALIGN * _HUGE_ALIGN
+        if last > first:
+            madvise(first, last - first, mmap.MADV_HUGEPAGE)  # advice only: no huge pages is no error
+        view = memoryview((ctypes.c_char * cap).from_address(start)).cast("B")
+        if self._obj.value:
+            view[:self._size] = self._view[:self._size]
+            self._view = None
+            decref(self._obj.value)
+        self._obj.value, self._view, self._cap = obj, view, cap
+
+    def _release(self) -> None:
+        self._view = None
+        if self._obj.value:
+            _HUGE_API[2](self._obj.value)
+            self._obj.value = None
+        self._cap = self._size = self._pos = 0
+
+    def getvalue(self) -> bytes:
+        """The bytes written; the buffer is closed (its memory is the result)."""
+        if self._small is not None:
+            value = self._small.getvalue()
+        else:
+            if self.closed:
+                raise ValueError("I/O operation on closed file.")
+            _, resize, decref, _ = _HUGE_API
+            self._view = None
+            if self._size != self._cap and resize(ctypes.byref(self._obj), self._size):  # pragma: no cover
+                raise MemoryError
+            value = ctypes.cast(self._obj, ctypes.py_object).value  # a reference of its own
+            decref(self._obj.value)
+            self._obj.value = None
+        self.close()
+        return value
+
+    def close(self) -> None:
+        if self._small is not None:
+            self._small.close()
+        else:
+            self._release()
+        super().close()
+
+    def __del__(self):
+        self.close()

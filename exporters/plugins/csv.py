@@ -29,7 +29,8 @@ from exporters import sizing
 from exporters.base import CameraSet, Exporter, ExportOptions, RenderResult, register
 from exporters.common import select, select_index
 from exporters.schema import Kind
-from exporters.textrows import ChunkTexts, csv_column, group_codes, number_pairs, number_pieces, row_sizes, write_rows
+from exporters.textrows import (ChunkTexts, NumberColumn, csv_column, group_codes, number_pairs, row_sizes,
+                                write_rows)
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, position_errors,
                            text_file, type_slugs)
 from exporters.i18n import gettext, gettext_noop
@@ -69,14 +70,18 @@ def row_maker(cams: CameraSet):
         ChunkTexts((column,), lambda rows, column=column: csv_column(column[rows], after=","))
         for column in (country, road, description))
 
+    # the numbers' digits are worked out once for all rows (``NumberColumn``), picked per chunk
+    id_text, lat_text, lon_text = (NumberColumn(ids, suffix=","), NumberColumn(lat, 6, suffix=","),
+                                   NumberColumn(lon, 6, suffix=","))
+    heading_text = NumberColumn(heading, 2, trim=True)
+    reports_text = NumberColumn(reports, when=reports > 0, suffix=EOL, missing=EOL)
+
     def make(idx):
-        rep = reports[idx]
-        return [*number_pieces(ids[idx], suffix=","), kind_type[kt_codes[idx]].tolist(),
-                *number_pieces(lat[idx], 6, suffix=","), *number_pieces(lon[idx], 6, suffix=","),
-                speeds[sp_codes[idx]].tolist(), *number_pieces(heading[idx], 2, trim=True),
+        return [*id_text(idx), kind_type[kt_codes[idx]].tolist(), *lat_text(idx), *lon_text(idx),
+                speeds[sp_codes[idx]].tolist(), *heading_text(idx),
                 directions_text[mode[idx]].tolist(), country_cells(idx), road_cells(idx), description_cells(idx),
                 number_pairs(end_lat[idx], end_lon[idx], 6, middle=",", suffix=",", missing=",,"),
-                *number_pieces(rep, when=rep > 0, suffix=EOL, missing=EOL)]
+                *reports_text(idx)]
 
     return make
 
