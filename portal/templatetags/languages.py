@@ -12,18 +12,26 @@ from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.http import urlencode
 
+from portal.lib.language import is_page
+
 register = template.Library()
 
 
 def _here(request) -> str:
-    return request.get_full_path() if request is not None else "/"
+    """The page to come back to: this one, when it is a page (``portal.lib.language.is_page``);
+    never the address of a download or of something else that is not a page."""
+    if request is None or not is_page(request):
+        return "/"
+    return request.get_full_path()
 
 
 @register.inclusion_tag("portal/_language_chooser.html", takes_context=True)
-def language_chooser(context):
+def language_chooser(context, to_home=False):
+    """``to_home``: the chooser goes to the home page (error pages, a password-reset link:
+    their address names what the page must not repeat)."""
     current = translation.get_language() or settings.LANGUAGE_CODE
     names = dict(settings.LANGUAGES)
-    query = urlencode({"next": _here(context.get("request"))})
+    query = urlencode({"next": "/" if to_home else _here(context.get("request"))})
     languages = [(code, name, f"{reverse('language-choose', args=[code])}?{query}") for code, name in settings.LANGUAGES]
     return {"languages": languages, "current": current, "current_name": names.get(current, current)}
 
@@ -31,7 +39,7 @@ def language_chooser(context):
 @register.inclusion_tag("portal/_alternate_links.html", takes_context=True)
 def alternate_links(context):
     request = context.get("request")
-    if request is None:
+    if request is None or not is_page(request):
         return {"alternates": []}
     path = request.path
     alternates = [(code, request.build_absolute_uri(translate_url(path, code))) for code, _ in settings.LANGUAGES]

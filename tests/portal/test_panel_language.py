@@ -1,6 +1,7 @@
 """The account's language, chosen in the panel: it is stored on the account (the language of
 the customer's emails and files), and the panel is shown in it from then on."""
 
+import html
 import re
 
 import pytest
@@ -46,7 +47,10 @@ def test_the_panel_offers_every_language_by_its_own_name_with_the_account_s_sele
     options = re.findall(r'<option value="(\w+)" lang="\w+"( selected)?>([^<]+)</option>', form.group(1))
     assert [(code, name) for code, _sel, name in options] == list(settings.LANGUAGES)
     assert [code for code, sel, _name in options if sel] == ["de"]
-    assert "Français" in form.group(1) and "Language of your emails and files" in form.group(1)
+    with translation.override("de"):
+        label = translation.gettext("Language of your emails and files")
+    assert label != "Language of your emails and files"  # the catalog's German
+    assert "Français" in form.group(1) and label in form.group(1)
 
 
 def test_choosing_french_saves_it_and_redirects_to_the_french_panel_with_the_cookie(client, lea):
@@ -147,13 +151,19 @@ def test_the_panel_and_account_pages_render_under_fr(client, lea, tmp_path):
     page = client.get(purchase + "coverage/").content.decode()
     assert 'id="coverage-texts"' in page and '"locale": "fr"' in page and "%(cameras)s, %(size)s" in page
     page = client.get(f"/fr/account/purchases/{order.public_id}/report/").content.decode()
-    too_large = re.search(r'data-too-large="([^"]*)"', page).group(1)
-    assert too_large.startswith("The screenshot is %(size)s; the limit is 2") and 'data-locale="fr"' in page
+    too_large = html.unescape(re.search(r'data-too-large="([^"]*)"', page).group(1))
+    with translation.override("fr"):
+        expected = translation.gettext("The screenshot is %(size)s; the limit is %(limit)s. Please choose a smaller "
+                                       "image, or remove it: your text is kept.")
+    assert expected != "The screenshot is %(size)s; the limit is %(limit)s. Please choose a smaller image, or remove " \
+                       "it: your text is kept."
+    head = expected.split("%(limit)s")[0]
+    assert too_large.startswith(head) and "%(size)s" in too_large and 'data-locale="fr"' in page
 
 
 def test_the_password_reset_email_follows_the_account_s_language(client, lea):
     """Asked for on an English page, the email is in the account's language: its link opens
-    the French page (the text reads English until the catalog is translated)."""
+    the French page, and its words are the catalog's French."""
     from django.core import mail
 
     User.objects.filter(pk=lea.pk).update(language="fr")
@@ -161,5 +171,7 @@ def test_the_password_reset_email_follows_the_account_s_language(client, lea):
     assert response.status_code == 302 and response["Location"] == "/account/password/reset/sent/"
     [message] = mail.outbox
     assert "/fr/account/password/reset/" in message.body
-    assert message.subject == "Set a new password for your customer panel"
-    assert "The link works once and for" in message.body and "hours." in message.body
+    with translation.override("fr"):
+        subject = translation.gettext("Set a new password for your customer panel")
+    assert message.subject == subject and subject != "Set a new password for your customer panel"
+    assert "The link works once and for" not in message.body

@@ -24,7 +24,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from portal.services import subscriptions
+from portal.services import l10n, subscriptions
 from portal.services.entitlement import add_months
 from portal.models import EmailRecord, ErrorReport, Order
 from portal.services.packages import store_path
@@ -86,10 +86,10 @@ def test_the_annual_upgrade_on_day_6_charges_the_difference_to_the_saved_card(sh
         # a one-time purchase: a month of releases; the upgrade: a year from today, renewing
         assert "with 1 month of updates" in page.inner_text("#updates")
         offer = page.inner_text("#upgrade-form")
-        assert f"every new release for 12 months from today, until {add_months(timezone.now(), 12):%-d %B %Y}" in offer
+        assert f"every new release for 12 months from today, until {l10n.date(add_months(timezone.now(), 12))}" in offer
         assert "renewing at €34.90 a year" in offer and "You pay only the difference now, €10.00" in offer
         deadline = order.paid_at + timedelta(days=7)
-        assert f"Offered until {deadline:%-d %B %Y}" in offer
+        assert f"Offered until {l10n.date(deadline)}" in offer
         page.click("#upgrade:has-text('Upgrade for €10.00')")
         page.wait_for_selector("#messages")
         assert page.url == panel_url(base, order)
@@ -106,7 +106,7 @@ def test_the_annual_upgrade_on_day_6_charges_the_difference_to_the_saved_card(sh
     order.refresh_from_db()
     assert order.plan == "annual" and order.subscription_status == "active" and order.subscription_id
     assert order.status == Order.Status.PAID and order.amount == 2490            # the purchase itself unchanged
-    assert f"until {order.subscription_end:%d %B %Y}" in said
+    assert f"until {l10n.date(order.subscription_end)}" in said
     assert order.subscription_end == add_months(order.upgraded_at, 12) and order.upgrade_amount == 1000
     # the Stripe side: one subscription on the customer of the purchase, on the annual plan
     [sub] = stripe.Subscription.list(customer=order.stripe_customer, status="all").data
@@ -150,7 +150,7 @@ def test_the_annual_upgrade_on_day_8_is_not_offered_and_the_server_refuses_it(sh
         ended = order.paid_at + timedelta(days=7)
         assert page.inner_text("#messages li.error") == (
             "The annual upgrade is offered for 7 days after the purchase; "
-            f"for this purchase it ended on {ended:%d %B %Y}.")
+            f"for this purchase it ended on {l10n.date(ended)}.")
         assert page.get_attribute("#subscription", "data-plan") == "one-time"
         # and the same POST straight from the browser's HTTP client: refused the same way
         token = page.get_attribute("input[name=csrfmiddlewaretoken]", "value")

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from portal.models import EmailRecord, Order, StripeEvent
+from portal.services import l10n
 
 from tests.portal.invoicekit import figures, pdf_text
 from tests.portal.shopping import NEEDS_3DS, VISA, buy, make_release, wait_for
@@ -128,7 +129,7 @@ def test_a_new_visitor_buys_a_tomtom_file_with_mobile_cameras_and_gets_the_three
     receipt = next(m for m in messages if subject(m).startswith("Your receipt"))
     receipt_text = receipt.get_body(("plain",)).get_content()
     assert "€24.90" in receipt_text and "VAT 19 %: €3.98" in receipt_text
-    assert f"Updates are included until {invoice.updates_until:%-d %B %Y}." in receipt_text
+    assert f"Updates are included until {l10n.date(invoice.updates_until)}." in receipt_text
     [pdf] = list(receipt.iter_attachments())
     assert pdf.get_filename() == f"{invoice.number}.pdf" and pdf.get_content_type() == "application/pdf"
     assert figures(pdf_text(pdf.get_content())) == {"number": invoice.number, "net": 2092, "vat": 398,

@@ -102,7 +102,7 @@ def site_patterns():
 
 
 # Parameters that are public catalog values, not a customer's objects.
-PUBLIC_PARAMS = {"device_id"}
+PUBLIC_PARAMS = {"device_id", "language"}  # the same for everyone: not an identifier
 
 
 def retarget(token: str, old: str, new: str) -> str:
@@ -239,7 +239,7 @@ def test_every_url_with_an_identifier_is_404_for_another_customer_and_closed_to_
     for route, name, params, _ in site_patterns():
         if set(params) - PUBLIC_PARAMS or name == "webhook-stripe":
             continue
-        kwargs = {p: people.order_b.device_id for p in params}
+        kwargs = {p: "fr" if p == "language" else people.order_b.device_id for p in params}
         response = eve.get(reverse(name, kwargs=kwargs), follow=True)
         assert response.status_code in (200, 400, 405), (name, response.status_code)
         no_leak(response, people)
@@ -313,7 +313,7 @@ def test_every_post_endpoint_refuses_a_post_without_the_csrf_token(people):
     browser.force_login(people.b)
     stored_b = panel.file_state(b, queue=False).file
     values = {"public_id": b.public_id, "device_id": b.device_id, "uidb64": people.uid(people.b),
-              "token": links.panel_token(b, stored_b), "invoice_id": people.invoice_a.public_id}
+              "token": links.panel_token(b, stored_b), "invoice_id": people.invoice_a.public_id, "language": "fr"}
     data = dict(ATTACK_POST, username=people.b.email, password="eve-password-77", email=people.b.email,
                 old_password="eve-password-77", coverage="FR")
     swept = []

@@ -2,10 +2,13 @@
 settings it runs with), names the seller from the environment, and is linked from the footer
 of every page."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
 from cameras import legal
+from portal.services import l10n
 
 pytestmark = pytest.mark.django_db
 
@@ -82,5 +85,6 @@ def test_the_privacy_policy_says_what_is_stored_and_how_to_delete(client):
 def test_the_camera_laws_page_lists_every_note_with_its_source_and_date(client):
     page = text(client, "pages-legal-notes")
     for note in legal.NOTES.values():
-        assert f'id="law-{note.country}"' in page and note.law in page and note.checked in page
+        checked = l10n.date(datetime.date.fromisoformat(note.checked))  # "December 6, 2026"
+        assert f'id="law-{note.country}"' in page and note.law in page and checked in page
     assert 'href="https://lawbrary.ch/law/art/SVG-v2019.01-de-art-98a"' in page
