@@ -23,6 +23,7 @@ import numpy as np
 
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, gettext_noop, number
 from .schema import SNAPSHOT_COLUMNS, CameraType, DirectionMode, Kind
+from .textrows import OutputBuffer
 
 
 class ExportError(Exception):
@@ -346,8 +347,6 @@ def output_file(name: str, content: bytes | Callable[[BinaryIO], None], options:
     are written (``path``), so a writer never holds the whole file. Same bytes either way."""
     if options.spool_dir is None:
         if callable(content):
-            from .textrows import OutputBuffer  # (textrows imports nothing of the exporters)
-
             buf = OutputBuffer()
             content(buf)
             content = buf.getvalue()  # hands the buffer over without a copy
