@@ -54,6 +54,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from tqdm import tqdm
 
+from exporters.i18n import gettext, ngettext, number
 from exporters.schema import SNAPSHOT_COLUMNS, CameraType
 
 from . import history
@@ -567,47 +568,53 @@ def restore_snapshot(release: Release, *, replace_corrupt: bool = True) -> str:
 # Text
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def _changes(n: int, singular: str, plural: str) -> str:
+    return ngettext(singular, plural, n) % {"count": number(n)}
 
 
 def _country_text(cc: str, c: dict) -> str:
     parts = []
     if c.get("added"):
-        parts.append(f"+{c['added']}")
+        parts.append(f"+{number(c['added'])}")
     if c.get("removed"):
-        parts.append(f"-{c['removed']}")
+        parts.append(f"-{number(c['removed'])}")
     if c.get("moved"):
-        parts.append(f"{c['moved']} moved")
+        parts.append(gettext("%(count)s moved") % {"count": number(c["moved"])})
     if c.get("speed_changed"):
-        parts.append(_plural(c["speed_changed"], "speed change"))
+        parts.append(_changes(c["speed_changed"], "%(count)s speed change", "%(count)s speed changes"))
     if c.get("type_changed"):
-        parts.append(_plural(c["type_changed"], "type change"))
+        parts.append(_changes(c["type_changed"], "%(count)s type change", "%(count)s type changes"))
     return f"{cc} " + " ".join(parts)
 
 
 def changelog_text(release: Release, max_countries: int | None = 10) -> str:
-    """One-line human summary, e.g.
-    "Release 7: +120 added, -4 removed, 12 moved, 3 speed changes, 1 type change; by country: FR +50 -1, DE +70 -3 12 moved".
+    """One-line human summary in the active language (English for the CLI; the home page's
+    language there), e.g. "Release 7: +120 added, -4 removed, 12 moved, 3 speed changes,
+    1 type change since release 6; by country: FR +50 -1, DE +70 -3 12 moved".
 
     Countries are listed by number of changes (then code), at most ``max_countries`` of them.
     """
     log = release.changelog or {}
     s = {key: 0 for key in CHANGE_KEYS} | log.get("summary", {})
-    head = (
-        f"Release {release.number}: +{s['added']} added, -{s['removed']} removed, {s['moved']} moved, "
-        f"{_plural(s['speed_changed'], 'speed change')}, {_plural(s['type_changed'], 'type change')}"
-    )
+    head = gettext("Release %(number)s: +%(added)s added, -%(removed)s removed, %(moved)s moved, %(speed)s, "
+                   "%(types)s") % {
+        "number": release.number, "added": number(s["added"]), "removed": number(s["removed"]),
+        "moved": number(s["moved"]),
+        "speed": _changes(s["speed_changed"], "%(count)s speed change", "%(count)s speed changes"),
+        "types": _changes(s["type_changed"], "%(count)s type change", "%(count)s type changes")}
     if log.get("previous") is None:
-        head += " (first release)"
+        head = gettext("%(head)s (first release)") % {"head": head}
     else:
-        head += f" since release {log['previous']}"
+        head = gettext("%(head)s since release %(previous)s") % {"head": head, "previous": log["previous"]}
     by_country = log.get("by_country", {})
     if not by_country:
-        return head + "; no changes" if not any(s.values()) else head
+        return gettext("%(head)s; no changes") % {"head": head} if not any(s.values()) else head
     ranked = sorted(by_country.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     shown = ranked if max_countries is None else ranked[:max_countries]
-    text = head + "; by country: " + ", ".join(_country_text(cc, c) for cc, c in shown)
-    if len(ranked) > len(shown):
-        text += f", and {len(ranked) - len(shown)} more countries"
+    text = gettext("%(head)s; by country: %(countries)s") % {
+        "head": head, "countries": ", ".join(_country_text(cc, c) for cc, c in shown)}
+    rest = len(ranked) - len(shown)
+    if rest:
+        text = ngettext("%(line)s, and %(count)s more country", "%(line)s, and %(count)s more countries", rest) % {
+            "line": text, "count": number(rest)}
     return text

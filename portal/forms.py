@@ -4,6 +4,7 @@ the checkout's billing country (``BillingForm``)."""
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 
 from django import forms
@@ -46,7 +47,6 @@ def _billing_country_choices(language: str) -> tuple[tuple[str, str], ...]:
 
 def strxfrm_key(name: str) -> str:
     """Sort key for names with accents ("Åland" with the As, "Émirats" with the Es)."""
-    import unicodedata
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 

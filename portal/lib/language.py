@@ -69,9 +69,12 @@ class PreferredLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and get_language_from_path(request.path_info) is None:
+        # is_page first: a download or a JSON answer never loads the session and the account
+        # that preferred() may read
+        if (request.method in ("GET", "HEAD") and get_language_from_path(request.path_info) is None
+                and is_page(request)):
             language = preferred(request)
-            if language != settings.LANGUAGE_CODE and is_page(request):
+            if language != settings.LANGUAGE_CODE:
                 here = request.get_full_path()
                 there = translate_url(here, language)
                 if there != here:

@@ -141,35 +141,3 @@ def _country_names(language: str) -> dict[str, str]:
     named = _territories(language)
     return {code: named.get(code) or name for code, name in english.items()}
 
-
-def changelog_line(release, max_countries: int = 10) -> str:
-    """A release's changes in one line, in the active language (the home page):
-    "Release 7: 120 added, 4 removed, 12 moved; by country: FR +50 -1, DE +70 -3, and 9 more countries"."""
-    log = release.changelog or {}
-    s = {"added": 0, "removed": 0, "moved": 0, "speed_changed": 0, "type_changed": 0} | log.get("summary", {})
-    values = {"number": release.number, "added": l10n.number(s["added"]), "removed": l10n.number(s["removed"]),
-              "moved": l10n.number(s["moved"])}
-    if log.get("previous") is None:
-        head = gettext("Release %(number)s (the first): %(added)s added, %(removed)s removed, %(moved)s moved") % values
-    else:
-        values["previous"] = log["previous"]
-        head = gettext("Release %(number)s, since release %(previous)s: %(added)s added, %(removed)s removed, "
-                       "%(moved)s moved") % values
-    changed = [ngettext("%(count)s speed change", "%(count)s speed changes", s["speed_changed"])
-               % {"count": l10n.number(s["speed_changed"])}] if s["speed_changed"] else []
-    changed += [ngettext("%(count)s type change", "%(count)s type changes", s["type_changed"])
-                % {"count": l10n.number(s["type_changed"])}] if s["type_changed"] else []
-    if changed:
-        head = ", ".join([head] + changed)
-    ranked = sorted(log.get("by_country", {}).items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    if not ranked:
-        return head
-    shown = [" ".join([cc] + [text for key, text in (("added", "+%s"), ("removed", "-%s")) if c.get(key)
-                              for text in [text % l10n.number(c[key])]])
-             for cc, c in ranked[:max_countries]]
-    line = gettext("%(head)s; by country: %(countries)s") % {"head": head, "countries": ", ".join(shown)}
-    rest = len(ranked) - len(shown)
-    if rest > 0:
-        line = ngettext("%(line)s, and %(count)s more country", "%(line)s, and %(count)s more countries", rest) % {
-            "line": line, "count": l10n.number(rest)}
-    return line

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from cameras.exporting import latest_release, release_index
 from cameras.lru import LRU
+from cameras.releases import changelog_text
 from cameras.models import Release
 from exporters.common import CATEGORIES
 from exporters.devices import DEVICES
@@ -38,7 +39,7 @@ def _changelog_text(release_pk: int, sha256: str) -> str:
     """A release's changelog line, computed once per process (releases never change)."""
     language = get_language() or "en"
     return _CHANGELOG_TEXTS.get((release_pk, sha256, language),
-                                lambda: naming.changelog_line(Release.objects.get(pk=release_pk)))
+                                lambda: changelog_text(Release.objects.get(pk=release_pk)))
 
 
 def model_patterns(model: str) -> list[str]:

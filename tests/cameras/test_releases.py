@@ -259,7 +259,7 @@ def test_changelog_text_summarises_the_changes_overall_and_by_country(make):
         "Release 2: +3 added, -1 removed, 1 moved, 1 speed change, 1 type change since release 1; "
         "by country: DE +1 -1 1 moved 1 speed change, FR +2 1 type change"
     )
-    assert changelog_text(release, max_countries=1).endswith("DE +1 -1 1 moved 1 speed change, and 1 more countries")
+    assert changelog_text(release, max_countries=1).endswith("DE +1 -1 1 moved 1 speed change, and 1 more country")
 
 
 @pytest.mark.django_db

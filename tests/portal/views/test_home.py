@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils.html import escape
 
-from portal.services.naming import changelog_line
+from cameras.releases import changelog_text
 from exporters.devices import DEVICES
 from exporters.schema import CameraType
 from portal.services import l10n
@@ -100,7 +100,7 @@ def test_the_release_its_date_counts_and_changelog(client, release):
     assert l10n.date(release.created_at) in text      # in the page's language
     assert f'datetime="{release.created_at:%Y-%m-%d}"' in html
     assert f"{l10n.number(release.camera_count)} cameras" in text
-    assert changelog_line(release) in text
+    assert changelog_text(release) in text
     # The table of countries: one row per country with its count.
     for code, count in release.counts["country"].items():
         assert f"<td>{code}</td><td class=\"num\">{l10n.number(count)}</td>" in html
