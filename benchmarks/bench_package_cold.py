@@ -6,8 +6,8 @@
 For each device of ``exporters.devices.DEVICES`` a fresh Python process builds
 ``scaled_cameras(n)`` (tests/exporters/fixtures.py: every type and direction mode, a sixth of
 them in France), then times ``build_package`` (render, counts, manifest with checksums,
-INSTALL, deflate at level 9) as the fan-out and ``manage.py export`` call it: the plugin's
-large files spooled to a temporary directory (``--in-memory``: held in memory), the device's
+INSTALL, the zip: zlib-ng level 6 in 1 MiB blocks on threads, ``exporters.zipfiles``) as the
+fan-out and ``manage.py export`` call it: the plugin's large files spooled to a temporary directory (``--in-memory``: held in memory), the device's
 own mobile setting, the options of a new purchase (speed unit auto, France as legal danger
 zones; ``--exact-france``: exact positions).
 

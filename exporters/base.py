@@ -253,9 +253,6 @@ class OutputFile:
     count: int = 0                 # cameras (POIs) in this file; 0 for companion files
     path: str | None = None        # a spooled file holding the bytes (the writer may give ``digest``)
     digest: str | None = field(default=None, repr=False, compare=False)  # sha256 hex, when known
-    # deflate level of this file in the package zip (None: ``package.ZIP_LEVEL``), for a file
-    # that the default level compresses little better than zlib's fastest (Sygic's database)
-    zip_level: int | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if (self.data is None) == (self.path is None):

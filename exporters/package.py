@@ -4,6 +4,7 @@ The zip holds the plugin's files (by category), the installation guide, and a ma
 (release, device, coverage, options, counts per country and type, per-file POI counts and
 sha256, skipped cameras, limit checks). Same inputs, same bytes: entries are sorted, every
 timestamp is 1980-01-01, permissions fixed, and the manifest holds nothing time-dependent.
+The zip is written by ``exporters.zipfiles`` (zlib-ng, deflated in blocks on several threads).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
@@ -25,13 +25,9 @@ from .devices import Device
 from .i18n import date_text, gettext, gettext_noop, ngettext, number, override
 from .schema import CameraType
 from . import units
+from .zipfiles import ZipWriter
 
 PACKAGE_FORMAT_VERSION = 1
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-# deflate level of the package entries: zlib's default. Level 9 gave zips 2-7 % smaller at
-# 2.5 to 7.5 times the compression time (a 200,000-camera GPI: 1.55 s against 0.2 s), which
-# alone was over the one-second budget of a package build
-ZIP_LEVEL = 6
 
 
 @dataclass
@@ -150,23 +146,6 @@ def install_guide(device: Device, manifest: dict, legal_notes: Mapping[str, str]
 def heading(text: str) -> list[str]:
     """A heading of INSTALL.txt, underlined to its length."""
     return [text, "-" * len(text)]
-
-
-def zip_level(entry) -> int:
-    """The deflate level of a package entry: the file's own (``OutputFile.zip_level``) or
-    ``ZIP_LEVEL``."""
-    level = getattr(entry, "zip_level", None)
-    return ZIP_LEVEL if level is None else level
-
-
-def write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, f: OutputFile) -> None:
-    """``zf.writestr(info, f.read_bytes(), compresslevel=zip_level(f))`` without reading the file into
-    memory: the same header (the size is known beforehand, so the zip64 choice is the same),
-    the same compressor, the data fed in chunks; the bytes are identical."""
-    info.file_size = f.size
-    info._compresslevel = zip_level(f)  # what writestr(compresslevel=...) sets (3.13: an alias of compress_level)
-    with zf.open(info, mode="w") as dest:
-        f.copy_to(dest)
 
 
 # The legal-mode note (docs/france.md has the sources).
@@ -308,18 +287,10 @@ def _build_package(cameras: CameraSet, device: Device, options: ExportOptions, *
     entries: dict[str, bytes | OutputFile] = {f.name: f for f in result.files}
     entries.update(companion_entries(device, manifest, legal_notes))
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
+    with ZipWriter(buf) as zw:
         for name in sorted(entries):
             if name.startswith("/") or ".." in name.split("/"):
                 raise ExportError(f"unsafe file name in package: {name!r}")
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            entry = entries[name]
-            if isinstance(entry, OutputFile) and entry.path is not None:
-                write_streamed(zf, info, entry)  # a spooled file: never read whole into memory
-            else:
-                zf.writestr(info, entry.data if isinstance(entry, OutputFile) else entry, compresslevel=zip_level(entry))
+            zw.add(name, entries[name])  # a spooled file is fed through in blocks, never read whole
     filename = f"speedcams-{device.id}-r{release['number']}.zip"
     return Package(data=buf.getvalue(), manifest=manifest, filename=filename)

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import tempfile
 import zipfile
 from functools import lru_cache
@@ -68,12 +67,12 @@ from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 from exporters.i18n import gettext, gettext_noop, ngettext
+from exporters.zipfiles import ZipWriter, entry_info
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
 KMZ_NAME = "speedcams.kmz"
 DOC_NAME = "doc.kml"  # the document inside the KMZ (Google's name for it; the first entry)
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ICON_SIZE = 32
 SPEED_SYMBOLS = ("fixed", "red-light", "section")  # icons that show the speed
 STRETCH_STYLE = '<Style id="stretch"><LineStyle><color>ff1c1ce0</color><width>4</width></LineStyle></Style>'
@@ -395,93 +394,24 @@ class KmlExporter(Exporter):
 # KMZ: the document and its icons in one ZIP archive (stored entries)
 
 
-def zip_entry(name: str) -> zipfile.ZipInfo:
-    """A KMZ entry: stored (no compression), fixed date and permissions (deterministic)."""
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_STORED
-    info.external_attr = 0o644 << 16
-    info.create_system = 3
-    return info
-
-
-try:  # zlib-ng's CRC-32 (carry-less multiplication): 4 times zlib's speed, the same values
-    from zlib_ng.zlib_ng import crc32
-except ImportError:  # pragma: no cover - zlib's, the same checksums
-    from zlib import crc32
-
-
-class _Entry:
-    """The data of a stored entry as it is written to ``fh``: its CRC-32 and size."""
-
-    def __init__(self, fh):
-        self.fh, self.crc, self.size = fh, 0, 0
-
-    def write(self, data) -> int:
-        n = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
-        self.crc = crc32(data, self.crc)
-        self.size += n
-        return self.fh.write(data)
-
-
-def _name_and_flags(info: zipfile.ZipInfo) -> tuple[bytes, int]:
-    """The entry name's bytes and flag bits, as ``zipfile`` writes them (UTF-8 flagged when
-    the name is not ASCII)."""
-    try:
-        return info.filename.encode("ascii"), info.flag_bits
-    except UnicodeEncodeError:
-        return info.filename.encode("utf-8"), info.flag_bits | 0x800
-
-
 def write_kmz(fh, doc: Document) -> None:
     """The KMZ archive of ``doc`` into ``fh`` (a seekable binary file): ``doc.kml`` first,
-    streamed, then the icons, every entry stored, then the central directory: the bytes
-    ``zipfile.ZipFile(fh, "w", ZIP_STORED)`` writes for them (each local header rewritten
-    with the size and CRC once the data is written, so no data descriptor), written here so
-    that the CRC of the 80 MB document is zlib-ng's, not zlib's (tests compare the two)."""
-    infos = []
-
-    def entry(name: str, write) -> None:
-        info = zip_entry(name)
-        info.flag_bits, info.CRC, info.compress_size, info.file_size = 0, 0, 0, 0
-        info.header_offset = fh.tell()
-        fh.write(info.FileHeader(False))
-        data = _Entry(fh)
-        write(data)
-        if data.size > zipfile.ZIP64_LIMIT:
-            raise RuntimeError(f"{name}: {data.size} bytes, over the 2 GiB of a zip entry without ZIP64")
-        info.CRC, info.compress_size, info.file_size = data.crc, data.size, data.size
-        end = fh.tell()
-        fh.seek(info.header_offset)
-        fh.write(info.FileHeader(False))
-        fh.seek(end)
-        infos.append(info)
-
-    entry(DOC_NAME, lambda out: write_parts(out, doc.parts))
-    for name, png in doc.icons:
-        entry(name, lambda out, png=png: out.write(png))
-    start = fh.tell()
-    for info in infos:
-        dt = info.date_time
-        dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
-        dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
-        name, flags = _name_and_flags(info)
-        fh.write(struct.pack(zipfile.structCentralDir, zipfile.stringCentralDir, info.create_version,
-                             info.create_system, info.extract_version, info.reserved, flags, info.compress_type,
-                             dostime, dosdate, info.CRC, info.compress_size, info.file_size, len(name), 0, 0, 0,
-                             info.internal_attr, info.external_attr, info.header_offset))
-        fh.write(name)
-    end = fh.tell()
-    fh.write(struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0, len(infos), len(infos),
-                         end - start, start, 0))
+    streamed, then the icons, every entry stored: the bytes ``zipfile.ZipFile(fh, "w",
+    ZIP_STORED)`` writes for them (``exporters.zipfiles``, with zlib-ng's CRC-32 of the 80 MB
+    document; tests compare the two)."""
+    with ZipWriter(fh) as zw:
+        zw.add(DOC_NAME, lambda out: write_parts(out, doc.parts), deflate=False)
+        for name, png in doc.icons:
+            zw.add(name, png, deflate=False)
 
 
 def write_kmz_zipfile(fh, doc: Document) -> None:
     """``write_kmz`` with ``zipfile`` (the reference the tests hold it to)."""
     with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
-        with zf.open(zip_entry(DOC_NAME), "w") as dest:
+        with zf.open(entry_info(DOC_NAME, deflate=False), "w") as dest:
             write_parts(dest, doc.parts)
         for name, png in doc.icons:
-            zf.writestr(zip_entry(name), png)
+            zf.writestr(entry_info(name, deflate=False), png)
 
 
 def kmz_size(doc_bytes: int, icons: list[tuple[str, int]]) -> int:

@@ -162,11 +162,6 @@ speeds_in = units.speeds_in  # km/h to the unit: mph rounded half up to whole nu
 
 
 INSERT_CHUNK = 50_000  # rows per executemany
-# The database's deflate level in the package zip: zlib's fastest. Its pages of packed
-# integers compress little better at the package's default level 6 (200,000 cameras:
-# 6.13 MB against 5.80 MB, 6 % more) for 2.5 times the time (0.2 s against 0.5 s of a
-# package build on a loaded 2-core machine), which kept the cold build near its 1 s budget.
-DATABASE_ZIP_LEVEL = 1
 
 sygic_codes = code_lookup(SYGIC_TYPES, "Sygic")
 
@@ -668,7 +663,7 @@ class SygicExporter(PointExporter):
 
     def file_output(self, pts: Points, options: ExportOptions) -> OutputFile:
         if options.spool_dir is None:
-            return OutputFile(self.file_name, self.file_data(pts), "all", len(pts.idx), zip_level=DATABASE_ZIP_LEVEL)
+            return OutputFile(self.file_name, self.file_data(pts), "all", len(pts.idx))
         fd, path = tempfile.mkstemp(prefix="spool-", suffix=".dat", dir=options.spool_dir)
         os.close(fd)
         try:
@@ -677,7 +672,7 @@ class SygicExporter(PointExporter):
         except BaseException:
             os.unlink(path)
             raise
-        return OutputFile(self.file_name, None, "all", len(pts.idx), path=path, zip_level=DATABASE_ZIP_LEVEL)
+        return OutputFile(self.file_name, None, "all", len(pts.idx), path=path)
 
     def format_notes(self, counts: dict[str, int]) -> list[str]:
         unit = "mph" if self.speed_unit == "mph" else "km/h"
