@@ -72,13 +72,16 @@ def deflate(data: bytes, level: int = LEVEL) -> bytes:
 class _Sink:
     """The data of one entry as it is written: its CRC-32 and size, and the bytes written to
     the archive (stored as they come, or deflated in blocks on ``pool`` threads, at most
-    two blocks per thread in flight so memory stays bounded)."""
+    two blocks per thread in flight so memory stays bounded). Whole blocks of immutable
+    bytes (a spooled file read a block at a time, bytes in memory) are handed over without
+    a copy; other writes are gathered into blocks."""
 
     def __init__(self, fh, deflated: bool, level: int, pool):
         self.fh, self.deflated, self.level, self.pool = fh, deflated, level, pool
         self.crc = self.size = self.written = 0
-        self.pending = bytearray()  # data not yet handed to a block
-        self.previous = b""  # the tail of the last block handed over (the next one's dictionary)
+        self.pending = bytearray()  # data not yet in a block
+        self.held = None  # the last whole block: only close() knows whether it is the last one
+        self.previous = b""  # the tail of the block handed over before (the next one's dictionary)
         self.blocks: deque = deque()  # compressed blocks (futures or bytes), in order
 
     def write(self, data) -> int:
@@ -89,15 +92,25 @@ class _Sink:
             self.fh.write(data)
             self.written += n
             return n
+        if isinstance(data, bytes) and not self.pending:
+            view = memoryview(data)
+            whole = n - n % BLOCK
+            for start in range(0, whole, BLOCK):
+                self._push(view[start:start + BLOCK])
+            self.pending += view[whole:]
+            return n
         self.pending += data
-        # keep at least one byte back: only close() knows which block is the last
-        while len(self.pending) > BLOCK:
-            block = bytes(self.pending[:BLOCK])
+        while len(self.pending) >= BLOCK:
+            self._push(bytes(self.pending[:BLOCK]))
             del self.pending[:BLOCK]
-            self._hand_over(block, last=False)
         return n
 
-    def _hand_over(self, block: bytes, last: bool) -> None:
+    def _push(self, block) -> None:
+        if self.held is not None:
+            self._hand_over(self.held, last=False)
+        self.held = block
+
+    def _hand_over(self, block, last: bool) -> None:
         dictionary, self.previous = self.previous, block[-WINDOW:]
         pool = self.pool() if not last or self.blocks else None  # a one-block entry: no thread
         if pool is None:
@@ -113,9 +126,13 @@ class _Sink:
         self.written += len(data)
 
     def close(self) -> None:
-        if self.deflated:
-            self._hand_over(bytes(self.pending), last=True)
+        if not self.deflated:
+            return
+        if self.pending:
+            self._push(bytes(self.pending))
             self.pending = bytearray()
+        self._hand_over(self.held if self.held is not None else b"", last=True)
+        self.held = None
 
 
 class ZipWriter:
