@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import CameraSet, ExportOptions
-from .schema import CameraType, DirectionMode, Kind
+from .schema import CameraType, Kind
 from .france import france_danger_zones
 from .textrows import group_codes
 from .units import mph_of, shown, shown_speeds, speed_label, unit_columns, with_units

@@ -71,7 +71,6 @@ from .base import (
 )
 from .text_helpers import (
     TextSpeed,
-    classify,
     classify_poi,
     export_name,
     join_texts,
@@ -150,7 +149,7 @@ class GarminCsvReader(Reader):
         fname = path.name
         text, _ = read_text(path)
         lufop = lufop_comment
-        classify = classify_poi
+        classify = classify_poi  # a local name in the row loop
         physical: list[str] = []  # the file's lines, split only if a row needs recovering
         items: list[Record | Rejection] = []
         records: list[Record] = []
