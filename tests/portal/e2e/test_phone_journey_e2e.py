@@ -21,7 +21,10 @@ EMAIL = "phone@example.com"
 
 
 def fits(page) -> int:
-    """How many pixels the page is wider than the phone (0 when it fits)."""
+    """How many pixels the page is wider than the phone (0 when it fits), once the page has
+    loaded: after a click, ``#messages`` can be in the DOM before the stylesheet applies, and
+    an unstyled panel (its 480-px map, its tables) is wider than any phone."""
+    page.wait_for_load_state("load")
     return max(0, page.evaluate("document.documentElement.scrollWidth") - PHONE["width"])
 
 
