@@ -17,8 +17,8 @@ make a cold package build about twice as fast on a 2-core machine:
   the data is written (so ``fh`` must be seekable; no data descriptor).
 
 Every entry is dated 1980-01-01 with permissions 0644 (Unix), so the same input gives the
-same bytes. No ZIP64: an entry or archive over 4 GiB is refused (packages are well under
-100 MB).
+same bytes. No ZIP64: an entry or archive over 2 GiB (``zipfile.ZIP64_LIMIT``) is refused
+(packages are well under 100 MB).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class ZipWriter:
             source(sink)
         sink.close()
         if max(sink.size, sink.written, self.fh.tell()) > zipfile.ZIP64_LIMIT:
-            raise RuntimeError(f"{name}: {sink.size:,} bytes, over the 4 GiB of a zip without ZIP64")
+            raise RuntimeError(f"{name}: {sink.size:,} bytes, over the 2 GiB of a zip without ZIP64")
         info.CRC, info.compress_size, info.file_size = sink.crc, sink.written, sink.size
         end = self.fh.tell()
         self.fh.seek(info.header_offset)
@@ -200,7 +200,7 @@ class ZipWriter:
             self.fh.write(name)
         end = self.fh.tell()
         if end > zipfile.ZIP64_LIMIT:
-            raise RuntimeError(f"{end:,} bytes, over the 4 GiB of a zip without ZIP64")
+            raise RuntimeError(f"{end:,} bytes, over the 2 GiB of a zip without ZIP64")
         self.fh.write(struct.pack(zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0, len(self.infos),
                                   len(self.infos), end - start, start, 0))
 

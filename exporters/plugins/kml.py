@@ -50,7 +50,6 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-import zipfile
 from functools import lru_cache
 
 import numpy as np
@@ -67,7 +66,7 @@ from exporters.bulk import rows_of
 from exporters.interchange import (DIRECTION_WORDS, check_positions, directions, encoded_size, grouped_model, has_end_point,
                            kind_differs, position_errors, stretch_notes, text_file, type_slugs)
 from exporters.i18n import gettext, gettext_noop, ngettext
-from exporters.zipfiles import ZipWriter, entry_info
+from exporters.zipfiles import ZipWriter
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FILE_NAME = "speedcams.kml"
@@ -403,15 +402,6 @@ def write_kmz(fh, doc: Document) -> None:
         zw.add(DOC_NAME, lambda out: write_parts(out, doc.parts), deflate=False)
         for name, png in doc.icons:
             zw.add(name, png, deflate=False)
-
-
-def write_kmz_zipfile(fh, doc: Document) -> None:
-    """``write_kmz`` with ``zipfile`` (the reference the tests hold it to)."""
-    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
-        with zf.open(entry_info(DOC_NAME, deflate=False), "w") as dest:
-            write_parts(dest, doc.parts)
-        for name, png in doc.icons:
-            zf.writestr(entry_info(name, deflate=False), png)
 
 
 def kmz_size(doc_bytes: int, icons: list[tuple[str, int]]) -> int:
