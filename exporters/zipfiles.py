@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - zlib: the same archive layout, other d
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 LEVEL = 6  # deflate level (level 9 gave zips 2-7 % smaller for 2.5 to 7.5 times the time)
-BLOCK = 1 << 20  # bytes per deflate block (pigz uses 128 KiB; 1 MiB loses < 0.1 % of the ratio)
+BLOCK = 1 << 20  # bytes per deflate block (pigz: 128 KiB); the 93 MB KMZ deflates 0.06 % larger than in one pass
 WINDOW = 32 * 1024  # deflate's window: the preset dictionary of each block
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
