@@ -89,6 +89,9 @@ def render(invoice: Invoice) -> bytes:
 LATIN1_LANGUAGES = {"en", "fr", "de", "es", "it", "nl", "pt"}
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu")
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+# the italic of the VAT note: fonts-dejavu-extra's oblique, else the upright face (fonts-dejavu-core
+# has no oblique; every style the document uses must be registered)
+ITALIC_FILES = ("DejaVuSans-Oblique.ttf", "DejaVuSans.ttf")
 
 
 def unicode_font_dir() -> str | None:
@@ -110,6 +113,8 @@ def _font(pdf: FPDF, invoice: Invoice) -> tuple[str, Callable[[str], str]]:
         return "Helvetica", latin1
     for style, name in FONT_FILES.items():
         pdf.add_font("DejaVu", style, os.path.join(folder, name))
+    italic = next(name for name in ITALIC_FILES if os.path.exists(os.path.join(folder, name)))
+    pdf.add_font("DejaVu", "I", os.path.join(folder, italic))
     return "DejaVu", str
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from exporters.devices import get_device
 from portal import tasks
 from portal.models import ContactMessage, EmailRecord, Order, User
-from portal.services import contact, emails, fulfilment, invoice_pdf, l10n
+from portal.services import contact, emails, fulfilment, invoice_pdf, l10n, vat
 from portal.services.pricing import BASE_PRICES
 from tests.portal.invoicekit import pdf_text
 
@@ -31,7 +31,7 @@ def _mail(settings, tmp_path):
 def fulfilled(django_capture_on_commit_callbacks, **fields) -> Order:
     order = Order.objects.create(email="ana@example.com", device_id="tomtom-go-classic", coverage=["FR"],
                                  amount=BASE_PRICES["pnd"], status=Order.Status.PAID, paid_at=timezone.now(),
-                                 billing_country="FR", **fields)
+                                 **{"billing_country": "FR", **fields})
     with django_capture_on_commit_callbacks(execute=False):
         fulfilment.fulfil(order.pk)
         tasks.build_order_package.apply(args=[order.pk])
@@ -168,11 +168,14 @@ def test_the_panels_language_choice_changes_the_next_email_and_its_words(release
         assert translation.gettext("Safe travels!") in german.body
 
 
-def test_a_polish_invoice_keeps_its_polish_letters(release, django_capture_on_commit_callbacks):
-    order = fulfilled(django_capture_on_commit_callbacks, language="pl")
+@pytest.mark.parametrize("billing_country", ["FR", "CH"])  # CH: outside the EU, the italic VAT note
+def test_a_polish_invoice_keeps_its_polish_letters(release, django_capture_on_commit_callbacks, billing_country):
+    order = fulfilled(django_capture_on_commit_callbacks, language="pl", billing_country=billing_country)
     invoice = order.invoices.get()
     text = pdf_text(invoice_pdf.render(invoice))
     with translation.override("pl"):
         total = translation.gettext("Total paid")
+        note = translation.gettext(vat.OUTSIDE_EU_NOTE)
     assert any(ch in total for ch in "ąćęłńóśźż"), total  # the catalog's word has Polish letters
     assert total in text, text[:500]
+    assert (" ".join(note.split()) in " ".join(text.split())) == (billing_country == "CH")
