@@ -11,8 +11,8 @@ found and resumed by ``portal.recovery`` (Celery beat, or ``manage.py resume_ord
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from portal.models import EmailRecord, Order, User
 from portal.services import invoices, payments, queue
@@ -36,8 +36,10 @@ def payment_failed(order_id: int, message: str) -> Order:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.PENDING or order.status == Order.Status.FAILED:
             order.status = Order.Status.FAILED
-            # stored in English (marked for the catalog): translated where shown
-            order.failure_message = message or gettext_noop("the payment did not go through")
+            if not message:  # stored in the customer's words: the order page shows it as stored
+                with translation.override(order.customer_language):
+                    message = gettext("the payment did not go through")
+            order.failure_message = message
             order.save(update_fields=["status", "failure_message"])
     return order
 

@@ -110,6 +110,17 @@ def test_a_failure_without_a_message_still_tells_the_customer_something(builds):
     assert order.failure_message == "the payment did not go through"
 
 
+def test_a_failure_without_a_message_is_stored_in_the_customer_s_language(builds):
+    """The order page shows the message as stored: it is stored in the order's language."""
+    from django.utils import translation
+
+    order = fulfilment.payment_failed(pending_order(language="fr").pk, "")
+    with translation.override("fr"):
+        french = translation.gettext("the payment did not go through")
+    assert french != "the payment did not go through"
+    assert order.failure_message == french
+
+
 def test_a_late_failure_does_not_undo_a_paid_order(builds):
     order = pending_order()
     fulfilment.payment_succeeded(order.pk)
