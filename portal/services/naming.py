@@ -93,7 +93,8 @@ def coverage_name(coverage) -> str:
 
 
 def icon_set_name(value: str) -> str:
-    return str(ICON_SET_NAMES.get(value, value))
+    """The icon set's name in the active language (the exporters only mark it)."""
+    return gettext(ICON_SET_NAMES[value]) if value in ICON_SET_NAMES else value
 
 
 def fr_zone_mode_name(value: str) -> str:

@@ -141,3 +141,16 @@ def test_the_addresses_of_the_english_only_site_still_work(owner_order):
     with translation.override("fr"):
         assert reverse("download-link", args=["abc"]) == "/download/abc/"
         assert reverse("panel-home") == "/fr/account/"
+
+
+def test_icon_set_names_are_shown_in_the_page_language():
+    """The checkout and the panel show the order's icon set by name (``icon_set_name``)."""
+    from django.utils import translation
+
+    from portal.services import naming
+
+    assert naming.icon_set_name("speed") == "speed-limit signs"
+    with translation.override("fr"):
+        french = translation.gettext("speed-limit signs")
+        assert french != "speed-limit signs" and naming.icon_set_name("speed") == french
+    assert naming.icon_set_name("unknown") == "unknown"
