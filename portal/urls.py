@@ -13,12 +13,11 @@ from portal.views import accounts, downloads, home, invoices, labels, language, 
 PURCHASE = "account/devices/<uuid:public_id>/"
 
 # Not pages, so never in another language: the webhook, the emailed download link, the icon,
-# the language chooser (set_language) and the admin
+# the language chooser and the admin
 urlpatterns = [
     path("favicon.ico", home.favicon, name="home-favicon"),
     path("stripe/webhook/", webhook.stripe_webhook, name="webhook-stripe"),
     path("download/<str:token>/", downloads.link_download, name="download-link"),
-    path("i18n/setlang/", language.set_language, name="set_language"),
     path("i18n/<str:language>/", language.choose, name="language-choose"),
     # the admin's login behind the panel login's locks (portal.admin.AdminLoginView)
     path("admin/login/", portal_admin.AdminLoginView.as_view(), name="admin-login"),

@@ -16,7 +16,7 @@ from django.utils.translation import get_language_from_path, get_supported_langu
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 # URL names (or their prefixes) that are not pages a person reads
-NOT_PAGES = ("download-", "webhook-", "admin", "home-favicon", "home-map-clusters", "set_language")
+NOT_PAGES = ("download-", "webhook-", "admin", "home-favicon", "home-map-clusters")
 NOT_PAGE_SUFFIXES = (".json", ".png", ".pdf", ".ico", ".zip")
 
 
