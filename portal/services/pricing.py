@@ -42,10 +42,6 @@ def device_annual_price(device: Device, *, mobile: bool) -> int:
     return price + (settings.ANNUAL_MOBILE_SURCHARGE if mobile else 0)
 
 
-def months_of_updates(months: int) -> str:
-    return ngettext("%(months)s month of updates", "%(months)s months of updates", months) % {"months": months}
-
-
 def format_amount(amount: int, currency: str) -> str:
     """Cents as money in the active language ("€5.00", "5,00 €"; a credit note's are negative)."""
     return l10n.money(amount, currency)
