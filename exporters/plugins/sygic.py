@@ -602,6 +602,9 @@ def build_database(chunks, path: str | None = None, insert: str = INSERT) -> byt
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        # VACUUM INTO writes with this connection's sync setting: FULL would fsync the new file
+        # and its journal four times; a half-written spool file is discarded anyway
+        conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         for statement in SCHEMA:
             if statement.startswith("CREATE TABLE"):
