@@ -39,7 +39,9 @@ def predicted(cols):
 
 
 def built(cols):
-    return len(sygic.build_database(sygic.row_chunks(cols)))
+    """The size of the file the exporter writes (its insert path: ``insert_rows``)."""
+    insert, chunks = sygic.insert_rows(cols)
+    return len(sygic.build_database(chunks, None, insert))
 
 
 @pytest.mark.parametrize("seed", range(6))
