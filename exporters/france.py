@@ -48,7 +48,7 @@ import numpy as np
 
 from .base import CameraSet
 from .schema import CameraType, DirectionMode, Kind
-from .textrows import group_codes
+from .textrows import distinct, group_codes
 
 EARTH_M_PER_DEG = 111_195.0
 BUILT_UP_M, ROAD_M, MOTORWAY_M = 300, 2000, 4000
@@ -231,8 +231,7 @@ def france_danger_zones(cameras: CameraSet, key: bytes | None = None) -> CameraS
     cols["reports"][idx] = 0
     cols["road"][idx] = plain_roads(cols["road"][idx])
     metres = zone.astype(np.int64)
-    # a set, not np.unique: numpy's first unique() imports numpy.ma (40 ms of a cold package build)
-    texts = {m: zone_text(m) for m in sorted(set(metres.tolist()))}
+    texts = {m: zone_text(m) for m in distinct(metres)}
     cols["description"][idx] = [texts[m] for m in metres.tolist()]
     out = np.zeros(len(cameras), dtype=np.int64)
     out[idx] = metres

@@ -239,6 +239,12 @@ def texts(values: Sequence | np.ndarray, escape: Callable[[str], str] | None = N
     return wrapped.split(_SEP)
 
 
+def distinct(values: np.ndarray) -> list:
+    """The distinct values, sorted, as Python objects. Not ``np.unique``: its first plain call
+    imports numpy.ma (10 to 40 ms of a cold package build)."""
+    return sorted(set(values.tolist()))
+
+
 def factorize(values: Sequence | np.ndarray) -> tuple[np.ndarray, list]:
     """(code per value, distinct values in first-seen order)."""
     if isinstance(values, np.ndarray):

@@ -80,7 +80,7 @@ from ..i18n import gettext_noop
 from exporters import common, icons, sizing
 from exporters.france import zone_lengths_of
 from exporters.base import CameraSet, ExportError, ExportOptions, RenderResult, output_file, register
-from exporters.textrows import group_codes
+from exporters.textrows import distinct, group_codes
 from exporters.units import unit_columns
 from exporters.bulk import (PoiExporter, PoiSizeParts, category_groups, clean_road, cut_rows, file_stem,
                     name_table, one_line, padded, round_half_away, to_codepage)
@@ -238,7 +238,7 @@ class PoiTexts:
         alert, bitmap reference and comment records); the alert distance is
         ``options.proximity_for`` the code's speed limit."""
         proximity = options.proximity_for(self.speed[codes], zone_m=self.zone[codes])
-        alerts = {m: alert_record(m) for m in np.unique(proximity).tolist()}
+        alerts = {m: alert_record(m) for m in distinct(proximity)}
         ref = record(T_BITMAP_REF, struct.pack("<H", 0))
         names = self.names(codepage).names
         out = []
