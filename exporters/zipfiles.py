@@ -27,7 +27,6 @@ import os
 import struct
 import zipfile
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 try:  # zlib-ng: CRC-32 with carry-less multiplication, deflate 1.5 to 2.5 times zlib's speed
     from zlib_ng import zlib_ng as zlib
@@ -50,23 +49,15 @@ def entry_info(name: str, deflate: bool = True) -> zipfile.ZipInfo:
     return info
 
 
-def deflate_block(data, dictionary, last: bool, level: int = LEVEL) -> bytes:
-    """One block of a deflate stream (raw, no zlib header): primed with ``dictionary`` (the
-    bytes before the block), ending on a byte boundary, or with the final block if ``last``."""
+def deflate_block(data, dictionary, last: bool) -> bytes:
+    """One block of a deflate stream (raw, no zlib header, ``LEVEL``): primed with ``dictionary``
+    (the bytes before the block), ending on a byte boundary, or with the final block if ``last``."""
     if dictionary:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=dictionary)
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15, zdict=dictionary)
     else:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
     out = compressor.compress(data)
     return out + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
-
-
-def deflate(data: bytes, level: int = LEVEL) -> bytes:
-    """``data`` deflated as ``ZipWriter`` deflates an entry (one thread)."""
-    view = memoryview(data)
-    starts = range(0, max(len(data), 1), BLOCK)
-    return b"".join(deflate_block(view[i:i + BLOCK], view[max(0, i - WINDOW):i], i + BLOCK >= len(data), level)
-                    for i in starts)
 
 
 class _Sink:
@@ -76,8 +67,8 @@ class _Sink:
     bytes (a spooled file read a block at a time, bytes in memory) are handed over without
     a copy; other writes are gathered into blocks."""
 
-    def __init__(self, fh, deflated: bool, level: int, pool):
-        self.fh, self.deflated, self.level, self.pool = fh, deflated, level, pool
+    def __init__(self, fh, deflated: bool, pool):
+        self.fh, self.deflated, self.pool = fh, deflated, pool
         self.crc = self.size = self.written = 0
         self.pending = bytearray()  # data not yet in a block
         self.held = None  # the last whole block: only close() knows whether it is the last one
@@ -114,9 +105,9 @@ class _Sink:
         dictionary, self.previous = self.previous, block[-WINDOW:]
         pool = self.pool() if not last or self.blocks else None  # a one-block entry: no thread
         if pool is None:
-            self.blocks.append(deflate_block(block, dictionary, last, self.level))
+            self.blocks.append(deflate_block(block, dictionary, last))
         else:
-            self.blocks.append(pool.submit(deflate_block, block, dictionary, last, self.level))
+            self.blocks.append(pool.submit(deflate_block, block, dictionary, last))
         while len(self.blocks) > 2 * THREADS or (last and self.blocks):
             self._emit(self.blocks.popleft())
 
@@ -147,23 +138,25 @@ class ZipWriter:
     def __init__(self, fh):
         self.fh = fh
         self.infos: list[zipfile.ZipInfo] = []
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = None  # a ThreadPoolExecutor, made for the first entry of several blocks
 
-    def _threads(self) -> ThreadPoolExecutor | None:
+    def _threads(self):
         if THREADS < 2:
             return None
         if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # only for large entries (import: 5 ms)
+
             self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="deflate")
         return self._pool
 
-    def add(self, name: str, source, *, deflate: bool = True, level: int = LEVEL) -> zipfile.ZipInfo:
+    def add(self, name: str, source, *, deflate: bool = True) -> zipfile.ZipInfo:
         """Write one entry: ``source`` is bytes, an object with ``copy_to(out)`` (an
         ``OutputFile``) or a callable ``source(out)`` that writes the data to ``out``."""
         info = entry_info(name, deflate)
         info.flag_bits, info.CRC, info.compress_size, info.file_size = 0, 0, 0, 0
         info.header_offset = self.fh.tell()
         self.fh.write(info.FileHeader(False))
-        sink = _Sink(self.fh, deflate, level, self._threads)
+        sink = _Sink(self.fh, deflate, self._threads)
         if isinstance(source, (bytes, bytearray, memoryview)):
             sink.write(source)
         elif hasattr(source, "copy_to"):
@@ -191,7 +184,7 @@ class ZipWriter:
             dt = info.date_time
             dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
             dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
-            name, flags = _name_and_flags(info)
+            name, flags = info._encodeFilenameFlags()  # what zipfile writes (UTF-8 flagged when not ASCII)
             self.fh.write(struct.pack(zipfile.structCentralDir, zipfile.stringCentralDir, info.create_version,
                                       info.create_system, info.extract_version, info.reserved, flags,
                                       info.compress_type, dostime, dosdate, info.CRC, info.compress_size,
@@ -213,11 +206,3 @@ class ZipWriter:
         elif self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-
-def _name_and_flags(info: zipfile.ZipInfo) -> tuple[bytes, int]:
-    """The entry name's bytes and flag bits, as ``zipfile`` writes them (UTF-8 flagged when
-    the name is not ASCII)."""
-    try:
-        return info.filename.encode("ascii"), info.flag_bits
-    except UnicodeEncodeError:
-        return info.filename.encode("utf-8"), info.flag_bits | 0x800
