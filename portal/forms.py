@@ -21,7 +21,7 @@ from exporters.base import ICON_SET_CHOICES as EXPORT_ICON_SETS, ExportError, Ex
 from exporters.devices import Device
 from exporters.package import hard_limit_error
 from portal.models import FR_ZONE_MODE_CHOICES, FR_ZONE_MODE_HELP, SPEED_UNIT_CHOICES
-from portal.services.catalog import PRESET_REGIONS, REGION_NAMES, mobile_offered, region_name
+from portal.services.catalog import PRESET_REGIONS, mobile_offered
 from portal.services import geo, naming
 from portal.services import legal_notes
 
@@ -105,8 +105,7 @@ _CHOICES: LRU[CoverageChoices] = LRU(8)
 def _coverage_choices(release: Release | None) -> CoverageChoices:
     names = naming.country_names()
     counts = release.counts.get("country", {}) if release is not None else {}
-    # the region names stay lazy (this is cached across requests in every language)
-    presets = tuple(CoverageChoice(slug, REGION_NAMES.get(slug, regions.REGIONS[slug].name),
+    presets = tuple(CoverageChoice(slug, naming.code_name(slug),
                                    sum(counts.get(c, 0) for c in regions.REGIONS[slug].countries))
                     for slug in PRESET_REGIONS if slug in regions.REGIONS)
     countries = tuple(CoverageChoice(code, names.get(code, code), n)
@@ -119,7 +118,7 @@ def form_coverage_choices(device: Device, release: Release | None) -> list[tuple
     then each country alone."""
     offered = coverage_choices(release)
     default = device.default_coverage
-    first = ((default, _("%(region)s (default)") % {"region": region_name(default)}) if default in regions.REGIONS
+    first = ((default, _("%(region)s (default)") % {"region": naming.code_name(default)}) if default in regions.REGIONS
              else (default, default))
     return ([first] + [(r.code, str(r.name)) for r in offered.regions if r.code != default]
             + [(c.code, _("%(country)s only") % {"country": c.name}) for c in offered.countries])

@@ -29,7 +29,7 @@ from exporters.base import ExportError
 from exporters.devices import DEVICES, Device
 
 from portal.services import queue
-from portal.services.catalog import PRESET_REGIONS, mobile_offered, region_name
+from portal.services.catalog import PRESET_REGIONS, mobile_offered
 from portal.services.packages import DEFAULT_OPTIONS, export_options
 from portal.services.pricing import BASE_PRICES, MOBILE_SURCHARGE, device_annual_price, format_amount, quote
 from portal.services import l10n, naming
@@ -81,7 +81,7 @@ def region_infos(codes: list[str]) -> list[RegionInfo]:
     for code in codes:
         region = regions.REGIONS.get(code)
         if region is not None:
-            out.append(RegionInfo(code, region_name(code), tuple(sorted(names.get(c, c) for c in region.countries))))
+            out.append(RegionInfo(code, naming.code_name(code), tuple(sorted(names.get(c, c) for c in region.countries))))
     return out
 
 

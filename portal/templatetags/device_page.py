@@ -26,7 +26,6 @@ from exporters.devices import Device, Source
 from exporters.schema import CameraType, Kind
 from exporters.units import MPH_COUNTRIES
 from portal.services import naming
-from portal.services.catalog import region_name
 
 register = template.Library()
 
@@ -64,7 +63,7 @@ def _facts(device: Device, language: str) -> DeviceFacts:   # language: the cach
         countries = Coverage.parse([device.default_coverage]).countries
     except CoverageError:
         countries = frozenset()
-    coverage_name = region_name(device.default_coverage)
+    coverage_name = naming.code_name(device.default_coverage)
     mph = sorted(countries & MPH_COUNTRIES)
     files, other = example_files(device, countries)
     return DeviceFacts(coverage_name=coverage_name, files=files, other_files=other,

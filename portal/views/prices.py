@@ -8,8 +8,7 @@ from django.views.decorators.http import require_safe
 
 from cameras.exporting import latest_release
 
-from portal.services import pricelist
-from portal.services.catalog import region_name
+from portal.services import naming, pricelist
 
 
 @require_safe
@@ -20,9 +19,5 @@ def price_list(request):
     return render(request, "portal/shop/prices.html", {
         "release": release, "sizes": sizes is not None, "groups": pricelist.rows(release, sizes),
         "rule": pricelist.rule(),
-        "regions": pricelist.region_infos(codes), "coverage_names": [_name(code) for code in codes],
+        "regions": pricelist.region_infos(codes), "coverage_names": [naming.code_name(code) for code in codes],
     })
-
-
-def _name(code: str) -> str:
-    return region_name(code)
