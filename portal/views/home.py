@@ -148,9 +148,14 @@ def _plural_forms(text) -> dict[str, str]:
 
 def map_texts() -> dict:
     """What portal/static/portal/map.js writes, in the page's language (placeholders in
-    %(name)s form, which the script fills in)."""
+    %(name)s form, which the script fills in); made once per language (read only)."""
+    return _map_texts(get_language() or "en")
+
+
+@lru_cache(maxsize=16)
+def _map_texts(language: str) -> dict:
     return {
-        "lang": get_language() or "en",
+        "lang": language,
         "devices": _plural_forms(lambda n: ngettext("%(count)s device", "%(count)s devices", n)),
         "cameras_here": _plural_forms(lambda n: ngettext(
             "%(count)s camera in this area (release %(number)s of %(date)s).",
