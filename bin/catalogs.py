@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from exporters.i18n import LANGUAGES as ALL_LANGUAGES  # noqa: E402 (the codes of settings.LANGUAGES)
+
 LOCALE = ROOT / "locale"
-# the catalogs of the languages other than the source (English); settings.LANGUAGES names them
-LANGUAGES = ("fr", "de", "es", "it", "nl", "pt", "pl")
+# the catalogs of the languages other than the source (English)
+LANGUAGES = tuple(code for code in ALL_LANGUAGES if code != "en")
 IGNORE = ("tests", "benchmarks", "var", "deploy", "docs", "build", "locale")
 
 
