@@ -54,10 +54,12 @@ def is_page(request) -> bool:
     path = request.path_info
     if path.endswith(NOT_PAGE_SUFFIXES) or path.startswith(("/static/", "/admin/", "/i18n/")):
         return False
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return False
+    match = getattr(request, "resolver_match", None)  # set once the URL is resolved for the view
+    if match is None:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return False
     name = match.url_name or ""
     return not name.startswith(NOT_PAGES)
 

@@ -8,7 +8,7 @@ unprefixed English one)."""
 
 from django import template
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils import translation
 from django.utils.http import urlencode
 
@@ -41,7 +41,16 @@ def alternate_links(context):
     request = context.get("request")
     if request is None or not is_page(request):
         return {"alternates": []}
-    path = request.path
-    alternates = [(code, request.build_absolute_uri(translate_url(path, code))) for code, _ in settings.LANGUAGES]
-    alternates.append(("x-default", request.build_absolute_uri(translate_url(path, settings.LANGUAGE_CODE))))
+    match = request.resolver_match or resolve(request.path_info)
+    alternates = [(code, request.build_absolute_uri(_translated(request, match, code))) for code, _ in settings.LANGUAGES]
+    alternates.append(("x-default", dict(alternates)[settings.LANGUAGE_CODE]))
     return {"alternates": alternates}
+
+
+def _translated(request, match, code: str) -> str:
+    """This page's address in ``code`` (``translate_url`` without resolving it again)."""
+    with translation.override(code):
+        try:
+            return reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return request.path
