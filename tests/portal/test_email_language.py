@@ -7,14 +7,13 @@ import re
 
 import pytest
 from django.core import mail
-from django.utils import timezone, translation
+from django.utils import translation
 
 from exporters.devices import get_device
-from portal import tasks
 from portal.models import ContactMessage, EmailRecord, Order, User
-from portal.services import contact, emails, fulfilment, invoice_pdf, l10n, vat
-from portal.services.pricing import BASE_PRICES
+from portal.services import contact, emails, invoice_pdf, l10n, vat
 from tests.portal.invoicekit import pdf_text
+from tests.portal.services.test_emails import fulfilled as paid_and_built
 
 pytestmark = pytest.mark.django_db
 Kind = EmailRecord.Kind
@@ -29,16 +28,9 @@ def _mail(settings, tmp_path):
 
 
 def fulfilled(django_capture_on_commit_callbacks, **fields) -> Order:
-    order = Order.objects.create(email="ana@example.com", device_id="tomtom-go-classic", coverage=["FR"],
-                                 amount=BASE_PRICES["pnd"], status=Order.Status.PAID, paid_at=timezone.now(),
-                                 **{"billing_country": "FR", **fields})
-    with django_capture_on_commit_callbacks(execute=False):
-        fulfilment.fulfil(order.pk)
-        tasks.build_order_package.apply(args=[order.pk])
-    order.refresh_from_db()
-    assert order.package_key
+    """A paid order billed in France, fulfilled and its package built; no email sent yet."""
     mail.outbox.clear()
-    return order
+    return paid_and_built(None, django_capture_on_commit_callbacks, **{"billing_country": "FR", **fields})
 
 
 def site_links(text: str) -> list[str]:
