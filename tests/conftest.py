@@ -53,6 +53,7 @@ def release(tmp_path):
 # Real services for end-to-end tests (localstripe, SMTP sink, Celery worker, Chromium):
 # see tests/services.py.
 from tests.services import (  # noqa: E402,F401
+    _quiet_before_flush,
     browser,
     celery_worker_process,
     celery_worker_server,

@@ -64,6 +64,13 @@ Fixtures (imported into tests/conftest.py)
 ``webhook_sink`` (function)
     A tiny HTTP server thread collecting POSTed webhook deliveries (``wait_for(predicate)``).
 
+``_quiet_before_flush`` (function, autouse)
+    After a transactional test (``transaction=True``, ``live_server``), before pytest-django
+    empties the database: waits until the live server handles no request and the Celery
+    worker holds no task (:func:`quiet_before_flush`); a worker still busy after 30 s is
+    stopped. Otherwise the order emails a worker sends after the test's last assertion can
+    deadlock PostgreSQL's TRUNCATE, and the next test starts on the last one's rows.
+
 The cache on Redis (PostgreSQL pass, ``REDIS_URL`` set)
     Each pytest process moves the cache (and its Celery app) off the suite's ``REDIS_URL`` DB
     to a Redis DB of its own (``TEST_REDIS_DB_BASE`` - 1 - xdist worker index, or the next one
@@ -94,6 +101,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -189,6 +197,7 @@ def configure_test_process(config=None) -> None:
     from django.conf import settings
 
     _configure_stripe()
+    REQUESTS_IN_FLIGHT.connect()
     # The SQLite test database is a file (so a Celery worker can open it): one per pytest
     # process, so that two runs in one work tree never share it (pytest-xdist adds _gwN too).
     db = settings.DATABASES["default"]
@@ -657,6 +666,7 @@ class CeleryWorker:
         self.extra_env: dict[str, str] = {}  # set by restart(), dropped after the test
         self.module = self.DEFAULT_MODULE    # or "tests.slow_worker" (start(module=...)), reset after the test
         self.mark_log()
+        _WORKERS.add(self)
 
     @classmethod
     def like(cls, other: "CeleryWorker", name: str, **env) -> "CeleryWorker":
@@ -785,6 +795,99 @@ class CeleryWorker:
                 time.sleep(0.05)
         finally:
             client.close()
+
+
+_WORKERS: "weakref.WeakSet[CeleryWorker]" = weakref.WeakSet()  # every worker this process made
+
+
+class RequestsInFlight:
+    """The requests Django is handling in this process's other threads (the live server's),
+    from ``request_started`` to ``request_finished`` (sent when the response is closed)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._threads: set[threading.Thread] = set()
+
+    def connect(self) -> None:
+        from django.core.signals import request_finished, request_started
+
+        request_started.connect(self._started, dispatch_uid="tests.services.requests_in_flight.started")
+        request_finished.connect(self._finished, dispatch_uid="tests.services.requests_in_flight.finished")
+
+    def _started(self, **_):
+        with self._lock:
+            self._threads.add(threading.current_thread())
+
+    def _finished(self, **_):
+        with self._lock:
+            self._threads.discard(threading.current_thread())
+
+    def running(self) -> int:
+        """Requests still being handled by live threads other than this one (a thread that
+        died mid-request, e.g. on a dropped connection, handles nothing any more)."""
+        me = threading.current_thread()
+        with self._lock:
+            self._threads = {t for t in self._threads if t.is_alive()}
+            return sum(1 for t in self._threads if t is not me)
+
+
+REQUESTS_IN_FLIGHT = RequestsInFlight()
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and bool(marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
+
+
+def quiet_before_flush(workers, timeout: float = 30, steady: float = 0.2) -> list[str]:
+    """Wait until no live-server request is being handled and no Celery task is queued or
+    held by ``workers``, ``steady`` seconds in a row; stop a worker that is still busy then.
+    What it returns is what was still going on at ``timeout`` (empty when all went quiet).
+
+    A transactional test's database is emptied after it (TRUNCATE, which waits for every
+    lock). A task or a request still reading then -- the order emails the worker sends after
+    the download appeared, a webhook localstripe delivers a second after the payment -- can
+    take its locks in the other order: PostgreSQL then cancels the TRUNCATE as a deadlock, and
+    the next test starts on the last one's rows."""
+    clients = {worker: worker.broker() for worker in workers if worker.alive}
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    left: list[str] = []
+    try:
+        while True:
+            left = [f"{REQUESTS_IN_FLIGHT.running()} live-server request(s)"] if REQUESTS_IN_FLIGHT.running() else []
+            left += [f"worker {worker.name}: {busy}" for worker, client in clients.items()
+                     if worker.alive and (busy := worker.busy(client))]
+            now = time.monotonic()
+            if left:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= steady:
+                return []
+            if now >= deadline:
+                break
+            time.sleep(0.02)
+    finally:
+        for client in clients.values():
+            client.close()
+    for worker in clients:  # a retry's countdown, a task that hangs: nothing may run during the flush
+        worker.stop()
+    return left
+
+
+@pytest.fixture(autouse=True)
+def _quiet_before_flush(request):
+    """Set up right after pytest-django's database fixture, so torn down right before its
+    flush, after the test's own fixtures (the page closed, localstripe's webhooks disabled)."""
+    if not _transactional(request):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    used = set(request.fixturenames) & {"celery_worker_process", "celery_worker_server"}
+    yield
+    quiet_before_flush([worker for worker in _WORKERS if worker.alive] if used else [])
 
 
 def _point_celery_app_at(conf: dict) -> None:

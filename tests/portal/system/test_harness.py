@@ -1,11 +1,15 @@
 """Smoke tests of the real services end-to-end tests run on (tests/services.py)."""
 
+import threading
+import time
+
 import pytest
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
+from django.core.signals import request_finished, request_started
 from django.db import connection
 
-from tests.services import wait_until
+from tests.services import REQUESTS_IN_FLIGHT, quiet_before_flush, wait_until
 
 
 def test_stripe_payment_on_localstripe_and_a_signed_webhook(localstripe, webhook_sink):
@@ -72,6 +76,48 @@ def test_a_real_celery_worker_runs_ping_on_the_test_database_and_survives_a_kill
     celery_worker_process.start(CELERY_VISIBILITY_TIMEOUT=1)
     again = pending.get(timeout=30)
     assert again["pong"] == "second" and again["pid"] == celery_worker_process.pid not in {killed_pid, result["pid"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_before_the_database_is_emptied_the_worker_finishes_its_task_or_is_stopped(celery_worker_process):
+    from portal.tasks import ping
+
+    worker = celery_worker_process
+    running = ping.delay("late", sleep=1.0)  # e.g. the order emails, sent after the download showed
+    assert wait_until(lambda: f"[{running.id}] received" in worker.log_text(), 15)
+    started = time.monotonic()
+    assert quiet_before_flush([worker]) == []
+    assert running.ready() and running.get()["pong"] == "late"  # waited for, not cut short
+    assert time.monotonic() - started < 10 and worker.alive
+
+    hanging = ping.delay("hangs", sleep=3.0)  # longer than the wait: the worker is stopped
+    assert wait_until(lambda: f"[{hanging.id}] received" in worker.log_text(), 15)
+    left = quiet_before_flush([worker], timeout=0.5)
+    assert left == [f"worker {worker.name}: unacked: 1"]
+    assert not worker.alive  # a warm stop: the task ran to its end, nothing runs during the flush
+    assert hanging.get(timeout=5)["pong"] == "hangs"
+
+
+def test_a_request_another_thread_is_handling_is_waited_for():
+    finish = threading.Event()
+
+    def live_server_thread():  # what Django's handler sends around a request
+        request_started.send(sender=None, environ={})
+        finish.wait(10)
+        request_finished.send(sender=None)
+
+    thread = threading.Thread(target=live_server_thread)
+    thread.start()
+    try:
+        assert wait_until(lambda: REQUESTS_IN_FLIGHT.running() == 1, 5)
+        assert quiet_before_flush([], timeout=0.3) == ["1 live-server request(s)"]
+        threading.Timer(0.5, finish.set).start()
+        started = time.monotonic()
+        assert quiet_before_flush([]) == []
+        assert time.monotonic() - started >= 0.5 and REQUESTS_IN_FLIGHT.running() == 0
+    finally:
+        finish.set()
+        thread.join(10)
 
 
 @pytest.mark.django_db(transaction=True)
