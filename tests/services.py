@@ -65,7 +65,7 @@ Fixtures (imported into tests/conftest.py)
     A tiny HTTP server thread collecting POSTed webhook deliveries (``wait_for(predicate)``).
 
 ``_quiet_before_flush`` (function, autouse)
-    After a transactional test (``transaction=True``, ``live_server``), before pytest-django
+    After a transactional test (``transaction=True`` or ``transactional_db``), before pytest-django
     empties the database: waits until the live server handles no request and the Celery
     worker holds no task (:func:`quiet_before_flush`); a worker still busy after 30 s is
     stopped. Otherwise the order emails a worker sends after the test's last assertion can
@@ -132,6 +132,13 @@ def service_missing(message: str):
     if IN_CI:
         pytest.fail(f"{message} (CI=true: services are required)", pytrace=False)
     pytest.skip(message)
+
+
+def transactional(request) -> bool:
+    """Whether the test commits (pytest-django empties the database after it)."""
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or (
+        marker is not None and bool(marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
 
 
 def xdist_worker() -> str:
@@ -834,12 +841,6 @@ class RequestsInFlight:
 REQUESTS_IN_FLIGHT = RequestsInFlight()
 
 
-def _transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
-        marker is not None and bool(marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
-
-
 def quiet_before_flush(workers, timeout: float = 30, steady: float = 0.2) -> list[str]:
     """Wait until no live-server request is being handled and no Celery task is queued or
     held by ``workers``, ``steady`` seconds in a row; stop a worker that is still busy then.
@@ -881,7 +882,7 @@ def quiet_before_flush(workers, timeout: float = 30, steady: float = 0.2) -> lis
 def _quiet_before_flush(request):
     """Set up right after pytest-django's database fixture, so torn down right before its
     flush, after the test's own fixtures (the page closed, localstripe's webhooks disabled)."""
-    if not _transactional(request):
+    if not transactional(request):
         yield
         return
     request.getfixturevalue("_django_db_helper")
@@ -953,10 +954,7 @@ def celery_worker_server(django_db_setup, smtp_server, localstripe_server,
 def celery_worker_process(celery_worker_server, request, settings, smtp_sink):
     from portal.celery import app
 
-    marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or (
-        marker is not None and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
-    if not transactional:
+    if not transactional(request):
         pytest.fail("a test using celery_worker_process needs @pytest.mark.django_db(transaction=True): "
                     "the worker is another process and sees committed data only", pytrace=False)
     worker = celery_worker_server
