@@ -179,6 +179,26 @@ def wait_until(predicate, timeout: float, interval: float = 0.05):
 _localstripe_port: int | None = None
 
 
+def wait_steady(busy, timeout: float, steady: float, interval: float = 0.05):
+    """Poll ``busy()`` (what is still going on, falsy when nothing) until it has said nothing
+    ``steady`` seconds in a row, or ``timeout`` has passed: returns its last answer (falsy:
+    quiet)."""
+    quiet_since = None
+    deadline = time.monotonic() + timeout
+    while True:
+        left = busy()
+        now = time.monotonic()
+        if left:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= steady:
+            return left
+        if now >= deadline:
+            return left
+        time.sleep(interval)
+
+
 def localstripe_url() -> str:
     global _localstripe_port
     if _localstripe_port is None:
@@ -784,24 +804,13 @@ class CeleryWorker:
         happen any more that a task would do: the condition to check "exactly once" on,
         instead of sleeping."""
         client = self.broker()
-        quiet_since = None
-        deadline = time.monotonic() + timeout
         try:
-            while True:
-                left = self.busy(client)
-                now = time.monotonic()
-                if left:
-                    quiet_since = None
-                elif quiet_since is None:
-                    quiet_since = now
-                elif now - quiet_since >= steady:
-                    return
-                if now >= deadline:
-                    raise AssertionError(f"the Celery worker still had work after {timeout} s ({left}); "
-                                         f"log {self.log_path}:\n{self.log_text()[-2000:]}")
-                time.sleep(0.05)
+            left = wait_steady(lambda: self.busy(client), timeout, steady)
         finally:
             client.close()
+        if left:
+            raise AssertionError(f"the Celery worker still had work after {timeout} s ({left}); "
+                                 f"log {self.log_path}:\n{self.log_text()[-2000:]}")
 
 
 _WORKERS: "weakref.WeakSet[CeleryWorker]" = weakref.WeakSet()  # every worker this process made
@@ -852,27 +861,20 @@ def quiet_before_flush(workers, timeout: float = 30, steady: float = 0.2) -> lis
     take its locks in the other order: PostgreSQL then cancels the TRUNCATE as a deadlock, and
     the next test starts on the last one's rows."""
     clients = {worker: worker.broker() for worker in workers if worker.alive}
-    deadline = time.monotonic() + timeout
-    quiet_since = None
-    left: list[str] = []
+
+    def busy() -> list[str]:
+        requests = REQUESTS_IN_FLIGHT.running()
+        return [f"{requests} live-server request(s)"] * bool(requests) + [
+            f"worker {worker.name}: {tasks}" for worker, client in clients.items()
+            if worker.alive and (tasks := worker.busy(client))]
+
     try:
-        while True:
-            left = [f"{REQUESTS_IN_FLIGHT.running()} live-server request(s)"] if REQUESTS_IN_FLIGHT.running() else []
-            left += [f"worker {worker.name}: {busy}" for worker, client in clients.items()
-                     if worker.alive and (busy := worker.busy(client))]
-            now = time.monotonic()
-            if left:
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = now
-            elif now - quiet_since >= steady:
-                return []
-            if now >= deadline:
-                break
-            time.sleep(0.02)
+        left = wait_steady(busy, timeout, steady, interval=0.02)
     finally:
         for client in clients.values():
             client.close()
+    if not left:
+        return []
     for worker in clients:  # a retry's countdown, a task that hangs: nothing may run during the flush
         worker.stop()
     return left
