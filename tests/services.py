@@ -65,11 +65,12 @@ Fixtures (imported into tests/conftest.py)
     A tiny HTTP server thread collecting POSTed webhook deliveries (``wait_for(predicate)``).
 
 ``_quiet_before_flush`` (function, autouse)
-    After a transactional test (``transaction=True`` or ``transactional_db``), before pytest-django
-    empties the database: waits until the live server handles no request and the Celery
-    worker holds no task (:func:`quiet_before_flush`); a worker still busy after 30 s is
-    stopped. Otherwise the order emails a worker sends after the test's last assertion can
-    deadlock PostgreSQL's TRUNCATE, and the next test starts on the last one's rows.
+    After a transactional test (``transaction=True`` or ``transactional_db``) with a live
+    server or a Celery worker, before pytest-django empties the database: waits until the
+    live server handles no request and the Celery worker holds no task
+    (:func:`quiet_before_flush`); a worker still busy after 30 s is stopped. Otherwise the
+    order emails a worker sends after the test's last assertion can deadlock PostgreSQL's
+    TRUNCATE, and the next test starts on the last one's rows.
 
 The cache on Redis (PostgreSQL pass, ``REDIS_URL`` set)
     Each pytest process moves the cache (and its Celery app) off the suite's ``REDIS_URL`` DB
@@ -884,13 +885,13 @@ def quiet_before_flush(workers, timeout: float = 30, steady: float = 0.2) -> lis
 def _quiet_before_flush(request):
     """Set up right after pytest-django's database fixture, so torn down right before its
     flush, after the test's own fixtures (the page closed, localstripe's webhooks disabled)."""
-    if not transactional(request):
-        yield
+    uses_worker = bool({"celery_worker_process", "celery_worker_server"} & set(request.fixturenames))
+    if not transactional(request) or not (uses_worker or "live_server" in request.fixturenames):
+        yield  # nothing but the test itself touches the database
         return
     request.getfixturevalue("_django_db_helper")
-    used = set(request.fixturenames) & {"celery_worker_process", "celery_worker_server"}
     yield
-    quiet_before_flush([worker for worker in _WORKERS if worker.alive] if used else [])
+    quiet_before_flush([worker for worker in _WORKERS if worker.alive] if uses_worker else [])
 
 
 def _point_celery_app_at(conf: dict) -> None:
